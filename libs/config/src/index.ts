@@ -1,0 +1,6 @@
+export * from './schema';
+export * from './loader';
+export * from './naming';
+export * from './cidr';
+export * from './regions';
+export * from './stack';

@@ -1,0 +1,51 @@
+import type { EnvironmentConfig } from './schema';
+
+/** The platform's layers, in the order they are built. */
+export const LAYERS = ['network', 'data', 'cluster', 'edge', 'workloads', 'observability'] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** `<env>-<layer>`: the stack name, the state key and the prefix of the layer's resource names. */
+export function stackName(env: Pick<EnvironmentConfig, 'name'>, layer: string): string {
+  return `${env.name}-${layer}`;
+}
+
+/**
+ * A resource name unique per environment: `<env>-<parts…>`, lowercased, with characters AWS names commonly
+ * refuse replaced by '-', cut to `maxLength` (default 63, the tightest common limit: S3, RDS, ElastiCache ids).
+ */
+export function resourceName(env: Pick<EnvironmentConfig, 'name'>, ...parts: string[]): string {
+  const raw = [env.name, ...parts].join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-');
+  return raw.slice(0, 63).replace(/-$/, '');
+}
+
+/** Globally unique names (S3 buckets): the account id makes them unique without random suffixes. */
+export function globalName(env: Pick<EnvironmentConfig, 'name' | 'account'>, ...parts: string[]): string {
+  return resourceName(env, ...parts, env.account.id);
+}
+
+/** Default tags every resource carries (the guardrails check for them). */
+export function defaultTags(env: EnvironmentConfig, layer: string): Record<string, string> {
+  return {
+    Environment: env.name,
+    Layer: layer,
+    Owner: env.owner,
+    CostCenter: env.costCenter,
+    Repository: env.repository,
+    ManagedBy: 'cdktf',
+  };
+}
+
+export const REQUIRED_TAGS = ['Environment', 'Layer', 'Owner', 'CostCenter', 'Repository', 'ManagedBy'] as const;
+
+/** IAM role names created by the bootstrap stack for the delivery pipeline. */
+export function deliveryRoleNames(env: EnvironmentConfig): { plan: string; apply: string } {
+  const repo = env.repository.split('/')[1].toLowerCase().replace(/[^a-z0-9-]+/g, '-');
+  return {
+    plan: env.delivery.planRoleName ?? `${repo}-${env.name}-plan`,
+    apply: env.delivery.applyRoleName ?? `${repo}-${env.name}-apply`,
+  };
+}
+
+export function roleArn(env: EnvironmentConfig, roleName: string): string {
+  return `arn:aws:iam::${env.account.id}:role/${roleName}`;
+}
