@@ -1,8 +1,21 @@
 import type { EnvironmentConfig } from './schema';
 
-/** The platform's layers, in the order they are built. */
+/** The platform's layers, in the order they are built (a topological order of LAYER_DEPENDENCIES). */
 export const LAYERS = ['network', 'data', 'cluster', 'edge', 'workloads', 'observability'] as const;
 export type Layer = (typeof LAYERS)[number];
+
+/**
+ * The stack graph of DESIGN.md: network → data, cluster, edge; cluster → workloads; data, edge → workloads;
+ * all → observability. The edge layer also reads the data layer's buckets (assets origin, logs).
+ */
+export const LAYER_DEPENDENCIES: Readonly<Record<Layer, readonly Layer[]>> = {
+  network: [],
+  data: ['network'],
+  cluster: ['network'],
+  edge: ['network', 'data'],
+  workloads: ['network', 'cluster', 'data', 'edge'],
+  observability: ['network', 'data', 'cluster', 'edge', 'workloads'],
+};
 
 /** `<env>-<layer>`: the stack name, the state key and the prefix of the layer's resource names. */
 export function stackName(env: Pick<EnvironmentConfig, 'name'>, layer: string): string {
@@ -48,4 +61,9 @@ export function deliveryRoleNames(env: EnvironmentConfig): { plan: string; apply
 
 export function roleArn(env: EnvironmentConfig, roleName: string): string {
   return `arn:aws:iam::${env.account.id}:role/${roleName}`;
+}
+
+/** The EKS cluster name; the network layer tags subnets with it for load balancer discovery. */
+export function clusterName(env: Pick<EnvironmentConfig, 'name'>): string {
+  return resourceName(env, 'eks');
 }

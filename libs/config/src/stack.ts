@@ -29,6 +29,8 @@ export class PlatformStack extends TerraformStack {
     this.env = props.env;
     this.layer = props.layer;
     const { env } = props;
+    // Guardrails read the tier from context (libs/guardrails TIER_CONTEXT_KEY) to apply prod-only rules.
+    this.node.setContext('awp:tier', env.tier);
     new S3Backend(this, {
       bucket: env.state.bucket,
       key: `${env.state.keyPrefix}/${env.name}/${props.layer}.tfstate`,

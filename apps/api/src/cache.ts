@@ -1,0 +1,204 @@
+import { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { Config } from './config';
+import type { Metrics } from './metrics';
+
+export type CacheHealth = 'ok' | 'degraded';
+
+/**
+ * The cache the service uses: Redis in AWS, an in-process LRU with TTLs as the embedded default.
+ * Implementations never throw: a failing cache is a miss, never an error for the client.
+ */
+export interface Cache {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | undefined>;
+  /** `onlyIfAbsent`: loaders use it so a value read before a concurrent write can't overwrite the write's value. */
+  set(key: string, value: string, ttlSeconds: number, onlyIfAbsent?: boolean): Promise<void>;
+  del(key: string): Promise<void>;
+  health(): Promise<CacheHealth>;
+  close(): Promise<void>;
+}
+
+export class MemoryCache implements Cache {
+  readonly kind = 'memory' as const;
+  private readonly lru: LRUCache<string, string>;
+  constructor(maxEntries: number) {
+    this.lru = new LRUCache<string, string>({ max: maxEntries, ttlAutopurge: false });
+  }
+  async get(key: string) {
+    return this.lru.get(key);
+  }
+  async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false) {
+    if (onlyIfAbsent && this.lru.has(key)) return;
+    this.lru.set(key, value, { ttl: ttlSeconds * 1000 });
+  }
+  async del(key: string) {
+    this.lru.delete(key);
+  }
+  async health(): Promise<CacheHealth> {
+    return 'ok';
+  }
+  async close() {
+    this.lru.clear();
+  }
+}
+
+/**
+ * Closed → (N consecutive failures) → open: calls are skipped for `cooldownMs` → half-open: one probe;
+ * success closes, failure re-opens. Stops every request paying Redis' timeout while it is down.
+ */
+export class CircuitBreaker {
+  state: 'closed' | 'open' | 'half-open' = 'closed';
+  private failures = 0;
+  private openedAt = 0;
+  private probing = false;
+  constructor(
+    private readonly threshold: number,
+    private readonly cooldownMs: number,
+    private readonly onChange: (state: CircuitBreaker['state']) => void = () => {},
+  ) {}
+  allow(): boolean {
+    if (this.state === 'closed') return true;
+    if (this.state === 'open' && Date.now() - this.openedAt >= this.cooldownMs) this.set('half-open');
+    if (this.state === 'half-open' && !this.probing) {
+      this.probing = true;
+      return true;
+    }
+    return false;
+  }
+  success() {
+    this.failures = 0;
+    this.probing = false;
+    if (this.state !== 'closed') this.set('closed');
+  }
+  failure() {
+    this.failures++;
+    this.probing = false;
+    if (this.state === 'half-open' || this.failures >= this.threshold) {
+      this.openedAt = Date.now();
+      if (this.state !== 'open') this.set('open');
+    }
+  }
+  private set(s: CircuitBreaker['state']) {
+    this.state = s;
+    this.onChange(s);
+  }
+}
+
+const MAX_PENDING_DELETES = 100_000;
+
+export class RedisCache implements Cache {
+  readonly kind = 'redis' as const;
+  readonly redis: Redis;
+  readonly breaker: CircuitBreaker;
+  /** Invalidations that failed while Redis was away: replayed before the cache is trusted again. */
+  private readonly pendingDeletes = new Set<string>();
+  private flushing = false;
+  private lastErrorLog = 0;
+
+  constructor(
+    url: string,
+    cfg: Pick<Config, 'redisCommandTimeoutMs'>,
+    private readonly metrics: Metrics,
+    private readonly log: (msg: string, err?: unknown) => void,
+  ) {
+    this.redis = new Redis(url, {
+      enableOfflineQueue: false, // while disconnected, fail at once instead of queueing behind a dead socket
+      maxRetriesPerRequest: 0,
+      commandTimeout: cfg.redisCommandTimeoutMs,
+      connectTimeout: 1000,
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+      lazyConnect: false,
+    });
+    this.redis.on('error', (err) => {
+      if (Date.now() - this.lastErrorLog > 5000) {
+        this.lastErrorLog = Date.now();
+        this.log('redis connection error', err);
+      }
+    });
+    this.breaker = new CircuitBreaker(3, 1000, (s) => {
+      metrics.breakerState.set(s === 'open' ? 1 : 0);
+      this.log(`redis circuit ${s}`);
+      if (s === 'closed') void this.flushPendingDeletes();
+    });
+  }
+
+  private async call<T>(op: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (!this.breaker.allow()) return undefined;
+    try {
+      const v = await fn();
+      this.breaker.success();
+      return v;
+    } catch {
+      this.metrics.cacheErrors.inc({ op });
+      this.breaker.failure();
+      return undefined;
+    }
+  }
+
+  async get(key: string) {
+    if (this.pendingDeletes.size && this.pendingDeletes.has(key)) return undefined;
+    const v = await this.call('get', () => this.redis.get(key));
+    return v ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false) {
+    const ok = await this.call('set', () =>
+      onlyIfAbsent ? this.redis.set(key, value, 'EX', ttlSeconds, 'NX') : this.redis.set(key, value, 'EX', ttlSeconds),
+    );
+    if (ok === undefined && !onlyIfAbsent) this.remember(key); // a write-through that failed must not leave the old value
+  }
+
+  async del(key: string) {
+    const ok = await this.call('del', () => this.redis.del(key));
+    if (ok === undefined) this.remember(key);
+  }
+
+  private remember(key: string) {
+    if (this.pendingDeletes.size >= MAX_PENDING_DELETES) {
+      this.log(`redis: more than ${MAX_PENDING_DELETES} invalidations pending; entries expire by TTL`);
+      return;
+    }
+    this.pendingDeletes.add(key);
+  }
+
+  private async flushPendingDeletes() {
+    if (this.flushing || this.pendingDeletes.size === 0) return;
+    this.flushing = true;
+    try {
+      const keys = [...this.pendingDeletes];
+      for (let i = 0; i < keys.length; i += 500) {
+        const batch = keys.slice(i, i + 500);
+        await this.redis.del(...batch);
+        for (const k of batch) this.pendingDeletes.delete(k);
+      }
+      this.log(`redis: replayed ${keys.length} invalidations`);
+    } catch (err) {
+      this.log('redis: replaying invalidations failed; will retry', err);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  async health(): Promise<CacheHealth> {
+    try {
+      const pong = await this.redis.ping();
+      if (pong === 'PONG') {
+        if (this.breaker.state !== 'closed') this.breaker.success();
+        if (this.pendingDeletes.size) await this.flushPendingDeletes();
+        return 'ok';
+      }
+      return 'degraded';
+    } catch {
+      return 'degraded';
+    }
+  }
+
+  async close() {
+    this.redis.disconnect();
+  }
+}
+
+export function createCache(cfg: Config, metrics: Metrics, log: (msg: string, err?: unknown) => void): Cache {
+  return cfg.redisUrl ? new RedisCache(cfg.redisUrl, cfg, metrics, log) : new MemoryCache(cfg.cacheMaxEntries);
+}

@@ -1,0 +1,104 @@
+import path from 'node:path';
+
+/** Runtime configuration, read once from the environment. Every field has a safe default. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Primary (write) database; unset → embedded PGlite. */
+  databaseUrl?: string;
+  /** Read replica(s) endpoint; defaults to the primary. */
+  databaseReadUrl?: string;
+  /** Directory of the embedded PGlite database; `memory://` keeps it in memory. */
+  embeddedDataDir: string;
+  redisUrl?: string;
+  s3Bucket?: string;
+  awsEndpointUrl?: string;
+  awsRegion: string;
+  /** Public base URL images are served from (CloudFront in AWS). */
+  cdnBaseUrl: string;
+  /** Public base URL of this service; used for local upload URLs in embedded mode. */
+  publicBaseUrl: string;
+  /** Secret that signs local upload URLs (embedded mode only); random per process when unset. */
+  uploadSigningSecret?: string;
+  dbPoolMax: number;
+  dbStatementTimeoutMs: number;
+  cacheTtlSeconds: number;
+  cacheNegativeTtlSeconds: number;
+  cacheMaxEntries: number;
+  redisCommandTimeoutMs: number;
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+  maxInflight: number;
+  maxEventLoopDelayMs: number;
+  drainSeconds: number;
+  maxImageBytes: number;
+  presignExpiresSeconds: number;
+  logLevel: string;
+  /** Apply migrations on start. Default: only in embedded mode (in Kubernetes the migrate Job does it). */
+  migrateOnStart: boolean;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`config: environment variable ${name}="${raw}" must be an integer between ${min} and ${max}`);
+  }
+  return n;
+}
+
+function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    new URL(raw);
+  } catch {
+    throw new Error(`config: environment variable ${name} is not a valid URL`); // never echo: it may hold a password
+  }
+  return raw;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST || '0.0.0.0';
+  const publicBaseUrl = (url(env, 'PUBLIC_BASE_URL') ?? `http://localhost:${port}`).replace(/\/$/, '');
+  const databaseUrl = url(env, 'DATABASE_URL');
+  const s3Bucket = env.S3_BUCKET || undefined;
+  const cdnDefault = s3Bucket ? undefined : `${publicBaseUrl}/uploads`;
+  const cdnBaseUrl = (url(env, 'CDN_BASE_URL') ?? cdnDefault ?? '').replace(/\/$/, '');
+  if (!cdnBaseUrl) throw new Error('config: CDN_BASE_URL is required when S3_BUCKET is set');
+  const migrate = env.MIGRATE_ON_START;
+  if (migrate !== undefined && migrate !== '' && migrate !== 'true' && migrate !== 'false') {
+    throw new Error(`config: MIGRATE_ON_START must be "true" or "false", got "${migrate}"`);
+  }
+  return {
+    port,
+    host,
+    databaseUrl,
+    databaseReadUrl: url(env, 'DATABASE_READ_URL') ?? databaseUrl,
+    embeddedDataDir: env.EMBEDDED_DATA_DIR || path.resolve('.data'),
+    redisUrl: url(env, 'REDIS_URL'),
+    s3Bucket,
+    awsEndpointUrl: url(env, 'AWS_ENDPOINT_URL_S3') ?? url(env, 'AWS_ENDPOINT_URL'),
+    awsRegion: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    cdnBaseUrl,
+    publicBaseUrl,
+    uploadSigningSecret: env.UPLOAD_SIGNING_SECRET || undefined,
+    dbPoolMax: int(env, 'DB_POOL_MAX', 20, 1, 1000),
+    dbStatementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 2000, 10, 600_000),
+    cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', 300, 1, 86_400),
+    cacheNegativeTtlSeconds: int(env, 'CACHE_NEGATIVE_TTL_SECONDS', 5, 1, 3600),
+    cacheMaxEntries: int(env, 'CACHE_MAX_ENTRIES', 50_000, 1, 10_000_000),
+    redisCommandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 100, 5, 60_000),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 256, 10 * 1024 * 1024),
+    requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 5000, 50, 300_000),
+    maxInflight: int(env, 'MAX_INFLIGHT', 1000, 1, 1_000_000),
+    maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+    drainSeconds: int(env, 'DRAIN_SECONDS', 20, 1, 600),
+    maxImageBytes: int(env, 'MAX_IMAGE_BYTES', 5 * 1024 * 1024, 1, 100 * 1024 * 1024),
+    presignExpiresSeconds: int(env, 'PRESIGN_EXPIRES_SECONDS', 300, 10, 3600),
+    logLevel: env.LOG_LEVEL || 'info',
+    migrateOnStart: migrate ? migrate === 'true' : !databaseUrl,
+  };
+}

@@ -1,0 +1,211 @@
+import fs from 'node:fs';
+import pg from 'pg';
+import type { Config } from './config';
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+/** The one query method the service needs; both PostgreSQL (pg) and PGlite implement it. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface PoolStats {
+  pool: 'primary' | 'read';
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Db {
+  readonly kind: 'postgres' | 'pglite';
+  /** Primary: every write and read-your-write goes here. */
+  readonly primary: Queryable;
+  /** Read pool (replicas); the primary when no DATABASE_READ_URL is set. */
+  readonly read: Queryable;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  stats(): PoolStats[];
+  close(): Promise<void>;
+}
+
+/** Error thrown when the database can't be reached: mapped to 503 + Retry-After, never 500. */
+export class DbUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('database unavailable', { cause });
+    this.name = 'DbUnavailableError';
+  }
+}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  '57P01', '57P02', '57P03', // admin/crash shutdown, cannot connect now
+  '08000', '08001', '08003', '08004', '08006', // connection exceptions
+  '53300', // too many connections
+  '57014', // statement timeout: the database is too slow to answer in our budget
+  '25006', // read-only transaction: a failover is in progress
+]);
+
+export function isDbUnavailable(err: unknown): boolean {
+  if (err instanceof DbUnavailableError) return true;
+  if (!err || typeof err !== 'object') return false;
+  const e = err as { code?: string; message?: string };
+  if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
+  const m = e.message ?? '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|connect ECONNREFUSED/i.test(m);
+}
+
+function wrap(q: Queryable): Queryable {
+  return {
+    async query<T>(sql: string, params?: unknown[]) {
+      try {
+        return await q.query<T>(sql, params);
+      } catch (err) {
+        throw isDbUnavailable(err) ? new DbUnavailableError(err) : err;
+      }
+    },
+    async exec(sql: string) {
+      try {
+        await q.exec(sql);
+      } catch (err) {
+        throw isDbUnavailable(err) ? new DbUnavailableError(err) : err;
+      }
+    },
+  };
+}
+
+function pgPool(connectionString: string, cfg: Config, name: string, onError: (err: Error) => void): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: cfg.dbPoolMax,
+    connectionTimeoutMillis: 2000, // fail fast when the database is down instead of queueing forever
+    idleTimeoutMillis: 30_000,
+    statement_timeout: cfg.dbStatementTimeoutMs,
+    query_timeout: cfg.dbStatementTimeoutMs + 1000,
+    application_name: `awp-api-${name}`,
+    keepAlive: true,
+  });
+  // An idle client losing its connection (e.g. Postgres restart) emits here; without a handler the process dies.
+  pool.on('error', onError);
+  return pool;
+}
+
+function pgAdapter(pool: pg.Pool): Queryable {
+  return {
+    async query<T>(sql: string, params?: unknown[]) {
+      const r = await pool.query(sql, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+  };
+}
+
+export function createPostgresDb(cfg: Config, onError: (err: Error) => void): Db {
+  const primaryPool = pgPool(cfg.databaseUrl!, cfg, 'primary', onError);
+  const sameRead = !cfg.databaseReadUrl || cfg.databaseReadUrl === cfg.databaseUrl;
+  const readPool = sameRead ? primaryPool : pgPool(cfg.databaseReadUrl!, cfg, 'read', onError);
+  const primary = wrap(pgAdapter(primaryPool));
+  const read = sameRead ? primary : wrap(pgAdapter(readPool));
+  return {
+    kind: 'postgres',
+    primary,
+    read,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      let client: pg.PoolClient;
+      try {
+        client = await primaryPool.connect();
+      } catch (err) {
+        throw new DbUnavailableError(err);
+      }
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const tx = wrap({
+          async query<R>(sql: string, params?: unknown[]) {
+            const r = await client.query(sql, params as unknown[]);
+            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          },
+          async exec(sql: string) {
+            await client.query(sql);
+          },
+        });
+        const out = await fn(tx);
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        broken = isDbUnavailable(err);
+        if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
+        throw isDbUnavailable(err) ? new DbUnavailableError(err) : err;
+      } finally {
+        client.release(broken); // a broken connection is destroyed, not returned to the pool
+      }
+    },
+    async ping() {
+      await primary.query('select 1');
+    },
+    stats() {
+      const s: PoolStats[] = [
+        { pool: 'primary', total: primaryPool.totalCount, idle: primaryPool.idleCount, waiting: primaryPool.waitingCount },
+      ];
+      if (!sameRead) s.push({ pool: 'read', total: readPool.totalCount, idle: readPool.idleCount, waiting: readPool.waitingCount });
+      return s;
+    },
+    async close() {
+      await primaryPool.end();
+      if (!sameRead) await readPool.end();
+    },
+  };
+}
+
+/** Embedded default: PGlite (Postgres compiled to WASM) in this process, persisted to a directory or in memory. */
+export async function createPgliteDb(cfg: Config): Promise<Db> {
+  // Loaded lazily so a production image with real Postgres never pays for the WASM module.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const memory = cfg.embeddedDataDir === 'memory://';
+  const dir = `${cfg.embeddedDataDir}/pg`;
+  if (!memory) fs.mkdirSync(dir, { recursive: true });
+  const lite = memory ? new PGlite() : new PGlite(dir);
+  await lite.waitReady;
+  const q: Queryable = {
+    async query<T>(sql: string, params?: unknown[]) {
+      const r = await lite.query<T>(sql, params);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+    async exec(sql: string) {
+      await lite.exec(sql);
+    },
+  };
+  return {
+    kind: 'pglite',
+    primary: q,
+    read: q,
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return lite.transaction((tx) =>
+        fn({
+          async query<R>(sql: string, params?: unknown[]) {
+            const r = await tx.query<R>(sql, params);
+            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+          },
+          async exec(sql: string) {
+            await tx.exec(sql);
+          },
+        }),
+      );
+    },
+    async ping() {
+      await q.query('select 1');
+    },
+    stats() {
+      return [{ pool: 'primary', total: 1, idle: 1, waiting: 0 }];
+    },
+    async close() {
+      await lite.close();
+    },
+  };
+}

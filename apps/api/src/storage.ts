@@ -1,0 +1,100 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Config } from './config';
+
+export const IMAGE_TYPES: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
+
+export interface PresignedUpload {
+  url: string;
+  method: 'PUT';
+  /** Headers the client must send with exactly these values: they are part of the signature. */
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface Storage {
+  readonly kind: 's3' | 'local';
+  presignPut(key: string, contentType: string, contentLength: number): Promise<PresignedUpload>;
+}
+
+/** Object key of a product image; a new random name per upload so the CDN never serves a stale image. */
+export function imageKey(productId: string, contentType: string): string {
+  return `products/${productId}/${crypto.randomBytes(16).toString('hex')}.${IMAGE_TYPES[contentType]}`;
+}
+
+export const IMAGE_KEY_RE = /^products\/[0-9a-f-]{36}\/[0-9a-f]{32}\.(jpg|png|webp)$/;
+
+export class S3Storage implements Storage {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+  constructor(private readonly cfg: Pick<Config, 's3Bucket' | 'awsEndpointUrl' | 'awsRegion' | 'presignExpiresSeconds'>) {
+    this.client = new S3Client({
+      region: cfg.awsRegion,
+      ...(cfg.awsEndpointUrl ? { endpoint: cfg.awsEndpointUrl, forcePathStyle: true } : {}),
+    });
+  }
+  async presignPut(key: string, contentType: string, contentLength: number): Promise<PresignedUpload> {
+    const cmd = new PutObjectCommand({ Bucket: this.cfg.s3Bucket!, Key: key, ContentType: contentType, ContentLength: contentLength });
+    // Signing content-type and content-length makes S3 reject an upload of another type or size.
+    const url = await getSignedUrl(this.client, cmd, {
+      expiresIn: this.cfg.presignExpiresSeconds,
+      signableHeaders: new Set(['content-type', 'content-length']),
+    });
+    return {
+      url,
+      method: 'PUT',
+      headers: { 'content-type': contentType, 'content-length': String(contentLength) },
+      expiresAt: new Date(Date.now() + this.cfg.presignExpiresSeconds * 1000).toISOString(),
+    };
+  }
+}
+
+/** Embedded default: files under EMBEDDED_DATA_DIR/uploads, uploaded through an HMAC-signed URL of this service. */
+export class LocalStorage implements Storage {
+  readonly kind = 'local' as const;
+  readonly dir: string;
+  private readonly secret: Buffer;
+  constructor(private readonly cfg: Pick<Config, 'embeddedDataDir' | 'publicBaseUrl' | 'uploadSigningSecret' | 'presignExpiresSeconds'>) {
+    this.dir = cfg.embeddedDataDir === 'memory://' ? fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'awp-uploads-')) : path.join(cfg.embeddedDataDir, 'uploads');
+    this.secret = cfg.uploadSigningSecret ? Buffer.from(cfg.uploadSigningSecret) : crypto.randomBytes(32);
+  }
+  private sign(key: string, contentType: string, contentLength: number, expires: number): string {
+    return crypto.createHmac('sha256', this.secret).update(`${key}\n${contentType}\n${contentLength}\n${expires}`).digest('hex');
+  }
+  async presignPut(key: string, contentType: string, contentLength: number): Promise<PresignedUpload> {
+    const expires = Math.floor(Date.now() / 1000) + this.cfg.presignExpiresSeconds;
+    const sig = this.sign(key, contentType, contentLength, expires);
+    return {
+      url: `${this.cfg.publicBaseUrl}/uploads/${key}?expires=${expires}&sig=${sig}`,
+      method: 'PUT',
+      headers: { 'content-type': contentType, 'content-length': String(contentLength) },
+      expiresAt: new Date(expires * 1000).toISOString(),
+    };
+  }
+  /** Returns a reason when the upload must be refused, else undefined. */
+  verify(key: string, contentType: string, contentLength: number, expires: number, sig: string): string | undefined {
+    if (!IMAGE_KEY_RE.test(key)) return 'unknown object key';
+    if (!Number.isInteger(expires) || expires < Date.now() / 1000) return 'upload URL expired';
+    const want = Buffer.from(this.sign(key, contentType, contentLength, expires));
+    const got = Buffer.from(sig);
+    if (want.length !== got.length || !crypto.timingSafeEqual(want, got)) {
+      return 'signature does not match (content type, size or URL changed)';
+    }
+    return undefined;
+  }
+  filePath(key: string): string {
+    return path.join(this.dir, ...key.split('/'));
+  }
+  async write(key: string, body: Buffer): Promise<void> {
+    const file = this.filePath(key);
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    await fs.promises.writeFile(file, body);
+  }
+}
+
+export function createStorage(cfg: Config): Storage {
+  return cfg.s3Bucket ? new S3Storage(cfg) : new LocalStorage(cfg);
+}

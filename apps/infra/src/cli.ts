@@ -1,0 +1,118 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigError, environmentJsonSchema, findEnvironmentsDir, loadEnvironments } from '@awp/config';
+import { GuardrailError, formatFinding } from '@awp/guardrails';
+import { stackGraph, synthesize } from './synth';
+import { mermaid, table } from './format';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The workspace root: the folder holding environments/. Commands run from anywhere inside the repo. */
+function workspaceRoot(): string {
+  return path.dirname(findEnvironmentsDir());
+}
+
+function schemaText(): string {
+  return `${JSON.stringify(environmentJsonSchema(), null, 2)}\n`;
+}
+
+export function buildProgram(out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Command {
+  const program = new Command('platform')
+    .description('Synthesize and inspect the AWS web platform (cdktf), one Terraform stack per layer per environment.')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: out, writeErr: err });
+
+  program
+    .command('synth')
+    .description('validate the environment files, build every stack, run the guardrails, write cdktf.out/stacks/<env>-<layer>/cdk.tf.json')
+    .addOption(new Option('-e, --env <name>', 'environment to synthesize (repeatable; default: all)').argParser(collect))
+    .addOption(new Option('-l, --layer <name>', 'layer to write (repeatable; default: all)').argParser(collect))
+    .option('-o, --out <dir>', 'output folder', 'cdktf.out')
+    .action((opts: { env?: string[]; layer?: string[]; out: string }) => {
+      const root = workspaceRoot();
+      out(`synthesizing ${opts.env?.join(', ') ?? 'all environments'}${opts.layer ? ` (layers: ${opts.layer.join(', ')})` : ''}…\n`);
+      const result = synthesize({ envs: opts.env, layers: opts.layer, outdir: path.resolve(root, opts.out), relativeTo: root });
+      out(`${table(['stack', 'resources', 'dependencies'], result.stacks.map((s) => [s.name, s.resources, s.dependencies.join(', ') || '-']))}\n`);
+      const suppressed = result.findings.filter((f) => f.suppressedBecause);
+      const warnings = result.findings.filter((f) => !f.suppressedBecause && f.severity === 'warning');
+      for (const f of warnings) out(`WARNING ${formatFinding(f)}\n`);
+      if (suppressed.length) out(`guardrails: ${suppressed.length} suppressed finding(s):\n${suppressed.map((f) => `  ${formatFinding(f)}`).join('\n')}\n`);
+      out(`${result.stacks.length} stacks, ${result.stacks.reduce((n, s) => n + s.resources, 0)} resources written to ${path.relative(process.cwd(), result.outdir) || '.'} in ${result.seconds.toFixed(2)} s; guardrails: 0 errors, ${warnings.length} warnings, ${suppressed.length} suppressed\n`);
+    });
+
+  program
+    .command('stacks')
+    .description('list the stacks and their dependencies')
+    .addOption(new Option('-e, --env <name>', 'environment (repeatable; default: all)').argParser(collect))
+    .option('--json', 'print JSON')
+    .action((opts: { env?: string[]; json?: boolean }) => {
+      const root = workspaceRoot();
+      const stacks = stackGraph(loadEnvironments(opts.env, { relativeTo: root }));
+      if (opts.json) out(`${JSON.stringify(stacks, null, 2)}\n`);
+      else out(`${table(['stack', 'env', 'layer', 'dependencies'], stacks.map((s) => [s.name, s.env, s.layer, s.dependencies.join(', ') || '-']))}\n`);
+    });
+
+  program
+    .command('graph')
+    .description('print the stack dependency graph as a Mermaid diagram')
+    .addOption(new Option('-e, --env <name>', 'environment (repeatable; default: all)').argParser(collect))
+    .action((opts: { env?: string[] }) => {
+      const root = workspaceRoot();
+      out(`${mermaid(stackGraph(loadEnvironments(opts.env, { relativeTo: root })))}\n`);
+    });
+
+  program
+    .command('validate')
+    .description('validate environment files only (all problems at once)')
+    .addOption(new Option('-e, --env <name>', 'environment (repeatable; default: all)').argParser(collect))
+    .action((opts: { env?: string[] }) => {
+      const root = workspaceRoot();
+      const envs = loadEnvironments(opts.env, { relativeTo: root });
+      out(`valid: ${envs.map((e) => `environments/${e.name}.json`).join(', ')}\n`);
+    });
+
+  program
+    .command('schema')
+    .description('write environments/environment.schema.json from the zod schema (--check: fail if it is stale)')
+    .option('--check', 'do not write; exit 1 when the file differs')
+    .action((opts: { check?: boolean }) => {
+      const file = path.join(findEnvironmentsDir(), 'environment.schema.json');
+      const text = schemaText();
+      let current = '';
+      try {
+        current = readFileSync(file, 'utf8');
+      } catch {
+        /* missing: stale */
+      }
+      if (opts.check) {
+        if (current !== text) throw new ConfigError([{ file: path.relative(process.cwd(), file), path: '', message: 'is stale; run `npm run platform -- schema`' }]);
+        out('environment.schema.json is up to date\n');
+      } else {
+        writeFileSync(file, text);
+        out(`wrote ${path.relative(process.cwd(), file)}\n`);
+      }
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting so tests can call it in-process. */
+export async function run(argv: string[], out?: (s: string) => void, err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  const program = buildProgram(out, err).exitOverride();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof GuardrailError) {
+      err(`error: ${e.message}\n`);
+      return 1;
+    }
+    const code = (e as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : ((e as { exitCode?: number }).exitCode ?? 1);
+    }
+    err(`error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,23 @@
+import type { Construct } from 'constructs';
+import { LAYER_DEPENDENCIES, type EnvironmentConfig, type Layer, type PlatformStack } from '@awp/config';
+import { networkStack } from './stacks/network';
+
+/**
+ * Builds every layer's stack for one environment. All layers are always built (cross-stack references need
+ * their producers in the same app); `synth --layer` only chooses which stacks are written out.
+ * Each layer's wiring lives in `src/stacks/<layer>.ts`.
+ */
+export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<Layer, PlatformStack> {
+  const stacks = new Map<Layer, PlatformStack>();
+  const network = networkStack(scope, env);
+  stacks.set('network', network.stack);
+
+  // Declared dependencies (plan/apply order) follow the design's graph even where no value crosses.
+  for (const [layer, stack] of stacks) {
+    for (const dep of LAYER_DEPENDENCIES[layer]) {
+      const upstream = stacks.get(dep);
+      if (upstream) stack.addDependency(upstream);
+    }
+  }
+  return stacks;
+}

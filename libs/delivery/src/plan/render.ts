@@ -1,0 +1,199 @@
+import { maxRisk, RISK_ORDER, type Risk } from './risk';
+import { CHANGE_KINDS, hasChanges, type ChangeKind, type ResourceChangeSummary, type StackSummary } from './summarize';
+
+/** Hidden marker that identifies the sticky plan comment on a pull request. */
+export const PLAN_REPORT_MARKER = '<!-- awp:plan-report -->';
+/** GitHub rejects issue/PR comment bodies longer than this many characters. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+/** Default budget for a comment: the limit minus headroom for what GitHub may count differently. */
+export const DEFAULT_COMMENT_BUDGET = 65_000;
+/** GitHub's job summary limit per step is 1 MiB. */
+export const JOB_SUMMARY_BUDGET = 1_000_000;
+
+export interface RenderOptions {
+  /** Maximum characters of the whole report; details are cut to fit, never the summary table. Default: unlimited. */
+  maxChars?: number;
+  /** Where the full report lives, named in the truncation note. */
+  fullReportLocation?: string;
+  /** Heading text. Default "Terraform plan". */
+  title?: string;
+  /** Put the hidden sticky-comment marker first. Default true. */
+  marker?: boolean;
+}
+
+export interface RenderedReport {
+  markdown: string;
+  truncated: boolean;
+  /** Human-readable list of what was cut. */
+  cut: string[];
+}
+
+const RISK_BADGE: Record<Risk, string> = { none: '⚪ none', low: '🟢 low', medium: '🟡 medium', high: '🔴 high' };
+const KIND_TITLE: Record<ChangeKind, string> = { replace: 'Replace', delete: 'Delete', update: 'Update in place', create: 'Create' };
+
+/** Escapes text for a markdown table cell or inline code span. */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')}\``;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Stacks ordered risks first (high → none), then by name. */
+export function orderByRisk(stacks: readonly StackSummary[]): StackSummary[] {
+  return [...stacks].sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || a.name.localeCompare(b.name));
+}
+
+function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
+  const lines: string[] = [];
+  if (opts.marker !== false) lines.push(PLAN_REPORT_MARKER);
+  const changed = stacks.filter(hasChanges).length;
+  const risk = maxRisk(stacks.map((s) => s.risk));
+  lines.push(`## ${opts.title ?? 'Terraform plan'}: ${stacks.length} stack${stacks.length === 1 ? '' : 's'}, ${changed} with changes, risk ${RISK_BADGE[risk]}`, '');
+  const destructive = stacks.flatMap((s) =>
+    s.changes.filter((c) => c.stateful && (c.kind === 'delete' || c.kind === 'replace')).map((c) => ({ stack: s.name, c })),
+  );
+  if (destructive.length > 0) {
+    lines.push('> [!CAUTION]', `> **${destructive.length} destructive change${destructive.length === 1 ? '' : 's'} to stateful resources** (data may be lost):`);
+    for (const { stack, c } of destructive.slice(0, 100)) {
+      lines.push(`> - ${code(stack)}: ${code(c.address)} — ${c.kind === 'replace' ? `replace (${c.replaceOrder})` : 'delete'}`);
+    }
+    if (destructive.length > 100) lines.push(`> - … and ${destructive.length - 100} more (see the sections below)`);
+    lines.push('');
+  }
+  const otherDeletes = stacks.reduce((n, s) => n + s.delete + s.replace, 0) - destructive.length;
+  if (otherDeletes > 0) lines.push(`> [!WARNING]`, `> ${otherDeletes} other resource${otherDeletes === 1 ? ' is' : 's are'} deleted or replaced.`, '');
+  const incomplete = stacks.filter((s) => s.incomplete);
+  if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(', ')}.`, '');
+  lines.push('| Stack | Create | Update | Replace | Delete | Moved | Imported | Outputs | Drift | Risk |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  for (const s of stacks) {
+    lines.push(
+      `| ${code(s.name)} | ${s.create} | ${s.update} | ${s.replace} | ${s.delete} | ${s.moved.length} | ${s.imported.length} | ${s.outputs.length} | ${s.drift.length} | ${RISK_BADGE[s.risk]} |`,
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function details(summary: string, items: string[]): string {
+  return `<details><summary>${escapeHtml(summary)}</summary>\n\n${items.join('\n')}\n\n</details>\n`;
+}
+
+function changeLine(c: ResourceChangeSummary, withAttributes: boolean): string {
+  const notes: string[] = [];
+  if (c.stateful && (c.kind === 'delete' || c.kind === 'replace')) notes.push('**stateful**');
+  if (c.replaceOrder) notes.push(c.replaceOrder);
+  if (c.actionReason) notes.push(c.actionReason.replace(/_/g, ' '));
+  if (c.previousAddress) notes.push(`moved from ${code(c.previousAddress)}`);
+  if (c.importing) notes.push('imported');
+  if (c.deposed) notes.push(`deposed object ${code(c.deposed)}`);
+  if (c.replacePaths.length) notes.push(`forces replacement: ${c.replacePaths.map(code).join(', ')}`);
+  const lines = [`- ${code(c.address)}${notes.length ? ` — ${notes.join('; ')}` : ''}`];
+  if (withAttributes) for (const a of c.attributes) lines.push(`  - ${code(a.name)}: ${code(a.before)} → ${code(a.after)}`);
+  return lines.join('\n');
+}
+
+/** level 3: everything; 2: addresses without attribute values; 1: at most 20 addresses per group; 0: counts only. */
+function renderSection(s: StackSummary, level: 0 | 1 | 2 | 3, location: string): string {
+  const lines: string[] = [];
+  const tf = s.terraformVersion ? ` · Terraform/OpenTofu ${s.terraformVersion}` : '';
+  lines.push(`### ${code(s.name)} — ${RISK_BADGE[s.risk]}`, '');
+  lines.push(`<sub>fingerprint \`${s.fingerprint.slice(0, 16)}\`${tf}${s.file ? ` · ${escapeHtml(s.file)}` : ''}</sub>`, '');
+  if (s.destructive.length) lines.push(`**Destructive (stateful):** ${s.destructive.map(code).join(', ')}`, '');
+  if (level === 0) {
+    lines.push(`_Details cut to fit the comment; see ${location}._`, '');
+    return lines.join('\n');
+  }
+  const cap = level === 1 ? 20 : Infinity;
+  const capped = (items: string[]): string[] => (items.length > cap ? [...items.slice(0, cap), `- … and ${items.length - cap} more`] : items);
+  for (const kind of CHANGE_KINDS) {
+    const group = s.changes.filter((c) => c.kind === kind);
+    if (group.length) lines.push(details(`${KIND_TITLE[kind]} (${group.length})`, capped(group.map((c) => changeLine(c, level === 3)))));
+  }
+  if (s.moved.length) lines.push(details(`Moved (${s.moved.length})`, capped(s.moved.map((m) => `- ${code(m.from)} → ${code(m.to)}`))));
+  if (s.imported.length) lines.push(details(`Imported (${s.imported.length})`, capped(s.imported.map((a) => `- ${code(a)}`))));
+  if (s.forgotten.length) lines.push(details(`Removed from state, not destroyed (${s.forgotten.length})`, capped(s.forgotten.map((a) => `- ${code(a)}`))));
+  if (s.outputs.length) {
+    lines.push(
+      details(
+        `Output changes (${s.outputs.length})`,
+        capped(
+          s.outputs.map((o) => {
+            const value = level < 3 ? '' : o.kind === 'update' ? `: ${code(o.before ?? '')} → ${code(o.after ?? '')}` : o.after !== undefined ? `: ${code(o.after)}` : '';
+            return `- ${code(o.name)} (${o.kind}${o.sensitive ? ', sensitive' : ''})${value}`;
+          }),
+        ),
+      ),
+    );
+  }
+  if (s.drift.length) {
+    lines.push(details(`Changed outside Terraform since the last apply (${s.drift.length})`, capped(s.drift.map((d) => `- ${code(d.address)} (${d.actions})`))));
+  }
+  if (s.reads.length) lines.push(`<sub>${s.reads.length} data source${s.reads.length === 1 ? '' : 's'} read during apply.</sub>`, '');
+  return lines.join('\n');
+}
+
+function renderNoChanges(stacks: StackSummary[]): string {
+  return stacks.length ? `**No changes:** ${stacks.map((s) => code(s.name)).join(', ')}\n` : '';
+}
+
+/**
+ * Renders the report for a set of stacks: a heading with the overall risk, the destructive changes called out,
+ * one table over all stacks (risks first), then a section per stack with changed addresses grouped by action in
+ * collapsible blocks. With `maxChars`, sections lose detail (attribute values, then long address lists, then
+ * everything but the counts) until the report fits; the head and the table are never cut.
+ */
+export function renderMarkdownReport(input: readonly StackSummary[], opts: RenderOptions = {}): RenderedReport {
+  const stacks = orderByRisk(input);
+  const location = opts.fullReportLocation ?? 'the job summary and the plan artifact of this workflow run';
+  const max = opts.maxChars ?? Infinity;
+  const head = renderHead(stacks, opts);
+  const changed = stacks.filter(hasChanges);
+  const unchanged = renderNoChanges(stacks.filter((s) => !hasChanges(s)));
+  const full = [head, ...changed.map((s) => renderSection(s, 3, location)), unchanged].join('\n');
+  if (full.length <= max) return { markdown: full, truncated: false, cut: [] };
+
+  const reserve = 800; // room for the truncation note
+  const sections: string[] = [];
+  const reduced: string[] = [];
+  const omitted: string[] = [];
+  let used = head.length + unchanged.length + reserve;
+  for (const s of changed) {
+    let placed = false;
+    for (const level of [3, 2, 1, 0] as const) {
+      const text = renderSection(s, level, location);
+      if (used + text.length + 1 <= max) {
+        sections.push(text);
+        used += text.length + 1;
+        if (level < 3) reduced.push(`${s.name} (${level === 2 ? 'attribute values' : level === 1 ? 'long address lists' : 'all details'})`);
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) omitted.push(s.name);
+  }
+  const cut = [...reduced.map((r) => `details of ${r}`), ...(omitted.length ? [`the sections of ${omitted.length} stack(s): ${omitted.join(', ')}`] : [])];
+  const noteList = cut.join('; ');
+  const note = `> [!NOTE]\n> This report was cut to stay under GitHub's ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')}-character comment limit. Cut: ${
+    noteList.length > reserve - 250 ? `${noteList.slice(0, reserve - 260)}…` : noteList
+  }. The full report is in ${location}.\n`;
+  const markdown = [head, note, ...sections, unchanged].join('\n');
+  return { markdown, truncated: true, cut };
+}
+
+export function renderMarkdown(stacks: readonly StackSummary[], opts: RenderOptions = {}): string {
+  return renderMarkdownReport(stacks, opts).markdown;
+}
+
+/** The machine-readable form: exactly `{"stacks":[{"name","create","update","delete","replace","destructive"}]}`. */
+export function renderJson(stacks: readonly StackSummary[]): string {
+  return `${JSON.stringify(
+    {
+      stacks: stacks.map((s) => ({ name: s.name, create: s.create, update: s.update, delete: s.delete, replace: s.replace, destructive: [...s.destructive] })),
+    },
+    null,
+    2,
+  )}\n`;
+}

@@ -1,0 +1,84 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parsePlanText, PlanParseError } from './parse';
+import { renderJson, renderMarkdown, type RenderOptions } from './render';
+import { summarizePlan, type StackSummary } from './summarize';
+
+/** `dev-network.plan.json` → `dev-network`: the base name without `.json` and then `.plan`. */
+export function stackNameFromFile(file: string): string {
+  return path.basename(file).replace(/\.json$/i, '').replace(/\.plan$/i, '');
+}
+
+export interface LoadOptions {
+  /** Stack names by position, one per file (the CLI's repeated `--stack-name`); default: from the file name. */
+  stackNames?: readonly string[];
+}
+
+/**
+ * Reads and summarizes plan files. All files are read and parsed before anything is returned, so one bad file
+ * fails the whole call ({@link PlanParseError} naming it). A file holding several plans (terragrunt) gives one
+ * stack per document, named `<name>#<n>`.
+ */
+export function loadPlanFiles(files: readonly string[], opts: LoadOptions = {}): StackSummary[] {
+  if (files.length === 0) throw new Error('no plan files given');
+  if (opts.stackNames && opts.stackNames.length > 0 && opts.stackNames.length !== files.length) {
+    throw new Error(`got ${opts.stackNames.length} stack name(s) for ${files.length} plan file(s): give one per file, in the same order`);
+  }
+  const parsed = files.map((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new PlanParseError(file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    return { file, plans: parsePlanText(text, file) };
+  });
+  const stacks = parsed.flatMap(({ file, plans }, i) => {
+    const name = opts.stackNames?.[i] ?? stackNameFromFile(file);
+    return plans.map((plan, n) => summarizePlan(plan, plans.length > 1 ? `${name}#${n + 1}` : name, file));
+  });
+  const seen = new Set<string>();
+  for (const s of stacks) {
+    if (seen.has(s.name)) throw new Error(`two plans are named "${s.name}" (${s.file}): give distinct file names or stack names`);
+    seen.add(s.name);
+  }
+  return stacks;
+}
+
+/**
+ * Expands plan inputs as given to the Actions: each entry a file, or a directory whose `*.json` files are taken
+ * (sorted); entries separated by newlines or commas.
+ */
+export function expandPlanInputs(input: string | readonly string[], cwd = process.cwd()): string[] {
+  const entries = (typeof input === 'string' ? input.split(/[\n,]/) : [...input]).map((e) => e.trim()).filter(Boolean);
+  const files: string[] = [];
+  for (const entry of entries) {
+    const abs = path.resolve(cwd, entry);
+    let isDir = false;
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch {
+      throw new PlanParseError(entry, 'no such file or directory');
+    }
+    if (isDir) {
+      const found = readdirSync(abs).filter((f) => f.toLowerCase().endsWith('.json')).sort();
+      if (found.length === 0) throw new PlanParseError(entry, 'directory holds no *.json plan files');
+      files.push(...found.map((f) => path.join(entry, f)));
+    } else files.push(entry);
+  }
+  return files;
+}
+
+export interface PlanReportOptions extends LoadOptions, Pick<RenderOptions, 'maxChars' | 'fullReportLocation' | 'title'> {
+  format: 'markdown' | 'json';
+}
+
+/**
+ * The `platform plan-report` command: reads every file first (no partial output on any error — the error names
+ * the file), then returns the whole report as markdown or as the JSON form.
+ */
+export function runPlanReport(files: readonly string[], opts: PlanReportOptions): string {
+  if (opts.format !== 'markdown' && opts.format !== 'json') throw new Error(`unknown format "${String(opts.format)}": expected markdown or json`);
+  const stacks = loadPlanFiles(files, opts);
+  return opts.format === 'json' ? renderJson(stacks) : renderMarkdown(stacks, { maxChars: opts.maxChars, fullReportLocation: opts.fullReportLocation, title: opts.title, marker: false });
+}

@@ -1,0 +1,50 @@
+import { REQUIRED_TAGS } from '@awp/config';
+import type { GuardrailRule } from '../types';
+import { at, isExpression } from '../util';
+
+/** Rules every layer shares. */
+export const genericRules: GuardrailRule[] = [
+  {
+    id: 'AWP-GEN-001',
+    severity: 'error',
+    description: 'Every AWS provider applies the required default tags, so every resource carries them.',
+    fix: `Create the stack with PlatformStack (it sets default_tags) or add ${REQUIRED_TAGS.join(', ')} to the provider's default_tags.`,
+    appliesTo: ['provider.aws'],
+    check: ({ element }) => {
+      const tags = (at(element.config, 'default_tags.tags') ?? {}) as Record<string, unknown>;
+      const missing = REQUIRED_TAGS.filter((t) => !tags[t]);
+      return missing.length ? `provider default_tags lack ${missing.join(', ')}` : undefined;
+    },
+  },
+  {
+    id: 'AWP-GEN-002',
+    severity: 'error',
+    description: 'Every AWS provider pins the account (allowed_account_ids), so config cannot be applied to the wrong account.',
+    fix: 'Set allowed_account_ids on the provider (PlatformStack does it from the environment file).',
+    appliesTo: ['provider.aws'],
+    check: ({ element }) => {
+      const ids = element.config.allowed_account_ids;
+      return Array.isArray(ids) && ids.length > 0 ? undefined : 'provider has no allowed_account_ids';
+    },
+  },
+  {
+    id: 'AWP-LOG-001',
+    severity: 'error',
+    description: 'CloudWatch log groups are encrypted with a customer-managed KMS key.',
+    fix: 'Set kmsKeyId to a CMK whose policy admits logs.<region>.amazonaws.com.',
+    appliesTo: ['aws_cloudwatch_log_group'],
+    check: ({ element }) => (element.config.kms_key_id ? undefined : 'log group is not encrypted with a KMS key (kms_key_id unset)'),
+  },
+  {
+    id: 'AWP-LOG-002',
+    severity: 'error',
+    description: 'CloudWatch log groups have a retention period (never "keep forever" by omission).',
+    fix: 'Set retentionInDays from the environment file (e.g. observability.logRetentionDays).',
+    appliesTo: ['aws_cloudwatch_log_group'],
+    check: ({ element }) => {
+      const days = element.config.retention_in_days;
+      if (isExpression(days)) return undefined;
+      return typeof days === 'number' && days > 0 ? undefined : 'log group has no retention_in_days';
+    },
+  },
+];

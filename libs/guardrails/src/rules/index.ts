@@ -1,0 +1,16 @@
+import type { GuardrailRule } from '../types';
+import { genericRules } from './generic';
+import { networkRules } from './network';
+import { dataRules } from './data';
+import { computeRules } from './compute';
+import { edgeRules } from './edge';
+import { observabilityRules } from './observability';
+
+export { genericRules, networkRules, dataRules, computeRules, edgeRules, observabilityRules };
+
+/** Every rule of the platform, in the order they are reported. */
+export const ALL_RULES: readonly GuardrailRule[] = [...genericRules, ...networkRules, ...dataRules, ...computeRules, ...edgeRules, ...observabilityRules];
+
+const ids = ALL_RULES.map((r) => r.id);
+const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+if (duplicate) throw new Error(`guardrails: rule id ${duplicate} is defined twice`);

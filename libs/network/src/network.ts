@@ -1,0 +1,347 @@
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DefaultRouteTable } from '@cdktf/provider-aws/lib/default-route-table';
+import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
+import { DefaultNetworkAcl } from '@cdktf/provider-aws/lib/default-network-acl';
+import { Eip } from '@cdktf/provider-aws/lib/eip';
+import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { InternetGateway } from '@cdktf/provider-aws/lib/internet-gateway';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { NatGateway } from '@cdktf/provider-aws/lib/nat-gateway';
+import { Route } from '@cdktf/provider-aws/lib/route';
+import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
+import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { Subnet } from '@cdktf/provider-aws/lib/subnet';
+import { Vpc } from '@cdktf/provider-aws/lib/vpc';
+import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { planSubnets } from '@awp/config';
+
+export type NatGatewayMode = 'single' | 'perAz';
+
+/** Interface endpoint service short names (`com.amazonaws.<region>.<name>`). */
+export type InterfaceEndpointName = 'ecr.api' | 'ecr.dkr' | 'sts' | 'logs' | 'secretsmanager' | 'kms' | 'elasticloadbalancing' | 'ec2' | 'eks' | 'eks-auth' | 'monitoring';
+
+export interface NetworkProps {
+  /** Prefix of every name (the environment, e.g. `prod`). */
+  readonly namePrefix: string;
+  /** The VPC's IPv4 range; an RFC 1918 block between /16 and /24. */
+  readonly vpcCidr: string;
+  /**
+   * How many availability zones to spread over (each gets a public, a private and an isolated subnet).
+   * @default 3
+   */
+  readonly azCount?: number;
+  /**
+   * One NAT gateway per AZ (an AZ outage leaves the others reachable) or a single one (cheaper, for dev).
+   * @default 'perAz'
+   */
+  readonly natGateways?: NatGatewayMode;
+  /**
+   * VPC flow logs retention in days.
+   * @default 365
+   */
+  readonly flowLogRetentionDays?: number;
+  /**
+   * Which traffic the flow logs record.
+   * @default 'ALL'
+   */
+  readonly flowLogTrafficType?: 'ALL' | 'ACCEPT' | 'REJECT';
+  /**
+   * Interface endpoints in the private subnets, so nodes reach these AWS APIs without the NAT gateways.
+   * @default ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager']
+   */
+  readonly interfaceEndpoints?: readonly InterfaceEndpointName[];
+  /**
+   * EKS cluster name: subnets get the `kubernetes.io/cluster/<name>` and load-balancer role tags.
+   * @default no cluster tags
+   */
+  readonly clusterName?: string;
+  /**
+   * Days before a deleted KMS key is gone for good.
+   * @default 30
+   */
+  readonly kmsDeletionWindowDays?: number;
+}
+
+/**
+ * The network layer: a VPC over N availability zones with three tiers of subnets.
+ *
+ * - public: load balancers and NAT gateways (route to the internet gateway);
+ * - private: EKS nodes and pods (egress through NAT; AWS APIs through endpoints);
+ * - isolated: data stores (no route out at all, S3 through the gateway endpoint only).
+ *
+ * Flow logs go to a KMS-encrypted log group with retention; the default security group, route table and
+ * network ACL are brought under management with no permissive rules. The workload security group is created
+ * here so that the data layer can admit it before the cluster exists (see DESIGN.md's stack graph).
+ */
+export class Network extends Construct {
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  /** AZ names, in the order the subnets are created. */
+  readonly availabilityZones: string[];
+  readonly publicSubnetIds: string[];
+  readonly privateSubnetIds: string[];
+  readonly isolatedSubnetIds: string[];
+  readonly privateRouteTableIds: string[];
+  readonly isolatedRouteTableIds: string[];
+  /** Attach to EKS nodes/pods; the data layer admits it on 5432/6379, the edge layer's ALB reaches it. */
+  readonly workloadSecurityGroupId: string;
+  /** Guards the interface endpoints (443 from the VPC). */
+  readonly endpointSecurityGroupId: string;
+  /** A CMK for CloudWatch Logs in this region; other layers encrypt their log groups with it. */
+  readonly logsKeyArn: string;
+  readonly flowLogGroupName: string;
+  /** Public IPs of the NAT gateways (for allow-lists of third parties). */
+  readonly natPublicIps: string[];
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    const azCount = props.azCount ?? 3;
+    const natMode = props.natGateways ?? 'perAz';
+    const plan = planSubnets(props.vpcCidr, azCount);
+    if (typeof plan === 'string') throw new Error(`Network ${this.node.path}: vpcCidr ${props.vpcCidr}: ${plan}`);
+    const name = (suffix: string) => `${props.namePrefix}-${suffix}`;
+
+    const partition = new DataAwsPartition(this, 'partition');
+    const region = new DataAwsRegion(this, 'region');
+    const caller = new DataAwsCallerIdentity(this, 'caller');
+    const azs = new DataAwsAvailabilityZones(this, 'azs', {
+      state: 'available',
+      // Local Zones and Wavelength zones are opt-in: never place a tier there by accident.
+      filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
+    });
+
+    // ---- Logs key: flow logs here, and every other layer's log groups --------------------------------
+    const accountRoot = `arn:${partition.partition}:iam::${caller.accountId}:root`;
+    const logsKeyPolicy = new DataAwsIamPolicyDocument(this, 'logs-key-policy', {
+      statement: [
+        {
+          sid: 'AccountAdministers',
+          principals: [{ type: 'AWS', identifiers: [accountRoot] }],
+          actions: ['kms:*'],
+          resources: ['*'],
+        },
+        {
+          sid: 'CloudWatchLogsUsesKeyForThisAccountsLogGroups',
+          principals: [{ type: 'Service', identifiers: [`logs.${region.region}.amazonaws.com`] }],
+          actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          resources: ['*'],
+          condition: [
+            {
+              test: 'ArnLike',
+              variable: 'kms:EncryptionContext:aws:logs:arn',
+              values: [`arn:${partition.partition}:logs:${region.region}:${caller.accountId}:*`],
+            },
+          ],
+        },
+      ],
+    });
+    const logsKey = new KmsKey(this, 'logs-key', {
+      description: `${props.namePrefix}: CloudWatch Logs encryption`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
+      policy: logsKeyPolicy.json,
+    });
+    new KmsAlias(this, 'logs-key-alias', { name: `alias/${name('logs')}`, targetKeyId: logsKey.keyId });
+    this.logsKeyArn = logsKey.arn;
+
+    // ---- VPC and its defaults ---------------------------------------------------------------------------
+    const vpc = new Vpc(this, 'vpc', {
+      cidrBlock: props.vpcCidr,
+      enableDnsHostnames: true, // interface endpoints' private DNS and EKS need both
+      enableDnsSupport: true,
+      tags: { Name: name('vpc') },
+    });
+    this.vpcId = vpc.id;
+    this.vpcCidr = props.vpcCidr;
+    // No rules at all: nothing may rely on the default group (CIS 5.4).
+    new DefaultSecurityGroup(this, 'default-sg', { vpcId: vpc.id, ingress: [], egress: [], tags: { Name: name('default-do-not-use') } });
+    new DefaultRouteTable(this, 'default-rt', { defaultRouteTableId: vpc.defaultRouteTableId, route: [], tags: { Name: name('default-unused') } });
+    // The default NACL keeps AWS's allow-all (security groups do the filtering) but comes under management.
+    new DefaultNetworkAcl(this, 'default-nacl', {
+      defaultNetworkAclId: vpc.defaultNetworkAclId,
+      ingress: [{ protocol: '-1', ruleNo: 100, action: 'allow', cidrBlock: '0.0.0.0/0', fromPort: 0, toPort: 0 }],
+      egress: [{ protocol: '-1', ruleNo: 100, action: 'allow', cidrBlock: '0.0.0.0/0', fromPort: 0, toPort: 0 }],
+      lifecycle: { ignoreChanges: ['subnet_ids'] },
+      tags: { Name: name('default-nacl') },
+    });
+
+    // ---- Subnets ----------------------------------------------------------------------------------------
+    const clusterTags = (role: 'elb' | 'internal-elb'): Record<string, string> =>
+      props.clusterName ? { [`kubernetes.io/cluster/${props.clusterName}`]: 'shared', [`kubernetes.io/role/${role}`]: '1' } : {};
+    const az = (i: number) => Fn.element(azs.names, i);
+    const indices = [...Array(azCount).keys()];
+    const publicSubnets = indices.map(
+      (i) =>
+        new Subnet(this, `public-${i}`, {
+          vpcId: vpc.id,
+          cidrBlock: plan.public[i],
+          availabilityZone: az(i),
+          mapPublicIpOnLaunch: false, // ALBs and NAT gateways get public addresses without it
+          tags: { Name: name(`public-${i}`), Tier: 'public', ...clusterTags('elb') },
+        }),
+    );
+    const privateSubnets = indices.map(
+      (i) =>
+        new Subnet(this, `private-${i}`, {
+          vpcId: vpc.id,
+          cidrBlock: plan.private[i],
+          availabilityZone: az(i),
+          tags: { Name: name(`private-${i}`), Tier: 'private', ...clusterTags('internal-elb') },
+        }),
+    );
+    const isolatedSubnets = indices.map(
+      (i) =>
+        new Subnet(this, `isolated-${i}`, {
+          vpcId: vpc.id,
+          cidrBlock: plan.isolated[i],
+          availabilityZone: az(i),
+          tags: { Name: name(`isolated-${i}`), Tier: 'isolated' },
+        }),
+    );
+    this.availabilityZones = indices.map((i) => az(i));
+    this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.privateSubnetIds = privateSubnets.map((s) => s.id);
+    this.isolatedSubnetIds = isolatedSubnets.map((s) => s.id);
+
+    // ---- Internet gateway, NAT, routes ------------------------------------------------------------------
+    const igw = new InternetGateway(this, 'igw', { vpcId: vpc.id, tags: { Name: name('igw') } });
+    const publicRt = new RouteTable(this, 'public-rt', { vpcId: vpc.id, tags: { Name: name('public') } });
+    new Route(this, 'public-default', { routeTableId: publicRt.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id });
+    publicSubnets.forEach((s, i) => new RouteTableAssociation(this, `public-rta-${i}`, { subnetId: s.id, routeTableId: publicRt.id }));
+
+    const natCount = natMode === 'perAz' ? azCount : 1;
+    const nats = [...Array(natCount).keys()].map((i) => {
+      const eip = new Eip(this, `nat-eip-${i}`, { domain: 'vpc', tags: { Name: name(`nat-${i}`) }, dependsOn: [igw] });
+      return { eip, nat: new NatGateway(this, `nat-${i}`, { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: name(`nat-${i}`) }, dependsOn: [igw] }) };
+    });
+    this.natPublicIps = nats.map((n) => n.eip.publicIp);
+
+    const privateRts = privateSubnets.map((s, i) => {
+      const rt = new RouteTable(this, `private-rt-${i}`, { vpcId: vpc.id, tags: { Name: name(`private-${i}`) } });
+      // Each AZ uses its own NAT gateway when there is one per AZ, so an AZ outage stays in that AZ.
+      new Route(this, `private-default-${i}`, { routeTableId: rt.id, destinationCidrBlock: '0.0.0.0/0', natGatewayId: nats[natMode === 'perAz' ? i : 0].nat.id });
+      new RouteTableAssociation(this, `private-rta-${i}`, { subnetId: s.id, routeTableId: rt.id });
+      return rt;
+    });
+    const isolatedRts = isolatedSubnets.map((s, i) => {
+      // No default route: the data tier cannot reach or be reached from the internet.
+      const rt = new RouteTable(this, `isolated-rt-${i}`, { vpcId: vpc.id, tags: { Name: name(`isolated-${i}`) } });
+      new RouteTableAssociation(this, `isolated-rta-${i}`, { subnetId: s.id, routeTableId: rt.id });
+      return rt;
+    });
+    this.privateRouteTableIds = privateRts.map((r) => r.id);
+    this.isolatedRouteTableIds = isolatedRts.map((r) => r.id);
+
+    // ---- Flow logs --------------------------------------------------------------------------------------
+    const flowLogGroup = new CloudwatchLogGroup(this, 'flow-logs', {
+      name: `/aws/vpc/${name('vpc')}/flow-logs`,
+      retentionInDays: props.flowLogRetentionDays ?? 365,
+      kmsKeyId: logsKey.arn,
+    });
+    this.flowLogGroupName = flowLogGroup.name;
+    const flowTrust = new DataAwsIamPolicyDocument(this, 'flow-logs-trust', {
+      statement: [
+        {
+          actions: ['sts:AssumeRole'],
+          principals: [{ type: 'Service', identifiers: ['vpc-flow-logs.amazonaws.com'] }],
+          // Confused-deputy guard: only flow logs of this account may use the role.
+          condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [caller.accountId] }],
+        },
+      ],
+    });
+    const flowRole = new IamRole(this, 'flow-logs-role', { name: name('vpc-flow-logs'), assumeRolePolicy: flowTrust.json });
+    const flowWrite = new DataAwsIamPolicyDocument(this, 'flow-logs-write', {
+      statement: [
+        {
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          resources: [flowLogGroup.arn, `${flowLogGroup.arn}:*`],
+        },
+      ],
+    });
+    new IamRolePolicy(this, 'flow-logs-policy', { role: flowRole.id, name: 'write-flow-logs', policy: flowWrite.json });
+    new FlowLog(this, 'flow-log', {
+      vpcId: vpc.id,
+      trafficType: props.flowLogTrafficType ?? 'ALL',
+      logDestinationType: 'cloud-watch-logs',
+      logDestination: flowLogGroup.arn,
+      iamRoleArn: flowRole.arn,
+      maxAggregationInterval: 60,
+      tags: { Name: name('vpc-flow-log') },
+    });
+
+    // ---- Security groups --------------------------------------------------------------------------------
+    const workload = new SecurityGroup(this, 'workload-sg', {
+      name: name('workload'),
+      description: `${props.namePrefix}: EKS nodes and pods of the workloads`,
+      vpcId: vpc.id,
+      tags: { Name: name('workload') },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    // Pods reach each other (and the node-local agents) inside the group.
+    new VpcSecurityGroupIngressRule(this, 'workload-self', {
+      securityGroupId: workload.id,
+      referencedSecurityGroupId: workload.id,
+      ipProtocol: '-1',
+      description: 'Node-to-node and pod-to-pod traffic',
+    });
+    // Egress must stay open: images, AWS APIs without endpoints, and third-party HTTPS go through NAT.
+    new VpcSecurityGroupEgressRule(this, 'workload-egress', {
+      securityGroupId: workload.id,
+      cidrIpv4: '0.0.0.0/0',
+      ipProtocol: '-1',
+      description: 'Outbound through NAT and endpoints',
+    });
+    this.workloadSecurityGroupId = workload.id;
+
+    const endpointSg = new SecurityGroup(this, 'endpoint-sg', {
+      name: name('vpc-endpoints'),
+      description: `${props.namePrefix}: interface VPC endpoints (HTTPS from the VPC)`,
+      vpcId: vpc.id,
+      tags: { Name: name('vpc-endpoints') },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    new VpcSecurityGroupIngressRule(this, 'endpoint-https', {
+      securityGroupId: endpointSg.id,
+      cidrIpv4: props.vpcCidr,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      description: 'HTTPS from inside the VPC',
+    });
+    this.endpointSecurityGroupId = endpointSg.id;
+
+    // ---- Endpoints --------------------------------------------------------------------------------------
+    new VpcEndpoint(this, 'endpoint-s3', {
+      vpcId: vpc.id,
+      serviceName: `com.amazonaws.${region.region}.s3`,
+      vpcEndpointType: 'Gateway',
+      // Gateway endpoints are free: ECR layers and the data tier's S3 traffic stay off the NAT gateways.
+      routeTableIds: [...this.privateRouteTableIds, ...this.isolatedRouteTableIds],
+      tags: { Name: name('s3') },
+    });
+    for (const svc of props.interfaceEndpoints ?? ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager']) {
+      new VpcEndpoint(this, `endpoint-${svc.replace('.', '-')}`, {
+        vpcId: vpc.id,
+        serviceName: `com.amazonaws.${region.region}.${svc}`,
+        vpcEndpointType: 'Interface',
+        privateDnsEnabled: true,
+        subnetIds: this.privateSubnetIds,
+        securityGroupIds: [endpointSg.id],
+        tags: { Name: name(svc) },
+      });
+    }
+  }
+}
