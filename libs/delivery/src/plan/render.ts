@@ -1,5 +1,5 @@
 import { maxRisk, RISK_ORDER, type Risk } from './risk';
-import { CHANGE_KINDS, hasChanges, type ChangeKind, type ResourceChangeSummary, type StackSummary } from './summarize';
+import { byCodePoint, CHANGE_KINDS, hasChanges, type ChangeKind, type ResourceChangeSummary, type StackSummary } from './summarize';
 
 /** Hidden marker that identifies the sticky plan comment on a pull request. */
 export const PLAN_REPORT_MARKER = '<!-- awp:plan-report -->';
@@ -42,7 +42,7 @@ function escapeHtml(text: string): string {
 
 /** Stacks ordered risks first (high → none), then by name. */
 export function orderByRisk(stacks: readonly StackSummary[]): StackSummary[] {
-  return [...stacks].sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || a.name.localeCompare(b.name));
+  return [...stacks].sort((a, b) => RISK_ORDER.indexOf(b.risk) - RISK_ORDER.indexOf(a.risk) || byCodePoint(a.name, b.name));
 }
 
 function renderHead(stacks: StackSummary[], opts: RenderOptions): string {

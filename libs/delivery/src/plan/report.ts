@@ -80,5 +80,5 @@ export interface PlanReportOptions extends LoadOptions, Pick<RenderOptions, 'max
 export function runPlanReport(files: readonly string[], opts: PlanReportOptions): string {
   if (opts.format !== 'markdown' && opts.format !== 'json') throw new Error(`unknown format "${String(opts.format)}": expected markdown or json`);
   const stacks = loadPlanFiles(files, opts);
-  return opts.format === 'json' ? renderJson(stacks) : renderMarkdown(stacks, { maxChars: opts.maxChars, fullReportLocation: opts.fullReportLocation, title: opts.title, marker: false });
+  return opts.format === 'json' ? renderJson(stacks) : renderMarkdown(stacks, { maxChars: opts.maxChars, fullReportLocation: opts.fullReportLocation, title: opts.title });
 }

@@ -72,6 +72,11 @@ export interface StackSummary {
   incomplete: boolean;
 }
 
+/** Locale-independent ordering, so reports and fingerprints are identical on every machine. */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function sameActions(actions: PlanAction[], expected: PlanAction[]): boolean {
   return actions.length === expected.length && actions.every((a, i) => a === expected[i]);
 }
@@ -206,9 +211,11 @@ function summarizeOutputs(plan: TerraformPlan): OutputChangeSummary[] {
   for (const [name, oc] of Object.entries(plan.output_changes ?? {})) {
     const kind = classifyActions(oc.actions);
     if (!kind) continue;
-    // Terraform 0.12 lists every output as "create" even when nothing changes: compare with the prior state.
+    // The legacy format (0.x, Terraform 0.12–0.15) lists every output as "create" even when nothing changes:
+    // there, an output equal to the prior state's is no change. Newer formats report output actions faithfully.
     const prior = plan.prior_state?.values?.outputs?.[name];
-    if (kind === 'create' && prior && oc.after_unknown !== true && deepEqual(prior.value, oc.after)) continue;
+    const legacy = plan.format_version.startsWith('0.');
+    if (legacy && kind === 'create' && prior && oc.after_unknown !== true && deepEqual(prior.value, oc.after)) continue;
     const sensitive = outputSensitive(plan, name);
     const show = (value: unknown, unknown?: unknown) =>
       displayValue({ value, attribute: name, sensitive: sensitive ? true : undefined, unknown });
@@ -220,7 +227,7 @@ function summarizeOutputs(plan: TerraformPlan): OutputChangeSummary[] {
       after: kind === 'delete' ? undefined : show(oc.after, oc.after_unknown === true ? true : undefined),
     });
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return out.sort((a, b) => byCodePoint(a.name, b.name));
 }
 
 /** Summarizes one parsed plan as the stack `name`. */
@@ -270,8 +277,8 @@ export function summarizePlan(plan: TerraformPlan, name: string, file?: string):
     });
     if ((kind === 'delete' || kind === 'replace') && stateful && !summary.destructive.includes(rc.address)) summary.destructive.push(rc.address);
   }
-  summary.changes.sort((a, b) => CHANGE_KINDS.indexOf(a.kind) - CHANGE_KINDS.indexOf(b.kind) || a.address.localeCompare(b.address));
-  summary.risk = summary.destructive.length > 0 ? 'high' : summary.delete + summary.replace > 0 ? 'medium' : summary.create + summary.update > 0 ? 'low' : 'none';
+  summary.changes.sort((a, b) => CHANGE_KINDS.indexOf(a.kind) - CHANGE_KINDS.indexOf(b.kind) || byCodePoint(a.address, b.address));
+  summary.risk = summary.destructive.length > 0 ? 'high' : summary.delete + summary.replace > 0 ? 'medium' : hasChanges(summary) ? 'low' : 'none';
   return summary;
 }
 
