@@ -1,0 +1,108 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { affectedStacks, ManifestError, parseManifest, readManifest, StackCycleError, toMatrix, topologicalOrder, splitStackName } from '@awp/delivery';
+
+const FIXTURE = path.join(__dirname, 'fixtures', 'synth');
+const graph = readManifest(FIXTURE);
+const names = (r: { include: { stack: string }[] }) => r.include.map((e) => e.stack);
+
+describe('cdktf manifest and stack graph', () => {
+  it('reads stacks, dependencies and directories from manifest.json', () => {
+    expect(Object.keys(graph.stacks)).toHaveLength(18);
+    expect(graph.stacks['prod-workloads']).toEqual({
+      name: 'prod-workloads',
+      dependencies: ['prod-cluster', 'prod-data', 'prod-edge'],
+      workingDirectory: 'stacks/prod-workloads',
+      synthesizedStackPath: 'stacks/prod-workloads/cdk.tf.json',
+    });
+    expect(readManifest(path.join(FIXTURE, 'manifest.json')).stacks['dev-network'].dependencies).toEqual([]);
+  });
+
+  it('orders stacks so every stack comes after its dependencies', () => {
+    const order = topologicalOrder(graph);
+    expect(order.slice(0, 6)).toEqual(['dev-network', 'dev-data', 'dev-cluster', 'dev-edge', 'dev-workloads', 'dev-observability']);
+    for (const [name, node] of Object.entries(graph.stacks)) for (const d of node.dependencies) expect(order.indexOf(d)).toBeLessThan(order.indexOf(name));
+  });
+
+  it('reports a cycle with the stacks around it', () => {
+    const cyclic = parseManifest(
+      {
+        stacks: {
+          'dev-network': { synthesizedStackPath: 'stacks/dev-network/cdk.tf.json', dependencies: ['dev-observability'] },
+          'dev-data': { synthesizedStackPath: 'stacks/dev-data/cdk.tf.json', dependencies: ['dev-network'] },
+          'dev-observability': { synthesizedStackPath: 'stacks/dev-observability/cdk.tf.json', dependencies: ['dev-data'] },
+        },
+      },
+      'cdktf.out/manifest.json',
+    );
+    expect(() => topologicalOrder(cyclic)).toThrow(StackCycleError);
+    expect(() => topologicalOrder(cyclic)).toThrow('stack dependency cycle: dev-network → dev-observability → dev-data → dev-network');
+  });
+
+  it('names the manifest file in errors', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'manifest-'));
+    expect(() => readManifest(dir)).toThrow(`${path.join(dir, 'manifest.json')}: cannot read the manifest (ENOENT`);
+    writeFileSync(path.join(dir, 'manifest.json'), '{"stacks": {"a-network": {"synthesizedStackPath": "x", "dependencies": ["nope"]}}}');
+    expect(() => readManifest(dir)).toThrow(ManifestError);
+    expect(() => readManifest(dir)).toThrow('stacks.a-network.dependencies: unknown stack "nope"');
+    writeFileSync(path.join(dir, 'manifest.json'), '{"stacks": [] }');
+    expect(() => readManifest(dir)).toThrow('"stacks" must be an object');
+    expect(() => readManifest(path.join(dir, 'nothing-here'))).toThrow('no such file or directory');
+  });
+
+  it('splits stack names into env and layer', () => {
+    expect(splitStackName('prod-data')).toEqual({ env: 'prod', layer: 'data' });
+    expect(splitStackName('eu-prod-observability')).toEqual({ env: 'eu-prod', layer: 'observability' });
+  });
+});
+
+describe('affected stacks', () => {
+  it('an environment file re-plans every stack of that environment, in dependency order', () => {
+    const r = affectedStacks({ graph, files: ['environments/staging.json'] });
+    expect(names(r)).toEqual(['staging-network', 'staging-data', 'staging-cluster', 'staging-edge', 'staging-workloads', 'staging-observability']);
+    expect(r.reasons['staging-data']).toEqual(['file environments/staging.json']);
+  });
+
+  it('a layer project re-plans that layer in every env, closed downstream over dependencies', () => {
+    const r = affectedStacks({ graph, projects: ['data'] });
+    expect(names(r)).toEqual([
+      'dev-data', 'dev-workloads', 'dev-observability',
+      'staging-data', 'staging-workloads', 'staging-observability',
+      'prod-data', 'prod-workloads', 'prod-observability',
+    ]);
+    expect(r.reasons['dev-workloads']).toEqual(['depends on dev-data']);
+    expect(r.include.find((e) => e.stack === 'prod-workloads')).toEqual({
+      stack: 'prod-workloads',
+      env: 'prod',
+      layer: 'workloads',
+      dir: `${FIXTURE.replace(/\\/g, '/')}/stacks/prod-workloads`,
+      needs: ['prod-data'],
+    });
+  });
+
+  it('compute maps to the cluster and workloads stacks', () => {
+    const r = affectedStacks({ graph, projects: ['compute'], envs: ['dev'] });
+    expect(names(r)).toEqual(['dev-cluster', 'dev-workloads', 'dev-observability']);
+    expect(r.include[1].needs).toEqual(['dev-cluster']);
+  });
+
+  it('the infra app, config, guardrails (projects or files) and the lock file re-plan everything', () => {
+    for (const input of [{ projects: ['infra'] }, { projects: ['config'] }, { projects: ['guardrails'] }, { files: ['libs/guardrails/src/x.ts'] }, { files: ['apps/infra/src/main.ts'] }, { files: ['package-lock.json'] }, { all: true }]) {
+      expect(affectedStacks({ graph, ...input }).include).toHaveLength(18);
+    }
+  });
+
+  it('a layer lib file maps like its project; unrelated projects and files map to nothing', () => {
+    expect(names(affectedStacks({ graph, files: ['libs/edge/src/cdn.ts'], envs: ['prod'] }))).toEqual(['prod-edge', 'prod-workloads', 'prod-observability']);
+    expect(affectedStacks({ graph, projects: ['api', 'delivery', 'action-plan-report'], files: ['apps/api/src/server.ts', 'README.md'] }).include).toEqual([]);
+  });
+
+  it('network in one env via its file plus a project: union, no duplicates, one matrix', () => {
+    const r = affectedStacks({ graph, projects: ['observability'], files: ['environments/dev.json'] });
+    expect(names(r)).toEqual(['dev-network', 'dev-data', 'dev-cluster', 'dev-edge', 'dev-workloads', 'dev-observability', 'staging-observability', 'prod-observability']);
+    expect(r.reasons['dev-observability']).toEqual(['project observability', 'file environments/dev.json']);
+    expect(toMatrix(r)).toEqual({ include: r.include });
+    expect(JSON.parse(JSON.stringify(toMatrix(r))).include[0]).toEqual({ stack: 'dev-network', env: 'dev', layer: 'network', dir: expect.stringMatching(/stacks\/dev-network$/), needs: [] });
+  });
+});
