@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { App, Aspects } from 'cdktf';
-import { LAYERS, LAYER_DEPENDENCIES, ConfigError, loadEnvironments, stackName, type EnvironmentConfig, type Layer, type LoadOptions } from '@awp/config';
+import { App } from 'cdktf';
+import { LAYERS, LAYER_DEPENDENCIES, ConfigError, loadEnvironments, stackName, type EnvironmentConfig, type Layer, type LoadOptions, type PlatformStack } from '@awp/config';
 import { ALL_RULES, Guardrails, GuardrailError, type Finding } from '@awp/guardrails';
 import { buildEnvironment } from './platform';
 
@@ -12,6 +12,8 @@ export interface SynthOptions extends LoadOptions {
   readonly layers?: readonly string[];
   /** Output folder; default `cdktf.out` in the current directory. */
   readonly outdir?: string;
+  /** Called with each environment's stacks after they are built: a hook for extra constructs (and for tests). */
+  readonly customize?: (env: EnvironmentConfig, stacks: Map<Layer, PlatformStack>) => void;
 }
 
 export interface SynthesizedStack {
@@ -72,9 +74,11 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
   try {
     // stackTraces off: construct stack traces in metadata make synth several times slower and the JSON larger.
     const app = new App({ outdir: scratch, stackTraces: false });
-    const guardrails = new Guardrails(ALL_RULES);
-    Aspects.of(app).add(guardrails);
-    for (const env of envs) buildEnvironment(app, env);
+    for (const env of envs) {
+      const stacks = buildEnvironment(app, env);
+      options.customize?.(env, stacks);
+    }
+    const guardrails = new Guardrails(ALL_RULES).applyTo(app);
     app.synth();
     if (guardrails.errors.length > 0) throw new GuardrailError(guardrails.findings);
 

@@ -1,4 +1,4 @@
-import { TerraformStack, type IAspect } from 'cdktf';
+import { Aspects, TerraformStack, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { collectSuppressions, evaluate, stackView } from './engine';
 import type { Finding, GuardrailRule } from './types';
@@ -22,7 +22,7 @@ export function checkStack(stack: TerraformStack, rules: readonly GuardrailRule[
 }
 
 /**
- * A cdktf Aspect: add it to the App (`Aspects.of(app).add(new Guardrails(rules))`) and every stack is checked
+ * A cdktf Aspect: apply it to the App (`new Guardrails(rules).applyTo(app)`) and every stack is checked
  * as it is synthesized. Findings are collected, not thrown, so the caller gets the full list across all stacks
  * and decides (the platform CLI synthesizes into a scratch folder and refuses to publish on any error).
  */
@@ -31,6 +31,15 @@ export class Guardrails implements IAspect {
   private readonly seen = new Set<string>();
 
   constructor(private readonly rules: readonly GuardrailRule[]) {}
+
+  /**
+   * Adds the aspect to every stack under `scope`. (cdktf invokes aspects per stack, starting at the stack:
+   * an aspect added to the App itself is never visited.) Call after the stacks are built.
+   */
+  applyTo(scope: IConstruct): this {
+    for (const c of scope.node.findAll()) if (TerraformStack.isStack(c)) Aspects.of(c).add(this);
+    return this;
+  }
 
   visit(node: IConstruct): void {
     if (!TerraformStack.isStack(node) || this.seen.has(node.node.path)) return;

@@ -1,0 +1,105 @@
+import { Testing, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { ALL_RULES, checkStack } from '@awp/guardrails';
+import { Network, type NetworkProps } from './index';
+
+type Json = Record<string, any>;
+const TAGS = { Environment: 'test', Layer: 'network', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
+
+function synth(props: Partial<NetworkProps> = {}): { json: Json; stack: TerraformStack; network: Network } {
+  const stack = new TerraformStack(Testing.app(), 'test');
+  new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
+  const network = new Network(stack, 'network', { namePrefix: 'test', vpcCidr: '10.30.0.0/16', clusterName: 'test-eks', ...props });
+  return { json: JSON.parse(Testing.synth(stack)), stack, network };
+}
+const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
+
+describe('Network', () => {
+  const { json, stack, network } = synth();
+
+  it('creates a DNS-enabled VPC with public, private and isolated subnets in each of 3 AZs', () => {
+    expect(all(json, 'aws_vpc')).toEqual([expect.objectContaining({ cidr_block: '10.30.0.0/16', enable_dns_hostnames: true, enable_dns_support: true })]);
+    const subnets = all(json, 'aws_subnet');
+    expect(subnets).toHaveLength(9);
+    const byTier = (t: string) => subnets.filter((s) => s.tags.Tier === t).map((s) => s.cidr_block);
+    expect(byTier('private')).toEqual(['10.30.0.0/18', '10.30.64.0/18', '10.30.128.0/18']);
+    expect(byTier('public')).toEqual(['10.30.192.0/21', '10.30.200.0/21', '10.30.208.0/21']);
+    expect(byTier('isolated')).toEqual(['10.30.224.0/21', '10.30.232.0/21', '10.30.240.0/21']);
+    expect(subnets.every((s) => s.map_public_ip_on_launch !== true)).toBe(true);
+    expect(new Set(subnets.map((s) => s.availability_zone)).size).toBe(3);
+    expect(network.privateSubnetIds).toHaveLength(3);
+  });
+
+  it('tags subnets for Kubernetes load balancer discovery', () => {
+    const subnets = all(json, 'aws_subnet');
+    const pub = subnets.filter((s) => s.tags.Tier === 'public');
+    const priv = subnets.filter((s) => s.tags.Tier === 'private');
+    const iso = subnets.filter((s) => s.tags.Tier === 'isolated');
+    expect(pub.every((s) => s.tags['kubernetes.io/role/elb'] === '1' && s.tags['kubernetes.io/cluster/test-eks'] === 'shared')).toBe(true);
+    expect(priv.every((s) => s.tags['kubernetes.io/role/internal-elb'] === '1')).toBe(true);
+    expect(iso.every((s) => !Object.keys(s.tags).some((k) => k.startsWith('kubernetes.io')))).toBe(true);
+  });
+
+  it('routes public subnets to the internet gateway, private ones to their own AZ NAT, isolated ones nowhere', () => {
+    expect(all(json, 'aws_nat_gateway')).toHaveLength(3);
+    expect(all(json, 'aws_eip').every((e) => e.domain === 'vpc')).toBe(true);
+    const routes = all(json, 'aws_route');
+    expect(routes.filter((r) => r.gateway_id?.includes('aws_internet_gateway'))).toHaveLength(1);
+    const natRoutes = routes.filter((r) => r.nat_gateway_id);
+    expect(new Set(natRoutes.map((r) => r.nat_gateway_id)).size).toBe(3);
+    const isolatedTables = Object.entries(json.resource.aws_route_table).filter(([, t]: [string, any]) => t.tags.Name.startsWith('test-isolated')).map(([k]) => k);
+    expect(isolatedTables).toHaveLength(3);
+    expect(routes.some((r) => isolatedTables.some((t) => r.route_table_id.includes(t)))).toBe(false);
+  });
+
+  it('uses one NAT gateway for every AZ in single mode', () => {
+    const single = synth({ natGateways: 'single' }).json;
+    expect(all(single, 'aws_nat_gateway')).toHaveLength(1);
+    expect(new Set(all(single, 'aws_route').filter((r) => r.nat_gateway_id).map((r) => r.nat_gateway_id)).size).toBe(1);
+  });
+
+  it('sends flow logs to a KMS-encrypted log group with retention, through a role only this account can use', () => {
+    const [group] = all(json, 'aws_cloudwatch_log_group');
+    expect(group.retention_in_days).toBe(365);
+    expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\..*\.arn\}$/);
+    expect(all(json, 'aws_flow_log')).toEqual([expect.objectContaining({ traffic_type: 'ALL', log_destination_type: 'cloud-watch-logs', max_aggregation_interval: 60 })]);
+    const trust = json.data.aws_iam_policy_document;
+    const flowTrust = Object.values(trust).find((d: any) => JSON.stringify(d).includes('vpc-flow-logs.amazonaws.com')) as Json;
+    expect(flowTrust.statement[0].condition[0]).toEqual(expect.objectContaining({ test: 'StringEquals', variable: 'aws:SourceAccount' }));
+    expect(all(json, 'aws_kms_key')).toEqual([expect.objectContaining({ enable_key_rotation: true, deletion_window_in_days: 30 })]);
+    expect(all(synth({ flowLogRetentionDays: 30 }).json, 'aws_cloudwatch_log_group')[0].retention_in_days).toBe(30);
+  });
+
+  it('strips the default security group and keeps the workload group closed to the outside', () => {
+    expect(all(json, 'aws_default_security_group')).toEqual([expect.objectContaining({ ingress: [], egress: [] })]);
+    const ingress = all(json, 'aws_vpc_security_group_ingress_rule');
+    expect(ingress.every((r) => r.cidr_ipv4 !== '0.0.0.0/0')).toBe(true);
+    expect(ingress.find((r) => r.from_port === 443)?.cidr_ipv4).toBe('10.30.0.0/16');
+  });
+
+  it('creates the S3 gateway endpoint on private and isolated tables and the configured interface endpoints', () => {
+    const endpoints = all(json, 'aws_vpc_endpoint');
+    const s3 = endpoints.find((e) => e.vpc_endpoint_type === 'Gateway')!;
+    expect(s3.service_name).toMatch(/\.s3$/);
+    expect(s3.route_table_ids).toHaveLength(6);
+    const iface = endpoints.filter((e) => e.vpc_endpoint_type === 'Interface');
+    expect(iface.map((e) => e.service_name.split('}.')[1]).sort()).toEqual(['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', 'sts']);
+    expect(iface.every((e) => e.private_dns_enabled === true && e.subnet_ids.length === 3)).toBe(true);
+    const fewer = all(synth({ interfaceEndpoints: ['sts'] }).json, 'aws_vpc_endpoint');
+    expect(fewer.filter((e) => e.vpc_endpoint_type === 'Interface')).toHaveLength(1);
+  });
+
+  it('passes every guardrail', () => {
+    expect(checkStack(stack, ALL_RULES).filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  it('refuses a VPC range that cannot hold the subnets', () => {
+    expect(() => synth({ vpcCidr: '10.0.0.0/25' })).toThrow(/vpcCidr 10\.0\.0\.0\/25: \/25 is too small for 3 AZs/);
+  });
+
+  it('spreads over as many AZs as asked', () => {
+    const two = synth({ azCount: 2 }).json;
+    expect(all(two, 'aws_subnet')).toHaveLength(6);
+    expect(all(two, 'aws_nat_gateway')).toHaveLength(2);
+  });
+});
