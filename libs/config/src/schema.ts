@@ -19,6 +19,8 @@ const days = z
   ])
   .describe('A CloudWatch Logs retention period in days (one of the values CloudWatch accepts)');
 const k8sQuantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi)?$/, 'expected a Kubernetes quantity such as 500m or 512Mi');
+const addonVersion = z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, 'expected an EKS add-on version like v1.20.0-eksbuild.1');
+const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'expected an exact chart version like 3.13.0 (no ranges)');
 const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'expected an IAM role ARN');
 
 export const TIERS = ['dev', 'staging', 'prod'] as const;
@@ -124,6 +126,32 @@ export const environmentSchema = z
       adminRoleArn: awsRoleArn.optional().describe('A role granted cluster-admin through an EKS access entry'),
       logRetentionDays: days.default(365),
       nodeGroups: z.array(nodeGroup).min(1),
+      deletionProtection: z.boolean().default(true).describe('EKS cluster deletion protection (AWS refuses DeleteCluster while it is on)'),
+      // Pinned add-on versions: a new version is a reviewed change in one file, never a surprise at apply.
+      // Defaults are for Kubernetes 1.33; list the valid ones with `aws eks describe-addon-versions --kubernetes-version <v>`.
+      addons: z
+        .strictObject({
+          vpcCni: addonVersion.default('v1.20.0-eksbuild.1'),
+          coredns: addonVersion.default('v1.12.1-eksbuild.2'),
+          kubeProxy: addonVersion.default('v1.33.0-eksbuild.2'),
+          podIdentityAgent: addonVersion.default('v1.3.7-eksbuild.2'),
+          cloudwatchObservability: addonVersion.default('v4.1.0-eksbuild.1'),
+        })
+        .prefault({})
+        .describe('Managed EKS add-on versions (vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, amazon-cloudwatch-observability)'),
+      charts: z
+        .strictObject({
+          metricsServer: semver.default('3.13.0').describe('kubernetes-sigs/metrics-server chart version'),
+          clusterAutoscaler: semver.default('9.47.0').describe('kubernetes/autoscaler cluster-autoscaler chart version'),
+          clusterAutoscalerImageTag: z
+            .string()
+            .regex(/^v1\.\d{2}\.\d+$/, 'expected a cluster-autoscaler image tag like v1.33.0')
+            .default('v1.33.0')
+            .describe("cluster-autoscaler image; its minor version must match the cluster's Kubernetes version"),
+        })
+        .prefault({})
+        .describe('Pinned Helm charts of the workloads stack'),
+      ecrMaxImages: z.number().int().min(10).max(10000).default(200).describe('ECR lifecycle: tagged images kept (oldest expire first)'),
     }),
     edge: z
       .strictObject({
@@ -154,6 +182,8 @@ export const environmentSchema = z
           })
           .prefault({}),
         drainSeconds: z.number().int().min(1).max(300).default(20).describe('Graceful shutdown drain; the ALB deregistration delay and pod grace period follow it'),
+        logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('LOG_LEVEL of the service'),
+        migrationTimeoutSeconds: z.number().int().min(30).max(3600).default(600).describe('The migration Job must finish within this time or the deploy fails'),
       })
       .prefault({}),
     observability: z
@@ -217,6 +247,22 @@ export const environmentSchema = z
     names.forEach((n, i) => {
       if (names.indexOf(n) !== i) issue(['compute', 'nodeGroups', i, 'name'], `expected unique node group names, "${n}" appears twice`);
     });
+    // Versions that must follow the cluster's Kubernetes minor version.
+    const k8s = env.compute.kubernetesVersion;
+    const caMinor = env.compute.charts.clusterAutoscalerImageTag.replace(/^v(1\.\d+)\..*$/, '$1');
+    if (caMinor !== k8s) {
+      issue(['compute', 'charts', 'clusterAutoscalerImageTag'], `expected a v${k8s}.x image (cluster-autoscaler must match the Kubernetes minor version ${k8s}), got ${env.compute.charts.clusterAutoscalerImageTag}`);
+    }
+    if (!env.compute.addons.kubeProxy.startsWith(`v${k8s}.`)) {
+      issue(['compute', 'addons', 'kubeProxy'], `expected a v${k8s}.x-eksbuild.N version (kube-proxy must match the Kubernetes minor version ${k8s}), got ${env.compute.addons.kubeProxy}`);
+    }
+    // Limits below requests are refused by the API server at apply time; catch them before synth.
+    if (quantityMi(env.service.resources.memoryLimit) < quantityMi(env.service.resources.memoryRequest)) {
+      issue(['service', 'resources', 'memoryLimit'], `expected >= memoryRequest (${env.service.resources.memoryRequest}), got ${env.service.resources.memoryLimit}`);
+    }
+    if (quantityMilli(env.service.resources.cpuLimit) < quantityMilli(env.service.resources.cpuRequest)) {
+      issue(['service', 'resources', 'cpuLimit'], `expected >= cpuRequest (${env.service.resources.cpuRequest}), got ${env.service.resources.cpuLimit}`);
+    }
     if (env.service.replicas.min > env.service.replicas.max) {
       issue(['service', 'replicas', 'min'], `expected min <= max (${env.service.replicas.max}), got ${env.service.replicas.min}`);
     }
@@ -238,6 +284,19 @@ export const environmentSchema = z
       if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
     }
   });
+
+/** A Kubernetes CPU quantity in millicores ("500m" → 500, "1" → 1000). */
+export function quantityMilli(q: string): number {
+  return q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000;
+}
+
+/** A Kubernetes memory quantity in MiB ("512Mi" → 512, "1Gi" → 1024). */
+export function quantityMi(q: string): number {
+  const m = /^([0-9.]+)(Ki|Mi|Gi)?$/.exec(q);
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === 'Gi' ? n * 1024 : m[2] === 'Ki' ? n / 1024 : m[2] === 'Mi' ? n : n / (1024 * 1024);
+}
 
 /** What an environment file holds after validation and defaults. */
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
