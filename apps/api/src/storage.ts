@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -58,7 +59,7 @@ export class LocalStorage implements Storage {
   readonly dir: string;
   private readonly secret: Buffer;
   constructor(private readonly cfg: Pick<Config, 'embeddedDataDir' | 'publicBaseUrl' | 'uploadSigningSecret' | 'presignExpiresSeconds'>) {
-    this.dir = cfg.embeddedDataDir === 'memory://' ? fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'awp-uploads-')) : path.join(cfg.embeddedDataDir, 'uploads');
+    this.dir = cfg.embeddedDataDir === 'memory://' ? fs.mkdtempSync(path.join(os.tmpdir(), 'awp-uploads-')) : path.join(cfg.embeddedDataDir, 'uploads');
     this.secret = cfg.uploadSigningSecret ? Buffer.from(cfg.uploadSigningSecret) : crypto.randomBytes(32);
   }
   private sign(key: string, contentType: string, contentLength: number, expires: number): string {

@@ -1,0 +1,105 @@
+# shellcheck shell=bash
+# Sourced by .ci/run (after npm ci): PostgreSQL and Redis from Debian's packages and moto (S3 API, PyPI)
+# on 127.0.0.1 only, for apps/api's test suite, fault tests, schemathesis check and benchmark.
+# Idempotent and quick when everything is installed and running already. Exports the URLs and the
+# commands the fault tests use to stop and start the servers. Throwaway CI credentials, loopback only.
+
+_awp_api_services() {
+  local pg_port=${API_PG_PORT:-55432} redis_port=${API_REDIS_PORT:-56379} moto_port=${API_MOTO_PORT:-55000}
+  local base=${API_SERVICES_DIR:-/tmp/awp-api-services}
+  local need=() i
+
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "20-services: apt-get install ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("moto") != "5.2.5")' 2>/dev/null \
+    || ! python3 -c 'import flask, flask_cors' 2>/dev/null; then
+    echo "20-services: pip install moto[server]==5.2.5"
+    python3 -m pip install -q --disable-pip-version-check 'moto[server]==5.2.5'
+  fi
+
+  mkdir -p "$base"
+  chmod 755 "$base"
+
+  # --- PostgreSQL: a private cluster; postgres refuses to run as root, so it runs as the postgres user.
+  local pg_bin run_as=()
+  pg_bin=$(dirname "$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -1)")
+  local pgdata="$base/pgdata"
+  if [ "$(id -u)" = 0 ]; then
+    run_as=(runuser -u postgres --)
+    mkdir -p "$pgdata" && chown postgres:postgres "$pgdata"
+    touch "$base/postgres.log" && chown postgres "$base/postgres.log"
+  else
+    mkdir -p "$pgdata"
+  fi
+  chmod 700 "$pgdata"
+  if [ ! -s "$pgdata/PG_VERSION" ]; then
+    printf 'api\n' >"$base/pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres "$base/pwfile"
+    "${run_as[@]}" "$pg_bin/initdb" -D "$pgdata" -U api --pwfile="$base/pwfile" --auth=scram-sha-256 -E UTF8 >/dev/null
+    rm -f "$base/pwfile"
+    cat >>"$pgdata/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $pg_port
+unix_socket_directories = '$pgdata'
+max_connections = 200
+EOF
+  fi
+  local pg_start="${run_as[*]} $pg_bin/pg_ctl -D $pgdata -l $base/postgres.log -w -t 30 start"
+  local pg_stop="${run_as[*]} $pg_bin/pg_ctl -D $pgdata -w -t 30 -m fast stop"
+  if ! "${run_as[@]}" "$pg_bin/pg_ctl" -D "$pgdata" status >/dev/null 2>&1; then
+    sh -c "$pg_start" >/dev/null
+  fi
+  for i in $(seq 1 60); do
+    PGPASSWORD=api "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break
+    sleep 0.5
+  done
+  if ! PGPASSWORD=api "$pg_bin/psql" -qtA -h 127.0.0.1 -p "$pg_port" -U api -d postgres -c "select 1 from pg_database where datname='api'" | grep -q 1; then
+    PGPASSWORD=api "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U api -d postgres -c 'create database api' >/dev/null
+  fi
+
+  # --- Redis: no persistence (a cache), loopback only.
+  local redis_start="redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no --daemonize yes --pidfile $base/redis.pid --logfile $base/redis.log"
+  if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    sh -c "$redis_start"
+  fi
+  for i in $(seq 1 60); do
+    [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break
+    sleep 0.25
+  done
+
+  # --- moto: the S3 API on loopback.
+  if ! curl -fs "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1; then
+    nohup python3 -m moto.server -H 127.0.0.1 -p "$moto_port" >"$base/moto.log" 2>&1 &
+    echo $! >"$base/moto.pid"
+  fi
+  for i in $(seq 1 60); do
+    curl -fs "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -fs -X PUT "http://127.0.0.1:$moto_port/awp-api-test" >/dev/null 2>&1 || true
+
+  PGPASSWORD=api "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { echo "20-services: PostgreSQL did not start; see $base/postgres.log" >&2; return 1; }
+  [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] || { echo "20-services: Redis did not start; see $base/redis.log" >&2; return 1; }
+  curl -fs "http://127.0.0.1:$moto_port/moto-api/" >/dev/null || { echo "20-services: moto did not start; see $base/moto.log" >&2; return 1; }
+
+  export DATABASE_URL="postgres://api:api@127.0.0.1:$pg_port/api"
+  export DATABASE_READ_URL="$DATABASE_URL"
+  export REDIS_URL="redis://127.0.0.1:$redis_port"
+  export S3_BUCKET=awp-api-test
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+  export CDN_BASE_URL=https://cdn.example.test
+  # For apps/api/test/faults.test.ts: how to take the servers away and bring them back.
+  export API_PG_STOP_CMD="$pg_stop" API_PG_START_CMD="$pg_start"
+  export API_REDIS_STOP_CMD="redis-cli -p $redis_port shutdown nosave" API_REDIS_START_CMD="$redis_start"
+  export API_REDIS_CLI="redis-cli -p $redis_port"
+  echo "20-services: PostgreSQL 127.0.0.1:$pg_port, Redis 127.0.0.1:$redis_port, moto 127.0.0.1:$moto_port ready"
+}
+
+_awp_api_services
+unset -f _awp_api_services
