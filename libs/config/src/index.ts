@@ -4,3 +4,4 @@ export * from './naming';
 export * from './cidr';
 export * from './regions';
 export * from './stack';
+export * from './iam';

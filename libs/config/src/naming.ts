@@ -67,3 +67,8 @@ export function roleArn(env: EnvironmentConfig, roleName: string): string {
 export function clusterName(env: Pick<EnvironmentConfig, 'name'>): string {
   return resourceName(env, 'eks');
 }
+
+/** The environment's AZ names: the explicit list, or `<region>a`, `b`, `c`… up to azCount. */
+export function availabilityZones(env: Pick<EnvironmentConfig, 'region' | 'network'>): string[] {
+  return env.network.availabilityZones ?? [...'abcdef'].slice(0, env.network.azCount).map((l) => `${env.region}${l}`);
+}

@@ -70,6 +70,18 @@ describe('semantic validation', () => {
     expect(problems(raw)[0]).toMatch(/^region: expected a known AWS region \(us-east-1, .*got "mars-north-1"/);
   });
 
+  it('checks explicit availability zones against the region and the AZ count', () => {
+    const raw = devRaw();
+    raw.network.availabilityZones = ['eu-west-1a', 'eu-west-1a', 'us-east-1b'];
+    expect(problems(raw).sort()).toEqual([
+      'network.availabilityZones: expected 2 names (azCount), got 3',
+      'network.availabilityZones[1]: expected distinct zones, "eu-west-1a" appears twice',
+      'network.availabilityZones[2]: expected a zone of eu-west-1, got "us-east-1b"',
+    ]);
+    raw.network.availabilityZones = ['eu-west-1b', 'eu-west-1c'];
+    expect(problems(raw)).toEqual([]);
+  });
+
   it('requires min <= desired <= max for node groups and min <= max for replicas', () => {
     const raw = devRaw();
     raw.compute.nodeGroups[0] = { ...raw.compute.nodeGroups[0], minSize: 3, desiredSize: 2, maxSize: 4 };

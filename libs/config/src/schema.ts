@@ -21,6 +21,11 @@ const days = z
 const k8sQuantity = z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi)?$/, 'expected a Kubernetes quantity such as 500m or 512Mi');
 const addonVersion = z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, 'expected an EKS add-on version like v1.20.0-eksbuild.1');
 const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'expected an exact chart version like 3.13.0 (no ranges)');
+// Data layer: AWS maintenance windows (UTC). Overlaps are checked below (RDS and ElastiCache refuse them at apply).
+const dailyWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'expected a daily window like 02:00-03:00 (UTC)');
+const weeklyWindow = z
+  .string()
+  .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected a weekly window like sun:03:30-sun:04:30 (UTC)');
 const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'expected an IAM role ARN');
 
 export const TIERS = ['dev', 'staging', 'prod'] as const;
@@ -80,6 +85,10 @@ export const environmentSchema = z
     network: z.strictObject({
       vpcCidr: cidr,
       azCount: z.number().int().min(1).max(6).default(3),
+      availabilityZones: z
+        .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'expected an AZ name like eu-west-1a'))
+        .optional()
+        .describe('Explicit AZ names (default: <region>a, b, c… up to azCount). Pinned names keep the subnet set from changing when AWS adds a zone.'),
       natGateways: z.enum(['single', 'perAz']).default('perAz').describe('perAz survives an AZ outage; single is cheaper'),
       flowLogRetentionDays: days.default(365),
       flowLogTrafficType: z.enum(['ALL', 'ACCEPT', 'REJECT']).default('ALL'),
@@ -89,7 +98,7 @@ export const environmentSchema = z
       .strictObject({
         postgres: z
           .strictObject({
-            engineVersion: z.string().regex(/^\d+(\.\d+)?$/).default('17.6'),
+            engineVersion: z.string().regex(/^\d+(\.\d+)?$/, 'expected a PostgreSQL version like 17 or 17.6').default('17').describe('Major ("17": AWS applies minor upgrades, Terraform does not fight them) or major.minor (pinned)'),
             instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS class like db.r7g.large').default('db.r7g.large'),
             allocatedStorageGb: z.number().int().min(20).default(100),
             maxAllocatedStorageGb: z.number().int().min(20).default(500),
@@ -100,6 +109,9 @@ export const environmentSchema = z
             performanceInsightsRetentionDays: z.number().int().min(7).default(7),
             monitoringIntervalSeconds: z.union([z.literal(0), z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]).default(60),
             databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default('catalogue'),
+            slowQueryMs: z.number().int().min(-1).max(3_600_000).default(500).describe('log_min_duration_statement: statements slower than this are logged (-1 turns it off)'),
+            backupWindow: dailyWindow.default('02:00-03:00').describe('Daily automated backup window (UTC), hh24:mi-hh24:mi'),
+            maintenanceWindow: weeklyWindow.default('sun:03:30-sun:04:30').describe('Weekly maintenance window (UTC), ddd:hh24:mi-ddd:hh24:mi; must not overlap the backup window'),
           })
           .prefault({}),
         redis: z
@@ -110,6 +122,8 @@ export const environmentSchema = z
             shards: z.number().int().min(1).max(500).default(2),
             replicasPerShard: z.number().int().min(0).max(5).default(1),
             snapshotRetentionDays: z.number().int().min(0).max(35).default(7),
+            snapshotWindow: dailyWindow.default('01:00-02:00').describe('Daily snapshot window (UTC), hh24:mi-hh24:mi'),
+            maintenanceWindow: weeklyWindow.default('mon:03:30-mon:04:30').describe('Weekly maintenance window (UTC); must not overlap the snapshot window'),
           })
           .prefault({}),
         s3: z
@@ -118,6 +132,8 @@ export const environmentSchema = z
             logExpirationDays: positiveInt.default(365),
           })
           .prefault({}),
+        logRetentionDays: days.default(365).describe('Retention of the data layer\'s CloudWatch log groups (RDS exports, cache slow log)'),
+        kmsDeletionWindowDays: z.number().int().min(7).max(30).default(30).describe('Days before a deleted data/secrets KMS key is gone for good'),
       })
       .prefault({}),
     compute: z.strictObject({
@@ -188,25 +204,55 @@ export const environmentSchema = z
       .prefault({}),
     observability: z
       .strictObject({
-        logRetentionDays: days.default(365),
-        alarmEmails: z.array(z.email()).default([]),
+        logRetentionDays: days.default(365).describe("Retention of the log groups the observability layer owns (the service's application logs)"),
+        alarmEmails: z.array(z.email()).default([]).describe('Email addresses subscribed to the alarm topics (each confirms once per topic)'),
         chatbot: z
-          .strictObject({ slackTeamId: z.string().min(1), slackChannelId: z.string().min(1) })
+          .strictObject({
+            slackTeamId: z.string().regex(/^[A-Z0-9]{9,12}$/, 'expected a Slack workspace id like T0123ABCDE'),
+            slackChannelId: z.string().regex(/^[CG][A-Z0-9]{8,12}$/, 'expected a Slack channel id like C0123ABCDE'),
+          })
           .optional()
-          .describe('AWS Chatbot (Amazon Q Developer in chat) Slack channel for alarms'),
+          .describe('AWS Chatbot (Amazon Q Developer in chat) Slack channel for alarms; the workspace must be authorized once in the console'),
+        postgresMaxConnections: positiveInt
+          .optional()
+          .describe("The database's max_connections, when not RDS's default for its instance class (LEAST(memory/9531392, 5000))"),
         thresholds: z
           .strictObject({
-            cpuPercent: z.number().min(1).max(100).default(80),
-            memoryPercent: z.number().min(1).max(100).default(80),
-            storageFreePercent: z.number().min(1).max(100).default(20),
-            connectionsPercent: z.number().min(1).max(100).default(80),
-            replicaLagSeconds: z.number().positive().default(30),
-            latencyP99Seconds: z.number().positive().default(0.1),
-            errorRatePercent: z.number().positive().max(100).default(1),
+            cpuPercent: z.number().min(1).max(100).default(80).describe('CPU alarms: nodes, pods against limits, RDS, ElastiCache'),
+            memoryPercent: z.number().min(1).max(100).default(80).describe('Memory alarms: nodes, pods against limits, RDS (freeable below 100-x %), ElastiCache'),
+            storageFreePercent: z.number().min(1).max(100).default(20).describe('RDS free storage below this share of the allocated storage'),
+            connectionsPercent: z.number().min(1).max(100).default(80).describe('RDS connections above this share of max_connections'),
+            replicaLagSeconds: z.number().positive().default(30).describe('RDS ReplicaLag and ElastiCache ReplicationLag'),
+            latencyP99Seconds: z.number().positive().default(0.1).describe('The latency SLO: ALB TargetResponseTime p99'),
+            errorRatePercent: z.number().positive().max(100).default(1).describe('The error SLO: ALB 5xx (target + load balancer) per request'),
+            cdnErrorRatePercent: z.number().positive().max(100).default(5).describe('CloudFront 5xxErrorRate'),
+            cacheEvictions: z.number().int().min(0).default(1000).describe('ElastiCache evictions per period per node'),
+            unhealthyHosts: z.number().int().min(0).default(0).describe('Alarm when more targets than this are unhealthy'),
+            rejectedConnections: z.number().int().min(0).default(0).describe('ALB RejectedConnectionCount per period'),
+            wafBlockedRequests: positiveInt.default(1000).describe('WAF blocked requests per period: a spike above this alarms'),
+            errorLogs: positiveInt.default(10).describe("The service's error log lines (pino level >= 50) per period"),
+            hpaAtMaxMinutes: positiveInt.default(15).describe('The HPA at its maximum replicas for this long alarms'),
+            nodeGroupAtMaxMinutes: positiveInt.default(15).describe('A node group at its maximum size for this long alarms'),
             evaluationPeriods: positiveInt.default(3),
             periodSeconds: z.union([z.literal(60), z.literal(300)]).default(60),
           })
           .prefault({}),
+      })
+      .superRefine((o, ctx) => {
+        const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: ['thresholds', ...path], message });
+        const t = o.thresholds;
+        // CloudWatch refuses alarms whose evaluation range (periods x period) exceeds one day.
+        if (t.evaluationPeriods * t.periodSeconds > 86400) {
+          issue(['evaluationPeriods'], `expected evaluationPeriods x periodSeconds <= 86400 (one day, CloudWatch's limit), got ${t.evaluationPeriods} x ${t.periodSeconds}`);
+        }
+        for (const key of ['hpaAtMaxMinutes', 'nodeGroupAtMaxMinutes'] as const) {
+          const seconds = t[key] * 60;
+          if (seconds % t.periodSeconds !== 0) issue([key], `expected a multiple of periodSeconds (${t.periodSeconds / 60} min), got ${t[key]}`);
+          else if (seconds > 86400) issue([key], `expected at most 1440 (one day, CloudWatch's limit), got ${t[key]}`);
+        }
+        o.alarmEmails.forEach((e, i) => {
+          if (o.alarmEmails.indexOf(e) !== i) ctx.addIssue({ code: 'custom', path: ['alarmEmails', i], message: `expected unique addresses, "${e}" appears twice` });
+        });
       })
       .prefault({}),
   })
@@ -219,6 +265,15 @@ export const environmentSchema = z
       issue(['region'], `expected a known AWS region (${KNOWN_REGIONS.join(', ')}), got "${env.region}"`);
     } else if (env.network.azCount > azInRegion) {
       issue(['network', 'azCount'], `expected at most ${azInRegion} (the AZs of ${env.region}), got ${env.network.azCount}`);
+    }
+
+    if (env.network.availabilityZones) {
+      const azs = env.network.availabilityZones;
+      if (azs.length !== env.network.azCount) issue(['network', 'availabilityZones'], `expected ${env.network.azCount} names (azCount), got ${azs.length}`);
+      azs.forEach((az, i) => {
+        if (!az.startsWith(env.region)) issue(['network', 'availabilityZones', i], `expected a zone of ${env.region}, got "${az}"`);
+        if (azs.indexOf(az) !== i) issue(['network', 'availabilityZones', i], `expected distinct zones, "${az}" appears twice`);
+      });
     }
 
     // VPC range: syntax, private space, and room for three subnets per AZ.
@@ -270,6 +325,8 @@ export const environmentSchema = z
     if (pg.allocatedStorageGb > pg.maxAllocatedStorageGb) {
       issue(['data', 'postgres', 'maxAllocatedStorageGb'], `expected >= allocatedStorageGb (${pg.allocatedStorageGb}), got ${pg.maxAllocatedStorageGb}`);
     }
+    // Data layer: windows long enough and not overlapping (RDS and ElastiCache refuse both at apply time).
+    dataWindowProblems(env.data).forEach(([p, message]) => issue(['data', ...p], message));
     if (env.promotesFrom === env.name) issue(['promotesFrom'], 'expected another environment, not this one');
 
     // Production: highly available and protected.
@@ -281,6 +338,7 @@ export const environmentSchema = z
       if (!pg.deletionProtection) issue(['data', 'postgres', 'deletionProtection'], 'expected true: prod databases are deletion-protected');
       if (pg.backupRetentionDays < 7) issue(['data', 'postgres', 'backupRetentionDays'], `expected at least 7 days in prod, got ${pg.backupRetentionDays}`);
       if (env.data.redis.replicasPerShard < 1) issue(['data', 'redis', 'replicasPerShard'], 'expected at least 1 in prod: automatic failover needs a replica');
+      if (env.data.redis.snapshotRetentionDays < 1) issue(['data', 'redis', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
       if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
     }
   });
@@ -296,6 +354,48 @@ export function quantityMi(q: string): number {
   if (!m) return Number.NaN;
   const n = Number(m[1]);
   return m[2] === 'Gi' ? n * 1024 : m[2] === 'Ki' ? n / 1024 : m[2] === 'Mi' ? n : n / (1024 * 1024);
+}
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const WEEK = 7 * 1440;
+/** Minutes of the week a window covers, as [start, end) intervals (a window past Sunday midnight wraps). */
+function windowIntervals(window: string): [number, number][] {
+  const minute = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  const weekly = /^([a-z]{3}):(\d\d:\d\d)-([a-z]{3}):(\d\d:\d\d)$/.exec(window);
+  const spans: [number, number][] = [];
+  if (weekly) {
+    spans.push([DAYS.indexOf(weekly[1]) * 1440 + minute(weekly[2]), DAYS.indexOf(weekly[3]) * 1440 + minute(weekly[4])]);
+  } else {
+    const [from, to] = window.split('-');
+    for (let d = 0; d < 7; d++) spans.push([d * 1440 + minute(from), d * 1440 + minute(to)]);
+  }
+  return spans.flatMap(([s, e]): [number, number][] => (e > s ? [[s, e]] : [[s, WEEK], [0, e]]));
+}
+
+function windowMinutes(window: string): number {
+  const total = windowIntervals(window).reduce((n, [s, e]) => n + e - s, 0);
+  return /^[a-z]{3}:/.test(window) ? total : total / 7; // a daily window repeats on each of the 7 days
+}
+
+/** Data layer window checks: each at least 30 minutes (RDS, ElastiCache minimum), and no overlap within an engine. */
+export function dataWindowProblems(data: { postgres: { backupWindow: string; maintenanceWindow: string }; redis: { snapshotWindow: string; maintenanceWindow: string } }): [string[], string][] {
+  const out: [string[], string][] = [];
+  const pairs = [
+    { engine: 'postgres', daily: 'backupWindow', dailyValue: data.postgres.backupWindow, weekly: data.postgres.maintenanceWindow },
+    { engine: 'redis', daily: 'snapshotWindow', dailyValue: data.redis.snapshotWindow, weekly: data.redis.maintenanceWindow },
+  ];
+  for (const p of pairs) {
+    for (const [field, value] of [[p.daily, p.dailyValue], ['maintenanceWindow', p.weekly]]) {
+      const minutes = windowMinutes(value);
+      if (minutes < 30) out.push([[p.engine, field], `expected a window of at least 30 minutes, got ${minutes} ("${value}")`]);
+    }
+    const a = windowIntervals(p.dailyValue);
+    const b = windowIntervals(p.weekly);
+    if (a.some(([s1, e1]) => b.some(([s2, e2]) => s1 < e2 && s2 < e1))) {
+      out.push([[p.engine, 'maintenanceWindow'], `expected no overlap with ${p.daily} ("${p.dailyValue}"), got "${p.weekly}"`]);
+    }
+  }
+  return out;
 }
 
 /** What an environment file holds after validation and defaults. */

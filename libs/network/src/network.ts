@@ -1,4 +1,3 @@
-import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
@@ -26,7 +25,7 @@ import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { planSubnets } from '@awp/config';
+import { planSubnets, policyJson } from '@awp/config';
 
 export type NatGatewayMode = 'single' | 'perAz';
 
@@ -39,10 +38,10 @@ export interface NetworkProps {
   /** The VPC's IPv4 range; an RFC 1918 block between /16 and /24. */
   readonly vpcCidr: string;
   /**
-   * How many availability zones to spread over (each gets a public, a private and an isolated subnet).
-   * @default 3
+   * The availability zones to spread over, by name (each gets a public, a private and an isolated subnet).
+   * Explicit names, as in terraform-aws-modules' `azs`: the subnet layout never moves when AWS adds a zone.
    */
-  readonly azCount?: number;
+  readonly availabilityZones: readonly string[];
   /**
    * One NAT gateway per AZ (an AZ outage leaves the others reachable) or a single one (cheaper, for dev).
    * @default 'perAz'
@@ -108,7 +107,8 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const azCount = props.azCount ?? 3;
+    const azCount = props.availabilityZones.length;
+    if (azCount < 1) throw new Error(`Network ${this.node.path}: availabilityZones is empty`);
     const natMode = props.natGateways ?? 'perAz';
     const plan = planSubnets(props.vpcCidr, azCount);
     if (typeof plan === 'string') throw new Error(`Network ${this.node.path}: vpcCidr ${props.vpcCidr}: ${plan}`);
@@ -117,42 +117,38 @@ export class Network extends Construct {
     const partition = new DataAwsPartition(this, 'partition');
     const region = new DataAwsRegion(this, 'region');
     const caller = new DataAwsCallerIdentity(this, 'caller');
+    // Looks the pinned zones up (plan fails early on a name this account lacks) and keeps their order.
     const azs = new DataAwsAvailabilityZones(this, 'azs', {
       state: 'available',
-      // Local Zones and Wavelength zones are opt-in: never place a tier there by accident.
-      filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
+      filter: [{ name: 'zone-name', values: [...props.availabilityZones] }],
+      lifecycle: {
+        postcondition: [
+          {
+            condition: `\${length(self.names) == ${azCount}}`,
+            errorMessage: `Not every zone of ${props.availabilityZones.join(', ')} is available to this account; set network.availabilityZones.`,
+          },
+        ],
+      },
     });
 
     // ---- Logs key: flow logs here, and every other layer's log groups --------------------------------
     const accountRoot = `arn:${partition.partition}:iam::${caller.accountId}:root`;
-    const logsKeyPolicy = new DataAwsIamPolicyDocument(this, 'logs-key-policy', {
-      statement: [
-        {
-          sid: 'AccountAdministers',
-          principals: [{ type: 'AWS', identifiers: [accountRoot] }],
-          actions: ['kms:*'],
-          resources: ['*'],
-        },
-        {
-          sid: 'CloudWatchLogsUsesKeyForThisAccountsLogGroups',
-          principals: [{ type: 'Service', identifiers: [`logs.${region.region}.amazonaws.com`] }],
-          actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          resources: ['*'],
-          condition: [
-            {
-              test: 'ArnLike',
-              variable: 'kms:EncryptionContext:aws:logs:arn',
-              values: [`arn:${partition.partition}:logs:${region.region}:${caller.accountId}:*`],
-            },
-          ],
-        },
-      ],
-    });
+    const logsKeyPolicy = policyJson([
+      { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: accountRoot }, Action: 'kms:*', Resource: '*' },
+      {
+        Sid: 'CloudWatchLogsUsesKeyForThisAccountsLogGroups',
+        Effect: 'Allow',
+        Principal: { Service: `logs.${region.region}.amazonaws.com` },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        Resource: '*',
+        Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition.partition}:logs:${region.region}:${caller.accountId}:*` } },
+      },
+    ]);
     const logsKey = new KmsKey(this, 'logs-key', {
       description: `${props.namePrefix}: CloudWatch Logs encryption`,
       enableKeyRotation: true,
       deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
-      policy: logsKeyPolicy.json,
+      policy: logsKeyPolicy,
     });
     new KmsAlias(this, 'logs-key-alias', { name: `alias/${name('logs')}`, targetKeyId: logsKey.keyId });
     this.logsKeyArn = logsKey.arn;
@@ -181,7 +177,7 @@ export class Network extends Construct {
     // ---- Subnets ----------------------------------------------------------------------------------------
     const clusterTags = (role: 'elb' | 'internal-elb'): Record<string, string> =>
       props.clusterName ? { [`kubernetes.io/cluster/${props.clusterName}`]: 'shared', [`kubernetes.io/role/${role}`]: '1' } : {};
-    const az = (i: number) => Fn.element(azs.names, i);
+    const az = (i: number) => props.availabilityZones[i];
     const indices = [...Array(azCount).keys()];
     const publicSubnets = indices.map(
       (i) =>

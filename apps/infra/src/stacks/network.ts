@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { clusterName, PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { availabilityZones, clusterName, PlatformStack, type EnvironmentConfig } from '@awp/config';
 import { Network } from '@awp/network';
 
 /** `<env>-network`: the VPC every other layer stands in. */
@@ -8,7 +8,7 @@ export function networkStack(scope: Construct, env: EnvironmentConfig): { stack:
   const network = new Network(stack, 'network', {
     namePrefix: env.name,
     vpcCidr: env.network.vpcCidr,
-    azCount: env.network.azCount,
+    availabilityZones: availabilityZones(env),
     natGateways: env.network.natGateways,
     flowLogRetentionDays: env.network.flowLogRetentionDays,
     flowLogTrafficType: env.network.flowLogTrafficType,

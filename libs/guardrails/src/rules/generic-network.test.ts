@@ -13,8 +13,9 @@ import { checkStack, Guardrails, GuardrailError, suppress, genericRules, network
 
 const TAGS = { Environment: 'dev', Layer: 't', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
 
-function stack(withProvider = true): TerraformStack {
+function stack(withProvider = true, tier?: string): TerraformStack {
   const s = new TerraformStack(Testing.app(), 'test');
+  if (tier) s.node.setContext('awp:tier', tier);
   if (withProvider) new AwsProvider(s, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
   return s;
 }
@@ -46,6 +47,16 @@ describe('generic rules', () => {
       ['AWP-LOG-002', 'test/bad'],
     ]);
   });
+});
+
+it('AWP-LOG-003 fires on a prod log group kept less than a year, and only in prod', () => {
+  const prod = stack(true, 'prod');
+  new CloudwatchLogGroup(prod, 'short', { name: 'short', kmsKeyId: 'k', retentionInDays: 30 });
+  new CloudwatchLogGroup(prod, 'long', { name: 'long', kmsKeyId: 'k', retentionInDays: 365 });
+  expect(checkStack(prod, genericRules).map((f) => `${f.ruleId} ${f.path} ${f.message}`)).toEqual(['AWP-LOG-003 test/short prod log group keeps logs 30 days (< 365)']);
+  const dev = stack(true, 'dev');
+  new CloudwatchLogGroup(dev, 'short', { name: 'short', kmsKeyId: 'k', retentionInDays: 30 });
+  expect(checkStack(dev, genericRules)).toEqual([]);
 });
 
 describe('network rules', () => {

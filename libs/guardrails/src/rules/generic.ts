@@ -48,3 +48,17 @@ export const genericRules: GuardrailRule[] = [
     },
   },
 ];
+
+/** Prod keeps logs at least a year (checkov CKV_AWS_338 asks it of every environment; ours relax it below prod). */
+genericRules.push({
+  id: 'AWP-LOG-003',
+  severity: 'error',
+  description: 'In prod, CloudWatch log groups keep logs for at least 365 days.',
+  fix: 'Set the log retention in environments/prod.json to 365 or more.',
+  appliesTo: ['aws_cloudwatch_log_group'],
+  check: ({ element, stack }) => {
+    const days = element.config.retention_in_days;
+    if (stack.tier !== 'prod' || typeof days !== 'number' || days === 0) return undefined;
+    return days < 365 ? `prod log group keeps logs ${days} days (< 365)` : undefined;
+  },
+});
