@@ -26,7 +26,7 @@ const dailyWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[
 const weeklyWindow = z
   .string()
   .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected a weekly window like sun:03:30-sun:04:30 (UTC)');
-const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'expected an IAM role ARN');
+const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN');
 
 export const TIERS = ['dev', 'staging', 'prod'] as const;
 export const INTERFACE_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager', 'kms', 'elasticloadbalancing', 'ec2', 'eks', 'eks-auth', 'monitoring'] as const;

@@ -118,7 +118,7 @@ export class Network extends Construct {
     const region = new DataAwsRegion(this, 'region');
     const caller = new DataAwsCallerIdentity(this, 'caller');
     // Looks the pinned zones up (plan fails early on a name this account lacks) and keeps their order.
-    const azs = new DataAwsAvailabilityZones(this, 'azs', {
+    new DataAwsAvailabilityZones(this, 'azs', {
       state: 'available',
       filter: [{ name: 'zone-name', values: [...props.availabilityZones] }],
       lifecycle: {
