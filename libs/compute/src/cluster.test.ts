@@ -1,0 +1,166 @@
+import { Testing, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { ALL_RULES, checkStack, computeRules } from '@awp/guardrails';
+import { Cluster, DEFAULT_ADDON_VERSIONS, type ClusterProps } from './index';
+
+type Json = Record<string, any>;
+const TAGS = { Environment: 'test', Layer: 'cluster', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
+const BASE: ClusterProps = {
+  clusterName: 'test-eks',
+  kubernetesVersion: '1.33',
+  privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
+  workloadSecurityGroupId: 'sg-workload',
+  logsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/logs',
+  repositoryName: 'test-api',
+  nodeGroups: [
+    { name: 'general', instanceTypes: ['m7i.large'], minSize: 2, desiredSize: 3, maxSize: 6, labels: { tier: 'web' }, taints: [{ key: 'dedicated', value: 'api', effect: 'NO_SCHEDULE' }] },
+    { name: 'spot', instanceTypes: ['m7i.large', 'm6i.large'], capacityType: 'SPOT', minSize: 0, desiredSize: 0, maxSize: 4, maxUnavailablePercentage: 50 },
+  ],
+  endpointPublicAccessCidrs: ['203.0.113.0/24'],
+  adminRoleArns: ['arn:aws:iam::111111111111:role/apply'],
+  viewRoleArns: ['arn:aws:iam::111111111111:role/plan'],
+};
+
+function synth(props: Partial<ClusterProps> = {}): { json: Json; stack: TerraformStack; cluster: Cluster } {
+  const stack = new TerraformStack(Testing.app(), 'test');
+  new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
+  const cluster = new Cluster(stack, 'cluster', { ...BASE, ...props });
+  return { json: JSON.parse(Testing.synth(stack)), stack, cluster };
+}
+const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
+const one = (json: Json, type: string): Json => {
+  const list = all(json, type);
+  expect(list).toHaveLength(1);
+  return list[0];
+};
+const policyDoc = (json: Json, name: string): Json => {
+  const key = Object.keys(json.data.aws_iam_policy_document).find((k) => k.includes(name));
+  expect(key).toBeDefined();
+  return json.data.aws_iam_policy_document[key as string];
+};
+
+describe('Cluster', () => {
+  const { json, stack, cluster } = synth();
+
+  it('creates the EKS cluster: version, private endpoint, public only for the CIDRs, API auth, envelope encryption, all logs', () => {
+    const c = one(json, 'aws_eks_cluster');
+    expect(c.name).toBe('test-eks');
+    expect(c.version).toBe('1.33');
+    expect(c.vpc_config).toEqual(expect.objectContaining({ endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ['203.0.113.0/24'], subnet_ids: BASE.privateSubnetIds }));
+    expect(c.access_config).toEqual({ authentication_mode: 'API', bootstrap_cluster_creator_admin_permissions: false });
+    expect(c.encryption_config.resources).toEqual(['secrets']);
+    expect(c.encryption_config.provider.key_arn).toMatch(/^\$\{aws_kms_key\.cluster_secrets-key_[0-9A-F]+\.arn\}$/);
+    expect(c.enabled_cluster_log_types.sort()).toEqual(['api', 'audit', 'authenticator', 'controllerManager', 'scheduler']);
+    expect(c.deletion_protection).toBe(true);
+    expect(c.bootstrap_self_managed_addons).toBe(false);
+    const keys = all(json, 'aws_kms_key');
+    expect(keys).toHaveLength(2);
+    expect(keys.every((k) => k.enable_key_rotation === true)).toBe(true);
+  });
+
+  it('turns the public endpoint off when no CIDRs are configured', () => {
+    const c = one(synth({ endpointPublicAccessCidrs: [] }).json, 'aws_eks_cluster');
+    expect(c.vpc_config.endpoint_public_access).toBe(false);
+    expect(c.vpc_config.public_access_cidrs).toBeUndefined();
+    expect(c.vpc_config.endpoint_private_access).toBe(true);
+  });
+
+  it('creates the control-plane log group first, encrypted with the logs key and with retention', () => {
+    const lg = all(json, 'aws_cloudwatch_log_group').find((g) => g.name === '/aws/eks/test-eks/cluster') as Json;
+    expect(lg).toEqual(expect.objectContaining({ kms_key_id: BASE.logsKeyArn, retention_in_days: 365 }));
+    const c = one(json, 'aws_eks_cluster');
+    expect(c.depends_on.some((d: string) => d.startsWith('aws_cloudwatch_log_group.cluster_control-plane-logs'))).toBe(true);
+    expect(cluster.containerInsightsLogGroupNames).toHaveLength(4);
+    expect(all(json, 'aws_cloudwatch_log_group').filter((g) => g.name.startsWith('/aws/containerinsights/test-eks/')).every((g) => g.kms_key_id === BASE.logsKeyArn)).toBe(true);
+  });
+
+  it('grants cluster-admin to the admin roles and admin-view to the view roles through access entries', () => {
+    const entries = all(json, 'aws_eks_access_entry');
+    expect(entries.map((e) => e.principal_arn).sort()).toEqual(['arn:aws:iam::111111111111:role/apply', 'arn:aws:iam::111111111111:role/plan']);
+    const assoc = all(json, 'aws_eks_access_policy_association');
+    expect(assoc.map((a) => a.policy_arn.replace(/^.*\//, '')).sort()).toEqual(['AmazonEKSAdminViewPolicy', 'AmazonEKSClusterAdminPolicy']);
+    expect(assoc.every((a) => a.access_scope.type === 'cluster')).toBe(true);
+  });
+
+  it('pins the five managed add-ons, with pod identity for vpc-cni and the CloudWatch agent', () => {
+    const addons = Object.fromEntries(all(json, 'aws_eks_addon').map((a) => [a.addon_name, a]));
+    expect(Object.keys(addons).sort()).toEqual(['amazon-cloudwatch-observability', 'coredns', 'eks-pod-identity-agent', 'kube-proxy', 'vpc-cni']);
+    expect(addons['vpc-cni'].addon_version).toBe(DEFAULT_ADDON_VERSIONS.vpcCni);
+    expect(addons['kube-proxy'].addon_version).toBe(DEFAULT_ADDON_VERSIONS.kubeProxy);
+    expect(addons['vpc-cni'].pod_identity_association).toEqual([{ role_arn: expect.stringContaining('aws_iam_role.cluster_vpc-cni-role'), service_account: 'aws-node' }]);
+    expect(addons['amazon-cloudwatch-observability'].pod_identity_association).toEqual([{ role_arn: expect.stringContaining('aws_iam_role.cluster_cloudwatch-agent-role'), service_account: 'cloudwatch-agent' }]);
+    // Networking add-ons come before the nodes (asserted below), the agent after them.
+    expect(addons['amazon-cloudwatch-observability'].depends_on.filter((d: string) => d.startsWith('aws_eks_node_group.'))).toHaveLength(2);
+  });
+
+  it('creates one managed node group per spec with its launch template, labels, taints and autoscaler tags', () => {
+    const groups = all(json, 'aws_eks_node_group');
+    expect(groups).toHaveLength(2);
+    const general = groups.find((g) => g.node_group_name === 'general') as Json;
+    expect(general.scaling_config).toEqual({ min_size: 2, desired_size: 3, max_size: 6 });
+    expect(general.update_config).toEqual({ max_unavailable_percentage: 33 });
+    expect(general.subnet_ids).toEqual(BASE.privateSubnetIds);
+    expect(general.labels).toEqual({ tier: 'web', 'awp/node-group': 'general' });
+    expect(general.taint).toEqual([{ key: 'dedicated', value: 'api', effect: 'NO_SCHEDULE' }]);
+    expect(general.tags).toEqual({ 'k8s.io/cluster-autoscaler/enabled': 'true', 'k8s.io/cluster-autoscaler/test-eks': 'owned' });
+    expect(general.lifecycle.ignore_changes).toEqual(['scaling_config[0].desired_size']);
+    expect(general.remote_access).toBeUndefined();
+    expect(general.disk_size).toBeUndefined();
+    expect(general.depends_on.some((d: string) => d.startsWith('aws_eks_addon.cluster_addon-vpc-cni'))).toBe(true);
+    const spot = groups.find((g) => g.node_group_name === 'spot') as Json;
+    expect(spot.capacity_type).toBe('SPOT');
+    expect(spot.update_config).toEqual({ max_unavailable_percentage: 50 });
+    expect(spot.taint).toBeUndefined();
+    expect(cluster.nodeGroupAsgNames).toHaveLength(2);
+    const coredns = all(json, 'aws_eks_addon').find((a) => a.addon_name === 'coredns') as Json;
+    expect(coredns.depends_on.filter((d: string) => d.startsWith('aws_eks_node_group.'))).toHaveLength(2);
+  });
+
+  it('launch templates require IMDSv2 with hop limit 1, encrypt gp3 root volumes, attach both security groups, set no key', () => {
+    const lts = all(json, 'aws_launch_template');
+    expect(lts).toHaveLength(2);
+    for (const lt of lts) {
+      expect(lt.metadata_options).toEqual({ http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1, instance_metadata_tags: 'disabled' });
+      expect(lt.block_device_mappings[0].ebs).toEqual(expect.objectContaining({ volume_type: 'gp3', encrypted: 'true', volume_size: 50 }));
+      expect(lt.vpc_security_group_ids).toEqual(['sg-workload', expect.stringMatching(/aws_eks_cluster\.cluster_[0-9A-F]+\.vpc_config\[0\]\.cluster_security_group_id/)]);
+      expect(lt.key_name).toBeUndefined();
+      expect(lt.user_data).toBeUndefined();
+    }
+  });
+
+  it('gives nodes only the worker and registry-pull policies', () => {
+    const attachments = all(json, 'aws_iam_role_policy_attachment').filter((a) => String(a.role).includes('node-role'));
+    expect(attachments.map((a) => a.policy_arn.replace(/^.*\//, '')).sort()).toEqual(['AmazonEC2ContainerRegistryPullOnly', 'AmazonEKSWorkerNodePolicy']);
+  });
+
+  it('scopes the pod identity roles: trust to this cluster, autoscaler writes only to its tagged groups', () => {
+    const trust = policyDoc(json, 'pod-identity-trust').statement[0];
+    expect(trust.principals).toEqual([{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }]);
+    expect(trust.actions).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+    expect(trust.condition.find((c: Json) => c.variable === 'aws:SourceArn').values[0]).toMatch(/:cluster\/test-eks$/);
+    const ca = policyDoc(json, 'cluster-autoscaler-policy-doc').statement;
+    const write = ca.find((s: Json) => s.sid === 'ScaleOnlyThisClustersGroups');
+    expect(write.condition).toEqual([{ test: 'StringEquals', variable: 'aws:ResourceTag/k8s.io/cluster-autoscaler/test-eks', values: ['owned'] }]);
+    expect(ca.flatMap((s: Json) => s.actions).some((a: string) => a.endsWith(':*'))).toBe(false);
+    const assoc = all(json, 'aws_eks_pod_identity_association');
+    expect(assoc.map((a) => `${a.namespace}/${a.service_account}`).sort()).toEqual(['api/api', 'kube-system/cluster-autoscaler']);
+  });
+
+  it('creates an ECR repository with immutable tags, scan on push, KMS and a lifecycle policy', () => {
+    const repo = one(json, 'aws_ecr_repository');
+    expect(repo).toEqual(expect.objectContaining({ name: 'test-api', image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true } }));
+    expect(repo.encryption_configuration[0].encryption_type).toBe('KMS');
+    const rules = JSON.parse(one(json, 'aws_ecr_lifecycle_policy').policy).rules;
+    expect(rules.map((r: Json) => r.selection.tagStatus)).toEqual(['untagged', 'any']);
+    expect(rules[1].selection.countNumber).toBe(200);
+  });
+
+  it('refuses node groups whose sizes are out of order', () => {
+    expect(() => synth({ nodeGroups: [{ name: 'bad', instanceTypes: ['m7i.large'], minSize: 3, desiredSize: 2, maxSize: 4 }] })).toThrow(/node group "bad": expected minSize <= desiredSize <= maxSize, got 3\/2\/4/);
+  });
+
+  it('passes every guardrail', () => {
+    const errors = checkStack(stack, [...ALL_RULES, ...computeRules]).filter((f) => f.severity === 'error' && !f.suppressedBecause);
+    expect(errors.map((f) => `${f.ruleId} ${f.address}: ${f.message}`)).toEqual([]);
+  });
+});

@@ -1,0 +1,431 @@
+import { Token } from 'cdktf';
+import { Construct } from 'constructs';
+import { policyJson } from '@awp/config';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
+import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
+import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
+import { EksAccessPolicyAssociation } from '@cdktf/provider-aws/lib/eks-access-policy-association';
+import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon';
+import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster';
+import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';
+import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, CLOUDWATCH_AGENT_SERVICE_ACCOUNT, DEFAULT_ADDON_VERSIONS, type AddonVersions } from './versions';
+
+/** A managed node group: an Auto Scaling group of EKS nodes in the private subnets. */
+export interface NodeGroupSpec {
+  /** Short lowercase name, unique in the cluster (e.g. `general`). */
+  readonly name: string;
+  /** Instance types; the first that has capacity is used. Same vCPU/memory shape keeps the autoscaler's maths right. */
+  readonly instanceTypes: readonly string[];
+  readonly minSize: number;
+  /** Initial size only: Terraform ignores later changes so the cluster-autoscaler owns it. */
+  readonly desiredSize: number;
+  readonly maxSize: number;
+  /** @default 'ON_DEMAND' */
+  readonly capacityType?: 'ON_DEMAND' | 'SPOT';
+  /** @default 'AL2023_x86_64_STANDARD' */
+  readonly amiType?: string;
+  /** Root volume (gp3, encrypted) in GiB. @default 50 */
+  readonly diskSizeGb?: number;
+  /** Rolling updates replace at most this share of nodes at once. @default 33 */
+  readonly maxUnavailablePercentage?: number;
+  /** Kubernetes node labels. @default {} */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Kubernetes taints. @default [] */
+  readonly taints?: readonly { key: string; value?: string; effect: 'NO_SCHEDULE' | 'NO_EXECUTE' | 'PREFER_NO_SCHEDULE' }[];
+}
+
+export interface ClusterProps {
+  /** EKS cluster name (`clusterName(env)`); also the prefix of IAM role and key names. */
+  readonly clusterName: string;
+  /** Kubernetes minor version, e.g. `1.33`; node groups follow it. */
+  readonly kubernetesVersion: string;
+  /** Private subnets (one per AZ) for the control plane ENIs and the nodes. */
+  readonly privateSubnetIds: string[];
+  /** The network's workload security group: nodes (and so pods) carry it next to the cluster security group. */
+  readonly workloadSecurityGroupId: string;
+  /** CMK for CloudWatch Logs (the network's `logsKeyArn`); every log group here uses it. */
+  readonly logsKeyArn: string;
+  readonly nodeGroups: readonly NodeGroupSpec[];
+  /** ECR repository of the service image. */
+  readonly repositoryName: string;
+  /**
+   * CIDRs that may reach the public API endpoint (GitHub-hosted runners, operators). Empty: public endpoint off,
+   * the API is reachable from inside the VPC only (use self-hosted runners in the VPC).
+   * @default []
+   */
+  readonly endpointPublicAccessCidrs?: readonly string[];
+  /**
+   * Roles granted cluster-admin through EKS access entries (the delivery apply role, an operator role).
+   * @default []
+   */
+  readonly adminRoleArns?: readonly string[];
+  /**
+   * Roles granted read access to everything including Secrets (AmazonEKSAdminViewPolicy) — the delivery plan role:
+   * plans of the workloads stack read Helm release secrets.
+   * @default []
+   */
+  readonly viewRoleArns?: readonly string[];
+  /** Managed add-on versions. @default DEFAULT_ADDON_VERSIONS (for Kubernetes 1.33) */
+  readonly addonVersions?: Partial<AddonVersions>;
+  /** Control-plane and Container Insights log retention in days. @default 365 */
+  readonly logRetentionDays?: number;
+  /** Namespace the service runs in; its pod identity association is created here. @default 'api' */
+  readonly serviceNamespace?: string;
+  /** Service account of the service. @default 'api' */
+  readonly serviceAccountName?: string;
+  /** ECR lifecycle: tagged images kept. @default 200 */
+  readonly maxImages?: number;
+  /** EKS deletion protection. @default true */
+  readonly deletionProtection?: boolean;
+  /** Days before a deleted KMS key is gone. @default 30 */
+  readonly kmsDeletionWindowDays?: number;
+}
+
+const LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
+const CONTAINER_INSIGHTS_GROUPS = ['application', 'dataplane', 'host', 'performance'];
+
+/**
+ * The compute layer's AWS side: an EKS cluster with managed node groups (the ASG of the architecture), its add-ons,
+ * pod identity roles, and the ECR repository of the service image.
+ *
+ * - API endpoint private, public only for the configured CIDRs; Kubernetes secrets envelope-encrypted with a CMK;
+ *   all control-plane logs to a KMS-encrypted log group with retention.
+ * - Authentication mode `API`: access entries only (no aws-auth ConfigMap); the creator gets no implicit admin.
+ * - Nodes: launch template with IMDSv2 required and hop limit 1 (pods use EKS Pod Identity, never the node role),
+ *   encrypted gp3 root volume, no SSH key; node role with the two policies a node needs.
+ * - Add-ons pinned; vpc-cni, the CloudWatch agent, the cluster-autoscaler and the service get their own
+ *   least-privilege roles through Pod Identity.
+ */
+export class Cluster extends Construct {
+  readonly clusterName: string;
+  readonly clusterEndpoint: string;
+  /** Base64 PEM of the cluster CA. */
+  readonly clusterCertificateAuthority: string;
+  readonly clusterArn: string;
+  /** The EKS-created cluster security group (control plane ↔ nodes). */
+  readonly clusterSecurityGroupId: string;
+  readonly clusterVersion: string;
+  readonly oidcIssuerUrl: string;
+  /** CMK that envelope-encrypts Kubernetes secrets. */
+  readonly secretsKeyArn: string;
+  readonly nodeGroupNames: string[];
+  /** One Auto Scaling group name per node group, in the order of `nodeGroups`. */
+  readonly nodeGroupAsgNames: string[];
+  readonly nodeRoleArn: string;
+  readonly ecrRepositoryUrl: string;
+  readonly ecrRepositoryArn: string;
+  readonly ecrRepositoryName: string;
+  /** Pod identity role of the service; its permissions are attached where the data layer's ARNs are known. */
+  readonly serviceRoleArn: string;
+  readonly serviceRoleName: string;
+  readonly serviceAccountName: string;
+  readonly serviceNamespace: string;
+  readonly clusterAutoscalerRoleArn: string;
+  readonly clusterAutoscalerServiceAccount = CLUSTER_AUTOSCALER_SERVICE_ACCOUNT;
+  readonly controlPlaneLogGroupName: string;
+  /** Container Insights log groups (`/aws/containerinsights/<cluster>/<kind>`), created here encrypted with retention. */
+  readonly containerInsightsLogGroupNames: string[];
+  /** The EKS add-ons, by add-on name. */
+  readonly addons: Record<string, EksAddon> = {};
+
+  constructor(scope: Construct, id: string, props: ClusterProps) {
+    super(scope, id);
+    const name = props.clusterName;
+    const versions: AddonVersions = { ...DEFAULT_ADDON_VERSIONS, ...props.addonVersions };
+    const retention = props.logRetentionDays ?? 365;
+    const publicCidrs = [...(props.endpointPublicAccessCidrs ?? [])];
+    if (props.nodeGroups.length === 0) throw new Error(`Cluster ${this.node.path}: nodeGroups must not be empty`);
+    for (const g of props.nodeGroups) {
+      if (!(g.minSize <= g.desiredSize && g.desiredSize <= g.maxSize)) {
+        throw new Error(`Cluster ${this.node.path}: node group "${g.name}": expected minSize <= desiredSize <= maxSize, got ${g.minSize}/${g.desiredSize}/${g.maxSize}`);
+      }
+    }
+    this.serviceNamespace = props.serviceNamespace ?? 'api';
+    this.serviceAccountName = props.serviceAccountName ?? 'api';
+
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    const region = new DataAwsRegion(this, 'region').region;
+    const account = new DataAwsCallerIdentity(this, 'caller').accountId;
+    const arnPrefix = (service: string) => `arn:${partition}:${service}:${region}:${account}`;
+    const accountRoot = `arn:${partition}:iam::${account}:root`;
+    const managedPolicy = (p: string) => `arn:${partition}:iam::aws:policy/${p}`;
+    // Built from the name, not the resource, so pod identity trust policies do not wait for the cluster.
+    const clusterArnFromName = `${arnPrefix('eks')}:cluster/${name}`;
+
+    // ---- Keys ---------------------------------------------------------------------------------------------
+    // Key policies delegate to IAM: only principals whose IAM policies name the key can use it.
+    const keyPolicy = policyJson([{ Sid: 'AccountAdministersThroughIam', Effect: 'Allow', Principal: { AWS: accountRoot }, Action: 'kms:*', Resource: '*' }]);
+    const secretsKey = new KmsKey(this, 'secrets-key', {
+      description: `${name}: envelope encryption of Kubernetes secrets`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
+      policy: keyPolicy,
+    });
+    new KmsAlias(this, 'secrets-key-alias', { name: `alias/${name}-secrets`, targetKeyId: secretsKey.keyId });
+    this.secretsKeyArn = secretsKey.arn;
+    const imagesKey = new KmsKey(this, 'images-key', {
+      description: `${name}: ECR image encryption`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
+      policy: keyPolicy,
+    });
+    new KmsAlias(this, 'images-key-alias', { name: `alias/${name}-images`, targetKeyId: imagesKey.keyId });
+
+    // ---- ECR ----------------------------------------------------------------------------------------------
+    const repo = new EcrRepository(this, 'repository', {
+      name: props.repositoryName,
+      imageTagMutability: 'IMMUTABLE', // a tag (the commit SHA) always means the same image: what was tested is what runs
+      imageScanningConfiguration: { scanOnPush: true },
+      encryptionConfiguration: [{ encryptionType: 'KMS', kmsKey: imagesKey.arn }],
+      forceDelete: false,
+    });
+    new EcrLifecyclePolicy(this, 'repository-lifecycle', {
+      repository: repo.name,
+      policy: JSON.stringify({
+        rules: [
+          { rulePriority: 1, description: 'Untagged layers of failed pushes go after 7 days', selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 7 }, action: { type: 'expire' } },
+          // Keep enough tags to roll back across every environment's recent deploys.
+          { rulePriority: 10, description: `Keep the newest ${props.maxImages ?? 200} images`, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: props.maxImages ?? 200 }, action: { type: 'expire' } },
+        ],
+      }),
+    });
+    this.ecrRepositoryUrl = repo.repositoryUrl;
+    this.ecrRepositoryArn = repo.arn;
+    this.ecrRepositoryName = repo.name;
+
+    // ---- Cluster role and control plane -------------------------------------------------------------------
+    const serviceTrust = (sid: string, service: string) =>
+      new DataAwsIamPolicyDocument(this, `${sid}-trust`, {
+        statement: [
+          {
+            actions: ['sts:AssumeRole', 'sts:TagSession'],
+            principals: [{ type: 'Service', identifiers: [service] }],
+            condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] }],
+          },
+        ],
+      });
+    const clusterRole = new IamRole(this, 'cluster-role', { name: `${name}-cluster`, assumeRolePolicy: serviceTrust('cluster', 'eks.amazonaws.com').json });
+    const clusterPolicy = new IamRolePolicyAttachment(this, 'cluster-policy', { role: clusterRole.name, policyArn: managedPolicy('AmazonEKSClusterPolicy') });
+    const clusterKms = new IamRolePolicy(this, 'cluster-kms', {
+      role: clusterRole.id,
+      name: 'envelope-encryption',
+      policy: new DataAwsIamPolicyDocument(this, 'cluster-kms-doc', {
+        statement: [{ actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ListGrants', 'kms:DescribeKey'], resources: [secretsKey.arn] }],
+      }).json,
+    });
+
+    // EKS would create this group on first log line, unencrypted and kept forever; creating it first prevents that.
+    const controlPlaneLogs = new CloudwatchLogGroup(this, 'control-plane-logs', { name: `/aws/eks/${name}/cluster`, retentionInDays: retention, kmsKeyId: props.logsKeyArn });
+    this.controlPlaneLogGroupName = controlPlaneLogs.name;
+
+    const cluster = new EksCluster(this, 'cluster', {
+      name,
+      version: props.kubernetesVersion,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: props.privateSubnetIds,
+        endpointPrivateAccess: true,
+        // No CIDRs configured means no public endpoint at all, never "public to the world".
+        endpointPublicAccess: publicCidrs.length > 0,
+        ...(publicCidrs.length > 0 ? { publicAccessCidrs: publicCidrs } : {}),
+      },
+      accessConfig: { authenticationMode: 'API', bootstrapClusterCreatorAdminPermissions: false },
+      encryptionConfig: { resources: ['secrets'], provider: { keyArn: secretsKey.arn } },
+      enabledClusterLogTypes: LOG_TYPES,
+      // The add-ons below are EKS-managed and pinned; the self-managed defaults would be unmanaged duplicates.
+      bootstrapSelfManagedAddons: false,
+      upgradePolicy: { supportType: 'STANDARD' }, // extended support costs 6x: upgrading is the plan
+      deletionProtection: props.deletionProtection ?? true,
+      dependsOn: [clusterPolicy, clusterKms, controlPlaneLogs],
+    });
+    this.clusterName = cluster.name;
+    this.clusterEndpoint = cluster.endpoint;
+    this.clusterCertificateAuthority = cluster.certificateAuthority.get(0).data;
+    this.clusterArn = cluster.arn;
+    this.clusterSecurityGroupId = cluster.vpcConfig.clusterSecurityGroupId;
+    this.clusterVersion = cluster.version;
+    this.oidcIssuerUrl = cluster.identity.get(0).oidc.get(0).issuer;
+
+    // ---- Access entries -----------------------------------------------------------------------------------
+    const access = (kind: 'admin' | 'view', arns: readonly string[], policy: string) =>
+      arns.forEach((principalArn, i) => {
+        const entry = new EksAccessEntry(this, `${kind}-access-${i}`, { clusterName: cluster.name, principalArn, type: 'STANDARD' });
+        new EksAccessPolicyAssociation(this, `${kind}-access-policy-${i}`, {
+          clusterName: cluster.name,
+          principalArn: entry.principalArn,
+          policyArn: `arn:${partition}:eks::aws:cluster-access-policy/${policy}`,
+          accessScope: { type: 'cluster' },
+        });
+      });
+    access('admin', props.adminRoleArns ?? [], 'AmazonEKSClusterAdminPolicy');
+    access('view', props.viewRoleArns ?? [], 'AmazonEKSAdminViewPolicy');
+
+    // ---- Pod identity roles -------------------------------------------------------------------------------
+    const podTrust = new DataAwsIamPolicyDocument(this, 'pod-identity-trust', {
+      statement: [
+        {
+          actions: ['sts:AssumeRole', 'sts:TagSession'],
+          principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
+          // Confused-deputy guard: only pod identity of this account's cluster may assume these roles.
+          condition: [
+            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] },
+            { test: 'ArnEquals', variable: 'aws:SourceArn', values: [clusterArnFromName] },
+          ],
+        },
+      ],
+    });
+    const podRole = (key: string, statements?: DataAwsIamPolicyDocumentStatement[], managed?: string) => {
+      const role = new IamRole(this, `${key}-role`, { name: `${name}-${key}`, assumeRolePolicy: podTrust.json });
+      if (statements) {
+        new IamRolePolicy(this, `${key}-policy`, { role: role.id, name: key, policy: new DataAwsIamPolicyDocument(this, `${key}-policy-doc`, { statement: statements }).json });
+      }
+      if (managed) new IamRolePolicyAttachment(this, `${key}-managed`, { role: role.name, policyArn: managedPolicy(managed) });
+      return role;
+    };
+
+    // vpc-cni: the AWS policy is exactly the ENI/IP calls the CNI makes (IPv4 cluster).
+    const cniRole = podRole('vpc-cni', undefined, 'AmazonEKS_CNI_Policy');
+
+    const autoscalerRole = podRole('cluster-autoscaler', [
+      {
+        sid: 'Discover',
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeLaunchConfigurations',
+          'autoscaling:DescribeScalingActivities',
+          'autoscaling:DescribeTags',
+          'ec2:DescribeImages',
+          'ec2:DescribeInstanceTypes',
+          'ec2:DescribeLaunchTemplateVersions',
+          'ec2:GetInstanceTypesFromInstanceRequirements',
+        ],
+        resources: ['*'], // describe calls have no resource-level permissions
+      },
+      { sid: 'ReadNodeGroups', actions: ['eks:DescribeNodegroup'], resources: [`${arnPrefix('eks')}:nodegroup/${name}/*/*`] },
+      {
+        sid: 'ScaleOnlyThisClustersGroups',
+        actions: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'],
+        resources: ['*'],
+        // EKS tags the ASG of every managed node group with this key: the autoscaler cannot touch other groups.
+        condition: [{ test: 'StringEquals', variable: `aws:ResourceTag/k8s.io/cluster-autoscaler/${name}`, values: ['owned'] }],
+      },
+    ]);
+    this.clusterAutoscalerRoleArn = autoscalerRole.arn;
+
+    const insightsArn = `${arnPrefix('logs')}:log-group:/aws/containerinsights/${name}/*`;
+    const cloudwatchRole = podRole('cloudwatch-agent', [
+      { sid: 'Metrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'], condition: [{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: ['ContainerInsights', 'CWAgent'] }] },
+      { sid: 'WriteContainerInsightsLogs', actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [insightsArn, `${insightsArn}:*`] },
+      { sid: 'Describe', actions: ['logs:DescribeLogGroups', 'ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeInstances'], resources: ['*'] },
+    ]);
+    this.containerInsightsLogGroupNames = CONTAINER_INSIGHTS_GROUPS.map(
+      (kind) => new CloudwatchLogGroup(this, `container-insights-${kind}`, { name: `/aws/containerinsights/${name}/${kind}`, retentionInDays: retention, kmsKeyId: props.logsKeyArn }).name,
+    );
+
+    // The service's role: trust only here; its permissions (uploads bucket, secrets, their keys) are attached by
+    // ServiceWorkloads, which knows the data layer's ARNs (the cluster stack depends on the network only).
+    const serviceRole = podRole('service');
+    this.serviceRoleArn = serviceRole.arn;
+    this.serviceRoleName = serviceRole.name;
+    new EksPodIdentityAssociation(this, 'service-pod-identity', { clusterName: cluster.name, namespace: this.serviceNamespace, serviceAccount: this.serviceAccountName, roleArn: serviceRole.arn });
+    new EksPodIdentityAssociation(this, 'cluster-autoscaler-pod-identity', { clusterName: cluster.name, namespace: 'kube-system', serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, roleArn: autoscalerRole.arn });
+
+    // ---- Add-ons needed before nodes can become Ready -----------------------------------------------------
+    const addon = (addonName: string, version: string, extra: Partial<ConstructorParameters<typeof EksAddon>[2]> = {}) => {
+      const a = new EksAddon(this, `addon-${addonName}`, {
+        clusterName: cluster.name,
+        addonName,
+        addonVersion: version,
+        // The pinned configuration wins over drift made by hand inside the cluster.
+        resolveConflictsOnCreate: 'OVERWRITE',
+        resolveConflictsOnUpdate: 'OVERWRITE',
+        ...extra,
+      });
+      this.addons[addonName] = a;
+      return a;
+    };
+    const podIdentityAgent = addon('eks-pod-identity-agent', versions.podIdentityAgent);
+    const vpcCni = addon('vpc-cni', versions.vpcCni, { podIdentityAssociation: [{ roleArn: cniRole.arn, serviceAccount: 'aws-node' }], dependsOn: [podIdentityAgent] });
+    const kubeProxy = addon('kube-proxy', versions.kubeProxy);
+
+    // ---- Nodes --------------------------------------------------------------------------------------------
+    const nodeRole = new IamRole(this, 'node-role', { name: `${name}-node`, assumeRolePolicy: serviceTrust('node', 'ec2.amazonaws.com').json });
+    // Only what a node needs: join the cluster (incl. eks-auth for pod identity) and pull images. The CNI policy
+    // sits on the vpc-cni pod identity role instead, so no pod can borrow it through the node.
+    const nodePolicies = ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly'].map(
+      (p) => new IamRolePolicyAttachment(this, `node-${p}`, { role: nodeRole.name, policyArn: managedPolicy(p) }),
+    );
+    this.nodeRoleArn = nodeRole.arn;
+
+    const groups = props.nodeGroups.map((g) => {
+      const bottlerocket = (g.amiType ?? '').startsWith('BOTTLEROCKET');
+      const lt = new LaunchTemplate(this, `lt-${g.name}`, {
+        name: `${name}-${g.name}`,
+        description: `${name}: node group ${g.name}`,
+        updateDefaultVersion: true,
+        ebsOptimized: 'true',
+        // IMDSv2 only, and hop limit 1 so containers cannot reach the node role's credentials (pods use Pod Identity).
+        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
+        blockDeviceMappings: [
+          {
+            deviceName: bottlerocket ? '/dev/xvdb' : '/dev/xvda',
+            ebs: { volumeSize: g.diskSizeGb ?? 50, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+          },
+        ],
+        vpcSecurityGroupIds: [props.workloadSecurityGroupId, cluster.vpcConfig.clusterSecurityGroupId],
+        monitoring: { enabled: true },
+        tagSpecifications: [
+          { resourceType: 'instance', tags: { Name: `${name}-${g.name}` } },
+          { resourceType: 'volume', tags: { Name: `${name}-${g.name}` } },
+        ],
+      });
+      const ng = new EksNodeGroup(this, `node-group-${g.name}`, {
+        clusterName: cluster.name,
+        nodeGroupName: g.name,
+        version: props.kubernetesVersion,
+        nodeRoleArn: nodeRole.arn,
+        subnetIds: props.privateSubnetIds,
+        instanceTypes: [...g.instanceTypes],
+        capacityType: g.capacityType ?? 'ON_DEMAND',
+        amiType: g.amiType ?? 'AL2023_x86_64_STANDARD',
+        scalingConfig: { minSize: g.minSize, desiredSize: g.desiredSize, maxSize: g.maxSize },
+        updateConfig: { maxUnavailablePercentage: g.maxUnavailablePercentage ?? 33 },
+        launchTemplate: { id: lt.id, version: Token.asString(lt.latestVersion) },
+        labels: { ...(g.labels ?? {}), 'awp/node-group': g.name },
+        ...(g.taints?.length ? { taint: g.taints.map((t) => ({ key: t.key, value: t.value ?? '', effect: t.effect })) } : {}),
+        nodeRepairConfig: { enabled: true },
+        tags: {
+          // cluster-autoscaler auto-discovery (EKS propagates them to the group's ASG as well).
+          'k8s.io/cluster-autoscaler/enabled': 'true',
+          [`k8s.io/cluster-autoscaler/${name}`]: 'owned',
+        },
+        // The cluster-autoscaler moves desired size between min and max; Terraform must not pull it back.
+        lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
+        dependsOn: [...nodePolicies, vpcCni, kubeProxy, podIdentityAgent],
+      });
+      return ng;
+    });
+    this.nodeGroupNames = groups.map((ng) => ng.nodeGroupName);
+    this.nodeGroupAsgNames = groups.map((ng) => ng.resources.get(0).autoscalingGroups.get(0).name);
+
+    // ---- Add-ons that need nodes to run on ----------------------------------------------------------------
+    addon('coredns', versions.coredns, { dependsOn: groups });
+    addon('amazon-cloudwatch-observability', versions.cloudwatchObservability, {
+      podIdentityAssociation: [{ roleArn: cloudwatchRole.arn, serviceAccount: CLOUDWATCH_AGENT_SERVICE_ACCOUNT }],
+      dependsOn: groups,
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './versions';
+export * from './cluster';
+export * from './workloads';

@@ -1,0 +1,158 @@
+import { Testing, TerraformStack, TerraformVariable } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { ALL_RULES, checkStack } from '@awp/guardrails';
+import { DEFAULT_CHART_VERSIONS, EksProviders, ServiceWorkloads, type ServiceWorkloadsProps } from './index';
+
+type Json = Record<string, any>;
+const TAGS = { Environment: 'test', Layer: 'workloads', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
+
+function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack: TerraformStack; workloads: ServiceWorkloads } {
+  const stack = new TerraformStack(Testing.app(), 'test');
+  new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
+  new EksProviders(stack, 'eks', { clusterName: 'test-eks', clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCertificateAuthority: 'Q0E=', region: 'eu-west-1' });
+  const tag = new TerraformVariable(stack, 'image_tag', { type: 'string' });
+  const workloads = new ServiceWorkloads(stack, 'workloads', {
+    clusterName: 'test-eks',
+    ecrRepositoryUrl: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/test-api',
+    imageTag: tag.stringValue,
+    serviceRoleName: 'test-eks-service',
+    namespace: 'api',
+    serviceAccountName: 'api',
+    nodeGroupAsgNames: ['eks-general-asg', 'eks-spot-asg'],
+    targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/test-api/abc',
+    cdnBaseUrl: 'https://test.example.com',
+    database: { host: 'db.internal', port: 5432, name: 'catalogue', readHost: 'db-ro.internal', secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db' },
+    redis: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
+    uploadsBucket: { name: 'test-uploads', arn: 'arn:aws:s3:::test-uploads' },
+    secretArns: ['arn:aws:secretsmanager:eu-west-1:111111111111:secret:db', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis'],
+    kmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/data', 'arn:aws:kms:eu-west-1:111111111111:key/secrets'],
+    replicas: { min: 3, max: 12 },
+    drainSeconds: 20,
+    ...props,
+  });
+  return { json: JSON.parse(Testing.synth(stack)), stack, workloads };
+}
+const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
+const one = (json: Json, type: string): Json => {
+  const list = all(json, type);
+  expect(list).toHaveLength(1);
+  return list[0];
+};
+
+describe('EksProviders', () => {
+  it('authenticates kubernetes and helm with exec (aws eks get-token), never a token', () => {
+    const { json } = synth();
+    const args = ['eks', 'get-token', '--cluster-name', 'test-eks', '--region', 'eu-west-1'];
+    const k8s = json.provider.kubernetes[0];
+    expect(k8s.exec).toEqual([{ api_version: 'client.authentication.k8s.io/v1beta1', command: 'aws', args }]);
+    expect(k8s.token).toBeUndefined();
+    expect(k8s.cluster_ca_certificate).toBe('${base64decode("Q0E=")}');
+    const helm = json.provider.helm[0];
+    expect(helm.kubernetes.exec).toEqual({ api_version: 'client.authentication.k8s.io/v1beta1', command: 'aws', args });
+    expect(json.data?.aws_eks_cluster_auth).toBeUndefined();
+  });
+});
+
+describe('ServiceWorkloads', () => {
+  const { json, stack, workloads } = synth();
+  const deployment = one(json, 'kubernetes_deployment_v1');
+  const pod = deployment.spec.template.spec;
+  const container = pod.container[0];
+
+  it('installs metrics-server and cluster-autoscaler from pinned charts with reviewed values', () => {
+    const releases = Object.fromEntries(all(json, 'helm_release').map((r) => [r.name, r]));
+    expect(releases['metrics-server']).toEqual(expect.objectContaining({ chart: 'metrics-server', version: DEFAULT_CHART_VERSIONS.metricsServer, namespace: 'kube-system', atomic: true }));
+    const ca = releases['cluster-autoscaler'];
+    expect(ca).toEqual(expect.objectContaining({ chart: 'cluster-autoscaler', version: DEFAULT_CHART_VERSIONS.clusterAutoscaler, repository: 'https://kubernetes.github.io/autoscaler' }));
+    const values = JSON.parse(ca.values[0]);
+    expect(values.autoDiscovery).toEqual({ clusterName: 'test-eks' });
+    expect(values.extraArgs).toEqual(expect.objectContaining({ 'balance-similar-node-groups': true, expander: 'least-waste' }));
+    expect(values.rbac.serviceAccount).toEqual({ create: true, name: 'cluster-autoscaler' });
+    expect(values.image.tag).toBe(DEFAULT_CHART_VERSIONS.clusterAutoscalerImageTag);
+    expect(JSON.parse(releases['metrics-server'].values[0]).replicas).toBe(2);
+  });
+
+  it('runs the image of the deploy-time tag with probes, resources and a hardened security context', () => {
+    expect(container.image).toBe('111111111111.dkr.ecr.eu-west-1.amazonaws.com/test-api:${var.image_tag}');
+    expect(container.liveness_probe.http_get).toEqual({ path: '/healthz', port: 'http' });
+    expect(container.readiness_probe.http_get).toEqual({ path: '/readyz', port: 'http' });
+    expect(container.startup_probe.http_get).toEqual({ path: '/healthz', port: 'http' });
+    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '512Mi' }, limits: { cpu: '1', memory: '512Mi' } });
+    expect(container.security_context).toEqual(expect.objectContaining({ run_as_non_root: true, read_only_root_filesystem: true, allow_privilege_escalation: false, privileged: false, capabilities: { drop: ['ALL'] }, seccomp_profile: { type: 'RuntimeDefault' } }));
+    expect(Number(container.security_context.run_as_user)).toBeGreaterThan(0);
+    expect(pod.security_context).toEqual(expect.objectContaining({ run_as_non_root: true, seccomp_profile: { type: 'RuntimeDefault' } }));
+    expect(pod.automount_service_account_token).toBe(false);
+  });
+
+  it('drains gracefully: preStop sleep, then a grace period longer than the drain', () => {
+    expect(container.lifecycle.pre_stop[0].exec.command).toEqual(['node', '-e', 'setTimeout(() => {}, 10000)']);
+    expect(pod.termination_grace_period_seconds).toBe(40);
+    expect(pod.termination_grace_period_seconds).toBeGreaterThan(20 + 10);
+    const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
+    expect(env.DRAIN_SECONDS).toBe('20');
+  });
+
+  it('sets the env vars of the contract, none of them a secret value', () => {
+    const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
+    for (const k of ['PORT', 'DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_READ_HOST', 'DATABASE_SECRET_ARN', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_TLS', 'REDIS_AUTH_SECRET_ARN', 'S3_BUCKET', 'AWS_REGION', 'CDN_BASE_URL', 'DRAIN_SECONDS', 'LOG_LEVEL']) {
+      expect(env[k]).toBeDefined();
+    }
+    expect(env).toEqual(expect.objectContaining({ PORT: '3000', DATABASE_PORT: '5432', REDIS_TLS: 'true', DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db', S3_BUCKET: 'test-uploads' }));
+    expect(JSON.stringify(container.env)).not.toMatch(/password/i);
+  });
+
+  it('spreads pods over zones and lets the HPA own the replica count', () => {
+    expect(pod.topology_spread_constraint[0]).toEqual(expect.objectContaining({ topology_key: 'topology.kubernetes.io/zone', max_skew: 1, when_unsatisfiable: 'DoNotSchedule' }));
+    expect(deployment.lifecycle.ignore_changes).toEqual(['spec[0].replicas']);
+    expect(deployment.spec.replicas).toBe('3');
+  });
+
+  it('migrates with a Job per image tag that must finish before the rollout', () => {
+    const job = one(json, 'kubernetes_job_v1');
+    expect(job.metadata.name).toBe('api-migrate-${substr(lower(replace(var.image_tag, "/[^0-9A-Za-z-]/", "-")), 0, 40)}');
+    expect(job.wait_for_completion).toBe(true);
+    expect(job.spec.template.spec.container[0].command).toEqual(['node', 'dist/main.js', 'migrate']);
+    expect(job.spec.template.spec.container[0].image).toBe(container.image);
+    expect(job.spec.template.spec.restart_policy).toBe('Never');
+    expect(deployment.depends_on).toEqual([expect.stringMatching(/^kubernetes_job_v1\.workloads_migrate_/)]);
+    expect(workloads.migrationJobName).toBeDefined();
+  });
+
+  it('exposes the pods on the NodePort and attaches every node group ASG to the target group', () => {
+    const svc = one(json, 'kubernetes_service_v1');
+    expect(svc.spec.type).toBe('NodePort');
+    expect(svc.spec.port).toEqual([expect.objectContaining({ node_port: 30080, target_port: 'http' })]);
+    const attachments = all(json, 'aws_autoscaling_attachment');
+    expect(attachments.map((a) => a.autoscaling_group_name)).toEqual(['eks-general-asg', 'eks-spot-asg']);
+    expect(attachments.every((a) => a.lb_target_group_arn.endsWith('targetgroup/test-api/abc'))).toBe(true);
+  });
+
+  it('has a PDB and an HPA v2 on CPU and memory within the bounds', () => {
+    expect(one(json, 'kubernetes_pod_disruption_budget_v1').spec.max_unavailable).toBe('1');
+    const hpa = one(json, 'kubernetes_horizontal_pod_autoscaler_v2');
+    expect(hpa.spec.min_replicas).toBe(3);
+    expect(hpa.spec.max_replicas).toBe(12);
+    expect(hpa.spec.metric.map((m: Json) => [m.resource.name, m.resource.target.average_utilization])).toEqual([['cpu', 70], ['memory', 80]]);
+    expect(hpa.spec.scale_target_ref).toEqual(expect.objectContaining({ kind: 'Deployment' }));
+  });
+
+  it("limits the service role to its bucket, its secrets and decrypt through those services", () => {
+    const doc = Object.values(json.data.aws_iam_policy_document)[0] as Json;
+    const bySid = Object.fromEntries(doc.statement.map((s: Json) => [s.sid, s]));
+    expect(bySid.ReadWriteUploads.resources).toEqual(['arn:aws:s3:::test-uploads/*']);
+    expect(bySid.ReadOwnSecrets.resources).toHaveLength(2);
+    expect(bySid.DecryptThroughSecretsManagerAndS3.condition[0].variable).toBe('kms:ViaService');
+    expect(doc.statement.flatMap((s: Json) => s.resources)).not.toContain('*');
+    expect(one(json, 'aws_iam_role_policy').role).toBe('test-eks-service');
+  });
+
+  it('refuses root and inverted replica bounds', () => {
+    expect(() => synth({ runAsUser: 0 })).toThrow(/runAsUser must not be 0/);
+    expect(() => synth({ replicas: { min: 5, max: 2 } })).toThrow(/replicas\.min \(5\) > replicas\.max \(2\)/);
+  });
+
+  it('passes every guardrail', () => {
+    const errors = checkStack(stack, ALL_RULES).filter((f) => f.severity === 'error' && !f.suppressedBecause);
+    expect(errors.map((f) => `${f.ruleId} ${f.address}: ${f.message}`)).toEqual([]);
+  });
+});

@@ -1,0 +1,393 @@
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { AutoscalingAttachment } from '@cdktf/provider-aws/lib/autoscaling-attachment';
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
+import { Release } from '@cdktf/provider-helm/lib/release';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
+import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { CLUSTER_AUTOSCALER_REPOSITORY, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, DEFAULT_CHART_VERSIONS, METRICS_SERVER_REPOSITORY, type ChartVersions } from './versions';
+
+export interface EksProvidersProps {
+  readonly clusterName: string;
+  readonly clusterEndpoint: string;
+  /** Base64 PEM (the cluster's `certificate_authority[0].data`). */
+  readonly clusterCertificateAuthority: string;
+  /** Region of the cluster (passed to `aws eks get-token`). */
+  readonly region: string;
+}
+
+/**
+ * The kubernetes and helm providers of a workloads stack. They authenticate with `exec` (`aws eks get-token`),
+ * run when Terraform needs a token: a token read by a data source at plan time expires before a saved plan is applied.
+ */
+export class EksProviders extends Construct {
+  readonly kubernetes: KubernetesProvider;
+  readonly helm: HelmProvider;
+
+  constructor(scope: Construct, id: string, props: EksProvidersProps) {
+    super(scope, id);
+    const exec = { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', props.clusterName, '--region', props.region] };
+    const caCertificate = Fn.base64decode(props.clusterCertificateAuthority);
+    this.kubernetes = new KubernetesProvider(scope, 'kubernetes', { host: props.clusterEndpoint, clusterCaCertificate: caCertificate, exec: [exec] });
+    this.helm = new HelmProvider(scope, 'helm', { kubernetes: { host: props.clusterEndpoint, clusterCaCertificate: caCertificate, exec } });
+  }
+}
+
+export interface ServiceResources {
+  readonly cpuRequest: string;
+  readonly cpuLimit: string;
+  readonly memoryRequest: string;
+  readonly memoryLimit: string;
+}
+
+export interface ServiceWorkloadsProps {
+  // ---- from the cluster ----
+  readonly clusterName: string;
+  /** `<ecr url>`; the image is `<url>:<imageTag>`. */
+  readonly ecrRepositoryUrl: string;
+  /** The image tag (the workloads stack passes `${var.image_tag}`). */
+  readonly imageTag: string;
+  /** Name of the service's pod identity role (the Cluster's `serviceRoleName`); its permissions are attached here. */
+  readonly serviceRoleName: string;
+  readonly namespace: string;
+  readonly serviceAccountName: string;
+  /** ASG name of every node group; each is attached to `targetGroupArn`. */
+  readonly nodeGroupAsgNames: readonly string[];
+  // ---- from the edge ----
+  /** The ALB target group (instance targets on `nodePort`). */
+  readonly targetGroupArn: string;
+  /** `https://<site domain>`: public base URL of uploaded images. */
+  readonly cdnBaseUrl: string;
+  // ---- from the data layer ----
+  readonly database: { readonly host: string; readonly port: number | string; readonly name: string; readonly readHost: string; readonly secretArn: string };
+  readonly redis: { readonly host: string; readonly port: number | string; readonly authSecretArn: string };
+  readonly uploadsBucket: { readonly name: string; readonly arn: string };
+  /** Every secret the service may read (the data layer's `appSecretArns`). */
+  readonly secretArns: readonly string[];
+  /** KMS keys of those secrets and of the uploads bucket: decrypt only through Secrets Manager and S3. */
+  readonly kmsKeyArns: readonly string[];
+  // ---- the service ----
+  /** Name of the Deployment, Service, HPA, PDB. @default 'api' */
+  readonly name?: string;
+  /** Container port. @default 3000 */
+  readonly port?: number;
+  /** NodePort the ALB target group forwards to. @default 30080 */
+  readonly nodePort?: number;
+  /** HPA bounds; the Deployment starts at `min`. @default { min: 3, max: 12 } */
+  readonly replicas?: { readonly min: number; readonly max: number };
+  /** HPA targets in percent of requests. @default { cpuUtilization: 70, memoryUtilization: 80 } */
+  readonly hpa?: { readonly cpuUtilization: number; readonly memoryUtilization: number };
+  /** @default { cpuRequest: '500m', cpuLimit: '1', memoryRequest: '512Mi', memoryLimit: '512Mi' } */
+  readonly resources?: ServiceResources;
+  /** The service's graceful drain (DRAIN_SECONDS); the pod's grace period is longer. @default 20 */
+  readonly drainSeconds?: number;
+  /** preStop sleep, so endpoints and load balancers stop sending before the process starts draining. @default 10 */
+  readonly preStopSeconds?: number;
+  /** @default 'info' */
+  readonly logLevel?: string;
+  /** Command of the migration Job. @default ['node', 'dist/main.js', 'migrate'] */
+  readonly migrateCommand?: readonly string[];
+  /** @default 600 */
+  readonly migrationTimeoutSeconds?: number;
+  /** UID/GID the containers run as (never 0). @default 1000 */
+  readonly runAsUser?: number;
+  /** Pinned Helm charts. @default DEFAULT_CHART_VERSIONS */
+  readonly charts?: Partial<ChartVersions>;
+  /** Replicas of metrics-server (2 keeps the HPA working through a node drain). @default 2 */
+  readonly metricsServerReplicas?: number;
+}
+
+/** The subset of Kubernetes-safe characters of an image tag, for resource names (DNS-1123 labels). */
+function nameSafe(tag: string): string {
+  return Fn.substr(Fn.lower(Fn.replace(tag, '/[^0-9A-Za-z-]/', '-')), 0, 40);
+}
+
+/**
+ * The workloads stack's content: cluster-wide Helm releases (metrics-server, cluster-autoscaler) and the service —
+ * namespace, service account, migration Job, Deployment, NodePort Service, PDB and HPA — plus the attachment of the
+ * node groups' ASGs to the edge's target group and the service role's permissions.
+ *
+ * Core Kubernetes kinds only (no CRDs), so a plan works on an empty cluster. Assumes the stack has kubernetes and
+ * helm providers (see EksProviders) and an AWS provider.
+ */
+export class ServiceWorkloads extends Construct {
+  readonly namespace: string;
+  readonly deploymentName: string;
+  readonly hpaName: string;
+  readonly serviceName: string;
+  readonly pdbName: string;
+  /** `<name>-migrate-<tag>`: a new Job per image tag, so each deploy migrates once. */
+  readonly migrationJobName: string;
+  readonly metricsServerRelease: Release;
+  readonly clusterAutoscalerRelease: Release;
+
+  constructor(scope: Construct, id: string, props: ServiceWorkloadsProps) {
+    super(scope, id);
+    const name = props.name ?? 'api';
+    const port = props.port ?? 3000;
+    const replicas = props.replicas ?? { min: 3, max: 12 };
+    const hpa = props.hpa ?? { cpuUtilization: 70, memoryUtilization: 80 };
+    const res = props.resources ?? { cpuRequest: '500m', cpuLimit: '1', memoryRequest: '512Mi', memoryLimit: '512Mi' };
+    const drain = props.drainSeconds ?? 20;
+    const preStop = props.preStopSeconds ?? 10;
+    const uid = props.runAsUser ?? 1000;
+    const charts: ChartVersions = { ...DEFAULT_CHART_VERSIONS, ...props.charts };
+    const timeout = props.migrationTimeoutSeconds ?? 600;
+    if (replicas.min > replicas.max) throw new Error(`ServiceWorkloads ${this.node.path}: replicas.min (${replicas.min}) > replicas.max (${replicas.max})`);
+    if (uid === 0) throw new Error(`ServiceWorkloads ${this.node.path}: runAsUser must not be 0 (root)`);
+    const region = new DataAwsRegion(this, 'region').region;
+
+    // ---- The service role's permissions -------------------------------------------------------------------
+    const statements: DataAwsIamPolicyDocumentStatement[] = [
+      { sid: 'ListUploads', actions: ['s3:ListBucket'], resources: [props.uploadsBucket.arn] },
+      { sid: 'ReadWriteUploads', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [`${props.uploadsBucket.arn}/*`] },
+    ];
+    if (props.secretArns.length > 0) statements.push({ sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [...props.secretArns] });
+    if (props.kmsKeyArns.length > 0) {
+      statements.push({
+        sid: 'DecryptThroughSecretsManagerAndS3',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [...props.kmsKeyArns],
+        // The keys are usable only as Secrets Manager and S3 use them on the service's behalf.
+        condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`] }],
+      });
+    }
+    const servicePolicy = new IamRolePolicy(this, 'service-policy', {
+      role: props.serviceRoleName,
+      name: `${name}-data-access`,
+      policy: new DataAwsIamPolicyDocument(this, 'service-policy-doc', { statement: statements }).json,
+    });
+
+    // ---- The ALB reaches the pods through the NodePort on every node ---------------------------------------
+    props.nodeGroupAsgNames.forEach((asg, i) => new AutoscalingAttachment(this, `target-group-attachment-${i}`, { autoscalingGroupName: asg, lbTargetGroupArn: props.targetGroupArn }));
+
+    // ---- Cluster add-ons from Helm ------------------------------------------------------------------------
+    const release = (id: string, chart: string, repository: string, version: string, values: Record<string, unknown>) =>
+      new Release(this, id, {
+        name: chart,
+        chart,
+        repository,
+        version,
+        namespace: 'kube-system',
+        values: [JSON.stringify(values)], // JSON is YAML; keys are the chart's own (camelCase) names
+        atomic: true, // a failed upgrade rolls back instead of leaving a half-applied release
+        cleanupOnFail: true,
+        wait: true,
+        timeout: 600,
+        maxHistory: 10,
+      });
+    this.metricsServerRelease = release('metrics-server', 'metrics-server', METRICS_SERVER_REPOSITORY, charts.metricsServer, {
+      replicas: props.metricsServerReplicas ?? 2,
+      podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
+      priorityClassName: 'system-cluster-critical',
+      resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '400Mi' } },
+    });
+    this.clusterAutoscalerRelease = release('cluster-autoscaler', 'cluster-autoscaler', CLUSTER_AUTOSCALER_REPOSITORY, charts.clusterAutoscaler, {
+      cloudProvider: 'aws',
+      awsRegion: region,
+      autoDiscovery: { clusterName: props.clusterName },
+      image: { tag: charts.clusterAutoscalerImageTag },
+      // The pod identity association (cluster stack) binds this exact service account to the autoscaler role.
+      rbac: { create: true, serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } },
+      replicaCount: 1, // leader-elected: a second replica only waits
+      priorityClassName: 'system-cluster-critical',
+      extraArgs: {
+        'balance-similar-node-groups': true, // keep AZ-spread groups the same size
+        expander: 'least-waste',
+        'skip-nodes-with-local-storage': false, // emptyDir /tmp must not pin nodes forever
+        'skip-nodes-with-system-pods': false, // system pods have PDBs
+        'scale-down-unneeded-time': '10m',
+      },
+      resources: { requests: { cpu: '100m', memory: '300Mi' }, limits: { memory: '600Mi' } },
+    });
+
+    // ---- The service --------------------------------------------------------------------------------------
+    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'aws-web-platform', 'app.kubernetes.io/managed-by': 'terraform' };
+    const selector = { 'app.kubernetes.io/name': name };
+    const ns = new NamespaceV1(this, 'namespace', {
+      metadata: {
+        name: props.namespace,
+        // Pod Security Admission: the namespace only admits pods that meet the "restricted" profile.
+        labels: { ...labels, 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' },
+      },
+    });
+    this.namespace = ns.metadata.name;
+    const sa = new ServiceAccountV1(this, 'service-account', {
+      metadata: { name: props.serviceAccountName, namespace: ns.metadata.name, labels },
+      // Pod Identity injects its own projected token; the service never talks to the Kubernetes API.
+      automountServiceAccountToken: false,
+    });
+
+    const image = `${props.ecrRepositoryUrl}:${props.imageTag}`;
+    const env: Record<string, string> = {
+      PORT: String(port),
+      DATABASE_HOST: props.database.host,
+      DATABASE_PORT: String(props.database.port),
+      DATABASE_NAME: props.database.name,
+      DATABASE_READ_HOST: props.database.readHost,
+      DATABASE_SECRET_ARN: props.database.secretArn,
+      REDIS_HOST: props.redis.host,
+      REDIS_PORT: String(props.redis.port),
+      REDIS_TLS: 'true',
+      REDIS_AUTH_SECRET_ARN: props.redis.authSecretArn,
+      S3_BUCKET: props.uploadsBucket.name,
+      AWS_REGION: region,
+      CDN_BASE_URL: props.cdnBaseUrl,
+      DRAIN_SECONDS: String(drain),
+      LOG_LEVEL: props.logLevel ?? 'info',
+      MIGRATE_ON_START: 'false', // the Job below migrates, once per image
+    };
+    const envList = Object.entries(env).map(([k, value]) => ({ name: k, value }));
+    const containerSecurity = {
+      runAsNonRoot: true,
+      runAsUser: String(uid),
+      runAsGroup: String(uid),
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    };
+    const podSecurity = { runAsNonRoot: true, runAsUser: String(uid), runAsGroup: String(uid), fsGroup: String(uid), seccompProfile: { type: 'RuntimeDefault' } };
+    const resources = { requests: { cpu: res.cpuRequest, memory: res.memoryRequest }, limits: { cpu: res.cpuLimit, memory: res.memoryLimit } };
+    // The root filesystem is read-only; Node and the AWS SDK may write temp files.
+    const tmpVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
+    const tmpMount = { name: 'tmp', mountPath: '/tmp' };
+
+    const tag = nameSafe(props.imageTag);
+    const job = new JobV1(this, 'migrate', {
+      metadata: { name: `${name}-migrate-${tag}`, namespace: ns.metadata.name, labels: { ...labels, 'app.kubernetes.io/component': 'migration' } },
+      spec: {
+        backoffLimit: 2,
+        activeDeadlineSeconds: timeout,
+        template: {
+          metadata: { labels: { ...labels, 'app.kubernetes.io/component': 'migration' } },
+          spec: {
+            restartPolicy: 'Never',
+            serviceAccountName: sa.metadata.name,
+            automountServiceAccountToken: false,
+            securityContext: podSecurity,
+            container: [
+              {
+                name: 'migrate',
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                command: [...(props.migrateCommand ?? ['node', 'dist/main.js', 'migrate'])],
+                env: envList,
+                resources,
+                securityContext: containerSecurity,
+                volumeMount: [tmpMount],
+              },
+            ],
+            volume: [tmpVolume],
+          },
+        },
+      },
+      // Terraform waits for success: a failed migration stops the apply before the rollout starts.
+      waitForCompletion: true,
+      timeouts: { create: `${timeout}s`, update: `${timeout}s` },
+      dependsOn: [servicePolicy],
+    });
+    this.migrationJobName = job.metadata.name;
+
+    const deployment = new DeploymentV1(this, 'deployment', {
+      metadata: { name, namespace: ns.metadata.name, labels },
+      spec: {
+        replicas: String(replicas.min),
+        revisionHistoryLimit: 5,
+        progressDeadlineSeconds: 600,
+        selector: { matchLabels: selector },
+        // Never below the current capacity during a rollout.
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '0' } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: sa.metadata.name,
+            automountServiceAccountToken: false,
+            // preStop + drain + margin: the kubelet never SIGKILLs a pod that is still draining.
+            terminationGracePeriodSeconds: preStop + drain + 10,
+            securityContext: podSecurity,
+            topologySpreadConstraint: [
+              { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: [{ matchLabels: selector }] },
+              { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] },
+            ],
+            container: [
+              {
+                name,
+                image,
+                imagePullPolicy: 'IfNotPresent',
+                port: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+                env: envList,
+                resources,
+                securityContext: containerSecurity,
+                // Startup: up to 60 s to open pools and warm up before liveness counts.
+                startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 },
+                livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 },
+                readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 2, successThreshold: 1, timeoutSeconds: 2 },
+                // Keep serving while kube-proxy on every node (the ALB's NodePort path) drops the endpoint; the image
+                // has no shell utilities, so the sleep is node's.
+                lifecycle: { preStop: [{ exec: { command: ['node', '-e', `setTimeout(() => {}, ${preStop * 1000})`] } }] },
+                volumeMount: [tmpMount],
+              },
+            ],
+            volume: [tmpVolume],
+          },
+        },
+      },
+      waitForRollout: true,
+      timeouts: { create: '15m', update: '15m' },
+      // The HPA owns the replica count after creation.
+      lifecycle: { ignoreChanges: ['spec[0].replicas'] },
+      dependsOn: [job],
+    });
+    this.deploymentName = deployment.metadata.name;
+
+    const service = new ServiceV1(this, 'service', {
+      metadata: { name, namespace: ns.metadata.name, labels },
+      spec: {
+        type: 'NodePort',
+        selector,
+        // Cluster: every node answers on the NodePort, so the ALB's health checks pass on nodes without a pod too.
+        externalTrafficPolicy: 'Cluster',
+        port: [{ name: 'http', port: 80, targetPort: 'http', nodePort: props.nodePort ?? 30080, protocol: 'TCP' }],
+      },
+      waitForLoadBalancer: false,
+    });
+    this.serviceName = service.metadata.name;
+
+    const pdb = new PodDisruptionBudgetV1(this, 'pdb', {
+      metadata: { name, namespace: ns.metadata.name, labels },
+      // One at a time: drains and scale-downs proceed, never more than one pod short (works with 1 replica too).
+      spec: { maxUnavailable: '1', selector: { matchLabels: selector } },
+    });
+    this.pdbName = pdb.metadata.name;
+
+    const autoscaler = new HorizontalPodAutoscalerV2(this, 'hpa', {
+      metadata: { name, namespace: ns.metadata.name, labels },
+      spec: {
+        minReplicas: replicas.min,
+        maxReplicas: replicas.max,
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
+        metric: [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: hpa.cpuUtilization } } },
+          { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: hpa.memoryUtilization } } },
+        ],
+        behavior: {
+          // Up fast (double or +4 pods per 30 s), down slowly (5 min window, half per minute at most).
+          scaleUp: [{ stabilizationWindowSeconds: 0, selectPolicy: 'Max', policy: [{ type: 'Percent', value: 100, periodSeconds: 30 }, { type: 'Pods', value: 4, periodSeconds: 30 }] }],
+          scaleDown: [{ stabilizationWindowSeconds: 300, selectPolicy: 'Min', policy: [{ type: 'Percent', value: 50, periodSeconds: 60 }] }],
+        },
+      },
+    });
+    this.hpaName = autoscaler.metadata.name;
+  }
+}
