@@ -51,7 +51,7 @@ export function decideDrift(input: {
   const { env, stacks, existing } = input;
   const label = input.label ?? DRIFT_LABEL;
   const drifted = stacks.filter(stackDrifted);
-  const title = `Drift in ${env}: ${drifted.length} stack${drifted.length === 1 ? '' : 's'} differ from the code`;
+  const title = `Drift in ${env}: ${drifted.length} ${drifted.length === 1 ? 'stack differs' : 'stacks differ'} from the code`;
   const open = existing && existing.state === 'open' ? existing : undefined;
   if (drifted.length === 0) {
     const body = `${driftMarker(env)}\nNo drift in **${env}**: all ${stacks.length} stack plans are clean${input.runUrl ? ` ([run](${input.runUrl}))` : ''}. Closing.`;

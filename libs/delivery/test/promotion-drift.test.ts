@@ -59,7 +59,7 @@ describe('drift decisions', () => {
   it('opens an issue when there is drift and none is open', () => {
     const d = decideDrift({ env: 'prod', stacks: drifted, runUrl: 'https://example.invalid/run/1' });
     expect(d.action).toBe('open');
-    expect(d.title).toBe('Drift in prod: 1 stack differ from the code');
+    expect(d.title).toBe('Drift in prod: 1 stack differs from the code');
     expect(d.body.startsWith(driftMarker('prod'))).toBe(true);
     expect(d.body).toContain('Drifted stacks: `prod-data`.');
     expect(d.body).toContain('| `prod-data` | 1 | 2 | 2 | 2 |');

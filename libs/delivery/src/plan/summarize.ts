@@ -286,3 +286,9 @@ export function summarizePlan(plan: TerraformPlan, name: string, file?: string):
 export function hasChanges(s: StackSummary): boolean {
   return s.create + s.update + s.delete + s.replace > 0 || s.moved.length > 0 || s.imported.length > 0 || s.forgotten.length > 0 || s.outputs.length > 0;
 }
+
+/** One fingerprint over several stacks: sha256 over the sorted `name:fingerprint` lines. */
+export function combinedFingerprint(stacks: readonly StackSummary[]): string {
+  const lines = stacks.map((s) => `${s.name}:${s.fingerprint}`).sort(byCodePoint);
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The actions run from their committed, bundled dist/index.js: rebuild every bundle from source and fail when the
+# result differs from what is committed (a stale or hand-edited dist), or when a bundle is not committed at all.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+node apps/actions/build.mjs
+status=0
+if ! git diff --exit-code --stat -- ':(glob)apps/actions/*/dist/**'; then
+  echo "actions-dist: the committed apps/actions/*/dist differs from a fresh build; run 'node apps/actions/build.mjs' and commit dist/" >&2
+  status=1
+fi
+untracked=$(git ls-files --others --exclude-standard -- ':(glob)apps/actions/*/dist/**')
+if [ -n "$untracked" ]; then
+  echo "actions-dist: bundles not committed: $untracked" >&2
+  status=1
+fi
+[ "$status" -eq 0 ] && echo "actions-dist: every bundle matches its committed dist"
+exit "$status"

@@ -1,0 +1,76 @@
+import { cpSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../shared/testing/fake-github';
+
+const ACTION = path.resolve(__dirname, '..');
+const SYNTH = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/synth');
+
+// A workspace laid out like the repository: the cdktf output at apps/infra/cdktf.out (the input's default).
+const workspace = mkdtempSync(path.join(os.tmpdir(), 'ws-'));
+cpSync(SYNTH, path.join(workspace, 'apps/infra/cdktf.out'), { recursive: true });
+
+let gh: FakeGitHub;
+beforeAll(async () => {
+  buildBundle('affected-stacks');
+  gh = new FakeGitHub();
+  await gh.start();
+});
+afterAll(() => gh.stop());
+
+describe('affected-stacks action (bundled dist/index.js)', () => {
+  it('maps nx affected projects and changed files to a matrix in dependency order', async () => {
+    const r = await runAction(ACTION, {
+      api: gh.url,
+      cwd: workspace,
+      inputs: { projects: '["compute","api"]', files: 'environments/dev.json\napps/api/src/server.ts' },
+    });
+    expect(r.code).toBe(0);
+    const matrix = JSON.parse(r.outputs.matrix) as { include: { stack: string; env: string; layer: string; dir: string; needs: string[] }[] };
+    expect(matrix.include.map((e) => e.stack)).toEqual([
+      'dev-network', 'dev-data', 'dev-cluster', 'dev-edge', 'dev-workloads', 'dev-observability',
+      'staging-cluster', 'staging-workloads', 'staging-observability',
+      'prod-cluster', 'prod-workloads', 'prod-observability',
+    ]);
+    expect(matrix.include[4]).toEqual({ stack: 'dev-workloads', env: 'dev', layer: 'workloads', dir: 'apps/infra/cdktf.out/stacks/dev-workloads', needs: ['dev-cluster', 'dev-data', 'dev-edge'] });
+    expect(matrix.include.find((e) => e.stack === 'prod-workloads')?.needs).toEqual(['prod-cluster']);
+    expect(r.outputs.count).toBe('12');
+    expect(r.outputs['has-stacks']).toBe('true');
+    expect(JSON.parse(r.outputs.stacks)).toHaveLength(12);
+    expect(r.summary).toContain('<td>`prod-workloads`</td><td>`prod-cluster`</td><td>project compute</td>');
+    expect(gh.requests).toEqual([]); // pure: no API calls
+  });
+
+  it('filters by environment and plans everything on request', async () => {
+    const r = await runAction(ACTION, { api: gh.url, cwd: workspace, inputs: { all: 'true', envs: 'prod' } });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.outputs.stacks)).toEqual(['prod-network', 'prod-data', 'prod-cluster', 'prod-edge', 'prod-workloads', 'prod-observability']);
+  });
+
+  it('outputs an empty matrix when nothing that shapes a stack changed', async () => {
+    const r = await runAction(ACTION, { api: gh.url, cwd: workspace, inputs: { projects: 'api\ndelivery', files: 'README.md' } });
+    expect(r.code).toBe(0);
+    expect(r.outputs).toEqual(expect.objectContaining({ matrix: '{"include":[]}', count: '0', 'has-stacks': 'false' }));
+  });
+
+  it('fails clearly without a synthesized manifest or with bad inputs', async () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'ws-empty-'));
+    const r = await runAction(ACTION, { api: gh.url, cwd: empty, inputs: { all: 'true' } });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain('::error::apps/infra/cdktf.out: no such file or directory (run the synth first: npm run synth)');
+    const bad = await runAction(ACTION, { api: gh.url, cwd: workspace, inputs: { projects: '["data",' } });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout).toContain('::error::input "projects": not valid JSON');
+    const flag = await runAction(ACTION, { api: gh.url, cwd: workspace, inputs: { all: 'maybe' } });
+    expect(flag.stdout).toContain('::error::input "all": expected true or false, got "maybe"');
+  });
+});
+
+describe('action.yml', () => {
+  it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
+    const io = actionInterface(ACTION);
+    expect(io.runs).toBe('using: node24; main: dist/index.js');
+    expect(io.declaredInputs).toEqual(io.usedInputs);
+    expect(io.declaredOutputs).toEqual(io.usedOutputs);
+  });
+});

@@ -1,0 +1,93 @@
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../shared/testing/fake-github';
+
+const ACTION = path.resolve(__dirname, '..');
+const SHARED = path.resolve(__dirname, '../../../../../shared/fixtures/plans');
+const OWN = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/aws-stateful-destroy.plan.json');
+const TOKEN = 'ghs_fake_drift_token';
+
+function planDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'drift-'));
+  for (const [name, src] of Object.entries(files)) copyFileSync(src, path.join(dir, name));
+  return dir;
+}
+const drifted = planDir({ 'prod-data.plan.json': OWN, 'prod-network.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
+const clean = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json'), 'prod-network.plan.json': path.join(SHARED, 'borchero-empty-no-resource-changes.plan.json') });
+
+let gh: FakeGitHub;
+beforeAll(async () => {
+  buildBundle('drift-report');
+  gh = new FakeGitHub();
+  await gh.start();
+});
+afterAll(() => gh.stop());
+beforeEach(() => {
+  gh.requests = [];
+});
+
+const drift = (environment: string, plans: string) =>
+  runAction(ACTION, { api: gh.url, eventName: 'schedule', inputs: { environment, plans, 'github-token': TOKEN } });
+
+describe('drift-report action (bundled dist/index.js against a fake GitHub API)', () => {
+  it('opens one issue per environment when a scheduled plan finds drift', async () => {
+    // Another environment's drift issue must not be touched.
+    gh.issues.push({ number: 1, title: 'Drift in dev', body: '<!-- awp:drift env=dev -->\nold', state: 'open', labels: ['drift'] });
+    const r = await drift('prod', drifted);
+    expect(r.code).toBe(0);
+    expect(gh.writes()).toEqual(['POST /repos/acme/platform/issues']);
+    const issue = gh.issues.find((i) => i.body.includes('<!-- awp:drift env=prod -->'));
+    expect(issue).toEqual(expect.objectContaining({ title: 'Drift in prod: 1 stack differs from the code', state: 'open', labels: ['drift'] }));
+    expect(issue?.body).toContain('Drifted stacks: `prod-data`.');
+    expect(issue?.body).toContain('[run](https://github.example.test/acme/platform/actions/runs/4242)');
+    expect(issue?.body).not.toContain('hunter2');
+    expect(r.outputs).toEqual(expect.objectContaining({ drifted: 'true', action: 'open', 'issue-number': String(issue?.number) }));
+    expect(r.summary).toContain('| `prod-data` | 1 | 2 | 2 | 2 |');
+  });
+
+  it('updates the same issue on the next drifted run instead of opening another', async () => {
+    const issue = gh.issues.find((i) => i.body.includes('env=prod'));
+    const r = await drift('prod', drifted);
+    expect(r.code).toBe(0);
+    expect(gh.writes()).toEqual([`PATCH /repos/acme/platform/issues/${issue?.number}`]);
+    expect(gh.issues.filter((i) => i.body.includes('env=prod'))).toHaveLength(1);
+    expect(r.outputs.action).toBe('update');
+  });
+
+  it('closes the issue with a comment when the plans are clean', async () => {
+    const issue = gh.issues.find((i) => i.body.includes('env=prod'));
+    const r = await drift('prod', clean);
+    expect(r.code).toBe(0);
+    expect(gh.writes()).toEqual([`POST /repos/acme/platform/issues/${issue?.number}/comments`, `PATCH /repos/acme/platform/issues/${issue?.number}`]);
+    expect(gh.requests.at(-1)?.body).toEqual({ state: 'closed', state_reason: 'completed' });
+    expect(gh.comments.at(-1)?.body).toContain('No drift in **prod**: all 2 stack plans are clean');
+    expect(issue?.state).toBe('closed');
+    expect(gh.issues.find((i) => i.number === 1)?.state).toBe('open');
+    expect(r.outputs).toEqual(expect.objectContaining({ drifted: 'false', action: 'close' }));
+  });
+
+  it('does nothing on GitHub when clean and no issue is open', async () => {
+    const r = await drift('prod', clean);
+    expect(r.code).toBe(0);
+    expect(gh.writes()).toEqual([]);
+    expect(r.outputs).toEqual(expect.objectContaining({ drifted: 'false', action: 'none', 'issue-number': '' }));
+  });
+
+  it('fails clearly on a corrupted plan before touching GitHub', async () => {
+    const bad = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-invalid-corrupted.plan.json') });
+    const r = await drift('prod', bad);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/::error::.*prod-data\.plan\.json: not valid JSON at line 676/);
+    expect(gh.requests).toEqual([]);
+  });
+});
+
+describe('action.yml', () => {
+  it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
+    const io = actionInterface(ACTION);
+    expect(io.runs).toBe('using: node24; main: dist/index.js');
+    expect(io.declaredInputs).toEqual(io.usedInputs);
+    expect(io.declaredOutputs).toEqual(io.usedOutputs);
+  });
+});

@@ -1,0 +1,96 @@
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import {
+  combinedFingerprint,
+  DEFAULT_COMMENT_BUDGET,
+  expandPlanInputs,
+  hasChanges,
+  JOB_SUMMARY_BUDGET,
+  loadPlanFiles,
+  maxRisk,
+  PLAN_REPORT_MARKER,
+  renderJson,
+  renderMarkdownReport,
+} from '@awp/delivery';
+import { booleanInput, client, listInput, repo, run, runUrl, type Octokit } from '../../shared/runtime';
+
+/** Finds the sticky comment by its hidden marker and edits it, or posts it when there is none yet. */
+async function upsertComment(octokit: Octokit, issue: number, body: string): Promise<{ id: number; created: boolean }> {
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo(), issue_number: issue, per_page: 100 });
+  const existing = comments.find((c) => c.body?.includes(PLAN_REPORT_MARKER));
+  if (existing) {
+    await octokit.rest.issues.updateComment({ ...repo(), comment_id: existing.id, body });
+    return { id: existing.id, created: false };
+  }
+  const created = await octokit.rest.issues.createComment({ ...repo(), issue_number: issue, body });
+  return { id: created.data.id, created: true };
+}
+
+/** Adds the labels that apply and removes ours that no longer do (a later push may have dropped the destroy). */
+async function syncLabels(octokit: Octokit, issue: number, wanted: string[], managed: string[]): Promise<void> {
+  if (wanted.length) await octokit.rest.issues.addLabels({ ...repo(), issue_number: issue, labels: wanted });
+  for (const name of managed.filter((l) => !wanted.includes(l))) {
+    try {
+      await octokit.rest.issues.removeLabel({ ...repo(), issue_number: issue, name });
+    } catch (err) {
+      if ((err as { status?: number }).status !== 404) throw err; // not on the PR: nothing to remove
+    }
+  }
+}
+
+function pullRequestNumber(): number | undefined {
+  const explicit = core.getInput('pull-request-number').trim();
+  if (explicit) {
+    const n = Number(explicit);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`input "pull-request-number": expected a positive integer, got "${explicit}"`);
+    return n;
+  }
+  return github.context.payload.pull_request?.number;
+}
+
+async function main(): Promise<void> {
+  const files = expandPlanInputs(core.getInput('plans', { required: true }));
+  const stacks = loadPlanFiles(files, { stackNames: listInput('stack-names') });
+  const risk = maxRisk(stacks.map((s) => s.risk));
+  const changes = stacks.some(hasChanges);
+  const destroy = stacks.some((s) => s.delete + s.replace > 0);
+  const artifact = core.getInput('artifact-name') || 'plans';
+  const budgetInput = core.getInput('max-comment-chars');
+  const budget = budgetInput ? Number(budgetInput) : DEFAULT_COMMENT_BUDGET;
+  if (!Number.isInteger(budget) || budget < 1000 || budget > 65_536) throw new Error(`input "max-comment-chars": expected an integer from 1000 to 65536, got "${budgetInput}"`);
+
+  core.setOutput('has-changes', String(changes));
+  core.setOutput('has-destroy', String(destroy));
+  core.setOutput('risk', risk);
+  core.setOutput('fingerprint', combinedFingerprint(stacks));
+  core.setOutput('fingerprints', JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint]))));
+  core.setOutput('json', renderJson(stacks).trim());
+
+  // The job summary holds the full details (GitHub allows 1 MiB there); the comment is budgeted.
+  const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, fullReportLocation: `the \`${artifact}\` artifact of this run` });
+  await core.summary.addRaw(full.markdown, true).write();
+
+  const pr = pullRequestNumber();
+  if (pr === undefined) {
+    core.info('Not a pull request: the report is in the job summary only.');
+    return;
+  }
+  const octokit = client();
+  if (booleanInput('comment', true)) {
+    const comment = renderMarkdownReport(stacks, {
+      maxChars: budget,
+      fullReportLocation: `the [job summary](${runUrl()}) and the \`${artifact}\` artifact of this run`,
+    });
+    const { id, created } = await upsertComment(octokit, pr, comment.markdown);
+    core.setOutput('comment-id', String(id));
+    core.info(`${created ? 'Posted' : 'Updated'} the plan comment ${id} on #${pr} (${comment.markdown.length} characters${comment.truncated ? ', details cut' : ''}).`);
+  }
+  if (booleanInput('labels', true)) {
+    const destroyLabel = core.getInput('destroy-label') || 'plan:destroy';
+    const riskLabel = core.getInput('high-risk-label') || 'plan:high-risk';
+    const wanted = [...(destroy ? [destroyLabel] : []), ...(risk === 'high' ? [riskLabel] : [])];
+    await syncLabels(octokit, pr, wanted, [destroyLabel, riskLabel]);
+  }
+}
+
+run(main);

@@ -1,0 +1,124 @@
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../shared/testing/fake-github';
+
+const ACTION = path.resolve(__dirname, '..');
+const SHARED = path.resolve(__dirname, '../../../../../shared/fixtures/plans');
+const OWN = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/aws-stateful-destroy.plan.json');
+const TOKEN = 'ghs_faketoken_for_tests_only';
+const PR = 12;
+const event = { pull_request: { number: PR, head: { sha: 'abc' } }, repository: { name: 'platform', owner: { login: 'acme' } } };
+const SECRETS = ['S3cr3t', 'hunter2', 'hunter3', 'fake-out-pw', 'fake-unmarked-token', 'IyEvYmluL2Jhc2g', TOKEN];
+
+function planDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'plans-'));
+  for (const [name, src] of Object.entries(files)) copyFileSync(src, path.join(dir, name));
+  return dir;
+}
+
+let gh: FakeGitHub;
+beforeAll(async () => {
+  buildBundle('plan-report');
+  gh = new FakeGitHub();
+  await gh.start();
+});
+afterAll(() => gh.stop());
+beforeEach(() => {
+  gh.requests = [];
+});
+
+describe('plan-report action (bundled dist/index.js against a fake GitHub API)', () => {
+  const risky = planDir({ 'prod-data.plan.json': OWN, 'prod-network.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
+  const clean = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
+
+  it('first run: posts one sticky comment, labels destroy and high risk, writes outputs and the job summary', async () => {
+    const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: risky, 'github-token': TOKEN } });
+    expect(r.code).toBe(0);
+    expect(gh.writes()).toEqual([`POST /repos/acme/platform/issues/${PR}/comments`, `POST /repos/acme/platform/issues/${PR}/labels`]);
+    expect(gh.requests.find((q) => q.method === 'POST' && q.path.endsWith('/labels'))?.body).toEqual({ labels: ['plan:destroy', 'plan:high-risk'] });
+    expect(gh.requests.every((q) => q.authorization === `token ${TOKEN}`)).toBe(true);
+    expect(gh.comments).toHaveLength(1);
+    const body = gh.comments[0].body;
+    expect(body.startsWith('<!-- awp:plan-report -->')).toBe(true);
+    expect(body).toContain('| `prod-data` | 1 | 2 | 2 | 2 | 1 | 1 | 3 | 1 | 🔴 high |');
+    expect(body).toContain('> - `prod-data`: `aws_db_instance.main` — replace (create-then-delete)');
+    expect(r.outputs['has-changes']).toBe('true');
+    expect(r.outputs['has-destroy']).toBe('true');
+    expect(r.outputs.risk).toBe('high');
+    expect(r.outputs['comment-id']).toBe(String(gh.comments[0].id));
+    expect(r.outputs.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.parse(r.outputs.json)).toEqual({
+      stacks: [
+        { name: 'prod-data', create: 1, update: 2, delete: 2, replace: 2, destructive: ['aws_db_instance.main', 'aws_s3_bucket.uploads', 'module.compute.aws_eks_node_group.general'] },
+        { name: 'prod-network', create: 0, update: 0, delete: 0, replace: 0, destructive: [] },
+      ],
+    });
+    expect(r.summary).toContain('| `prod-data` | 1 | 2 | 2 | 2 |');
+    expect(r.summary).not.toContain('<!-- awp:plan-report -->');
+    for (const s of SECRETS) for (const text of [body, r.summary, r.stdout, r.stderr, JSON.stringify(r.outputs)]) expect(text).not.toContain(s);
+  });
+
+  it('second run: edits the same comment (PATCH) instead of posting another, and drops labels that no longer apply', async () => {
+    const id = gh.comments[0].id;
+    const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: clean, 'github-token': TOKEN } });
+    expect(r.code).toBe(0);
+    expect(gh.writes()).toEqual([
+      `PATCH /repos/acme/platform/issues/comments/${id}`,
+      `DELETE /repos/acme/platform/issues/${PR}/labels/plan:destroy`,
+      `DELETE /repos/acme/platform/issues/${PR}/labels/plan:high-risk`,
+    ]);
+    expect(gh.comments).toHaveLength(1);
+    expect(gh.comments[0].body).toContain('**No changes:** `prod-data`');
+    expect(gh.labels.get(PR)).toEqual([]);
+    expect(r.outputs).toEqual(expect.objectContaining({ 'has-changes': 'false', 'has-destroy': 'false', risk: 'none', 'comment-id': String(id) }));
+  });
+
+  it('keeps the comment under the budget, keeps the table, and puts the full details in the job summary', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'big-'));
+    const changes = Array.from({ length: 1500 }, (_, i) => ({
+      address: `aws_cloudwatch_metric_alarm.alarm_${i}`,
+      type: 'aws_cloudwatch_metric_alarm',
+      change: { actions: ['update'], before: { threshold: i, alarm_description: 'd'.repeat(60) }, after: { threshold: i + 1, alarm_description: 'e'.repeat(60) } },
+    }));
+    writeFileSync(path.join(dir, 'prod-observability.plan.json'), JSON.stringify({ format_version: '1.2', planned_values: {}, resource_changes: changes }));
+    const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: dir, 'github-token': TOKEN, 'max-comment-chars': '20000' } });
+    expect(r.code).toBe(0);
+    const body = gh.comments[0].body;
+    expect(body.length).toBeLessThanOrEqual(20000);
+    expect(body).toContain('| `prod-observability` | 0 | 1500 | 0 | 0 |');
+    expect(body).toContain("This report was cut to stay under GitHub's 65,536-character comment limit");
+    expect(body).toContain('[job summary](https://github.example.test/acme/platform/actions/runs/4242)');
+    expect(r.summary).toContain('aws_cloudwatch_metric_alarm.alarm_1499');
+    expect(r.summary).toContain('`threshold`: `1499` → `1500`');
+  });
+
+  it('a corrupted plan fails the step with a message naming the file, and changes nothing on GitHub', async () => {
+    const dir = planDir({ 'prod-data.plan.json': OWN, 'prod-edge.plan.json': path.join(SHARED, 'tfjson-invalid-corrupted.plan.json') });
+    const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: dir, 'github-token': TOKEN } });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toMatch(/::error::.*prod-edge\.plan\.json: not valid JSON at line 676 column 29/);
+    expect(gh.requests).toEqual([]);
+    expect(r.outputs).toEqual({});
+  });
+
+  it('outside a pull request: job summary and outputs only, no API calls', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'push-'));
+    mkdirSync(path.join(dir, 'p'));
+    copyFileSync(OWN, path.join(dir, 'p', 'dev-data.json'));
+    const r = await runAction(ACTION, { api: gh.url, eventName: 'push', event: {}, inputs: { plans: 'p/dev-data.json', 'github-token': TOKEN }, cwd: dir });
+    expect(r.code).toBe(0);
+    expect(gh.requests).toEqual([]);
+    expect(r.summary).toContain('| `dev-data` |');
+    expect(r.outputs.risk).toBe('high');
+  });
+});
+
+describe('action.yml', () => {
+  it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
+    const io = actionInterface(ACTION);
+    expect(io.runs).toBe('using: node24; main: dist/index.js');
+    expect(io.declaredInputs).toEqual(io.usedInputs);
+    expect(io.declaredOutputs).toEqual(io.usedOutputs);
+  });
+});

@@ -1,0 +1,100 @@
+import path from 'node:path';
+import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../shared/testing/fake-github';
+
+const ACTION = path.resolve(__dirname, '..');
+// The repository's real environment files: dev, staging (promotesFrom dev), prod (promotesFrom staging).
+const ENVIRONMENTS = path.resolve(__dirname, '../../../../environments');
+const SHA = '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432';
+const TOKEN = 'ghs_fake_gate_token';
+
+let gh: FakeGitHub;
+beforeAll(async () => {
+  buildBundle('promote-gate');
+  gh = new FakeGitHub();
+  await gh.start();
+});
+afterAll(() => gh.stop());
+beforeEach(() => {
+  gh.requests = [];
+  gh.deployments = [];
+});
+
+const gate = (environment: string, extra: Record<string, string> = {}) =>
+  runAction(ACTION, { api: gh.url, eventName: 'push', sha: SHA, inputs: { environment, 'environments-dir': ENVIRONMENTS, 'github-token': TOKEN, ...extra } });
+
+describe('promote-gate action (bundled dist/index.js against a fake Deployments API)', () => {
+  it('refuses prod when the commit has no deployment in staging: exits non-zero with a clear message, records nothing', async () => {
+    gh.addDeployment('dev', SHA, ['success', 'in_progress']);
+    const r = await gate('prod');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('::error::refusing to apply commit 9f8e7d6 to prod: it has no deployment in staging; apply it to staging first');
+    expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual([
+      `GET /repos/acme/platform/deployments?sha=${SHA}&environment=staging&per_page=100`,
+    ]);
+    expect(gh.writes()).toEqual([]);
+    expect(r.outputs).toEqual(expect.objectContaining({ allowed: 'false', requires: 'staging' }));
+    expect(r.summary).toContain('⛔ refusing to apply commit 9f8e7d6 to prod');
+  });
+
+  it('refuses staging when the dev deployment of the commit failed', async () => {
+    const d = gh.addDeployment('dev', SHA, ['failure', 'in_progress']);
+    const r = await gate('staging');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`::error::refusing to apply commit 9f8e7d6 to staging: its latest deployment to dev (${d.id}) is "failure", not "success"`);
+    expect(gh.writes()).toEqual([]);
+  });
+
+  it('lets staging take a commit that succeeded in dev, and records its own deployment as in progress', async () => {
+    const dev = gh.addDeployment('dev', SHA, ['success', 'in_progress']);
+    const r = await gate('staging');
+    expect(r.code).toBe(0);
+    expect(gh.requests.filter((q) => q.method === 'GET').map((q) => q.path)).toEqual(['/repos/acme/platform/deployments', `/repos/acme/platform/deployments/${dev.id}/statuses`]);
+    const created = gh.deployments.find((x) => x.environment === 'staging');
+    expect(created).toBeDefined();
+    expect(gh.writes()).toEqual(['POST /repos/acme/platform/deployments', `POST /repos/acme/platform/deployments/${created?.id}/statuses`]);
+    expect(gh.requests.find((q) => q.method === 'POST' && q.path.endsWith('/deployments'))?.body).toEqual(
+      expect.objectContaining({ ref: SHA, environment: 'staging', required_contexts: [], auto_merge: false, production_environment: false, description: `promoted from dev (deployment ${dev.id})` }),
+    );
+    expect(created?.statuses.map((s) => s.state)).toEqual(['in_progress']);
+    expect(r.outputs).toEqual(expect.objectContaining({ allowed: 'true', requires: 'dev', 'deployment-id': String(created?.id) }));
+  });
+
+  it('mode finish records the outcome, and then prod accepts the commit', async () => {
+    gh.addDeployment('dev', SHA, ['success']);
+    const first = await gate('staging');
+    const id = first.outputs['deployment-id'];
+    const done = await runAction(ACTION, { api: gh.url, eventName: 'push', sha: SHA, inputs: { mode: 'finish', 'deployment-id': id, state: 'success', 'github-token': TOKEN, 'environment-url': 'https://staging.shop.example.com' } });
+    expect(done.code).toBe(0);
+    expect(gh.requests.at(-1)?.body).toEqual(expect.objectContaining({ state: 'success', environment_url: 'https://staging.shop.example.com', log_url: 'https://github.example.test/acme/platform/actions/runs/4242' }));
+    const prod = await gate('prod');
+    expect(prod.code).toBe(0);
+    expect(gh.deployments.find((x) => x.environment === 'prod')).toBeDefined();
+    expect(gh.requests.find((q) => q.method === 'POST' && q.path.endsWith('/deployments') && (q.body as { environment: string }).environment === 'prod')?.body).toEqual(
+      expect.objectContaining({ production_environment: true }),
+    );
+  });
+
+  it('dev takes any commit without reading deployments', async () => {
+    const r = await gate('dev', { record: 'false' });
+    expect(r.code).toBe(0);
+    expect(gh.requests).toEqual([]);
+    expect(r.outputs.reason).toBe('dev is the first environment: any commit may be applied');
+  });
+
+  it('rejects an unknown environment and a short SHA', async () => {
+    const unknown = await gate('qa');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toContain('::error::unknown environment "qa": expected one of dev, prod, staging');
+    const short = await runAction(ACTION, { api: gh.url, eventName: 'push', sha: SHA, inputs: { environment: 'prod', sha: 'abc123', 'environments-dir': ENVIRONMENTS, 'github-token': TOKEN } });
+    expect(short.stdout).toContain('::error::input "sha": expected a full 40-character commit SHA, got "abc123"');
+  });
+});
+
+describe('action.yml', () => {
+  it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
+    const io = actionInterface(ACTION);
+    expect(io.runs).toBe('using: node24; main: dist/index.js');
+    expect(io.declaredInputs).toEqual(io.usedInputs);
+    expect(io.declaredOutputs).toEqual(io.usedOutputs);
+  });
+});

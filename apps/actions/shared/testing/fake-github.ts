@@ -1,0 +1,304 @@
+// A fake GitHub REST API on 127.0.0.1 for the actions' tests: just the endpoints the actions call, with state
+// (comments, labels, issues, deployments) kept in memory, and every request recorded for assertions.
+// Also a runner that executes an action's bundled dist/index.js the way the GitHub runner does.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  authorization?: string;
+}
+
+export interface FakeComment {
+  id: number;
+  issue: number;
+  body: string;
+}
+
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+  state_reason?: string;
+  pull_request?: object;
+}
+
+export interface FakeDeployment {
+  id: number;
+  sha: string;
+  environment: string;
+  task: string;
+  created_at: string;
+  statuses: { id: number; state: string; created_at: string; description?: string; log_url?: string }[];
+}
+
+export const OWNER = 'acme';
+export const REPO = 'platform';
+
+export class FakeGitHub {
+  requests: RecordedRequest[] = [];
+  comments: FakeComment[] = [];
+  labels = new Map<number, string[]>();
+  issues: FakeIssue[] = [];
+  deployments: FakeDeployment[] = [];
+  private nextId = 1000;
+  private server?: Server;
+  url = '';
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Requests other than GETs, as "METHOD /path": what the action changed. */
+  writes(): string[] {
+    return this.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`);
+  }
+
+  addDeployment(environment: string, sha: string, states: string[]): FakeDeployment {
+    const d: FakeDeployment = {
+      id: this.nextId++,
+      sha,
+      environment,
+      task: 'deploy',
+      created_at: new Date(Date.now() - 60_000).toISOString(),
+      // newest first, as the API lists statuses
+      statuses: states.map((state, i) => ({ id: this.nextId++, state, created_at: new Date(Date.now() - 1000 * (i + 1)).toISOString() })),
+    };
+    this.deployments.push(d);
+    return d;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://x');
+    const body = raw ? (JSON.parse(raw) as unknown) : undefined;
+    const method = req.method ?? 'GET';
+    this.requests.push({ method, path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams), body, authorization: req.headers.authorization });
+    const send = (status: number, payload: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(payload === undefined ? '' : JSON.stringify(payload));
+    };
+    const b = (body ?? {}) as Record<string, unknown>;
+    const prefix = `/repos/${OWNER}/${REPO}`;
+    if (!url.pathname.startsWith(prefix)) return send(404, { message: 'Not Found' });
+    const p = url.pathname.slice(prefix.length);
+    let m: RegExpExecArray | null;
+
+    if ((m = /^\/issues\/(\d+)\/comments$/.exec(p))) {
+      const issue = Number(m[1]);
+      if (method === 'GET') return send(200, this.comments.filter((c) => c.issue === issue).map((c) => ({ id: c.id, body: c.body, user: { login: 'github-actions[bot]', type: 'Bot' } })));
+      if (method === 'POST') {
+        const c = { id: this.nextId++, issue, body: String(b.body) };
+        this.comments.push(c);
+        return send(201, { id: c.id, body: c.body });
+      }
+    }
+    if ((m = /^\/issues\/comments\/(\d+)$/.exec(p)) && method === 'PATCH') {
+      const c = this.comments.find((x) => x.id === Number(m?.[1]));
+      if (!c) return send(404, { message: 'Not Found' });
+      c.body = String(b.body);
+      return send(200, { id: c.id, body: c.body });
+    }
+    if ((m = /^\/issues\/(\d+)\/labels$/.exec(p)) && method === 'POST') {
+      const n = Number(m[1]);
+      const current = new Set([...(this.labels.get(n) ?? []), ...((b.labels as string[]) ?? [])]);
+      this.labels.set(n, [...current]);
+      return send(200, [...current].map((name) => ({ name })));
+    }
+    if ((m = /^\/issues\/(\d+)\/labels\/(.+)$/.exec(p)) && method === 'DELETE') {
+      const n = Number(m[1]);
+      const name = decodeURIComponent(m[2]);
+      const current = this.labels.get(n) ?? [];
+      if (!current.includes(name)) return send(404, { message: 'Label does not exist' });
+      this.labels.set(n, current.filter((l) => l !== name));
+      return send(200, []);
+    }
+    if (p === '/issues' && method === 'GET') {
+      const state = url.searchParams.get('state') ?? 'open';
+      const label = url.searchParams.get('labels');
+      return send(
+        200,
+        this.issues
+          .filter((i) => (state === 'all' || i.state === state) && (!label || i.labels.includes(label)))
+          .map((i) => ({ ...i, labels: i.labels.map((name) => ({ name })) })),
+      );
+    }
+    if (p === '/issues' && method === 'POST') {
+      const issue: FakeIssue = { number: this.nextId++, title: String(b.title), body: String(b.body ?? ''), state: 'open', labels: (b.labels as string[]) ?? [] };
+      this.issues.push(issue);
+      return send(201, { ...issue, labels: issue.labels.map((name) => ({ name })) });
+    }
+    if ((m = /^\/issues\/(\d+)$/.exec(p)) && method === 'PATCH') {
+      const issue = this.issues.find((i) => i.number === Number(m?.[1]));
+      if (!issue) return send(404, { message: 'Not Found' });
+      if (typeof b.title === 'string') issue.title = b.title;
+      if (typeof b.body === 'string') issue.body = b.body;
+      if (b.state === 'open' || b.state === 'closed') issue.state = b.state;
+      if (typeof b.state_reason === 'string') issue.state_reason = b.state_reason;
+      return send(200, { ...issue, labels: issue.labels.map((name) => ({ name })) });
+    }
+    if (p === '/deployments' && method === 'GET') {
+      const sha = url.searchParams.get('sha');
+      const env = url.searchParams.get('environment');
+      return send(
+        200,
+        this.deployments
+          .filter((d) => (!sha || d.sha === sha) && (!env || d.environment === env))
+          .map(({ statuses: _s, ...d }) => d)
+          .reverse(),
+      );
+    }
+    if (p === '/deployments' && method === 'POST') {
+      const d: FakeDeployment = { id: this.nextId++, sha: String(b.ref), environment: String(b.environment), task: String(b.task ?? 'deploy'), created_at: new Date().toISOString(), statuses: [] };
+      this.deployments.push(d);
+      const { statuses: _s, ...out } = d;
+      return send(201, out);
+    }
+    if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(p))) {
+      const d = this.deployments.find((x) => x.id === Number(m?.[1]));
+      if (!d) return send(404, { message: 'Not Found' });
+      if (method === 'GET') return send(200, d.statuses);
+      if (method === 'POST') {
+        const s = { id: this.nextId++, state: String(b.state), created_at: new Date().toISOString(), description: b.description as string | undefined, log_url: b.log_url as string | undefined };
+        d.statuses.unshift(s);
+        return send(201, s);
+      }
+    }
+    return send(404, { message: `fake GitHub: no route for ${method} ${url.pathname}` });
+  }
+}
+
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** Parses the GITHUB_OUTPUT file (`name<<delimiter` blocks, or `name=value` lines). */
+export function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i]);
+    if (heredoc) {
+      const value: string[] = [];
+      i++;
+      while (i < lines.length && lines[i] !== heredoc[2]) value.push(lines[i++]);
+      out[heredoc[1]] = value.join('\n');
+    } else if (lines[i].includes('=')) {
+      const [k, ...v] = lines[i].split('=');
+      out[k] = v.join('=');
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs `node dist/index.js` of an action in a child process with the environment the GitHub runner provides:
+ * INPUT_* variables, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, the event payload, and GITHUB_API_URL pointing
+ * at the fake API.
+ */
+export async function runAction(
+  actionDir: string,
+  opts: { api: string; inputs: Record<string, string>; event?: object; eventName?: string; sha?: string; cwd?: string },
+): Promise<ActionRun> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'action-run-'));
+  const outputFile = path.join(tmp, 'output');
+  const summaryFile = path.join(tmp, 'summary.md');
+  const eventFile = path.join(tmp, 'event.json');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  writeFileSync(eventFile, JSON.stringify(opts.event ?? {}));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: tmp,
+    NO_PROXY: '127.0.0.1,localhost',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_API_URL: opts.api,
+    GITHUB_SERVER_URL: 'https://github.example.test',
+    GITHUB_GRAPHQL_URL: `${opts.api}/graphql`,
+    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
+    GITHUB_EVENT_NAME: opts.eventName ?? 'pull_request',
+    GITHUB_EVENT_PATH: eventFile,
+    GITHUB_SHA: opts.sha ?? '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_NUMBER: '7',
+    GITHUB_WORKFLOW: 'test',
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_WORKSPACE: opts.cwd ?? process.cwd(),
+    RUNNER_TEMP: tmp,
+  };
+  // The runner's rule: INPUT_ + the name upper-cased with spaces as underscores (hyphens stay).
+  for (const [k, v] of Object.entries(opts.inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
+  const child = spawn(process.execPath, [path.join(actionDir, 'dist', 'index.js')], { cwd: opts.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr, outputs: parseOutputs(readFileSync(outputFile, 'utf8')), summary: readFileSync(summaryFile, 'utf8') };
+}
+
+/** Rebuilds the action's bundle so a test never runs against a stale dist (esbuild output is deterministic). */
+export function buildBundle(action: string): void {
+  execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'build.mjs'), action], { stdio: 'inherit' });
+}
+
+/**
+ * Inputs and outputs declared in action.yml next to those the entry point really reads and sets, so the
+ * workflows (which only read action.yml) can trust it. A small line parser: keys indented two spaces under
+ * the top-level `inputs:` / `outputs:`.
+ */
+export function actionInterface(actionDir: string): {
+  runs: string;
+  declaredInputs: string[];
+  declaredOutputs: string[];
+  usedInputs: string[];
+  usedOutputs: string[];
+} {
+  const yml = readFileSync(path.join(actionDir, 'action.yml'), 'utf8').split('\n');
+  const section = (name: string): string[] => {
+    const start = yml.indexOf(`${name}:`);
+    if (start < 0) return [];
+    const keys: string[] = [];
+    for (let i = start + 1; i < yml.length && !/^\S/.test(yml[i]); i++) {
+      const m = /^ {2}([a-z0-9-]+):/.exec(yml[i]);
+      if (m) keys.push(m[1]);
+    }
+    return keys;
+  };
+  const runsAt = yml.indexOf('runs:');
+  const runs = yml.slice(runsAt + 1, runsAt + 3).map((l) => l.trim()).join('; ');
+  const src = readFileSync(path.join(actionDir, 'src', 'main.ts'), 'utf8');
+  const used = (re: RegExp) => [...new Set([...src.matchAll(re)].map((m) => m[1]))].sort();
+  const usedInputs = used(/(?:getInput|listInput|booleanInput|getMultilineInput)\('([a-z0-9-]+)'/g);
+  if (/\bclient\(\)/.test(src)) usedInputs.push('github-token');
+  return {
+    runs,
+    declaredInputs: section('inputs').sort(),
+    declaredOutputs: section('outputs').sort(),
+    usedInputs: [...new Set(usedInputs)].sort(),
+    usedOutputs: used(/setOutput\('([a-z0-9-]+)'/g),
+  };
+}
