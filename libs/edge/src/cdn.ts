@@ -1,0 +1,192 @@
+import { Construct } from 'constructs';
+import { CloudfrontCachePolicy } from '@cdktf/provider-aws/lib/cloudfront-cache-policy';
+import { CloudfrontDistribution, type CloudfrontDistributionOrderedCacheBehavior } from '@cdktf/provider-aws/lib/cloudfront-distribution';
+import { CloudfrontFunction } from '@cdktf/provider-aws/lib/cloudfront-function';
+import { CloudfrontOriginAccessControl } from '@cdktf/provider-aws/lib/cloudfront-origin-access-control';
+import { CloudfrontResponseHeadersPolicy } from '@cdktf/provider-aws/lib/cloudfront-response-headers-policy';
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { apiViewerRequestFunctionCode } from './api-function';
+import { MANAGED_CACHE_POLICY, MANAGED_ORIGIN_REQUEST_POLICY, ORIGIN_VERIFY_HEADER } from './managed-policies';
+import type { BucketRef } from './types';
+
+export interface EdgeCdnProps {
+  readonly namePrefix: string;
+  readonly domainName: string;
+  /** Validated certificate in us-east-1. */
+  readonly certificateArn: string;
+  readonly webAclArn: string;
+  readonly assetsBucket: BucketRef;
+  /** Extra statements for the assets bucket policy (e.g. the data layer's); must not reuse this policy's sids. */
+  readonly assetsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
+  /** Bucket name for standard (legacy) logs; the bucket must have ACLs enabled for the log delivery account. */
+  readonly logsBucketName: string;
+  /** DNS name of the ALB origin (matches the ALB's certificate). */
+  readonly albOriginDomainName: string;
+  readonly originSecretValue: string;
+  readonly priceClass: string;
+  readonly apiPathPrefix: string;
+  readonly blockedApiPaths: readonly string[];
+  /** Paths the service answers directly through CloudFront (the public health check). */
+  readonly servicePassThroughPaths: readonly string[];
+  readonly hashedAssetPathPatterns: readonly string[];
+}
+
+const ALL_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE'];
+const READ_METHODS = ['GET', 'HEAD'];
+
+/**
+ * The CloudFront distribution: the assets bucket (through origin access control) as the default origin, the ALB
+ * over HTTPS for the API. Owns the assets bucket's policy, since only this layer knows the distribution's ARN.
+ */
+export class EdgeCdn extends Construct {
+  readonly distribution: CloudfrontDistribution;
+
+  constructor(scope: Construct, id: string, props: EdgeCdnProps) {
+    super(scope, id);
+    const name = (s: string) => `${props.namePrefix}-${s}`;
+
+    const oac = new CloudfrontOriginAccessControl(this, 'assets-oac', {
+      name: name('assets'),
+      description: `${props.namePrefix}: CloudFront reads the assets bucket`,
+      originAccessControlOriginType: 's3',
+      signingBehavior: 'always',
+      signingProtocol: 'sigv4',
+    });
+
+    // Content-hashed files never change under the same name: cache for a year, at the edge and in browsers.
+    const hashedAssets = new CloudfrontCachePolicy(this, 'hashed-assets', {
+      name: name('hashed-assets'),
+      comment: 'Content-hashed static assets: one year, no cookies, headers or query strings in the key',
+      minTtl: 86400,
+      defaultTtl: 31536000,
+      maxTtl: 31536000,
+      parametersInCacheKeyAndForwardedToOrigin: {
+        enableAcceptEncodingGzip: true,
+        enableAcceptEncodingBrotli: true,
+        cookiesConfig: { cookieBehavior: 'none' },
+        headersConfig: { headerBehavior: 'none' },
+        queryStringsConfig: { queryStringBehavior: 'none' },
+      },
+    });
+
+    const securityHeaders = new CloudfrontResponseHeadersPolicy(this, 'security-headers', {
+      name: name('security-headers'),
+      comment: 'HSTS, nosniff, frame denial, referrer policy on every response',
+      securityHeadersConfig: {
+        strictTransportSecurity: { accessControlMaxAgeSec: 63072000, includeSubdomains: true, preload: true, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: 'DENY', override: true },
+        referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
+      },
+      // The origin's server banner tells attackers nothing useful once removed.
+      removeHeadersConfig: { items: [{ header: 'Server' }, { header: 'X-Powered-By' }] },
+    });
+
+    const apiFunction = new CloudfrontFunction(this, 'api-path', {
+      name: name('api-path'),
+      runtime: 'cloudfront-js-2.0',
+      comment: `Strips ${props.apiPathPrefix} and hides the service's internal endpoints`,
+      publish: true,
+      code: apiViewerRequestFunctionCode(props.apiPathPrefix, props.blockedApiPaths),
+    });
+
+    const assetsOriginId = 'assets';
+    const apiOriginId = 'api';
+    const toApi = (pathPattern: string, methods: string[], withFunction: boolean): CloudfrontDistributionOrderedCacheBehavior => ({
+      pathPattern,
+      targetOriginId: apiOriginId,
+      viewerProtocolPolicy: 'redirect-to-https',
+      allowedMethods: methods,
+      cachedMethods: READ_METHODS,
+      compress: true,
+      // Nothing cached; every viewer header but Host, every cookie and query string reach the service.
+      cachePolicyId: MANAGED_CACHE_POLICY.CachingDisabled,
+      originRequestPolicyId: MANAGED_ORIGIN_REQUEST_POLICY.AllViewerExceptHostHeader,
+      responseHeadersPolicyId: securityHeaders.id,
+      functionAssociation: withFunction ? [{ eventType: 'viewer-request', functionArn: apiFunction.arn }] : undefined,
+    });
+
+    this.distribution = new CloudfrontDistribution(this, 'distribution', {
+      enabled: true,
+      comment: `${props.namePrefix}: ${props.domainName}`,
+      aliases: [props.domainName],
+      isIpv6Enabled: true,
+      httpVersion: 'http2and3',
+      priceClass: props.priceClass,
+      defaultRootObject: 'index.html',
+      webAclId: props.webAclArn,
+      viewerCertificate: { acmCertificateArn: props.certificateArn, sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2021' },
+      origin: [
+        {
+          originId: assetsOriginId,
+          domainName: props.assetsBucket.regionalDomainName,
+          originAccessControlId: oac.id,
+        },
+        {
+          originId: apiOriginId,
+          domainName: props.albOriginDomainName,
+          customOriginConfig: {
+            httpPort: 80,
+            httpsPort: 443,
+            originProtocolPolicy: 'https-only',
+            originSslProtocols: ['TLSv1.2'],
+            originReadTimeout: 30,
+            originKeepaliveTimeout: 5,
+          },
+          customHeader: [{ name: ORIGIN_VERIFY_HEADER, value: props.originSecretValue }],
+        },
+      ],
+      defaultCacheBehavior: {
+        targetOriginId: assetsOriginId,
+        viewerProtocolPolicy: 'redirect-to-https',
+        allowedMethods: ['GET', 'HEAD', 'OPTIONS'],
+        cachedMethods: READ_METHODS,
+        compress: true,
+        cachePolicyId: MANAGED_CACHE_POLICY.CachingOptimized,
+        responseHeadersPolicyId: securityHeaders.id,
+      },
+      orderedCacheBehavior: [
+        ...props.servicePassThroughPaths.map((p) => toApi(p, READ_METHODS, false)),
+        toApi(`${props.apiPathPrefix}/*`, ALL_METHODS, true),
+        ...props.hashedAssetPathPatterns.map((pathPattern) => ({
+          pathPattern,
+          targetOriginId: assetsOriginId,
+          viewerProtocolPolicy: 'redirect-to-https',
+          allowedMethods: READ_METHODS,
+          cachedMethods: READ_METHODS,
+          compress: true,
+          cachePolicyId: hashedAssets.id,
+          responseHeadersPolicyId: securityHeaders.id,
+        })),
+      ],
+      // Errors are passed through untouched (the API's 404s are answers, not pages to replace) but cached only
+      // briefly, so an origin hiccup does not stick at the edge and a 404 does not hammer the origin.
+      customErrorResponse: [
+        { errorCode: 404, errorCachingMinTtl: 10 },
+        { errorCode: 500, errorCachingMinTtl: 0 },
+        { errorCode: 502, errorCachingMinTtl: 0 },
+        { errorCode: 503, errorCachingMinTtl: 0 },
+        { errorCode: 504, errorCachingMinTtl: 0 },
+      ],
+      loggingConfig: { bucket: `${props.logsBucketName}.s3.amazonaws.com`, prefix: `cloudfront/${props.namePrefix}/`, includeCookies: false },
+      restrictions: { geoRestriction: { restrictionType: 'none' } },
+      tags: { Name: name('cdn') },
+    });
+
+    // The assets bucket admits this distribution only (OAC signs with the distribution's ARN) and TLS only.
+    const policy = new DataAwsIamPolicyDocument(this, 'assets-bucket-policy', {
+      statement: [
+        {
+          sid: 'AllowCloudFrontDistributionRead',
+          principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }],
+          actions: ['s3:GetObject'],
+          resources: [`${props.assetsBucket.arn}/*`],
+          condition: [{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [this.distribution.arn] }],
+        },
+        ...props.assetsBucketPolicyStatements,
+      ],
+    });
+    new S3BucketPolicy(this, 'assets-bucket-policy-attachment', { bucket: props.assetsBucket.name, policy: policy.json });
+  }
+}

@@ -1,0 +1,354 @@
+import { Testing, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { Edge, type EdgeProps } from './edge';
+
+type Json = Record<string, any>;
+
+function synth(overrides: Partial<EdgeProps> = {}): Json {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'test');
+  new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+  const usEast1 = new AwsProvider(stack, 'use1', { region: 'us-east-1', alias: 'us_east_1' });
+  new Edge(stack, 'edge', {
+    namePrefix: 'prod',
+    domainName: 'shop.example.com',
+    usEast1Provider: usEast1,
+    vpcId: 'vpc-1',
+    vpcCidr: '10.30.0.0/16',
+    publicSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
+    workloadSecurityGroupId: 'sg-workload',
+    assetsBucket: { name: 'prod-assets', arn: 'arn:aws:s3:::prod-assets', regionalDomainName: 'prod-assets.s3.eu-west-1.amazonaws.com' },
+    logsBucket: { name: 'prod-logs', arn: 'arn:aws:s3:::prod-logs', regionalDomainName: 'prod-logs.s3.eu-west-1.amazonaws.com' },
+    secretsKmsKeyArn: 'arn:aws:kms:eu-west-1:333333333333:key/secrets',
+    nodePort: 30080,
+    deregistrationDelaySeconds: 25,
+    ...overrides,
+  });
+  return JSON.parse(Testing.synth(stack)) as Json;
+}
+
+const only = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json => {
+  const all = Object.values(json[kind]?.[type] ?? {}) as Json[];
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0];
+};
+const all = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json[] => Object.values(json[kind]?.[type] ?? {}) as Json[];
+const addressOf = (json: Json, type: string, predicate: (c: Json) => boolean = () => true): string => {
+  const hit = Object.entries(json.resource[type] as Record<string, Json>).find(([, c]) => predicate(c));
+  if (!hit) throw new Error(`no ${type}`);
+  return `${type}.${hit[0]}`;
+};
+
+/** Every object key below `value`, recursively. */
+function keysOf(value: unknown, out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => keysOf(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      keysOf(v, out);
+    }
+  }
+  return out;
+}
+
+describe('Edge', () => {
+  const json = synth();
+
+  describe('WAF', () => {
+    const acl = only(json, 'aws_wafv2_web_acl');
+    const rules = acl.rule as Json[];
+    const managed = rules.map((r) => r.statement.managed_rule_group_statement?.name).filter(Boolean);
+
+    it('is a CLOUDFRONT web ACL in us-east-1 with metrics on for the ACL and every rule', () => {
+      expect(acl.scope).toBe('CLOUDFRONT');
+      expect(acl.provider).toBe('aws.us_east_1');
+      expect(acl.default_action).toEqual({ allow: {} });
+      for (const v of [acl.visibility_config, ...rules.map((r) => r.visibility_config)]) {
+        expect(v).toMatchObject({ cloudwatch_metrics_enabled: true, sampled_requests_enabled: true });
+      }
+    });
+
+    it('uses the AWS managed groups (common, known bad inputs, SQLi, IP reputation, anonymous IP)', () => {
+      expect(managed).toEqual(
+        expect.arrayContaining(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesSQLiRuleSet', 'AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesAnonymousIpList']),
+      );
+      expect(managed).not.toContain('AWSManagedRulesBotControlRuleSet');
+      for (const r of rules.filter((x) => x.statement.managed_rule_group_statement)) {
+        expect(r.override_action).toEqual({ none: {} });
+        expect(r.statement.managed_rule_group_statement.vendor_name).toBe('AWS');
+      }
+    });
+
+    it('adds Bot Control only when asked', () => {
+      const withBots = only(synth({ botControl: true }), 'aws_wafv2_web_acl');
+      const bot = (withBots.rule as Json[]).find((r) => r.statement.managed_rule_group_statement?.name === 'AWSManagedRulesBotControlRuleSet');
+      expect(bot?.statement.managed_rule_group_statement.managed_rule_group_configs).toEqual([{ aws_managed_rules_bot_control_rule_set: { inspection_level: 'COMMON' } }]);
+    });
+
+    it('has a rate-based rule with the configured limit', () => {
+      const rate = rules.find((r) => r.statement.rate_based_statement);
+      expect(rate?.action).toEqual({ block: {} });
+      expect(rate?.statement.rate_based_statement).toEqual({ limit: 2000, aggregate_key_type: 'IP', evaluation_window_sec: 300 });
+      const custom = only(synth({ wafRateLimit: 750 }), 'aws_wafv2_web_acl');
+      expect((custom.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(750);
+    });
+
+    it('blocks API bodies above the configured size and inspects enough of the body to tell', () => {
+      const size = rules.find((r) => r.name === 'ApiBodySizeLimit');
+      const [path, body] = size?.statement.and_statement.statement as Json[];
+      expect(path.byte_match_statement).toMatchObject({ positional_constraint: 'STARTS_WITH', search_string: '/api/', field_to_match: { uri_path: {} } });
+      expect(body.size_constraint_statement).toMatchObject({ comparison_operator: 'GT', size: 65536, field_to_match: { body: { oversize_handling: 'MATCH' } } });
+      expect(acl.association_config.request_body[0].cloudfront.default_size_inspection_limit).toBe('KB_64');
+      const small = only(synth({ maxRequestBodyBytes: 10000 }), 'aws_wafv2_web_acl');
+      expect(small.association_config.request_body[0].cloudfront.default_size_inspection_limit).toBe('KB_16');
+      // The common group's own 8 KB body rule would refuse valid bodies: it only counts.
+      const common = rules.find((r) => r.name === 'AWSManagedRulesCommonRuleSet');
+      expect(common?.statement.managed_rule_group_statement.rule_action_override).toEqual([{ name: 'SizeRestrictions_BODY', action_to_use: { count: {} } }]);
+    });
+
+    it('refuses a body limit WAF cannot inspect', () => {
+      expect(() => synth({ maxRequestBodyBytes: 70000 })).toThrow(/maxRequestBodyBytes 70000 exceeds 65536/);
+    });
+
+    it('writes every rule statement in snake_case (provider passes `any` through verbatim)', () => {
+      const keys = keysOf(rules.map((r) => r.statement));
+      expect(keys.length).toBeGreaterThan(20);
+      expect(keys.filter((k) => !/^[a-z0-9_]+$/.test(k))).toEqual([]);
+      const botKeys = keysOf((only(synth({ botControl: true }), 'aws_wafv2_web_acl').rule as Json[]).map((r) => r.statement));
+      expect(botKeys.filter((k) => !/^[a-z0-9_]+$/.test(k))).toEqual([]);
+    });
+
+    it('logs to an encrypted aws-waf-logs- group in us-east-1 with Authorization and Cookie redacted', () => {
+      const logging = only(json, 'aws_wafv2_web_acl_logging_configuration');
+      expect(logging.provider).toBe('aws.us_east_1');
+      expect(logging.redacted_fields).toEqual([{ single_header: { name: 'authorization' } }, { single_header: { name: 'cookie' } }]);
+      const wafGroup = addressOf(json, 'aws_cloudwatch_log_group', (g) => String(g.name).startsWith('aws-waf-logs-'));
+      expect(logging.log_destination_configs).toEqual([`\${${wafGroup}.arn}`]);
+      const group = json.resource.aws_cloudwatch_log_group[wafGroup.split('.')[1]];
+      expect(group).toMatchObject({ name: 'aws-waf-logs-prod-edge', provider: 'aws.us_east_1', retention_in_days: 365 });
+      const key = addressOf(json, 'aws_kms_key', (k) => k.enable_key_rotation === true);
+      expect(group.kms_key_id).toBe(`\${${key}.arn}`);
+      expect(json.resource.aws_kms_key[key.split('.')[1]].provider).toBe('aws.us_east_1');
+      expect(logging.depends_on).toEqual([expect.stringMatching(/^aws_cloudwatch_log_resource_policy\./)]);
+    });
+  });
+
+  describe('certificates and DNS', () => {
+    it('issues the CloudFront certificate in us-east-1 and the ALB certificate in the stack region, both DNS-validated', () => {
+      const certs = all(json, 'aws_acm_certificate');
+      const cdn = certs.find((c) => c.domain_name === 'shop.example.com');
+      const alb = certs.find((c) => c.domain_name === 'origin.shop.example.com');
+      expect(cdn).toMatchObject({ provider: 'aws.us_east_1', validation_method: 'DNS' });
+      expect(alb?.validation_method).toBe('DNS');
+      expect(alb?.provider).toBeUndefined();
+      const validations = all(json, 'aws_acm_certificate_validation');
+      expect(validations).toHaveLength(2);
+      expect(validations.map((v) => v.provider ?? 'default').sort()).toEqual(['aws.us_east_1', 'default']);
+      for (const v of validations) expect(v.validation_record_fqdns[0]).toMatch(/^\$\{aws_route53_record\..*\.fqdn\}$/);
+      const validationRecords = all(json, 'aws_route53_record').filter((r) => String(r.name).includes('domain_validation_options'));
+      expect(validationRecords).toHaveLength(2);
+    });
+
+    it('creates the zone with query logging and DNSSEC when asked to create it', () => {
+      expect(only(json, 'aws_route53_zone').name).toBe('shop.example.com');
+      expect(only(json, 'aws_route53_query_log').cloudwatch_log_group_arn).toMatch(/aws_cloudwatch_log_group\..*route53-queries/);
+      expect(only(json, 'aws_route53_hosted_zone_dnssec')).toBeDefined();
+      const signing = all(json, 'aws_kms_key').find((k) => k.key_usage === 'SIGN_VERIFY');
+      expect(signing).toMatchObject({ customer_master_key_spec: 'ECC_NIST_P256', provider: 'aws.us_east_1' });
+    });
+
+    it('looks the zone up instead when configured, and creates no zone, query log or DNSSEC', () => {
+      const looked = synth({ hostedZone: { mode: 'lookup', name: 'example.com' } });
+      expect(looked.resource.aws_route53_zone).toBeUndefined();
+      expect(looked.resource.aws_route53_query_log).toBeUndefined();
+      expect(looked.resource.aws_route53_hosted_zone_dnssec).toBeUndefined();
+      expect(only(looked, 'aws_route53_zone', 'data')).toMatchObject({ name: 'example.com', private_zone: false });
+      expect(() => synth({ hostedZone: { mode: 'lookup', name: 'other.org' } })).toThrow(/not inside the looked-up zone "other.org"/);
+    });
+
+    it('aliases A and AAAA of the site to CloudFront and origin.<domain> to the ALB', () => {
+      const records = all(json, 'aws_route53_record');
+      const site = records.filter((r) => r.name === 'shop.example.com');
+      expect(site.map((r) => r.type).sort()).toEqual(['A', 'AAAA']);
+      for (const r of site) {
+        expect(r.alias.name).toMatch(/^\$\{aws_cloudfront_distribution\..*\.domain_name\}$/);
+        expect(r.alias.zone_id).toMatch(/^\$\{aws_cloudfront_distribution\..*\.hosted_zone_id\}$/);
+      }
+      const origin = records.find((r) => r.name === 'origin.shop.example.com');
+      expect(origin?.alias).toMatchObject({ name: expect.stringMatching(/aws_lb\..*\.dns_name/), evaluate_target_health: true });
+    });
+
+    it('health-checks /healthz over HTTPS through CloudFront', () => {
+      expect(only(json, 'aws_route53_health_check')).toMatchObject({ type: 'HTTPS', fqdn: 'shop.example.com', port: 443, resource_path: '/healthz', enable_sni: true });
+    });
+  });
+
+  describe('CloudFront', () => {
+    const dist = only(json, 'aws_cloudfront_distribution');
+    const origins = dist.origin as Json[];
+    const behaviours = dist.ordered_cache_behavior as Json[];
+
+    it('has the web ACL, TLSv1.2_2021, HTTP/2 and 3, the price class and standard logs', () => {
+      expect(dist.web_acl_id).toBe(`\${${addressOf(json, 'aws_wafv2_web_acl')}.arn}`);
+      expect(dist.viewer_certificate).toMatchObject({ minimum_protocol_version: 'TLSv1.2_2021', ssl_support_method: 'sni-only' });
+      expect(dist.viewer_certificate.acm_certificate_arn).toMatch(/aws_acm_certificate_validation\..*cdn-certificate.*\.certificate_arn/);
+      expect(dist.http_version).toBe('http2and3');
+      expect(dist.is_ipv6_enabled).toBe(true);
+      expect(dist.price_class).toBe('PriceClass_100');
+      expect(only(synth({ priceClass: 'PriceClass_All' }), 'aws_cloudfront_distribution').price_class).toBe('PriceClass_All');
+      expect(dist.logging_config).toEqual({ bucket: 'prod-logs.s3.amazonaws.com', prefix: 'cloudfront/prod/', include_cookies: false });
+      expect(dist.aliases).toEqual(['shop.example.com']);
+    });
+
+    it('reads the assets bucket through origin access control', () => {
+      const s3 = origins.find((o) => o.origin_id === 'assets');
+      expect(s3?.domain_name).toBe('prod-assets.s3.eu-west-1.amazonaws.com');
+      expect(s3?.origin_access_control_id).toBe(`\${${addressOf(json, 'aws_cloudfront_origin_access_control')}.id}`);
+      expect(only(json, 'aws_cloudfront_origin_access_control')).toMatchObject({ origin_access_control_origin_type: 's3', signing_behavior: 'always', signing_protocol: 'sigv4' });
+    });
+
+    it('reaches the ALB over https-only TLSv1.2 with the secret header from Secrets Manager', () => {
+      const alb = origins.find((o) => o.origin_id === 'api');
+      expect(alb?.domain_name).toMatch(/aws_route53_record\..*origin-alias.*\.fqdn/);
+      expect(alb?.custom_origin_config).toMatchObject({ origin_protocol_policy: 'https-only', origin_ssl_protocols: ['TLSv1.2'] });
+      expect(alb?.custom_header).toEqual([{ name: 'X-Origin-Verify', value: expect.stringMatching(/^\$\{data\.aws_secretsmanager_secret_version\..*\.secret_string\}$/) }]);
+    });
+
+    it('redirects viewers to HTTPS and compresses on every behaviour', () => {
+      for (const b of [dist.default_cache_behavior, ...behaviours]) {
+        expect(b.viewer_protocol_policy).toBe('redirect-to-https');
+        expect(b.compress).toBe(true);
+        expect(b.response_headers_policy_id).toMatch(/aws_cloudfront_response_headers_policy\./);
+      }
+    });
+
+    it('sends /api/* and /healthz to the ALB uncached with all viewer headers and query strings', () => {
+      const api = behaviours.find((b) => b.path_pattern === '/api/*');
+      expect(api).toMatchObject({ target_origin_id: 'api', cache_policy_id: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', origin_request_policy_id: 'b689b0a8-53d0-40ab-baf2-68738e2966ac' });
+      expect(api?.allowed_methods).toEqual(expect.arrayContaining(['POST', 'PATCH', 'DELETE', 'PUT']));
+      expect(api?.function_association).toEqual([{ event_type: 'viewer-request', function_arn: expect.stringMatching(/aws_cloudfront_function\./) }]);
+      const health = behaviours.find((b) => b.path_pattern === '/healthz');
+      expect(health).toMatchObject({ target_origin_id: 'api', cache_policy_id: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', allowed_methods: ['GET', 'HEAD'] });
+      expect(behaviours.findIndex((b) => b.path_pattern === '/healthz')).toBeLessThan(behaviours.findIndex((b) => b.path_pattern === '/assets/*'));
+    });
+
+    it('caches hashed assets for a year and everything else by the origin\'s headers', () => {
+      const assets = behaviours.find((b) => b.path_pattern === '/assets/*');
+      const policy = only(json, 'aws_cloudfront_cache_policy');
+      expect(assets?.cache_policy_id).toBe(`\${${addressOf(json, 'aws_cloudfront_cache_policy')}.id}`);
+      expect(policy).toMatchObject({ default_ttl: 31536000, max_ttl: 31536000, min_ttl: 86400 });
+      expect(policy.parameters_in_cache_key_and_forwarded_to_origin).toMatchObject({ enable_accept_encoding_brotli: true, enable_accept_encoding_gzip: true });
+      expect(dist.default_cache_behavior).toMatchObject({ target_origin_id: 'assets', cache_policy_id: '658327ea-f89d-4fab-a63d-7e88639e58f6' });
+    });
+
+    it('sets HSTS, nosniff, frame-options and referrer-policy', () => {
+      const headers = only(json, 'aws_cloudfront_response_headers_policy').security_headers_config;
+      expect(headers.strict_transport_security).toMatchObject({ access_control_max_age_sec: 63072000, include_subdomains: true, override: true });
+      expect(headers.content_type_options).toEqual({ override: true });
+      expect(headers.frame_options).toEqual({ frame_option: 'DENY', override: true });
+      expect(headers.referrer_policy).toEqual({ referrer_policy: 'strict-origin-when-cross-origin', override: true });
+    });
+
+    it('has custom error responses that cache errors briefly without replacing API answers', () => {
+      const errors = dist.custom_error_response as Json[];
+      expect(errors.map((e) => e.error_code).sort()).toEqual([404, 500, 502, 503, 504]);
+      for (const e of errors) {
+        expect(e.error_caching_min_ttl).toBeLessThanOrEqual(10);
+        expect(e.response_page_path).toBeUndefined();
+      }
+    });
+
+    it('owns the assets bucket policy: this distribution may read, nothing without TLS', () => {
+      const attachment = only(json, 'aws_s3_bucket_policy');
+      expect(attachment.bucket).toBe('prod-assets');
+      const doc = Object.entries(json.data.aws_iam_policy_document as Record<string, Json>).find(([n]) => n.includes('assets-bucket-policy'));
+      expect(attachment.policy).toBe(`\${data.aws_iam_policy_document.${doc?.[0]}.json}`);
+      const [read, deny] = doc?.[1].statement as Json[];
+      expect(read).toMatchObject({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::prod-assets/*'], principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }] });
+      expect(read.condition).toEqual([{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [`\${${addressOf(json, 'aws_cloudfront_distribution')}.arn}`] }]);
+      expect(deny).toMatchObject({ effect: 'Deny', actions: ['s3:*'], condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+    });
+  });
+
+  describe('ALB', () => {
+    const lb = only(json, 'aws_lb');
+    const listeners = all(json, 'aws_lb_listener');
+    const https = listeners.find((l) => l.protocol === 'HTTPS');
+    const http = listeners.find((l) => l.protocol === 'HTTP');
+
+    it('is internet-facing in the public subnets, drops invalid headers, logs access, is deletion-protected', () => {
+      expect(lb).toMatchObject({ internal: false, load_balancer_type: 'application', subnets: ['subnet-a', 'subnet-b', 'subnet-c'], drop_invalid_header_fields: true, enable_deletion_protection: true });
+      expect(lb.access_logs).toEqual({ bucket: 'prod-logs', prefix: 'alb/prod', enabled: true });
+      expect(only(synth({ deletionProtection: false }), 'aws_lb').enable_deletion_protection).toBe(false);
+    });
+
+    it('terminates TLS 1.3/1.2 with the regional certificate and answers 403 by default', () => {
+      expect(https).toMatchObject({ port: 443, ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' });
+      expect(https?.certificate_arn).toMatch(/aws_acm_certificate_validation\..*alb-certificate.*\.certificate_arn/);
+      expect(https?.default_action).toEqual([{ type: 'fixed-response', fixed_response: { content_type: 'text/plain', message_body: 'Forbidden', status_code: '403' } }]);
+    });
+
+    it('only redirects on HTTP', () => {
+      expect(http?.port).toBe(80);
+      expect(http?.default_action).toEqual([{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', status_code: 'HTTP_301' } }]);
+    });
+
+    it('forwards only requests with the secret header to the target group', () => {
+      const rule = only(json, 'aws_lb_listener_rule');
+      expect(rule.listener_arn).toMatch(/aws_lb_listener\..*https.*\.arn/);
+      expect(rule.condition).toEqual([{ http_header: { http_header_name: 'X-Origin-Verify', values: [expect.stringMatching(/data\.aws_secretsmanager_secret_version\..*current.*\.secret_string/)] } }]);
+      expect(rule.action).toEqual([{ type: 'forward', target_group_arn: `\${${addressOf(json, 'aws_lb_target_group')}.arn}` }]);
+    });
+
+    it('accepts the previous header value too during a rotation', () => {
+      const rotating = synth({ originSecretVersion: 2, acceptPreviousOriginSecret: true });
+      const values = only(rotating, 'aws_lb_listener_rule').condition[0].http_header.values as string[];
+      expect(values).toHaveLength(2);
+      expect(values[1]).toMatch(/previous/);
+      expect(Object.values(rotating.data.aws_secretsmanager_secret_version as Record<string, Json>).map((d) => d.version_stage).sort()).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
+      expect(only(rotating, 'aws_secretsmanager_secret_version').secret_string_wo_version).toBe(2);
+      expect(() => synth({ acceptPreviousOriginSecret: true })).toThrow(/needs originSecretVersion >= 2/);
+    });
+
+    it('admits only the CloudFront origin-facing prefix list on 443 and talks only to the NodePort in the VPC', () => {
+      const prefixList = only(json, 'aws_ec2_managed_prefix_list', 'data');
+      expect(prefixList.name).toBe('com.amazonaws.global.cloudfront.origin-facing');
+      const sg = addressOf(json, 'aws_security_group');
+      expect(lb.security_groups).toEqual([`\${${sg}.id}`]);
+      const ingress = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${sg}.id}`);
+      expect(ingress).toEqual([expect.objectContaining({ prefix_list_id: expect.stringMatching(/data\.aws_ec2_managed_prefix_list\..*\.id/), ip_protocol: 'tcp', from_port: 443, to_port: 443 })]);
+      expect(ingress[0].cidr_ipv4).toBeUndefined();
+      const egress = all(json, 'aws_vpc_security_group_egress_rule');
+      expect(egress).toEqual([expect.objectContaining({ security_group_id: `\${${sg}.id}`, cidr_ipv4: '10.30.0.0/16', from_port: 30080, to_port: 30080 })]);
+      expect(only(json, 'aws_security_group').ingress).toBeUndefined();
+    });
+
+    it('opens the workload security group to the ALB on the NodePort', () => {
+      const rule = all(json, 'aws_vpc_security_group_ingress_rule').find((r) => r.security_group_id === 'sg-workload');
+      expect(rule).toMatchObject({ referenced_security_group_id: `\${${addressOf(json, 'aws_security_group')}.id}`, from_port: 30080, to_port: 30080, ip_protocol: 'tcp' });
+    });
+
+    it('targets the NodePort on instances, checks /readyz and drains for the configured delay', () => {
+      const tg = only(json, 'aws_lb_target_group');
+      expect(tg).toMatchObject({ target_type: 'instance', port: 30080, protocol: 'HTTP', vpc_id: 'vpc-1', deregistration_delay: '25' });
+      expect(tg.health_check).toMatchObject({ path: '/readyz', port: 'traffic-port', matcher: '200' });
+    });
+  });
+
+  describe('origin secret', () => {
+    it('generates the value at apply time: no literal in the synthesized JSON', () => {
+      const version = only(json, 'aws_secretsmanager_secret_version');
+      expect(version.secret_string).toBeUndefined();
+      expect(version.secret_string_wo).toMatch(/^\$\{ephemeral\.aws_secretsmanager_random_password\.[\w-]+\.random_password\}$/);
+      expect(version.secret_string_wo_version).toBe(1);
+      const generator = Object.values(json.ephemeral.aws_secretsmanager_random_password as Record<string, Json>);
+      expect(generator).toEqual([{ password_length: 64, exclude_punctuation: true, include_space: false }]);
+      expect(only(json, 'aws_secretsmanager_secret')).toMatchObject({ name: 'prod/edge/origin-verify-header', kms_key_id: 'arn:aws:kms:eu-west-1:333333333333:key/secrets' });
+      // The header value appears only as references to the data source, never as text.
+      const text = JSON.stringify(json);
+      const refs = text.match(/\$\{data\.aws_secretsmanager_secret_version\.[\w-]+\.secret_string\}/g) ?? [];
+      expect(refs).toHaveLength(2); // CloudFront's custom header and the listener rule
+      expect(only(json, 'aws_secretsmanager_secret_version', 'data')).toMatchObject({ version_stage: 'AWSCURRENT', depends_on: [expect.stringMatching(/^aws_secretsmanager_secret_version\./)] });
+    });
+  });
+});

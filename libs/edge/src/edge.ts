@@ -1,0 +1,344 @@
+import { Construct } from 'constructs';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { Route53HealthCheck } from '@cdktf/provider-aws/lib/route53-health-check';
+import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
+import { EdgeAlb } from './alb';
+import { EdgeCdn } from './cdn';
+import { DnsValidatedCertificate } from './certificates';
+import { EdgeZone } from './dns';
+import { OriginSecret } from './origin-secret';
+import { UsEast1Logs } from './us-east-1-logs';
+import { EdgeWaf } from './waf';
+import type { BucketRef, HostedZoneSource, UsEast1Provider } from './types';
+
+export type PriceClass = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
+
+export interface EdgeProps {
+  /** Prefix of every name (the environment, e.g. `prod`). */
+  readonly namePrefix: string;
+  /** The site's DNS name, served by CloudFront (e.g. `shop.example.com`). */
+  readonly domainName: string;
+  /**
+   * Create the public zone for `domainName`, or look up an existing zone that contains it.
+   * @default { mode: 'create' }
+   */
+  readonly hostedZone?: HostedZoneSource;
+  /** The stack's aliased us-east-1 AWS provider (`PlatformStack.awsUsEast1`). */
+  readonly usEast1Provider: UsEast1Provider;
+  /** From the network layer. */
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  readonly publicSubnetIds: string[];
+  /** The nodes' security group: gets an ingress rule from the ALB on the NodePort. */
+  readonly workloadSecurityGroupId: string;
+  /** From the data layer: the static assets bucket (CloudFront's default origin). */
+  readonly assetsBucket: BucketRef;
+  /** From the data layer: receives CloudFront standard logs (`cloudfront/<prefix>/`) and ALB access logs (`alb/<prefix>/`). */
+  readonly logsBucket: BucketRef;
+  /**
+   * Statements added to the assets bucket policy (which this construct owns), e.g. the data layer's.
+   * @default one statement denying every request not made over TLS
+   */
+  readonly assetsBucketPolicyStatements?: DataAwsIamPolicyDocumentStatement[];
+  /**
+   * CMK encrypting the origin header secret.
+   * @default the account's `aws/secretsmanager` key
+   */
+  readonly secretsKmsKeyArn?: string;
+  /** The service's NodePort on the nodes (target group port). */
+  readonly nodePort: number;
+  /**
+   * The service's readiness path (ALB target health).
+   * @default '/readyz'
+   */
+  readonly readinessPath?: string;
+  /**
+   * The service's liveness path: routed through CloudFront to the ALB and probed by the Route 53 health check.
+   * @default '/healthz'
+   */
+  readonly publicHealthPath?: string;
+  /**
+   * Seconds the ALB keeps a deregistering target (set to the service's drain time plus a margin).
+   * @default 30
+   */
+  readonly deregistrationDelaySeconds?: number;
+  /**
+   * WAF rate limit: requests per 5 minutes per client IP.
+   * @default 2000
+   */
+  readonly wafRateLimit?: number;
+  /**
+   * Add AWS's Bot Control rule group (common level; billed per request).
+   * @default false
+   */
+  readonly botControl?: boolean;
+  /**
+   * Largest request body accepted on API paths (WAF blocks bigger ones); at most 65536.
+   * @default 65536
+   */
+  readonly maxRequestBodyBytes?: number;
+  /**
+   * CloudFront price class.
+   * @default 'PriceClass_100'
+   */
+  readonly priceClass?: PriceClass;
+  /**
+   * ALB deletion protection.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Retention of the WAF and Route 53 query log groups.
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Bump to rotate the origin header secret (see README → Rotation).
+   * @default 1
+   */
+  readonly originSecretVersion?: number;
+  /**
+   * During a rotation, the ALB accepts the previous header value as well (needs originSecretVersion > 1).
+   * @default false
+   */
+  readonly acceptPreviousOriginSecret?: boolean;
+  /**
+   * Public path prefix of the API; CloudFront strips it before forwarding (`/api/v1/x` → `/v1/x`).
+   * @default '/api'
+   */
+  readonly apiPathPrefix?: string;
+  /**
+   * Service paths never reachable through the API prefix (answered 404 by the CloudFront Function).
+   * @default ['/metrics', '/readyz']
+   */
+  readonly blockedApiPaths?: string[];
+  /**
+   * Path patterns of content-hashed assets, cached for a year.
+   * @default ['/assets/*']
+   */
+  readonly hashedAssetPathPatterns?: string[];
+  /**
+   * Label of the ALB's DNS name under the site domain (CloudFront's API origin; the regional certificate's name).
+   * @default 'origin'
+   */
+  readonly originSubdomain?: string;
+  /**
+   * Sign a created zone with DNSSEC (the DS record must then be added to the parent zone).
+   * @default true
+   */
+  readonly dnssec?: boolean;
+  /**
+   * ALB TLS policy.
+   * @default 'ELBSecurityPolicy-TLS13-1-2-2021-06'
+   */
+  readonly sslPolicy?: string;
+  /**
+   * Days before deleted KMS keys and the origin secret are gone for good.
+   * @default 30
+   */
+  readonly deletionWindowDays?: number;
+}
+
+/**
+ * The edge layer: Route 53, ACM, WAF, CloudFront and the ALB in front of the service.
+ *
+ * ```
+ * viewer → Route 53 (A/AAAA alias) → CloudFront (WAF, TLSv1.2_2021) ─┬→ S3 assets (OAC)
+ *                                                                   └→ origin.<domain> → ALB (443 from CloudFront only,
+ *                                                                       secret header required) → NodePort on the nodes
+ * ```
+ */
+export class Edge extends Construct {
+  readonly distributionId: string;
+  readonly distributionArn: string;
+  readonly distributionDomainName: string;
+  readonly webAclArn: string;
+  readonly webAclName: string;
+  readonly albArn: string;
+  readonly albArnSuffix: string;
+  readonly albDnsName: string;
+  readonly albSecurityGroupId: string;
+  readonly targetGroupArn: string;
+  readonly targetGroupArnSuffix: string;
+  readonly hostedZoneId: string;
+  /** Name servers of a created zone, for the delegation in the parent zone (empty when looked up). */
+  readonly nameServers: string[];
+  readonly siteDomain: string;
+  /** `https://<domain>`. */
+  readonly cdnBaseUrl: string;
+  /** `<originSubdomain>.<domain>`: the ALB's name. */
+  readonly originDomainName: string;
+  readonly originSecretArn: string;
+  readonly wafLogGroupName: string;
+  readonly healthCheckId: string;
+  /** Validated certificate ARNs: CloudFront's (us-east-1) and the ALB's (the stack's region). */
+  readonly cloudfrontCertificateArn: string;
+  readonly albCertificateArn: string;
+
+  readonly zone: EdgeZone;
+  readonly waf: EdgeWaf;
+  readonly alb: EdgeAlb;
+  readonly cdn: EdgeCdn;
+  readonly originSecret: OriginSecret;
+
+  constructor(scope: Construct, id: string, props: EdgeProps) {
+    super(scope, id);
+    const hostedZone = props.hostedZone ?? { mode: 'create' };
+    if (hostedZone.mode === 'lookup' && !(props.domainName === hostedZone.name || props.domainName.endsWith(`.${hostedZone.name}`))) {
+      throw new Error(`Edge ${this.node.path}: domainName "${props.domainName}" is not inside the looked-up zone "${hostedZone.name}"`);
+    }
+    const originSecretVersion = props.originSecretVersion ?? 1;
+    const acceptPrevious = props.acceptPreviousOriginSecret ?? false;
+    if (acceptPrevious && originSecretVersion < 2) {
+      throw new Error(`Edge ${this.node.path}: acceptPreviousOriginSecret needs originSecretVersion >= 2 (there is no previous value before the first rotation)`);
+    }
+    const deletionWindowDays = props.deletionWindowDays ?? 30;
+    const apiPathPrefix = props.apiPathPrefix ?? '/api';
+    const publicHealthPath = props.publicHealthPath ?? '/healthz';
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    const accountId = new DataAwsCallerIdentity(this, 'caller').accountId;
+
+    const logs = new UsEast1Logs(this, 'us-east-1-logs', {
+      namePrefix: props.namePrefix,
+      domainName: props.domainName,
+      provider: props.usEast1Provider,
+      retentionDays: props.logRetentionDays ?? 365,
+      accountId,
+      partition,
+      kmsDeletionWindowDays: deletionWindowDays,
+      queryLogs: hostedZone.mode === 'create',
+    });
+
+    // ---- DNS and certificates ---------------------------------------------------------------------
+    this.zone = new EdgeZone(this, 'dns', {
+      namePrefix: props.namePrefix,
+      domainName: props.domainName,
+      hostedZone,
+      usEast1Provider: props.usEast1Provider,
+      queryLogGroupArn: logs.queryLogGroup?.arn ?? '',
+      queryLogDependsOn: [logs.deliveryPolicy],
+      dnssec: props.dnssec ?? true,
+      accountId,
+      partition,
+      kmsDeletionWindowDays: deletionWindowDays,
+    });
+    this.originDomainName = `${props.originSubdomain ?? 'origin'}.${props.domainName}`;
+    // CloudFront only takes certificates from us-east-1; the ALB only from its own region.
+    const cdnCert = new DnsValidatedCertificate(this, 'cdn-certificate', { domainName: props.domainName, hostedZoneId: this.zone.zoneId, provider: props.usEast1Provider });
+    const albCert = new DnsValidatedCertificate(this, 'alb-certificate', { domainName: this.originDomainName, hostedZoneId: this.zone.zoneId });
+    this.cloudfrontCertificateArn = cdnCert.certificateArn;
+    this.albCertificateArn = albCert.certificateArn;
+
+    // ---- Origin secret, WAF, ALB, CloudFront ------------------------------------------------------
+    this.originSecret = new OriginSecret(this, 'origin-secret', {
+      namePrefix: props.namePrefix,
+      kmsKeyArn: props.secretsKmsKeyArn,
+      version: originSecretVersion,
+      includePrevious: acceptPrevious,
+      recoveryWindowDays: deletionWindowDays,
+    });
+
+    this.waf = new EdgeWaf(this, 'waf', {
+      namePrefix: props.namePrefix,
+      provider: props.usEast1Provider,
+      rateLimit: props.wafRateLimit ?? 2000,
+      botControl: props.botControl ?? false,
+      maxRequestBodyBytes: props.maxRequestBodyBytes ?? 65536,
+      apiUriPrefix: `${apiPathPrefix}/`,
+      logGroupArn: logs.wafLogGroup.arn,
+      logDependsOn: [logs.deliveryPolicy],
+    });
+
+    this.alb = new EdgeAlb(this, 'alb', {
+      namePrefix: props.namePrefix,
+      vpcId: props.vpcId,
+      vpcCidr: props.vpcCidr,
+      publicSubnetIds: props.publicSubnetIds,
+      workloadSecurityGroupId: props.workloadSecurityGroupId,
+      certificateArn: albCert.certificateArn,
+      nodePort: props.nodePort,
+      healthCheckPath: props.readinessPath ?? '/readyz',
+      deregistrationDelaySeconds: props.deregistrationDelaySeconds ?? 30,
+      deletionProtection: props.deletionProtection ?? true,
+      accessLogsBucket: props.logsBucket.name,
+      originSecretValues: [this.originSecret.currentValue, ...(this.originSecret.previousValue ? [this.originSecret.previousValue] : [])],
+      sslPolicy: props.sslPolicy ?? 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+    });
+    const originRecord = new Route53Record(this, 'origin-alias', {
+      zoneId: this.zone.zoneId,
+      name: this.originDomainName,
+      type: 'A',
+      alias: { name: this.alb.lb.dnsName, zoneId: this.alb.lb.zoneId, evaluateTargetHealth: true },
+    });
+
+    this.cdn = new EdgeCdn(this, 'cdn', {
+      namePrefix: props.namePrefix,
+      domainName: props.domainName,
+      certificateArn: cdnCert.certificateArn,
+      webAclArn: this.waf.webAclArn,
+      assetsBucket: props.assetsBucket,
+      assetsBucketPolicyStatements: props.assetsBucketPolicyStatements ?? [
+        {
+          sid: 'DenyInsecureTransport',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:*'],
+          resources: [props.assetsBucket.arn, `${props.assetsBucket.arn}/*`],
+          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+        },
+      ],
+      logsBucketName: props.logsBucket.name,
+      // The record's fqdn (not the literal name): CloudFront is created after the name resolves.
+      albOriginDomainName: originRecord.fqdn,
+      originSecretValue: this.originSecret.currentValue,
+      priceClass: props.priceClass ?? 'PriceClass_100',
+      apiPathPrefix,
+      blockedApiPaths: props.blockedApiPaths ?? ['/metrics', '/readyz'],
+      servicePassThroughPaths: [publicHealthPath],
+      hashedAssetPathPatterns: props.hashedAssetPathPatterns ?? ['/assets/*'],
+    });
+    const distribution = this.cdn.distribution;
+
+    // ---- Site records and the public health check -------------------------------------------------
+    for (const type of ['A', 'AAAA']) {
+      new Route53Record(this, `site-${type.toLowerCase()}`, {
+        zoneId: this.zone.zoneId,
+        name: props.domainName,
+        type,
+        alias: { name: distribution.domainName, zoneId: distribution.hostedZoneId, evaluateTargetHealth: false },
+      });
+    }
+    const health = new Route53HealthCheck(this, 'health-check', {
+      type: 'HTTPS',
+      fqdn: props.domainName,
+      port: 443,
+      resourcePath: publicHealthPath,
+      enableSni: true,
+      requestInterval: 30,
+      failureThreshold: 3,
+      measureLatency: true,
+      tags: { Name: `${props.namePrefix}-site-health` },
+    });
+
+    this.distributionId = distribution.id;
+    this.distributionArn = distribution.arn;
+    this.distributionDomainName = distribution.domainName;
+    this.webAclArn = this.waf.webAclArn;
+    this.webAclName = this.waf.webAclName;
+    this.albArn = this.alb.lb.arn;
+    this.albArnSuffix = this.alb.lb.arnSuffix;
+    this.albDnsName = this.alb.lb.dnsName;
+    this.albSecurityGroupId = this.alb.securityGroupId;
+    this.targetGroupArn = this.alb.targetGroup.arn;
+    this.targetGroupArnSuffix = this.alb.targetGroup.arnSuffix;
+    this.hostedZoneId = this.zone.zoneId;
+    this.nameServers = this.zone.nameServers;
+    this.siteDomain = props.domainName;
+    this.cdnBaseUrl = `https://${props.domainName}`;
+    this.originSecretArn = this.originSecret.secretArn;
+    this.wafLogGroupName = logs.wafLogGroup.name;
+    this.healthCheckId = health.id;
+  }
+}

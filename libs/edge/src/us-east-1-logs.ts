@@ -1,0 +1,120 @@
+import { Construct } from 'constructs';
+import type { TerraformProvider } from 'cdktf';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+
+export interface UsEast1LogsProps {
+  readonly namePrefix: string;
+  readonly domainName: string;
+  readonly provider: TerraformProvider;
+  readonly retentionDays: number;
+  readonly accountId: string;
+  readonly partition: string;
+  readonly kmsDeletionWindowDays: number;
+  /** Create the Route 53 query log group (only for a zone this stack creates). */
+  readonly queryLogs: boolean;
+}
+
+/**
+ * The edge's log groups in us-east-1, where CLOUDFRONT-scoped WAF and Route 53 query logging deliver: the WAF log
+ * group (its name must start with `aws-waf-logs-`) and the zone's query log group, both encrypted with a CMK in
+ * us-east-1 (the network layer's logs key is regional, and CloudWatch Logs only uses a key of its own region),
+ * plus the resource policy that lets the log delivery services write to exactly these groups.
+ */
+export class UsEast1Logs extends Construct {
+  readonly keyArn: string;
+  readonly wafLogGroup: CloudwatchLogGroup;
+  readonly queryLogGroup?: CloudwatchLogGroup;
+  /** Resources that deliver logs (WAF logging, query logging) depend on it. */
+  readonly deliveryPolicy: CloudwatchLogResourcePolicy;
+
+  constructor(scope: Construct, id: string, props: UsEast1LogsProps) {
+    super(scope, id);
+    const { partition, accountId } = props;
+    const wafGroupName = `aws-waf-logs-${props.namePrefix}-edge`;
+    const queryGroupName = `/aws/route53/${props.domainName}`;
+    const groupArn = (name: string) => `arn:${partition}:logs:us-east-1:${accountId}:log-group:${name}`;
+    const groupNames = props.queryLogs ? [wafGroupName, queryGroupName] : [wafGroupName];
+
+    const keyPolicy = new DataAwsIamPolicyDocument(this, 'key-policy', {
+      statement: [
+        {
+          sid: 'AccountAdministers',
+          principals: [{ type: 'AWS', identifiers: [`arn:${partition}:iam::${accountId}:root`] }],
+          actions: ['kms:*'],
+          resources: ['*'],
+        },
+        {
+          sid: 'CloudWatchLogsUsesKeyForEdgeLogGroups',
+          principals: [{ type: 'Service', identifiers: ['logs.us-east-1.amazonaws.com'] }],
+          actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          resources: ['*'],
+          // Only these log groups may use the key (the encryption context names the log group).
+          condition: [{ test: 'ArnEquals', variable: 'kms:EncryptionContext:aws:logs:arn', values: groupNames.map(groupArn) }],
+        },
+      ],
+    });
+    const key = new KmsKey(this, 'key', {
+      provider: props.provider,
+      description: `${props.namePrefix}: edge log groups in us-east-1 (WAF, Route 53 query logs)`,
+      enableKeyRotation: true,
+      deletionWindowInDays: props.kmsDeletionWindowDays,
+      policy: keyPolicy.json,
+    });
+    new KmsAlias(this, 'key-alias', { provider: props.provider, name: `alias/${props.namePrefix}-edge-logs`, targetKeyId: key.keyId });
+    this.keyArn = key.arn;
+
+    this.wafLogGroup = new CloudwatchLogGroup(this, 'waf', {
+      provider: props.provider,
+      name: wafGroupName,
+      retentionInDays: props.retentionDays,
+      kmsKeyId: key.arn,
+    });
+    if (props.queryLogs) {
+      this.queryLogGroup = new CloudwatchLogGroup(this, 'route53-queries', {
+        provider: props.provider,
+        name: queryGroupName,
+        retentionInDays: props.retentionDays,
+        kmsKeyId: key.arn,
+      });
+    }
+
+    // Written explicitly (WAF would otherwise add an account-wide policy of its own on first delivery).
+    const delivery = new DataAwsIamPolicyDocument(this, 'delivery-policy', {
+      statement: [
+        {
+          sid: 'WafLogDelivery',
+          principals: [{ type: 'Service', identifiers: ['delivery.logs.amazonaws.com'] }],
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [`${this.wafLogGroup.arn}:*`],
+          condition: [
+            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [accountId] },
+            { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${partition}:logs:us-east-1:${accountId}:*`] },
+          ],
+        },
+        ...(this.queryLogGroup
+          ? [
+              {
+                sid: 'Route53QueryLogs',
+                principals: [{ type: 'Service', identifiers: ['route53.amazonaws.com'] }],
+                actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+                resources: [`${this.queryLogGroup.arn}:*`],
+                condition: [
+                  { test: 'StringEquals', variable: 'aws:SourceAccount', values: [accountId] },
+                  { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${partition}:route53:::hostedzone/*`] },
+                ],
+              },
+            ]
+          : []),
+      ],
+    });
+    this.deliveryPolicy = new CloudwatchLogResourcePolicy(this, 'delivery', {
+      provider: props.provider,
+      policyName: `${props.namePrefix}-edge-log-delivery`,
+      policyDocument: delivery.json,
+    });
+  }
+}
