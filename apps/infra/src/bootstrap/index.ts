@@ -1,0 +1,53 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App } from 'cdktf';
+import { loadEnvironments, type LoadOptions } from '@awp/config';
+import { ALL_RULES, GuardrailError, Guardrails, type Finding, type GuardrailRule } from '@awp/guardrails';
+import { BootstrapStack, type BootstrapStackProps } from './stack';
+
+export * from './stack';
+
+export interface BootstrapSynthOptions extends LoadOptions, Omit<BootstrapStackProps, 'env'> {
+  /** Environments to bootstrap (one AWS account each). */
+  readonly envs: readonly string[];
+  /** Output root; files go to `<outdir>/bootstrap/<env>/cdk.tf.json`. @default 'cdktf.out' */
+  readonly outdir?: string;
+  /** Guardrail rules to enforce. @default ALL_RULES */
+  readonly rules?: readonly GuardrailRule[];
+}
+
+export interface BootstrapSynthResult {
+  readonly files: { env: string; path: string; resources: number }[];
+  readonly findings: Finding[];
+}
+
+/**
+ * Synthesizes the bootstrap stack of each environment, with every guardrail applied; nothing is written
+ * when an environment file is invalid or a guardrail fails.
+ */
+export function synthBootstrap(options: BootstrapSynthOptions): BootstrapSynthResult {
+  const envs = loadEnvironments(options.envs, options);
+  const outdir = path.resolve(options.outdir ?? 'cdktf.out');
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'awp-bootstrap-'));
+  try {
+    const app = new App({ outdir: scratch, stackTraces: false });
+    const stacks = envs.map((env) => new BootstrapStack(app, { ...options, env }));
+    // Aspects run per stack (one added to the App is never visited): apply after the stacks exist.
+    const guardrails = new Guardrails(options.rules ?? ALL_RULES).applyTo(app);
+    app.synth();
+    if (guardrails.errors.length > 0) throw new GuardrailError(guardrails.findings);
+    const files = stacks.map((stack) => {
+      const target = path.join(outdir, 'bootstrap', stack.env.name);
+      mkdirSync(target, { recursive: true });
+      const file = path.join(target, 'cdk.tf.json');
+      copyFileSync(path.join(scratch, 'stacks', stack.node.id, 'cdk.tf.json'), file);
+      const json = JSON.parse(readFileSync(file, 'utf8')) as { resource?: Record<string, Record<string, unknown>> };
+      const resources = Object.values(json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+      return { env: stack.env.name, path: file, resources };
+    });
+    return { files, findings: guardrails.findings };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,258 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Testing } from 'cdktf';
+import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
+import { ALL_RULES, GuardrailError, checkStack, type GuardrailRule } from '@awp/guardrails';
+import { BootstrapStack, BOUNDARY_FORBIDDEN_ACTIONS, GITHUB_OIDC_AUDIENCE, synthBootstrap } from '../src/bootstrap';
+import { run } from '../src/cli';
+
+type Json = Record<string, any>;
+interface Statement {
+  sid?: string;
+  effect?: string;
+  actions?: string[];
+  not_actions?: string[];
+  resources?: string[];
+  not_resources?: string[];
+  principals?: { type: string; identifiers: string[] }[];
+  condition?: { test: string; variable: string; values: string[] }[];
+}
+
+const root = path.resolve(__dirname, '../../..');
+const [dev, prod] = loadEnvironments(['dev', 'prod'], { relativeTo: root });
+
+function synth(env: EnvironmentConfig, props: Partial<ConstructorParameters<typeof BootstrapStack>[1]> = {}): { stack: BootstrapStack; json: Json } {
+  const stack = new BootstrapStack(Testing.app(), { env, ...props });
+  return { stack, json: JSON.parse(Testing.synth(stack)) as Json };
+}
+const one = (json: Json, type: string, name: string): Json => {
+  const r = json.resource?.[type]?.[name];
+  if (!r) throw new Error(`missing ${type}.${name}`);
+  return r as Json;
+};
+const doc = (json: Json, name: string): Statement[] => json.data.aws_iam_policy_document[name].statement as Statement[];
+const docRef = (name: string) => `\${data.aws_iam_policy_document.${name}.json}`;
+
+describe('bootstrap stack: GitHub OIDC trust', () => {
+  const { json } = synth(prod);
+
+  it('creates the GitHub OIDC provider for the STS audience', () => {
+    const oidc = one(json, 'aws_iam_openid_connect_provider', 'github-oidc');
+    expect(oidc.url).toBe('https://token.actions.githubusercontent.com');
+    expect(oidc.client_id_list).toEqual(['sts.amazonaws.com']);
+  });
+
+  it('plan role trusts only this repository’s pull requests and default-branch runs, exact aud and sub', () => {
+    const role = one(json, 'aws_iam_role', 'plan-role');
+    expect(role.name).toBe('aws-web-platform-prod-plan');
+    expect(role.assume_role_policy).toBe(docRef('plan-trust'));
+    expect(role.max_session_duration).toBe(3600);
+    const [st, ...rest] = doc(json, 'plan-trust');
+    expect(rest).toHaveLength(0);
+    expect(st.actions).toEqual(['sts:AssumeRoleWithWebIdentity']);
+    expect(st.principals).toEqual([{ type: 'Federated', identifiers: ['${aws_iam_openid_connect_provider.github-oidc.arn}'] }]);
+    expect(st.condition).toEqual([
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: [GITHUB_OIDC_AUDIENCE] },
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:example-org/aws-web-platform:pull_request', 'repo:example-org/aws-web-platform:ref:refs/heads/main'] },
+    ]);
+  });
+
+  it('apply role trusts only the protected GitHub environment of the same name', () => {
+    const role = one(json, 'aws_iam_role', 'apply-role');
+    expect(role.name).toBe('aws-web-platform-prod-apply');
+    expect(role.max_session_duration).toBe(3600);
+    const [st, ...rest] = doc(json, 'apply-trust');
+    expect(rest).toHaveLength(0);
+    expect(st.condition).toEqual([
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: ['sts.amazonaws.com'] },
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:example-org/aws-web-platform:environment:prod'] },
+    ]);
+    // No wildcard anywhere in a trust condition: StringLike with * is how other repositories get in.
+    const text = JSON.stringify([doc(json, 'apply-trust'), doc(json, 'plan-trust')]);
+    expect(text).not.toMatch(/StringLike|repo:[^"]*\*/);
+  });
+
+  it('the dev stack trusts environment:dev, not prod', () => {
+    const { json: d } = synth(dev);
+    expect(doc(d, 'apply-trust')[0].condition?.[1].values).toEqual(['repo:example-org/aws-web-platform:environment:dev']);
+  });
+
+  it('looks the provider up instead when the account already has one', () => {
+    const { json: j } = synth(dev, { existingOidcProvider: true });
+    expect(j.resource.aws_iam_openid_connect_provider).toBeUndefined();
+    expect(j.data.aws_iam_openid_connect_provider['github-oidc'].url).toBe('https://token.actions.githubusercontent.com');
+    expect(doc(j, 'plan-trust')[0].principals?.[0].identifiers).toEqual(['${data.aws_iam_openid_connect_provider.github-oidc.arn}']);
+  });
+});
+
+describe('bootstrap stack: plan role is read-only except lock files', () => {
+  const { json } = synth(dev);
+  const bucketArn = 'arn:aws:s3:::awp-tfstate-111111111111';
+  const statements = doc(json, 'plan-state-policy');
+  const writeVerb = /^(s3|kms):(Put|Delete|Create|Update|Restore|Replicate|Abort|Encrypt|ReEncrypt|Schedule|Disable|Enable|Tag|Untag|\*)/;
+
+  it('has exactly ReadOnlyAccess attached and one inline policy', () => {
+    const attachments = Object.values(json.resource.aws_iam_role_policy_attachment as Record<string, Json>).filter((a) => a.role === '${aws_iam_role.plan-role.name}');
+    expect(attachments.map((a) => a.policy_arn)).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+    const inline = Object.values(json.resource.aws_iam_role_policy as Record<string, Json>).filter((p) => p.role === '${aws_iam_role.plan-role.id}');
+    expect(inline.map((p) => p.policy)).toEqual([docRef('plan-state-policy')]);
+  });
+
+  it('allows writes only on *.tflock objects', () => {
+    const allowedWrites = statements.filter((s) => s.effect !== 'Deny').filter((s) => (s.actions ?? []).some((a) => writeVerb.test(a) && !a.startsWith('kms:')));
+    expect(allowedWrites).toHaveLength(1);
+    expect(allowedWrites[0].actions?.sort()).toEqual(['s3:DeleteObject', 's3:PutObject']);
+    expect(allowedWrites[0].resources).toEqual([`${bucketArn}/*.tflock`]);
+    expect(statements.some((s) => s.not_actions)).toBe(false);
+  });
+
+  it('denies every other object write explicitly', () => {
+    const deny = statements.find((s) => s.effect === 'Deny');
+    expect(deny?.actions).toEqual(expect.arrayContaining(['s3:PutObject', 's3:DeleteObject']));
+    expect(deny?.not_resources).toEqual([`${bucketArn}/*.tflock`]);
+  });
+
+  it('reads state and uses only the state key, for decrypt and the lock file’s data key', () => {
+    expect(statements.find((s) => s.sid === 'ReadState')).toMatchObject({ actions: ['s3:GetObject'], resources: [`${bucketArn}/*`] });
+    const kms = statements.filter((s) => (s.actions ?? []).some((a) => a.startsWith('kms:')));
+    expect(kms).toHaveLength(1);
+    expect(kms[0].resources).toEqual(['${aws_kms_key.state-key.arn}']);
+    expect(kms[0].actions?.sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey']);
+  });
+});
+
+describe('bootstrap stack: apply role', () => {
+  const { json } = synth(prod);
+  it('is AdministratorAccess inside a permissions boundary that forbids IAM users, keys and leaving the org', () => {
+    const role = one(json, 'aws_iam_role', 'apply-role');
+    expect(role.permissions_boundary).toBe('${aws_iam_policy.apply-boundary.arn}');
+    const attachments = Object.values(json.resource.aws_iam_role_policy_attachment as Record<string, Json>).filter((a) => a.role === '${aws_iam_role.apply-role.name}');
+    expect(attachments.map((a) => a.policy_arn)).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess']);
+    expect(one(json, 'aws_iam_policy', 'apply-boundary').policy).toBe(docRef('apply-boundary-policy'));
+    const boundary = doc(json, 'apply-boundary-policy');
+    const allow = boundary.filter((s) => s.effect !== 'Deny');
+    expect(allow).toHaveLength(1);
+    expect(allow[0].actions).toBeUndefined();
+    expect(allow[0].not_actions).toEqual(expect.arrayContaining(['iam:CreateUser', 'iam:CreateAccessKey', 'organizations:LeaveOrganization']));
+    expect(allow[0].not_actions).toEqual([...BOUNDARY_FORBIDDEN_ACTIONS]);
+  });
+
+  it('may not weaken the state bucket, the state key, the delivery roles or its own boundary', () => {
+    const deny = (sid: string) => doc(json, 'apply-boundary-policy').find((s) => s.sid === sid);
+    expect(deny('DenyStateBucketTampering')).toMatchObject({ effect: 'Deny', resources: ['arn:aws:s3:::awp-tfstate-333333333333', 'arn:aws:s3:::awp-tfstate-333333333333/*'] });
+    expect(deny('DenyStateBucketTampering')?.actions).toEqual(expect.arrayContaining(['s3:DeleteBucket', 's3:PutBucketPolicy', 's3:PutBucketVersioning']));
+    expect(deny('DenyStateKeyTampering')?.actions).toContain('kms:ScheduleKeyDeletion');
+    expect(deny('DenyDeliveryRoleTampering')?.resources).toEqual(['arn:aws:iam::333333333333:role/aws-web-platform-prod-plan', 'arn:aws:iam::333333333333:role/aws-web-platform-prod-apply']);
+    expect(deny('DenyBoundaryTampering')?.resources).toEqual(['arn:aws:iam::333333333333:policy/prod-delivery-apply-boundary']);
+  });
+});
+
+describe('bootstrap stack: state bucket', () => {
+  const { json } = synth(prod);
+  const bucketRef = '${aws_s3_bucket.state.id}';
+
+  it('is the environment’s bucket, protected from destroy', () => {
+    const b = one(json, 'aws_s3_bucket', 'state');
+    expect(b.bucket).toBe('awp-tfstate-333333333333');
+    expect(b.lifecycle).toEqual({ prevent_destroy: true });
+    expect(one(json, 'aws_kms_key', 'state-key').lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  it('is versioned and encrypted with the rotating CMK', () => {
+    expect(one(json, 'aws_s3_bucket_versioning', 'state-versioning')).toMatchObject({ bucket: bucketRef, versioning_configuration: { status: 'Enabled' } });
+    const sse = one(json, 'aws_s3_bucket_server_side_encryption_configuration', 'state-encryption');
+    expect(sse.rule[0].apply_server_side_encryption_by_default).toEqual({ sse_algorithm: 'aws:kms', kms_master_key_id: '${aws_kms_key.state-key.arn}' });
+    expect(sse.rule[0].bucket_key_enabled).toBe(true);
+    expect(one(json, 'aws_kms_key', 'state-key').enable_key_rotation).toBe(true);
+  });
+
+  it('blocks public access, enforces bucket-owner ownership and refuses plain HTTP', () => {
+    expect(one(json, 'aws_s3_bucket_public_access_block', 'state-public-access')).toMatchObject({ bucket: bucketRef, block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true });
+    expect(one(json, 'aws_s3_bucket_ownership_controls', 'state-ownership').rule).toEqual({ object_ownership: 'BucketOwnerEnforced' });
+    expect(one(json, 'aws_s3_bucket_policy', 'state-policy').policy).toBe(docRef('state-policy-document'));
+    const [tls] = doc(json, 'state-policy-document');
+    expect(tls).toMatchObject({ effect: 'Deny', actions: ['s3:*'], resources: ['${aws_s3_bucket.state.arn}', '${aws_s3_bucket.state.arn}/*'] });
+    expect(tls.condition).toEqual([{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }]);
+  });
+
+  it('expires noncurrent versions and logs access to the access-log bucket', () => {
+    const rule = one(json, 'aws_s3_bucket_lifecycle_configuration', 'state-lifecycle').rule[0];
+    expect(rule.status).toBe('Enabled');
+    expect(rule.noncurrent_version_expiration[0].noncurrent_days).toBe(90);
+    expect(one(json, 'aws_s3_bucket_logging', 'state-logging')).toMatchObject({ bucket: bucketRef, target_bucket: '${aws_s3_bucket.access-logs.id}', target_prefix: 'state/' });
+    const logWrite = doc(json, 'access-logs-policy-document').find((s) => s.sid === 'S3ServerAccessLogsFromStateBucket');
+    expect(logWrite?.principals).toEqual([{ type: 'Service', identifiers: ['logging.s3.amazonaws.com'] }]);
+    expect(logWrite?.condition).toEqual(expect.arrayContaining([{ test: 'StringEquals', variable: 'aws:SourceAccount', values: ['333333333333'] }]));
+  });
+
+  it('keeps its own state locally by default and in the bucket with --backend s3', () => {
+    expect(json.terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
+    const { json: s3 } = synth(prod, { backend: 's3' });
+    expect(s3.terraform.backend.s3).toMatchObject({ bucket: 'awp-tfstate-333333333333', key: 'platform/prod/bootstrap.tfstate', encrypt: true, use_lockfile: true });
+  });
+
+  it('pins the account and tags everything', () => {
+    const [provider] = json.provider.aws as Json[];
+    expect(provider.allowed_account_ids).toEqual(['333333333333']);
+    expect(provider.default_tags[0].tags).toMatchObject({ Environment: 'prod', Layer: 'bootstrap' });
+  });
+});
+
+describe('bootstrap stack: guardrails and CLI', () => {
+  it('passes every guardrail with no suppression', () => {
+    const stack = new BootstrapStack(Testing.app(), { env: prod });
+    expect(checkStack(stack, ALL_RULES)).toEqual([]);
+  });
+
+  it('a guardrail error stops synthBootstrap before anything is written (negative)', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bs-'));
+    try {
+      const noPublicBuckets: GuardrailRule = { id: 'AWP-TST-001', severity: 'error', description: 'test', fix: 'test', appliesTo: ['aws_s3_bucket'], check: ({ element }) => `bucket ${String(element.config.bucket)} refused` };
+      expect(() => synthBootstrap({ envs: ['dev'], outdir: out, relativeTo: root, rules: [...ALL_RULES, noPublicBuckets] })).toThrow(GuardrailError);
+      expect(() => synthBootstrap({ envs: ['dev'], outdir: out, relativeTo: root, rules: [noPublicBuckets] })).toThrow(/AWP-TST-001[\s\S]*awp-tfstate-111111111111 refused/);
+      expect(existsSync(path.join(out, 'bootstrap'))).toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('`platform bootstrap --env dev` writes cdktf.out/bootstrap/dev/cdk.tf.json', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bs-cli-'));
+    try {
+      let printed = '';
+      const code = await run(['bootstrap', '--env', 'dev', '--out', out], (s) => (printed += s), (s) => (printed += s));
+      expect(code).toBe(0);
+      const file = path.join(out, 'bootstrap', 'dev', 'cdk.tf.json');
+      const json = JSON.parse(readFileSync(file, 'utf8')) as Json;
+      expect(json.resource.aws_s3_bucket.state.bucket).toBe('awp-tfstate-111111111111');
+      expect(printed).toMatch(/dev\s+\d+\s+/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an unknown environment naming it, and writes nothing', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bs-cli-'));
+    try {
+      let err = '';
+      const code = await run(['bootstrap', '--env', 'nope', '--out', out], () => undefined, (s) => (err += s));
+      expect(code).toBe(1);
+      expect(err).toMatch(/nope/);
+      expect(() => readFileSync(path.join(out, 'bootstrap', 'nope', 'cdk.tf.json'))).toThrow();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('synthBootstrap writes one file per environment', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bs-'));
+    try {
+      const result = synthBootstrap({ envs: ['dev', 'staging'], outdir: out, relativeTo: root });
+      expect(result.files.map((f) => path.relative(out, f.path))).toEqual([path.join('bootstrap', 'dev', 'cdk.tf.json'), path.join('bootstrap', 'staging', 'cdk.tf.json')]);
+      expect(result.files.every((f) => f.resources > 20)).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
