@@ -81,7 +81,14 @@ export const environmentSchema = z
           z.strictObject({ mode: z.literal('lookup'), name: z.string().min(3).describe('Existing public zone to look up') }),
         ])
         .prefault({ mode: 'create' }),
-    }),
+    })
+      .superRefine((domain, ctx) => {
+        // The edge writes the site's records and certificate validation records into the looked-up zone.
+        const zone = domain.hostedZone.mode === 'lookup' ? domain.hostedZone.name.replace(/\.$/, '') : undefined;
+        if (zone !== undefined && domain.name !== zone && !domain.name.endsWith(`.${zone}`)) {
+          ctx.addIssue({ code: 'custom', path: ['hostedZone', 'name'], message: `expected a zone containing "${domain.name}" (its parent domain or the name itself), got "${zone}"` });
+        }
+      }),
     network: z.strictObject({
       vpcCidr: cidr,
       azCount: z.number().int().min(1).max(6).default(3),
@@ -173,8 +180,24 @@ export const environmentSchema = z
       .strictObject({
         wafRateLimit: z.number().int().min(10).max(2_000_000_000).default(2000).describe('Requests per 5 minutes per client IP'),
         botControl: z.boolean().default(false),
-        maxRequestBodyBytes: positiveInt.default(65536),
+        // WAF inspects at most 64 KB of a CloudFront request body: a larger limit could not be enforced.
+        maxRequestBodyBytes: positiveInt
+          .max(65536, 'expected at most 65536: WAF inspects at most 64 KB of a CloudFront request body')
+          .default(65536)
+          .describe('Largest request body on API paths; WAF blocks larger ones'),
         priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']).default('PriceClass_100'),
+        deletionProtection: z.boolean().default(true).describe('ALB deletion protection (guardrail AWP-EDGE-006 requires it in prod)'),
+        dnssec: z.boolean().default(true).describe('Sign a created hosted zone with DNSSEC (add the DS record to the parent zone)'),
+        originSecretVersion: positiveInt.default(1).describe('Bump to rotate the CloudFront→ALB origin header secret'),
+        acceptPreviousOriginSecret: z
+          .boolean()
+          .default(false)
+          .describe('During a rotation, the ALB also accepts the previous header value; turn off once CloudFront is deployed'),
+      })
+      .superRefine((edge, ctx) => {
+        if (edge.acceptPreviousOriginSecret && edge.originSecretVersion < 2) {
+          ctx.addIssue({ code: 'custom', path: ['acceptPreviousOriginSecret'], message: 'expected false while originSecretVersion is 1: there is no previous value before the first rotation' });
+        }
       })
       .prefault({}),
     service: z

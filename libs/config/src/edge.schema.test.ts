@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { validateEnvironment } from './index';
+
+const ENV_DIR = path.resolve(__dirname, '../../../environments');
+const raw = (name: string) => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
+
+/** Validates a modified copy and returns the problems as "path: message" lines. */
+function problems(env: unknown): string[] {
+  return validateEnvironment(env, 'environments/x.json').problems.map((p) => `${p.path}: ${p.message}`);
+}
+
+describe('edge and domain sections of the environment schema', () => {
+  it('fills production-safe edge defaults', () => {
+    const env = raw('staging');
+    delete env.edge;
+    const { config } = validateEnvironment(env, 'staging.json');
+    expect(config?.edge).toEqual({
+      wafRateLimit: 2000,
+      botControl: false,
+      maxRequestBodyBytes: 65536,
+      priceClass: 'PriceClass_100',
+      deletionProtection: true,
+      dnssec: true,
+      originSecretVersion: 1,
+      acceptPreviousOriginSecret: false,
+    });
+  });
+
+  it('accepts every environment file as it is', () => {
+    for (const name of ['dev', 'staging', 'prod']) expect(problems(raw(name))).toEqual([]);
+  });
+
+  it('refuses a body limit WAF cannot inspect, naming the field', () => {
+    const env = raw('dev');
+    env.edge.maxRequestBodyBytes = 65537;
+    expect(problems(env)).toEqual(['edge.maxRequestBodyBytes: expected at most 65536: WAF inspects at most 64 KB of a CloudFront request body']);
+  });
+
+  it('refuses accepting a previous origin secret before the first rotation', () => {
+    const env = raw('dev');
+    env.edge.acceptPreviousOriginSecret = true;
+    expect(problems(env)).toEqual(['edge.acceptPreviousOriginSecret: expected false while originSecretVersion is 1: there is no previous value before the first rotation']);
+    env.edge.originSecretVersion = 2;
+    expect(problems(env)).toEqual([]);
+  });
+
+  it('refuses a looked-up zone that does not contain the site name', () => {
+    const env = raw('dev');
+    env.domain.hostedZone = { mode: 'lookup', name: 'example.org' };
+    expect(problems(env)).toEqual(['domain.hostedZone.name: expected a zone containing "dev.shop.example.com" (its parent domain or the name itself), got "example.org"']);
+    env.domain.hostedZone = { mode: 'lookup', name: 'shop.example.com' };
+    expect(problems(env)).toEqual([]);
+    // A suffix that is not a label boundary is not a parent zone.
+    env.domain.hostedZone = { mode: 'lookup', name: 'p.example.com' };
+    expect(problems(env)).toEqual([expect.stringMatching(/^domain\.hostedZone\.name: expected a zone containing/)]);
+  });
+});
