@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import { LAYER_DEPENDENCIES, type EnvironmentConfig, type Layer, type PlatformStack } from '@awp/config';
 import { networkStack } from './stacks/network';
+import { dataStack } from './stacks/data';
 
 /**
  * Builds every layer's stack for one environment. All layers are always built (cross-stack references need
@@ -11,6 +12,8 @@ export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<
   const stacks = new Map<Layer, PlatformStack>();
   const network = networkStack(scope, env);
   stacks.set('network', network.stack);
+  const data = dataStack(scope, env, network.network);
+  stacks.set('data', data.stack);
 
   // Declared dependencies (plan/apply order) follow the design's graph even where no value crosses.
   for (const [layer, stack] of stacks) {

@@ -1,4 +1,211 @@
-import type { GuardrailRule } from '../types';
+import type { ElementView, GuardrailRule, StackView } from '../types';
+import { at, blocks, isExpression, isTruthy } from '../util';
 
-/** Rules for the data layer. */
-export const dataRules: GuardrailRule[] = [];
+/** Elements of `type` whose attributes reference `element` (e.g. the versioning resource of a bucket). */
+function companions(stack: StackView, element: ElementView, type: string): ElementView[] {
+  return stack.referencing(element.address, type);
+}
+
+const isReplica = (e: ElementView) => Boolean(e.config.replicate_source_db);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
+
+/** Attribute names that hold a secret value in Terraform state when set (write-only `*_wo` variants excluded). */
+export const SECRET_ATTRIBUTES = ['password', 'passwords', 'master_password', 'auth_token', 'admin_password', 'root_password', 'secret_string', 'secret_binary'] as const;
+/** Attributes that are never acceptable at all: a managed or write-only alternative exists. */
+const ALWAYS_IN_STATE = new Set(['password', 'passwords', 'master_password', 'auth_token', 'admin_password', 'root_password']);
+/** References that carry a generated secret through Terraform state. */
+const SECRET_SOURCES = /\$\{[^}]*\b(random_password|random_string|data\.aws_secretsmanager_random_password|data\.aws_secretsmanager_secret_version|data\.aws_ssm_parameter)\./;
+
+/** Every (path, value) pair under a config object whose key is a secret attribute. */
+function secretAttributes(value: unknown, path = ''): { path: string; key: string; value: unknown }[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretAttributes(v, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
+    const here = path ? `${path}.${k}` : k;
+    const own = (SECRET_ATTRIBUTES as readonly string[]).includes(k) ? [{ path: here, key: k, value: v }] : [];
+    // tags/labels are user maps: a tag named "password" is a name, not a value.
+    return k === 'tags' || k === 'tags_all' || k === 'labels' ? own : [...own, ...secretAttributes(v, here)];
+  });
+}
+
+const isEmpty = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+
+/** Rules for the data layer (they apply to these resource types in every stack). */
+export const dataRules: GuardrailRule[] = [
+  {
+    id: 'AWP-DATA-001',
+    severity: 'error',
+    description: 'Data stores are encrypted at rest (RDS, Aurora, ElastiCache also in transit, S3, EBS, EFS), databases and caches with a KMS key.',
+    fix: 'Set storage_encrypted + kms_key_id (RDS), at_rest/transit_encryption_enabled + kms_key_id (ElastiCache), an aws_s3_bucket_server_side_encryption_configuration (S3), encrypted (EBS/EFS).',
+    appliesTo: ['aws_db_instance', 'aws_rds_cluster', 'aws_elasticache_replication_group', 'aws_s3_bucket', 'aws_ebs_volume', 'aws_efs_file_system'],
+    check: ({ element, stack }) => {
+      const c = element.config;
+      const out: string[] = [];
+      switch (element.type) {
+        case 'aws_db_instance':
+        case 'aws_rds_cluster':
+          if (!isTruthy(c.storage_encrypted)) out.push('storage_encrypted is not true');
+          else if (!c.kms_key_id) out.push('storage is encrypted with the AWS-managed key (kms_key_id unset), not a CMK');
+          if (isTruthy(c.performance_insights_enabled) && !c.performance_insights_kms_key_id) out.push('Performance Insights without performance_insights_kms_key_id');
+          break;
+        case 'aws_elasticache_replication_group':
+          if (!isTruthy(c.at_rest_encryption_enabled)) out.push('at_rest_encryption_enabled is not true');
+          else if (!c.kms_key_id) out.push('encrypted at rest with the AWS-managed key (kms_key_id unset), not a CMK');
+          if (!isTruthy(c.transit_encryption_enabled)) out.push('transit_encryption_enabled is not true (clients talk in plaintext)');
+          break;
+        case 'aws_s3_bucket':
+          if (companions(stack, element, 'aws_s3_bucket_server_side_encryption_configuration').length === 0) out.push('bucket has no aws_s3_bucket_server_side_encryption_configuration');
+          break;
+        default:
+          if (!isTruthy(c.encrypted)) out.push('encrypted is not true');
+      }
+      return out;
+    },
+  },
+  {
+    id: 'AWP-DATA-002',
+    severity: 'error',
+    description: 'S3 buckets are not public: a public access block with all four settings, no public ACLs, no Allow to "*" without a condition.',
+    fix: 'Add an aws_s3_bucket_public_access_block with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets true; use CloudFront OAC instead of public reads.',
+    appliesTo: ['aws_s3_bucket', 'aws_s3_bucket_public_access_block', 'aws_s3_bucket_acl', 'aws_s3_bucket_policy'],
+    check: ({ element, stack }) => {
+      const c = element.config;
+      const flags = ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'];
+      switch (element.type) {
+        case 'aws_s3_bucket':
+          return companions(stack, element, 'aws_s3_bucket_public_access_block').length === 0 ? 'bucket has no aws_s3_bucket_public_access_block' : undefined;
+        case 'aws_s3_bucket_public_access_block': {
+          const off = flags.filter((f) => !isTruthy(c[f]));
+          return off.length ? `public access block leaves ${off.join(', ')} off` : undefined;
+        }
+        case 'aws_s3_bucket_acl': {
+          const out: string[] = [];
+          if (typeof c.acl === 'string' && ['public-read', 'public-read-write', 'authenticated-read'].includes(c.acl)) out.push(`canned ACL "${c.acl}" makes the bucket public`);
+          for (const g of blocks(at(c, 'access_control_policy.grant'))) {
+            const uri = String(at(g, 'grantee.uri') ?? '');
+            if (/AllUsers|AuthenticatedUsers/.test(uri)) out.push(`ACL grant to ${uri}`);
+          }
+          return out;
+        }
+        default: {
+          if (typeof c.policy !== 'string') return undefined;
+          let doc: { Statement?: unknown };
+          try {
+            doc = JSON.parse(c.policy) as { Statement?: unknown };
+          } catch {
+            return undefined; // a reference to a policy document: checked where it is written
+          }
+          const statements = (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as Record<string, unknown>[];
+          return statements
+            .filter((s) => s && s.Effect === 'Allow' && !s.Condition)
+            .filter((s) => s.Principal === '*' || JSON.stringify(s.Principal ?? '').match(/"AWS":(\["\*"\]|"\*")/))
+            .map((s) => `bucket policy statement ${s.Sid ? `"${String(s.Sid)}" ` : ''}allows "*" without a condition`);
+        }
+      }
+    },
+  },
+  {
+    id: 'AWP-DATA-003',
+    severity: 'error',
+    description: 'Data has backups: RDS primaries keep automated backups (>= 7 days in prod), prod caches keep snapshots, buckets are versioned.',
+    fix: 'Set backup_retention_period (data.postgres.backupRetentionDays), snapshot_retention_limit (data.redis.snapshotRetentionDays) and an aws_s3_bucket_versioning with status Enabled.',
+    appliesTo: ['aws_db_instance', 'aws_rds_cluster', 'aws_elasticache_replication_group', 'aws_s3_bucket'],
+    check: ({ element, stack }) => {
+      const c = element.config;
+      const prod = stack.tier === 'prod';
+      switch (element.type) {
+        case 'aws_db_instance':
+        case 'aws_rds_cluster': {
+          if (isReplica(element) || isExpression(c.backup_retention_period)) return undefined;
+          const days = num(c.backup_retention_period);
+          if (days === undefined || days < 1) return 'automated backups are off (backup_retention_period unset or 0)';
+          return prod && days < 7 ? `prod keeps backups only ${days} day(s) (< 7)` : undefined;
+        }
+        case 'aws_elasticache_replication_group': {
+          if (!prod || isExpression(c.snapshot_retention_limit)) return undefined;
+          const days = num(c.snapshot_retention_limit);
+          return days === undefined || days < 1 ? 'prod cache keeps no snapshots (snapshot_retention_limit unset or 0)' : undefined;
+        }
+        default: {
+          const versioning = companions(stack, element, 'aws_s3_bucket_versioning');
+          return versioning.some((v) => at(v.config, 'versioning_configuration.status') === 'Enabled') ? undefined : 'bucket is not versioned (no aws_s3_bucket_versioning with status Enabled)';
+        }
+      }
+    },
+  },
+  {
+    id: 'AWP-DATA-004',
+    severity: 'error',
+    description: 'In prod, stateful data is protected from deletion: RDS deletion protection and a final snapshot, a final cache snapshot, no force_destroy on buckets.',
+    fix: 'Set deletion_protection true and skip_final_snapshot false (data.postgres.deletionProtection), final_snapshot_identifier on the cache, force_destroy false on buckets.',
+    appliesTo: ['aws_db_instance', 'aws_rds_cluster', 'aws_elasticache_replication_group', 'aws_s3_bucket'],
+    check: ({ element, stack }) => {
+      if (stack.tier !== 'prod') return undefined;
+      const c = element.config;
+      const out: string[] = [];
+      switch (element.type) {
+        case 'aws_db_instance':
+        case 'aws_rds_cluster':
+          if (!isTruthy(c.deletion_protection)) out.push('deletion_protection is not true in prod');
+          if (!isReplica(element) && (c.skip_final_snapshot === undefined || isTruthy(c.skip_final_snapshot))) out.push('no final snapshot on delete (skip_final_snapshot is not false)');
+          break;
+        case 'aws_elasticache_replication_group':
+          if (!c.final_snapshot_identifier) out.push('no final snapshot on delete (final_snapshot_identifier unset)');
+          break;
+        default:
+          if (isTruthy(c.force_destroy)) out.push('force_destroy deletes every object with the bucket');
+      }
+      return out;
+    },
+  },
+  {
+    id: 'AWP-DATA-005',
+    severity: 'error',
+    description: 'No password, token or secret value in a Terraform attribute: RDS manages its master password, caches use IAM auth, secrets are written with *_wo attributes.',
+    fix: 'Use manage_master_user_password (RDS), an IAM-authenticated aws_elasticache_user, or secret_string_wo from an ephemeral generator; never a literal or a random_password result.',
+    check: ({ element }) => {
+      if (element.kind === 'provider') return undefined;
+      return secretAttributes(element.config)
+        .filter((a) => !isEmpty(a.value))
+        .flatMap((a) => {
+          const text = JSON.stringify(a.value);
+          if (ALWAYS_IN_STATE.has(a.key)) return [`${a.path} is set: the value is stored in plaintext in Terraform state${isExpression(a.value) || text.includes('${') ? '' : ' and in the synthesized JSON'}`];
+          if (!text.includes('${')) return [`${a.path} holds a literal value (it is in the synthesized JSON and the state)`];
+          if (SECRET_SOURCES.test(text)) return [`${a.path} takes a generated secret through Terraform state; write it with ${a.key}_wo from an ephemeral resource`];
+          return [];
+        });
+    },
+  },
+  {
+    id: 'AWP-DATA-006',
+    severity: 'error',
+    description: 'Databases are not publicly accessible.',
+    fix: 'Set publicly_accessible false and place the instance in isolated subnets.',
+    appliesTo: ['aws_db_instance', 'aws_rds_cluster_instance'],
+    check: ({ element }) => (isTruthy(element.config.publicly_accessible) ? 'publicly_accessible is true' : undefined),
+  },
+  {
+    id: 'AWP-DATA-007',
+    severity: 'error',
+    description: 'In prod, RDS primaries are Multi-AZ and caches fail over automatically across AZs.',
+    fix: 'Set data.postgres.multiAz true; give the cache at least one replica per shard (automatic_failover_enabled and multi_az_enabled follow).',
+    appliesTo: ['aws_db_instance', 'aws_elasticache_replication_group'],
+    check: ({ element, stack }) => {
+      if (stack.tier !== 'prod') return undefined;
+      const c = element.config;
+      if (element.type === 'aws_db_instance') return isReplica(element) || isTruthy(c.multi_az) ? undefined : 'prod primary is not Multi-AZ';
+      const out: string[] = [];
+      if (!isTruthy(c.automatic_failover_enabled)) out.push('automatic_failover_enabled is not true in prod');
+      if (!isTruthy(c.multi_az_enabled)) out.push('multi_az_enabled is not true in prod');
+      return out;
+    },
+  },
+  {
+    id: 'AWP-DATA-008',
+    severity: 'warning',
+    description: 'Secrets Manager secrets use a customer-managed KMS key (key policy names who may decrypt).',
+    fix: "Set kms_key_id to the data layer's secrets key (DataLayer.kms.secretsKeyArn).",
+    appliesTo: ['aws_secretsmanager_secret'],
+    check: ({ element }) => (element.config.kms_key_id ? undefined : 'secret is encrypted with the AWS-managed aws/secretsmanager key'),
+  },
+];

@@ -1,0 +1,222 @@
+import { Construct } from 'constructs';
+import { DataAwsCanonicalUserId } from '@cdktf/provider-aws/lib/data-aws-canonical-user-id';
+import { DataAwsElbServiceAccount } from '@cdktf/provider-aws/lib/data-aws-elb-service-account';
+import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketAcl } from '@cdktf/provider-aws/lib/s3-bucket-acl';
+import { S3BucketCorsConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-cors-configuration';
+import { S3BucketLifecycleConfiguration, type S3BucketLifecycleConfigurationRule } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
+import { S3BucketLoggingA } from '@cdktf/provider-aws/lib/s3-bucket-logging';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { policyJson, type PolicyStatement } from '@awp/config';
+import type { AwsScope } from './keys';
+
+/** What other layers need of a bucket. */
+export interface BucketOutputs {
+  readonly name: string;
+  readonly arn: string;
+  readonly regionalDomainName: string;
+}
+
+/** Canonical user of the `awslogsdelivery` account that writes CloudFront standard (legacy) logs. */
+export const CLOUDFRONT_LOG_DELIVERY_CANONICAL_ID = 'c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0';
+
+/** Key prefixes in the logs bucket, one per writer. */
+export const LOG_PREFIXES = { s3Access: 's3-access/', alb: 'alb', cloudfront: 'cloudfront/' } as const;
+
+export interface DataBucketsProps {
+  readonly namePrefix: string;
+  readonly scope: AwsScope;
+  /** Globally unique bucket names. */
+  readonly names: { readonly assets: string; readonly uploads: string; readonly logs: string };
+  /** CMK for SSE-KMS of assets and uploads. */
+  readonly dataKeyArn: string;
+  /** Origins allowed to PUT presigned uploads from the browser, e.g. `https://shop.example.com`. */
+  readonly uploadsCorsOrigins: string[];
+  /** @default 90 */
+  readonly noncurrentVersionExpirationDays?: number;
+  /** @default 365 */
+  readonly logExpirationDays?: number;
+  /** @default 7 */
+  readonly abortIncompleteMultipartDays?: number;
+  /**
+   * Grant the region's Elastic Load Balancing account write access for ALB logs (regions launched before
+   * August 2022; newer regions use only the `logdelivery.elasticloadbalancing.amazonaws.com` principal, which is always granted).
+   * @default true
+   */
+  readonly legacyElbAccountLogDelivery?: boolean;
+}
+
+/** Deny any request that is not TLS 1.2+, as `aws_iam_policy_document` statements (what the edge layer's assets policy takes). */
+export function tlsOnlyStatements(bucketArn: string): DataAwsIamPolicyDocumentStatement[] {
+  return tlsOnlyPolicy(bucketArn).map((st) => ({
+    sid: st.Sid,
+    effect: st.Effect,
+    principals: [{ type: '*', identifiers: ['*'] }],
+    actions: [st.Action as string],
+    resources: st.Resource as string[],
+    condition: Object.entries(st.Condition ?? {}).flatMap(([test, byVar]) => Object.entries(byVar).map(([variable, v]) => ({ test, variable, values: [String(v)] }))),
+  }));
+}
+
+/** Deny any request that is not TLS 1.2+ (the statements every bucket policy of the layer carries). */
+export function tlsOnlyPolicy(bucketArn: string): PolicyStatement[] {
+  const Resource = [bucketArn, `${bucketArn}/*`];
+  return [
+    { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    { Sid: 'DenyTlsBelow12', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource, Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } } },
+  ];
+}
+
+/**
+ * The three buckets of the layer:
+ * - `assets`: CloudFront origin via OAC (the edge layer writes its bucket policy, with `assetsBucketPolicyStatements`);
+ * - `uploads`: the service's presigned PUTs (CORS for the site), read back through CloudFront;
+ * - `logs`: S3 server access logs of the other two, ALB access logs and CloudFront standard logs.
+ * All block public access, are versioned, have lifecycle rules and deny non-TLS. Assets and uploads use SSE-KMS with
+ * the data key and bucket-owner-enforced ownership; logs use SSE-S3 and ACLs (bucket-owner-preferred), because
+ * S3 server access logging and ALB logs only write to SSE-S3 buckets and CloudFront standard logging needs ACLs.
+ */
+export class DataBuckets extends Construct {
+  readonly assets: BucketOutputs;
+  readonly uploads: BucketOutputs;
+  readonly logs: BucketOutputs;
+  readonly assetsBucket: S3Bucket;
+  readonly uploadsBucket: S3Bucket;
+  readonly logsBucket: S3Bucket;
+  /** Statements the edge layer's assets bucket policy must include (deny non-TLS). */
+  readonly assetsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
+
+  constructor(scope: Construct, id: string, props: DataBucketsProps) {
+    super(scope, id);
+    const { accountId } = props.scope;
+    const noncurrentDays = props.noncurrentVersionExpirationDays ?? 90;
+    const logDays = props.logExpirationDays ?? 365;
+    const abortDays = props.abortIncompleteMultipartDays ?? 7;
+    const hygiene: S3BucketLifecycleConfigurationRule[] = [
+      { id: 'abort-incomplete-multipart-uploads', status: 'Enabled', filter: [{ prefix: '' }], abortIncompleteMultipartUpload: [{ daysAfterInitiation: abortDays }] },
+      {
+        id: 'expire-noncurrent-versions',
+        status: 'Enabled',
+        filter: [{ prefix: '' }],
+        noncurrentVersionExpiration: [{ noncurrentDays }],
+        expiration: [{ expiredObjectDeleteMarker: true }],
+      },
+    ];
+
+    const bucket = (key: 'assets' | 'uploads' | 'logs', opts: { kms: boolean; acls: boolean; rules: S3BucketLifecycleConfigurationRule[] }) => {
+      const b = new S3Bucket(this, key, { bucket: props.names[key], forceDestroy: false, tags: { Name: props.names[key], Purpose: key } });
+      new S3BucketPublicAccessBlock(this, `${key}-public-access`, { bucket: b.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+      const ownership = new S3BucketOwnershipControls(this, `${key}-ownership`, { bucket: b.id, rule: { objectOwnership: opts.acls ? 'BucketOwnerPreferred' : 'BucketOwnerEnforced' } });
+      new S3BucketServerSideEncryptionConfigurationA(this, `${key}-sse`, {
+        bucket: b.id,
+        rule: [
+          opts.kms
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: props.dataKeyArn }, bucketKeyEnabled: true }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
+        ],
+      });
+      const versioning = new S3BucketVersioningA(this, `${key}-versioning`, { bucket: b.id, versioningConfiguration: { status: 'Enabled' } });
+      new S3BucketLifecycleConfiguration(this, `${key}-lifecycle`, { bucket: b.id, rule: opts.rules, dependsOn: [versioning] });
+      return { bucket: b, ownership };
+    };
+    const out = (b: S3Bucket): BucketOutputs => ({ name: b.bucket, arn: b.arn, regionalDomainName: b.bucketRegionalDomainName });
+
+    // ---- logs -----------------------------------------------------------------------------------------
+    const logs = bucket('logs', {
+      kms: false,
+      acls: true,
+      rules: [
+        ...hygiene,
+        {
+          id: 'expire-logs',
+          status: 'Enabled',
+          filter: [{ prefix: '' }],
+          // Logs are rarely read after a month: infrequent access from day 30 (its minimum), gone after logExpirationDays.
+          transition: logDays > 30 ? [{ days: 30, storageClass: 'STANDARD_IA' }] : undefined,
+          expiration: [{ days: logDays }],
+        },
+      ],
+    });
+    const owner = new DataAwsCanonicalUserId(this, 'canonical-user');
+    // CloudFront standard logging writes with ACLs: the grant is declared here so Terraform does not remove it.
+    new S3BucketAcl(this, 'logs-acl', {
+      bucket: logs.bucket.id,
+      accessControlPolicy: {
+        owner: { id: owner.id },
+        grant: [
+          { grantee: { id: owner.id, type: 'CanonicalUser' }, permission: 'FULL_CONTROL' },
+          { grantee: { id: CLOUDFRONT_LOG_DELIVERY_CANONICAL_ID, type: 'CanonicalUser' }, permission: 'FULL_CONTROL' },
+        ],
+      },
+      dependsOn: [logs.ownership],
+    });
+
+    // ---- assets and uploads -----------------------------------------------------------------------------
+    const assets = bucket('assets', { kms: true, acls: false, rules: hygiene });
+    const uploads = bucket('uploads', {
+      kms: true,
+      acls: false,
+      rules: [...hygiene, { id: 'intelligent-tiering', status: 'Enabled', filter: [{ prefix: '' }], transition: [{ days: 30, storageClass: 'INTELLIGENT_TIERING' }] }],
+    });
+    new S3BucketCorsConfiguration(this, 'uploads-cors', {
+      bucket: uploads.bucket.id,
+      corsRule: [
+        {
+          id: 'browser-presigned-put',
+          allowedOrigins: props.uploadsCorsOrigins,
+          allowedMethods: ['PUT', 'GET', 'HEAD'],
+          allowedHeaders: ['Content-Type', 'Content-MD5', 'x-amz-*'],
+          exposeHeaders: ['ETag'],
+          maxAgeSeconds: 3000,
+        },
+      ],
+    });
+    for (const [key, b] of [['assets', assets.bucket], ['uploads', uploads.bucket]] as const) {
+      new S3BucketLoggingA(this, `${key}-access-logging`, {
+        bucket: b.id,
+        targetBucket: logs.bucket.id,
+        targetPrefix: `${LOG_PREFIXES.s3Access}${props.names[key]}/`,
+        targetObjectKeyFormat: { partitionedPrefix: { partitionDateSource: 'EventTime' } },
+      });
+    }
+
+    // ---- bucket policies (assets: the edge layer owns it) ----------------------------------------------
+    new S3BucketPolicy(this, 'uploads-bucket-policy', { bucket: uploads.bucket.id, policy: policyJson(tlsOnlyPolicy(uploads.bucket.arn)) });
+
+    // ALB access logs land under `alb/<any prefix>/AWSLogs/<account>/`; the edge layer picks the prefix below `alb/`.
+    const albObjects = `${logs.bucket.arn}/${LOG_PREFIXES.alb}/*AWSLogs/${accountId}/*`;
+    const elbWriters: PolicyStatement[] = [
+      { Sid: 'AlbLogDeliveryService', Effect: 'Allow', Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' }, Action: 's3:PutObject', Resource: albObjects },
+    ];
+    if (props.legacyElbAccountLogDelivery ?? true) {
+      const elb = new DataAwsElbServiceAccount(this, 'elb-account');
+      elbWriters.push({ Sid: 'AlbLogDeliveryRegionalAccount', Effect: 'Allow', Principal: { AWS: elb.arn }, Action: 's3:PutObject', Resource: albObjects });
+    }
+    const logsPolicy = policyJson([
+      ...tlsOnlyPolicy(logs.bucket.arn),
+      {
+        Sid: 'S3ServerAccessLogsFromThisLayersBuckets',
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: `${logs.bucket.arn}/${LOG_PREFIXES.s3Access}*`,
+        Condition: { StringEquals: { 'aws:SourceAccount': accountId }, ArnLike: { 'aws:SourceArn': [assets.bucket.arn, uploads.bucket.arn] } },
+      },
+      ...elbWriters,
+    ]);
+    new S3BucketPolicy(this, 'logs-bucket-policy', { bucket: logs.bucket.id, policy: logsPolicy });
+
+    this.assetsBucket = assets.bucket;
+    this.uploadsBucket = uploads.bucket;
+    this.logsBucket = logs.bucket;
+    this.assets = out(assets.bucket);
+    this.uploads = out(uploads.bucket);
+    this.logs = out(logs.bucket);
+    this.assetsBucketPolicyStatements = tlsOnlyStatements(assets.bucket.arn);
+  }
+}

@@ -1,0 +1,234 @@
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
+import { ElasticacheParameterGroup } from '@cdktf/provider-aws/lib/elasticache-parameter-group';
+import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group';
+import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subnet-group';
+import { ElasticacheUser } from '@cdktf/provider-aws/lib/elasticache-user';
+import { ElasticacheUserGroup } from '@cdktf/provider-aws/lib/elasticache-user-group';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { policyJson } from '@awp/config';
+import type { AwsScope } from './keys';
+
+/** Settings of the cache (the environment file's `data.redis`). */
+export interface CacheSettings {
+  /** @default 'valkey' */
+  readonly engine?: 'valkey' | 'redis';
+  /**
+   * Valkey 7.2+ or Redis OSS 7.0+ (IAM authentication needs them).
+   * @default '8.0'
+   */
+  readonly engineVersion?: string;
+  /** @default 'cache.r7g.large' */
+  readonly nodeType?: string;
+  /** Shards (node groups) of the cluster-mode-enabled group. @default 2 */
+  readonly shards?: number;
+  /** Replicas per shard; 0 means no Multi-AZ. @default 1 */
+  readonly replicasPerShard?: number;
+  /** Days of daily snapshots kept; 0 turns snapshots off. @default 7 */
+  readonly snapshotRetentionDays?: number;
+  /** @default '01:00-02:00' */
+  readonly snapshotWindow?: string;
+  /** @default 'mon:03:30-mon:04:30' */
+  readonly maintenanceWindow?: string;
+  /**
+   * Take a final snapshot when the group is deleted.
+   * @default true
+   */
+  readonly finalSnapshot?: boolean;
+  /**
+   * Commands slower than this (microseconds) go to the slow log.
+   * @default 10000
+   */
+  readonly slowLogMicroseconds?: number;
+  /**
+   * Eviction policy when memory is full (a cache-aside cache may drop any key).
+   * @default 'allkeys-lru'
+   */
+  readonly maxmemoryPolicy?: string;
+  /**
+   * ACL of the service's user.
+   * @default 'on ~* &* +@all -@dangerous'
+   */
+  readonly accessString?: string;
+}
+
+export interface CacheProps extends CacheSettings {
+  readonly namePrefix: string;
+  readonly scope: AwsScope;
+  readonly vpcId: string;
+  readonly subnetIds: string[];
+  /** The only security group admitted on 6379. */
+  readonly clientSecurityGroupId: string;
+  readonly dataKeyArn: string;
+  readonly logsKeyArn: string;
+  /** @default 365 */
+  readonly logRetentionDays?: number;
+  /**
+   * Name of the service's cache user (IAM authentication: user id = user name). Lowercase.
+   * @default '<namePrefix>-app'
+   */
+  readonly userName?: string;
+}
+
+const PORT = 6379;
+
+/**
+ * ElastiCache for Valkey (or Redis OSS): a cluster-mode-enabled replication group, encrypted at rest with the data
+ * key and in transit (TLS required), with RBAC: one user that authenticates with IAM (short-lived SigV4 tokens, no
+ * password exists anywhere), slow and engine logs to encrypted CloudWatch log groups, daily snapshots.
+ */
+export class Cache extends Construct {
+  readonly replicationGroup: ElasticacheReplicationGroup;
+  readonly user: ElasticacheUser;
+  readonly userGroup: ElasticacheUserGroup;
+  readonly securityGroup: SecurityGroup;
+  readonly configurationEndpoint: string;
+  readonly port: number = PORT;
+  readonly securityGroupId: string;
+  readonly replicationGroupId: string;
+  readonly replicationGroupArn: string;
+  /** Node ids as the resource reports them (a token list). */
+  readonly memberClusterIds: string[];
+  /** Node ids by AWS's naming of cluster-mode-enabled groups (`<id>-<shard 4 digits>-<node 3 digits>`), known at synth time. */
+  readonly nodeIds: string[];
+  readonly userName: string;
+  readonly userArn: string;
+  readonly slowLogGroupName: string;
+  readonly engineLogGroupName: string;
+
+  constructor(scope: Construct, id: string, props: CacheProps) {
+    super(scope, id);
+    const prefix = props.namePrefix;
+    const groupId = `${prefix}-cache`;
+    const engine = props.engine ?? 'valkey';
+    const engineVersion = props.engineVersion ?? '8.0';
+    const shards = props.shards ?? 2;
+    const replicas = props.replicasPerShard ?? 1;
+    const major = Number(engineVersion.split('.')[0]);
+    const minor = Number(engineVersion.split('.')[1] ?? 0);
+    const iamCapable = engine === 'valkey' ? major > 7 || (major === 7 && minor >= 2) : major >= 7;
+    if (!iamCapable) throw new Error(`Cache ${this.node.path}: engineVersion ${engineVersion} of ${engine} cannot authenticate with IAM (needs Valkey 7.2+ or Redis OSS 7.0+)`);
+    if (shards < 1 || replicas < 0 || replicas > 5) throw new Error(`Cache ${this.node.path}: expected shards >= 1 and 0..5 replicas per shard, got ${shards}/${replicas}`);
+    const family = engine === 'valkey' ? `valkey${major}` : `redis${major}`;
+    const { accountId, region, partition } = props.scope;
+    const retentionInDays = props.logRetentionDays ?? 365;
+
+    this.securityGroup = new SecurityGroup(this, 'sg', {
+      name: groupId,
+      description: `${prefix}: cache, 6379 from the workloads only`,
+      vpcId: props.vpcId,
+      tags: { Name: groupId },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    new VpcSecurityGroupIngressRule(this, 'from-workloads', {
+      securityGroupId: this.securityGroup.id,
+      referencedSecurityGroupId: props.clientSecurityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: PORT,
+      toPort: PORT,
+      description: 'Valkey/Redis (TLS) from the workload security group',
+    });
+    const subnets = new ElasticacheSubnetGroup(this, 'subnets', { name: groupId, description: `${prefix}: isolated subnets for the cache`, subnetIds: props.subnetIds });
+    const params = new ElasticacheParameterGroup(this, 'params', {
+      name: `${groupId}-${family}`,
+      family,
+      description: `${prefix}: cluster mode, slow log, eviction`,
+      parameter: [
+        { name: 'cluster-enabled', value: 'yes' }, // cluster mode enabled needs a cluster-enabled parameter group
+        { name: 'slowlog-log-slower-than', value: String(props.slowLogMicroseconds ?? 10000) },
+        { name: 'slowlog-max-len', value: '256' },
+        { name: 'maxmemory-policy', value: props.maxmemoryPolicy ?? 'allkeys-lru' },
+      ],
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    // ---- RBAC: an IAM-authenticated user, nothing with a password ---------------------------------------
+    this.userName = props.userName ?? `${prefix}-app`;
+    if (!/^[a-z][a-z0-9-]*$/.test(this.userName)) throw new Error(`Cache ${this.node.path}: userName "${this.userName}" must be lowercase letters, digits and '-' (IAM auth needs user id = user name)`);
+    this.user = new ElasticacheUser(this, 'app-user', {
+      userId: this.userName,
+      userName: this.userName,
+      engine,
+      accessString: props.accessString ?? 'on ~* &* +@all -@dangerous',
+      authenticationMode: { type: 'iam' },
+    });
+    const members = [this.user.userId];
+    if (engine === 'redis') {
+      // Redis OSS user groups must contain a user named "default": this one is switched off and can do nothing.
+      const off = new ElasticacheUser(this, 'default-user', {
+        userId: `${prefix}-default-off`,
+        userName: 'default',
+        engine,
+        accessString: 'off -@all',
+        authenticationMode: { type: 'no-password-required' },
+      });
+      members.push(off.userId);
+    }
+    this.userGroup = new ElasticacheUserGroup(this, 'user-group', { userGroupId: groupId, engine, userIds: members });
+
+    // ---- logs -------------------------------------------------------------------------------------------
+    const logGroup = (kind: string) =>
+      new CloudwatchLogGroup(this, `${kind}-logs`, { name: `/aws/vendedlogs/elasticache/${groupId}/${kind}`, retentionInDays, kmsKeyId: props.logsKeyArn });
+    const slowLog = logGroup('slow-log');
+    const engineLog = logGroup('engine-log');
+    const deliveryPolicy = policyJson([
+      {
+        Sid: 'ElastiCacheLogDelivery',
+        Effect: 'Allow',
+        Principal: { Service: 'delivery.logs.amazonaws.com' },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: [`${slowLog.arn}:*`, `${engineLog.arn}:*`],
+        Condition: { StringEquals: { 'aws:SourceAccount': accountId }, ArnLike: { 'aws:SourceArn': `arn:${partition}:logs:${region}:${accountId}:*` } },
+      },
+    ]);
+    const resourcePolicy = new CloudwatchLogResourcePolicy(this, 'log-delivery', { policyName: `${groupId}-log-delivery`, policyDocument: deliveryPolicy });
+
+    const nodes = shards * (1 + replicas);
+    this.replicationGroup = new ElasticacheReplicationGroup(this, 'group', {
+      replicationGroupId: groupId,
+      description: `${prefix}: service cache (${engine} ${engineVersion}, ${shards} shard(s) x ${1 + replicas} node(s))`,
+      engine,
+      engineVersion,
+      nodeType: props.nodeType ?? 'cache.r7g.large',
+      port: PORT,
+      clusterMode: 'enabled',
+      numNodeGroups: shards,
+      replicasPerNodeGroup: replicas,
+      // AWS requires automatic failover for cluster mode enabled; it acts once a shard has a replica.
+      automaticFailoverEnabled: true,
+      multiAzEnabled: replicas > 0 && nodes > 1,
+      subnetGroupName: subnets.name,
+      securityGroupIds: [this.securityGroup.id],
+      parameterGroupName: params.name,
+      atRestEncryptionEnabled: 'true',
+      kmsKeyId: props.dataKeyArn,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: 'required',
+      userGroupIds: [this.userGroup.userGroupId],
+      maintenanceWindow: props.maintenanceWindow ?? 'mon:03:30-mon:04:30',
+      snapshotWindow: props.snapshotWindow ?? '01:00-02:00',
+      snapshotRetentionLimit: props.snapshotRetentionDays ?? 7,
+      finalSnapshotIdentifier: props.finalSnapshot ?? true ? `${groupId}-final` : undefined,
+      autoMinorVersionUpgrade: 'true',
+      applyImmediately: false,
+      logDeliveryConfiguration: [
+        { destination: slowLog.name, destinationType: 'cloudwatch-logs', logFormat: 'json', logType: 'slow-log' },
+        { destination: engineLog.name, destinationType: 'cloudwatch-logs', logFormat: 'json', logType: 'engine-log' },
+      ],
+      dependsOn: [resourcePolicy],
+    });
+
+    this.configurationEndpoint = this.replicationGroup.configurationEndpointAddress;
+    this.securityGroupId = this.securityGroup.id;
+    this.replicationGroupId = this.replicationGroup.id;
+    this.replicationGroupArn = this.replicationGroup.arn;
+    this.memberClusterIds = Fn.sort(Fn.tolist(this.replicationGroup.memberClusters));
+    this.nodeIds = [...Array(shards).keys()].flatMap((s) => [...Array(1 + replicas).keys()].map((n) => `${groupId}-${String(s + 1).padStart(4, '0')}-${String(n + 1).padStart(3, '0')}`));
+    this.userArn = this.user.arn;
+    this.slowLogGroupName = slowLog.name;
+    this.engineLogGroupName = engineLog.name;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './keys';
+export * from './postgres';
+export * from './cache';
+export * from './buckets';
+export * from './data-layer';

@@ -1,0 +1,281 @@
+import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
+import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import type { AwsScope } from './keys';
+
+/** Settings of the PostgreSQL primary and its replicas (the environment file's `data.postgres`). */
+export interface PostgresSettings {
+  /**
+   * Engine version. A major version alone ("17") lets RDS apply minor upgrades without Terraform reverting them.
+   * @default '17'
+   */
+  readonly engineVersion?: string;
+  /** @default 'db.r7g.large' */
+  readonly instanceClass?: string;
+  /**
+   * Class of the read replicas.
+   * @default the primary's instanceClass
+   */
+  readonly replicaInstanceClass?: string;
+  /** @default 100 */
+  readonly allocatedStorageGb?: number;
+  /**
+   * Storage autoscaling ceiling (gp3 grows by itself up to this size).
+   * @default 500
+   */
+  readonly maxAllocatedStorageGb?: number;
+  /** @default true */
+  readonly multiAz?: boolean;
+  /** @default 1 */
+  readonly readReplicas?: number;
+  /** @default 14 */
+  readonly backupRetentionDays?: number;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /**
+   * Skip the final snapshot when the primary is deleted (only outside prod).
+   * @default false
+   */
+  readonly skipFinalSnapshot?: boolean;
+  /** @default 7 */
+  readonly performanceInsightsRetentionDays?: number;
+  /**
+   * Enhanced monitoring interval; 0 turns it off.
+   * @default 60
+   */
+  readonly monitoringIntervalSeconds?: number;
+  /** @default 'catalogue' */
+  readonly databaseName?: string;
+  /**
+   * Master user name; its password is generated and rotated by RDS in Secrets Manager.
+   * @default 'app_admin'
+   */
+  readonly masterUsername?: string;
+  /**
+   * `log_min_duration_statement` in milliseconds (-1: off).
+   * @default 500
+   */
+  readonly slowQueryMs?: number;
+  /** @default '02:00-03:00' */
+  readonly backupWindow?: string;
+  /** @default 'sun:03:30-sun:04:30' */
+  readonly maintenanceWindow?: string;
+  /**
+   * Server certificate authority.
+   * @default 'rds-ca-rsa2048-g1'
+   */
+  readonly caCertIdentifier?: string;
+}
+
+export interface PostgresProps extends PostgresSettings {
+  readonly namePrefix: string;
+  readonly scope: AwsScope;
+  readonly vpcId: string;
+  /** Isolated subnets (no route to the internet). */
+  readonly subnetIds: string[];
+  /** The only security group admitted on 5432 (the workloads'). */
+  readonly clientSecurityGroupId: string;
+  /** CMK for storage and Performance Insights. */
+  readonly dataKeyArn: string;
+  /** CMK for the RDS-managed master secret. */
+  readonly secretsKeyArn: string;
+  /** CMK for the exported logs' log groups. */
+  readonly logsKeyArn: string;
+  /** @default 365 */
+  readonly logRetentionDays?: number;
+}
+
+const PORT = 5432;
+
+/**
+ * RDS PostgreSQL: a primary in the isolated subnets and `readReplicas` read replicas, all encrypted with the data
+ * key, TLS-only, with Performance Insights, enhanced monitoring, IAM authentication and log exports to
+ * pre-created, encrypted log groups with retention (RDS would otherwise create them unencrypted, kept forever).
+ */
+export class Postgres extends Construct {
+  readonly primary: DbInstance;
+  readonly replicas: DbInstance[];
+  readonly securityGroup: SecurityGroup;
+  readonly parameterGroup: DbParameterGroup;
+  readonly endpoint: string;
+  readonly port: number = PORT;
+  readonly readerEndpoints: string[];
+  readonly readerEndpoint: string;
+  readonly databaseName: string;
+  readonly masterSecretArn: string;
+  readonly securityGroupId: string;
+  readonly primaryInstanceId: string;
+  readonly replicaInstanceIds: string[];
+  /** `dbi-resource-id`s (primary first): the `rds-db:connect` resource of IAM database authentication. */
+  readonly resourceIds: string[];
+
+  constructor(scope: Construct, id: string, props: PostgresProps) {
+    super(scope, id);
+    const prefix = props.namePrefix;
+    const identifier = `${prefix}-postgres`;
+    const engineVersion = props.engineVersion ?? '17';
+    const major = engineVersion.split('.')[0];
+    const instanceClass = props.instanceClass ?? 'db.r7g.large';
+    const monitoringInterval = props.monitoringIntervalSeconds ?? 60;
+    const retentionInDays = props.logRetentionDays ?? 365;
+    const deletionProtection = props.deletionProtection ?? true;
+    const skipFinalSnapshot = props.skipFinalSnapshot ?? false;
+    const replicaCount = props.readReplicas ?? 1;
+    if (!Number.isInteger(replicaCount) || replicaCount < 0 || replicaCount > 5) {
+      throw new Error(`Postgres ${this.node.path}: readReplicas must be an integer 0..5 (RDS allows 5 for PostgreSQL), got ${replicaCount}`);
+    }
+
+    this.securityGroup = new SecurityGroup(this, 'sg', {
+      name: `${prefix}-postgres`,
+      description: `${prefix}: PostgreSQL, 5432 from the workloads only`,
+      vpcId: props.vpcId,
+      // No egress rules: the database initiates no connections.
+      tags: { Name: `${prefix}-postgres` },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    new VpcSecurityGroupIngressRule(this, 'from-workloads', {
+      securityGroupId: this.securityGroup.id,
+      referencedSecurityGroupId: props.clientSecurityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: PORT,
+      toPort: PORT,
+      description: 'PostgreSQL from the workload security group',
+    });
+
+    const subnetGroup = new DbSubnetGroup(this, 'subnets', {
+      name: `${prefix}-postgres`,
+      description: `${prefix}: isolated subnets for PostgreSQL`,
+      subnetIds: props.subnetIds,
+    });
+
+    this.parameterGroup = new DbParameterGroup(this, 'params', {
+      // A prefix, not a name: a major upgrade needs a new family, created before the old one is dropped.
+      namePrefix: `${prefix}-postgres${major}-`,
+      family: `postgres${major}`,
+      description: `${prefix}: TLS only, slow statement and audit logging`,
+      parameter: [
+        { name: 'rds.force_ssl', value: '1' },
+        { name: 'ssl_min_protocol_version', value: 'TLSv1.2' },
+        { name: 'password_encryption', value: 'scram-sha-256' },
+        { name: 'log_min_duration_statement', value: String(props.slowQueryMs ?? 500) },
+        { name: 'log_statement', value: 'ddl' }, // schema changes are audited; data statements only when slow
+        { name: 'log_connections', value: '1' },
+        { name: 'log_disconnections', value: '1' },
+        { name: 'log_lock_waits', value: '1' },
+        { name: 'log_temp_files', value: '10240' },
+        { name: 'log_autovacuum_min_duration', value: '10000' },
+        { name: 'shared_preload_libraries', value: 'pg_stat_statements', applyMethod: 'pending-reboot' },
+      ],
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    let monitoringRoleArn: string | undefined;
+    if (monitoringInterval > 0) {
+      const trust = new DataAwsIamPolicyDocument(this, 'monitoring-trust', {
+        statement: [
+          {
+            actions: ['sts:AssumeRole'],
+            principals: [{ type: 'Service', identifiers: ['monitoring.rds.amazonaws.com'] }],
+            condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.scope.accountId] }],
+          },
+        ],
+      });
+      const role = new IamRole(this, 'monitoring-role', { name: `${prefix}-rds-monitoring`, assumeRolePolicy: trust.json, description: `${prefix}: RDS enhanced monitoring` });
+      new IamRolePolicyAttachment(this, 'monitoring-policy', { role: role.name, policyArn: `arn:${props.scope.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole` });
+      monitoringRoleArn = role.arn;
+    }
+
+    const logExports = ['postgresql', 'upgrade'];
+    const logGroups = (instanceId: string, key: string) =>
+      logExports.map(
+        (kind) =>
+          new CloudwatchLogGroup(this, `${key}-log-${kind}`, {
+            name: `/aws/rds/instance/${instanceId}/${kind}`,
+            retentionInDays,
+            kmsKeyId: props.logsKeyArn,
+          }),
+      );
+    const common = {
+      storageType: 'gp3',
+      storageEncrypted: true,
+      kmsKeyId: props.dataKeyArn,
+      maxAllocatedStorage: props.maxAllocatedStorageGb ?? 500,
+      port: PORT,
+      vpcSecurityGroupIds: [this.securityGroup.id],
+      publiclyAccessible: false,
+      parameterGroupName: this.parameterGroup.name,
+      caCertIdentifier: props.caCertIdentifier ?? 'rds-ca-rsa2048-g1',
+      performanceInsightsEnabled: true,
+      performanceInsightsKmsKeyId: props.dataKeyArn,
+      performanceInsightsRetentionPeriod: props.performanceInsightsRetentionDays ?? 7,
+      monitoringInterval,
+      monitoringRoleArn,
+      iamDatabaseAuthenticationEnabled: true,
+      enabledCloudwatchLogsExports: logExports,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+      deletionProtection,
+      maintenanceWindow: props.maintenanceWindow ?? 'sun:03:30-sun:04:30',
+      // Changes wait for the maintenance window unless an operator applies them by hand.
+      applyImmediately: false,
+    };
+
+    this.primary = new DbInstance(this, 'primary', {
+      ...common,
+      identifier,
+      engine: 'postgres',
+      engineVersion,
+      instanceClass,
+      allocatedStorage: props.allocatedStorageGb ?? 100,
+      dbName: props.databaseName ?? 'catalogue',
+      username: props.masterUsername ?? 'app_admin',
+      // RDS generates the password, keeps it in Secrets Manager under the secrets key and rotates it (7 days).
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: props.secretsKeyArn,
+      multiAz: props.multiAz ?? true,
+      dbSubnetGroupName: subnetGroup.name,
+      backupRetentionPeriod: props.backupRetentionDays ?? 14,
+      backupWindow: props.backupWindow ?? '02:00-03:00',
+      deleteAutomatedBackups: false,
+      skipFinalSnapshot,
+      finalSnapshotIdentifier: skipFinalSnapshot ? undefined : `${identifier}-final`,
+      allowMajorVersionUpgrade: false,
+      dependsOn: logGroups(identifier, 'primary'),
+    });
+
+    this.replicas = [...Array(replicaCount).keys()].map((i) => {
+      const replicaId = `${identifier}-replica-${i + 1}`;
+      return new DbInstance(this, `replica-${i + 1}`, {
+        ...common,
+        identifier: replicaId,
+        // Same region: the source's identifier; storage encryption and key must match the source's.
+        replicateSourceDb: this.primary.identifier,
+        instanceClass: props.replicaInstanceClass ?? instanceClass,
+        multiAz: false,
+        // Replicas keep no backups of their own (the primary's are the recovery path) and take no final snapshot.
+        backupRetentionPeriod: 0,
+        skipFinalSnapshot: true,
+        dependsOn: logGroups(replicaId, `replica-${i + 1}`),
+      });
+    });
+
+    this.endpoint = this.primary.address;
+    this.readerEndpoints = this.replicas.map((r) => r.address);
+    // Reader endpoint = the first replica's own host name (or the primary's without replicas): RDS certificates
+    // name the instance host, so clients can verify TLS (sslmode=verify-full); a Route 53 alias would break that.
+    this.readerEndpoint = this.replicas.length > 0 ? this.replicas[0].address : this.primary.address;
+    this.databaseName = this.primary.dbName;
+    this.masterSecretArn = this.primary.masterUserSecret.get(0).secretArn;
+    this.securityGroupId = this.securityGroup.id;
+    this.primaryInstanceId = this.primary.identifier;
+    this.replicaInstanceIds = this.replicas.map((r) => r.identifier);
+    this.resourceIds = [this.primary, ...this.replicas].map((r) => r.resourceId);
+  }
+}
