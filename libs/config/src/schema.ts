@@ -186,7 +186,7 @@ export const environmentSchema = z
           .default(65536)
           .describe('Largest request body on API paths; WAF blocks larger ones'),
         priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']).default('PriceClass_100'),
-        deletionProtection: z.boolean().default(true).describe('ALB deletion protection (guardrail AWP-EDGE-006 requires it in prod)'),
+        deletionProtection: z.boolean().default(true).describe('ALB deletion protection (guardrail AWP-EDGE-008 requires it in prod)'),
         dnssec: z.boolean().default(true).describe('Sign a created hosted zone with DNSSEC (add the DS record to the parent zone)'),
         originSecretVersion: positiveInt.default(1).describe('Bump to rotate the CloudFront→ALB origin header secret'),
         acceptPreviousOriginSecret: z

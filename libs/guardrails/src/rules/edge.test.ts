@@ -1,0 +1,184 @@
+import { Testing, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { CloudfrontDistribution, type CloudfrontDistributionConfig } from '@cdktf/provider-aws/lib/cloudfront-distribution';
+import { Lb, type LbConfig } from '@cdktf/provider-aws/lib/lb';
+import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { Wafv2WebAcl } from '@cdktf/provider-aws/lib/wafv2-web-acl';
+import { Wafv2WebAclLoggingConfiguration } from '@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration';
+import { checkStack, edgeRules, suppress, type Finding } from '../index';
+
+const TAGS = { Environment: 'prod', Layer: 'edge', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
+
+function stack(tier = 'prod'): TerraformStack {
+  const s = new TerraformStack(Testing.app(), 'test');
+  s.node.setContext('awp:tier', tier);
+  new AwsProvider(s, 'aws', { region: 'eu-west-1', allowedAccountIds: ['333333333333'], defaultTags: [{ tags: TAGS }] });
+  return s;
+}
+const findings = (s: TerraformStack, id?: string): Finding[] => checkStack(s, edgeRules).filter((f) => !id || f.ruleId === id);
+const messages = (s: TerraformStack, id: string) => findings(s, id).map((f) => f.message);
+
+// ---- CloudFront -----------------------------------------------------------------------------------------
+const GOOD_DISTRIBUTION: CloudfrontDistributionConfig = {
+  enabled: true,
+  webAclId: 'arn:aws:wafv2:us-east-1:333333333333:global/webacl/x/1',
+  viewerCertificate: { acmCertificateArn: 'arn:aws:acm:us-east-1:333333333333:certificate/c', sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2021' },
+  origin: [
+    { originId: 's3', domainName: 'b.s3.eu-west-1.amazonaws.com', originAccessControlId: 'oac' },
+    { originId: 'api', domainName: 'origin.example.com', customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: 'https-only', originSslProtocols: ['TLSv1.2'] } },
+  ],
+  defaultCacheBehavior: { targetOriginId: 's3', viewerProtocolPolicy: 'redirect-to-https', allowedMethods: ['GET', 'HEAD'], cachedMethods: ['GET', 'HEAD'] },
+  orderedCacheBehavior: [{ pathPattern: '/api/*', targetOriginId: 'api', viewerProtocolPolicy: 'https-only', allowedMethods: ['GET', 'HEAD'], cachedMethods: ['GET', 'HEAD'] }],
+  loggingConfig: { bucket: 'logs.s3.amazonaws.com' },
+  restrictions: { geoRestriction: { restrictionType: 'none' } },
+};
+const distribution = (s: TerraformStack, patch: Partial<CloudfrontDistributionConfig> = {}) => new CloudfrontDistribution(s, 'cdn', { ...GOOD_DISTRIBUTION, ...patch });
+
+describe('CloudFront rules', () => {
+  it('stay quiet on a WAF-protected, TLS 1.2_2021, HTTPS-only, logged distribution', () => {
+    const s = stack();
+    distribution(s);
+    expect(findings(s)).toEqual([]);
+  });
+
+  it('AWP-EDGE-001 fires without a web ACL', () => {
+    const s = stack();
+    distribution(s, { webAclId: undefined });
+    expect(messages(s, 'AWP-EDGE-001')).toEqual(['distribution has no web ACL (web_acl_id unset)']);
+  });
+
+  it('AWP-EDGE-002 fires on old viewer TLS, the default certificate and old origin protocols', () => {
+    const s = stack();
+    distribution(s, {
+      viewerCertificate: { acmCertificateArn: 'arn:c', sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2019' },
+      origin: [{ originId: 'api', domainName: 'o.example.com', customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: 'https-only', originSslProtocols: ['TLSv1.1', 'TLSv1.2'] } }],
+    });
+    expect(messages(s, 'AWP-EDGE-002')).toEqual(['viewer minimum_protocol_version is "TLSv1.2_2019", expected TLSv1.2_2021 or newer', 'origin api allows TLSv1.1']);
+    const d = stack();
+    distribution(d, { viewerCertificate: { cloudfrontDefaultCertificate: true } });
+    expect(messages(d, 'AWP-EDGE-002')).toEqual(['uses the default *.cloudfront.net certificate, which allows TLSv1']);
+    const newer = stack();
+    distribution(newer, { viewerCertificate: { acmCertificateArn: 'arn:c', sslSupportMethod: 'sni-only', minimumProtocolVersion: 'TLSv1.2_2025' } });
+    expect(messages(newer, 'AWP-EDGE-002')).toEqual([]);
+  });
+
+  it('AWP-EDGE-003 fires on a behaviour that allows HTTP and an origin reached over HTTP', () => {
+    const s = stack();
+    distribution(s, {
+      defaultCacheBehavior: { targetOriginId: 's3', viewerProtocolPolicy: 'allow-all', allowedMethods: ['GET', 'HEAD'], cachedMethods: ['GET', 'HEAD'] },
+      origin: [{ originId: 'api', domainName: 'o.example.com', customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: 'match-viewer', originSslProtocols: ['TLSv1.2'] } }],
+    });
+    expect(messages(s, 'AWP-EDGE-003')).toEqual(['behaviour default allows plain HTTP (viewer_protocol_policy "allow-all")', 'origin api is reached with origin_protocol_policy "match-viewer"']);
+  });
+
+  it('AWP-EDGE-006 fires on a distribution without logs and a web ACL without a logging configuration', () => {
+    const s = stack();
+    distribution(s, { loggingConfig: undefined });
+    const acl = new Wafv2WebAcl(s, 'acl', { name: 'a', scope: 'CLOUDFRONT', defaultAction: { allow: {} }, visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: 'a', sampledRequestsEnabled: true } });
+    expect(messages(s, 'AWP-EDGE-006').sort()).toEqual(['distribution has no access logs (logging_config unset)', 'web ACL has no logging configuration']);
+    new Wafv2WebAclLoggingConfiguration(s, 'acl-logs', { resourceArn: acl.arn, logDestinationConfigs: ['arn:aws:logs:us-east-1:333333333333:log-group:aws-waf-logs-x'] });
+    expect(messages(s, 'AWP-EDGE-006')).toEqual(['distribution has no access logs (logging_config unset)']);
+  });
+});
+
+// ---- ALB ------------------------------------------------------------------------------------------------
+function alb(s: TerraformStack, patch: Partial<LbConfig> = {}, ingress: 'prefix-list' | 'anywhere-rule' | 'anywhere-inline' | 'anywhere-legacy' = 'prefix-list'): { lb: Lb; sg: SecurityGroup } {
+  const sg = new SecurityGroup(s, 'sg', {
+    vpcId: 'vpc',
+    ingress: ingress === 'anywhere-inline' ? [{ fromPort: 443, toPort: 443, protocol: 'tcp', cidrBlocks: ['0.0.0.0/0'] }] : undefined,
+  });
+  if (ingress === 'prefix-list') new VpcSecurityGroupIngressRule(s, 'in', { securityGroupId: sg.id, prefixListId: 'pl-cloudfront', ipProtocol: 'tcp', fromPort: 443, toPort: 443 });
+  if (ingress === 'anywhere-rule') new VpcSecurityGroupIngressRule(s, 'in', { securityGroupId: sg.id, cidrIpv6: '::/0', ipProtocol: 'tcp', fromPort: 443, toPort: 443 });
+  if (ingress === 'anywhere-legacy') new SecurityGroupRule(s, 'in', { type: 'ingress', securityGroupId: sg.id, cidrBlocks: ['0.0.0.0/0'], protocol: 'tcp', fromPort: 443, toPort: 443 });
+  const lb = new Lb(s, 'alb', {
+    loadBalancerType: 'application',
+    internal: false,
+    subnets: ['a', 'b'],
+    securityGroups: [sg.id],
+    dropInvalidHeaderFields: true,
+    enableDeletionProtection: true,
+    accessLogs: { bucket: 'logs', prefix: 'alb/prod', enabled: true },
+    ...patch,
+  });
+  return { lb, sg };
+}
+const httpsListener = (s: TerraformStack, lb: Lb, sslPolicy?: string) =>
+  new LbListener(s, 'https', { loadBalancerArn: lb.arn, port: 443, protocol: 'HTTPS', sslPolicy, certificateArn: 'arn:c', defaultAction: [{ type: 'fixed-response', fixedResponse: { contentType: 'text/plain', statusCode: '403' } }] });
+const redirectAction = [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }];
+
+describe('ALB rules', () => {
+  it('stay quiet on a CloudFront-only, logged, protected ALB with a TLS 1.3 listener and a redirecting HTTP listener', () => {
+    const s = stack();
+    const { lb } = alb(s);
+    httpsListener(s, lb, 'ELBSecurityPolicy-TLS13-1-2-2021-06');
+    new LbListener(s, 'http', { loadBalancerArn: lb.arn, port: 80, protocol: 'HTTP', defaultAction: redirectAction });
+    expect(findings(s)).toEqual([]);
+  });
+
+  it.each(['anywhere-rule', 'anywhere-inline', 'anywhere-legacy'] as const)('AWP-EDGE-004 fires on an internet-facing ALB reachable from anywhere (%s)', (kind) => {
+    const s = stack();
+    alb(s, {}, kind);
+    expect(messages(s, 'AWP-EDGE-004')).toEqual([expect.stringMatching(/^reachable from anywhere through aws_security_group\.sg: (0\.0\.0\.0\/0|::\/0) on 443-443$/)]);
+  });
+
+  it('AWP-EDGE-004 fires on an internet-facing ALB without its own security group, not on an internal one', () => {
+    const s = stack();
+    alb(s, { securityGroups: undefined });
+    expect(messages(s, 'AWP-EDGE-004')).toEqual(['internet-facing ALB has no security group of this stack (the VPC default group or none)']);
+    const internal = stack();
+    alb(internal, { internal: true }, 'anywhere-rule');
+    expect(messages(internal, 'AWP-EDGE-004')).toEqual([]);
+  });
+
+  it('AWP-EDGE-005 fires on an HTTP listener that forwards, and on a forwarding rule attached to a redirecting one', () => {
+    const s = stack();
+    const { lb } = alb(s);
+    new LbListener(s, 'http', { loadBalancerArn: lb.arn, port: 80, protocol: 'HTTP', defaultAction: [{ type: 'forward', targetGroupArn: 'arn:tg' }] });
+    expect(messages(s, 'AWP-EDGE-005')).toEqual(['HTTP listener does not redirect to HTTPS by default']);
+
+    const r = stack();
+    const { lb: lb2 } = alb(r);
+    const http = new LbListener(r, 'http', { loadBalancerArn: lb2.arn, port: 80, protocol: 'HTTP', defaultAction: redirectAction });
+    new LbListenerRule(r, 'sneaky', { listenerArn: http.arn, condition: [{ pathPattern: { values: ['/x'] } }], action: [{ type: 'forward', targetGroupArn: 'arn:tg' }] });
+    expect(messages(r, 'AWP-EDGE-005')).toEqual([expect.stringMatching(/^listener rule aws_lb_listener_rule\.sneaky serves plain HTTP$/)]);
+  });
+
+  it('AWP-EDGE-006 fires on an ALB without access logs (unset or disabled)', () => {
+    const s = stack();
+    alb(s, { accessLogs: undefined });
+    expect(messages(s, 'AWP-EDGE-006')).toEqual(['load balancer does not write access logs (access_logs unset or disabled)']);
+    const d = stack();
+    alb(d, { accessLogs: { bucket: 'logs', enabled: false } });
+    expect(messages(d, 'AWP-EDGE-006')).toEqual(['load balancer does not write access logs (access_logs unset or disabled)']);
+  });
+
+  it('AWP-EDGE-007 fires on an old TLS policy, the default policy and an ALB that keeps invalid headers', () => {
+    const s = stack();
+    const { lb } = alb(s, { dropInvalidHeaderFields: false });
+    httpsListener(s, lb, 'ELBSecurityPolicy-TLS13-1-0-2021-06');
+    expect(messages(s, 'AWP-EDGE-007').sort()).toEqual(['ALB passes invalid header fields to targets (drop_invalid_header_fields unset)', 'HTTPS listener uses "ELBSecurityPolicy-TLS13-1-0-2021-06"']);
+    const d = stack();
+    httpsListener(d, alb(d).lb);
+    expect(messages(d, 'AWP-EDGE-007')).toEqual(['HTTPS listener uses the default policy (TLS 1.0)']);
+  });
+
+  it('AWP-EDGE-008 fires on an unprotected ALB in prod only', () => {
+    const s = stack('prod');
+    alb(s, { enableDeletionProtection: false });
+    expect(messages(s, 'AWP-EDGE-008')).toEqual(['prod load balancer without deletion protection']);
+    const dev = stack('dev');
+    alb(dev, { enableDeletionProtection: false });
+    expect(messages(dev, 'AWP-EDGE-008')).toEqual([]);
+  });
+
+  it('a reasoned suppression marks a finding instead of hiding it', () => {
+    const s = stack('prod');
+    const { lb } = alb(s, { enableDeletionProtection: false });
+    suppress(lb, 'AWP-EDGE-008', 'throw-away load test environment');
+    expect(findings(s, 'AWP-EDGE-008')).toEqual([expect.objectContaining({ suppressedBecause: 'throw-away load test environment' })]);
+  });
+});
