@@ -134,6 +134,19 @@ describe('bad input', () => {
     expect(() => parsePlanText(noActions, 'y.json')).toThrow('y.json: resource_changes[0].change.actions must be a non-empty array (a.b)');
   });
 
+  it.each([
+    ['{"format_version":"1.2","resource_changes":{}}', '"resource_changes" must be an array'],
+    ['{"format_version":"1.2","planned_values":{},"resource_drift":[1]}', 'resource_drift[0] must be an object'],
+    ['{"format_version":"1.2","resource_changes":[{"address":"","type":"a","change":{"actions":["create"]}}]}', 'resource_changes[0].address must be a non-empty string'],
+    ['{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["create"]}}]}', 'resource_changes[0].type must be a string (a.b)'],
+    ['{"format_version":"1.2","output_changes":[]}', '"output_changes" must be an object'],
+    ['{"format_version":"1.2","output_changes":{"x":{"actions":"create"}}}', 'output_changes.x.actions must be an array'],
+    ['{"format_version":1.2,"planned_values":{}}', 'missing "format_version"'],
+    ['"just a string"', 'expected a JSON object, got string'],
+  ])('rejects %s', (text, message) => {
+    expect(() => parsePlanText(text, 'p.json')).toThrow(message);
+  });
+
   it('rejects empty, missing and truncated files with PlanParseError', () => {
     expect(() => parsePlanText('  \n', 'e.json')).toThrow(PlanParseError);
     expect(() => loadPlanFiles([path.join(tmp, 'missing.json')])).toThrow(/missing\.json: cannot read the file \(ENOENT\)/);

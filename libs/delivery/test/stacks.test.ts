@@ -51,6 +51,15 @@ describe('cdktf manifest and stack graph', () => {
     expect(() => readManifest(path.join(dir, 'nothing-here'))).toThrow('no such file or directory');
   });
 
+  it.each([
+    [[], 'expected a JSON object'],
+    [{ stacks: { a: 1 } }, 'stacks.a must be an object'],
+    [{ stacks: { a: { synthesizedStackPath: 'x', dependencies: [1] } } }, 'stacks.a.dependencies must be an array of strings'],
+    [{ stacks: { a: { dependencies: [] } } }, 'stacks.a.synthesizedStackPath must be a string'],
+  ])('rejects manifest %j', (value, message) => {
+    expect(() => parseManifest(value, 'out/manifest.json')).toThrow(`out/manifest.json: ${message}`);
+  });
+
   it('splits stack names into env and layer', () => {
     expect(splitStackName('prod-data')).toEqual({ env: 'prod', layer: 'data' });
     expect(splitStackName('eu-prod-observability')).toEqual({ env: 'eu-prod', layer: 'observability' });

@@ -74,6 +74,13 @@ describe('drift-report action (bundled dist/index.js against a fake GitHub API)'
     expect(r.outputs).toEqual(expect.objectContaining({ drifted: 'false', action: 'none', 'issue-number': '' }));
   });
 
+  it('rejects an environment name that is not a plain lower-case name', async () => {
+    const r = await drift('Prod; rm', clean);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('::error::input "environment": expected a lower-case environment name, got "Prod; rm"');
+    expect(gh.requests).toEqual([]);
+  });
+
   it('fails clearly on a corrupted plan before touching GitHub', async () => {
     const bad = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-invalid-corrupted.plan.json') });
     const r = await drift('prod', bad);

@@ -43845,7 +43845,7 @@ function combinedFingerprint(stacks) {
 var PLAN_REPORT_MARKER = "<!-- awp:plan-report -->";
 var GITHUB_COMMENT_LIMIT = 65536;
 var DEFAULT_COMMENT_BUDGET = 65e3;
-var JOB_SUMMARY_BUDGET = 1e6;
+var JOB_SUMMARY_BUDGET = 9e5;
 var RISK_BADGE = { none: "⚪ none", low: "🟢 low", medium: "🟡 medium", high: "🔴 high" };
 var KIND_TITLE = { replace: "Replace", delete: "Delete", update: "Update in place", create: "Create" };
 function code(text) {

@@ -102,6 +102,18 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
     expect(r.outputs).toEqual({});
   });
 
+  it.each([
+    [{ 'max-comment-chars': '70000' }, 'input "max-comment-chars": expected an integer from 1000 to 65536, got "70000"'],
+    [{ 'pull-request-number': 'abc' }, 'input "pull-request-number": expected a positive integer, got "abc"'],
+    [{ comment: 'perhaps' }, 'input "comment": expected true or false, got "perhaps"'],
+    [{ 'stack-names': 'only-one' }, 'got 1 stack name(s) for 2 plan file(s)'],
+  ])('rejects bad input %j with a clear message', async (extra, message) => {
+    const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: risky, 'github-token': TOKEN, ...extra } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`::error::${message}`);
+    expect(gh.writes()).toEqual([]);
+  });
+
   it('outside a pull request: job summary and outputs only, no API calls', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'push-'));
     mkdirSync(path.join(dir, 'p'));

@@ -81,6 +81,18 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     expect(r.outputs.reason).toBe('dev is the first environment: any commit may be applied');
   });
 
+  it.each([
+    [{ mode: 'deploy' }, 'input "mode": expected gate or finish, got "deploy"'],
+    [{ mode: 'finish', 'deployment-id': 'x', state: 'success' }, 'input "deployment-id": expected a deployment id, got "x"'],
+    [{ mode: 'finish', 'deployment-id': '5', state: 'done' }, 'input "state": expected one of success, failure, error, inactive, in_progress, queued, pending, got "done"'],
+    [{ 'environments-dir': '/nonexistent/envs' }, '/nonexistent/envs: cannot read the environments directory (ENOENT)'],
+  ])('rejects bad input %j with a clear message', async (extra, message) => {
+    const r = await gate('prod', extra);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`::error::${message}`);
+    expect(gh.writes()).toEqual([]);
+  });
+
   it('rejects an unknown environment and a short SHA', async () => {
     const unknown = await gate('qa');
     expect(unknown.code).toBe(1);

@@ -7,8 +7,8 @@ export const PLAN_REPORT_MARKER = '<!-- awp:plan-report -->';
 export const GITHUB_COMMENT_LIMIT = 65_536;
 /** Default budget for a comment: the limit minus headroom for what GitHub may count differently. */
 export const DEFAULT_COMMENT_BUDGET = 65_000;
-/** GitHub's job summary limit per step is 1 MiB. */
-export const JOB_SUMMARY_BUDGET = 1_000_000;
+/** GitHub's job summary limit per step is 1 MiB (bytes): 900,000 characters leave room for multi-byte text. */
+export const JOB_SUMMARY_BUDGET = 900_000;
 
 export interface RenderOptions {
   /** Maximum characters of the whole report; details are cut to fit, never the summary table. Default: unlimited. */
