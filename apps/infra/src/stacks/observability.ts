@@ -1,0 +1,55 @@
+import type { Construct } from 'constructs';
+import { ConfigError, PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { Observability, rdsInstanceMemoryGib, rdsPostgresDefaultMaxConnections } from '@awp/observability';
+
+/**
+ * What the observability stack reads from the other layers: their constructs' public outputs, passed as they
+ * are (cdktf turns them into remote-state references). Structural types, so any construct with these fields fits.
+ */
+export interface ObservabilityUpstream {
+  readonly network: { readonly logsKeyArn: string };
+  readonly cluster: { readonly clusterName: string; readonly nodeGroupAsgNames: string[] };
+  readonly workloads: { readonly namespace: string; readonly deploymentName: string; readonly serviceName: string };
+  readonly data: {
+    readonly postgres: { readonly primaryInstanceId: string; readonly replicaInstanceIds: string[] };
+    readonly redis: { readonly replicationGroupId: string; readonly memberClusterIds: string[] };
+  };
+  readonly edge: { readonly albArnSuffix: string; readonly targetGroupArnSuffix: string; readonly distributionId: string; readonly webAclName: string };
+}
+
+/** `<env>-observability`: alarm topics, alarms on every layer, the SLO, the dashboard and the service's error-log metric. */
+export function observabilityStack(scope: Construct, env: EnvironmentConfig, upstream: ObservabilityUpstream): { stack: PlatformStack; observability: Observability } {
+  const stack = new PlatformStack(scope, { env, layer: 'observability' });
+  const { observability: o, data, service } = env;
+  const file = `environments/${env.name}.json`;
+  const memoryGib = rdsInstanceMemoryGib(data.postgres.instanceClass);
+  const maxConnections = o.postgresMaxConnections ?? rdsPostgresDefaultMaxConnections(data.postgres.instanceClass);
+  if (memoryGib === undefined || maxConnections === undefined) {
+    throw new ConfigError([{ file, path: 'data.postgres.instanceClass', message: `the observability layer cannot derive the memory of "${data.postgres.instanceClass}" (known: db.{t,m,r,x,c}<gen>.<size>); use such a class or extend libs/observability instance-specs` }]);
+  }
+  const { cluster, workloads, edge } = upstream;
+  const observability = new Observability(stack, 'observability', {
+    namePrefix: env.name,
+    thresholds: o.thresholds,
+    notifications: { emails: o.alarmEmails, slack: o.chatbot ? { teamId: o.chatbot.slackTeamId, channelId: o.chatbot.slackChannelId } : undefined },
+    network: { logsKeyArn: upstream.network.logsKeyArn },
+    cluster: { clusterName: cluster.clusterName, nodeGroupAsgNames: cluster.nodeGroupAsgNames },
+    workloads: { namespace: workloads.namespace, deploymentName: workloads.deploymentName, serviceName: workloads.serviceName, maxReplicas: service.replicas.max },
+    data: {
+      postgres: {
+        primaryInstanceId: upstream.data.postgres.primaryInstanceId,
+        replicaInstanceIds: upstream.data.postgres.replicaInstanceIds,
+        instanceMemoryGib: memoryGib,
+        allocatedStorageGb: data.postgres.allocatedStorageGb,
+        maxConnections,
+      },
+      redis: { replicationGroupId: upstream.data.redis.replicationGroupId, memberClusterIds: upstream.data.redis.memberClusterIds },
+    },
+    edge: { albArnSuffix: edge.albArnSuffix, targetGroupArnSuffix: edge.targetGroupArnSuffix, distributionId: edge.distributionId, webAclName: edge.webAclName, webAclScope: 'CLOUDFRONT' },
+    usEast1Provider: stack.awsUsEast1,
+    // The cluster stack creates /aws/containerinsights/<cluster>/application (encrypted, with retention) before
+    // the CloudWatch add-on can auto-create it; here only the metric filter is added to it.
+    serviceLogs: { create: false, logGroupName: `/aws/containerinsights/${cluster.clusterName}/application` },
+  });
+  return { stack, observability };
+}
