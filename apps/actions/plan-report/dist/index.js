@@ -39290,6 +39290,9 @@ function setFailed(message) {
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
+function warning(message, properties = {}) {
+  issueCommand("warning", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
@@ -44131,6 +44134,15 @@ async function main() {
     return;
   }
   const octokit = client();
+  try {
+    await publish(octokit, pr, stacks, { risk, destroy, budget, artifact });
+  } catch (err) {
+    if (err.status !== 403) throw err;
+    warning(`Cannot comment on or label #${pr} (403: the token lacks pull-requests/issues write, e.g. a pull request from a fork). The report is in the job summary.`);
+  }
+}
+async function publish(octokit, pr, stacks, o) {
+  const { risk, destroy, budget, artifact } = o;
   if (booleanInput("comment", true)) {
     const comment = renderMarkdownReport(stacks, {
       maxChars: budget,

@@ -11,6 +11,7 @@ import {
   PLAN_REPORT_MARKER,
   renderJson,
   renderMarkdownReport,
+  type StackSummary,
 } from '@awp/delivery';
 import { booleanInput, client, listInput, repo, run, runUrl, type Octokit } from '../../shared/runtime';
 
@@ -76,6 +77,22 @@ async function main(): Promise<void> {
     return;
   }
   const octokit = client();
+  try {
+    await publish(octokit, pr, stacks, { risk, destroy, budget, artifact });
+  } catch (err) {
+    // A read-only token (pull requests from forks) cannot comment or label: keep the job summary, warn, don't fail.
+    if ((err as { status?: number }).status !== 403) throw err;
+    core.warning(`Cannot comment on or label #${pr} (403: the token lacks pull-requests/issues write, e.g. a pull request from a fork). The report is in the job summary.`);
+  }
+}
+
+async function publish(
+  octokit: Octokit,
+  pr: number,
+  stacks: StackSummary[],
+  o: { risk: string; destroy: boolean; budget: number; artifact: string },
+): Promise<void> {
+  const { risk, destroy, budget, artifact } = o;
   if (booleanInput('comment', true)) {
     const comment = renderMarkdownReport(stacks, {
       maxChars: budget,

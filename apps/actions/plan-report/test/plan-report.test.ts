@@ -114,6 +114,15 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
     expect(gh.writes()).toEqual([]);
   });
 
+  it('with a read-only token (fork PR): warns, keeps the job summary and outputs, does not fail', async () => {
+    gh.readOnlyTokens.add('ghs_read_only');
+    const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: risky, 'github-token': 'ghs_read_only' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('::warning::Cannot comment on or label #12 (403');
+    expect(r.outputs.risk).toBe('high');
+    expect(r.summary).toContain('| `prod-data` |');
+  });
+
   it('outside a pull request: job summary and outputs only, no API calls', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'push-'));
     mkdirSync(path.join(dir, 'p'));

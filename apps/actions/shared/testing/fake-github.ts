@@ -50,6 +50,8 @@ export class FakeGitHub {
   labels = new Map<number, string[]>();
   issues: FakeIssue[] = [];
   deployments: FakeDeployment[] = [];
+  /** Tokens that may only read (like a fork's GITHUB_TOKEN): writes get 403. */
+  readOnlyTokens = new Set<string>();
   private nextId = 1000;
   private server?: Server;
   url = '';
@@ -97,6 +99,8 @@ export class FakeGitHub {
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };
     const b = (body ?? {}) as Record<string, unknown>;
+    const token = (req.headers.authorization ?? '').replace(/^(token|bearer) /i, '');
+    if (method !== 'GET' && this.readOnlyTokens.has(token)) return send(403, { message: 'Resource not accessible by integration' });
     const prefix = `/repos/${OWNER}/${REPO}`;
     if (!url.pathname.startsWith(prefix)) return send(404, { message: 'Not Found' });
     const p = url.pathname.slice(prefix.length);
