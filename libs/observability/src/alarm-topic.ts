@@ -1,7 +1,6 @@
 import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
@@ -9,6 +8,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { policyJson } from '@awp/config';
 
 export interface AlarmTopicProps {
   /** Topic name (also the KMS alias `alias/<name>`). */
@@ -40,65 +40,42 @@ export class AlarmTopic extends Construct {
     const account = caller.accountId;
     const alarmArns = `arn:${partition.partition}:cloudwatch:${region.region}:${account}:alarm:*`;
 
-    const keyPolicy = new DataAwsIamPolicyDocument(this, 'key-policy', {
-      provider,
-      statement: [
-        {
-          sid: 'AccountAdministers',
-          principals: [{ type: 'AWS', identifiers: [`arn:${partition.partition}:iam::${account}:root`] }],
-          actions: ['kms:*'],
-          resources: ['*'],
-        },
-        {
-          // Alarms publish to an encrypted topic only if CloudWatch may generate data keys with its CMK.
-          sid: 'CloudWatchAlarmsPublish',
-          principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com'] }],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'],
-        },
-      ],
-    });
+    const root = `arn:${partition.partition}:iam::${account}:root`;
+    const keyPolicy = policyJson([
+      { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: root }, Action: 'kms:*', Resource: '*' },
+      // Alarms publish to an encrypted topic only if CloudWatch may generate data keys with its CMK.
+      { Sid: 'CloudWatchAlarmsPublish', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' },
+    ]);
     const key = new KmsKey(this, 'key', {
       provider,
       description: `${props.name}: alarm notifications (SNS)`,
       enableKeyRotation: true,
       deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
-      policy: keyPolicy.json,
+      policy: keyPolicy,
     });
     new KmsAlias(this, 'key-alias', { provider, name: `alias/${props.name}`, targetKeyId: key.keyId });
 
     const topic = new SnsTopic(this, 'topic', { provider, name: props.name, kmsMasterKeyId: key.arn });
-    const topicPolicy = new DataAwsIamPolicyDocument(this, 'topic-policy-doc', {
-      provider,
-      statement: [
-        {
-          sid: 'OwnerManages',
-          principals: [{ type: 'AWS', identifiers: [`arn:${partition.partition}:iam::${account}:root`] }],
-          actions: ['sns:GetTopicAttributes', 'sns:SetTopicAttributes', 'sns:AddPermission', 'sns:RemovePermission', 'sns:DeleteTopic', 'sns:Subscribe', 'sns:ListSubscriptionsByTopic', 'sns:Publish'],
-          resources: [topic.arn],
-        },
-        {
-          sid: 'CloudWatchAlarmsOfThisAccountPublish',
-          principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com'] }],
-          actions: ['sns:Publish'],
-          resources: [topic.arn],
-          // Confused-deputy guard: only alarms of this account.
-          condition: [
-            { test: 'ArnLike', variable: 'aws:SourceArn', values: [alarmArns] },
-            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] },
-          ],
-        },
-        {
-          sid: 'DenyPublishWithoutTls',
-          effect: 'Deny',
-          principals: [{ type: 'AWS', identifiers: ['*'] }],
-          actions: ['sns:Publish'],
-          resources: [topic.arn],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-      ],
-    });
-    new SnsTopicPolicy(this, 'topic-policy', { provider, arn: topic.arn, policy: topicPolicy.json });
+    const topicPolicy = policyJson([
+      {
+        Sid: 'OwnerManages',
+        Effect: 'Allow',
+        Principal: { AWS: root },
+        Action: ['sns:GetTopicAttributes', 'sns:SetTopicAttributes', 'sns:AddPermission', 'sns:RemovePermission', 'sns:DeleteTopic', 'sns:Subscribe', 'sns:ListSubscriptionsByTopic', 'sns:Publish'],
+        Resource: topic.arn,
+      },
+      {
+        Sid: 'CloudWatchAlarmsOfThisAccountPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: topic.arn,
+        // Confused-deputy guard: only alarms of this account.
+        Condition: { ArnLike: { 'aws:SourceArn': alarmArns }, StringEquals: { 'aws:SourceAccount': account } },
+      },
+      { Sid: 'DenyPublishWithoutTls', Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: topic.arn, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    ]);
+    new SnsTopicPolicy(this, 'topic-policy', { provider, arn: topic.arn, policy: topicPolicy });
 
     // Keyed by the address, not the position: removing one address never re-creates the others' subscriptions.
     for (const email of props.emails ?? []) {

@@ -45,13 +45,17 @@ describe('Observability construct', () => {
     expect(topics).toHaveLength(2); // env region + us-east-1
     for (const t of topics) expect(t.kms_master_key_id).toMatch(/^\$\{aws_kms_key\..+\.arn\}$/);
     for (const k of Object.values(json.resource.aws_kms_key)) expect(k.enable_key_rotation).toBe(true);
-    const policies = Object.entries(json.data.aws_iam_policy_document).filter(([n]) => n.includes('key-policy')).map(([, p]) => p);
-    expect(policies).toHaveLength(2);
-    for (const p of policies) {
-      const cw = (p.statement as { sid: string; principals: { identifiers: string[] }[]; actions: string[] }[]).find((s) => s.sid === 'CloudWatchAlarmsPublish');
-      expect(cw?.principals[0].identifiers).toEqual(['cloudwatch.amazonaws.com']);
-      expect(cw?.actions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+    const keys = Object.values(json.resource.aws_kms_key);
+    expect(keys).toHaveLength(2);
+    for (const k of keys) {
+      const policy = JSON.parse(String(k.policy)) as { Statement: { Sid: string; Principal: { Service?: string }; Action: string[] }[] };
+      const cw = policy.Statement.find((st) => st.Sid === 'CloudWatchAlarmsPublish');
+      expect(cw?.Principal.Service).toBe('cloudwatch.amazonaws.com');
+      expect(cw?.Action).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
     }
+    const topicPolicy = JSON.parse(String(Object.values(json.resource.aws_sns_topic_policy)[0].policy)) as { Statement: { Sid: string; Effect: string; Condition?: Record<string, Record<string, string>> }[] };
+    expect(topicPolicy.Statement.find((st) => st.Sid === 'CloudWatchAlarmsOfThisAccountPublish')?.Condition?.StringEquals['aws:SourceAccount']).toMatch(/data\.aws_caller_identity/);
+    expect(topicPolicy.Statement.find((st) => st.Sid === 'DenyPublishWithoutTls')).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   });
 
   it('subscribes every email to both topics, keyed by address', () => {
