@@ -6,6 +6,7 @@ import {
   isStatefulType,
   loadPlanFiles,
   parsePlanText,
+  parseWaiting,
   PLAN_REPORT_MARKER,
   PlanParseError,
   planFingerprint,
@@ -172,6 +173,27 @@ describe('bad input', () => {
     expect(stackNameFromFile('/x/prod-data.plan.json')).toBe('prod-data');
     expect(stackNameFromFile('dev-network.json')).toBe('dev-network');
     expect(stackNameFromFile('dev-edge.plan')).toBe('dev-edge');
+  });
+});
+
+describe('stacks waiting for upstream changes', () => {
+  it('are listed in the table as "waits for …", not as failures, and stay out of the JSON form', () => {
+    const [s] = loadPlanFiles([OWN], { stackNames: ['dev-network'] });
+    const md = renderMarkdown([s], { waiting: { 'dev-workloads': ['dev-network'], 'dev-data': ['dev-network'] } });
+    expect(md).toContain('## Terraform plan: 1 stack, 1 with changes, 2 waiting, risk 🔴 high');
+    expect(md).toContain('| `dev-data` | – | – | – | – | – | – | – | – | ⏳ waits for `dev-network` |');
+    expect(md.indexOf('`dev-data` | –')).toBeLessThan(md.indexOf('`dev-workloads` | –'));
+    expect(JSON.parse(renderJson([s])).stacks).toHaveLength(1);
+  });
+
+  it('parses waiting declarations as JSON or lines, and rejects malformed ones', () => {
+    expect(parseWaiting('dev-workloads: dev-network, dev-data\n\ndev-observability: dev-network')).toEqual({ 'dev-workloads': ['dev-network', 'dev-data'], 'dev-observability': ['dev-network'] });
+    expect(parseWaiting('{"dev-data":["dev-network"]}')).toEqual({ 'dev-data': ['dev-network'] });
+    expect(parseWaiting('  ')).toEqual({});
+    expect(() => parseWaiting('dev-data dev-network', 'input "waiting"')).toThrow('input "waiting": expected "<stack>: <upstream>, …", got "dev-data dev-network"');
+    expect(() => parseWaiting('dev-data:', 'input "waiting"')).toThrow('input "waiting": "dev-data" must wait for one or more stack names');
+    expect(() => parseWaiting('{"dev-data": [1]}')).toThrow('waiting: "dev-data" must wait for one or more stack names');
+    expect(() => parseWaiting('{"dev-data": ')).toThrow(/waiting: not valid JSON/);
   });
 });
 

@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+// cdktf (a workspace dependency) is used by the test only, to produce a real manifest.json.
+import { App, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { affectedStacks, ManifestError, parseManifest, readManifest, StackCycleError, toMatrix, topologicalOrder, splitStackName } from '@awp/delivery';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'synth');
@@ -113,5 +115,31 @@ describe('affected stacks', () => {
     expect(r.reasons['dev-observability']).toEqual(['project observability', 'file environments/dev.json']);
     expect(toMatrix(r)).toEqual({ include: r.include });
     expect(JSON.parse(JSON.stringify(toMatrix(r))).include[0]).toEqual({ stack: 'dev-network', env: 'dev', layer: 'network', dir: expect.stringMatching(/stacks\/dev-network$/), needs: [] });
+  });
+});
+
+describe('against a manifest written by cdktf itself', () => {
+  it('reads the stacks and dependencies that cdktf 0.21 synthesizes', () => {
+    const outdir = mkdtempSync(path.join(os.tmpdir(), 'cdktf-'));
+    const app = new App({ outdir });
+    const mk = (name: string) => {
+      const s = new TerraformStack(app, name);
+      new LocalBackend(s, { path: path.join(outdir, `${name}.tfstate`) });
+      return s;
+    };
+    const network = mk('dev-network');
+    new TerraformOutput(network, 'vpc', { value: 'vpc-123' });
+    const data = mk('dev-data');
+    data.addDependency(network);
+    const workloads = mk('dev-workloads');
+    workloads.addDependency(data);
+    workloads.addDependency(network);
+    app.synth();
+    const g = readManifest(outdir);
+    expect(Object.keys(g.stacks).sort()).toEqual(['dev-data', 'dev-network', 'dev-workloads']);
+    expect(g.stacks['dev-workloads'].dependencies.sort()).toEqual(['dev-data', 'dev-network']);
+    expect(g.stacks['dev-data'].synthesizedStackPath).toBe('stacks/dev-data/cdk.tf.json');
+    expect(topologicalOrder(g)).toEqual(['dev-network', 'dev-data', 'dev-workloads']);
+    expect(names(affectedStacks({ graph: g, projects: ['network'] }))).toEqual(['dev-network', 'dev-data', 'dev-workloads']);
   });
 });

@@ -43865,7 +43865,11 @@ function renderHead(stacks, opts) {
   if (opts.marker !== false) lines.push(PLAN_REPORT_MARKER);
   const changed = stacks.filter(hasChanges).length;
   const risk = maxRisk(stacks.map((s) => s.risk));
-  lines.push(`## ${opts.title ?? "Terraform plan"}: ${stacks.length} stack${stacks.length === 1 ? "" : "s"}, ${changed} with changes, risk ${RISK_BADGE[risk]}`, "");
+  const waiting = Object.keys(opts.waiting ?? {}).length;
+  lines.push(
+    `## ${opts.title ?? "Terraform plan"}: ${stacks.length} stack${stacks.length === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}, risk ${RISK_BADGE[risk]}`,
+    ""
+  );
   const destructive = stacks.flatMap(
     (s) => s.changes.filter((c) => c.stateful && (c.kind === "delete" || c.kind === "replace")).map((c) => ({ stack: s.name, c }))
   );
@@ -43887,6 +43891,9 @@ function renderHead(stacks, opts) {
     lines.push(
       `| ${code(s.name)} | ${s.create} | ${s.update} | ${s.replace} | ${s.delete} | ${s.moved.length} | ${s.imported.length} | ${s.outputs.length} | ${s.drift.length} | ${RISK_BADGE[s.risk]} |`
     );
+  }
+  for (const [name, upstream] of Object.entries(opts.waiting ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
+    lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏳ waits for ${upstream.map(code).join(", ")} |`);
   }
   lines.push("");
   return lines.join("\n");
@@ -44051,6 +44058,37 @@ function expandPlanInputs(input, cwd = process.cwd()) {
   }
   return files;
 }
+function parseWaiting(text, source = "waiting") {
+  const trimmed = text.trim();
+  if (trimmed === "") return {};
+  const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+  const check = (stack, upstream) => {
+    if (!NAME.test(stack)) throw new Error(`${source}: "${stack}" is not a stack name`);
+    if (upstream.length === 0 || upstream.some((u) => typeof u !== "string" || !NAME.test(u))) {
+      throw new Error(`${source}: "${stack}" must wait for one or more stack names`);
+    }
+    return upstream;
+  };
+  const out = {};
+  if (trimmed.startsWith("{")) {
+    let value;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (err) {
+      throw new Error(`${source}: not valid JSON (${err.message})`);
+    }
+    for (const [stack, upstream] of Object.entries(value)) {
+      out[stack] = check(stack, Array.isArray(upstream) ? upstream : [upstream]);
+    }
+    return out;
+  }
+  for (const line of trimmed.split("\n").map((l) => l.trim()).filter(Boolean)) {
+    const m = /^([^:\s]+)\s*:\s*(.*)$/.exec(line);
+    if (!m) throw new Error(`${source}: expected "<stack>: <upstream>, …", got "${line}"`);
+    out[m[1]] = check(m[1], m[2].split(",").map((u) => u.trim()).filter(Boolean));
+  }
+  return out;
+}
 
 // ../shared/runtime.ts
 function listInput(name) {
@@ -44113,6 +44151,7 @@ function pullRequestNumber() {
 async function main() {
   const files = expandPlanInputs(getInput("plans", { required: true }));
   const stacks = loadPlanFiles(files, { stackNames: listInput("stack-names") });
+  const waiting = parseWaiting(getInput("waiting"), 'input "waiting"');
   const risk = maxRisk(stacks.map((s) => s.risk));
   const changes = stacks.some(hasChanges);
   const destroy = stacks.some((s) => s.delete + s.replace > 0);
@@ -44126,7 +44165,7 @@ async function main() {
   setOutput("fingerprint", combinedFingerprint(stacks));
   setOutput("fingerprints", JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint]))));
   setOutput("json", renderJson(stacks).trim());
-  const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, fullReportLocation: `the \`${artifact}\` artifact of this run` });
+  const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, waiting, fullReportLocation: `the \`${artifact}\` artifact of this run` });
   await summary.addRaw(full.markdown, true).write();
   const pr = pullRequestNumber();
   if (pr === void 0) {
@@ -44135,17 +44174,18 @@ async function main() {
   }
   const octokit = client();
   try {
-    await publish(octokit, pr, stacks, { risk, destroy, budget, artifact });
+    await publish(octokit, pr, stacks, { risk, destroy, budget, artifact, waiting });
   } catch (err) {
     if (err.status !== 403) throw err;
     warning(`Cannot comment on or label #${pr} (403: the token lacks pull-requests/issues write, e.g. a pull request from a fork). The report is in the job summary.`);
   }
 }
 async function publish(octokit, pr, stacks, o) {
-  const { risk, destroy, budget, artifact } = o;
+  const { risk, destroy, budget, artifact, waiting } = o;
   if (booleanInput("comment", true)) {
     const comment = renderMarkdownReport(stacks, {
       maxChars: budget,
+      waiting,
       fullReportLocation: `the [job summary](${runUrl()}) and the \`${artifact}\` artifact of this run`
     });
     const { id, created } = await upsertComment(octokit, pr, comment.markdown);

@@ -8,6 +8,7 @@ import {
   JOB_SUMMARY_BUDGET,
   loadPlanFiles,
   maxRisk,
+  parseWaiting,
   PLAN_REPORT_MARKER,
   renderJson,
   renderMarkdownReport,
@@ -52,6 +53,7 @@ function pullRequestNumber(): number | undefined {
 async function main(): Promise<void> {
   const files = expandPlanInputs(core.getInput('plans', { required: true }));
   const stacks = loadPlanFiles(files, { stackNames: listInput('stack-names') });
+  const waiting = parseWaiting(core.getInput('waiting'), 'input "waiting"');
   const risk = maxRisk(stacks.map((s) => s.risk));
   const changes = stacks.some(hasChanges);
   const destroy = stacks.some((s) => s.delete + s.replace > 0);
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
   core.setOutput('json', renderJson(stacks).trim());
 
   // The job summary holds the full details (GitHub allows 1 MiB there); the comment is budgeted.
-  const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, fullReportLocation: `the \`${artifact}\` artifact of this run` });
+  const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, waiting, fullReportLocation: `the \`${artifact}\` artifact of this run` });
   await core.summary.addRaw(full.markdown, true).write();
 
   const pr = pullRequestNumber();
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   }
   const octokit = client();
   try {
-    await publish(octokit, pr, stacks, { risk, destroy, budget, artifact });
+    await publish(octokit, pr, stacks, { risk, destroy, budget, artifact, waiting });
   } catch (err) {
     // A read-only token (pull requests from forks) cannot comment or label: keep the job summary, warn, don't fail.
     if ((err as { status?: number }).status !== 403) throw err;
@@ -90,12 +92,13 @@ async function publish(
   octokit: Octokit,
   pr: number,
   stacks: StackSummary[],
-  o: { risk: string; destroy: boolean; budget: number; artifact: string },
+  o: { risk: string; destroy: boolean; budget: number; artifact: string; waiting: Record<string, string[]> },
 ): Promise<void> {
-  const { risk, destroy, budget, artifact } = o;
+  const { risk, destroy, budget, artifact, waiting } = o;
   if (booleanInput('comment', true)) {
     const comment = renderMarkdownReport(stacks, {
       maxChars: budget,
+      waiting,
       fullReportLocation: `the [job summary](${runUrl()}) and the \`${artifact}\` artifact of this run`,
     });
     const { id, created } = await upsertComment(octokit, pr, comment.markdown);

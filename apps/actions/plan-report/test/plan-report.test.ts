@@ -74,6 +74,14 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
     expect(r.outputs).toEqual(expect.objectContaining({ 'has-changes': 'false', 'has-destroy': 'false', risk: 'none', 'comment-id': String(id) }));
   });
 
+  it('shows stacks waiting for upstream changes in the same comment', async () => {
+    const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: risky, 'github-token': TOKEN, waiting: 'prod-workloads: prod-data' } });
+    expect(r.code).toBe(0);
+    expect(gh.comments).toHaveLength(1);
+    expect(gh.comments[0].body).toContain('| `prod-workloads` | – | – | – | – | – | – | – | – | ⏳ waits for `prod-data` |');
+    expect(r.summary).toContain('⏳ waits for `prod-data`');
+  });
+
   it('keeps the comment under the budget, keeps the table, and puts the full details in the job summary', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'big-'));
     const changes = Array.from({ length: 1500 }, (_, i) => ({
@@ -107,6 +115,7 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
     [{ 'pull-request-number': 'abc' }, 'input "pull-request-number": expected a positive integer, got "abc"'],
     [{ comment: 'perhaps' }, 'input "comment": expected true or false, got "perhaps"'],
     [{ 'stack-names': 'only-one' }, 'got 1 stack name(s) for 2 plan file(s)'],
+    [{ waiting: 'prod-workloads waits' }, 'input "waiting": expected "<stack>: <upstream>, …", got "prod-workloads waits"'],
   ])('rejects bad input %j with a clear message', async (extra, message) => {
     const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: risky, 'github-token': TOKEN, ...extra } });
     expect(r.code).toBe(1);

@@ -19,6 +19,11 @@ export interface RenderOptions {
   title?: string;
   /** Put the hidden sticky-comment marker first. Default true. */
   marker?: boolean;
+  /**
+   * Stacks not planned yet because upstream stacks they read (remote state) have unapplied changes:
+   * stack → upstream stacks. Shown in the table as "waits for …" instead of failing.
+   */
+  waiting?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RenderedReport {
@@ -50,7 +55,11 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   if (opts.marker !== false) lines.push(PLAN_REPORT_MARKER);
   const changed = stacks.filter(hasChanges).length;
   const risk = maxRisk(stacks.map((s) => s.risk));
-  lines.push(`## ${opts.title ?? 'Terraform plan'}: ${stacks.length} stack${stacks.length === 1 ? '' : 's'}, ${changed} with changes, risk ${RISK_BADGE[risk]}`, '');
+  const waiting = Object.keys(opts.waiting ?? {}).length;
+  lines.push(
+    `## ${opts.title ?? 'Terraform plan'}: ${stacks.length} stack${stacks.length === 1 ? '' : 's'}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ''}, risk ${RISK_BADGE[risk]}`,
+    '',
+  );
   const destructive = stacks.flatMap((s) =>
     s.changes.filter((c) => c.stateful && (c.kind === 'delete' || c.kind === 'replace')).map((c) => ({ stack: s.name, c })),
   );
@@ -72,6 +81,9 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
     lines.push(
       `| ${code(s.name)} | ${s.create} | ${s.update} | ${s.replace} | ${s.delete} | ${s.moved.length} | ${s.imported.length} | ${s.outputs.length} | ${s.drift.length} | ${RISK_BADGE[s.risk]} |`,
     );
+  }
+  for (const [name, upstream] of Object.entries(opts.waiting ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
+    lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏳ waits for ${upstream.map(code).join(', ')} |`);
   }
   lines.push('');
   return lines.join('\n');

@@ -82,3 +82,39 @@ export function runPlanReport(files: readonly string[], opts: PlanReportOptions)
   const stacks = loadPlanFiles(files, opts);
   return opts.format === 'json' ? renderJson(stacks) : renderMarkdown(stacks, { maxChars: opts.maxChars, fullReportLocation: opts.fullReportLocation, title: opts.title });
 }
+
+/**
+ * Parses "stack waits for upstream" declarations: a JSON object `{"dev-workloads":["dev-network"]}` or lines
+ * `dev-workloads: dev-network, dev-data`. Errors name `source` (e.g. the action input).
+ */
+export function parseWaiting(text: string, source = 'waiting'): Record<string, string[]> {
+  const trimmed = text.trim();
+  if (trimmed === '') return {};
+  const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+  const check = (stack: string, upstream: unknown[]): string[] => {
+    if (!NAME.test(stack)) throw new Error(`${source}: "${stack}" is not a stack name`);
+    if (upstream.length === 0 || upstream.some((u) => typeof u !== 'string' || !NAME.test(u))) {
+      throw new Error(`${source}: "${stack}" must wait for one or more stack names`);
+    }
+    return upstream as string[];
+  };
+  const out: Record<string, string[]> = {};
+  if (trimmed.startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (err) {
+      throw new Error(`${source}: not valid JSON (${(err as Error).message})`);
+    }
+    for (const [stack, upstream] of Object.entries(value as Record<string, unknown>)) {
+      out[stack] = check(stack, Array.isArray(upstream) ? upstream : [upstream]);
+    }
+    return out;
+  }
+  for (const line of trimmed.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const m = /^([^:\s]+)\s*:\s*(.*)$/.exec(line);
+    if (!m) throw new Error(`${source}: expected "<stack>: <upstream>, …", got "${line}"`);
+    out[m[1]] = check(m[1], m[2].split(',').map((u) => u.trim()).filter(Boolean));
+  }
+  return out;
+}
