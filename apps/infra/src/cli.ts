@@ -5,7 +5,7 @@ import { ConfigError, environmentJsonSchema, findEnvironmentsDir, loadEnvironmen
 import { GuardrailError, formatFinding } from '@awp/guardrails';
 import { stackGraph, synthesize } from './synth';
 import { mermaid, table } from './format';
-import { synthBootstrap } from './bootstrap';
+import { describeDelivery, synthBootstrap } from './bootstrap';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -98,13 +98,19 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
   program
     .command('bootstrap')
     .description('synthesize the per-account bootstrap stack (state bucket, GitHub OIDC provider, plan and apply roles) to cdktf.out/bootstrap/<env>/cdk.tf.json; apply it once by hand (docs/delivery.md)')
-    .addOption(new Option('-e, --env <name>', 'environment to bootstrap (repeatable)').argParser(collect).makeOptionMandatory())
+    .addOption(new Option('-e, --env <name>', 'environment to bootstrap (repeatable; default: all)').argParser(collect))
     .addOption(new Option('--backend <kind>', 'where the bootstrap state lives: local for the first apply, s3 to migrate it into the bucket').choices(['local', 's3']).default('local'))
     .option('--existing-oidc-provider', 'the account already has the GitHub OIDC provider: look it up instead of creating it')
+    .option('--describe', 'write nothing; print JSON per environment: account, region, state bucket, plan/apply role ARNs, domain (the workflows read it)')
     .option('-o, --out <dir>', 'output folder', 'cdktf.out')
-    .action((opts: { env: string[]; backend: 'local' | 's3'; existingOidcProvider?: boolean; out: string }) => {
+    .action((opts: { env?: string[]; backend: 'local' | 's3'; existingOidcProvider?: boolean; describe?: boolean; out: string }) => {
       const root = workspaceRoot();
-      const result = synthBootstrap({ envs: opts.env, backend: opts.backend, existingOidcProvider: opts.existingOidcProvider, outdir: path.resolve(root, opts.out), relativeTo: root });
+      if (opts.describe) {
+        out(`${JSON.stringify(describeDelivery(opts.env, { relativeTo: root }), null, 2)}\n`);
+        return;
+      }
+      const envs = opts.env ?? loadEnvironments(undefined, { relativeTo: root }).map((e) => e.name);
+      const result = synthBootstrap({ envs, backend: opts.backend, existingOidcProvider: opts.existingOidcProvider, outdir: path.resolve(root, opts.out), relativeTo: root });
       out(`${table(['environment', 'resources', 'file'], result.files.map((f) => [f.env, String(f.resources), path.relative(process.cwd(), f.path)]))}\n`);
       out(`guardrails: 0 errors, ${result.findings.filter((f) => !f.suppressedBecause).length} warnings; next: cd into the folder, terraform init && terraform apply (docs/delivery.md)\n`);
     });

@@ -245,6 +245,23 @@ describe('bootstrap stack: guardrails and CLI', () => {
     }
   });
 
+  it('`platform bootstrap --describe` prints each environment’s roles, region and domain from the environment files', async () => {
+    let printed = '';
+    expect(await run(['bootstrap', '--describe'], (s) => (printed += s))).toBe(0);
+    const targets = JSON.parse(printed) as Json[];
+    expect(targets.map((t) => t.env)).toEqual(['dev', 'staging', 'prod']);
+    expect(targets.find((t) => t.env === 'staging')).toEqual({
+      env: 'staging',
+      account: '222222222222',
+      region: 'eu-west-1',
+      stateBucket: 'awp-tfstate-222222222222',
+      planRoleArn: 'arn:aws:iam::222222222222:role/aws-web-platform-staging-plan',
+      applyRoleArn: 'arn:aws:iam::222222222222:role/aws-web-platform-staging-apply',
+      domain: 'staging.shop.example.com',
+      promotesFrom: 'dev',
+    });
+  });
+
   it('synthBootstrap writes one file per environment', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'bs-'));
     try {

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { loadEnvironments, type LoadOptions } from '@awp/config';
+import { deliveryRoleNames, loadEnvironments, roleArn, type LoadOptions } from '@awp/config';
 import { ALL_RULES, GuardrailError, Guardrails, type Finding, type GuardrailRule } from '@awp/guardrails';
 import { BootstrapStack, type BootstrapStackProps } from './stack';
 
@@ -50,4 +50,34 @@ export function synthBootstrap(options: BootstrapSynthOptions): BootstrapSynthRe
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** What the delivery workflows need to know about an environment (`platform bootstrap --describe`). */
+export interface DeliveryTarget {
+  readonly env: string;
+  readonly account: string;
+  readonly region: string;
+  readonly stateBucket: string;
+  readonly planRoleArn: string;
+  readonly applyRoleArn: string;
+  /** The site's domain (CloudFront): the smoke test calls https://<domain>/healthz and /readyz. */
+  readonly domain: string;
+  readonly promotesFrom: string | null;
+}
+
+/** One entry per environment, from the environment files (the single source of account, region and role names). */
+export function describeDelivery(envs: readonly string[] | undefined, options: LoadOptions = {}): DeliveryTarget[] {
+  return loadEnvironments(envs, options).map((env) => {
+    const roles = deliveryRoleNames(env);
+    return {
+      env: env.name,
+      account: env.account.id,
+      region: env.region,
+      stateBucket: env.state.bucket,
+      planRoleArn: roleArn(env, roles.plan),
+      applyRoleArn: roleArn(env, roles.apply),
+      domain: env.domain.name,
+      promotesFrom: env.promotesFrom ?? null,
+    };
+  });
 }
