@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { LAYER_DEPENDENCIES, type EnvironmentConfig, type Layer, type PlatformStack } from '@awp/config';
 import { networkStack } from './stacks/network';
 import { dataStack } from './stacks/data';
+import { edgeStack } from './stacks/edge';
 
 /**
  * Builds every layer's stack for one environment. All layers are always built (cross-stack references need
@@ -14,6 +15,8 @@ export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<
   stacks.set('network', network.stack);
   const data = dataStack(scope, env, network.network);
   stacks.set('data', data.stack);
+  const edge = edgeStack(scope, env, network.network, data.data);
+  stacks.set('edge', edge.stack);
 
   // Declared dependencies (plan/apply order) follow the design's graph even where no value crosses.
   for (const [layer, stack] of stacks) {

@@ -6,7 +6,7 @@ import { Route53QueryLog } from '@cdktf/provider-aws/lib/route53-query-log';
 import { Route53KeySigningKey } from '@cdktf/provider-aws/lib/route53-key-signing-key';
 import { Route53HostedZoneDnssec } from '@cdktf/provider-aws/lib/route53-hosted-zone-dnssec';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { policyJson } from '@awp/config';
 import type { HostedZoneSource } from './types';
 
 export interface EdgeZoneProps {
@@ -57,40 +57,32 @@ export class EdgeZone extends Construct {
 
     if (props.dnssec) {
       // Route 53 DNSSEC needs an asymmetric ECC P-256 signing key in us-east-1 that only Route 53 may use to sign.
-      const keyPolicy = new DataAwsIamPolicyDocument(this, 'dnssec-key-policy', {
-        statement: [
-          {
-            sid: 'AccountAdministers',
-            principals: [{ type: 'AWS', identifiers: [`arn:${props.partition}:iam::${props.accountId}:root`] }],
-            actions: ['kms:*'],
-            resources: ['*'],
-          },
-          {
-            sid: 'Route53DnssecSigns',
-            principals: [{ type: 'Service', identifiers: ['dnssec-route53.amazonaws.com'] }],
-            actions: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'],
-            resources: ['*'],
-            condition: [
-              { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
-              { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${props.partition}:route53:::hostedzone/*`] },
-            ],
-          },
-          {
-            sid: 'Route53DnssecGrants',
-            principals: [{ type: 'Service', identifiers: ['dnssec-route53.amazonaws.com'] }],
-            actions: ['kms:CreateGrant'],
-            resources: ['*'],
-            condition: [{ test: 'Bool', variable: 'kms:GrantIsForAWSResource', values: ['true'] }],
-          },
-        ],
-      });
+      const keyPolicy = policyJson([
+        { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: `arn:${props.partition}:iam::${props.accountId}:root` }, Action: 'kms:*', Resource: '*' },
+        {
+          Sid: 'Route53DnssecSigns',
+          Effect: 'Allow',
+          Principal: { Service: 'dnssec-route53.amazonaws.com' },
+          Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'],
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:SourceAccount': props.accountId }, ArnLike: { 'aws:SourceArn': `arn:${props.partition}:route53:::hostedzone/*` } },
+        },
+        {
+          Sid: 'Route53DnssecGrants',
+          Effect: 'Allow',
+          Principal: { Service: 'dnssec-route53.amazonaws.com' },
+          Action: 'kms:CreateGrant',
+          Resource: '*',
+          Condition: { Bool: { 'kms:GrantIsForAWSResource': true } },
+        },
+      ]);
       const key = new KmsKey(this, 'dnssec-key', {
         provider: props.usEast1Provider,
         description: `${props.namePrefix}: DNSSEC key-signing key of ${props.domainName}`,
         customerMasterKeySpec: 'ECC_NIST_P256',
         keyUsage: 'SIGN_VERIFY',
         deletionWindowInDays: props.kmsDeletionWindowDays,
-        policy: keyPolicy.json,
+        policy: keyPolicy,
       });
       const ksk = new Route53KeySigningKey(this, 'ksk', {
         hostedZoneId: zone.id,

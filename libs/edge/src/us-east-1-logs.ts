@@ -2,9 +2,9 @@ import { Construct } from 'constructs';
 import type { TerraformProvider } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { policyJson, type PolicyStatement } from '@awp/config';
 
 export interface UsEast1LogsProps {
   readonly namePrefix: string;
@@ -39,30 +39,25 @@ export class UsEast1Logs extends Construct {
     const groupArn = (name: string) => `arn:${partition}:logs:us-east-1:${accountId}:log-group:${name}`;
     const groupNames = props.queryLogs ? [wafGroupName, queryGroupName] : [wafGroupName];
 
-    const keyPolicy = new DataAwsIamPolicyDocument(this, 'key-policy', {
-      statement: [
-        {
-          sid: 'AccountAdministers',
-          principals: [{ type: 'AWS', identifiers: [`arn:${partition}:iam::${accountId}:root`] }],
-          actions: ['kms:*'],
-          resources: ['*'],
-        },
-        {
-          sid: 'CloudWatchLogsUsesKeyForEdgeLogGroups',
-          principals: [{ type: 'Service', identifiers: ['logs.us-east-1.amazonaws.com'] }],
-          actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          resources: ['*'],
-          // Only these log groups may use the key (the encryption context names the log group).
-          condition: [{ test: 'ArnEquals', variable: 'kms:EncryptionContext:aws:logs:arn', values: groupNames.map(groupArn) }],
-        },
-      ],
-    });
+    // Key and resource policies as typed JSON (@awp/config policyJson): "Resource": "*" there means the key itself.
+    const keyPolicy = policyJson([
+      { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' },
+      {
+        Sid: 'CloudWatchLogsUsesKeyForEdgeLogGroups',
+        Effect: 'Allow',
+        Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+        Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        Resource: '*',
+        // Only these log groups may use the key (the encryption context names the log group).
+        Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': groupNames.map(groupArn) } },
+      },
+    ]);
     const key = new KmsKey(this, 'key', {
       provider: props.provider,
       description: `${props.namePrefix}: edge log groups in us-east-1 (WAF, Route 53 query logs)`,
       enableKeyRotation: true,
       deletionWindowInDays: props.kmsDeletionWindowDays,
-      policy: keyPolicy.json,
+      policy: keyPolicy,
     });
     new KmsAlias(this, 'key-alias', { provider: props.provider, name: `alias/${props.namePrefix}-edge-logs`, targetKeyId: key.keyId });
     this.keyArn = key.arn;
@@ -83,38 +78,30 @@ export class UsEast1Logs extends Construct {
     }
 
     // Written explicitly (WAF would otherwise add an account-wide policy of its own on first delivery).
-    const delivery = new DataAwsIamPolicyDocument(this, 'delivery-policy', {
-      statement: [
-        {
-          sid: 'WafLogDelivery',
-          principals: [{ type: 'Service', identifiers: ['delivery.logs.amazonaws.com'] }],
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          resources: [`${this.wafLogGroup.arn}:*`],
-          condition: [
-            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [accountId] },
-            { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${partition}:logs:us-east-1:${accountId}:*`] },
-          ],
-        },
-        ...(this.queryLogGroup
-          ? [
-              {
-                sid: 'Route53QueryLogs',
-                principals: [{ type: 'Service', identifiers: ['route53.amazonaws.com'] }],
-                actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-                resources: [`${this.queryLogGroup.arn}:*`],
-                condition: [
-                  { test: 'StringEquals', variable: 'aws:SourceAccount', values: [accountId] },
-                  { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${partition}:route53:::hostedzone/*`] },
-                ],
-              },
-            ]
-          : []),
-      ],
-    });
+    const delivery: PolicyStatement[] = [
+      {
+        Sid: 'WafLogDelivery',
+        Effect: 'Allow',
+        Principal: { Service: 'delivery.logs.amazonaws.com' },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `${this.wafLogGroup.arn}:*`,
+        Condition: { StringEquals: { 'aws:SourceAccount': accountId }, ArnLike: { 'aws:SourceArn': `arn:${partition}:logs:us-east-1:${accountId}:*` } },
+      },
+    ];
+    if (this.queryLogGroup) {
+      delivery.push({
+        Sid: 'Route53QueryLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'route53.amazonaws.com' },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `${this.queryLogGroup.arn}:*`,
+        Condition: { StringEquals: { 'aws:SourceAccount': accountId }, ArnLike: { 'aws:SourceArn': `arn:${partition}:route53:::hostedzone/*` } },
+      });
+    }
     this.deliveryPolicy = new CloudwatchLogResourcePolicy(this, 'delivery', {
       provider: props.provider,
       policyName: `${props.namePrefix}-edge-log-delivery`,
-      policyDocument: delivery.json,
+      policyDocument: policyJson(delivery),
     });
   }
 }

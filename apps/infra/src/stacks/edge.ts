@@ -1,0 +1,43 @@
+import type { Construct } from 'constructs';
+import { PlatformStack, type EnvironmentConfig } from '@awp/config';
+import type { DataLayer } from '@awp/data';
+import { Edge } from '@awp/edge';
+import type { Network } from '@awp/network';
+
+/** Seconds the ALB waits beyond the service's own drain before it drops a deregistering target. */
+const DEREGISTRATION_MARGIN_SECONDS = 5;
+
+/**
+ * `<env>-edge`: Route 53, ACM (CloudFront's certificate and the WAF in us-east-1 through the stack's aliased
+ * provider), CloudFront in front of the assets bucket and the ALB, and the ALB in the public subnets.
+ */
+export function edgeStack(scope: Construct, env: EnvironmentConfig, network: Network, data: DataLayer): { stack: PlatformStack; edge: Edge } {
+  const stack = new PlatformStack(scope, { env, layer: 'edge' });
+  const edge = new Edge(stack, 'edge', {
+    namePrefix: env.name,
+    domainName: env.domain.name,
+    hostedZone: env.domain.hostedZone,
+    usEast1Provider: stack.awsUsEast1,
+    vpcId: network.vpcId,
+    vpcCidr: network.vpcCidr,
+    publicSubnetIds: network.publicSubnetIds,
+    workloadSecurityGroupId: network.workloadSecurityGroupId,
+    assetsBucket: data.buckets.assets,
+    logsBucket: data.buckets.logs,
+    // The data layer's TLS-only statements, so the policy this stack owns keeps the bucket TLS-only.
+    assetsBucketPolicyStatements: data.assetsBucketPolicyStatements,
+    secretsKmsKeyArn: data.kms.secretsKeyArn,
+    nodePort: env.service.nodePort,
+    deregistrationDelaySeconds: env.service.drainSeconds + DEREGISTRATION_MARGIN_SECONDS,
+    wafRateLimit: env.edge.wafRateLimit,
+    botControl: env.edge.botControl,
+    maxRequestBodyBytes: env.edge.maxRequestBodyBytes,
+    priceClass: env.edge.priceClass,
+    deletionProtection: env.edge.deletionProtection,
+    dnssec: env.edge.dnssec,
+    originSecretVersion: env.edge.originSecretVersion,
+    acceptPreviousOriginSecret: env.edge.acceptPreviousOriginSecret,
+    logRetentionDays: env.observability.logRetentionDays,
+  });
+  return { stack, edge };
+}
