@@ -167,10 +167,10 @@ describe('edge stacks', () => {
       Object.entries<Json>({ ...before[s], ...after[s] }).flatMap(([type]) =>
         [...new Set([...Object.keys(before[s]?.[type] ?? {}), ...Object.keys(after[s]?.[type] ?? {})])]
           .filter((n) => JSON.stringify(before[s]?.[type]?.[n]) !== JSON.stringify(after[s]?.[type]?.[n]))
-          .map((n) => `${type}`),
+          .map(() => `${s}:${type}`),
       ),
     );
-    expect([...new Set(changed)].sort()).toEqual(['aws_lb_listener_rule', 'aws_secretsmanager_secret_version']);
+    expect([...new Set(changed)].sort()).toEqual(['data:aws_secretsmanager_secret_version', 'resource:aws_lb_listener_rule', 'resource:aws_secretsmanager_secret_version']);
   });
 
   it("an edit of dev's edge settings rewrites dev-edge only", () => {
