@@ -2,9 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  compareFingerprints,
   DEFAULT_COMMENT_BUDGET,
   isStatefulType,
   loadPlanFiles,
+  parseFingerprints,
   parsePlanText,
   parseWaiting,
   PLAN_REPORT_MARKER,
@@ -115,6 +117,42 @@ describe('fingerprint', () => {
     const a = clone();
     (a.resource_changes?.[0].change.after as Record<string, unknown>).password = 'another-fake-value';
     expect(planFingerprint(a)).toBe(planFingerprint(base));
+  });
+});
+
+describe('apply what was reviewed', () => {
+  const [reviewed] = loadPlanFiles([OWN], { stackNames: ['prod-data'] });
+  const noChange = summarizePlan({ format_version: '1.2', planned_values: {} }, 'prod-network');
+
+  it('matches the same plan, and ignores unreviewed stacks without changes', () => {
+    expect(compareFingerprints({ 'prod-data': reviewed.fingerprint }, [reviewed, noChange])).toEqual({ match: true, problems: [] });
+  });
+
+  it('refuses a changed plan, a missing stack and unreviewed changes, naming each stack', () => {
+    const plan = JSON.parse(require('node:fs').readFileSync(OWN, 'utf8')) as TerraformPlan;
+    (plan.resource_changes?.[0].change.after as Record<string, unknown>).engine_version = '17.0';
+    const changed = summarizePlan(plan, 'prod-data');
+    const r = compareFingerprints({ 'prod-data': reviewed.fingerprint, 'prod-edge': 'f'.repeat(64) }, [changed, summarizePlan(plan, 'prod-cache')]);
+    expect(r.match).toBe(false);
+    expect(r.problems).toEqual([
+      `prod-data: the plan differs from the reviewed one (fingerprint ${changed.fingerprint.slice(0, 12)} ≠ reviewed ${reviewed.fingerprint.slice(0, 12)})`,
+      'prod-edge: reviewed, but not in the new plans',
+      'prod-cache: has changes that were never reviewed',
+    ]);
+  });
+});
+
+describe('reviewed fingerprints input', () => {
+  it('reads a JSON object or a file, and names what is wrong', () => {
+    const fp = 'a'.repeat(64);
+    expect(parseFingerprints(`{"prod-data":"${fp}"}`)).toEqual({ 'prod-data': fp });
+    const f = writeTmp('fingerprints.json', JSON.stringify({ 'dev-network': fp }));
+    expect(parseFingerprints(f)).toEqual({ 'dev-network': fp });
+    expect(() => parseFingerprints('{"prod-data":"abc"}', 'input "expected-fingerprints"')).toThrow('input "expected-fingerprints": fingerprint of "prod-data" must be 64 lower-case hex characters (sha256)');
+    expect(() => parseFingerprints('[]', 'x')).toThrow('x: expected a JSON object of stack name → fingerprint');
+    expect(() => parseFingerprints(path.join(tmp, 'nope.json'), 'x')).toThrow(/x: cannot read ".*nope\.json" \(ENOENT\)/);
+    const bad = writeTmp('bad-fp.json', '{');
+    expect(() => parseFingerprints(bad)).toThrow(`${bad}: not valid JSON`);
   });
 });
 

@@ -43843,6 +43843,19 @@ function combinedFingerprint(stacks) {
   const lines = stacks.map((s) => `${s.name}:${s.fingerprint}`).sort(byCodePoint);
   return (0, import_node_crypto.createHash)("sha256").update(lines.join("\n")).digest("hex");
 }
+function compareFingerprints(reviewed, current) {
+  const problems = [];
+  const now = new Map(current.map((s) => [s.name, s]));
+  for (const [name, fp] of Object.entries(reviewed).sort(([a], [b]) => byCodePoint(a, b))) {
+    const s = now.get(name);
+    if (!s) problems.push(`${name}: reviewed, but not in the new plans`);
+    else if (s.fingerprint !== fp) problems.push(`${name}: the plan differs from the reviewed one (fingerprint ${s.fingerprint.slice(0, 12)} ≠ reviewed ${fp.slice(0, 12)})`);
+  }
+  for (const s of current) {
+    if (!(s.name in reviewed) && hasChanges(s)) problems.push(`${s.name}: has changes that were never reviewed`);
+  }
+  return { match: problems.length === 0, problems };
+}
 
 // ../../../libs/delivery/src/plan/render.ts
 var PLAN_REPORT_MARKER = "<!-- awp:plan-report -->";
@@ -44089,6 +44102,30 @@ function parseWaiting(text, source = "waiting") {
   }
   return out;
 }
+function parseFingerprints(text, source = "fingerprints") {
+  const trimmed = text.trim();
+  let where = source;
+  let json = trimmed;
+  if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) {
+    where = trimmed;
+    try {
+      json = (0, import_node_fs.readFileSync)(trimmed, "utf8");
+    } catch (err) {
+      throw new Error(`${source}: cannot read "${trimmed}" (${err.code ?? String(err)}); give a JSON object or a file holding one`);
+    }
+  }
+  let value;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`${where}: not valid JSON (${err.message})`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${where}: expected a JSON object of stack name → fingerprint`);
+  for (const [stack, fp] of Object.entries(value)) {
+    if (typeof fp !== "string" || !/^[0-9a-f]{64}$/.test(fp)) throw new Error(`${where}: fingerprint of "${stack}" must be 64 lower-case hex characters (sha256)`);
+  }
+  return value;
+}
 
 // ../shared/runtime.ts
 function listInput(name) {
@@ -44152,6 +44189,8 @@ async function main() {
   const files = expandPlanInputs(getInput("plans", { required: true }));
   const stacks = loadPlanFiles(files, { stackNames: listInput("stack-names") });
   const waiting = parseWaiting(getInput("waiting"), 'input "waiting"');
+  const expectedInput = getInput("expected-fingerprints");
+  const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : void 0;
   const risk = maxRisk(stacks.map((s) => s.risk));
   const changes = stacks.some(hasChanges);
   const destroy = stacks.some((s) => s.delete + s.replace > 0);
@@ -44165,12 +44204,25 @@ async function main() {
   setOutput("fingerprint", combinedFingerprint(stacks));
   setOutput("fingerprints", JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint]))));
   setOutput("json", renderJson(stacks).trim());
+  const comparison = expected ? compareFingerprints(expected, stacks) : void 0;
+  setOutput("fingerprint-match", comparison ? String(comparison.match) : "");
   const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, waiting, fullReportLocation: `the \`${artifact}\` artifact of this run` });
-  await summary.addRaw(full.markdown, true).write();
+  summary.addRaw(full.markdown, true);
+  if (comparison && !comparison.match) {
+    summary.addRaw(`
+> [!CAUTION]
+> Not the reviewed plan:
+${comparison.problems.map((p) => `> - ${p}`).join("\n")}
+`, true);
+  }
+  await summary.write();
+  const refuse = () => {
+    if (comparison && !comparison.match) throw new Error(`refusing: the plans differ from the reviewed ones — ${comparison.problems.join("; ")}`);
+  };
   const pr = pullRequestNumber();
   if (pr === void 0) {
     info("Not a pull request: the report is in the job summary only.");
-    return;
+    return refuse();
   }
   const octokit = client();
   try {
@@ -44179,6 +44231,7 @@ async function main() {
     if (err.status !== 403) throw err;
     warning(`Cannot comment on or label #${pr} (403: the token lacks pull-requests/issues write, e.g. a pull request from a fork). The report is in the job summary.`);
   }
+  refuse();
 }
 async function publish(octokit, pr, stacks, o) {
   const { risk, destroy, budget, artifact, waiting } = o;

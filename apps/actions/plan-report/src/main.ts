@@ -2,12 +2,14 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import {
   combinedFingerprint,
+  compareFingerprints,
   DEFAULT_COMMENT_BUDGET,
   expandPlanInputs,
   hasChanges,
   JOB_SUMMARY_BUDGET,
   loadPlanFiles,
   maxRisk,
+  parseFingerprints,
   parseWaiting,
   PLAN_REPORT_MARKER,
   renderJson,
@@ -54,6 +56,8 @@ async function main(): Promise<void> {
   const files = expandPlanInputs(core.getInput('plans', { required: true }));
   const stacks = loadPlanFiles(files, { stackNames: listInput('stack-names') });
   const waiting = parseWaiting(core.getInput('waiting'), 'input "waiting"');
+  const expectedInput = core.getInput('expected-fingerprints');
+  const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : undefined;
   const risk = maxRisk(stacks.map((s) => s.risk));
   const changes = stacks.some(hasChanges);
   const destroy = stacks.some((s) => s.delete + s.replace > 0);
@@ -70,13 +74,24 @@ async function main(): Promise<void> {
   core.setOutput('json', renderJson(stacks).trim());
 
   // The job summary holds the full details (GitHub allows 1 MiB there); the comment is budgeted.
+  // Apply what was reviewed: with expected fingerprints, any difference fails the step (after the summary is written).
+  const comparison = expected ? compareFingerprints(expected, stacks) : undefined;
+  core.setOutput('fingerprint-match', comparison ? String(comparison.match) : '');
+
   const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, waiting, fullReportLocation: `the \`${artifact}\` artifact of this run` });
-  await core.summary.addRaw(full.markdown, true).write();
+  core.summary.addRaw(full.markdown, true);
+  if (comparison && !comparison.match) {
+    core.summary.addRaw(`\n> [!CAUTION]\n> Not the reviewed plan:\n${comparison.problems.map((p) => `> - ${p}`).join('\n')}\n`, true);
+  }
+  await core.summary.write();
+  const refuse = () => {
+    if (comparison && !comparison.match) throw new Error(`refusing: the plans differ from the reviewed ones — ${comparison.problems.join('; ')}`);
+  };
 
   const pr = pullRequestNumber();
   if (pr === undefined) {
     core.info('Not a pull request: the report is in the job summary only.');
-    return;
+    return refuse();
   }
   const octokit = client();
   try {
@@ -86,6 +101,7 @@ async function main(): Promise<void> {
     if ((err as { status?: number }).status !== 403) throw err;
     core.warning(`Cannot comment on or label #${pr} (403: the token lacks pull-requests/issues write, e.g. a pull request from a fork). The report is in the job summary.`);
   }
+  refuse();
 }
 
 async function publish(

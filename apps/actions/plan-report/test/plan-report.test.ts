@@ -132,6 +132,21 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
     expect(r.summary).toContain('| `prod-data` |');
   });
 
+  it('apply what was reviewed: passes with the reviewed fingerprints, refuses a different plan', async () => {
+    const reviewed = await runAction(ACTION, { api: gh.url, eventName: 'push', event: {}, inputs: { plans: risky } });
+    const fingerprints = reviewed.outputs.fingerprints;
+    const same = await runAction(ACTION, { api: gh.url, eventName: 'push', event: {}, inputs: { plans: risky, 'expected-fingerprints': fingerprints } });
+    expect(same.code).toBe(0);
+    expect(same.outputs['fingerprint-match']).toBe('true');
+    const other = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-basic.plan.json'), 'prod-network.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
+    const differs = await runAction(ACTION, { api: gh.url, eventName: 'push', event: {}, inputs: { plans: other, 'expected-fingerprints': fingerprints } });
+    expect(differs.code).toBe(1);
+    expect(differs.outputs['fingerprint-match']).toBe('false');
+    expect(differs.stdout).toMatch(/::error::refusing: the plans differ from the reviewed ones — prod-data: the plan differs from the reviewed one \(fingerprint [0-9a-f]{12} ≠ reviewed [0-9a-f]{12}\)/);
+    expect(differs.summary).toContain('Not the reviewed plan:');
+    expect(gh.requests).toEqual([]);
+  });
+
   it('outside a pull request: job summary and outputs only, no API calls', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'push-'));
     mkdirSync(path.join(dir, 'p'));

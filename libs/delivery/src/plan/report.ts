@@ -118,3 +118,32 @@ export function parseWaiting(text: string, source = 'waiting'): Record<string, s
   }
   return out;
 }
+
+/**
+ * Reads reviewed fingerprints (stack → sha256): JSON object text, or the path of a JSON file holding one (e.g. the
+ * `fingerprints` output of the PR's plan-report saved with the plan artifact). Errors name `source` or the file.
+ */
+export function parseFingerprints(text: string, source = 'fingerprints'): Record<string, string> {
+  const trimmed = text.trim();
+  let where = source;
+  let json = trimmed;
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
+    where = trimmed;
+    try {
+      json = readFileSync(trimmed, 'utf8');
+    } catch (err) {
+      throw new Error(`${source}: cannot read "${trimmed}" (${(err as NodeJS.ErrnoException).code ?? String(err)}); give a JSON object or a file holding one`);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`${where}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: expected a JSON object of stack name → fingerprint`);
+  for (const [stack, fp] of Object.entries(value)) {
+    if (typeof fp !== 'string' || !/^[0-9a-f]{64}$/.test(fp)) throw new Error(`${where}: fingerprint of "${stack}" must be 64 lower-case hex characters (sha256)`);
+  }
+  return value as Record<string, string>;
+}

@@ -292,3 +292,28 @@ export function combinedFingerprint(stacks: readonly StackSummary[]): string {
   const lines = stacks.map((s) => `${s.name}:${s.fingerprint}`).sort(byCodePoint);
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
+
+export interface FingerprintComparison {
+  match: boolean;
+  /** One line per stack that differs, is new, or is missing. */
+  problems: string[];
+}
+
+/**
+ * "Apply what was reviewed": compares the fingerprints recorded for the reviewed plans (stack → sha256, as the
+ * plan-report action outputs them) with a fresh plan's. Every reviewed stack must be present with the same
+ * fingerprint and no unreviewed stack may have changes.
+ */
+export function compareFingerprints(reviewed: Readonly<Record<string, string>>, current: readonly StackSummary[]): FingerprintComparison {
+  const problems: string[] = [];
+  const now = new Map(current.map((s) => [s.name, s]));
+  for (const [name, fp] of Object.entries(reviewed).sort(([a], [b]) => byCodePoint(a, b))) {
+    const s = now.get(name);
+    if (!s) problems.push(`${name}: reviewed, but not in the new plans`);
+    else if (s.fingerprint !== fp) problems.push(`${name}: the plan differs from the reviewed one (fingerprint ${s.fingerprint.slice(0, 12)} ≠ reviewed ${fp.slice(0, 12)})`);
+  }
+  for (const s of current) {
+    if (!(s.name in reviewed) && hasChanges(s)) problems.push(`${s.name}: has changes that were never reviewed`);
+  }
+  return { match: problems.length === 0, problems };
+}
