@@ -2,7 +2,9 @@ import type { Construct } from 'constructs';
 import { LAYER_DEPENDENCIES, type EnvironmentConfig, type Layer, type PlatformStack } from '@awp/config';
 import { networkStack } from './stacks/network';
 import { dataStack } from './stacks/data';
+import { clusterStack } from './stacks/cluster';
 import { edgeStack } from './stacks/edge';
+import { workloadsStack } from './stacks/workloads';
 
 /**
  * Builds every layer's stack for one environment. All layers are always built (cross-stack references need
@@ -15,8 +17,12 @@ export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<
   stacks.set('network', network.stack);
   const data = dataStack(scope, env, network.network);
   stacks.set('data', data.stack);
+  const cluster = clusterStack(scope, env, network.network);
+  stacks.set('cluster', cluster.stack);
   const edge = edgeStack(scope, env, network.network, data.data);
   stacks.set('edge', edge.stack);
+  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge });
+  stacks.set('workloads', workloads.stack);
 
   // Declared dependencies (plan/apply order) follow the design's graph even where no value crosses.
   for (const [layer, stack] of stacks) {

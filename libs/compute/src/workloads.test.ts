@@ -14,6 +14,7 @@ function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack:
   const workloads = new ServiceWorkloads(stack, 'workloads', {
     clusterName: 'test-eks',
     ecrRepositoryUrl: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/test-api',
+    ecrRepositoryName: 'test-api',
     imageTag: tag.stringValue,
     serviceRoleName: 'test-eks-service',
     namespace: 'api',
@@ -23,9 +24,13 @@ function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack:
     cdnBaseUrl: 'https://test.example.com',
     database: { host: 'db.internal', port: 5432, name: 'catalogue', readHost: 'db-ro.internal', secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db' },
     redis: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
-    uploadsBucket: { name: 'test-uploads', arn: 'arn:aws:s3:::test-uploads' },
-    secretArns: ['arn:aws:secretsmanager:eu-west-1:111111111111:secret:db', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis'],
-    kmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/data', 'arn:aws:kms:eu-west-1:111111111111:key/secrets'],
+    uploadsBucketName: 'test-uploads',
+    accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-data-access'],
+    access: {
+      bucketArn: 'arn:aws:s3:::test-uploads',
+      secretArns: ['arn:aws:secretsmanager:eu-west-1:111111111111:secret:db', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis'],
+      kmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/data', 'arn:aws:kms:eu-west-1:111111111111:key/secrets'],
+    },
     replicas: { min: 3, max: 12 },
     drainSeconds: 20,
     ...props,
@@ -72,8 +77,10 @@ describe('ServiceWorkloads', () => {
     expect(JSON.parse(releases['metrics-server'].values[0]).replicas).toBe(2);
   });
 
-  it('runs the image of the deploy-time tag with probes, resources and a hardened security context', () => {
-    expect(container.image).toBe('111111111111.dkr.ecr.eu-west-1.amazonaws.com/test-api:${var.image_tag}');
+  it('runs the digest behind the deploy-time tag with probes, resources and a hardened security context', () => {
+    expect(container.image).toMatch(/^111111111111\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/test-api@\$\{data\.aws_ecr_image\.workloads_image_[0-9A-F]+\.image_digest\}$/);
+    expect(Object.values(json.data.aws_ecr_image)).toEqual([expect.objectContaining({ repository_name: 'test-api', image_tag: '${var.image_tag}' })]);
+    expect(container.image_pull_policy).toBe('Always');
     expect(container.liveness_probe.http_get).toEqual({ path: '/healthz', port: 'http' });
     expect(container.readiness_probe.http_get).toEqual({ path: '/readyz', port: 'http' });
     expect(container.startup_probe.http_get).toEqual({ path: '/healthz', port: 'http' });
@@ -136,7 +143,7 @@ describe('ServiceWorkloads', () => {
     expect(hpa.spec.scale_target_ref).toEqual(expect.objectContaining({ kind: 'Deployment' }));
   });
 
-  it("limits the service role to its bucket, its secrets and decrypt through those services", () => {
+  it('limits the service role to its bucket, its secrets and decrypt through those services', () => {
     const doc = Object.values(json.data.aws_iam_policy_document)[0] as Json;
     const bySid = Object.fromEntries(doc.statement.map((s: Json) => [s.sid, s]));
     expect(bySid.ReadWriteUploads.resources).toEqual(['arn:aws:s3:::test-uploads/*']);
@@ -144,6 +151,15 @@ describe('ServiceWorkloads', () => {
     expect(bySid.DecryptThroughSecretsManagerAndS3.condition[0].variable).toBe('kms:ViaService');
     expect(doc.statement.flatMap((s: Json) => s.resources)).not.toContain('*');
     expect(one(json, 'aws_iam_role_policy').role).toBe('test-eks-service');
+    expect(one(json, 'aws_iam_role_policy_attachment')).toEqual(expect.objectContaining({ role: 'test-eks-service', policy_arn: 'arn:aws:iam::111111111111:policy/test-api-data-access' }));
+    // The migration needs the secrets: it waits for the grants.
+    expect(one(json, 'kubernetes_job_v1').depends_on).toHaveLength(2);
+  });
+
+  it('attaches no inline policy without `access`', () => {
+    const { json: j } = synth({ access: undefined });
+    expect(all(j, 'aws_iam_role_policy')).toEqual([]);
+    expect(all(j, 'aws_iam_role_policy_attachment')).toHaveLength(1);
   });
 
   it('refuses root and inverted replica bounds', () => {

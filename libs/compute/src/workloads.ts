@@ -1,9 +1,11 @@
-import { Fn } from 'cdktf';
+import { Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { AutoscalingAttachment } from '@cdktf/provider-aws/lib/autoscaling-attachment';
 import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsEcrImage } from '@cdktf/provider-aws/lib/data-aws-ecr-image';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
@@ -52,9 +54,11 @@ export interface ServiceResources {
 export interface ServiceWorkloadsProps {
   // ---- from the cluster ----
   readonly clusterName: string;
-  /** `<ecr url>`; the image is `<url>:<imageTag>`. */
+  /** The ECR repository URL; pods run `<url>@<digest of imageTag>`. */
   readonly ecrRepositoryUrl: string;
-  /** The image tag (the workloads stack passes `${var.image_tag}`). */
+  /** The ECR repository name, to resolve the tag to its digest at plan time. */
+  readonly ecrRepositoryName: string;
+  /** The image tag (the workloads stack passes `${var.image_tag}`); a tag missing from ECR fails the plan. */
   readonly imageTag: string;
   /** Name of the service's pod identity role (the Cluster's `serviceRoleName`); its permissions are attached here. */
   readonly serviceRoleName: string;
@@ -70,11 +74,20 @@ export interface ServiceWorkloadsProps {
   // ---- from the data layer ----
   readonly database: { readonly host: string; readonly port: number | string; readonly name: string; readonly readHost: string; readonly secretArn: string };
   readonly redis: { readonly host: string; readonly port: number | string; readonly authSecretArn: string };
-  readonly uploadsBucket: { readonly name: string; readonly arn: string };
-  /** Every secret the service may read (the data layer's `appSecretArns`). */
-  readonly secretArns: readonly string[];
-  /** KMS keys of those secrets and of the uploads bucket: decrypt only through Secrets Manager and S3. */
-  readonly kmsKeyArns: readonly string[];
+  /** The uploads bucket (S3_BUCKET). */
+  readonly uploadsBucketName: string;
+  /**
+   * Managed policies attached to the service role — the data layer's `serviceAccessPolicyArn` (its secrets, the
+   * uploads bucket, IAM auth to the database and the cache).
+   * @default []
+   */
+  readonly accessPolicyArns?: readonly string[];
+  /**
+   * An inline policy for the service role when no data layer policy exists: read/write `bucketArn/*`, read
+   * `secretArns`, decrypt with `kmsKeyArns` only through Secrets Manager and S3.
+   * @default no inline policy
+   */
+  readonly access?: { readonly bucketArn: string; readonly secretArns: readonly string[]; readonly kmsKeyArns: readonly string[] };
   // ---- the service ----
   /** Name of the Deployment, Service, HPA, PDB. @default 'api' */
   readonly name?: string;
@@ -128,6 +141,8 @@ export class ServiceWorkloads extends Construct {
   /** `<name>-migrate-<tag>`: a new Job per image tag, so each deploy migrates once. */
   readonly migrationJobName: string;
   readonly metricsServerRelease: Release;
+  /** `<repository url>@<digest>` the pods run. */
+  readonly image: string;
   readonly clusterAutoscalerRelease: Release;
 
   constructor(scope: Construct, id: string, props: ServiceWorkloadsProps) {
@@ -146,26 +161,34 @@ export class ServiceWorkloads extends Construct {
     if (uid === 0) throw new Error(`ServiceWorkloads ${this.node.path}: runAsUser must not be 0 (root)`);
     const region = new DataAwsRegion(this, 'region').region;
 
-    // ---- The service role's permissions -------------------------------------------------------------------
-    const statements: DataAwsIamPolicyDocumentStatement[] = [
-      { sid: 'ListUploads', actions: ['s3:ListBucket'], resources: [props.uploadsBucket.arn] },
-      { sid: 'ReadWriteUploads', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [`${props.uploadsBucket.arn}/*`] },
-    ];
-    if (props.secretArns.length > 0) statements.push({ sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [...props.secretArns] });
-    if (props.kmsKeyArns.length > 0) {
-      statements.push({
-        sid: 'DecryptThroughSecretsManagerAndS3',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [...props.kmsKeyArns],
-        // The keys are usable only as Secrets Manager and S3 use them on the service's behalf.
-        condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`] }],
-      });
+    // ---- The service role's permissions (the role and its pod identity association live in the cluster stack) ----
+    const grants: ITerraformDependable[] = (props.accessPolicyArns ?? []).map(
+      (policyArn, i) => new IamRolePolicyAttachment(this, `service-access-${i}`, { role: props.serviceRoleName, policyArn }),
+    );
+    if (props.access) {
+      const a = props.access;
+      const statements: DataAwsIamPolicyDocumentStatement[] = [
+        { sid: 'ListUploads', actions: ['s3:ListBucket'], resources: [a.bucketArn] },
+        { sid: 'ReadWriteUploads', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [`${a.bucketArn}/*`] },
+      ];
+      if (a.secretArns.length > 0) statements.push({ sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [...a.secretArns] });
+      if (a.kmsKeyArns.length > 0) {
+        statements.push({
+          sid: 'DecryptThroughSecretsManagerAndS3',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [...a.kmsKeyArns],
+          // The keys are usable only as Secrets Manager and S3 use them on the service's behalf.
+          condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${region}.amazonaws.com`, `s3.${region}.amazonaws.com`] }],
+        });
+      }
+      grants.push(
+        new IamRolePolicy(this, 'service-policy', {
+          role: props.serviceRoleName,
+          name: `${name}-data-access`,
+          policy: new DataAwsIamPolicyDocument(this, 'service-policy-doc', { statement: statements }).json,
+        }),
+      );
     }
-    const servicePolicy = new IamRolePolicy(this, 'service-policy', {
-      role: props.serviceRoleName,
-      name: `${name}-data-access`,
-      policy: new DataAwsIamPolicyDocument(this, 'service-policy-doc', { statement: statements }).json,
-    });
 
     // ---- The ALB reaches the pods through the NodePort on every node ---------------------------------------
     props.nodeGroupAsgNames.forEach((asg, i) => new AutoscalingAttachment(this, `target-group-attachment-${i}`, { autoscalingGroupName: asg, lbTargetGroupArn: props.targetGroupArn }));
@@ -227,7 +250,11 @@ export class ServiceWorkloads extends Construct {
       automountServiceAccountToken: false,
     });
 
-    const image = `${props.ecrRepositoryUrl}:${props.imageTag}`;
+    // Pin the pods to the digest behind the tag: the plan fails early on a tag that was never pushed, and the
+    // Deployment changes exactly when the image does.
+    const ecrImage = new DataAwsEcrImage(this, 'image', { repositoryName: props.ecrRepositoryName, imageTag: props.imageTag });
+    const image = `${props.ecrRepositoryUrl}@${ecrImage.imageDigest}`;
+    this.image = image;
     const env: Record<string, string> = {
       PORT: String(port),
       DATABASE_HOST: props.database.host,
@@ -239,7 +266,7 @@ export class ServiceWorkloads extends Construct {
       REDIS_PORT: String(props.redis.port),
       REDIS_TLS: 'true',
       REDIS_AUTH_SECRET_ARN: props.redis.authSecretArn,
-      S3_BUCKET: props.uploadsBucket.name,
+      S3_BUCKET: props.uploadsBucketName,
       AWS_REGION: region,
       CDN_BASE_URL: props.cdnBaseUrl,
       DRAIN_SECONDS: String(drain),
@@ -280,7 +307,7 @@ export class ServiceWorkloads extends Construct {
               {
                 name: 'migrate',
                 image,
-                imagePullPolicy: 'IfNotPresent',
+                imagePullPolicy: 'Always', // a manifest check per start; the layers stay cached
                 command: [...(props.migrateCommand ?? ['node', 'dist/main.js', 'migrate'])],
                 env: envList,
                 resources,
@@ -295,7 +322,7 @@ export class ServiceWorkloads extends Construct {
       // Terraform waits for success: a failed migration stops the apply before the rollout starts.
       waitForCompletion: true,
       timeouts: { create: `${timeout}s`, update: `${timeout}s` },
-      dependsOn: [servicePolicy],
+      dependsOn: grants,
     });
     this.migrationJobName = job.metadata.name;
 
@@ -324,7 +351,7 @@ export class ServiceWorkloads extends Construct {
               {
                 name,
                 image,
-                imagePullPolicy: 'IfNotPresent',
+                imagePullPolicy: 'Always', // a manifest check per start; the layers stay cached
                 port: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
                 env: envList,
                 resources,

@@ -1,0 +1,31 @@
+import type { Construct } from 'constructs';
+import { clusterName, deliveryRoleNames, PlatformStack, resourceName, roleArn, type EnvironmentConfig } from '@awp/config';
+import { Cluster } from '@awp/compute';
+import type { Network } from '@awp/network';
+
+/** `<env>-cluster`: the EKS cluster, its node groups and add-ons, pod identity roles and the ECR repository. */
+export function clusterStack(scope: Construct, env: EnvironmentConfig, network: Network): { stack: PlatformStack; cluster: Cluster } {
+  const stack = new PlatformStack(scope, { env, layer: 'cluster' });
+  const { compute, service } = env;
+  const delivery = deliveryRoleNames(env);
+  const cluster = new Cluster(stack, 'cluster', {
+    clusterName: clusterName(env),
+    kubernetesVersion: compute.kubernetesVersion,
+    privateSubnetIds: network.privateSubnetIds,
+    workloadSecurityGroupId: network.workloadSecurityGroupId,
+    logsKeyArn: network.logsKeyArn,
+    nodeGroups: compute.nodeGroups,
+    repositoryName: resourceName(env, service.name),
+    endpointPublicAccessCidrs: compute.endpointPublicAccessCidrs,
+    // The apply role deploys the workloads stack; the plan role reads it (Helm keeps releases in Secrets).
+    adminRoleArns: [roleArn(env, delivery.apply), ...(compute.adminRoleArn ? [compute.adminRoleArn] : [])],
+    viewRoleArns: [roleArn(env, delivery.plan)],
+    addonVersions: compute.addons,
+    logRetentionDays: compute.logRetentionDays,
+    serviceNamespace: service.name,
+    serviceAccountName: service.name,
+    maxImages: compute.ecrMaxImages,
+    deletionProtection: compute.deletionProtection,
+  });
+  return { stack, cluster };
+}

@@ -1,0 +1,81 @@
+import { TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
+import { PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { EksProviders, ServiceWorkloads, type Cluster } from '@awp/compute';
+
+/** What the workloads stack reads from the data layer (the DataLayer construct's public outputs). */
+export interface WorkloadsDataInputs {
+  readonly postgres: { readonly endpoint: string; readonly port: number; readonly readerEndpoint: string; readonly databaseName: string; readonly masterSecretArn: string };
+  readonly redis: { readonly configurationEndpoint: string; readonly port: number; readonly authSecretArn: string };
+  readonly buckets: { readonly uploads: { readonly name: string; readonly arn: string } };
+  readonly serviceAccessPolicyArn: string;
+}
+
+/** What the workloads stack reads from the edge layer (the Edge construct's public outputs). */
+export interface WorkloadsEdgeInputs {
+  readonly targetGroupArn: string;
+  readonly cdnBaseUrl: string;
+}
+
+/**
+ * `<env>-workloads`: what runs inside the cluster. Its kubernetes and helm providers are configured from the
+ * cluster stack's outputs (remote state) and authenticate with `aws eks get-token` at run time. The image tag is
+ * the Terraform variable `image_tag`, passed at deploy time (`-var image_tag=<commit sha>`).
+ */
+export function workloadsStack(
+  scope: Construct,
+  env: EnvironmentConfig,
+  upstream: { cluster: Cluster; data: WorkloadsDataInputs; edge: WorkloadsEdgeInputs },
+): { stack: PlatformStack; workloads: ServiceWorkloads; imageTag: TerraformVariable } {
+  const stack = new PlatformStack(scope, { env, layer: 'workloads' });
+  const { cluster, data, edge } = upstream;
+  new EksProviders(stack, 'eks', {
+    clusterName: cluster.clusterName,
+    clusterEndpoint: cluster.clusterEndpoint,
+    clusterCertificateAuthority: cluster.clusterCertificateAuthority,
+    region: env.region,
+  });
+  const imageTag = new TerraformVariable(stack, 'image_tag', {
+    type: 'string',
+    nullable: false,
+    description: 'Tag of the service image in ECR (the commit SHA); ECR tags are immutable.',
+    validation: [{ condition: '${can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", var.image_tag))}', errorMessage: 'image_tag must be a Docker image tag (letters, digits, _ . -; at most 128 characters).' }],
+  });
+  const { service, compute } = env;
+  const workloads = new ServiceWorkloads(stack, 'workloads', {
+    clusterName: cluster.clusterName,
+    ecrRepositoryUrl: cluster.ecrRepositoryUrl,
+    ecrRepositoryName: cluster.ecrRepositoryName,
+    imageTag: imageTag.stringValue,
+    serviceRoleName: cluster.serviceRoleName,
+    namespace: cluster.serviceNamespace,
+    serviceAccountName: cluster.serviceAccountName,
+    nodeGroupAsgNames: cluster.nodeGroupAsgNames,
+    targetGroupArn: edge.targetGroupArn,
+    cdnBaseUrl: edge.cdnBaseUrl,
+    database: {
+      host: data.postgres.endpoint,
+      port: data.postgres.port,
+      name: data.postgres.databaseName,
+      readHost: data.postgres.readerEndpoint,
+      secretArn: data.postgres.masterSecretArn,
+    },
+    redis: { host: data.redis.configurationEndpoint, port: data.redis.port, authSecretArn: data.redis.authSecretArn },
+    uploadsBucketName: data.buckets.uploads.name,
+    // The data layer's policy is the one place that knows what the service may do with its stores.
+    accessPolicyArns: [data.serviceAccessPolicyArn],
+    name: service.name,
+    port: service.port,
+    nodePort: service.nodePort,
+    replicas: service.replicas,
+    hpa: service.hpa,
+    resources: service.resources,
+    drainSeconds: service.drainSeconds,
+    logLevel: service.logLevel,
+    migrationTimeoutSeconds: service.migrationTimeoutSeconds,
+    charts: compute.charts,
+    // One metrics-server is enough where the HPA floor is a single pod.
+    metricsServerReplicas: env.tier === 'dev' ? 1 : 2,
+  });
+  return { stack, workloads, imageTag };
+}

@@ -1,0 +1,125 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { synthesize } from '../src/synth';
+import { REPO, readStack } from './helpers';
+
+type Json = Record<string, any>;
+const ENV_DIR = path.join(REPO, 'environments');
+const rawEnv = (name: string): Json => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
+const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-synth-')), 'cdktf.out');
+const result = synthesize({ dir: ENV_DIR, outdir, layers: ['cluster', 'edge', 'workloads'] });
+const stack = (name: string) => readStack(outdir, name);
+const all = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
+const one = (json: Json, type: string): Json => {
+  const list = all(json, type);
+  expect(list).toHaveLength(1);
+  return list[0];
+};
+const remote = (env: string, layer: string) => `data.terraform_remote_state.cross-stack-reference-input-${env}-${layer}.outputs.`;
+
+describe('prod-workloads', () => {
+  const json = stack('prod-workloads');
+  const prod = rawEnv('prod');
+  const deployment = one(json, 'kubernetes_deployment_v1');
+  const pod = deployment.spec.template.spec;
+  const container = pod.container[0];
+
+  it('depends on cluster, data and edge (and the network)', () => {
+    expect(result.stacks.find((s) => s.name === 'prod-workloads')?.dependencies).toEqual(['prod-cluster', 'prod-data', 'prod-edge', 'prod-network']);
+  });
+
+  it('configures kubernetes and helm from the cluster stack with exec auth, never a token data source', () => {
+    const k8s = json.provider.kubernetes[0];
+    expect(k8s.host).toContain(remote('prod', 'cluster'));
+    expect(k8s.cluster_ca_certificate).toMatch(/^\$\{base64decode\(data\.terraform_remote_state\.cross-stack-reference-input-prod-cluster\./);
+    expect(k8s.exec[0].command).toBe('aws');
+    expect(k8s.exec[0].args).toEqual(['eks', 'get-token', '--cluster-name', expect.stringContaining(remote('prod', 'cluster')), '--region', 'eu-west-1']);
+    expect(json.provider.helm[0].kubernetes.exec.args.slice(0, 2)).toEqual(['eks', 'get-token']);
+    expect(json.data.aws_eks_cluster_auth).toBeUndefined();
+    expect(k8s.token).toBeUndefined();
+  });
+
+  it('has helm releases for metrics-server and cluster-autoscaler with pinned versions', () => {
+    const releases = Object.fromEntries(all(json, 'helm_release').map((r) => [r.chart, r]));
+    expect(Object.keys(releases).sort()).toEqual(['cluster-autoscaler', 'metrics-server']);
+    expect(releases['metrics-server'].version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(releases['cluster-autoscaler'].version).toMatch(/^\d+\.\d+\.\d+$/);
+    const values = JSON.parse(releases['cluster-autoscaler'].values[0]);
+    expect(values.autoDiscovery.clusterName).toContain(remote('prod', 'cluster'));
+    expect(values.image.tag).toBe(`v${prod.compute.kubernetesVersion}.0`);
+  });
+
+  it('has a Deployment with probes and a non-root, read-only, capability-free security context', () => {
+    expect(container.liveness_probe.http_get.path).toBe('/healthz');
+    expect(container.readiness_probe.http_get.path).toBe('/readyz');
+    expect(container.startup_probe).toBeDefined();
+    expect(container.security_context).toEqual(expect.objectContaining({ run_as_non_root: true, read_only_root_filesystem: true, allow_privilege_escalation: false, capabilities: { drop: ['ALL'] } }));
+    expect(pod.security_context.run_as_non_root).toBe(true);
+    expect(deployment.lifecycle.ignore_changes).toEqual(['spec[0].replicas']);
+    expect(pod.termination_grace_period_seconds).toBeGreaterThan(20); // service.drainSeconds default
+  });
+
+  it('runs the ECR image of the cluster stack at the deploy-time tag, after a migration Job of the same image', () => {
+    const lookup = Object.values(json.data.aws_ecr_image)[0] as Json;
+    expect(lookup.image_tag).toBe('${var.image_tag}');
+    expect(lookup.repository_name).toContain(remote('prod', 'cluster'));
+    expect(container.image).toMatch(/@\$\{data\.aws_ecr_image\.[^.]+\.image_digest\}$/);
+    expect(container.image).toContain(remote('prod', 'cluster'));
+    const job = one(json, 'kubernetes_job_v1');
+    expect(job.metadata.name).toContain('var.image_tag');
+    expect(job.wait_for_completion).toBe(true);
+    expect(job.spec.template.spec.container[0].image).toBe(container.image);
+    expect(deployment.depends_on[0]).toMatch(/^kubernetes_job_v1\./);
+    expect(json.variable.image_tag.type).toBe('string');
+  });
+
+  it('passes the contract env vars from the data and edge stacks', () => {
+    const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
+    expect(env.DATABASE_HOST).toContain(remote('prod', 'data'));
+    expect(env.DATABASE_READ_HOST).toContain(remote('prod', 'data'));
+    expect(env.DATABASE_SECRET_ARN).toContain(remote('prod', 'data'));
+    expect(env.REDIS_HOST).toContain(remote('prod', 'data'));
+    expect(env.REDIS_AUTH_SECRET_ARN).toContain(remote('prod', 'data'));
+    expect(env.S3_BUCKET).toContain(remote('prod', 'data'));
+    expect(env.CDN_BASE_URL).toBe('https://shop.example.com');
+    expect(env.REDIS_TLS).toBe('true');
+    expect(env.PORT).toBe('3000');
+  });
+
+  it('has an HPA v2 on CPU and memory with the bounds of environments/prod.json, and a PDB', () => {
+    const hpa = one(json, 'kubernetes_horizontal_pod_autoscaler_v2');
+    expect(hpa.spec.min_replicas).toBe(prod.service.replicas.min);
+    expect(hpa.spec.max_replicas).toBe(prod.service.replicas.max);
+    expect(hpa.spec.metric.map((m: Json) => m.resource.name)).toEqual(['cpu', 'memory']);
+    expect(one(json, 'kubernetes_pod_disruption_budget_v1').spec.selector.match_labels).toEqual(deployment.spec.selector.match_labels);
+  });
+
+  it("attaches every node group ASG to the edge's target group, on the NodePort the edge forwards to", () => {
+    const attachments = all(json, 'aws_autoscaling_attachment');
+    expect(attachments).toHaveLength(prod.compute.nodeGroups.length);
+    expect(attachments[0].autoscaling_group_name).toContain(remote('prod', 'cluster'));
+    expect(attachments[0].lb_target_group_arn).toContain(remote('prod', 'edge'));
+    const nodePort = one(json, 'kubernetes_service_v1').spec.port[0].node_port;
+    const edgeTargetGroups = all(stack('prod-edge'), 'aws_lb_target_group');
+    expect(edgeTargetGroups.map((t) => t.port)).toContain(nodePort);
+  });
+
+  it('gives the service role the data layer access policy', () => {
+    const attachment = one(json, 'aws_iam_role_policy_attachment');
+    expect(attachment.role).toContain(remote('prod', 'cluster'));
+    expect(attachment.policy_arn).toContain(remote('prod', 'data'));
+  });
+});
+
+describe('dev-workloads', () => {
+  it('takes its bounds from environments/dev.json', () => {
+    const json = stack('dev-workloads');
+    const dev = rawEnv('dev');
+    const hpa = one(json, 'kubernetes_horizontal_pod_autoscaler_v2');
+    expect([hpa.spec.min_replicas, hpa.spec.max_replicas]).toEqual([dev.service.replicas.min, dev.service.replicas.max]);
+    expect(one(json, 'kubernetes_deployment_v1').spec.replicas).toBe(String(dev.service.replicas.min));
+    const metrics = all(json, 'helm_release').find((r) => r.chart === 'metrics-server') as Json;
+    expect(JSON.parse(metrics.values[0]).replicas).toBe(1);
+  });
+});
