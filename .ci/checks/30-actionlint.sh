@@ -21,7 +21,7 @@ fi
 if ! command -v shellcheck >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq shellcheck >/dev/null 2>&1; }) || true
 fi
-args=(-color=never)
+args=(-no-color -pyflakes=)
 if command -v shellcheck >/dev/null; then
   args+=(-shellcheck="$(command -v shellcheck)")
 else

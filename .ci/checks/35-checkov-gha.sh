@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# checkov's GitHub Actions checks over .github (workflows and their shell): 0 failed checks, no skips.
+# checkov is pinned and installed into the shared CI venv (.ci/lib.sh) that 20-checkov.sh uses too.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source .ci/lib.sh
+CHECKOV_VERSION=3.3.30
+venv=$(ci_venv)
+"$venv/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERSION" || ci_pip "checkov==${CHECKOV_VERSION}"
+[ -d .github/workflows ] || { echo "35-checkov-gha: .github/workflows missing" >&2; exit 1; }
+"$venv/bin/checkov" --framework github_actions --skip-download --quiet --compact --output cli -d .github
