@@ -133,6 +133,36 @@ describe('Edge', () => {
     });
   });
 
+  describe('keys', () => {
+    const keys = all(json, 'aws_kms_key').map((k) => ({ ...k, doc: JSON.parse(k.policy) as { Statement: Json[] } }));
+
+    it('lets CloudWatch Logs in us-east-1 use the logs key only for the edge log groups', () => {
+      const logs = keys.find((k) => k.enable_key_rotation === true);
+      const use = logs?.doc.Statement.find((st) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
+      expect(use?.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn']).toEqual([
+        expect.stringMatching(/:logs:us-east-1:.*:log-group:aws-waf-logs-prod-edge$/),
+        expect.stringMatching(/:logs:us-east-1:.*:log-group:\/aws\/route53\/shop\.example\.com$/),
+      ]);
+      expect(logs?.doc.Statement.filter((st) => st.Action === 'kms:*').map((st) => st.Principal.AWS)).toEqual([expect.stringMatching(/:root$/)]);
+    });
+
+    it('lets only Route 53 DNSSEC of this account sign with the signing key', () => {
+      const signing = keys.find((k) => k.key_usage === 'SIGN_VERIFY');
+      const sign = signing?.doc.Statement.find((st) => st.Sid === 'Route53DnssecSigns');
+      expect(sign).toMatchObject({ Principal: { Service: 'dnssec-route53.amazonaws.com' }, Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'] });
+      expect(Object.keys(sign?.Condition ?? {}).sort()).toEqual(['ArnLike', 'StringEquals']);
+    });
+
+    it('admits WAF and Route 53 log delivery only to their own log groups', () => {
+      const policy = JSON.parse(only(json, 'aws_cloudwatch_log_resource_policy').policy_document) as { Statement: Json[] };
+      expect(policy.Statement.map((st) => [st.Principal.Service, st.Resource])).toEqual([
+        ['delivery.logs.amazonaws.com', expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..*waf.*\.arn\}:\*$/)],
+        ['route53.amazonaws.com', expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..*route53-queries.*\.arn\}:\*$/)],
+      ]);
+      expect(only(json, 'aws_cloudwatch_log_resource_policy').provider).toBe('aws.us_east_1');
+    });
+  });
+
   describe('certificates and DNS', () => {
     it('issues the CloudFront certificate in us-east-1 and the ALB certificate in the stack region, both DNS-validated', () => {
       const certs = all(json, 'aws_acm_certificate');
