@@ -134,21 +134,21 @@ describe('Edge', () => {
   });
 
   describe('keys', () => {
-    const keys = all(json, 'aws_kms_key').map((k) => ({ ...k, doc: JSON.parse(k.policy) as { Statement: Json[] } }));
+    const keys: Json[] = all(json, 'aws_kms_key').map((k) => ({ ...k, doc: JSON.parse(k.policy) as { Statement: Json[] } }));
 
     it('lets CloudWatch Logs in us-east-1 use the logs key only for the edge log groups', () => {
       const logs = keys.find((k) => k.enable_key_rotation === true);
-      const use = logs?.doc.Statement.find((st) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
+      const use = logs?.doc.Statement.find((st: Json) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
       expect(use?.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn']).toEqual([
         expect.stringMatching(/:logs:us-east-1:.*:log-group:aws-waf-logs-prod-edge$/),
         expect.stringMatching(/:logs:us-east-1:.*:log-group:\/aws\/route53\/shop\.example\.com$/),
       ]);
-      expect(logs?.doc.Statement.filter((st) => st.Action === 'kms:*').map((st) => st.Principal.AWS)).toEqual([expect.stringMatching(/:root$/)]);
+      expect(logs?.doc.Statement.filter((st: Json) => st.Action === 'kms:*').map((st: Json) => st.Principal.AWS)).toEqual([expect.stringMatching(/:root$/)]);
     });
 
     it('lets only Route 53 DNSSEC of this account sign with the signing key', () => {
       const signing = keys.find((k) => k.key_usage === 'SIGN_VERIFY');
-      const sign = signing?.doc.Statement.find((st) => st.Sid === 'Route53DnssecSigns');
+      const sign = signing?.doc.Statement.find((st: Json) => st.Sid === 'Route53DnssecSigns');
       expect(sign).toMatchObject({ Principal: { Service: 'dnssec-route53.amazonaws.com' }, Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'] });
       expect(Object.keys(sign?.Condition ?? {}).sort()).toEqual(['ArnLike', 'StringEquals']);
     });
