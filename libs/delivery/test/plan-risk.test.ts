@@ -201,9 +201,20 @@ describe('bad input', () => {
     expect(() => runPlanReport([good, bad], { format: 'json' })).toThrow(/bad\.json/);
   });
 
+  it('expands directories given to runPlanReport, and errors are PlanParseErrors the CLI can catch', () => {
+    const dir = path.join(tmp, 'plans-dir');
+    require('node:fs').mkdirSync(dir);
+    writeFileSync(path.join(dir, 'dev-network.plan.json'), JSON.stringify({ format_version: '1.2', planned_values: {} }));
+    writeFileSync(path.join(dir, 'notes.txt'), 'ignored');
+    expect(JSON.parse(runPlanReport([dir, OWN], { format: 'json' })).stacks.map((x: { name: string }) => x.name)).toEqual(['dev-network', 'aws-stateful-destroy']);
+    expect(() => runPlanReport([path.join(tmp, 'nothing')], { format: 'json' })).toThrow(PlanParseError);
+    expect(() => runPlanReport([OWN, OWN], { format: 'json' })).toThrow(PlanParseError);
+    expect(() => runPlanReport([], { format: 'json' })).toThrow('no plan files given');
+  });
+
   it('requires one stack name per file and unique names', () => {
     expect(() => loadPlanFiles([OWN, OWN], { stackNames: ['a'] })).toThrow('got 1 stack name(s) for 2 plan file(s)');
-    expect(() => loadPlanFiles([OWN, OWN])).toThrow('two plans are named "aws-stateful-destroy"');
+    expect(() => loadPlanFiles([OWN, OWN])).toThrow(`${OWN}: two plans are named "aws-stateful-destroy"`);
     expect(loadPlanFiles([OWN, OWN], { stackNames: ['a', 'b'] }).map((x) => x.name)).toEqual(['a', 'b']);
   });
 

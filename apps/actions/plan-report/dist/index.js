@@ -43473,6 +43473,13 @@ var PlanParseError = class extends Error {
   file;
   detail;
 };
+var PlanInputError = class extends PlanParseError {
+  constructor(detail, file = "") {
+    super(file, detail);
+    this.name = "PlanInputError";
+    this.message = file ? `${file}: ${detail}` : detail;
+  }
+};
 var KNOWN_ACTIONS = /* @__PURE__ */ new Set(["no-op", "create", "read", "update", "delete", "forget"]);
 function lineColumn(text, offset) {
   const before = text.slice(0, offset);
@@ -44028,9 +44035,9 @@ function stackNameFromFile(file) {
   return import_node_path.default.basename(file).replace(/\.json$/i, "").replace(/\.plan$/i, "");
 }
 function loadPlanFiles(files, opts = {}) {
-  if (files.length === 0) throw new Error("no plan files given");
+  if (files.length === 0) throw new PlanInputError("no plan files given");
   if (opts.stackNames && opts.stackNames.length > 0 && opts.stackNames.length !== files.length) {
-    throw new Error(`got ${opts.stackNames.length} stack name(s) for ${files.length} plan file(s): give one per file, in the same order`);
+    throw new PlanInputError(`got ${opts.stackNames.length} stack name(s) for ${files.length} plan file(s): give one per file, in the same order`);
   }
   const parsed = files.map((file) => {
     let text;
@@ -44047,7 +44054,7 @@ function loadPlanFiles(files, opts = {}) {
   });
   const seen = /* @__PURE__ */ new Set();
   for (const s of stacks) {
-    if (seen.has(s.name)) throw new Error(`two plans are named "${s.name}" (${s.file}): give distinct file names or stack names`);
+    if (seen.has(s.name)) throw new PlanInputError(`two plans are named "${s.name}": give distinct file names or stack names`, s.file);
     seen.add(s.name);
   }
   return stacks;
@@ -44060,8 +44067,8 @@ function expandPlanInputs(input, cwd = process.cwd()) {
     let isDir = false;
     try {
       isDir = (0, import_node_fs.statSync)(abs).isDirectory();
-    } catch {
-      throw new PlanParseError(entry, "no such file or directory");
+    } catch (err) {
+      throw new PlanParseError(entry, `cannot read the file (${err.code ?? String(err)})`);
     }
     if (isDir) {
       const found = (0, import_node_fs.readdirSync)(abs).filter((f) => f.toLowerCase().endsWith(".json")).sort();

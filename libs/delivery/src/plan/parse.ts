@@ -11,6 +11,18 @@ export class PlanParseError extends Error {
   }
 }
 
+/**
+ * A problem with the set of plan inputs rather than one file's content (no files, stack names that do not match
+ * the files, two plans with one name). A PlanParseError subclass so callers catching that one see these too.
+ */
+export class PlanInputError extends PlanParseError {
+  constructor(detail: string, file = '') {
+    super(file, detail);
+    this.name = 'PlanInputError';
+    this.message = file ? `${file}: ${detail}` : detail;
+  }
+}
+
 const KNOWN_ACTIONS: ReadonlySet<string> = new Set<PlanAction>(['no-op', 'create', 'read', 'update', 'delete', 'forget']);
 
 /** 1-based line and column of a character offset, for error messages. */

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parsePlanText, PlanParseError } from './parse';
+import { parsePlanText, PlanInputError, PlanParseError } from './parse';
 import { renderJson, renderMarkdown, type RenderOptions } from './render';
 import { summarizePlan, type StackSummary } from './summarize';
 
@@ -20,9 +20,9 @@ export interface LoadOptions {
  * stack per document, named `<name>#<n>`.
  */
 export function loadPlanFiles(files: readonly string[], opts: LoadOptions = {}): StackSummary[] {
-  if (files.length === 0) throw new Error('no plan files given');
+  if (files.length === 0) throw new PlanInputError('no plan files given');
   if (opts.stackNames && opts.stackNames.length > 0 && opts.stackNames.length !== files.length) {
-    throw new Error(`got ${opts.stackNames.length} stack name(s) for ${files.length} plan file(s): give one per file, in the same order`);
+    throw new PlanInputError(`got ${opts.stackNames.length} stack name(s) for ${files.length} plan file(s): give one per file, in the same order`);
   }
   const parsed = files.map((file) => {
     let text: string;
@@ -39,7 +39,7 @@ export function loadPlanFiles(files: readonly string[], opts: LoadOptions = {}):
   });
   const seen = new Set<string>();
   for (const s of stacks) {
-    if (seen.has(s.name)) throw new Error(`two plans are named "${s.name}" (${s.file}): give distinct file names or stack names`);
+    if (seen.has(s.name)) throw new PlanInputError(`two plans are named "${s.name}": give distinct file names or stack names`, s.file);
     seen.add(s.name);
   }
   return stacks;
@@ -50,6 +50,7 @@ export function loadPlanFiles(files: readonly string[], opts: LoadOptions = {}):
  * (sorted); entries separated by newlines or commas.
  */
 export function expandPlanInputs(input: string | readonly string[], cwd = process.cwd()): string[] {
+  // A string (action input) is a newline/comma list; an array (CLI arguments) is taken as given.
   const entries = (typeof input === 'string' ? input.split(/[\n,]/) : [...input]).map((e) => e.trim()).filter(Boolean);
   const files: string[] = [];
   for (const entry of entries) {
@@ -57,8 +58,8 @@ export function expandPlanInputs(input: string | readonly string[], cwd = proces
     let isDir = false;
     try {
       isDir = statSync(abs).isDirectory();
-    } catch {
-      throw new PlanParseError(entry, 'no such file or directory');
+    } catch (err) {
+      throw new PlanParseError(entry, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
     if (isDir) {
       const found = readdirSync(abs).filter((f) => f.toLowerCase().endsWith('.json')).sort();
@@ -75,11 +76,12 @@ export interface PlanReportOptions extends LoadOptions, Pick<RenderOptions, 'max
 
 /**
  * The `platform plan-report` command: reads every file first (no partial output on any error — the error names
- * the file), then returns the whole report as markdown or as the JSON form.
+ * the file), then returns the whole report as markdown or as the JSON form. A directory argument stands for its
+ * `*.json` files (sorted); `stackNames` then apply to the expanded list.
  */
 export function runPlanReport(files: readonly string[], opts: PlanReportOptions): string {
-  if (opts.format !== 'markdown' && opts.format !== 'json') throw new Error(`unknown format "${String(opts.format)}": expected markdown or json`);
-  const stacks = loadPlanFiles(files, opts);
+  if (opts.format !== 'markdown' && opts.format !== 'json') throw new PlanInputError(`unknown format "${String(opts.format)}": expected markdown or json`);
+  const stacks = loadPlanFiles(expandPlanInputs(files), opts);
   return opts.format === 'json' ? renderJson(stacks) : renderMarkdown(stacks, { maxChars: opts.maxChars, fullReportLocation: opts.fullReportLocation, title: opts.title });
 }
 
