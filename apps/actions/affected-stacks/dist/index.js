@@ -43652,7 +43652,7 @@ function projectsInput() {
   return listInput("projects");
 }
 async function main() {
-  const graph = readManifest(getInput("manifest") || "apps/infra/cdktf.out");
+  const graph = readManifest(getInput("manifest") || "cdktf.out");
   const result = affectedStacks({
     graph,
     projects: projectsInput(),

@@ -19,7 +19,7 @@ function projectsInput(): string[] {
 }
 
 async function main(): Promise<void> {
-  const graph = readManifest(core.getInput('manifest') || 'apps/infra/cdktf.out');
+  const graph = readManifest(core.getInput('manifest') || 'cdktf.out');
   const result = affectedStacks({
     graph,
     projects: projectsInput(),

@@ -6,9 +6,9 @@ import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../share
 const ACTION = path.resolve(__dirname, '..');
 const SYNTH = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/synth');
 
-// A workspace laid out like the repository: the cdktf output at apps/infra/cdktf.out (the input's default).
+// A workspace laid out like the repository: the cdktf output at cdktf.out (the input's default, where npm run synth writes it).
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'ws-'));
-cpSync(SYNTH, path.join(workspace, 'apps/infra/cdktf.out'), { recursive: true });
+cpSync(SYNTH, path.join(workspace, 'cdktf.out'), { recursive: true });
 
 let gh: FakeGitHub;
 beforeAll(async () => {
@@ -32,7 +32,7 @@ describe('affected-stacks action (bundled dist/index.js)', () => {
       'staging-cluster', 'staging-workloads', 'staging-observability',
       'prod-cluster', 'prod-workloads', 'prod-observability',
     ]);
-    expect(matrix.include[4]).toEqual({ stack: 'dev-workloads', env: 'dev', layer: 'workloads', dir: 'apps/infra/cdktf.out/stacks/dev-workloads', needs: ['dev-cluster', 'dev-data', 'dev-edge'] });
+    expect(matrix.include[4]).toEqual({ stack: 'dev-workloads', env: 'dev', layer: 'workloads', dir: 'cdktf.out/stacks/dev-workloads', needs: ['dev-cluster', 'dev-data', 'dev-edge'] });
     expect(matrix.include.find((e) => e.stack === 'prod-workloads')?.needs).toEqual(['prod-cluster']);
     expect(r.outputs.count).toBe('12');
     expect(r.outputs['has-stacks']).toBe('true');
@@ -57,7 +57,7 @@ describe('affected-stacks action (bundled dist/index.js)', () => {
     const empty = mkdtempSync(path.join(os.tmpdir(), 'ws-empty-'));
     const r = await runAction(ACTION, { api: gh.url, cwd: empty, inputs: { all: 'true' } });
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain('::error::apps/infra/cdktf.out: no such file or directory (run the synth first: npm run synth)');
+    expect(r.stdout).toContain('::error::cdktf.out: no such file or directory (run the synth first: npm run synth)');
     const bad = await runAction(ACTION, { api: gh.url, cwd: workspace, inputs: { projects: '["data",' } });
     expect(bad.code).not.toBe(0);
     expect(bad.stdout).toContain('::error::input "projects": not valid JSON');
