@@ -116,7 +116,7 @@ describe('ServiceWorkloads', () => {
 
   it('migrates with a Job per image tag that must finish before the rollout', () => {
     const job = one(json, 'kubernetes_job_v1');
-    expect(job.metadata.name).toBe('api-migrate-${substr(lower(replace(var.image_tag, "/[^0-9A-Za-z-]/", "-")), 0, 40)}');
+    expect(job.metadata.name).toBe('api-migrate-${replace(substr(lower(replace(var.image_tag, "/[^0-9A-Za-z-]/", "-")), 0, 40), "/-+$/", "")}');
     expect(job.wait_for_completion).toBe(true);
     expect(job.spec.template.spec.container[0].command).toEqual(['node', 'dist/main.js', 'migrate']);
     expect(job.spec.template.spec.container[0].image).toBe(container.image);

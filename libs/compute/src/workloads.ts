@@ -121,7 +121,8 @@ export interface ServiceWorkloadsProps {
 
 /** The subset of Kubernetes-safe characters of an image tag, for resource names (DNS-1123 labels). */
 function nameSafe(tag: string): string {
-  return Fn.substr(Fn.lower(Fn.replace(tag, '/[^0-9A-Za-z-]/', '-')), 0, 40);
+  // A label must end alphanumeric: drop dashes the replacement or the cut left at the end.
+  return Fn.replace(Fn.substr(Fn.lower(Fn.replace(tag, '/[^0-9A-Za-z-]/', '-')), 0, 40), '/-+$/', '');
 }
 
 /**
