@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, environmentJsonSchema, findEnvironmentsDir, loadEnvironments } from '@awp/config';
 import { GuardrailError, formatFinding } from '@awp/guardrails';
+import { PlanParseError, runPlanReport } from '@awp/delivery';
 import { stackGraph, synthesize } from './synth';
 import { mermaid, table } from './format';
 import { describeDelivery, synthBootstrap } from './bootstrap';
@@ -115,6 +116,18 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
       out(`guardrails: 0 errors, ${result.findings.filter((f) => !f.suppressedBecause).length} warnings; next: cd into the folder, terraform init && terraform apply (docs/delivery.md)\n`);
     });
 
+  program
+    .command('plan-report')
+    .description('summarize `terraform show -json` plans (Terraform or OpenTofu): counts, destructive changes of stateful resources, markdown or JSON')
+    .argument('<plan.json...>', 'plan files (or folders of *.json plans)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['markdown', 'json']).default('markdown'))
+    .addOption(new Option('--stack-name <name>', 'stack name for the file at the same position (repeatable; default: file name without .json/.plan)').argParser(collect))
+    .option('--max-chars <n>', 'markdown size budget (GitHub rejects comments over 65,536 characters)', (v) => Number.parseInt(v, 10))
+    .action((files: string[], opts: { format: 'markdown' | 'json'; stackName?: string[]; maxChars?: number }) => {
+      // Everything is read and rendered before the first byte is printed: a bad file means no partial output.
+      out(`${runPlanReport(files, { format: opts.format, stackNames: opts.stackName, maxChars: opts.maxChars }).replace(/\n$/, '')}\n`);
+    });
+
   return program;
 }
 
@@ -125,7 +138,7 @@ export async function run(argv: string[], out?: (s: string) => void, err: (s: st
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof GuardrailError) {
+    if (e instanceof ConfigError || e instanceof GuardrailError || e instanceof PlanParseError) {
       err(`error: ${e.message}\n`);
       return 1;
     }
