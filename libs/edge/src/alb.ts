@@ -44,7 +44,8 @@ export class EdgeAlb extends Construct {
     const cloudfront = new DataAwsEc2ManagedPrefixList(this, 'cloudfront-origin-facing', { name: CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST });
 
     const sg = new SecurityGroup(this, 'sg', {
-      name: `${props.namePrefix}-edge-alb`,
+      // A prefix, not a name: create-before-destroy replacements must not collide on the name.
+      namePrefix: `${props.namePrefix}-edge-alb-`,
       description: `${props.namePrefix}: ALB, reachable only from CloudFront origin-facing addresses`,
       vpcId: props.vpcId,
       tags: { Name: `${props.namePrefix}-edge-alb` },
@@ -95,7 +96,9 @@ export class EdgeAlb extends Construct {
     });
 
     this.targetGroup = new LbTargetGroup(this, 'service', {
-      name: name('api'),
+      // name_prefix (at most 6 characters): a replacement (e.g. a new NodePort) is created before the old group
+      // is detached, which a fixed name would refuse.
+      namePrefix: `${props.namePrefix.slice(0, 5)}-`,
       targetType: 'instance',
       port: props.nodePort,
       protocol: 'HTTP',

@@ -79,8 +79,8 @@ export class EdgeCdn extends Construct {
         frameOptions: { frameOption: 'DENY', override: true },
         referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
       },
-      // The origin's server banner tells attackers nothing useful once removed.
-      removeHeadersConfig: { items: [{ header: 'Server' }, { header: 'X-Powered-By' }] },
+      // Framework banners tell attackers which exploits to try.
+      removeHeadersConfig: { items: [{ header: 'X-Powered-By' }] },
     });
 
     const apiFunction = new CloudfrontFunction(this, 'api-path', {

@@ -362,6 +362,10 @@ describe('Edge', () => {
       const tg = only(json, 'aws_lb_target_group');
       expect(tg).toMatchObject({ target_type: 'instance', port: 30080, protocol: 'HTTP', vpc_id: 'vpc-1', deregistration_delay: '25' });
       expect(tg.health_check).toMatchObject({ path: '/readyz', port: 'traffic-port', matcher: '200' });
+      // Replaced before destroyed (the listener rule points at it), so the name is a prefix, not a fixed name.
+      expect(tg).toMatchObject({ name_prefix: 'prod-', lifecycle: { create_before_destroy: true } });
+      expect(tg.name).toBeUndefined();
+      expect(only(json, 'aws_security_group')).toMatchObject({ name_prefix: 'prod-edge-alb-', lifecycle: { create_before_destroy: true } });
     });
   });
 
