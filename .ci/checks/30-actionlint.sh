@@ -17,7 +17,7 @@ if ! [ -x "$actionlint" ] || ! "$actionlint" -version 2>/dev/null | head -1 | gr
   GOBIN="$bin_dir" GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
 fi
 
-# shellcheck is cheap from apt; try once, and carry on without it when apt is unavailable.
+# The shellcheck binary is cheap from apt; try once, and carry on without it when apt is unavailable.
 if ! command -v shellcheck >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq shellcheck >/dev/null 2>&1; }) || true
 fi
