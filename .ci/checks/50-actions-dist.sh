@@ -3,10 +3,10 @@
 # result differs from what is committed (a stale or hand-edited dist), or when a bundle is not committed at all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-node apps/actions/build.mjs
+node apps/actions/shared/build.mjs
 status=0
 if ! git diff --exit-code --stat -- ':(glob)apps/actions/*/dist/**'; then
-  echo "actions-dist: the committed apps/actions/*/dist differs from a fresh build; run 'node apps/actions/build.mjs' and commit dist/" >&2
+  echo "actions-dist: the committed apps/actions/*/dist differs from a fresh build; run 'node apps/actions/shared/build.mjs' and commit dist/" >&2
   status=1
 fi
 untracked=$(git ls-files --others --exclude-standard -- ':(glob)apps/actions/*/dist/**')

@@ -266,7 +266,7 @@ export async function runAction(
 
 /** Rebuilds the action's bundle so a test never runs against a stale dist (esbuild output is deterministic). */
 export function buildBundle(action: string): void {
-  execFileSync(process.execPath, [path.join(__dirname, '..', '..', 'build.mjs'), action], { stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(__dirname, '..', 'build.mjs'), action], { stdio: 'inherit' });
 }
 
 /**

@@ -2,13 +2,14 @@
 // Bundles each action's src/main.ts (with @actions/*, Octokit and @awp/delivery) into one CommonJS file,
 // dist/index.js, which GitHub runs with `runs.using: node24`. Deterministic: paths in the bundle are relative
 // to the action's folder, so the committed dist is byte-identical when rebuilt (checked by .ci/checks/50-actions-dist.sh).
-// Usage: node apps/actions/build.mjs [action ...]   (no argument: every action)
+// Usage: node apps/actions/shared/build.mjs [action ...]   (no argument: every action)
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+// The actions live next to this folder: apps/actions/<name>.
+const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ACTIONS = ['plan-report', 'affected-stacks', 'promote-gate', 'drift-report'];
 
 export async function buildAction(name) {
