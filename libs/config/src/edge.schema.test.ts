@@ -24,11 +24,18 @@ describe('edge and domain sections of the environment schema', () => {
       dnssec: true,
       originSecretVersion: 1,
       acceptPreviousOriginSecret: false,
+      logRetentionDays: 365,
     });
   });
 
   it('accepts every environment file as it is', () => {
     for (const name of ['dev', 'staging', 'prod']) expect(problems(raw(name))).toEqual([]);
+  });
+
+  it('refuses a log retention CloudWatch does not offer', () => {
+    const env = raw('dev');
+    env.edge.logRetentionDays = 45;
+    expect(problems(env)).toEqual([expect.stringMatching(/^edge\.logRetentionDays: /)]);
   });
 
   it('refuses a body limit WAF cannot inspect, naming the field', () => {

@@ -193,6 +193,7 @@ export const environmentSchema = z
           .boolean()
           .default(false)
           .describe('During a rotation, the ALB also accepts the previous header value; turn off once CloudFront is deployed'),
+        logRetentionDays: days.default(365).describe('Retention of the WAF and Route 53 query log groups (us-east-1)'),
       })
       .superRefine((edge, ctx) => {
         if (edge.acceptPreviousOriginSecret && edge.originSecretVersion < 2) {

@@ -37,7 +37,7 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, network: Net
     dnssec: env.edge.dnssec,
     originSecretVersion: env.edge.originSecretVersion,
     acceptPreviousOriginSecret: env.edge.acceptPreviousOriginSecret,
-    logRetentionDays: env.observability.logRetentionDays,
+    logRetentionDays: env.edge.logRetentionDays,
   });
   return { stack, edge };
 }
