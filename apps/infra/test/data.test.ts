@@ -38,6 +38,8 @@ describe('prod-data (must show)', () => {
     expect(replicas).toHaveLength(2);
     const primaryAddress = named(json, 'aws_db_instance').find(([, i]) => !i.replicate_source_db)![0];
     for (const r of replicas) expect(r).toMatchObject({ replicate_source_db: `\${aws_db_instance.${primaryAddress}.identifier}`, storage_encrypted: true, kms_key_id: primary.kms_key_id });
+    // Spread over the zones of environments/prod.json (the Multi-AZ primary is placed by RDS).
+    expect(replicas.map((r) => r.availability_zone)).toEqual(['eu-west-1b', 'eu-west-1c']);
   });
 
   it('has a cache encrypted at rest and in transit with automatic failover', () => {

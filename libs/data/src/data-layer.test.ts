@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
@@ -14,6 +16,7 @@ const BASE: DataLayerProps = {
   siteDomain: 'shop.example.com',
   bucketNames: { assets: 'test-assets-111111111111', uploads: 'test-uploads-111111111111', logs: 'test-logs-111111111111' },
   keyAdministratorArns: ['arn:aws:iam::111111111111:role/apply'],
+  availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
 };
 
 function synth(props: Partial<DataLayerProps> = {}, tier = 'prod'): { json: Json; stack: TerraformStack; data: DataLayer } {
@@ -129,6 +132,9 @@ describe('DataLayer (production defaults)', () => {
     const primaryAddress = addressOf(json, 'aws_db_instance', (r) => !r.replicate_source_db);
     expect(replicas[0]).toMatchObject({ replicate_source_db: `\${${primaryAddress}.identifier}`, storage_encrypted: true, kms_key_id: primary.kms_key_id, identifier: 'test-postgres-replica-1', performance_insights_enabled: true });
     expect(replicas[0].manage_master_user_password).toBeUndefined();
+    // A Multi-AZ primary cannot be pinned; replicas go to the zones after the first.
+    expect(primary.availability_zone).toBeUndefined();
+    expect(replicas[0].availability_zone).toBe('eu-west-1b');
     expect(replicas[0].username).toBeUndefined();
     const groups = all(json, 'aws_cloudwatch_log_group').filter((g) => g.name.startsWith('/aws/rds/'));
     expect(groups.map((g) => g.name).sort()).toEqual([
@@ -290,6 +296,7 @@ describe('DataLayer (dev-like settings)', () => {
 
   it('skips the final snapshot and Multi-AZ, as configured', () => {
     const db = one(json, 'aws_db_instance');
+    expect(db.availability_zone).toBe('eu-west-1a');
     expect(db).toMatchObject({ multi_az: false, deletion_protection: false, skip_final_snapshot: true });
     expect(db.final_snapshot_identifier).toBeUndefined();
     const rg = one(json, 'aws_elasticache_replication_group');
@@ -312,6 +319,25 @@ describe('DataLayer options and refusals', () => {
 
   it('refuses more read replicas than RDS allows', () => {
     expect(() => synth({ postgres: { readReplicas: 6 } })).toThrow(/readReplicas must be an integer 0..5/);
+  });
+
+  it('spreads three replicas over the zones after the first, wrapping around', () => {
+    const { json } = synth({ postgres: { readReplicas: 3 } });
+    const zones = all(json, 'aws_db_instance').filter((r) => r.replicate_source_db).map((r) => r.availability_zone);
+    expect(zones).toEqual(['eu-west-1b', 'eu-west-1c', 'eu-west-1a']);
+  });
+
+  it('attaches the service access policy to a role in another stack by reference', () => {
+    const app = Testing.app();
+    const dataStack = new TerraformStack(app, 'data');
+    new AwsProvider(dataStack, 'aws', { region: 'eu-west-1' });
+    const data = new DataLayer(dataStack, 'data', BASE);
+    const other = new TerraformStack(app, 'cluster');
+    new AwsProvider(other, 'aws', { region: 'eu-west-1' });
+    data.grantServiceAccess(other, 'api-data', 'prod-api');
+    app.synth(); // cross-stack references resolve only when the whole app is synthesized
+    const json = JSON.parse(readFileSync(path.join(app.outdir, 'stacks', 'cluster', 'cdk.tf.json'), 'utf8'));
+    expect(one(json, 'aws_iam_role_policy_attachment')).toMatchObject({ role: 'prod-api', policy_arn: expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-data\.outputs\./) });
   });
 
   it('derives the parameter group family from a pinned minor version', () => {

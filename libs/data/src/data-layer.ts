@@ -5,6 +5,7 @@ import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { DataBuckets, LOG_PREFIXES, type BucketOutputs } from './buckets';
@@ -23,6 +24,11 @@ export interface DataLayerProps {
   readonly workloadSecurityGroupId: string;
   /** From the network layer: CMK for CloudWatch Logs (RDS log exports, cache slow/engine logs). */
   readonly logsKeyArn: string;
+  /**
+   * From the network layer: the zones of the isolated subnets, in order; read replicas are spread over them.
+   * @default RDS places the replicas
+   */
+  readonly availabilityZones?: string[];
   /** The site's DNS name; the uploads bucket admits browser PUTs from `https://<siteDomain>`. */
   readonly siteDomain: string;
   /** Globally unique bucket names (e.g. `globalName(env, 'assets')`). */
@@ -144,6 +150,7 @@ export class DataLayer extends Construct {
       secretsKeyArn: this.keys.secretsKeyArn,
       logsKeyArn: props.logsKeyArn,
       logRetentionDays,
+      availabilityZones: props.availabilityZones,
     });
     const pg = this.database;
     this.postgres = {
@@ -251,5 +258,13 @@ export class DataLayer extends Construct {
       policy: access.json,
     });
     this.serviceAccessPolicyArn = policy.arn;
+  }
+
+  /**
+   * Attaches the service access policy to a role, in `scope` (any stack: the policy ARN crosses by reference).
+   * For the service's pod identity role, e.g. `data.grantServiceAccess(clusterStack, 'api-data', role.name)`.
+   */
+  grantServiceAccess(scope: Construct, id: string, roleName: string): IamRolePolicyAttachment {
+    return new IamRolePolicyAttachment(scope, id, { role: roleName, policyArn: this.serviceAccessPolicyArn });
   }
 }

@@ -90,6 +90,13 @@ export interface PostgresProps extends PostgresSettings {
   readonly logsKeyArn: string;
   /** @default 365 */
   readonly logRetentionDays?: number;
+  /**
+   * Zones of the isolated subnets, in order. Replica i is placed in zone (i + 1) mod n, so replicas never share a
+   * zone with each other while there are zones left; a single-AZ primary is placed in zone 0 (a Multi-AZ
+   * primary cannot be pinned, RDS chooses).
+   * @default RDS chooses every zone
+   */
+  readonly availabilityZones?: string[];
 }
 
 const PORT = 5432;
@@ -128,6 +135,8 @@ export class Postgres extends Construct {
     const deletionProtection = props.deletionProtection ?? true;
     const skipFinalSnapshot = props.skipFinalSnapshot ?? false;
     const replicaCount = props.readReplicas ?? 1;
+    const multiAz = props.multiAz ?? true;
+    const azs = props.availabilityZones ?? [];
     if (!Number.isInteger(replicaCount) || replicaCount < 0 || replicaCount > 5) {
       throw new Error(`Postgres ${this.node.path}: readReplicas must be an integer 0..5 (RDS allows 5 for PostgreSQL), got ${replicaCount}`);
     }
@@ -239,7 +248,8 @@ export class Postgres extends Construct {
       // RDS generates the password, keeps it in Secrets Manager under the secrets key and rotates it (7 days).
       manageMasterUserPassword: true,
       masterUserSecretKmsKeyId: props.secretsKeyArn,
-      multiAz: props.multiAz ?? true,
+      multiAz,
+      availabilityZone: !multiAz && azs.length > 0 ? azs[0] : undefined,
       dbSubnetGroupName: subnetGroup.name,
       backupRetentionPeriod: props.backupRetentionDays ?? 14,
       backupWindow: props.backupWindow ?? '02:00-03:00',
@@ -259,6 +269,7 @@ export class Postgres extends Construct {
         replicateSourceDb: this.primary.identifier,
         instanceClass: props.replicaInstanceClass ?? instanceClass,
         multiAz: false,
+        availabilityZone: azs.length > 0 ? azs[(i + 1) % azs.length] : undefined,
         // Replicas keep no backups of their own (the primary's are the recovery path) and take no final snapshot.
         backupRetentionPeriod: 0,
         skipFinalSnapshot: true,

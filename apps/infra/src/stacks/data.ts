@@ -13,6 +13,7 @@ export function dataStack(scope: Construct, env: EnvironmentConfig, network: Net
     isolatedSubnetIds: network.isolatedSubnetIds,
     workloadSecurityGroupId: network.workloadSecurityGroupId,
     logsKeyArn: network.logsKeyArn,
+    availabilityZones: network.availabilityZones,
     siteDomain: env.domain.name,
     bucketNames: { assets: globalName(env, 'assets'), uploads: globalName(env, 'uploads'), logs: globalName(env, 'logs') },
     postgres: {
