@@ -117,7 +117,7 @@ export class Cache extends Construct {
     const retentionInDays = props.logRetentionDays ?? 365;
 
     this.securityGroup = new SecurityGroup(this, 'sg', {
-      name: groupId,
+      namePrefix: `${groupId}-`, // replaced before destroyed, so the name must vary
       description: `${prefix}: cache, 6379 from the workloads only`,
       vpcId: props.vpcId,
       tags: { Name: groupId },

@@ -111,8 +111,8 @@ describe('DataLayer (production defaults)', () => {
 
   it('places the database in the isolated subnets behind a group open on 5432 to the workloads only', () => {
     expect(one(json, 'aws_db_subnet_group').subnet_ids).toEqual(['subnet-a', 'subnet-b', 'subnet-c']);
-    const pgSg = addressOf(json, 'aws_security_group', (s) => s.name === 'test-postgres');
-    expect(one(json, 'aws_security_group', (s) => s.name === 'test-postgres').ingress).toBeUndefined();
+    const pgSg = addressOf(json, 'aws_security_group', (s) => s.name_prefix === 'test-postgres-');
+    expect(one(json, 'aws_security_group', (s) => s.name_prefix === 'test-postgres-').ingress).toBeUndefined();
     const rules = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${pgSg}.id}`);
     expect(rules).toEqual([expect.objectContaining({ referenced_security_group_id: 'sg-workload', from_port: 5432, to_port: 5432, ip_protocol: 'tcp' })]);
     expect(all(json, 'aws_vpc_security_group_ingress_rule').every((r) => r.cidr_ipv4 === undefined && r.cidr_ipv6 === undefined)).toBe(true);
@@ -202,7 +202,7 @@ describe('DataLayer (production defaults)', () => {
   });
 
   it('admits only the workloads on 6379', () => {
-    const sg = addressOf(json, 'aws_security_group', (s) => s.name === 'test-cache');
+    const sg = addressOf(json, 'aws_security_group', (s) => s.name_prefix === 'test-cache-');
     const rules = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${sg}.id}`);
     expect(rules).toEqual([expect.objectContaining({ referenced_security_group_id: 'sg-workload', from_port: 6379, to_port: 6379 })]);
   });

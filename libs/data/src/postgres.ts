@@ -142,7 +142,8 @@ export class Postgres extends Construct {
     }
 
     this.securityGroup = new SecurityGroup(this, 'sg', {
-      name: `${prefix}-postgres`,
+      // A prefix: a replacement (e.g. a new description) is created before the old group goes, under a new name.
+      namePrefix: `${prefix}-postgres-`,
       description: `${prefix}: PostgreSQL, 5432 from the workloads only`,
       vpcId: props.vpcId,
       // No egress rules: the database initiates no connections.
