@@ -280,6 +280,17 @@ describe('comment size budget', () => {
     expect(r.cut.join(' ')).toContain('prod-workloads');
   });
 
+  it('shows at most 25 changed attributes per resource and counts the rest', () => {
+    const before = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`attr_${String(i).padStart(2, '0')}`, i]));
+    const after = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`attr_${String(i).padStart(2, '0')}`, i + 1]));
+    const s = summarizePlan({ format_version: '1.2', resource_changes: [{ address: 'aws_x.y', type: 'aws_x', change: { actions: ['update'], before, after } }] }, 'dev-x');
+    expect(s.changes[0].attributes).toHaveLength(30);
+    const md = renderMarkdown([s]);
+    expect(md).toContain('`attr_24`: `24` → `25`');
+    expect(md).not.toContain('`attr_25`');
+    expect(md).toContain('  - … and 5 more changed attributes');
+  });
+
   it('keeps full details where they fit', () => {
     const small = [summarizePlan(bigPlan(10), 'dev-data')];
     const r = renderMarkdownReport(small, { maxChars: DEFAULT_COMMENT_BUDGET });

@@ -39537,7 +39537,6 @@ function deepEqual(a, b) {
 function asRecord(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? v : {};
 }
-var MAX_ATTRIBUTES = 25;
 function attributeChanges(rc) {
   const before = asRecord(rc.change.before);
   const after = asRecord(rc.change.after);
@@ -39561,7 +39560,7 @@ function attributeChanges(rc) {
       })
     });
   }
-  return out.slice(0, MAX_ATTRIBUTES);
+  return out;
 }
 function pathText(path2) {
   return path2.map((p, i) => typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`).join("");
@@ -39732,6 +39731,7 @@ function renderHead(stacks, opts) {
   lines.push("");
   return lines.join("\n");
 }
+var MAX_ATTRIBUTES = 25;
 function details(summary2, items) {
   return `<details><summary>${escapeHtml(summary2)}</summary>
 
@@ -39750,7 +39750,10 @@ function changeLine(c, withAttributes) {
   if (c.deposed) notes.push(`deposed object ${code(c.deposed)}`);
   if (c.replacePaths.length) notes.push(`forces replacement: ${c.replacePaths.map(code).join(", ")}`);
   const lines = [`- ${code(c.address)}${notes.length ? ` — ${notes.join("; ")}` : ""}`];
-  if (withAttributes) for (const a of c.attributes) lines.push(`  - ${code(a.name)}: ${code(a.before)} → ${code(a.after)}`);
+  if (withAttributes) {
+    for (const a of c.attributes.slice(0, MAX_ATTRIBUTES)) lines.push(`  - ${code(a.name)}: ${code(a.before)} → ${code(a.after)}`);
+    if (c.attributes.length > MAX_ATTRIBUTES) lines.push(`  - … and ${c.attributes.length - MAX_ATTRIBUTES} more changed attributes`);
+  }
   return lines.join("\n");
 }
 function renderSection(s, level, location) {

@@ -89,6 +89,9 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   return lines.join('\n');
 }
 
+/** Changed attributes shown per resource; the rest are counted. */
+const MAX_ATTRIBUTES = 25;
+
 function details(summary: string, items: string[]): string {
   return `<details><summary>${escapeHtml(summary)}</summary>\n\n${items.join('\n')}\n\n</details>\n`;
 }
@@ -103,7 +106,10 @@ function changeLine(c: ResourceChangeSummary, withAttributes: boolean): string {
   if (c.deposed) notes.push(`deposed object ${code(c.deposed)}`);
   if (c.replacePaths.length) notes.push(`forces replacement: ${c.replacePaths.map(code).join(', ')}`);
   const lines = [`- ${code(c.address)}${notes.length ? ` — ${notes.join('; ')}` : ''}`];
-  if (withAttributes) for (const a of c.attributes) lines.push(`  - ${code(a.name)}: ${code(a.before)} → ${code(a.after)}`);
+  if (withAttributes) {
+    for (const a of c.attributes.slice(0, MAX_ATTRIBUTES)) lines.push(`  - ${code(a.name)}: ${code(a.before)} → ${code(a.after)}`);
+    if (c.attributes.length > MAX_ATTRIBUTES) lines.push(`  - … and ${c.attributes.length - MAX_ATTRIBUTES} more changed attributes`);
+  }
   return lines.join('\n');
 }
 

@@ -111,8 +111,6 @@ function asRecord(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-const MAX_ATTRIBUTES = 25;
-
 function attributeChanges(rc: PlanResourceChange): AttributeChange[] {
   const before = asRecord(rc.change.before);
   const after = asRecord(rc.change.after);
@@ -136,7 +134,7 @@ function attributeChanges(rc: PlanResourceChange): AttributeChange[] {
       }),
     });
   }
-  return out.slice(0, MAX_ATTRIBUTES);
+  return out;
 }
 
 function pathText(path: unknown[]): string {
