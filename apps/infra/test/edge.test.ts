@@ -1,8 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Testing } from 'cdktf';
+import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
+import type { Edge } from '@awp/edge';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, editEnv, readStack, tempWorkspace } from './helpers';
@@ -133,12 +135,24 @@ describe('edge stacks', () => {
     expect(one(synthEdge(env), 'aws_lb_target_group').deregistration_delay).toBe('50');
   });
 
-  it('exposes the contract outputs to downstream stacks (workloads, observability) by reference', () => {
-    const outputs = Object.keys(prod.output ?? {});
-    // cdktf names cross-stack outputs after the referenced attribute: the target group, ALB and distribution are among them.
-    expect(outputs.length).toBeGreaterThan(0);
-    const text = JSON.stringify(prod.output);
-    for (const attr of ['aws_lb_target_group', 'aws_cloudfront_distribution', 'aws_wafv2_web_acl']) expect(text).toContain(attr);
+  it('exposes every contract output; downstream stacks get the tokens through remote state', () => {
+    const app = Testing.app();
+    const stack = buildEnvironment(app, prodEnv).get('edge');
+    const edge = stack?.node.findChild('edge') as Edge;
+    const tokens = ['distributionId', 'distributionArn', 'distributionDomainName', 'webAclArn', 'webAclName', 'albArn', 'albArnSuffix', 'albDnsName', 'albSecurityGroupId', 'targetGroupArn', 'targetGroupArnSuffix', 'hostedZoneId', 'originSecretArn', 'wafLogGroupName', 'healthCheckId'] as const;
+    expect(edge.siteDomain).toBe('shop.example.com');
+    expect(edge.cdnBaseUrl).toBe('https://shop.example.com');
+    const probe = new TerraformStack(app, 'probe');
+    new AwsProvider(probe, 'aws', { region: 'eu-west-1' });
+    for (const name of tokens) new TerraformOutput(probe, name, { value: edge[name] });
+    // Cross-stack references resolve only when the whole app is synthesized.
+    app.synth();
+    const consumer = readStack(app.outdir, 'probe');
+    const producer = readStack(app.outdir, 'prod-edge');
+    for (const name of tokens) {
+      const ref = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-edge\.outputs\.([\w-]+)\}$/.exec(String(consumer.output[name].value));
+      expect([name, ref?.[1] !== undefined && producer.output[ref[1]] !== undefined]).toEqual([name, true]);
+    }
   });
 
   it('writes every attribute and block name in snake_case (WAF statements included)', () => {
