@@ -1,6 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Testing } from 'cdktf';
+import { loadEnvironment } from '@awp/config';
+import { ALL_RULES, checkStack } from '@awp/guardrails';
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { editEnv, REPO, readStack, tempWorkspace } from './helpers';
 
@@ -112,6 +117,21 @@ describe('dev-data follows environments/dev.json', () => {
     const lifecycle = all(json, 'aws_s3_bucket_lifecycle_configuration');
     for (const l of lifecycle) expect(l.rule.find((r: any) => r.id === 'expire-noncurrent-versions').noncurrent_version_expiration).toEqual([{ noncurrent_days: 30 }]);
     expect(lifecycle.flatMap((l) => l.rule).find((r: any) => r.id === 'expire-logs').expiration).toEqual([{ days: 90 }]);
+  });
+});
+
+describe('the data guardrails on the real prod-data stack', () => {
+  it('are part of every synth and fire when the stack is tampered with', () => {
+    expect(ALL_RULES.map((r) => r.id)).toEqual(expect.arrayContaining(['AWP-DATA-001', 'AWP-DATA-002', 'AWP-DATA-003', 'AWP-DATA-004', 'AWP-DATA-005']));
+    const env = loadEnvironment('prod', { dir: path.join(REPO, 'environments') });
+    const dataStack = buildEnvironment(Testing.app(), env).get('data')!;
+    expect(checkStack(dataStack, ALL_RULES).filter((f) => f.severity === 'error')).toEqual([]);
+    const primary = dataStack.node.findAll().find((c): c is DbInstance => c instanceof DbInstance && !c.replicateSourceDbInput)!;
+    primary.addOverride('storage_encrypted', false);
+    primary.addOverride('deletion_protection', false);
+    primary.addOverride('password', 'not-a-real-password');
+    const ids = checkStack(dataStack, ALL_RULES).filter((f) => f.severity === 'error').map((f) => f.ruleId);
+    expect(ids).toEqual(expect.arrayContaining(['AWP-DATA-001', 'AWP-DATA-004', 'AWP-DATA-005']));
   });
 });
 
