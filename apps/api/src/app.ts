@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
 import type { Cache } from './cache';
@@ -64,12 +64,12 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       level: cfg.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-amz-security-token"]'],
     },
-    disableRequestLogging: true, // one access-log line per request (onResponse) instead of Fastify's two
+    logController: new LogController({ disableRequestLogging: true }), // one access-log line per request (onResponse), not two
     bodyLimit: cfg.bodyLimitBytes,
     requestTimeout: cfg.requestTimeoutMs * 2, // socket-level backstop; the per-request timer below answers first
     connectionTimeout: 0,
     keepAliveTimeout: 65_000, // longer than the ALB's 60 s idle timeout, so the ALB never reuses a closed socket
-    return503OnClosing: true,
+    return503OnClosing: false, // see the draining note in onRequest
     forceCloseConnections: 'idle',
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -129,6 +129,12 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       return;
     }
     done();
+  });
+  // Draining: the listener is closed; a request still arriving on an open keep-alive connection is served,
+  // and the connection closed after its response, so clients move to another pod without seeing an error.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (state.draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.addHook('preValidation', (req, _reply, done) => {
     req.bodyPhase = true;

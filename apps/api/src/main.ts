@@ -58,7 +58,7 @@ async function main() {
     }
   }
   const cache = createCache(cfg, metrics, (msg, err) => log('warn', msg, err ? { err: String((err as Error).message ?? err) } : {}));
-  const storage = createStorage(cfg);
+  const storage = await createStorage(cfg);
   if (args.seed > 0) {
     const n = await new ProductService(db, cache, storage, cfg, metrics).seed(args.seed);
     log('info', `seeded ${n} products`);
@@ -88,11 +88,14 @@ async function main() {
       app.server.closeAllConnections();
       process.exit(1);
     }, cfg.drainSeconds * 1000);
+    // Connections that go idle after close() began are not reaped by it: sweep them until the end.
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 250);
     try {
       await app.close(); // stop accepting, finish in-flight requests, close idle keep-alive sockets
       await cache.close();
       await db.close();
       clearTimeout(force);
+      clearInterval(sweep);
       app.log.info('drained; bye');
       process.exit(0);
     } catch (err) {

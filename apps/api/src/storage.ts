@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type * as Presigner from '@aws-sdk/s3-request-presigner';
 import type { Config } from './config';
 
 export const IMAGE_TYPES: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' };
@@ -28,19 +28,31 @@ export function imageKey(productId: string, contentType: string): string {
 
 export const IMAGE_KEY_RE = /^products\/[0-9a-f-]{36}\/[0-9a-f]{32}\.(jpg|png|webp)$/;
 
+type S3Config = Pick<Config, 's3Bucket' | 'awsEndpointUrl' | 'awsRegion' | 'presignExpiresSeconds'>;
+
 export class S3Storage implements Storage {
   readonly kind = 's3' as const;
-  readonly client: S3Client;
-  constructor(private readonly cfg: Pick<Config, 's3Bucket' | 'awsEndpointUrl' | 'awsRegion' | 'presignExpiresSeconds'>) {
-    this.client = new S3Client({
+  private constructor(
+    private readonly cfg: S3Config,
+    readonly client: S3Sdk.S3Client,
+    private readonly sdk: typeof S3Sdk,
+    private readonly presigner: typeof Presigner,
+  ) {}
+  /** The AWS SDK is loaded only when S3 is configured: embedded mode starts faster without it. */
+  static async create(cfg: S3Config): Promise<S3Storage> {
+    const sdk = await import('@aws-sdk/client-s3');
+    const presigner = await import('@aws-sdk/s3-request-presigner');
+    // Credentials come from the default chain (EKS Pod Identity in AWS); an endpoint override (moto) needs path-style.
+    const client = new sdk.S3Client({
       region: cfg.awsRegion,
       ...(cfg.awsEndpointUrl ? { endpoint: cfg.awsEndpointUrl, forcePathStyle: true } : {}),
     });
+    return new S3Storage(cfg, client, sdk, presigner);
   }
   async presignPut(key: string, contentType: string, contentLength: number): Promise<PresignedUpload> {
-    const cmd = new PutObjectCommand({ Bucket: this.cfg.s3Bucket!, Key: key, ContentType: contentType, ContentLength: contentLength });
+    const cmd = new this.sdk.PutObjectCommand({ Bucket: this.cfg.s3Bucket!, Key: key, ContentType: contentType, ContentLength: contentLength });
     // Signing content-type and content-length makes S3 reject an upload of another type or size.
-    const url = await getSignedUrl(this.client, cmd, {
+    const url = await this.presigner.getSignedUrl(this.client, cmd, {
       expiresIn: this.cfg.presignExpiresSeconds,
       signableHeaders: new Set(['content-type', 'content-length']),
     });
@@ -96,6 +108,6 @@ export class LocalStorage implements Storage {
   }
 }
 
-export function createStorage(cfg: Config): Storage {
-  return cfg.s3Bucket ? new S3Storage(cfg) : new LocalStorage(cfg);
+export async function createStorage(cfg: Config): Promise<Storage> {
+  return cfg.s3Bucket ? S3Storage.create(cfg) : new LocalStorage(cfg);
 }

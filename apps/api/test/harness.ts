@@ -37,6 +37,13 @@ export interface Server {
 }
 
 const TSX = ['--import', 'tsx'];
+const live = new Set<ChildProcess>();
+
+/** Kills servers a failed test left behind, so a failure never leaves jest waiting on a child. */
+export function killAll() {
+  for (const p of live) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  live.clear();
+}
 
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...extra };
@@ -46,7 +53,7 @@ function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
 
 /** Runs `main.ts <args>` to completion (migrate / seed). */
 export function runCommand(args: string[], extra: Record<string, string | undefined> = {}): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [...TSX, 'src/main.ts', ...args], { cwd: API_ROOT, env: baseEnv(extra), encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...TSX, 'src/main.ts', ...args], { cwd: API_ROOT, env: baseEnv(extra), encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -69,10 +76,15 @@ export async function startServer(extra: Record<string, string | undefined> = {}
     ...extra,
   });
   const proc = spawn(process.execPath, [...TSX, 'src/main.ts', ...args], { cwd: API_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
   const logs: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
+    live.delete(proc);
+    resolve(code);
+  }));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 30 s:\n${logs.join('\n')}`)), 30_000);
+    // PGlite boots in ~1-2 s on an idle machine; CI runs other projects' tests beside this one.
+    const timer = setTimeout(() => reject(new Error(`server did not start in 90 s:\n${logs.join('\n')}`)), 90_000);
     let buf = '';
     const onData = (chunk: Buffer) => {
       buf += chunk.toString();
@@ -119,7 +131,7 @@ export function product(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export async function json(res: Response): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function json(res: Response): Promise<any> {
   const text = await res.text();
   return text ? JSON.parse(text) : undefined;
 }
