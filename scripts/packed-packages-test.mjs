@@ -66,7 +66,17 @@ try {
   }
 
   const hasData = Boolean(packed['@awp/data']);
+  // The other layers' main constructs must load from their tarballs and extend the consumer's single copy of
+  // `constructs` (a bundled or duplicated copy breaks construct trees: peerDependencies must be right).
+  const MAIN_CONSTRUCTS = { '@awp/compute': ['Cluster', 'ServiceWorkloads'], '@awp/edge': ['Edge'], '@awp/observability': ['Observability'] };
+  const extra = Object.entries(MAIN_CONSTRUCTS).filter(([pkg]) => packed[pkg]);
   const app = `
+import { Construct } from 'constructs';
+${extra.map(([pkg, names]) => `import { ${names.join(', ')} } from '${pkg}';`).join('\n')}
+const mainConstructs: Record<string, unknown> = { ${extra.flatMap(([, names]) => names).join(', ')} };
+for (const [name, cls] of Object.entries(mainConstructs)) {
+  if (typeof cls !== 'function' || !((cls as { prototype: unknown }).prototype instanceof Construct)) throw new Error(name + " does not extend the consumer's Construct");
+}
 import { App, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Network } from '@awp/network';
@@ -103,7 +113,7 @@ ${
 if (typeof environmentSchema.safeParse !== 'function' || defaultTags === undefined) throw new Error('@awp/config exports are broken');
 const findings = checkStack(stack, ALL_RULES).filter((f) => f.severity === 'error' && !f.suppressedBecause);
 app.synth();
-console.log(JSON.stringify({ guardrailErrors: findings.map((f) => f.ruleId + ' ' + f.address) }));
+console.log(JSON.stringify({ guardrailErrors: findings.map((f) => f.ruleId + ' ' + f.address), constructs: Object.keys(mainConstructs) }));
 `;
   writeFileSync(path.join(project, 'app.ts'), app);
   writeFileSync(
@@ -116,7 +126,7 @@ console.log(JSON.stringify({ guardrailErrors: findings.map((f) => f.ruleId + ' '
   step('synthesizing');
   const outdir = path.join(project, 'cdktf.out');
   const printed = run(process.execPath, ['out/app.js', outdir], { cwd: project });
-  const { guardrailErrors } = JSON.parse(printed.trim().split('\n').pop());
+  const { guardrailErrors, constructs } = JSON.parse(printed.trim().split('\n').pop());
   const json = JSON.parse(readFileSync(path.join(outdir, 'stacks', 'team-network', 'cdk.tf.json'), 'utf8'));
   const resources = json.resource ?? {};
   const count = (type) => Object.keys(resources[type] ?? {}).length;
@@ -139,7 +149,7 @@ console.log(JSON.stringify({ guardrailErrors: findings.map((f) => f.ruleId + ' '
     console.error(`packed-packages: FAILED\n  - ${failures.join('\n  - ')}`);
     process.exitCode = 1;
   } else {
-    step(`OK: ${Object.keys(packed).length} packages installed from tarballs; synthesized ${total} resources (${count('aws_subnet')} subnets${hasData ? `, ${count('aws_db_instance')} DB instance(s)` : ''}); guardrails clean`);
+    step(`OK: ${Object.keys(packed).length} packages installed from tarballs; synthesized ${total} resources (${count('aws_subnet')} subnets${hasData ? `, ${count('aws_db_instance')} DB instance(s)` : ''}); guardrails clean; loaded ${constructs.join(', ') || 'no other layer'}`);
   }
 } finally {
   if (keep) console.log(`kept ${work}`);
