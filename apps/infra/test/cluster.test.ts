@@ -72,6 +72,11 @@ describe('the cluster stacks', () => {
       for (const lt of lts) expect(lt.metadata_options).toEqual(expect.objectContaining({ http_tokens: 'required', http_put_response_hop_limit: 1 }));
     });
 
+    it('names the outputs the pipeline reads', () => {
+      expect(Object.keys(json.output).filter((k) => !k.startsWith('cross-stack-output-')).sort()).toEqual(['cluster_name', 'ecr_repository_name', 'ecr_repository_url']);
+      expect(json.output.ecr_repository_url.value).toMatch(/^\$\{aws_ecr_repository\.[^.]+\.repository_url\}$/);
+    });
+
     it('has an ECR repository with immutable tags and scan on push', () => {
       expect(all(json, 'aws_ecr_repository')).toEqual([expect.objectContaining({ name: 'prod-api', image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true } })]);
     });

@@ -105,6 +105,11 @@ describe('prod-workloads', () => {
     expect(edgeTargetGroups.map((t) => t.port)).toContain(nodePort);
   });
 
+  it('names the outputs the smoke test reads', () => {
+    expect(Object.keys(json.output).filter((k) => !k.startsWith('cross-stack-output-')).sort()).toEqual(['deployment_name', 'image', 'migration_job_name', 'namespace']);
+    expect(json.output.image.value).toBe(container.image);
+  });
+
   it('gives the service role the data layer access policy', () => {
     const attachment = one(json, 'aws_iam_role_policy_attachment');
     expect(attachment.role).toContain(remote('prod', 'cluster'));

@@ -1,3 +1,4 @@
+import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { clusterName, deliveryRoleNames, PlatformStack, resourceName, roleArn, type EnvironmentConfig } from '@awp/config';
 import { Cluster } from '@awp/compute';
@@ -27,5 +28,9 @@ export function clusterStack(scope: Construct, env: EnvironmentConfig, network: 
     maxImages: compute.ecrMaxImages,
     deletionProtection: compute.deletionProtection,
   });
+  // Named outputs for the pipeline (image push target, smoke tests); other stacks use cross-stack references.
+  new TerraformOutput(stack, 'cluster_name', { value: cluster.clusterName, description: 'EKS cluster name (aws eks update-kubeconfig --name …)' });
+  new TerraformOutput(stack, 'ecr_repository_url', { value: cluster.ecrRepositoryUrl, description: 'Push the service image here, tagged with the commit SHA' });
+  new TerraformOutput(stack, 'ecr_repository_name', { value: cluster.ecrRepositoryName });
   return { stack, cluster };
 }

@@ -1,4 +1,4 @@
-import { TerraformVariable } from 'cdktf';
+import { TerraformOutput, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { PlatformStack, type EnvironmentConfig } from '@awp/config';
 import { EksProviders, ServiceWorkloads, type Cluster } from '@awp/compute';
@@ -77,5 +77,10 @@ export function workloadsStack(
     // One metrics-server is enough where the HPA floor is a single pod.
     metricsServerReplicas: env.tier === 'dev' ? 1 : 2,
   });
+  // Named outputs for the smoke test after a deploy (kubectl rollout status, logs of the migration Job).
+  new TerraformOutput(stack, 'namespace', { value: workloads.namespace });
+  new TerraformOutput(stack, 'deployment_name', { value: workloads.deploymentName });
+  new TerraformOutput(stack, 'migration_job_name', { value: workloads.migrationJobName });
+  new TerraformOutput(stack, 'image', { value: workloads.image, description: 'The image the pods run (repository@digest)' });
   return { stack, workloads, imageTag };
 }
