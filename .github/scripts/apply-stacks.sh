@@ -28,7 +28,12 @@ push_image() {
   # Contract with the cluster stack: a root output named ecr_repository_url (apps/infra/src/stacks/cluster.ts).
   repo_url=$("$tf" -chdir="$cluster_dir" output -raw ecr_repository_url)
   registry=${repo_url%%/*}
-  aws ecr get-login-password --region "${AWS_REGION:?}" | docker login --username AWS --password-stdin "$registry"
+  # Tags are immutable: a re-run for the same commit finds its image there already and keeps it.
+  if aws ecr describe-images --region "${AWS_REGION:?}" --repository-name "${repo_url#*/}" --image-ids "imageTag=${IMAGE_TAG}" >/dev/null 2>&1; then
+    echo "| image | \`${repo_url}:${IMAGE_TAG}\` already in ECR |" >>"$summary"
+    return 0
+  fi
+  aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$registry"
   local loaded
   loaded=$(docker load --input "$IMAGE_ARCHIVE" | sed -n 's/^Loaded image: //p' | head -1)
   docker tag "$loaded" "${repo_url}:${IMAGE_TAG}"

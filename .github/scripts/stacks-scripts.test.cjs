@@ -172,3 +172,50 @@ test('apply: the manual break-glass run applies a differing plan with a warning'
     w.cleanup();
   }
 });
+
+/** Fake `aws` and `docker` on PATH that log their calls to `log`; `inEcr` makes describe-images find the tag. */
+function fakeCli(dir, { inEcr }) {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  const log = path.join(dir, 'cli.log');
+  fs.writeFileSync(path.join(bin, 'aws'), `#!/usr/bin/env bash\necho "aws $*" >>"${log}"\ncase "$2" in describe-images) exit ${inEcr ? 0 : 254} ;; get-login-password) echo pw ;; esac\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'docker'), `#!/usr/bin/env bash\necho "docker $*" >>"${log}"\ncat >/dev/null 2>&1 || true\n[ "$1" = load ] && echo "Loaded image: awp-api:sha1"\nexit 0\n`, { mode: 0o755 });
+  return { PATH: `${bin}:${process.env.PATH}`, log: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []) };
+}
+
+test('apply: pushes the commit image to the cluster stack’s ECR repository after cluster and before workloads', () => {
+  const w = setup({});
+  try {
+    const cli = fakeCli(w.dir, { inEcr: false });
+    const archive = path.join(w.dir, 'api-image.tar.gz');
+    fs.writeFileSync(archive, 'image');
+    const r = runScript('apply-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', PLAN_DIR: path.join(w.dir, 'plans'), TF_BIN: w.bin, IMAGE_TAG: 'sha1', IMAGE_ARCHIVE: archive, AWS_REGION: 'eu-west-1', PATH: cli.PATH });
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const log = cli.log();
+    assert.ok(log.includes('aws ecr describe-images --region eu-west-1 --repository-name dev-api --image-ids imageTag=sha1'), log.join('\n'));
+    assert.ok(log.includes('docker tag awp-api:sha1 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev-api:sha1'));
+    assert.ok(log.includes('docker push 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev-api:sha1'));
+    assert.ok(w.calls('cluster').includes('output -raw ecr_repository_url'));
+    assert.match(r.summary, /\| image \| pushed `111111111111\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/dev-api:sha1` \|/);
+    // order: the summary lists cluster before the image and the image before workloads
+    const order = ['`dev-cluster`', '| image |', '`dev-workloads`'].map((s) => r.summary.indexOf(s));
+    assert.deepEqual([...order].sort((a, b) => a - b), order);
+  } finally {
+    w.cleanup();
+  }
+});
+
+test('apply: an image already in ECR for this commit is kept (immutable tags), not pushed again', () => {
+  const w = setup({});
+  try {
+    const cli = fakeCli(w.dir, { inEcr: true });
+    const archive = path.join(w.dir, 'api-image.tar.gz');
+    fs.writeFileSync(archive, 'image');
+    const r = runScript('apply-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', PLAN_DIR: path.join(w.dir, 'plans'), TF_BIN: w.bin, IMAGE_TAG: 'sha1', IMAGE_ARCHIVE: archive, AWS_REGION: 'eu-west-1', PATH: cli.PATH });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!cli.log().some((l) => l.startsWith('docker')), 'no docker call');
+    assert.match(r.summary, /already in ECR/);
+  } finally {
+    w.cleanup();
+  }
+});
