@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   compareFingerprints,
   DEFAULT_COMMENT_BUDGET,
+  expandPlanInputs,
   isStatefulType,
   loadPlanFiles,
   parseFingerprints,
@@ -210,6 +211,15 @@ describe('bad input', () => {
     expect(() => runPlanReport([path.join(tmp, 'nothing')], { format: 'json' })).toThrow(PlanParseError);
     expect(() => runPlanReport([OWN, OWN], { format: 'json' })).toThrow(PlanParseError);
     expect(() => runPlanReport([], { format: 'json' })).toThrow('no plan files given');
+  });
+
+  it('with allowEmpty, missing or empty plan folders are no plans; the report then says nothing was planned', () => {
+    const empty = path.join(tmp, 'empty-plans');
+    require('node:fs').mkdirSync(empty);
+    expect(() => expandPlanInputs(empty)).toThrow(`${empty}: directory holds no *.json plan files`);
+    expect(expandPlanInputs(`${empty}\n${path.join(tmp, 'never-created')}`, process.cwd(), { allowEmpty: true })).toEqual([]);
+    const md = renderMarkdown([]);
+    expect(md.trim()).toBe('<!-- awp:plan-report -->\n## Terraform plan: 0 stacks, 0 with changes, risk ⚪ none\n\nNo stack was planned: nothing in this change affects a Terraform stack.');
   });
 
   it('requires one stack name per file and unique names', () => {

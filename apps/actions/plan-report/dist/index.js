@@ -43904,6 +43904,10 @@ function renderHead(stacks, opts) {
   if (otherDeletes > 0) lines.push(`> [!WARNING]`, `> ${otherDeletes} other resource${otherDeletes === 1 ? " is" : "s are"} deleted or replaced.`, "");
   const incomplete = stacks.filter((s) => s.incomplete);
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(", ")}.`, "");
+  if (stacks.length === 0 && waiting === 0) {
+    lines.push("No stack was planned: nothing in this change affects a Terraform stack.", "");
+    return lines.join("\n");
+  }
   lines.push("| Stack | Create | Update | Replace | Delete | Moved | Imported | Outputs | Drift | Risk |");
   lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const s of stacks) {
@@ -44062,7 +44066,7 @@ function loadPlanFiles(files, opts = {}) {
   }
   return stacks;
 }
-function expandPlanInputs(input, cwd = process.cwd()) {
+function expandPlanInputs(input, cwd = process.cwd(), opts = {}) {
   const entries = (typeof input === "string" ? input.split(/[\n,]/) : [...input]).map((e) => e.trim()).filter(Boolean);
   const files = [];
   for (const entry of entries) {
@@ -44071,11 +44075,13 @@ function expandPlanInputs(input, cwd = process.cwd()) {
     try {
       isDir = (0, import_node_fs.statSync)(abs).isDirectory();
     } catch (err) {
-      throw new PlanParseError(entry, `cannot read the file (${err.code ?? String(err)})`);
+      const code2 = err.code;
+      if (opts.allowEmpty && code2 === "ENOENT") continue;
+      throw new PlanParseError(entry, `cannot read the file (${code2 ?? String(err)})`);
     }
     if (isDir) {
       const found = (0, import_node_fs.readdirSync)(abs).filter((f) => f.toLowerCase().endsWith(".json")).sort();
-      if (found.length === 0) throw new PlanParseError(entry, "directory holds no *.json plan files");
+      if (found.length === 0 && !opts.allowEmpty) throw new PlanParseError(entry, "directory holds no *.json plan files");
       files.push(...found.map((f) => import_node_path.default.join(entry, f)));
     } else files.push(entry);
   }
@@ -44196,8 +44202,9 @@ function pullRequestNumber() {
   return context2.payload.pull_request?.number;
 }
 async function main() {
-  const files = expandPlanInputs(getInput("plans", { required: true }));
-  const stacks = loadPlanFiles(files, { stackNames: listInput("stack-names") });
+  const allowEmpty = booleanInput("allow-empty", false);
+  const files = expandPlanInputs(getInput("plans", { required: !allowEmpty }), process.cwd(), { allowEmpty });
+  const stacks = files.length === 0 && allowEmpty ? [] : loadPlanFiles(files, { stackNames: listInput("stack-names") });
   const waiting = parseWaiting(getInput("waiting"), 'input "waiting"');
   const expectedInput = getInput("expected-fingerprints");
   const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : void 0;

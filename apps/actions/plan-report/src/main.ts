@@ -53,8 +53,10 @@ function pullRequestNumber(): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const files = expandPlanInputs(core.getInput('plans', { required: true }));
-  const stacks = loadPlanFiles(files, { stackNames: listInput('stack-names') });
+  // allow-empty: a run where no stack was planned still updates the sticky comment (no stale plan left behind).
+  const allowEmpty = booleanInput('allow-empty', false);
+  const files = expandPlanInputs(core.getInput('plans', { required: !allowEmpty }), process.cwd(), { allowEmpty });
+  const stacks = files.length === 0 && allowEmpty ? [] : loadPlanFiles(files, { stackNames: listInput('stack-names') });
   const waiting = parseWaiting(core.getInput('waiting'), 'input "waiting"');
   const expectedInput = core.getInput('expected-fingerprints');
   const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : undefined;

@@ -82,6 +82,19 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
     expect(r.summary).toContain('⏳ waits for `prod-data`');
   });
 
+  it('allow-empty: a later push that plans no stack updates the sticky comment instead of leaving the old plan', async () => {
+    const before = gh.comments[0].id;
+    const none = path.join(mkdtempSync(path.join(os.tmpdir(), 'none-')), 'plans');
+    const failing = await runAction(ACTION, { api: gh.url, event, inputs: { plans: none, 'github-token': TOKEN } });
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toContain('plans: cannot read the file (ENOENT)');
+    const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: none, 'github-token': TOKEN, 'allow-empty': 'true' } });
+    expect(r.code).toBe(0);
+    expect(gh.writes()).toContain(`PATCH /repos/acme/platform/issues/comments/${before}`);
+    expect(gh.comments[0].body).toContain('No stack was planned');
+    expect(r.outputs).toEqual(expect.objectContaining({ 'has-changes': 'false', risk: 'none', json: '{\n  "stacks": []\n}' }));
+  });
+
   it('keeps the comment under the budget, keeps the table, and puts the full details in the job summary', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'big-'));
     const changes = Array.from({ length: 1500 }, (_, i) => ({

@@ -75,6 +75,10 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   if (otherDeletes > 0) lines.push(`> [!WARNING]`, `> ${otherDeletes} other resource${otherDeletes === 1 ? ' is' : 's are'} deleted or replaced.`, '');
   const incomplete = stacks.filter((s) => s.incomplete);
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(', ')}.`, '');
+  if (stacks.length === 0 && waiting === 0) {
+    lines.push('No stack was planned: nothing in this change affects a Terraform stack.', '');
+    return lines.join('\n');
+  }
   lines.push('| Stack | Create | Update | Replace | Delete | Moved | Imported | Outputs | Drift | Risk |');
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const s of stacks) {

@@ -47,9 +47,10 @@ export function loadPlanFiles(files: readonly string[], opts: LoadOptions = {}):
 
 /**
  * Expands plan inputs as given to the Actions: each entry a file, or a directory whose `*.json` files are taken
- * (sorted); entries separated by newlines or commas.
+ * (sorted); entries separated by newlines or commas. With `allowEmpty`, missing or empty directories give no files
+ * instead of an error.
  */
-export function expandPlanInputs(input: string | readonly string[], cwd = process.cwd()): string[] {
+export function expandPlanInputs(input: string | readonly string[], cwd = process.cwd(), opts: { allowEmpty?: boolean } = {}): string[] {
   // A string (action input) is a newline/comma list; an array (CLI arguments) is taken as given.
   const entries = (typeof input === 'string' ? input.split(/[\n,]/) : [...input]).map((e) => e.trim()).filter(Boolean);
   const files: string[] = [];
@@ -59,11 +60,14 @@ export function expandPlanInputs(input: string | readonly string[], cwd = proces
     try {
       isDir = statSync(abs).isDirectory();
     } catch (err) {
-      throw new PlanParseError(entry, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      const code = (err as NodeJS.ErrnoException).code;
+      // allowEmpty: a plans folder that was never created (no stack planned, no artifact downloaded) is no plans.
+      if (opts.allowEmpty && code === 'ENOENT') continue;
+      throw new PlanParseError(entry, `cannot read the file (${code ?? String(err)})`);
     }
     if (isDir) {
       const found = readdirSync(abs).filter((f) => f.toLowerCase().endsWith('.json')).sort();
-      if (found.length === 0) throw new PlanParseError(entry, 'directory holds no *.json plan files');
+      if (found.length === 0 && !opts.allowEmpty) throw new PlanParseError(entry, 'directory holds no *.json plan files');
       files.push(...found.map((f) => path.join(entry, f)));
     } else files.push(entry);
   }
