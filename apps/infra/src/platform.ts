@@ -5,6 +5,7 @@ import { dataStack } from './stacks/data';
 import { clusterStack } from './stacks/cluster';
 import { edgeStack } from './stacks/edge';
 import { workloadsStack } from './stacks/workloads';
+import { observabilityStack } from './stacks/observability';
 
 /**
  * Builds every layer's stack for one environment. All layers are always built (cross-stack references need
@@ -23,6 +24,8 @@ export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<
   stacks.set('edge', edge.stack);
   const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge });
   stacks.set('workloads', workloads.stack);
+  const observability = observabilityStack(scope, env, { network: network.network, cluster: cluster.cluster, workloads: workloads.workloads, data: data.data, edge: edge.edge });
+  stacks.set('observability', observability.stack);
 
   // Declared dependencies (plan/apply order) follow the design's graph even where no value crosses.
   for (const [layer, stack] of stacks) {

@@ -13,7 +13,7 @@ const result = synthesize({ dir: ENV_DIR, outdir });
 const ACCOUNTS: Record<string, string> = { dev: '111111111111', staging: '222222222222', prod: '333333333333' };
 
 // Keys whose values are user maps (any key allowed): tags, labels, annotations, data of config maps, etc.
-const USER_MAPS = new Set(['tags', 'tags_all', 'labels', 'annotations', 'match_labels', 'node_selector', 'data', 'binary_data', 'string_data', 'variables', 'environment', 'triggers', 'parameters', 'context', 'outputs', 'configuration_values', 'capacity_provider_strategy', 'selector']);
+const USER_MAPS = new Set(['tags', 'tags_all', 'labels', 'annotations', 'match_labels', 'node_selector', 'data', 'binary_data', 'string_data', 'variables', 'environment', 'triggers', 'parameters', 'context', 'outputs', 'configuration_values', 'capacity_provider_strategy', 'selector', 'dimensions']);
 
 /** Every attribute and block name below resource/data/provider/terraform must be snake_case. */
 function camelKeys(value: unknown, where: string, out: string[]): void {

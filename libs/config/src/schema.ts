@@ -228,7 +228,7 @@ export const environmentSchema = z
       .prefault({}),
     observability: z
       .strictObject({
-        logRetentionDays: days.default(365).describe("Retention of the log groups the observability layer owns (the service's application logs)"),
+        logRetentionDays: days.default(365).describe("Retention of a service log group the Observability construct creates itself; the platform uses the cluster stack's Container Insights group instead (retention: compute.logRetentionDays)"),
         alarmEmails: z.array(z.email()).default([]).describe('Email addresses subscribed to the alarm topics (each confirms once per topic)'),
         chatbot: z
           .strictObject({
