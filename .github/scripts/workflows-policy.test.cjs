@@ -135,7 +135,11 @@ test('plans: pull requests plan affected stacks with detailed exit codes; drift 
   const plan = wf['pr.yml'].jobs.plan;
   const step = steps(plan).find((s) => /plan-stacks\.sh/.test(s.run ?? ''));
   assert.equal(step.env.MODE, 'pr');
-  assert.equal(wf['pr.yml'].jobs.report.if, "always() && needs.verify.outputs.has-stacks == 'true'");
+  const report = wf['pr.yml'].jobs.report;
+  assert.equal(report.if, "always() && needs.verify.result == 'success'", 'the sticky comment is refreshed even when nothing is affected');
+  const pr = steps(report).find((s) => s.uses === './apps/actions/plan-report');
+  assert.equal(pr.with['allow-empty'], 'true');
+  assert.equal(pr.with.waiting, '${{ steps.waits.outputs.json }}', 'waiting stacks appear in the comment');
   const drift = wf['drift.yml'];
   assert.ok(drift.on.schedule?.length === 1 && 'workflow_dispatch' in drift.on);
   assert.equal(steps(drift.jobs.drift).find((s) => /plan-stacks\.sh/.test(s.run ?? '')).env.MODE, 'drift');
