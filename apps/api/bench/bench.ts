@@ -1,0 +1,326 @@
+/**
+ * `npm run bench:api` — prints numbers, asserts nothing (not a test).
+ *
+ * The service runs as a child process; autocannon runs in this process (a second process).
+ *   1. real PostgreSQL + Redis, 10,000 seeded products: fixed 500 req/s for 30 s, mix 90 % get-by-id,
+ *      5 % list, 5 % writes (POST) → achieved rate, p50, p99, max, errors
+ *   2. maximum throughput of cached get-by-id beside a bare Fastify hello-world route → both and the ratio;
+ *      plus the 90/5/5 mix at maximum throughput (the per-pod capacity)
+ *   3. the same on embedded defaults (PGlite, in-process cache)
+ *
+ * Real servers: DATABASE_URL and REDIS_URL when set, else .ci/setup/20-services.sh starts them (needs root
+ * or an installed PostgreSQL/Redis). A fresh database `api_bench` is created on that server for the run.
+ * Knobs: BENCH_DURATION (s, phase 1, default 30), BENCH_MAX_DURATION (s, phase 2, default 10),
+ * BENCH_RATE (default 500), BENCH_SEED (default 10000), BENCH_CONNECTIONS (default 50 fixed / 32 max),
+ * BENCH_SKIP_REAL=1, BENCH_SKIP_EMBEDDED=1.
+ */
+import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const API_ROOT = path.resolve(__dirname, '..');
+const REPO_ROOT = path.resolve(API_ROOT, '../..');
+const num = (name: string, def: number) => (process.env[name] ? Number(process.env[name]) : def);
+const DURATION = num('BENCH_DURATION', 30);
+const MAX_DURATION = num('BENCH_MAX_DURATION', 10);
+const RATE = num('BENCH_RATE', 500);
+const SEED = num('BENCH_SEED', 10_000);
+const FIXED_CONNECTIONS = num('BENCH_CONNECTIONS', 50);
+const MAX_CONNECTIONS = num('BENCH_MAX_CONNECTIONS', 32);
+const CATEGORIES = ['books', 'games', 'music', 'garden', 'kitchen', 'toys', 'tools', 'sports', 'office', 'outdoor'];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+
+async function waitHttp(url: string, ms = 120_000) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${ms} ms`);
+}
+
+async function start(script: string, env: NodeJS.ProcessEnv, healthPath: string): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: API_ROOT,
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
+    stdio: ['ignore', 'ignore', 'inherit'], // JSON access logs stay on (as in production) but go nowhere
+  });
+  children.push(proc);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHttp(url + healthPath);
+  return { url, proc };
+}
+
+async function stop(proc: ChildProcess) {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await exited;
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+interface Line {
+  scenario: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  requests: number;
+}
+
+function summarize(scenario: string, r: autocannon.Result): Line {
+  return {
+    scenario,
+    rps: Math.round(r.requests.total / r.duration),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    errors: r.errors + r.timeouts + r.non2xx,
+    requests: r.requests.total,
+  };
+}
+
+function print(l: Line) {
+  console.log(
+    `${l.scenario.padEnd(48)} ${String(l.rps).padStart(7)} req/s  p50 ${String(l.p50).padStart(4)} ms  p99 ${String(l.p99).padStart(4)} ms  max ${String(l.max).padStart(5)} ms  errors ${l.errors}/${l.requests}`,
+  );
+}
+
+async function productIds(base: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = (await (await fetch(`${base}/v1/products?limit=100${cursor ? `&cursor=${cursor}` : ''}`)).json()) as {
+      items: { id: string }[];
+      nextCursor: string | null;
+    };
+    ids.push(...page.items.map((p) => p.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return ids;
+}
+
+async function warm(base: string, ids: string[]) {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (i < ids.length) await (await fetch(`${base}/v1/products/${ids[i++]}`)).arrayBuffer();
+    }),
+  );
+}
+
+function pick<T>(xs: T[]): T {
+  return xs[Math.floor(Math.random() * xs.length)]!;
+}
+
+/** 90 % get-by-id, 5 % list, 5 % create. */
+function mixRequest(ids: string[]): autocannon.Request {
+  return {
+    setupRequest: (req: autocannon.Request) => {
+      const x = Math.random();
+      if (x < 0.9) return { ...req, method: 'GET', path: `/v1/products/${pick(ids)}`, body: undefined, headers: {} };
+      if (x < 0.95) return { ...req, method: 'GET', path: `/v1/products?category=${pick(CATEGORIES)}&limit=20`, body: undefined, headers: {} };
+      const body = JSON.stringify({
+        sku: `BENCH-${crypto.randomBytes(8).toString('hex')}`,
+        name: 'Bench product',
+        priceCents: 1234,
+        currency: 'EUR',
+        category: pick(CATEGORIES),
+      });
+      return { ...req, method: 'POST', path: '/v1/products', body, headers: { 'content-type': 'application/json' } };
+    },
+  } as autocannon.Request;
+}
+
+interface Req {
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+function mixNext(ids: string[]): Req {
+  const x = Math.random();
+  if (x < 0.9) return { method: 'GET', path: `/v1/products/${pick(ids)}` };
+  if (x < 0.95) return { method: 'GET', path: `/v1/products?category=${pick(CATEGORIES)}&limit=20` };
+  const body = JSON.stringify({ sku: `BENCH-${crypto.randomBytes(8).toString('hex')}`, name: 'Bench product', priceCents: 1234, currency: 'EUR', category: pick(CATEGORIES) });
+  return { method: 'POST', path: '/v1/products', body, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } };
+}
+
+/**
+ * Open-loop fixed-rate load: request i is due at t0 + i/rate and its latency is measured from that due time
+ * (no coordinated omission). autocannon's overallRate instead sends each second's quota in a burst at the
+ * start of the second, which measures burst absorption rather than a steady 500 req/s; both are printed.
+ */
+async function paced(base: string, rate: number, seconds: number, next: () => Req): Promise<Line & { achieved: number }> {
+  const u = new URL(base);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const total = Math.round(rate * seconds);
+  const lat: number[] = [];
+  let errors = 0;
+  let done = 0;
+  const t0 = performance.now() + 50;
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const fire = (due: number) => {
+      const r = next();
+      const req = http.request({ host: u.hostname, port: u.port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          lat.push(performance.now() - due);
+          if (res.statusCode! >= 400) errors++;
+          if (++done === total) resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        lat.push(performance.now() - due);
+        if (++done === total) resolve();
+      });
+      req.end(r.body);
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && t0 + (sent * 1000) / rate <= now) fire(t0 + (sent++ * 1000) / rate);
+      if (sent < total) setTimeout(tick, 1);
+    };
+    setTimeout(tick, 50);
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]! * 100) / 100;
+  return { scenario: '', rps: Math.round(total / elapsed), achieved: total / elapsed, p50: q(0.5), p99: q(0.99), max: q(1), errors, requests: total };
+}
+
+function getById(ids: string[]): autocannon.Request {
+  return { setupRequest: (req: autocannon.Request) => ({ ...req, method: 'GET', path: `/v1/products/${pick(ids)}` }) } as autocannon.Request;
+}
+
+async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string): Promise<Line[]> {
+  const lines: Line[] = [];
+  console.log(`\n## ${label}`);
+  const seed = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'seed', String(SEED)], {
+    cwd: API_ROOT, env: { ...env, MIGRATE_ON_START: 'true' }, encoding: 'utf8',
+  });
+  if (seed.status !== 0) throw new Error(`seeding failed: ${seed.stdout}${seed.stderr}`);
+  const api = await start('src/main.ts', env, '/readyz');
+  try {
+    const ids = await productIds(api.url);
+    console.log(`${ids.length} products; warming the cache…`);
+    await warm(api.url, ids);
+
+    const steady = await paced(api.url, RATE, DURATION, () => mixNext(ids));
+    lines.push({ ...steady, scenario: `${label}: paced ${RATE} req/s, 90/5/5 mix, ${DURATION}s` });
+    print(lines[lines.length - 1]!);
+
+    const fixed = await run({ url: api.url, connections: FIXED_CONNECTIONS, duration: DURATION, overallRate: RATE, requests: [mixRequest(ids)] });
+    lines.push(summarize(`${label}: autocannon -R ${RATE} (bursty), 90/5/5, ${DURATION}s`, fixed));
+    print(lines[lines.length - 1]!);
+
+    // The bare route runs right before and right after, and the ratio uses their mean: on a shared
+    // 2-core machine that cancels most of the drift from other load.
+    const hello = async (when: string) => {
+      const h = summarize(`${label}: bare Fastify hello-world (${when}), ${MAX_CONNECTIONS} conns`, await run({ url: helloUrl, connections: MAX_CONNECTIONS, duration: MAX_DURATION }));
+      lines.push(h);
+      print(h);
+      return h.rps;
+    };
+    const before = await hello('before');
+    const max = await run({ url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [getById(ids)] });
+    const l = summarize(`${label}: max cached get-by-id, ${MAX_CONNECTIONS} conns`, max);
+    lines.push(l);
+    print(l);
+    const after = await hello('after');
+    const ratio = l.rps / ((before + after) / 2);
+    lines.push({ scenario: `${label}: ratio get-by-id / hello-world`, rps: Math.round(ratio * 100) / 100, p50: 0, p99: 0, max: 0, errors: 0, requests: 0 });
+    console.log(`ratio get-by-id / bare hello-world: ${ratio.toFixed(2)}`);
+
+    const mixMax = await run({ url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [mixRequest(ids)] });
+    lines.push(summarize(`${label}: max 90/5/5 mix, ${MAX_CONNECTIONS} conns`, mixMax));
+    print(lines[lines.length - 1]!);
+  } finally {
+    await stop(api.proc);
+  }
+  return lines;
+}
+
+/** DATABASE_URL/REDIS_URL from the environment, else start the servers with the CI script and read its exports. */
+function realEnv(): NodeJS.ProcessEnv {
+  let env: NodeJS.ProcessEnv = { ...process.env };
+  if (!env.DATABASE_URL || !env.REDIS_URL) {
+    console.log('DATABASE_URL/REDIS_URL unset: starting PostgreSQL and Redis with .ci/setup/20-services.sh');
+    const out = execSync('bash -c "set -euo pipefail; source .ci/setup/20-services.sh >&2; env -0"', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    env = Object.fromEntries(out.toString().split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  }
+  return env;
+}
+
+async function freshDatabase(url: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function main() {
+  console.log(`# apps/api benchmark — ${new Date().toISOString()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  const hello = await start('bench/hello.ts', { ...process.env }, '/hello');
+  const helloUrl = `${hello.url}/hello`;
+  const all: Line[] = [];
+  if (!process.env.BENCH_SKIP_REAL) {
+    const env = realEnv();
+    const dbUrl = await freshDatabase(env.DATABASE_URL!, 'api_bench');
+    const realRun = { ...env, DATABASE_URL: dbUrl, DATABASE_READ_URL: dbUrl, S3_BUCKET: '', LOG_LEVEL: 'info' };
+    all.push(...(await benchmark('postgres+redis', realRun, helloUrl)));
+  }
+  if (!process.env.BENCH_SKIP_EMBEDDED) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awp-api-bench-'));
+    const embedded: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', EMBEDDED_DATA_DIR: dir };
+    for (const k of ['DATABASE_URL', 'DATABASE_READ_URL', 'REDIS_URL', 'S3_BUCKET', 'AWS_ENDPOINT_URL']) delete embedded[k];
+    all.push(...(await benchmark('embedded (PGlite+memory)', embedded, helloUrl)));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await stop(hello.proc);
+  console.log('\n```json');
+  console.log(JSON.stringify(all, null, 2));
+  console.log('```');
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
