@@ -5,6 +5,9 @@ import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
 import type { Edge } from '@awp/edge';
+import { runInNewContext } from 'node:vm';
+// The service's own key layout (the api builds image URLs as `${CDN_BASE_URL}/${imageKey(...)}`).
+import { IMAGE_KEY_RE, imageKey } from '../../api/src/storage';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, editEnv, readStack, tempWorkspace } from './helpers';
@@ -94,9 +97,90 @@ describe('edge stacks', () => {
     expect(s3?.domain_name).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-data\.outputs\.[\w-]+\}$/);
     expect(dist.logging_config.bucket).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-data\.outputs\.[\w-]+\}\.s3\.amazonaws\.com$/);
     expect(one(prod, 'aws_lb').access_logs.bucket).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
-    expect(one(prod, 'aws_s3_bucket_policy').bucket).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
+    const policies = values(prod, 'aws_s3_bucket_policy');
+    expect(policies).toHaveLength(2);
+    for (const p of policies) expect(p.bucket).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
     expect(one(prod, 'aws_secretsmanager_secret').kms_key_id).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
     expect(one(prod, 'aws_lb').subnets).toEqual([expect.stringMatching(/terraform_remote_state\.cross-stack-reference-input-prod-network/), expect.anything(), expect.anything()]);
+  });
+
+  describe('uploaded images through CloudFront', () => {
+    const dist = one(prod, 'aws_cloudfront_distribution');
+    const prodData = readStack(outdir, 'prod-data');
+    const remoteData = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-data\.outputs\.([\w-]+)\}/;
+    /** The data stack's output a remote-state reference points at, resolved to the producer's expression. */
+    const producerOf = (ref: string): string => prodData.output[remoteData.exec(ref)?.[1] ?? '']?.value;
+    const policyDocOf = (bucketPolicy: Json): Json => {
+      const name = /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(bucketPolicy.policy)?.[1] ?? '';
+      return prod.data.aws_iam_policy_document[name];
+    };
+
+    it('has an uploads origin (the data stack uploads bucket, by reference) behind the same origin access control', () => {
+      const uploads = (dist.origin as Json[]).find((o) => o.origin_id === 'uploads');
+      expect(uploads?.origin_access_control_id).toBe(`\${${address(prod, 'aws_cloudfront_origin_access_control')}.id}`);
+      expect(producerOf(uploads?.domain_name)).toMatch(/^\$\{aws_s3_bucket\.data_buckets_uploads_\w+\.bucket_regional_domain_name\}$/);
+    });
+
+    it('routes /uploads/* to it, read-only, with a one-year TTL and the prefix-stripping function', () => {
+      const b = (dist.ordered_cache_behavior as Json[]).find((x) => x.path_pattern === '/uploads/*');
+      expect(b).toMatchObject({ target_origin_id: 'uploads', allowed_methods: ['GET', 'HEAD'], viewer_protocol_policy: 'redirect-to-https' });
+      const cacheName = /^\$\{aws_cloudfront_cache_policy\.([\w-]+)\.id\}$/.exec(b?.cache_policy_id)?.[1] ?? '';
+      expect(prod.resource.aws_cloudfront_cache_policy[cacheName]).toMatchObject({ name: 'prod-immutable-uploads', min_ttl: 86400, default_ttl: 31536000, max_ttl: 31536000 });
+      expect(b?.function_association[0].function_arn).toMatch(/^\$\{aws_cloudfront_function\.[\w-]+uploads-path[\w-]*\.arn\}$/);
+    });
+
+    it('owns the uploads bucket policy: read for this distribution only, plus the data layer TLS statements', () => {
+      const policy = values(prod, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)));
+      expect(producerOf(policy?.bucket)).toMatch(/^\$\{aws_s3_bucket\.data_buckets_uploads_\w+\.bucket\}$/);
+      const doc = policyDocOf(policy!);
+      expect(doc.statement.map((st: Json) => st.sid)).toEqual(['AllowCloudFrontDistributionRead', 'DenyInsecureTransport', 'DenyTlsBelow12']);
+      const [read, deny, tls12] = doc.statement;
+      expect(read).toMatchObject({ actions: ['s3:GetObject'], principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }] });
+      expect(read.condition).toEqual([{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [`\${${address(prod, 'aws_cloudfront_distribution')}.arn}`] }]);
+      expect(producerOf(read.resources[0])).toMatch(/^\$\{aws_s3_bucket\.data_buckets_uploads_\w+\.arn\}$/);
+      expect(read.resources[0]).toMatch(/\}\/\*$/);
+      expect(deny).toMatchObject({ effect: 'Deny', condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+      expect(tls12).toMatchObject({ effect: 'Deny', condition: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }] });
+      for (const st of [deny, tls12]) expect(st.resources.map(producerOf)).toEqual([expect.stringMatching(/data_buckets_uploads_\w+\.arn\}$/), expect.stringMatching(/data_buckets_uploads_\w+\.arn\}$/)]);
+    });
+
+    it('the data stack attaches no policy to the uploads bucket, and its data key lets only this account distributions decrypt', () => {
+      const bucketPolicies = Object.values<Json>(prodData.resource.aws_s3_bucket_policy);
+      expect(bucketPolicies.map((p) => p.bucket)).toEqual([expect.stringMatching(/^\$\{aws_s3_bucket\.data_buckets_logs_\w+\.id\}$/)]);
+      const uploadsSse = Object.values<Json>(prodData.resource.aws_s3_bucket_server_side_encryption_configuration).find((c) => /uploads/.test(c.bucket));
+      const dataKey = /^\$\{aws_kms_key\.([\w-]+)\.arn\}$/.exec(uploadsSse?.rule[0].apply_server_side_encryption_by_default.kms_master_key_id)?.[1] ?? '';
+      const keyPolicy = JSON.parse(prodData.resource.aws_kms_key[dataKey].policy);
+      const cloudfront = keyPolicy.Statement.filter((st: Json) => JSON.stringify(st.Principal).includes('cloudfront'));
+      expect(cloudfront).toEqual([
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': expect.stringMatching(/^\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}$/) },
+            ArnLike: { 'aws:SourceArn': expect.stringMatching(/^arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:cloudfront::\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}:distribution\/\*$/) },
+          },
+        }),
+      ]);
+    });
+
+    it.each(['image/jpeg', 'image/png', 'image/webp'])("an image URL the service builds (%s) reaches the object's key through the uploads behaviour", (type) => {
+      const workloads = readStack(outdir, 'prod-workloads');
+      const container = Object.values<Json>(workloads.resource.kubernetes_deployment_v1)[0].spec.template.spec.container[0];
+      const cdnBaseUrl = container.env.find((e: Json) => e.name === 'CDN_BASE_URL').value as string;
+      expect(cdnBaseUrl).toBe(`https://${prodEnv.domain.name}/uploads`);
+      const key = imageKey('3f1c2a9e-5b7d-4c1e-9a2b-0d4e6f8a1b2c', type);
+      const url = new URL(`${cdnBaseUrl}/${key}`); // products.ts: imageUrl = `${cdnBaseUrl}/${image_key}`
+      expect(url.host).toBe(prodEnv.domain.name);
+      // CloudFront picks the first ordered behaviour whose pattern matches (`*` spans slashes), else the default.
+      const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+      const behaviour = (dist.ordered_cache_behavior as Json[]).find((b) => glob(b.path_pattern).test(url.pathname));
+      expect(behaviour?.target_origin_id).toBe('uploads');
+      const fnName = /^\$\{aws_cloudfront_function\.([\w-]+)\.arn\}$/.exec(behaviour?.function_association[0].function_arn)?.[1] ?? '';
+      const sandbox: Json = { event: { request: { uri: url.pathname, method: 'GET', querystring: {}, headers: {} } } };
+      runInNewContext(`${prod.resource.aws_cloudfront_function[fnName].code}\nresult = handler(event);`, sandbox);
+      expect(sandbox.result.uri).toBe(`/${key}`);
+      expect(IMAGE_KEY_RE.test(sandbox.result.uri.slice(1))).toBe(true);
+    });
   });
 
   it('prod: an ALB with an HTTPS listener and a security group that admits only the CloudFront prefix list', () => {
@@ -142,6 +226,7 @@ describe('edge stacks', () => {
     const tokens = ['distributionId', 'distributionArn', 'distributionDomainName', 'webAclArn', 'webAclName', 'albArn', 'albArnSuffix', 'albDnsName', 'albSecurityGroupId', 'targetGroupArn', 'targetGroupArnSuffix', 'hostedZoneId', 'originSecretArn', 'wafLogGroupName', 'healthCheckId'] as const;
     expect(edge.siteDomain).toBe('shop.example.com');
     expect(edge.cdnBaseUrl).toBe('https://shop.example.com');
+    expect(edge.uploadsBaseUrl).toBe('https://shop.example.com/uploads');
     const probe = new TerraformStack(app, 'probe');
     new AwsProvider(probe, 'aws', { region: 'eu-west-1' });
     for (const name of tokens) new TerraformOutput(probe, name, { value: edge[name] });

@@ -82,7 +82,8 @@ describe('prod-workloads', () => {
     expect(env.REDIS_HOST).toContain(remote('prod', 'data'));
     expect(env.REDIS_AUTH_SECRET_ARN).toContain(remote('prod', 'data'));
     expect(env.S3_BUCKET).toContain(remote('prod', 'data'));
-    expect(env.CDN_BASE_URL).toBe('https://shop.example.com');
+    // Image URLs are `${CDN_BASE_URL}/${key}`; the edge serves the uploads bucket under /uploads/* (see edge.test.ts).
+    expect(env.CDN_BASE_URL).toBe('https://shop.example.com/uploads');
     expect(env.REDIS_TLS).toBe('true');
     expect(env.PORT).toBe('3000');
   });

@@ -51,7 +51,7 @@ export interface DataBucketsProps {
   readonly legacyElbAccountLogDelivery?: boolean;
 }
 
-/** Deny any request that is not TLS 1.2+, as `aws_iam_policy_document` statements (what the edge layer's assets policy takes). */
+/** Deny any request that is not TLS 1.2+, as `aws_iam_policy_document` statements (what the edge layer's bucket policies take). */
 export function tlsOnlyStatements(bucketArn: string): DataAwsIamPolicyDocumentStatement[] {
   return tlsOnlyPolicy(bucketArn).map((st) => ({
     sid: st.Sid,
@@ -75,9 +75,11 @@ export function tlsOnlyPolicy(bucketArn: string): PolicyStatement[] {
 /**
  * The three buckets of the layer:
  * - `assets`: CloudFront origin via OAC (the edge layer writes its bucket policy, with `assetsBucketPolicyStatements`);
- * - `uploads`: the service's presigned PUTs (CORS for the site), read back through CloudFront;
+ * - `uploads`: the service's presigned PUTs (CORS for the site), read back through CloudFront via OAC (the edge
+ *   layer writes its bucket policy too, with `uploadsBucketPolicyStatements`);
  * - `logs`: S3 server access logs of the other two, ALB access logs and CloudFront standard logs.
- * All block public access, are versioned, have lifecycle rules and deny non-TLS. Assets and uploads use SSE-KMS with
+ * All block public access, are versioned, have lifecycle rules and deny non-TLS (assets and uploads through the
+ * edge layer's policies, which include the statements exposed here). Assets and uploads use SSE-KMS with
  * the data key and bucket-owner-enforced ownership; logs use SSE-S3 and ACLs (bucket-owner-preferred), because
  * S3 server access logging and ALB logs only write to SSE-S3 buckets and CloudFront standard logging needs ACLs.
  */
@@ -90,6 +92,8 @@ export class DataBuckets extends Construct {
   readonly logsBucket: S3Bucket;
   /** Statements the edge layer's assets bucket policy must include (deny non-TLS). */
   readonly assetsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
+  /** Statements the edge layer's uploads bucket policy must include (deny non-TLS). */
+  readonly uploadsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
 
   constructor(scope: Construct, id: string, props: DataBucketsProps) {
     super(scope, id);
@@ -185,8 +189,9 @@ export class DataBuckets extends Construct {
       });
     }
 
-    // ---- bucket policies (assets: the edge layer owns it) ----------------------------------------------
-    new S3BucketPolicy(this, 'uploads-bucket-policy', { bucket: uploads.bucket.id, policy: policyJson(tlsOnlyPolicy(uploads.bucket.arn)) });
+    // ---- bucket policies -------------------------------------------------------------------------------
+    // Assets and uploads: the edge layer owns their policies (only it knows the distribution's ARN, and a bucket
+    // takes one policy), so it adds the TLS-only statements exposed below. The logs policy stays here.
 
     // ALB access logs land under `alb/<any prefix>/AWSLogs/<account>/`; the edge layer picks the prefix below `alb/`.
     const albObjects = `${logs.bucket.arn}/${LOG_PREFIXES.alb}/*AWSLogs/${accountId}/*`;
@@ -218,5 +223,6 @@ export class DataBuckets extends Construct {
     this.uploads = out(uploads.bucket);
     this.logs = out(logs.bucket);
     this.assetsBucketPolicyStatements = tlsOnlyStatements(assets.bucket.arn);
+    this.uploadsBucketPolicyStatements = tlsOnlyStatements(uploads.bucket.arn);
   }
 }

@@ -69,7 +69,14 @@ describe('DataLayer (production defaults)', () => {
     const dataPolicy = JSON.parse(keys.find((k) => k.description.includes('data at rest'))!.policy);
     const via = dataPolicy.Statement.find((s: Json) => s.Sid === 'DataStoresUseKeyThroughTheirService');
     expect(via.Condition.StringEquals['kms:ViaService']).toEqual([expect.stringMatching(/^rds\.\$\{data\.aws_region\.[^}]+\.region\}\.amazonaws\.com$/), expect.stringMatching(/^elasticache\./), expect.stringMatching(/^s3\./)]);
-    expect(dataPolicy.Statement.find((s: Json) => s.Principal?.Service === 'cloudfront.amazonaws.com')).toMatchObject({ Action: 'kms:Decrypt', Condition: { ArnLike: { 'aws:SourceArn': expect.stringContaining(':distribution/*') } } });
+    // CloudFront OAC decrypts assets and uploads (SSE-KMS) for this account's distributions only, and only decrypts.
+    const cloudfront = dataPolicy.Statement.filter((s: Json) => JSON.stringify(s.Principal).includes('cloudfront.amazonaws.com'));
+    expect(cloudfront).toHaveLength(1);
+    expect(cloudfront[0]).toMatchObject({ Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 'kms:Decrypt' });
+    expect(cloudfront[0].Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': expect.stringMatching(/^\$\{data\.aws_caller_identity\.[^}]+\.account_id\}$/) },
+      ArnLike: { 'aws:SourceArn': expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\}:cloudfront::\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:distribution\/\*$/) },
+    });
     expect(all(json, 'aws_kms_alias').map((a) => a.name).sort()).toEqual(['alias/test-data', 'alias/test-secrets']);
   });
 
@@ -231,16 +238,19 @@ describe('DataLayer (production defaults)', () => {
     }
   });
 
-  it('denies non-TLS on the buckets it owns a policy for, and leaves the assets policy to the edge layer', () => {
+  it('denies non-TLS on the logs bucket, and leaves the assets and uploads policies to the edge layer', () => {
     const policies = all(json, 'aws_s3_bucket_policy');
-    expect(policies).toHaveLength(2);
-    expect(policies.map((p) => p.bucket).join()).not.toContain('buckets_assets_');
+    // A bucket has one policy: the edge layer writes the CloudFront (OAC) ones, with the statements exposed here.
+    expect(policies.map((p) => p.bucket)).toEqual([`\${${addressOf(json, 'aws_s3_bucket', (b) => b.bucket.includes('logs'))}.id}`]);
     for (const p of policies) {
       const doc = JSON.parse(p.policy);
       expect(doc.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Sid: 'DenyInsecureTransport', Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]));
     }
     expect(data.assetsBucketPolicyStatements.map((s) => s.sid)).toEqual(['DenyInsecureTransport', 'DenyTlsBelow12']);
     expect(data.assetsBucketPolicyStatements[0]).toMatchObject({ effect: 'Deny', condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+    expect(data.uploadsBucketPolicyStatements.map((s) => s.sid)).toEqual(['DenyInsecureTransport', 'DenyTlsBelow12']);
+    expect(data.uploadsBucketPolicyStatements[0]).toMatchObject({ effect: 'Deny', actions: ['s3:*'], condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+    expect(data.uploadsBucketPolicyStatements[1]).toMatchObject({ effect: 'Deny', condition: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }] });
   });
 
   it('logs access to assets and uploads into the logs bucket, which accepts ALB, S3 and CloudFront log delivery', () => {

@@ -114,6 +114,8 @@ export class DataLayer extends Construct {
   readonly buckets: { readonly assets: BucketOutputs; readonly uploads: BucketOutputs; readonly logs: BucketOutputs };
   /** The edge layer adds these to the assets bucket policy it owns (deny non-TLS). */
   readonly assetsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
+  /** The edge layer adds these to the uploads bucket policy it owns (deny non-TLS); this layer attaches none. */
+  readonly uploadsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
   /** Key prefixes in the logs bucket: `alb` (ALB access_logs prefix), `cloudfront/` (standard logs), `s3-access/`. */
   readonly logPrefixes: typeof LOG_PREFIXES = LOG_PREFIXES;
   /** Every secret the service may read. */
@@ -222,6 +224,7 @@ export class DataLayer extends Construct {
     });
     this.buckets = { assets: this.storage.assets, uploads: this.storage.uploads, logs: this.storage.logs };
     this.assetsBucketPolicyStatements = this.storage.assetsBucketPolicyStatements;
+    this.uploadsBucketPolicyStatements = this.storage.uploadsBucketPolicyStatements;
 
     this.appSecretArns = [pg.masterSecretArn, cacheSecret.arn];
 

@@ -7,6 +7,7 @@ import { CloudfrontResponseHeadersPolicy } from '@cdktf/provider-aws/lib/cloudfr
 import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { apiViewerRequestFunctionCode } from './api-function';
+import { uploadsViewerRequestFunctionCode } from './uploads-function';
 import { MANAGED_CACHE_POLICY, MANAGED_ORIGIN_REQUEST_POLICY, ORIGIN_VERIFY_HEADER } from './managed-policies';
 import type { BucketRef } from './types';
 
@@ -19,6 +20,14 @@ export interface EdgeCdnProps {
   readonly assetsBucket: BucketRef;
   /** Extra statements for the assets bucket policy (e.g. the data layer's); must not reuse this policy's sids. */
   readonly assetsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
+  /** The service's uploads bucket, served under `uploadsPathPrefix` (no uploads origin without it). */
+  readonly uploads?: {
+    readonly bucket: BucketRef;
+    /** Extra statements for the uploads bucket policy (e.g. the data layer's); must not reuse this policy's sids. */
+    readonly policyStatements: DataAwsIamPolicyDocumentStatement[];
+    /** One path segment, e.g. `/uploads`. */
+    readonly pathPrefix: string;
+  };
   /** Bucket name for standard (legacy) logs; the bucket must have ACLs enabled for the log delivery account. */
   readonly logsBucketName: string;
   /** DNS name of the ALB origin (matches the ALB's certificate). */
@@ -35,12 +44,18 @@ export interface EdgeCdnProps {
 const ALL_METHODS = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE'];
 const READ_METHODS = ['GET', 'HEAD'];
 
+/** One year: the longest TTL CloudFront takes, for objects that never change under their name. */
+const ONE_YEAR = 31536000;
+
 /**
- * The CloudFront distribution: the assets bucket (through origin access control) as the default origin, the ALB
- * over HTTPS for the API. Owns the assets bucket's policy, since only this layer knows the distribution's ARN.
+ * The CloudFront distribution: the assets bucket (through origin access control) as the default origin, the
+ * uploads bucket (OAC as well) under `/uploads/*`, the ALB over HTTPS for the API. Owns both buckets' policies,
+ * since only this layer knows the distribution's ARN.
  */
 export class EdgeCdn extends Construct {
   readonly distribution: CloudfrontDistribution;
+  /** `<prefix>/*` when an uploads bucket is served. */
+  readonly uploadsPathPattern?: string;
 
   constructor(scope: Construct, id: string, props: EdgeCdnProps) {
     super(scope, id);
@@ -48,7 +63,7 @@ export class EdgeCdn extends Construct {
 
     const oac = new CloudfrontOriginAccessControl(this, 'assets-oac', {
       name: name('assets'),
-      description: `${props.namePrefix}: CloudFront reads the assets bucket`,
+      description: `${props.namePrefix}: CloudFront reads the assets and uploads buckets`,
       originAccessControlOriginType: 's3',
       signingBehavior: 'always',
       signingProtocol: 'sigv4',
@@ -59,8 +74,8 @@ export class EdgeCdn extends Construct {
       name: name('hashed-assets'),
       comment: 'Content-hashed static assets: one year, no cookies, headers or query strings in the key',
       minTtl: 86400,
-      defaultTtl: 31536000,
-      maxTtl: 31536000,
+      defaultTtl: ONE_YEAR,
+      maxTtl: ONE_YEAR,
       parametersInCacheKeyAndForwardedToOrigin: {
         enableAcceptEncodingGzip: true,
         enableAcceptEncodingBrotli: true,
@@ -70,15 +85,16 @@ export class EdgeCdn extends Construct {
       },
     });
 
+    const securityHeadersConfig = {
+      strictTransportSecurity: { accessControlMaxAgeSec: 63072000, includeSubdomains: true, preload: true, override: true },
+      contentTypeOptions: { override: true },
+      frameOptions: { frameOption: 'DENY', override: true },
+      referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
+    };
     const securityHeaders = new CloudfrontResponseHeadersPolicy(this, 'security-headers', {
       name: name('security-headers'),
       comment: 'HSTS, nosniff, frame denial, referrer policy on every response',
-      securityHeadersConfig: {
-        strictTransportSecurity: { accessControlMaxAgeSec: 63072000, includeSubdomains: true, preload: true, override: true },
-        contentTypeOptions: { override: true },
-        frameOptions: { frameOption: 'DENY', override: true },
-        referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
-      },
+      securityHeadersConfig,
       // Framework banners tell attackers which exploits to try.
       removeHeadersConfig: { items: [{ header: 'X-Powered-By' }] },
     });
@@ -93,6 +109,55 @@ export class EdgeCdn extends Construct {
 
     const assetsOriginId = 'assets';
     const apiOriginId = 'api';
+    const uploadsOriginId = 'uploads';
+
+    // Uploaded images: a new random key per upload (never overwritten), so a year at the edge and in browsers.
+    const uploads = props.uploads;
+    let uploadsBehaviour: CloudfrontDistributionOrderedCacheBehavior | undefined;
+    if (uploads) {
+      const immutable = new CloudfrontCachePolicy(this, 'immutable-uploads', {
+        name: name('immutable-uploads'),
+        comment: 'Uploaded images (immutable keys): one year, path only in the key',
+        minTtl: 86400,
+        defaultTtl: ONE_YEAR,
+        maxTtl: ONE_YEAR,
+        parametersInCacheKeyAndForwardedToOrigin: {
+          // JPEG, PNG and WebP are compressed already: Accept-Encoding in the key would only store copies.
+          enableAcceptEncodingGzip: false,
+          enableAcceptEncodingBrotli: false,
+          cookiesConfig: { cookieBehavior: 'none' },
+          headersConfig: { headerBehavior: 'none' },
+          queryStringsConfig: { queryStringBehavior: 'none' },
+        },
+      });
+      // S3 objects from presigned PUTs carry no Cache-Control: browsers get the same year unless an object sets its own.
+      const uploadsHeaders = new CloudfrontResponseHeadersPolicy(this, 'uploads-headers', {
+        name: name('uploads-headers'),
+        comment: 'Security headers, and a year of browser caching for immutable uploads',
+        securityHeadersConfig,
+        customHeadersConfig: { items: [{ header: 'Cache-Control', value: `public, max-age=${ONE_YEAR}, immutable`, override: false }] },
+        removeHeadersConfig: { items: [{ header: 'X-Powered-By' }] },
+      });
+      const uploadsFunction = new CloudfrontFunction(this, 'uploads-path', {
+        name: name('uploads-path'),
+        runtime: 'cloudfront-js-2.0',
+        comment: `Strips ${uploads.pathPrefix}: image URLs are <CDN_BASE_URL>/<key> with CDN_BASE_URL ending in ${uploads.pathPrefix}`,
+        publish: true,
+        code: uploadsViewerRequestFunctionCode(uploads.pathPrefix),
+      });
+      this.uploadsPathPattern = `${uploads.pathPrefix}/*`;
+      uploadsBehaviour = {
+        pathPattern: this.uploadsPathPattern,
+        targetOriginId: uploadsOriginId,
+        viewerProtocolPolicy: 'redirect-to-https',
+        allowedMethods: READ_METHODS,
+        cachedMethods: READ_METHODS,
+        compress: false,
+        cachePolicyId: immutable.id,
+        responseHeadersPolicyId: uploadsHeaders.id,
+        functionAssociation: [{ eventType: 'viewer-request', functionArn: uploadsFunction.arn }],
+      };
+    }
     const toApi = (pathPattern: string, methods: string[], withFunction: boolean): CloudfrontDistributionOrderedCacheBehavior => ({
       pathPattern,
       targetOriginId: apiOriginId,
@@ -123,6 +188,8 @@ export class EdgeCdn extends Construct {
           domainName: props.assetsBucket.regionalDomainName,
           originAccessControlId: oac.id,
         },
+        // The same OAC: it only says "sign with SigV4"; each bucket's policy names this distribution.
+        ...(uploads ? [{ originId: uploadsOriginId, domainName: uploads.bucket.regionalDomainName, originAccessControlId: oac.id }] : []),
         {
           originId: apiOriginId,
           domainName: props.albOriginDomainName,
@@ -149,6 +216,7 @@ export class EdgeCdn extends Construct {
       orderedCacheBehavior: [
         ...props.servicePassThroughPaths.map((p) => toApi(p, READ_METHODS, false)),
         toApi(`${props.apiPathPrefix}/*`, ALL_METHODS, true),
+        ...(uploadsBehaviour ? [uploadsBehaviour] : []),
         ...props.hashedAssetPathPatterns.map((pathPattern) => ({
           pathPattern,
           targetOriginId: assetsOriginId,
@@ -174,19 +242,25 @@ export class EdgeCdn extends Construct {
       tags: { Name: name('cdn') },
     });
 
-    // The assets bucket admits this distribution only (OAC signs with the distribution's ARN) and TLS only.
-    const policy = new DataAwsIamPolicyDocument(this, 'assets-bucket-policy', {
-      statement: [
-        {
-          sid: 'AllowCloudFrontDistributionRead',
-          principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }],
-          actions: ['s3:GetObject'],
-          resources: [`${props.assetsBucket.arn}/*`],
-          condition: [{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [this.distribution.arn] }],
-        },
-        ...props.assetsBucketPolicyStatements,
-      ],
-    });
-    new S3BucketPolicy(this, 'assets-bucket-policy-attachment', { bucket: props.assetsBucket.name, policy: policy.json });
+    // Each bucket admits this distribution only (OAC signs with the distribution's ARN), plus the data layer's
+    // statements (TLS only). The SSE-KMS objects need kms:Decrypt for CloudFront too: the data key's policy grants
+    // it to this account's distributions (the data stack cannot name this one: it is built before the edge).
+    const bucketPolicy = (key: string, bucket: BucketRef, statements: DataAwsIamPolicyDocumentStatement[]) => {
+      const doc = new DataAwsIamPolicyDocument(this, `${key}-bucket-policy`, {
+        statement: [
+          {
+            sid: 'AllowCloudFrontDistributionRead',
+            principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }],
+            actions: ['s3:GetObject'],
+            resources: [`${bucket.arn}/*`],
+            condition: [{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [this.distribution.arn] }],
+          },
+          ...statements,
+        ],
+      });
+      new S3BucketPolicy(this, `${key}-bucket-policy-attachment`, { bucket: bucket.name, policy: doc.json });
+    };
+    bucketPolicy('assets', props.assetsBucket, props.assetsBucketPolicyStatements);
+    if (uploads) bucketPolicy('uploads', uploads.bucket, uploads.policyStatements);
   }
 }

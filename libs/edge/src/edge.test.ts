@@ -18,6 +18,7 @@ function synth(overrides: Partial<EdgeProps> = {}): Json {
     publicSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
     workloadSecurityGroupId: 'sg-workload',
     assetsBucket: { name: 'prod-assets', arn: 'arn:aws:s3:::prod-assets', regionalDomainName: 'prod-assets.s3.eu-west-1.amazonaws.com' },
+    uploadsBucket: { name: 'prod-uploads', arn: 'arn:aws:s3:::prod-uploads', regionalDomainName: 'prod-uploads.s3.eu-west-1.amazonaws.com' },
     logsBucket: { name: 'prod-logs', arn: 'arn:aws:s3:::prod-logs', regionalDomainName: 'prod-logs.s3.eu-west-1.amazonaws.com' },
     secretsKmsKeyArn: 'arn:aws:kms:eu-west-1:333333333333:key/secrets',
     nodePort: 30080,
@@ -33,6 +34,11 @@ const only = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'):
   return all[0];
 };
 const all = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json[] => Object.values(json[kind]?.[type] ?? {}) as Json[];
+const one = (json: Json, type: string, predicate: (c: Json) => boolean): Json => {
+  const hits = all(json, type).filter(predicate);
+  if (hits.length !== 1) throw new Error(`expected one matching ${type}, found ${hits.length}`);
+  return hits[0];
+};
 const addressOf = (json: Json, type: string, predicate: (c: Json) => boolean = () => true): string => {
   const hit = Object.entries(json.resource[type] as Record<string, Json>).find(([, c]) => predicate(c));
   if (!hit) throw new Error(`no ${type}`);
@@ -244,10 +250,10 @@ describe('Edge', () => {
       expect(alb?.custom_header).toEqual([{ name: 'X-Origin-Verify', value: expect.stringMatching(/^\$\{data\.aws_secretsmanager_secret_version\..*\.secret_string\}$/) }]);
     });
 
-    it('redirects viewers to HTTPS and compresses on every behaviour', () => {
+    it('redirects viewers to HTTPS on every behaviour and compresses all but the (already compressed) uploaded images', () => {
       for (const b of [dist.default_cache_behavior, ...behaviours]) {
         expect(b.viewer_protocol_policy).toBe('redirect-to-https');
-        expect(b.compress).toBe(true);
+        expect(b.compress).toBe(b.path_pattern !== '/uploads/*');
         expect(b.response_headers_policy_id).toMatch(/aws_cloudfront_response_headers_policy\./);
       }
     });
@@ -264,19 +270,23 @@ describe('Edge', () => {
 
     it('caches hashed assets for a year and everything else by the origin\'s headers', () => {
       const assets = behaviours.find((b) => b.path_pattern === '/assets/*');
-      const policy = only(json, 'aws_cloudfront_cache_policy');
-      expect(assets?.cache_policy_id).toBe(`\${${addressOf(json, 'aws_cloudfront_cache_policy')}.id}`);
+      const policy = all(json, 'aws_cloudfront_cache_policy').find((p) => p.name === 'prod-hashed-assets')!;
+      expect(assets?.cache_policy_id).toBe(`\${${addressOf(json, 'aws_cloudfront_cache_policy', (p) => p.name === 'prod-hashed-assets')}.id}`);
       expect(policy).toMatchObject({ default_ttl: 31536000, max_ttl: 31536000, min_ttl: 86400 });
       expect(policy.parameters_in_cache_key_and_forwarded_to_origin).toMatchObject({ enable_accept_encoding_brotli: true, enable_accept_encoding_gzip: true });
       expect(dist.default_cache_behavior).toMatchObject({ target_origin_id: 'assets', cache_policy_id: '658327ea-f89d-4fab-a63d-7e88639e58f6' });
     });
 
     it('sets HSTS, nosniff, frame-options and referrer-policy', () => {
-      const headers = only(json, 'aws_cloudfront_response_headers_policy').security_headers_config;
-      expect(headers.strict_transport_security).toMatchObject({ access_control_max_age_sec: 63072000, include_subdomains: true, override: true });
-      expect(headers.content_type_options).toEqual({ override: true });
-      expect(headers.frame_options).toEqual({ frame_option: 'DENY', override: true });
-      expect(headers.referrer_policy).toEqual({ referrer_policy: 'strict-origin-when-cross-origin', override: true });
+      const policies = all(json, 'aws_cloudfront_response_headers_policy');
+      expect(policies.map((p) => p.name).sort()).toEqual(['prod-security-headers', 'prod-uploads-headers']);
+      for (const p of policies) {
+        const headers = p.security_headers_config;
+        expect(headers.strict_transport_security).toMatchObject({ access_control_max_age_sec: 63072000, include_subdomains: true, override: true });
+        expect(headers.content_type_options).toEqual({ override: true });
+        expect(headers.frame_options).toEqual({ frame_option: 'DENY', override: true });
+        expect(headers.referrer_policy).toEqual({ referrer_policy: 'strict-origin-when-cross-origin', override: true });
+      }
     });
 
     it('has custom error responses that cache errors briefly without replacing API answers', () => {
@@ -288,15 +298,61 @@ describe('Edge', () => {
       }
     });
 
-    it('owns the assets bucket policy: this distribution may read, nothing without TLS', () => {
-      const attachment = only(json, 'aws_s3_bucket_policy');
-      expect(attachment.bucket).toBe('prod-assets');
-      const doc = Object.entries(json.data.aws_iam_policy_document as Record<string, Json>).find(([n]) => n.includes('assets-bucket-policy'));
+    it.each(['assets', 'uploads'])('owns the %s bucket policy: this distribution may read, nothing without TLS', (key) => {
+      const attachment = one(json, 'aws_s3_bucket_policy', (p) => p.bucket === `prod-${key}`);
+      const doc = Object.entries(json.data.aws_iam_policy_document as Record<string, Json>).find(([n]) => n.includes(`${key}-bucket-policy`));
       expect(attachment.policy).toBe(`\${data.aws_iam_policy_document.${doc?.[0]}.json}`);
-      const [read, deny] = doc?.[1].statement as Json[];
-      expect(read).toMatchObject({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::prod-assets/*'], principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }] });
+      const [read, deny, ...rest] = doc?.[1].statement as Json[];
+      expect(rest).toEqual([]);
+      expect(read).toMatchObject({ actions: ['s3:GetObject'], resources: [`arn:aws:s3:::prod-${key}/*`], principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }] });
+      expect(read.effect).toBeUndefined(); // Allow is the document's default
       expect(read.condition).toEqual([{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [`\${${addressOf(json, 'aws_cloudfront_distribution')}.arn}`] }]);
-      expect(deny).toMatchObject({ effect: 'Deny', actions: ['s3:*'], condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+      expect(deny).toMatchObject({ effect: 'Deny', actions: ['s3:*'], resources: [`arn:aws:s3:::prod-${key}`, `arn:aws:s3:::prod-${key}/*`], condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+    });
+
+    it('serves uploads under /uploads/* from the uploads bucket through the same OAC, cached for a year, prefix stripped', () => {
+      const s3 = origins.find((o) => o.origin_id === 'uploads');
+      expect(s3).toEqual({ origin_id: 'uploads', domain_name: 'prod-uploads.s3.eu-west-1.amazonaws.com', origin_access_control_id: `\${${addressOf(json, 'aws_cloudfront_origin_access_control')}.id}` });
+      const b = behaviours.find((x) => x.path_pattern === '/uploads/*');
+      expect(b).toMatchObject({ target_origin_id: 'uploads', allowed_methods: ['GET', 'HEAD'], cached_methods: ['GET', 'HEAD'], viewer_protocol_policy: 'redirect-to-https' });
+      const cache = one(json, 'aws_cloudfront_cache_policy', (p) => p.name === 'prod-immutable-uploads');
+      expect(b?.cache_policy_id).toBe(`\${${addressOf(json, 'aws_cloudfront_cache_policy', (p) => p.name === 'prod-immutable-uploads')}.id}`);
+      expect(cache).toMatchObject({ min_ttl: 86400, default_ttl: 31536000, max_ttl: 31536000 });
+      expect(cache.parameters_in_cache_key_and_forwarded_to_origin).toMatchObject({ cookies_config: { cookie_behavior: 'none' }, headers_config: { header_behavior: 'none' }, query_strings_config: { query_string_behavior: 'none' } });
+      const headers = one(json, 'aws_cloudfront_response_headers_policy', (p) => p.name === 'prod-uploads-headers');
+      expect(b?.response_headers_policy_id).toBe(`\${${addressOf(json, 'aws_cloudfront_response_headers_policy', (p) => p.name === 'prod-uploads-headers')}.id}`);
+      expect(headers.custom_headers_config.items).toEqual([{ header: 'Cache-Control', value: 'public, max-age=31536000, immutable', override: false }]);
+      const fn = one(json, 'aws_cloudfront_function', (f) => f.name === 'prod-uploads-path');
+      expect(b?.function_association).toEqual([{ event_type: 'viewer-request', function_arn: `\${${addressOf(json, 'aws_cloudfront_function', (f) => f.name === 'prod-uploads-path')}.arn}` }]);
+      expect(fn).toMatchObject({ runtime: 'cloudfront-js-2.0', publish: true });
+      expect(fn.code).toContain('var PREFIX = "/uploads";');
+    });
+
+    it('exposes uploadsBaseUrl = https://<domain>/uploads (the service CDN_BASE_URL) only with an uploads bucket', () => {
+      const build = (overrides: Partial<EdgeProps>) => {
+        const stack = new TerraformStack(Testing.app(), 'urls');
+        new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+        const usEast1 = new AwsProvider(stack, 'use1', { region: 'us-east-1', alias: 'us_east_1' });
+        const bucket = (n: string) => ({ name: n, arn: `arn:aws:s3:::${n}`, regionalDomainName: `${n}.s3.eu-west-1.amazonaws.com` });
+        return new Edge(stack, 'edge', {
+          namePrefix: 'dev', domainName: 'dev.shop.example.com', usEast1Provider: usEast1, vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', publicSubnetIds: ['s'],
+          workloadSecurityGroupId: 'sg', assetsBucket: bucket('a'), logsBucket: bucket('l'), nodePort: 30080, ...overrides,
+        });
+      };
+      expect(build({ uploadsBucket: { name: 'u', arn: 'arn:aws:s3:::u', regionalDomainName: 'u.s3.eu-west-1.amazonaws.com' } }).uploadsBaseUrl).toBe('https://dev.shop.example.com/uploads');
+      expect(build({ uploadsBucket: { name: 'u', arn: 'arn:aws:s3:::u', regionalDomainName: 'u' }, uploadsPathPrefix: '/media' }).uploadsBaseUrl).toBe('https://dev.shop.example.com/media');
+      expect(build({}).uploadsBaseUrl).toBeUndefined();
+    });
+
+    it('without an uploads bucket: no uploads origin, behaviour or policy; uploadsPathPrefix must not overlap other paths', () => {
+      const bare = synth({ uploadsBucket: undefined });
+      const d = only(bare, 'aws_cloudfront_distribution');
+      expect((d.origin as Json[]).map((o) => o.origin_id).sort()).toEqual(['api', 'assets']);
+      expect((d.ordered_cache_behavior as Json[]).map((b) => b.path_pattern)).not.toContain('/uploads/*');
+      expect(all(bare, 'aws_s3_bucket_policy').map((p) => p.bucket)).toEqual(['prod-assets']);
+      expect(() => synth({ uploadsPathPrefix: '/api' })).toThrow(/uploadsPathPrefix "\/api" overlaps/);
+      expect(() => synth({ uploadsPathPrefix: '/assets' })).toThrow(/overlaps/);
+      expect(() => synth({ uploadsPathPrefix: 'uploads' })).toThrow(/uploadsPathPrefix: expected a single path segment/);
     });
   });
 

@@ -43,6 +43,23 @@ export interface EdgeProps {
    */
   readonly assetsBucketPolicyStatements?: DataAwsIamPolicyDocumentStatement[];
   /**
+   * From the data layer: the bucket the service's presigned uploads land in. CloudFront serves it under
+   * `uploadsPathPrefix` (origin access control, a year of caching) and this construct writes its bucket policy.
+   * @default none: no uploads origin, no uploads bucket policy
+   */
+  readonly uploadsBucket?: BucketRef;
+  /**
+   * Statements added to the uploads bucket policy (which this construct owns when `uploadsBucket` is set).
+   * @default one statement denying every request not made over TLS
+   */
+  readonly uploadsBucketPolicyStatements?: DataAwsIamPolicyDocumentStatement[];
+  /**
+   * Public path prefix of uploaded objects: `<prefix>/<key>` serves the object `<key>` (a CloudFront Function strips
+   * the prefix). The service's `CDN_BASE_URL` must be `uploadsBaseUrl` (`https://<domain><prefix>`).
+   * @default '/uploads'
+   */
+  readonly uploadsPathPrefix?: string;
+  /**
    * CMK encrypting the origin header secret.
    * @default the account's `aws/secretsmanager` key
    */
@@ -141,11 +158,26 @@ export interface EdgeProps {
   readonly deletionWindowDays?: number;
 }
 
+/** The default bucket policy addition: nothing over plain HTTP. */
+function denyInsecureTransport(bucket: BucketRef): DataAwsIamPolicyDocumentStatement[] {
+  return [
+    {
+      sid: 'DenyInsecureTransport',
+      effect: 'Deny',
+      principals: [{ type: '*', identifiers: ['*'] }],
+      actions: ['s3:*'],
+      resources: [bucket.arn, `${bucket.arn}/*`],
+      condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+    },
+  ];
+}
+
 /**
  * The edge layer: Route 53, ACM, WAF, CloudFront and the ALB in front of the service.
  *
  * ```
  * viewer → Route 53 (A/AAAA alias) → CloudFront (WAF, TLSv1.2_2021) ─┬→ S3 assets (OAC)
+ *                                                                   ├→ S3 uploads under /uploads/* (OAC)
  *                                                                   └→ origin.<domain> → ALB (443 from CloudFront only,
  *                                                                       secret header required) → NodePort on the nodes
  * ```
@@ -168,6 +200,8 @@ export class Edge extends Construct {
   readonly siteDomain: string;
   /** `https://<domain>`. */
   readonly cdnBaseUrl: string;
+  /** `https://<domain><uploadsPathPrefix>`: the base of uploaded objects' URLs (the service's CDN_BASE_URL); only with `uploadsBucket`. */
+  readonly uploadsBaseUrl?: string;
   /** `<originSubdomain>.<domain>`: the ALB's name. */
   readonly originDomainName: string;
   readonly originSecretArn: string;
@@ -197,6 +231,10 @@ export class Edge extends Construct {
     const deletionWindowDays = props.deletionWindowDays ?? 30;
     const apiPathPrefix = props.apiPathPrefix ?? '/api';
     const publicHealthPath = props.publicHealthPath ?? '/healthz';
+    const uploadsPathPrefix = props.uploadsPathPrefix ?? '/uploads';
+    if (props.uploadsBucket && [apiPathPrefix, publicHealthPath, ...(props.hashedAssetPathPatterns ?? ['/assets/*'])].some((p) => p === uploadsPathPrefix || p.startsWith(`${uploadsPathPrefix}/`))) {
+      throw new Error(`Edge ${this.node.path}: uploadsPathPrefix "${uploadsPathPrefix}" overlaps the API, health or hashed-asset paths`);
+    }
     const partition = new DataAwsPartition(this, 'partition').partition;
     const accountId = new DataAwsCallerIdentity(this, 'caller').accountId;
 
@@ -279,16 +317,10 @@ export class Edge extends Construct {
       certificateArn: cdnCert.certificateArn,
       webAclArn: this.waf.webAclArn,
       assetsBucket: props.assetsBucket,
-      assetsBucketPolicyStatements: props.assetsBucketPolicyStatements ?? [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['s3:*'],
-          resources: [props.assetsBucket.arn, `${props.assetsBucket.arn}/*`],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-      ],
+      assetsBucketPolicyStatements: props.assetsBucketPolicyStatements ?? denyInsecureTransport(props.assetsBucket),
+      uploads: props.uploadsBucket
+        ? { bucket: props.uploadsBucket, policyStatements: props.uploadsBucketPolicyStatements ?? denyInsecureTransport(props.uploadsBucket), pathPrefix: uploadsPathPrefix }
+        : undefined,
       logsBucketName: props.logsBucket.name,
       // The record's fqdn (not the literal name): CloudFront is created after the name resolves.
       albOriginDomainName: originRecord.fqdn,
@@ -337,6 +369,7 @@ export class Edge extends Construct {
     this.nameServers = this.zone.nameServers;
     this.siteDomain = props.domainName;
     this.cdnBaseUrl = `https://${props.domainName}`;
+    this.uploadsBaseUrl = props.uploadsBucket ? `${this.cdnBaseUrl}${uploadsPathPrefix}` : undefined;
     this.originSecretArn = this.originSecret.secretArn;
     this.wafLogGroupName = logs.wafLogGroup.name;
     this.healthCheckId = health.id;

@@ -9,3 +9,4 @@ export * from './waf';
 export * from './api-function';
 export * from './managed-policies';
 export * from './types';
+export * from './uploads-function';

@@ -9,7 +9,7 @@ const DEREGISTRATION_MARGIN_SECONDS = 5;
 
 /**
  * `<env>-edge`: Route 53, ACM (CloudFront's certificate and the WAF in us-east-1 through the stack's aliased
- * provider), CloudFront in front of the assets bucket and the ALB, and the ALB in the public subnets.
+ * provider), CloudFront in front of the assets and uploads buckets and the ALB, and the ALB in the public subnets.
  */
 export function edgeStack(scope: Construct, env: EnvironmentConfig, network: Network, data: DataLayer): { stack: PlatformStack; edge: Edge } {
   const stack = new PlatformStack(scope, { env, layer: 'edge' });
@@ -26,6 +26,9 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, network: Net
     logsBucket: data.buckets.logs,
     // The data layer's TLS-only statements, so the policy this stack owns keeps the bucket TLS-only.
     assetsBucketPolicyStatements: data.assetsBucketPolicyStatements,
+    // Uploaded images are served through CloudFront only: this stack owns the uploads bucket policy as well.
+    uploadsBucket: data.buckets.uploads,
+    uploadsBucketPolicyStatements: data.uploadsBucketPolicyStatements,
     secretsKmsKeyArn: data.kms.secretsKeyArn,
     nodePort: env.service.nodePort,
     deregistrationDelaySeconds: env.service.drainSeconds + DEREGISTRATION_MARGIN_SECONDS,

@@ -14,7 +14,8 @@ export interface WorkloadsDataInputs {
 /** What the workloads stack reads from the edge layer (the Edge construct's public outputs). */
 export interface WorkloadsEdgeInputs {
   readonly targetGroupArn: string;
-  readonly cdnBaseUrl: string;
+  /** Base of uploaded images' URLs (`https://<domain>/uploads`); undefined when the edge serves no uploads. */
+  readonly uploadsBaseUrl?: string;
 }
 
 /**
@@ -42,6 +43,9 @@ export function workloadsStack(
     validation: [{ condition: '${can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", var.image_tag))}', errorMessage: 'image_tag must be a Docker image tag (letters, digits, _ . -; at most 128 characters).' }],
   });
   const { service, compute } = env;
+  // The api answers image URLs as `${CDN_BASE_URL}/${key}` with keys at the bucket's top level (products/<id>/…);
+  // the edge serves the uploads bucket under a path prefix it strips, so CDN_BASE_URL must carry that prefix.
+  if (!edge.uploadsBaseUrl) throw new Error(`workloads stack ${env.name}: the edge layer serves no uploads bucket, so the service has no CDN_BASE_URL for images`);
   const workloads = new ServiceWorkloads(stack, 'workloads', {
     clusterName: cluster.clusterName,
     ecrRepositoryUrl: cluster.ecrRepositoryUrl,
@@ -52,7 +56,7 @@ export function workloadsStack(
     serviceAccountName: cluster.serviceAccountName,
     nodeGroupAsgNames: cluster.nodeGroupAsgNames,
     targetGroupArn: edge.targetGroupArn,
-    cdnBaseUrl: edge.cdnBaseUrl,
+    cdnBaseUrl: edge.uploadsBaseUrl,
     database: {
       host: data.postgres.endpoint,
       port: data.postgres.port,
