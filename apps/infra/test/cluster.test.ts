@@ -109,7 +109,7 @@ describe('environment changes', () => {
   const envs = loadEnvironments(undefined, { dir: ENV_DIR });
   const baseline = synthAll(envs);
 
-  it('changing node group bounds in one environment changes only that environment\'s cluster stack', () => {
+  it('changing node group bounds in one environment changes only that environment\'s cluster stack (and its nodes-at-max alarm)', () => {
     const modified = envs.map((e) => structuredClone(e));
     const prod = modified.find((e) => e.name === 'prod') as EnvironmentConfig;
     prod.compute.nodeGroups[0].maxSize += 3;
@@ -118,7 +118,10 @@ describe('environment changes', () => {
     const after = synthAll(modified);
     expect(Object.keys(after).sort()).toEqual(Object.keys(baseline).sort());
     const changed = Object.keys(after).filter((s) => after[s] !== baseline[s]);
-    expect(changed).toEqual(['prod-cluster']);
+    // The observability stack's nodes-at-max alarm compares the node count with the sum of maxSize: it follows.
+    expect(changed).toEqual(['prod-cluster', 'prod-observability']);
+    const nodesAtMax = all(JSON.parse(after['prod-observability']), 'aws_cloudwatch_metric_alarm').find((a) => a.alarm_name === 'prod-eks-nodes-at-max');
+    expect(nodesAtMax?.threshold).toBe(prod.compute.nodeGroups[0].maxSize);
     const group = all(JSON.parse(after['prod-cluster']), 'aws_eks_node_group')[0];
     expect(group.scaling_config).toEqual({ min_size: prod.compute.nodeGroups[0].minSize, desired_size: prod.compute.nodeGroups[0].desiredSize, max_size: prod.compute.nodeGroups[0].maxSize });
   });

@@ -59,7 +59,7 @@ describe('observability stacks', () => {
 
   it('covers each service with metric alarms whose every action points at the SNS topic of its region', () => {
     const covered = new Set(alarms(prod).flatMap(([, a]) => [a.namespace, ...(a.metric_query ?? []).map((q: Json) => q.metric?.namespace)]).filter(Boolean));
-    expect([...covered].sort()).toEqual(['AWP/prod', 'AWS/ApplicationELB', 'AWS/AutoScaling', 'AWS/CloudFront', 'AWS/ElastiCache', 'AWS/RDS', 'AWS/WAFV2', 'ContainerInsights']);
+    expect([...covered].sort()).toEqual(['AWP/prod', 'AWS/ApplicationELB', 'AWS/CloudFront', 'AWS/ElastiCache', 'AWS/RDS', 'AWS/WAFV2', 'ContainerInsights']);
     const regional = topicRef(prod, 'prod-alarms');
     const usEast1 = topicRef(prod, 'prod-alarms-us-east-1');
     for (const [, a] of alarms(prod)) {
@@ -116,9 +116,14 @@ describe('observability stacks', () => {
     expect(body.widgets.length).toBeGreaterThanOrEqual(10);
   });
 
-  it('turns the service error logs into a metric with an alarm, on the cluster-owned application log group', () => {
+  it('turns the service error logs into a metric with an alarm, on the cluster-owned application log group (by reference)', () => {
     const filter = Object.values<Json>(prod.resource.aws_cloudwatch_log_metric_filter)[0];
-    expect(filter.log_group_name).toMatch(/^\/aws\/containerinsights\/\$\{data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+\}\/application$/);
+    const ref = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-cluster\.outputs\.([\w-]+)\}$/.exec(filter.log_group_name);
+    expect(ref).not.toBeNull();
+    // The cluster stack's output is the log group resource's name: the filter waits for that group, never a copied name.
+    const cluster = readStack(outdir, 'prod-cluster');
+    const producer = /^\$\{aws_cloudwatch_log_group\.([\w-]+)\.name\}$/.exec(cluster.output[ref![1]].value);
+    expect(cluster.resource.aws_cloudwatch_log_group[producer![1]]).toMatchObject({ name: '/aws/containerinsights/prod-eks/application', kms_key_id: expect.any(String), retention_in_days: expect.any(Number) });
     expect(filter.pattern).toContain('$.log_processed.level >= 50');
     expect(byName(prod, /^prod-service-error-logs$/)[0][1]).toMatchObject({ namespace: 'AWP/prod', metric_name: 'ServiceErrorLogs' });
     // Every log group this stack owns is encrypted and has retention (AWP-LOG-001/002 would refuse the synth otherwise).
@@ -138,6 +143,36 @@ describe('observability stacks', () => {
     expect(byName(prod, /^prod-hpa-at-max$/)[0][1].threshold).toBe(prodEnv.service.replicas.max);
     expect(alarms(dev).filter(([, a]) => a.metric_name === 'ReplicaLag')).toHaveLength(0);
     expect(byName(dev, /^dev-cdn-5xx-rate$/)).toHaveLength(1);
+  });
+
+  it('alarms when the cluster runs at its node groups maximum (Container Insights cluster_node_count vs the sum of maxSize)', () => {
+    const sumMax = (env: EnvironmentConfig) => env.compute.nodeGroups.reduce((n, g) => n + g.maxSize, 0);
+    for (const [json, env] of [[prod, prodEnv], [readStack(outdir, 'dev-observability'), devEnv]] as const) {
+      const [[, a]] = byName(json, new RegExp(`^${env.name}-eks-nodes-at-max$`));
+      expect(a).toMatchObject({ namespace: 'ContainerInsights', metric_name: 'cluster_node_count', statistic: 'Minimum', comparison_operator: 'GreaterThanOrEqualToThreshold', threshold: sumMax(env) });
+      expect(a.evaluation_periods).toBe((env.observability.thresholds.nodeGroupAtMaxMinutes * 60) / env.observability.thresholds.periodSeconds);
+      expect(a.dimensions.ClusterName).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-[a-z]+-cluster\.outputs\.[\w-]+\}$/);
+      expect(JSON.stringify(json)).not.toContain('AWS/AutoScaling');
+    }
+    expect(sumMax(prodEnv)).toBe(9);
+    // A bigger node group moves this alarm's threshold (and the dashboard line that shows it), nothing else here.
+    const before = synthObservability(prodEnv);
+    const bigger = structuredClone(prodEnv);
+    bigger.compute.nodeGroups[0].maxSize += 3;
+    const after = synthObservability(bigger);
+    const [[key]] = byName(before, /^prod-eks-nodes-at-max$/);
+    expect(changedResources(before, after).sort()).toEqual([`aws_cloudwatch_dashboard.${Object.keys(before.resource.aws_cloudwatch_dashboard)[0]}`, `aws_cloudwatch_metric_alarm.${key}`].sort());
+    expect(after.resource.aws_cloudwatch_metric_alarm[key].threshold).toBe(12);
+  });
+
+  it('changing the node-group-at-max duration changes that alarm only', () => {
+    const before = synthObservability(prodEnv);
+    const after = synthObservability({ ...prodEnv, observability: { ...prodEnv.observability, thresholds: { ...prodEnv.observability.thresholds, nodeGroupAtMaxMinutes: 30 } } });
+    const [[key]] = byName(before, /^prod-eks-nodes-at-max$/);
+    expect(changedResources(before, after)).toEqual([`aws_cloudwatch_metric_alarm.${key}`]);
+    const [a, b] = [before.resource.aws_cloudwatch_metric_alarm[key], after.resource.aws_cloudwatch_metric_alarm[key]];
+    expect(Object.keys(b).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort()).toEqual(['alarm_description', 'datapoints_to_alarm', 'evaluation_periods']);
+    expect(b.evaluation_periods).toBe(30);
   });
 
   it('changing a threshold in an environment file changes that alarm only', () => {

@@ -1,4 +1,4 @@
-import { Testing, TerraformStack } from 'cdktf';
+import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack, computeRules } from '@awp/guardrails';
 import { Cluster, DEFAULT_ADDON_VERSIONS, type ClusterProps } from './index';
@@ -72,6 +72,21 @@ describe('Cluster', () => {
     expect(c.depends_on.some((d: string) => d.startsWith('aws_cloudwatch_log_group.cluster_control-plane-logs'))).toBe(true);
     expect(cluster.containerInsightsLogGroupNames).toHaveLength(4);
     expect(all(json, 'aws_cloudwatch_log_group').filter((g) => g.name.startsWith('/aws/containerinsights/test-eks/')).every((g) => g.kms_key_id === BASE.logsKeyArn)).toBe(true);
+  });
+
+  it('exposes the application log group by reference and the node groups total maximum', () => {
+    const app = Testing.app();
+    const s = new TerraformStack(app, 'outputs');
+    new AwsProvider(s, 'aws', { region: 'eu-west-1' });
+    const c = new Cluster(s, 'cluster', BASE);
+    new TerraformOutput(s, 'application_log_group', { value: c.applicationLogGroupName });
+    const out = JSON.parse(Testing.synth(s));
+    const [address] = Object.entries<Json>(out.resource.aws_cloudwatch_log_group).find(([, g]) => g.name === '/aws/containerinsights/test-eks/application') ?? [];
+    expect(address).toBeDefined();
+    // A token of the resource, not the literal name: a consumer in another stack references (and waits for) it.
+    expect(out.output.application_log_group.value).toBe(`\${aws_cloudwatch_log_group.${address}.name}`);
+    expect(c.maxNodeCount).toBe(6 + 4);
+    expect(synth({ nodeGroups: [BASE.nodeGroups[0]] }).cluster.maxNodeCount).toBe(6);
   });
 
   it('grants cluster-admin to the admin roles and admin-view to the view roles through access entries', () => {

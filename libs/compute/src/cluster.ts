@@ -137,6 +137,13 @@ export class Cluster extends Construct {
   readonly controlPlaneLogGroupName: string;
   /** Container Insights log groups (`/aws/containerinsights/<cluster>/<kind>`), created here encrypted with retention. */
   readonly containerInsightsLogGroupNames: string[];
+  /**
+   * `/aws/containerinsights/<cluster>/application`: where Fluent Bit (CloudWatch Observability add-on) writes the
+   * containers' logs. A token of the log group created here, so consumers reference it (and wait for it).
+   */
+  readonly applicationLogGroupName: string;
+  /** The sum of the node groups' `maxSize`: the most nodes the cluster-autoscaler can run (known at synth time). */
+  readonly maxNodeCount: number;
   /** The EKS add-ons, by add-on name. */
   readonly addons: Record<string, EksAddon> = {};
 
@@ -152,6 +159,7 @@ export class Cluster extends Construct {
         throw new Error(`Cluster ${this.node.path}: node group "${g.name}": expected minSize <= desiredSize <= maxSize, got ${g.minSize}/${g.desiredSize}/${g.maxSize}`);
       }
     }
+    this.maxNodeCount = props.nodeGroups.reduce((sum, g) => sum + g.maxSize, 0);
     this.serviceNamespace = props.serviceNamespace ?? 'api';
     this.serviceAccountName = props.serviceAccountName ?? 'api';
 
@@ -331,9 +339,11 @@ export class Cluster extends Construct {
       { sid: 'WriteContainerInsightsLogs', actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [insightsArn, `${insightsArn}:*`] },
       { sid: 'Describe', actions: ['logs:DescribeLogGroups', 'ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeInstances'], resources: ['*'] },
     ]);
-    this.containerInsightsLogGroupNames = CONTAINER_INSIGHTS_GROUPS.map(
-      (kind) => new CloudwatchLogGroup(this, `container-insights-${kind}`, { name: `/aws/containerinsights/${name}/${kind}`, retentionInDays: retention, kmsKeyId: props.logsKeyArn }).name,
+    const insightsGroups = CONTAINER_INSIGHTS_GROUPS.map(
+      (kind) => new CloudwatchLogGroup(this, `container-insights-${kind}`, { name: `/aws/containerinsights/${name}/${kind}`, retentionInDays: retention, kmsKeyId: props.logsKeyArn }),
     );
+    this.containerInsightsLogGroupNames = insightsGroups.map((g) => g.name);
+    this.applicationLogGroupName = insightsGroups[CONTAINER_INSIGHTS_GROUPS.indexOf('application')].name;
 
     // The service's role: trust only here; its permissions (uploads bucket, secrets, their keys) are attached by
     // ServiceWorkloads, which knows the data layer's ARNs (the cluster stack depends on the network only).

@@ -13,7 +13,7 @@ function build(overrides: Partial<ObservabilityProps> = {}): { json: Json; const
     namePrefix: 'prod',
     notifications: { emails: ['oncall@example.com', 'lead@example.com'] },
     network: { logsKeyArn: 'arn:aws:kms:eu-west-1:333333333333:key/logs' },
-    cluster: { clusterName: 'prod-eks', nodeGroupAsgNames: ['eks-general-1', 'eks-spot-2'] },
+    cluster: { clusterName: 'prod-eks', maxNodeCount: 13 },
     workloads: { namespace: 'api', deploymentName: 'api', serviceName: 'api', maxReplicas: 12 },
     data: {
       postgres: { primaryInstanceId: 'prod-postgres', replicaInstanceIds: ['prod-postgres-replica-1', 'prod-postgres-replica-2'], instanceMemoryGib: 16, allocatedStorageGb: 100, maxConnections: 1000 },
@@ -103,14 +103,32 @@ describe('Observability construct', () => {
     expect(alarmNamed(json, 'prod-cache-cpu-prod-cache-0001-001')).toMatchObject({ metric_name: 'CPUUtilization', namespace: 'AWS/ElastiCache' });
   });
 
-  it('alarms on HPA at max replicas and node groups at max size for N minutes', () => {
+  it('alarms on HPA at max replicas and on the node groups at their maximum size for N minutes', () => {
     expect(alarmNamed(json, 'prod-hpa-at-max')).toMatchObject({ metric_name: 'service_number_of_running_pods', threshold: 12, comparison_operator: 'GreaterThanOrEqualToThreshold', evaluation_periods: 15, datapoints_to_alarm: 15 });
-    const ng = alarmNamed(json, 'prod-eks-node-group-at-max-eks-spot-2');
-    expect(ng.evaluation_periods).toBe(15);
-    const queries = ng.metric_query as { id: string; expression?: string; return_data?: boolean; metric?: { metric_name: string; dimensions: Record<string, string> } }[];
-    expect(queries.find((q) => q.return_data)?.expression).toBe('IF(inservice >= maxsize, 1, 0)');
-    expect(queries.filter((q) => q.metric).map((q) => q.metric?.metric_name).sort()).toEqual(['GroupInServiceInstances', 'GroupMaxSize']);
-    expect(queries.find((q) => q.metric)?.metric?.dimensions).toEqual({ AutoScalingGroupName: 'eks-spot-2' });
+    // Container Insights' cluster_node_count (published for EKS), not AWS/AutoScaling group metrics (not collected for
+    // EKS managed node groups): every sample of 15 one-minute periods at the sum of the groups' maxSize.
+    const nodes = alarmNamed(json, 'prod-eks-nodes-at-max');
+    expect(nodes).toMatchObject({
+      namespace: 'ContainerInsights',
+      metric_name: 'cluster_node_count',
+      dimensions: { ClusterName: 'prod-eks' },
+      statistic: 'Minimum',
+      comparison_operator: 'GreaterThanOrEqualToThreshold',
+      threshold: 13,
+      period: 60,
+      evaluation_periods: 15,
+      datapoints_to_alarm: 15,
+      treat_missing_data: 'notBreaching',
+    });
+    expect(nodes.metric_query).toBeUndefined();
+    expect(JSON.stringify(json)).not.toContain('AWS/AutoScaling');
+    const { json: slow } = build({ thresholds: { nodeGroupAtMaxMinutes: 30, periodSeconds: 300 } });
+    expect(alarmNamed(slow, 'prod-eks-nodes-at-max')).toMatchObject({ period: 300, evaluation_periods: 6, datapoints_to_alarm: 6 });
+  });
+
+  it('refuses a maxNodeCount that is not a positive integer, naming the construct', () => {
+    expect(() => build({ cluster: { clusterName: 'prod-eks', maxNodeCount: 0 } })).toThrow(/obs: cluster.maxNodeCount must be a positive integer .*got 0/);
+    expect(() => build({ cluster: { clusterName: 'prod-eks', maxNodeCount: 2.5 } })).toThrow(/maxNodeCount must be a positive integer/);
   });
 
   it('alarms on ALB unhealthy hosts and rejected connections', () => {
@@ -182,16 +200,16 @@ describe('Observability construct', () => {
   it('creates one alarm per member via for_each when ids are a token list from another stack', () => {
     const { json: j } = build({
       data: { redis: { replicationGroupId: 'prod-cache', memberClusterIds: Token.asList('${aws_elasticache_replication_group.x.member_clusters}') } },
-      cluster: { clusterName: 'prod-eks', nodeGroupAsgNames: Token.asList('${aws_eks_node_group.x.resources[0].autoscaling_groups[*].name}') },
+      cluster: { clusterName: '${aws_eks_cluster.x.name}', maxNodeCount: 9 },
     });
     const evictions = alarms(j).filter(([, a]) => a.metric_name === 'Evictions');
     expect(evictions).toHaveLength(1);
     expect(evictions[0][1].for_each).toContain('aws_elasticache_replication_group.x.member_clusters');
     expect(evictions[0][1].dimensions).toEqual({ CacheClusterId: '${each.value}' });
     expect(evictions[0][1].alarm_name).toBe('prod-cache-evictions-${each.value}');
-    const ng = alarms(j).filter(([, a]) => String(a.alarm_name).startsWith('prod-eks-node-group-at-max'));
-    expect(ng).toHaveLength(1);
-    expect(ng[0][1].for_each).toContain('autoscaling_groups');
+    // The node-count alarm is one alarm on the cluster (referenced), whatever the number of node groups.
+    expect(alarmNamed(j, 'prod-eks-nodes-at-max')).toMatchObject({ dimensions: { ClusterName: '${aws_eks_cluster.x.name}' }, threshold: 9 });
+    expect(alarmNamed(j, 'prod-eks-nodes-at-max').for_each).toBeUndefined();
   });
 
   it('adds a Slack channel through AWS Chatbot with a read-only role when configured', () => {

@@ -45,7 +45,7 @@ export interface AlarmThresholds {
   readonly errorLogs: number;
   /** Minutes the deployment may run at the HPA's maximum before alarming. @default 15 */
   readonly hpaAtMaxMinutes: number;
-  /** Minutes a node group may run at its maximum size before alarming. @default 15 */
+  /** Minutes the node groups may run at their maximum size (all nodes the cluster may have) before alarming. @default 15 */
   readonly nodeGroupAtMaxMinutes: number;
   /** Periods that must breach (all of them) before an alarm fires. @default 3 */
   readonly evaluationPeriods: number;
@@ -82,8 +82,11 @@ export interface NetworkSource {
 /** From the cluster layer. */
 export interface ClusterSource {
   readonly clusterName: string;
-  /** Auto Scaling group names of the managed node groups (a token list is fine: one alarm per name via for_each). */
-  readonly nodeGroupAsgNames: string[];
+  /**
+   * The most worker nodes the cluster may run: the sum of its node groups' `maxSize` (`Cluster.maxNodeCount`).
+   * The at-max alarm compares Container Insights' `cluster_node_count` with it.
+   */
+  readonly maxNodeCount: number;
 }
 
 /** From the workloads layer (and the environment's HPA bounds). */
@@ -294,20 +297,21 @@ export class Observability extends Construct {
       const ci = (metricName: string, stat = 'Average'): MetricSpec => ({ namespace: 'ContainerInsights', metricName, dimensions: { ClusterName: cluster.clusterName }, stat });
       alarm({ id: 'node-cpu', name: name('eks-node-cpu'), description: `Average node CPU of cluster above ${t.cpuPercent} % (Container Insights node_cpu_utilization)`, metric: ci('node_cpu_utilization'), comparison: 'GreaterThanThreshold', threshold: t.cpuPercent, treatMissingData: 'missing' });
       alarm({ id: 'node-memory', name: name('eks-node-memory'), description: `Average node memory of cluster above ${t.memoryPercent} % (Container Insights node_memory_utilization)`, metric: ci('node_memory_utilization'), comparison: 'GreaterThanThreshold', threshold: t.memoryPercent, treatMissingData: 'missing' });
-      const atMaxPeriods = (t.nodeGroupAtMaxMinutes * 60) / period;
-      eachId(cluster.nodeGroupAsgNames, (asg, key, forEach) => {
-        const asgMetric = (metricName: string): MetricSpec => ({ namespace: 'AWS/AutoScaling', metricName, dimensions: { AutoScalingGroupName: asg }, stat: 'Maximum' });
-        alarm({
-          id: `node-group-at-max-${key}`,
-          name: name('eks-node-group-at-max', asg),
-          description: `Node group ASG at its maximum size for ${t.nodeGroupAtMaxMinutes} min: the cluster cannot add nodes (GroupInServiceInstances >= GroupMaxSize; needs ASG group metrics collection)`,
-          math: { expression: 'IF(inservice >= maxsize, 1, 0)', label: 'at max size', metrics: { inservice: asgMetric('GroupInServiceInstances'), maxsize: asgMetric('GroupMaxSize') } },
-          comparison: 'GreaterThanOrEqualToThreshold',
-          threshold: 1,
-          evaluationPeriods: atMaxPeriods,
-          treatMissingData: 'notBreaching',
-          forEach,
-        });
+      // EKS managed node groups publish no AWS/AutoScaling group metrics (collection is off on the EKS-owned ASGs)
+      // and Container Insights has no node-group dimension: the cluster's node count against the sum of the groups'
+      // maxSize is the signal that exists. Minimum per period: every sample of the window was at the maximum.
+      if (!Number.isInteger(cluster.maxNodeCount) || cluster.maxNodeCount < 1) {
+        throw new Error(`Observability ${this.node.path}: cluster.maxNodeCount must be a positive integer (the sum of the node groups' maxSize), got ${String(cluster.maxNodeCount)}`);
+      }
+      alarm({
+        id: 'nodes-at-max',
+        name: name('eks-nodes-at-max'),
+        description: `The cluster has run at its node groups' maximum size (${cluster.maxNodeCount} nodes) for ${t.nodeGroupAtMaxMinutes} min: the autoscaler cannot add nodes; raise compute.nodeGroups[].maxSize (Container Insights cluster_node_count)`,
+        metric: ci('cluster_node_count', 'Minimum'),
+        comparison: 'GreaterThanOrEqualToThreshold',
+        threshold: cluster.maxNodeCount,
+        evaluationPeriods: (t.nodeGroupAtMaxMinutes * 60) / period,
+        treatMissingData: 'notBreaching',
       });
     }
 
@@ -648,7 +652,7 @@ export class Observability extends Construct {
         title: 'Scaling: nodes and their CPU / memory (%)',
         region,
         lines: [
-          metric('ContainerInsights', 'cluster_node_count', { ClusterName: cluster.clusterName }, { label: 'nodes', stat: 'Maximum', yAxis: 'right' }),
+          metric('ContainerInsights', 'cluster_node_count', { ClusterName: cluster.clusterName }, { label: `nodes (max ${cluster.maxNodeCount})`, stat: 'Maximum', yAxis: 'right' }),
           metric('ContainerInsights', 'node_cpu_utilization', { ClusterName: cluster.clusterName }, { label: 'node CPU' }),
           metric('ContainerInsights', 'node_memory_utilization', { ClusterName: cluster.clusterName }, { label: 'node memory' }),
         ],

@@ -8,7 +8,7 @@ import { Observability, rdsInstanceMemoryGib, rdsPostgresDefaultMaxConnections }
  */
 export interface ObservabilityUpstream {
   readonly network: { readonly logsKeyArn: string };
-  readonly cluster: { readonly clusterName: string; readonly nodeGroupAsgNames: string[] };
+  readonly cluster: { readonly clusterName: string; readonly maxNodeCount: number; readonly applicationLogGroupName: string };
   readonly workloads: { readonly namespace: string; readonly deploymentName: string; readonly serviceName: string };
   readonly data: {
     readonly postgres: { readonly primaryInstanceId: string; readonly replicaInstanceIds: string[] };
@@ -33,7 +33,8 @@ export function observabilityStack(scope: Construct, env: EnvironmentConfig, ups
     thresholds: o.thresholds,
     notifications: { emails: o.alarmEmails, slack: o.chatbot ? { teamId: o.chatbot.slackTeamId, channelId: o.chatbot.slackChannelId } : undefined },
     network: { logsKeyArn: upstream.network.logsKeyArn },
-    cluster: { clusterName: cluster.clusterName, nodeGroupAsgNames: cluster.nodeGroupAsgNames },
+    // maxNodeCount is the sum of compute.nodeGroups[].maxSize (a number known at synth): the nodes-at-max threshold.
+    cluster: { clusterName: cluster.clusterName, maxNodeCount: cluster.maxNodeCount },
     workloads: { namespace: workloads.namespace, deploymentName: workloads.deploymentName, serviceName: workloads.serviceName, maxReplicas: service.replicas.max },
     data: {
       postgres: {
@@ -48,8 +49,8 @@ export function observabilityStack(scope: Construct, env: EnvironmentConfig, ups
     edge: { albArnSuffix: edge.albArnSuffix, targetGroupArnSuffix: edge.targetGroupArnSuffix, distributionId: edge.distributionId, webAclName: edge.webAclName, webAclScope: 'CLOUDFRONT' },
     usEast1Provider: stack.awsUsEast1,
     // The cluster stack creates /aws/containerinsights/<cluster>/application (encrypted, with retention) before
-    // the CloudWatch add-on can auto-create it; here only the metric filter is added to it.
-    serviceLogs: { create: false, logGroupName: `/aws/containerinsights/${cluster.clusterName}/application` },
+    // the CloudWatch add-on can auto-create it; here only the metric filter is added to it, by reference.
+    serviceLogs: { create: false, logGroupName: cluster.applicationLogGroupName },
   });
   return { stack, observability };
 }
