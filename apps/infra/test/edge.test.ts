@@ -5,6 +5,7 @@ import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
 import type { Edge } from '@awp/edge';
+import { edgeRules, evaluate, stackView } from '@awp/guardrails';
 import { runInNewContext } from 'node:vm';
 // The service's own key layout (the api builds image URLs as `${CDN_BASE_URL}/${imageKey(...)}`).
 import { IMAGE_KEY_RE, imageKey } from '../../api/src/storage';
@@ -142,6 +143,17 @@ describe('edge stacks', () => {
       expect(deny).toMatchObject({ effect: 'Deny', condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
       expect(tls12).toMatchObject({ effect: 'Deny', condition: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }] });
       for (const st of [deny, tls12]) expect(st.resources.map(producerOf)).toEqual([expect.stringMatching(/data_buckets_uploads_\w+\.arn\}$/), expect.stringMatching(/data_buckets_uploads_\w+\.arn\}$/)]);
+    });
+
+    it('passes AWP-EDGE-009 as synthesized, and the rule fires on the real stack once the SourceArn condition is gone', () => {
+      expect(evaluate(stackView('prod-edge', prod as never, 'prod'), edgeRules).filter((f) => f.ruleId === 'AWP-EDGE-009')).toEqual([]);
+      const tampered = structuredClone(prod);
+      const policy = values(tampered, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)))!;
+      const name = /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(policy.policy)![1];
+      delete tampered.data.aws_iam_policy_document[name].statement[0].condition;
+      expect(evaluate(stackView('prod-edge', tampered as never, 'prod'), edgeRules).filter((f) => f.ruleId === 'AWP-EDGE-009').map((f) => f.message)).toEqual([
+        `data.aws_iam_policy_document.${name} statement AllowCloudFrontDistributionRead lets CloudFront read without naming one distribution in AWS:SourceArn`,
+      ]);
     });
 
     it('the data stack attaches no policy to the uploads bucket, and its data key lets only this account distributions decrypt', () => {

@@ -1,9 +1,11 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CloudfrontDistribution, type CloudfrontDistributionConfig } from '@cdktf/provider-aws/lib/cloudfront-distribution';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { Lb, type LbConfig } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
@@ -82,6 +84,62 @@ describe('CloudFront rules', () => {
     expect(messages(s, 'AWP-EDGE-006').sort()).toEqual(['distribution has no access logs (logging_config unset)', 'web ACL has no logging configuration']);
     new Wafv2WebAclLoggingConfiguration(s, 'acl-logs', { resourceArn: acl.arn, logDestinationConfigs: ['arn:aws:logs:us-east-1:333333333333:log-group:aws-waf-logs-x'] });
     expect(messages(s, 'AWP-EDGE-006')).toEqual(['distribution has no access logs (logging_config unset)']);
+  });
+});
+
+describe('AWP-EDGE-009: S3 through origin access control, bucket policies tied to one distribution', () => {
+  const cloudfrontRead = (condition?: { test: string; variable: string; values: string[] }[]) => ({
+    sid: 'CloudFrontRead',
+    principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }],
+    actions: ['s3:GetObject'],
+    resources: ['arn:aws:s3:::b/*'],
+    condition,
+  });
+
+  it('stays quiet on an OAC origin and a policy document whose CloudFront statement names the distribution', () => {
+    const s = stack();
+    const cdn = distribution(s);
+    const doc = new DataAwsIamPolicyDocument(s, 'doc', { statement: [cloudfrontRead([{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [cdn.arn] }])] });
+    new S3BucketPolicy(s, 'policy', { bucket: 'b', policy: doc.json });
+    expect(messages(s, 'AWP-EDGE-009')).toEqual([]);
+  });
+
+  it('fires on an S3 origin without OAC and one with a legacy origin access identity', () => {
+    const s = stack();
+    distribution(s, {
+      origin: [
+        { originId: 'public', domainName: 'b.s3.eu-west-1.amazonaws.com' },
+        { originId: 'oai', domainName: 'c.s3.eu-west-1.amazonaws.com', s3OriginConfig: { originAccessIdentity: 'origin-access-identity/cloudfront/E1' } },
+        { originId: 'api', domainName: 'origin.example.com', customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: 'https-only', originSslProtocols: ['TLSv1.2'] } },
+      ],
+    });
+    expect(messages(s, 'AWP-EDGE-009')).toEqual(['origin public reads S3 without origin access control (the bucket would have to be public)', 'origin oai reads S3 through a legacy origin access identity']);
+  });
+
+  it('fires on a policy document that lets CloudFront read without AWS:SourceArn, or with a wildcard one', () => {
+    const s = stack();
+    const open = new DataAwsIamPolicyDocument(s, 'open', { statement: [cloudfrontRead()] });
+    new S3BucketPolicy(s, 'open-policy', { bucket: 'b', policy: open.json });
+    const wildcard = new DataAwsIamPolicyDocument(s, 'wildcard', { statement: [cloudfrontRead([{ test: 'ArnLike', variable: 'AWS:SourceArn', values: ['arn:aws:cloudfront::333333333333:distribution/*'] }])] });
+    new S3BucketPolicy(s, 'wildcard-policy', { bucket: 'c', policy: wildcard.json });
+    expect(messages(s, 'AWP-EDGE-009')).toEqual([
+      'data.aws_iam_policy_document.open statement CloudFrontRead lets CloudFront read without naming one distribution in AWS:SourceArn',
+      'data.aws_iam_policy_document.wildcard statement CloudFrontRead lets CloudFront read without naming one distribution in AWS:SourceArn',
+    ]);
+  });
+
+  it('fires on a literal JSON bucket policy that lets CloudFront read unscoped, not on a Deny', () => {
+    const s = stack();
+    const statement = [
+      { Sid: 'Read', Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*', Condition: { StringEquals: { 'AWS:SourceAccount': '333333333333' } } },
+      { Sid: 'Tls', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::b/*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    ];
+    new S3BucketPolicy(s, 'policy', { bucket: 'b', policy: JSON.stringify({ Version: '2012-10-17', Statement: statement }) });
+    expect(messages(s, 'AWP-EDGE-009')).toEqual(['statement Read lets CloudFront read without naming one distribution in AWS:SourceArn']);
+    const good = stack();
+    statement[0].Condition = { StringEquals: { 'AWS:SourceArn': 'arn:aws:cloudfront::333333333333:distribution/E1' } } as never;
+    new S3BucketPolicy(good, 'policy', { bucket: 'b', policy: JSON.stringify({ Version: '2012-10-17', Statement: statement }) });
+    expect(messages(good, 'AWP-EDGE-009')).toEqual([]);
   });
 });
 

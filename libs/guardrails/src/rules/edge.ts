@@ -35,6 +35,45 @@ function groupsOf(lb: ElementView): string[] {
 
 const isApplicationLb = (lb: ElementView) => (lb.config.load_balancer_type ?? 'application') === 'application';
 
+const CLOUDFRONT_SERVICE = 'cloudfront.amazonaws.com';
+/** A SourceArn value that names one distribution: no wildcard (an account-wide or cross-account pattern is not enough here). */
+const namesOneDistribution = (values: unknown[]) => values.length > 0 && values.every((v) => typeof v === 'string' && !v.includes('*'));
+
+/**
+ * Allow statements of a bucket policy that let CloudFront read without naming one distribution in `aws:SourceArn`.
+ * The policy is an `aws_iam_policy_document` data source of the stack (by reference) or a literal JSON document.
+ */
+function unscopedCloudFrontGrants(stack: StackView, policy: unknown): string[] {
+  const out: string[] = [];
+  const docRef = /^\$\{(data\.aws_iam_policy_document\.[\w-]+)\.json\}$/.exec(String(policy ?? ''))?.[1];
+  if (docRef) {
+    const doc = stack.elements.find((e) => e.address === docRef);
+    blocks(doc?.config.statement).forEach((st, i) => {
+      if ((st.effect ?? 'Allow') !== 'Allow') return;
+      const toCloudFront = blocks(st.principals).some((p) => p.type === 'Service' && ((p.identifiers as unknown[]) ?? []).includes(CLOUDFRONT_SERVICE));
+      if (!toCloudFront) return;
+      const scoped = blocks(st.condition).some((c) => String(c.variable).toLowerCase() === 'aws:sourcearn' && namesOneDistribution((c.values as unknown[]) ?? []));
+      if (!scoped) out.push(`${docRef} statement ${String(st.sid ?? i)} lets CloudFront read without naming one distribution in AWS:SourceArn`);
+    });
+    return out;
+  }
+  let parsed: { Statement?: unknown } | undefined;
+  try {
+    parsed = typeof policy === 'string' ? (JSON.parse(policy) as { Statement?: unknown }) : undefined;
+  } catch {
+    return out; // an expression (e.g. jsonencode of tokens): not readable here
+  }
+  blocks(parsed?.Statement).forEach((st, i) => {
+    if (st.Effect !== 'Allow') return;
+    const service = (st.Principal as { Service?: unknown } | undefined)?.Service;
+    if (![service].flat().includes(CLOUDFRONT_SERVICE)) return;
+    const conditions = Object.values((st.Condition as Record<string, Record<string, unknown>> | undefined) ?? {});
+    const scoped = conditions.some((byKey) => Object.entries(byKey).some(([k, v]) => k.toLowerCase() === 'aws:sourcearn' && namesOneDistribution([v].flat())));
+    if (!scoped) out.push(`statement ${String(st.Sid ?? i)} lets CloudFront read without naming one distribution in AWS:SourceArn`);
+  });
+  return out;
+}
+
 /** Rules for the edge layer: CloudFront, WAF and the load balancers behind them. */
 export const edgeRules: GuardrailRule[] = [
   {
@@ -166,5 +205,22 @@ export const edgeRules: GuardrailRule[] = [
     fix: 'Set enableDeletionProtection: true (environment field edge.deletionProtection).',
     appliesTo: ['aws_lb', 'aws_alb'],
     check: ({ element, stack }) => (stack.tier === 'prod' && !isTruthy(element.config.enable_deletion_protection) ? 'prod load balancer without deletion protection' : undefined),
+  },
+  {
+    id: 'AWP-EDGE-009',
+    severity: 'error',
+    description: 'CloudFront reads S3 only through origin access control, and a bucket policy lets CloudFront read only for one named distribution (AWS:SourceArn).',
+    fix: 'Give every S3 origin an originAccessControlId (no legacy origin access identity, no public bucket), and condition the bucket policy\'s cloudfront.amazonaws.com statement on AWS:SourceArn = the distribution\'s ARN (the Edge construct does both).',
+    appliesTo: ['aws_cloudfront_distribution', 'aws_s3_bucket_policy'],
+    check: ({ element, stack }) => {
+      if (element.type === 'aws_s3_bucket_policy') return unscopedCloudFrontGrants(stack, element.config.policy);
+      const out: string[] = [];
+      for (const o of blocks(element.config.origin)) {
+        if (o.custom_origin_config !== undefined) continue;
+        if (at(o, 's3_origin_config.origin_access_identity')) out.push(`origin ${String(o.origin_id)} reads S3 through a legacy origin access identity`);
+        else if (!o.origin_access_control_id) out.push(`origin ${String(o.origin_id)} reads S3 without origin access control (the bucket would have to be public)`);
+      }
+      return out;
+    },
   },
 ];
