@@ -256,7 +256,7 @@ export const environmentSchema = z
             wafBlockedRequests: positiveInt.default(1000).describe('WAF blocked requests per period: a spike above this alarms'),
             errorLogs: positiveInt.default(10).describe("The service's error log lines (pino level >= 50) per period"),
             hpaAtMaxMinutes: positiveInt.default(15).describe('The HPA at its maximum replicas for this long alarms'),
-            nodeGroupAtMaxMinutes: positiveInt.default(15).describe('A node group at its maximum size for this long alarms'),
+            nodeGroupAtMaxMinutes: positiveInt.default(15).describe('The cluster at its node ceiling (the sum of every node group maxSize) for this long alarms'),
             evaluationPeriods: positiveInt.default(3),
             periodSeconds: z.union([z.literal(60), z.literal(300)]).default(60),
           })
