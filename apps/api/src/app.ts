@@ -29,6 +29,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     bodyPhase?: boolean;
     startedAt?: bigint;
+    deadline?: number;
   }
 }
 
@@ -100,14 +101,17 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     },
   });
 
-  let inflight = 0;
-  app.addHook('onRequest', (req, reply, done) => {
-    req.startedAt = process.hrtime.bigint();
-    reply.header('x-request-id', req.id);
-    inflight++;
-    let finished = false;
-    const timer = setTimeout(() => {
-      if (reply.sent) return;
+  // In-flight requests and their deadlines. One sweeper timer instead of a timer per request keeps the
+  // hot path cheap; a request is answered at most one sweep interval after its deadline.
+  const inflight = new Set<FastifyReply>();
+  const sweepMs = Math.max(10, Math.min(100, Math.floor(cfg.requestTimeoutMs / 4)));
+  const sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const reply of inflight) {
+      if ((reply.request.deadline ?? Infinity) > now) continue;
+      inflight.delete(reply);
+      if (reply.sent) continue;
+      const req = reply.request;
       metrics.shed.inc({ reason: 'timeout' });
       // Still reading the body → the client is slow (408); else we are (503, try again).
       if (!req.bodyPhase && req.method !== 'GET' && req.method !== 'HEAD') {
@@ -115,26 +119,25 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       } else {
         void sendProblem(reply, 503, 'Service Unavailable', `the request did not complete within ${cfg.requestTimeoutMs} ms`);
       }
-    }, cfg.requestTimeoutMs);
-    reply.raw.once('close', () => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      inflight--;
-    });
+    }
+  }, sweepMs);
+  sweeper.unref();
+  app.addHook('onClose', async () => clearInterval(sweeper));
+
+  app.addHook('onRequest', (req, reply, done) => {
+    req.startedAt = process.hrtime.bigint();
+    req.deadline = performance.now() + cfg.requestTimeoutMs;
+    reply.header('x-request-id', req.id);
+    inflight.add(reply);
+    reply.raw.once('close', () => inflight.delete(reply));
     // Overload protection 2: a hard cap on concurrent requests (health checks exempt).
-    if (inflight > cfg.maxInflight && req.url !== '/healthz') {
+    if (inflight.size > cfg.maxInflight && req.url !== '/healthz') {
+      inflight.delete(reply);
       metrics.shed.inc({ reason: 'inflight' });
       void sendProblem(reply, 503, 'Service Unavailable', 'too many requests in flight; retry later');
       return;
     }
     done();
-  });
-  // Draining: the listener is closed; a request still arriving on an open keep-alive connection is served,
-  // and the connection closed after its response, so clients move to another pod without seeing an error.
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    if (state.draining) reply.header('connection', 'close');
-    done(null, payload);
   });
   app.addHook('preValidation', (req, _reply, done) => {
     req.bodyPhase = true;
@@ -184,10 +187,12 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       db.ping().then(() => true, () => false),
       cache.health(),
     ]);
-    const body = { status: dbOk ? (cacheHealth === 'ok' ? 'ok' : 'degraded') : 'unavailable', database: dbOk ? 'ok' : 'down', cache: cacheHealth === 'ok' ? 'ok' : 'down' };
-    // A dead cache only degrades (reads fall back to the database); a dead database makes the pod unready.
-    if (!dbOk) reply.header('retry-after', RETRY_AFTER_SECONDS);
-    return reply.code(dbOk ? 200 : 503).send(body);
+    const body = { status: dbOk ? (cacheHealth === 'ok' ? 'ok' : 'degraded') : cfg.readyRequiresDatabase ? 'unavailable' : 'degraded', database: dbOk ? 'ok' : 'down', cache: cacheHealth === 'ok' ? 'ok' : 'down' };
+    // A dead cache only degrades (reads fall back to the database). A dead database makes the pod unready,
+    // unless READY_REQUIRES_DATABASE=false keeps it in rotation to serve cached reads (see README).
+    const ready = dbOk || !cfg.readyRequiresDatabase;
+    if (!ready) reply.header('retry-after', RETRY_AFTER_SECONDS);
+    return reply.code(ready ? 200 : 503).send(body);
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

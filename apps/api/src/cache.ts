@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Config } from './config';
+import type { RedisTarget } from './connections';
 import type { Metrics } from './metrics';
 
 export type CacheHealth = 'ok' | 'degraded';
@@ -89,27 +90,57 @@ const MAX_PENDING_DELETES = 100_000;
 
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly breaker: CircuitBreaker;
+  private readonly cluster: boolean;
+  private refresher?: NodeJS.Timeout;
   /** Invalidations that failed while Redis was away: replayed before the cache is trusted again. */
   private readonly pendingDeletes = new Set<string>();
   private flushing = false;
   private lastErrorLog = 0;
 
   constructor(
-    url: string,
+    target: RedisTarget,
     cfg: Pick<Config, 'redisCommandTimeoutMs'>,
     private readonly metrics: Metrics,
     private readonly log: (msg: string, err?: unknown) => void,
+    initialPassword?: string,
   ) {
-    this.redis = new Redis(url, {
+    const common = {
       enableOfflineQueue: false, // while disconnected, fail at once instead of queueing behind a dead socket
       maxRetriesPerRequest: 0,
       commandTimeout: cfg.redisCommandTimeoutMs,
       connectTimeout: 1000,
-      retryStrategy: (times) => Math.min(100 * times, 1000),
+      retryStrategy: (times: number) => Math.min(100 * times, 1000),
       lazyConnect: false,
-    });
+    };
+    const auth = { ...(target.username ? { username: target.username } : {}), ...(initialPassword ? { password: initialPassword } : {}), ...(target.tls ? { tls: {} } : {}) };
+    this.cluster = !!target.cluster;
+    if (target.url) this.redis = new Redis(target.url, common);
+    else if (target.cluster) {
+      this.redis = new Cluster([{ host: target.host!, port: target.port! }], {
+        enableOfflineQueue: false,
+        dnsLookup: (address, callback) => callback(null, address), // TLS certificates name the hosts, not the IPs
+        clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+        redisOptions: { ...common, ...auth },
+      });
+    } else this.redis = new Redis({ host: target.host, port: target.port, ...common, ...auth });
+    if (target.password) {
+      // IAM tokens live 15 minutes and are checked when a connection opens: keep a fresh one for reconnects.
+      const refresh = target.password;
+      this.refresher = setInterval(() => {
+        refresh().then(
+          (pw) => {
+            if (this.redis instanceof Cluster) {
+              if (this.redis.options.redisOptions) this.redis.options.redisOptions.password = pw;
+              for (const node of this.redis.nodes('all')) node.options.password = pw;
+            } else this.redis.options.password = pw;
+          },
+          (err) => this.log('redis: refreshing the auth token failed', err),
+        );
+      }, 10 * 60_000);
+      this.refresher.unref();
+    }
     this.redis.on('error', (err) => {
       if (Date.now() - this.lastErrorLog > 5000) {
         this.lastErrorLog = Date.now();
@@ -169,7 +200,9 @@ export class RedisCache implements Cache {
       const keys = [...this.pendingDeletes];
       for (let i = 0; i < keys.length; i += 500) {
         const batch = keys.slice(i, i + 500);
-        await this.redis.del(...batch);
+        // Cluster mode: one DEL per key (keys of a batch live in different slots).
+        if (this.cluster) await Promise.all(batch.map((k) => this.redis.del(k)));
+        else await this.redis.del(...batch);
         for (const k of batch) this.pendingDeletes.delete(k);
       }
       this.log(`redis: replayed ${keys.length} invalidations`);
@@ -195,10 +228,13 @@ export class RedisCache implements Cache {
   }
 
   async close() {
+    if (this.refresher) clearInterval(this.refresher);
     this.redis.disconnect();
   }
 }
 
-export function createCache(cfg: Config, metrics: Metrics, log: (msg: string, err?: unknown) => void): Cache {
-  return cfg.redisUrl ? new RedisCache(cfg.redisUrl, cfg, metrics, log) : new MemoryCache(cfg.cacheMaxEntries);
+export async function createCache(cfg: Config, target: RedisTarget | undefined, metrics: Metrics, log: (msg: string, err?: unknown) => void): Promise<Cache> {
+  if (!target) return new MemoryCache(cfg.cacheMaxEntries);
+  const password = target.password ? await target.password() : undefined;
+  return new RedisCache(target, cfg, metrics, log, password);
 }

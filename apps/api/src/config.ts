@@ -8,6 +8,23 @@ export interface Config {
   databaseUrl?: string;
   /** Read replica(s) endpoint; defaults to the primary. */
   databaseReadUrl?: string;
+  /** AWS way (libs/compute): host + RDS-managed secret instead of a URL. */
+  databaseHost?: string;
+  databasePort: number;
+  databaseName: string;
+  databaseReadHost?: string;
+  databaseSecretArn?: string;
+  /** TLS to the database in the host+secret way: verify-full (default), require (no verification) or disable. */
+  databaseSsl: 'verify-full' | 'require' | 'disable';
+  databaseSslCaFile?: string;
+  redisHost?: string;
+  redisPort: number;
+  redisTls: boolean;
+  /** Cluster-mode client; default: when REDIS_HOST is an ElastiCache configuration endpoint (clustercfg.*). */
+  redisCluster?: boolean;
+  redisAuthSecretArn?: string;
+  /** /readyz answers 503 while the database is down (default). false: 200 "degraded", so pods keep serving cached reads. */
+  readyRequiresDatabase: boolean;
   /** Directory of the embedded PGlite database; `memory://` keeps it in memory. */
   embeddedDataDir: string;
   redisUrl?: string;
@@ -48,6 +65,13 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max
   return n;
 }
 
+function bool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw !== 'true' && raw !== 'false') throw new Error(`config: environment variable ${name} must be "true" or "false", got "${raw}"`);
+  return raw === 'true';
+}
+
 function url(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
@@ -68,15 +92,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cdnDefault = s3Bucket ? undefined : `${publicBaseUrl}/uploads`;
   const cdnBaseUrl = (url(env, 'CDN_BASE_URL') ?? cdnDefault ?? '').replace(/\/$/, '');
   if (!cdnBaseUrl) throw new Error('config: CDN_BASE_URL is required when S3_BUCKET is set');
-  const migrate = env.MIGRATE_ON_START;
-  if (migrate !== undefined && migrate !== '' && migrate !== 'true' && migrate !== 'false') {
-    throw new Error(`config: MIGRATE_ON_START must be "true" or "false", got "${migrate}"`);
+  const migrate = bool(env, 'MIGRATE_ON_START');
+  const databaseSsl = env.DATABASE_SSL || 'verify-full';
+  if (databaseSsl !== 'verify-full' && databaseSsl !== 'require' && databaseSsl !== 'disable') {
+    throw new Error(`config: DATABASE_SSL must be verify-full, require or disable, got "${databaseSsl}"`);
   }
+  const databaseHost = env.DATABASE_HOST || undefined;
   return {
     port,
     host,
     databaseUrl,
     databaseReadUrl: url(env, 'DATABASE_READ_URL') ?? databaseUrl,
+    databaseHost,
+    databasePort: int(env, 'DATABASE_PORT', 5432, 1, 65535),
+    databaseName: env.DATABASE_NAME || 'api',
+    databaseReadHost: env.DATABASE_READ_HOST || undefined,
+    databaseSecretArn: env.DATABASE_SECRET_ARN || undefined,
+    databaseSsl,
+    databaseSslCaFile: env.DATABASE_SSL_CA_FILE || undefined,
+    redisHost: env.REDIS_HOST || undefined,
+    redisPort: int(env, 'REDIS_PORT', 6379, 1, 65535),
+    redisTls: bool(env, 'REDIS_TLS') ?? false,
+    redisCluster: bool(env, 'REDIS_CLUSTER'),
+    redisAuthSecretArn: env.REDIS_AUTH_SECRET_ARN || undefined,
+    readyRequiresDatabase: bool(env, 'READY_REQUIRES_DATABASE') ?? true,
     embeddedDataDir: env.EMBEDDED_DATA_DIR || path.resolve('.data'),
     redisUrl: url(env, 'REDIS_URL'),
     s3Bucket,
@@ -99,6 +138,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxImageBytes: int(env, 'MAX_IMAGE_BYTES', 5 * 1024 * 1024, 1, 100 * 1024 * 1024),
     presignExpiresSeconds: int(env, 'PRESIGN_EXPIRES_SECONDS', 300, 10, 3600),
     logLevel: env.LOG_LEVEL || 'info',
-    migrateOnStart: migrate ? migrate === 'true' : !databaseUrl,
+    migrateOnStart: migrate ?? !(databaseUrl || databaseHost),
   };
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config';
+import type { DbConnections } from './connections';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -48,6 +49,7 @@ const UNAVAILABLE_CODES = new Set([
   '53300', // too many connections
   '57014', // statement timeout: the database is too slow to answer in our budget
   '25006', // read-only transaction: a failover is in progress
+  '28P01', '28000', // authentication failed: the secret was just rotated; the next connection re-reads it
 ]);
 
 export function isDbUnavailable(err: unknown): boolean {
@@ -78,9 +80,9 @@ function wrap(q: Queryable): Queryable {
   };
 }
 
-function pgPool(connectionString: string, cfg: Config, name: string, onError: (err: Error) => void): pg.Pool {
+function pgPool(target: pg.PoolConfig, cfg: Config, name: string, onError: (err: Error) => void): pg.Pool {
   const pool = new pg.Pool({
-    connectionString,
+    ...target,
     max: cfg.dbPoolMax,
     connectionTimeoutMillis: 2000, // fail fast when the database is down instead of queueing forever
     idleTimeoutMillis: 30_000,
@@ -106,12 +108,31 @@ function pgAdapter(pool: pg.Pool): Queryable {
   };
 }
 
-export function createPostgresDb(cfg: Config, onError: (err: Error) => void): Db {
-  const primaryPool = pgPool(cfg.databaseUrl!, cfg, 'primary', onError);
-  const sameRead = !cfg.databaseReadUrl || cfg.databaseReadUrl === cfg.databaseUrl;
-  const readPool = sameRead ? primaryPool : pgPool(cfg.databaseReadUrl!, cfg, 'read', onError);
-  const primary = wrap(pgAdapter(primaryPool));
-  const read = sameRead ? primary : wrap(pgAdapter(readPool));
+/** PostgreSQL through pg pools: DATABASE_URL / DATABASE_READ_URL, or host + Secrets Manager (`conns`). */
+export function createPostgresDb(cfg: Config, onError: (err: Error) => void, conns?: DbConnections): Db {
+  const primaryTarget: pg.PoolConfig = conns ? conns.primary : { connectionString: cfg.databaseUrl };
+  const sameRead = conns ? conns.read.host === conns.primary.host : !cfg.databaseReadUrl || cfg.databaseReadUrl === cfg.databaseUrl;
+  const readTarget: pg.PoolConfig = conns ? conns.read : { connectionString: cfg.databaseReadUrl };
+  const onPoolError = (err: Error) => {
+    if ((err as { code?: string }).code === '28P01') conns?.onAuthFailure();
+    onError(err);
+  };
+  const primaryPool = pgPool(primaryTarget, cfg, 'primary', onPoolError);
+  const readPool = sameRead ? primaryPool : pgPool(readTarget, cfg, 'read', onPoolError);
+  const authAware = (q: Queryable): Queryable => ({
+    async query<T>(sql: string, params?: unknown[]) {
+      try {
+        return await q.query<T>(sql, params);
+      } catch (err) {
+        const code = ((err as Error).cause as { code?: string } | undefined)?.code ?? (err as { code?: string }).code;
+        if (code === '28P01' || code === '28000') conns?.onAuthFailure();
+        throw err;
+      }
+    },
+    exec: (sql: string) => q.exec(sql),
+  });
+  const primary = authAware(wrap(pgAdapter(primaryPool)));
+  const read = sameRead ? primary : authAware(wrap(pgAdapter(readPool)));
   return {
     kind: 'postgres',
     primary,

@@ -8,6 +8,7 @@
 import { buildApp, type AppState } from './app';
 import { createCache } from './cache';
 import { loadConfig, type Config } from './config';
+import { databaseFromSecret, redisTarget, secretsManagerReader } from './connections';
 import { createPgliteDb, createPostgresDb, type Db } from './db';
 import { createMetrics } from './metrics';
 import { migrate } from './migrate';
@@ -36,7 +37,10 @@ function parseArgs(argv: string[]): { command: 'serve' | 'migrate' | 'seed'; see
 }
 
 async function openDb(cfg: Config): Promise<Db> {
-  if (cfg.databaseUrl) return createPostgresDb(cfg, (err) => log('warn', 'idle database client error', { err: err.message }));
+  const onError = (err: Error) => log('warn', 'idle database client error', { err: err.message });
+  if (cfg.databaseUrl) return createPostgresDb(cfg, onError);
+  const conns = await databaseFromSecret(cfg, secretsManagerReader(cfg.awsRegion));
+  if (conns) return createPostgresDb(cfg, onError, conns);
   log('info', 'DATABASE_URL unset: using embedded PGlite', { dir: cfg.embeddedDataDir });
   return createPgliteDb(cfg);
 }
@@ -57,7 +61,9 @@ async function main() {
       return;
     }
   }
-  const cache = createCache(cfg, metrics, (msg, err) => log('warn', msg, err ? { err: String((err as Error).message ?? err) } : {}));
+  const cache = await createCache(cfg, await redisTarget(cfg, secretsManagerReader(cfg.awsRegion)), metrics, (msg, err) =>
+    log('warn', msg, err ? { err: String((err as Error).message ?? err) } : {}),
+  );
   const storage = await createStorage(cfg);
   if (args.seed > 0) {
     const n = await new ProductService(db, cache, storage, cfg, metrics).seed(args.seed);

@@ -63,9 +63,9 @@ export function tempDataDir(): string {
 }
 
 /** Starts the real server as a child process (real socket, real signals) and waits for its "listening" log line. */
-export async function startServer(extra: Record<string, string | undefined> = {}, args: string[] = []): Promise<Server> {
+export async function startServer(extra: Record<string, string | undefined> = {}, args: string[] = [], opts: { migrate?: boolean } = {}): Promise<Server> {
   const port = await freePort();
-  if (REAL_DB && !extra.EMBEDDED_DATA_DIR) {
+  if (REAL_DB && !extra.EMBEDDED_DATA_DIR && opts.migrate !== false) {
     const m = runCommand(['migrate'], extra);
     if (m.code !== 0) throw new Error(`migrate failed:\n${m.out}`);
   }
