@@ -10,7 +10,7 @@
  *
  * Real servers: DATABASE_URL and REDIS_URL when set, else .ci/setup/20-services.sh starts them (needs root
  * or an installed PostgreSQL/Redis). A fresh database `api_bench` is created on that server for the run.
- * Knobs: BENCH_DURATION (s, phase 1, default 30), BENCH_MAX_DURATION (s, phase 2, default 10),
+ * Knobs: BENCH_DURATION (s, phase 1, default 30), BENCH_MAX_DURATION (s per run, phase 2, default 5), BENCH_ROUNDS (3),
  * BENCH_RATE (default 500), BENCH_SEED (default 10000), BENCH_CONNECTIONS (default 50 fixed / 32 max),
  * BENCH_SKIP_REAL=1, BENCH_SKIP_EMBEDDED=1.
  */
@@ -28,7 +28,8 @@ const API_ROOT = path.resolve(__dirname, '..');
 const REPO_ROOT = path.resolve(API_ROOT, '../..');
 const num = (name: string, def: number) => (process.env[name] ? Number(process.env[name]) : def);
 const DURATION = num('BENCH_DURATION', 30);
-const MAX_DURATION = num('BENCH_MAX_DURATION', 10);
+const MAX_DURATION = num('BENCH_MAX_DURATION', 5);
+const ROUNDS = num('BENCH_ROUNDS', 3);
 const RATE = num('BENCH_RATE', 500);
 const SEED = num('BENCH_SEED', 10_000);
 const FIXED_CONNECTIONS = num('BENCH_CONNECTIONS', 50);
@@ -246,21 +247,23 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
     lines.push(summarize(`${label}: autocannon -R ${RATE} (bursty), 90/5/5, ${DURATION}s`, fixed));
     print(lines[lines.length - 1]!);
 
-    // The bare route runs right before and right after, and the ratio uses their mean: on a shared
-    // 2-core machine that cancels most of the drift from other load.
-    const hello = async (when: string) => {
-      const h = summarize(`${label}: bare Fastify hello-world (${when}), ${MAX_CONNECTIONS} conns`, await run({ url: helloUrl, connections: MAX_CONNECTIONS, duration: MAX_DURATION }));
-      lines.push(h);
-      print(h);
-      return h.rps;
-    };
-    const before = await hello('before');
-    const max = await run({ url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [getById(ids)] });
-    const l = summarize(`${label}: max cached get-by-id, ${MAX_CONNECTIONS} conns`, max);
-    lines.push(l);
+    // The bare route and get-by-id alternate over BENCH_ROUNDS rounds and the medians are compared: on a
+    // shared 2-core machine that cancels most of the drift from other load.
+    const helloRps: number[] = [];
+    const apiRuns: Line[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      helloRps.push(summarize('hello', await run({ url: helloUrl, connections: MAX_CONNECTIONS, duration: MAX_DURATION })).rps);
+      apiRuns.push(summarize('api', await run({ url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [getById(ids)] })));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const apiMedian = [...apiRuns].sort((a, b) => a.rps - b.rps)[Math.floor(apiRuns.length / 2)]!;
+    const h = { scenario: `${label}: bare Fastify hello-world, ${MAX_CONNECTIONS} conns (median of ${ROUNDS})`, rps: median(helloRps), p50: 0, p99: 0, max: 0, errors: 0, requests: 0 };
+    const l = { ...apiMedian, scenario: `${label}: max cached get-by-id, ${MAX_CONNECTIONS} conns (median of ${ROUNDS})` };
+    lines.push(h, l);
+    console.log(`${h.scenario.padEnd(48)} ${String(h.rps).padStart(7)} req/s  (rounds: ${helloRps.join(', ')})`);
     print(l);
-    const after = await hello('after');
-    const ratio = l.rps / ((before + after) / 2);
+    console.log(`  get-by-id rounds: ${apiRuns.map((r) => r.rps).join(', ')} req/s`);
+    const ratio = l.rps / h.rps;
     lines.push({ scenario: `${label}: ratio get-by-id / hello-world`, rps: Math.round(ratio * 100) / 100, p50: 0, p99: 0, max: 0, errors: 0, requests: 0 });
     console.log(`ratio get-by-id / bare hello-world: ${ratio.toFixed(2)}`);
 

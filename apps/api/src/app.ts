@@ -70,7 +70,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     requestTimeout: cfg.requestTimeoutMs * 2, // socket-level backstop; the per-request timer below answers first
     connectionTimeout: 0,
     keepAliveTimeout: 65_000, // longer than the ALB's 60 s idle timeout, so the ALB never reuses a closed socket
-    return503OnClosing: false, // see the draining note in onRequest
+    return503OnClosing: false, // see the draining note at the onSend hook
     forceCloseConnections: 'idle',
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -138,6 +138,12 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       return;
     }
     done();
+  });
+  // Draining: the listener is closed; a request still arriving on an open keep-alive connection is served,
+  // and the connection closed after its response, so clients move to another pod without seeing an error.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (state.draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.addHook('preValidation', (req, _reply, done) => {
     req.bodyPhase = true;

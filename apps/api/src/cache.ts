@@ -233,8 +233,53 @@ export class RedisCache implements Cache {
   }
 }
 
+/**
+ * A small in-process cache (L1, ~1 s) in front of Redis: hot keys are answered without a network round trip.
+ * Writes update this process's L1 at once; other pods see a change after at most CACHE_L1_TTL_MS (their L1
+ * entries expire), which bounds cross-pod staleness. If-Match keeps writes safe regardless.
+ */
+export class TieredCache implements Cache {
+  readonly kind = 'redis' as const;
+  private readonly l1: LRUCache<string, string>;
+  constructor(
+    readonly l2: RedisCache,
+    private readonly l1TtlMs: number,
+    maxEntries: number,
+    private readonly metrics: Metrics,
+  ) {
+    this.l1 = new LRUCache<string, string>({ max: maxEntries, ttl: l1TtlMs, ttlAutopurge: false });
+  }
+  async get(key: string) {
+    const v = this.l1.get(key);
+    if (v !== undefined) {
+      this.metrics.cacheL1Hits.inc();
+      return v;
+    }
+    const remote = await this.l2.get(key);
+    if (remote !== undefined) this.l1.set(key, remote);
+    return remote;
+  }
+  async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false) {
+    const ttl = Math.min(this.l1TtlMs, ttlSeconds * 1000);
+    if (!onlyIfAbsent || !this.l1.has(key)) this.l1.set(key, value, { ttl });
+    await this.l2.set(key, value, ttlSeconds, onlyIfAbsent);
+  }
+  async del(key: string) {
+    this.l1.delete(key);
+    await this.l2.del(key);
+  }
+  health() {
+    return this.l2.health();
+  }
+  async close() {
+    this.l1.clear();
+    await this.l2.close();
+  }
+}
+
 export async function createCache(cfg: Config, target: RedisTarget | undefined, metrics: Metrics, log: (msg: string, err?: unknown) => void): Promise<Cache> {
   if (!target) return new MemoryCache(cfg.cacheMaxEntries);
   const password = target.password ? await target.password() : undefined;
-  return new RedisCache(target, cfg, metrics, log, password);
+  const redis = new RedisCache(target, cfg, metrics, log, password);
+  return cfg.cacheL1TtlMs > 0 ? new TieredCache(redis, cfg.cacheL1TtlMs, cfg.cacheL1MaxEntries, metrics) : redis;
 }

@@ -42,6 +42,9 @@ export interface Config {
   cacheTtlSeconds: number;
   cacheNegativeTtlSeconds: number;
   cacheMaxEntries: number;
+  /** In-process L1 in front of Redis: TTL (0 = off) and size. Bounds cross-pod staleness after a write. */
+  cacheL1TtlMs: number;
+  cacheL1MaxEntries: number;
   redisCommandTimeoutMs: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
@@ -129,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheTtlSeconds: int(env, 'CACHE_TTL_SECONDS', 300, 1, 86_400),
     cacheNegativeTtlSeconds: int(env, 'CACHE_NEGATIVE_TTL_SECONDS', 5, 1, 3600),
     cacheMaxEntries: int(env, 'CACHE_MAX_ENTRIES', 50_000, 1, 10_000_000),
+    cacheL1TtlMs: int(env, 'CACHE_L1_TTL_MS', 1000, 0, 60_000),
+    cacheL1MaxEntries: int(env, 'CACHE_L1_MAX_ENTRIES', 10_000, 1, 1_000_000),
     redisCommandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 100, 5, 60_000),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 256, 10 * 1024 * 1024),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 5000, 50, 300_000),

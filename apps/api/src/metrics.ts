@@ -6,6 +6,7 @@ export interface Metrics {
   httpDuration: client.Histogram<'method' | 'route' | 'status_code'>;
   cacheRequests: client.Counter<'result'>;
   cacheErrors: client.Counter<'op'>;
+  cacheL1Hits: client.Counter;
   breakerState: client.Gauge;
   shed: client.Counter<'reason'>;
 }
@@ -34,6 +35,11 @@ export function createMetrics(poolStats: () => PoolStats[]): Metrics {
     labelNames: ['op'] as const,
     registers: [registry],
   });
+  const cacheL1Hits = new client.Counter({
+    name: 'cache_l1_hits_total',
+    help: 'Hits answered by the in-process L1 in front of Redis (a subset of cache_requests_total hits)',
+    registers: [registry],
+  });
   const breakerState = new client.Gauge({
     name: 'cache_circuit_open',
     help: '1 while the Redis circuit breaker is open (cache bypassed), else 0',
@@ -58,5 +64,5 @@ export function createMetrics(poolStats: () => PoolStats[]): Metrics {
       }
     },
   });
-  return { registry, httpDuration, cacheRequests, cacheErrors, breakerState, shed };
+  return { registry, httpDuration, cacheRequests, cacheErrors, cacheL1Hits, breakerState, shed };
 }

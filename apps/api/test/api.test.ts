@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { HeadObjectCommand, S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
-import { MODE, REAL_DB, REAL_S3, RUN, json, killAll, metric, post, product, runCommand, startServer, tempDataDir, type Server } from './harness';
+import { MODE, REAL_DB, REAL_REDIS, REAL_S3, RUN, json, killAll, metric, post, product, runCommand, startServer, tempDataDir, type Server } from './harness';
 
 // The same suite runs on embedded defaults (no URLs set) and on real PostgreSQL / Redis / S3 (moto) in CI.
 console.log(`api suite backends: ${MODE}`);
@@ -270,6 +270,31 @@ describe('products', () => {
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 });
+
+(REAL_REDIS ? test : test.skip)('two pods: a change made on one is seen on the other within CACHE_L1_TTL_MS', async () => {
+  const other = await startServer({ CACHE_L1_TTL_MS: '800' });
+  try {
+    const created = await json(await post(base, product()));
+    const path = `/v1/products/${created.id}`;
+    expect((await json(await fetch(other.url + path))).version).toBe(1); // now in the other pod's L1
+    const t0 = Date.now();
+    const r = await fetch(base + path, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"' }, body: '{"name":"Seen elsewhere"}' });
+    expect(r.status).toBe(200);
+    let seenAfter = -1;
+    while (Date.now() - t0 < 3000) {
+      if ((await json(await fetch(other.url + path))).version === 2) {
+        seenAfter = Date.now() - t0;
+        break;
+      }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    console.log(`cross-pod staleness after a write: ${seenAfter} ms (L1 TTL 800 ms)`);
+    expect(seenAfter).toBeGreaterThanOrEqual(0);
+    expect(seenAfter).toBeLessThan(1200);
+  } finally {
+    expect(await other.stop()).toBe(0);
+  }
+}, 120_000);
 
 describe('image upload', () => {
   test('presigned PUT limited to the declared type and size; image served from the CDN base URL', async () => {

@@ -67,7 +67,8 @@ afterAll(() => killAll());
 d(CAN_FAULT_REDIS)('Redis faults', () => {
   let srv: Server;
   beforeAll(async () => {
-    srv = await startServer();
+    // L1 off: every read goes to Redis, so the fault path (timeouts, breaker, database fallback) is what is measured.
+    srv = await startServer({ CACHE_L1_TTL_MS: '0' });
   }, 120_000);
   afterAll(async () => {
     expect(await srv.stop()).toBe(0);
