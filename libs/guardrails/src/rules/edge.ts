@@ -1,5 +1,5 @@
 import type { ElementView, GuardrailRule, StackView } from '../types';
-import { ANYWHERE, at, blocks, isTruthy } from '../util';
+import { ANYWHERE, at, blocks, ingressEntries, isTruthy } from '../util';
 
 /** CloudFront viewer TLS policies with TLS 1.2 as the minimum and only modern ciphers (TLSv1.2_2021 and newer). */
 const MODERN_CLOUDFRONT_TLS = /^TLSv1\.(2_(20(2[1-9]|[3-9]\d))|3_\d{4})$/;
@@ -10,20 +10,12 @@ const OLD_ORIGIN_PROTOCOLS = ['SSLv3', 'TLSv1', 'TLSv1.1'];
 const ref = (address: string) => `\${${address}.`;
 const mentions = (value: unknown, address: string) => JSON.stringify(value ?? null).includes(ref(address));
 
-/** Ingress CIDRs of a security group, from inline blocks and from every kind of separate rule. */
+/** Ingress from anywhere into a security group, from inline blocks and from every kind of separate rule. */
 function anywhereIngress(stack: StackView, sgAddress: string): string[] {
-  const sg = stack.elements.find((e) => e.address === sgAddress);
-  const found: string[] = [];
-  for (const i of blocks(sg?.config.ingress)) {
-    for (const c of [...((i.cidr_blocks as string[]) ?? []), ...((i.ipv6_cidr_blocks as string[]) ?? [])]) if (ANYWHERE.includes(c)) found.push(`${c} on ${String(i.from_port)}-${String(i.to_port)}`);
-  }
-  for (const r of [...stack.ofType('aws_vpc_security_group_ingress_rule'), ...stack.ofType('aws_security_group_rule')]) {
-    if (!mentions(r.config.security_group_id, sgAddress)) continue;
-    if (r.type === 'aws_security_group_rule' && r.config.type !== 'ingress') continue;
-    const cidrs = [r.config.cidr_ipv4, r.config.cidr_ipv6, ...((r.config.cidr_blocks as string[]) ?? []), ...((r.config.ipv6_cidr_blocks as string[]) ?? [])];
-    for (const c of cidrs) if (typeof c === 'string' && ANYWHERE.includes(c)) found.push(`${c} on ${String(r.config.from_port ?? 'all')}-${String(r.config.to_port ?? 'all')}`);
-  }
-  return found;
+  return stack.elements
+    .flatMap(ingressEntries)
+    .filter((e) => e.sg === sgAddress || mentions(e.sg, sgAddress))
+    .flatMap((e) => e.cidrs.filter((c) => ANYWHERE.includes(c)).map((c) => `${c} on ${e.from}-${e.to}`));
 }
 
 /** Security group addresses a load balancer lists (`${aws_security_group.x.id}` → `aws_security_group.x`). */

@@ -1,29 +1,7 @@
-import type { ElementView, GuardrailRule, StackView } from '../types';
-import { ANYWHERE, blocks, isTruthy } from '../util';
+import type { GuardrailRule, StackView } from '../types';
+import { ANYWHERE, blocks, ingressEntries, isTruthy } from '../util';
 
 const WEB_PORTS = [80, 443];
-
-/** The security group address an ingress entry belongs to (inline blocks: the group itself). */
-function ingressEntries(element: ElementView): { cidrs: string[]; from: number; to: number; sg: string }[] {
-  const c = element.config;
-  const num = (v: unknown) => (typeof v === 'number' ? v : Number(v));
-  switch (element.type) {
-    case 'aws_security_group':
-      return blocks(c.ingress).map((i) => ({
-        cidrs: [...((i.cidr_blocks as string[]) ?? []), ...((i.ipv6_cidr_blocks as string[]) ?? [])],
-        from: num(i.from_port),
-        to: num(i.to_port),
-        sg: element.address,
-      }));
-    case 'aws_security_group_rule':
-      if (c.type !== 'ingress') return [];
-      return [{ cidrs: [...((c.cidr_blocks as string[]) ?? []), ...((c.ipv6_cidr_blocks as string[]) ?? [])], from: num(c.from_port), to: num(c.to_port), sg: String(c.security_group_id) }];
-    case 'aws_vpc_security_group_ingress_rule':
-      return [{ cidrs: [c.cidr_ipv4, c.cidr_ipv6].filter((x): x is string => typeof x === 'string'), from: c.ip_protocol === '-1' ? 0 : num(c.from_port), to: c.ip_protocol === '-1' ? 65535 : num(c.to_port), sg: String(c.security_group_id) }];
-    default:
-      return [];
-  }
-}
 
 /** True when a load balancer in the stack uses the security group (given as address or `${address.id}`). */
 function isLoadBalancerGroup(stack: StackView, sg: string): boolean {
