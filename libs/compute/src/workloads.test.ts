@@ -106,6 +106,9 @@ describe('ServiceWorkloads', () => {
     }
     expect(env).toEqual(expect.objectContaining({ PORT: '3000', DATABASE_PORT: '5432', REDIS_TLS: 'true', DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db', S3_BUCKET: 'test-uploads' }));
     expect(JSON.stringify(container.env)).not.toMatch(/password/i);
+    // The Job migrates; a database outage keeps pods ready so cached reads survive it.
+    expect(env.MIGRATE_ON_START).toBe('false');
+    expect(env.READY_REQUIRES_DATABASE).toBe('false');
   });
 
   it('spreads pods over zones and lets the HPA own the replica count', () => {

@@ -273,6 +273,9 @@ export class ServiceWorkloads extends Construct {
       DRAIN_SECONDS: String(drain),
       LOG_LEVEL: props.logLevel ?? 'info',
       MIGRATE_ON_START: 'false', // the Job below migrates, once per image
+      // A database outage must not fail every pod's readiness: the NodePort would lose all endpoints and the cached
+      // reads the service can still serve would be lost too. /readyz reports "degraded"; writes answer 503 + Retry-After.
+      READY_REQUIRES_DATABASE: 'false',
     };
     const envList = Object.entries(env).map(([k, value]) => ({ name: k, value }));
     const containerSecurity = {
