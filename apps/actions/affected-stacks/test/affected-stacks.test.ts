@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../shared/testing/fake-github';
+import { describeActionYml, runAction, useFakeGitHub } from '../../shared/testing/fake-github';
 
 const ACTION = path.resolve(__dirname, '..');
 const SYNTH = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/synth');
@@ -10,13 +10,7 @@ const SYNTH = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/s
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'ws-'));
 cpSync(SYNTH, path.join(workspace, 'cdktf.out'), { recursive: true });
 
-let gh: FakeGitHub;
-beforeAll(async () => {
-  buildBundle('affected-stacks');
-  gh = new FakeGitHub();
-  await gh.start();
-});
-afterAll(() => gh.stop());
+const gh = useFakeGitHub('affected-stacks');
 
 describe('affected-stacks action (bundled dist/index.js)', () => {
   it('maps nx affected projects and changed files to a matrix in dependency order', async () => {
@@ -66,11 +60,4 @@ describe('affected-stacks action (bundled dist/index.js)', () => {
   });
 });
 
-describe('action.yml', () => {
-  it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
-    const io = actionInterface(ACTION);
-    expect(io.runs).toBe('using: node24; main: dist/index.js');
-    expect(io.declaredInputs).toEqual(io.usedInputs);
-    expect(io.declaredOutputs).toEqual(io.usedOutputs);
-  });
-});
+describeActionYml(ACTION);

@@ -1,31 +1,15 @@
-import { copyFileSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../shared/testing/fake-github';
+import { describeActionYml, planDir, runAction, useFakeGitHub } from '../../shared/testing/fake-github';
 
 const ACTION = path.resolve(__dirname, '..');
 const SHARED = path.resolve(__dirname, '../../../../../shared/fixtures/plans');
 const OWN = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/aws-stateful-destroy.plan.json');
 const TOKEN = 'ghs_fake_drift_token';
 
-function planDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'drift-'));
-  for (const [name, src] of Object.entries(files)) copyFileSync(src, path.join(dir, name));
-  return dir;
-}
 const drifted = planDir({ 'prod-data.plan.json': OWN, 'prod-network.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
 const clean = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json'), 'prod-network.plan.json': path.join(SHARED, 'borchero-empty-no-resource-changes.plan.json') });
 
-let gh: FakeGitHub;
-beforeAll(async () => {
-  buildBundle('drift-report');
-  gh = new FakeGitHub();
-  await gh.start();
-});
-afterAll(() => gh.stop());
-beforeEach(() => {
-  gh.requests = [];
-});
+const gh = useFakeGitHub('drift-report');
 
 const drift = (environment: string, plans: string) =>
   runAction(ACTION, { api: gh.url, eventName: 'schedule', inputs: { environment, plans, 'github-token': TOKEN } });
@@ -90,11 +74,4 @@ describe('drift-report action (bundled dist/index.js against a fake GitHub API)'
   });
 });
 
-describe('action.yml', () => {
-  it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
-    const io = actionInterface(ACTION);
-    expect(io.runs).toBe('using: node24; main: dist/index.js');
-    expect(io.declaredInputs).toEqual(io.usedInputs);
-    expect(io.declaredOutputs).toEqual(io.usedOutputs);
-  });
-});
+describeActionYml(ACTION);

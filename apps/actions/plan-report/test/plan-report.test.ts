@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../shared/testing/fake-github';
+import { describeActionYml, planDir, runAction, useFakeGitHub } from '../../shared/testing/fake-github';
 
 const ACTION = path.resolve(__dirname, '..');
 const SHARED = path.resolve(__dirname, '../../../../../shared/fixtures/plans');
@@ -11,22 +11,8 @@ const PR = 12;
 const event = { pull_request: { number: PR, head: { sha: 'abc' } }, repository: { name: 'platform', owner: { login: 'acme' } } };
 const SECRETS = ['S3cr3t', 'hunter2', 'hunter3', 'fake-out-pw', 'fake-unmarked-token', 'IyEvYmluL2Jhc2g', TOKEN];
 
-function planDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'plans-'));
-  for (const [name, src] of Object.entries(files)) copyFileSync(src, path.join(dir, name));
-  return dir;
-}
 
-let gh: FakeGitHub;
-beforeAll(async () => {
-  buildBundle('plan-report');
-  gh = new FakeGitHub();
-  await gh.start();
-});
-afterAll(() => gh.stop());
-beforeEach(() => {
-  gh.requests = [];
-});
+const gh = useFakeGitHub('plan-report');
 
 describe('plan-report action (bundled dist/index.js against a fake GitHub API)', () => {
   const risky = planDir({ 'prod-data.plan.json': OWN, 'prod-network.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
@@ -172,11 +158,4 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
   });
 });
 
-describe('action.yml', () => {
-  it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
-    const io = actionInterface(ACTION);
-    expect(io.runs).toBe('using: node24; main: dist/index.js');
-    expect(io.declaredInputs).toEqual(io.usedInputs);
-    expect(io.declaredOutputs).toEqual(io.usedOutputs);
-  });
-});
+describeActionYml(ACTION);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { actionInterface, buildBundle, FakeGitHub, runAction } from '../../shared/testing/fake-github';
+import { describeActionYml, runAction, useFakeGitHub } from '../../shared/testing/fake-github';
 
 const ACTION = path.resolve(__dirname, '..');
 // The repository's real environment files: dev, staging (promotesFrom dev), prod (promotesFrom staging).
@@ -7,15 +7,7 @@ const ENVIRONMENTS = path.resolve(__dirname, '../../../../environments');
 const SHA = '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432';
 const TOKEN = 'ghs_fake_gate_token';
 
-let gh: FakeGitHub;
-beforeAll(async () => {
-  buildBundle('promote-gate');
-  gh = new FakeGitHub();
-  await gh.start();
-});
-afterAll(() => gh.stop());
-beforeEach(() => {
-  gh.requests = [];
+const gh = useFakeGitHub('promote-gate', (gh) => {
   gh.deployments = [];
 });
 
@@ -102,11 +94,4 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
   });
 });
 
-describe('action.yml', () => {
-  it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
-    const io = actionInterface(ACTION);
-    expect(io.runs).toBe('using: node24; main: dist/index.js');
-    expect(io.declaredInputs).toEqual(io.usedInputs);
-    expect(io.declaredOutputs).toEqual(io.usedOutputs);
-  });
-});
+describeActionYml(ACTION);

@@ -2,7 +2,7 @@
 // (comments, labels, issues, deployments) kept in memory, and every request recorded for assertions.
 // Also a runner that executes an action's bundled dist/index.js the way the GitHub runner does.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -305,4 +305,41 @@ export function actionInterface(actionDir: string): {
     usedInputs: [...new Set(usedInputs)].sort(),
     usedOutputs: used(/setOutput\('([a-z0-9-]+)'/g),
   };
+}
+
+/**
+ * Jest wiring every action test shares: rebuild the bundle, run one fake GitHub for the file (listening from
+ * beforeAll on), and forget its recorded requests (plus whatever `reset` clears) before each test.
+ */
+export function useFakeGitHub(action: string, reset: (gh: FakeGitHub) => void = () => undefined): FakeGitHub {
+  const gh = new FakeGitHub();
+  beforeAll(async () => {
+    buildBundle(action);
+    await gh.start();
+  });
+  afterAll(() => gh.stop());
+  beforeEach(() => {
+    gh.requests = [];
+    reset(gh);
+  });
+  return gh;
+}
+
+/** The test every action has: action.yml declares exactly what the entry point uses, and runs the bundle on node24. */
+export function describeActionYml(actionDir: string): void {
+  describe('action.yml', () => {
+    it('declares exactly the inputs and outputs the entry point uses, and runs dist/index.js on node24', () => {
+      const io = actionInterface(actionDir);
+      expect(io.runs).toBe('using: node24; main: dist/index.js');
+      expect(io.declaredInputs).toEqual(io.usedInputs);
+      expect(io.declaredOutputs).toEqual(io.usedOutputs);
+    });
+  });
+}
+
+/** A temporary folder of plan files: `{ 'prod-data.plan.json': sourcePath }`. */
+export function planDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'plans-'));
+  for (const [name, src] of Object.entries(files)) copyFileSync(src, path.join(dir, name));
+  return dir;
 }
