@@ -7,8 +7,8 @@ import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache
 import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subnet-group';
 import { ElasticacheUser } from '@cdktf/provider-aws/lib/elasticache-user';
 import { ElasticacheUserGroup } from '@cdktf/provider-aws/lib/elasticache-user-group';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { clientOnlySecurityGroup } from './client-security-group';
 import { policyJson } from '@awp/config';
 import type { AwsScope } from './keys';
 
@@ -116,20 +116,14 @@ export class Cache extends Construct {
     const { accountId, region, partition } = props.scope;
     const retentionInDays = props.logRetentionDays ?? 365;
 
-    this.securityGroup = new SecurityGroup(this, 'sg', {
-      namePrefix: `${groupId}-`, // replaced before destroyed, so the name must vary
-      description: `${prefix}: cache, 6379 from the workloads only`,
+    this.securityGroup = clientOnlySecurityGroup(this, {
       vpcId: props.vpcId,
-      tags: { Name: groupId },
-      lifecycle: { createBeforeDestroy: true },
-    });
-    new VpcSecurityGroupIngressRule(this, 'from-workloads', {
-      securityGroupId: this.securityGroup.id,
-      referencedSecurityGroupId: props.clientSecurityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: PORT,
-      toPort: PORT,
-      description: 'Valkey/Redis (TLS) from the workload security group',
+      namePrefix: `${groupId}-`,
+      name: groupId,
+      description: `${prefix}: cache, 6379 from the workloads only`,
+      clientSecurityGroupId: props.clientSecurityGroupId,
+      port: PORT,
+      ruleDescription: 'Valkey/Redis (TLS) from the workload security group',
     });
     const subnets = new ElasticacheSubnetGroup(this, 'subnets', { name: groupId, description: `${prefix}: isolated subnets for the cache`, subnetIds: props.subnetIds });
     const params = new ElasticacheParameterGroup(this, 'params', {

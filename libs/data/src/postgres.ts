@@ -6,8 +6,8 @@ import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { clientOnlySecurityGroup } from './client-security-group';
 import type { AwsScope } from './keys';
 
 /** Settings of the PostgreSQL primary and its replicas (the environment file's `data.postgres`). */
@@ -141,22 +141,14 @@ export class Postgres extends Construct {
       throw new Error(`Postgres ${this.node.path}: readReplicas must be an integer 0..5 (RDS allows 5 for PostgreSQL), got ${replicaCount}`);
     }
 
-    this.securityGroup = new SecurityGroup(this, 'sg', {
-      // A prefix: a replacement (e.g. a new description) is created before the old group goes, under a new name.
-      namePrefix: `${prefix}-postgres-`,
-      description: `${prefix}: PostgreSQL, 5432 from the workloads only`,
+    this.securityGroup = clientOnlySecurityGroup(this, {
       vpcId: props.vpcId,
-      // No egress rules: the database initiates no connections.
-      tags: { Name: `${prefix}-postgres` },
-      lifecycle: { createBeforeDestroy: true },
-    });
-    new VpcSecurityGroupIngressRule(this, 'from-workloads', {
-      securityGroupId: this.securityGroup.id,
-      referencedSecurityGroupId: props.clientSecurityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: PORT,
-      toPort: PORT,
-      description: 'PostgreSQL from the workload security group',
+      namePrefix: `${prefix}-postgres-`,
+      name: `${prefix}-postgres`,
+      description: `${prefix}: PostgreSQL, 5432 from the workloads only`,
+      clientSecurityGroupId: props.clientSecurityGroupId,
+      port: PORT,
+      ruleDescription: 'PostgreSQL from the workload security group',
     });
 
     const subnetGroup = new DbSubnetGroup(this, 'subnets', {
