@@ -12,7 +12,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { policyJson, type PolicyStatement } from '@awp/config';
+import { policyJson, tlsOnlyBucketPolicy, tlsOnlyBucketStatements, type PolicyStatement } from '@awp/config';
 import type { AwsScope } from './keys';
 
 /** What other layers need of a bucket. */
@@ -49,27 +49,6 @@ export interface DataBucketsProps {
    * @default true
    */
   readonly legacyElbAccountLogDelivery?: boolean;
-}
-
-/** Deny any request that is not TLS 1.2+, as `aws_iam_policy_document` statements (what the edge layer's bucket policies take). */
-export function tlsOnlyStatements(bucketArn: string): DataAwsIamPolicyDocumentStatement[] {
-  return tlsOnlyPolicy(bucketArn).map((st) => ({
-    sid: st.Sid,
-    effect: st.Effect,
-    principals: [{ type: '*', identifiers: ['*'] }],
-    actions: [st.Action as string],
-    resources: st.Resource as string[],
-    condition: Object.entries(st.Condition ?? {}).flatMap(([test, byVar]) => Object.entries(byVar).map(([variable, v]) => ({ test, variable, values: [String(v)] }))),
-  }));
-}
-
-/** Deny any request that is not TLS 1.2+ (the statements every bucket policy of the layer carries). */
-export function tlsOnlyPolicy(bucketArn: string): PolicyStatement[] {
-  const Resource = [bucketArn, `${bucketArn}/*`];
-  return [
-    { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
-    { Sid: 'DenyTlsBelow12', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource, Condition: { NumericLessThan: { 's3:TlsVersion': '1.2' } } },
-  ];
 }
 
 /**
@@ -203,7 +182,7 @@ export class DataBuckets extends Construct {
       elbWriters.push({ Sid: 'AlbLogDeliveryRegionalAccount', Effect: 'Allow', Principal: { AWS: elb.arn }, Action: 's3:PutObject', Resource: albObjects });
     }
     const logsPolicy = policyJson([
-      ...tlsOnlyPolicy(logs.bucket.arn),
+      ...tlsOnlyBucketPolicy(logs.bucket.arn),
       {
         Sid: 'S3ServerAccessLogsFromThisLayersBuckets',
         Effect: 'Allow',
@@ -222,7 +201,7 @@ export class DataBuckets extends Construct {
     this.assets = out(assets.bucket);
     this.uploads = out(uploads.bucket);
     this.logs = out(logs.bucket);
-    this.assetsBucketPolicyStatements = tlsOnlyStatements(assets.bucket.arn);
-    this.uploadsBucketPolicyStatements = tlsOnlyStatements(uploads.bucket.arn);
+    this.assetsBucketPolicyStatements = tlsOnlyBucketStatements(assets.bucket.arn);
+    this.uploadsBucketPolicyStatements = tlsOnlyBucketStatements(uploads.bucket.arn);
   }
 }

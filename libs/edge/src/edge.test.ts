@@ -302,8 +302,10 @@ describe('Edge', () => {
       const attachment = one(json, 'aws_s3_bucket_policy', (p) => p.bucket === `prod-${key}`);
       const doc = Object.entries(json.data.aws_iam_policy_document as Record<string, Json>).find(([n]) => n.includes(`${key}-bucket-policy`));
       expect(attachment.policy).toBe(`\${data.aws_iam_policy_document.${doc?.[0]}.json}`);
-      const [read, deny, ...rest] = doc?.[1].statement as Json[];
+      const [read, deny, tls12, ...rest] = doc?.[1].statement as Json[];
       expect(rest).toEqual([]);
+      // The default TLS statements are the platform's shared ones (libs/config tlsOnlyBucketStatements): TLS 1.2+.
+      expect(tls12).toMatchObject({ effect: 'Deny', actions: ['s3:*'], condition: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }] });
       expect(read).toMatchObject({ actions: ['s3:GetObject'], resources: [`arn:aws:s3:::prod-${key}/*`], principals: [{ type: 'Service', identifiers: ['cloudfront.amazonaws.com'] }] });
       expect(read.effect).toBeUndefined(); // Allow is the document's default
       expect(read.condition).toEqual([{ test: 'StringEquals', variable: 'AWS:SourceArn', values: [`\${${addressOf(json, 'aws_cloudfront_distribution')}.arn}`] }]);

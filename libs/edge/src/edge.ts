@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { tlsOnlyBucketStatements } from '@awp/config';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
@@ -158,19 +159,6 @@ export interface EdgeProps {
   readonly deletionWindowDays?: number;
 }
 
-/** The default bucket policy addition: nothing over plain HTTP. */
-function denyInsecureTransport(bucket: BucketRef): DataAwsIamPolicyDocumentStatement[] {
-  return [
-    {
-      sid: 'DenyInsecureTransport',
-      effect: 'Deny',
-      principals: [{ type: '*', identifiers: ['*'] }],
-      actions: ['s3:*'],
-      resources: [bucket.arn, `${bucket.arn}/*`],
-      condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-    },
-  ];
-}
 
 /**
  * The edge layer: Route 53, ACM, WAF, CloudFront and the ALB in front of the service.
@@ -317,9 +305,9 @@ export class Edge extends Construct {
       certificateArn: cdnCert.certificateArn,
       webAclArn: this.waf.webAclArn,
       assetsBucket: props.assetsBucket,
-      assetsBucketPolicyStatements: props.assetsBucketPolicyStatements ?? denyInsecureTransport(props.assetsBucket),
+      assetsBucketPolicyStatements: props.assetsBucketPolicyStatements ?? tlsOnlyBucketStatements(props.assetsBucket.arn),
       uploads: props.uploadsBucket
-        ? { bucket: props.uploadsBucket, policyStatements: props.uploadsBucketPolicyStatements ?? denyInsecureTransport(props.uploadsBucket), pathPrefix: uploadsPathPrefix }
+        ? { bucket: props.uploadsBucket, policyStatements: props.uploadsBucketPolicyStatements ?? tlsOnlyBucketStatements(props.uploadsBucket.arn), pathPrefix: uploadsPathPrefix }
         : undefined,
       logsBucketName: props.logsBucket.name,
       // The record's fqdn (not the literal name): CloudFront is created after the name resolves.

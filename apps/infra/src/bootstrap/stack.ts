@@ -19,7 +19,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { defaultTags, deliveryRoleNames, globalName, resourceName, type EnvironmentConfig } from '@awp/config';
+import { defaultTags, deliveryRoleNames, globalName, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -266,17 +266,7 @@ export class BootstrapStack extends TerraformStack {
     // Object events to EventBridge: security tooling can watch state reads and writes without polling.
     new S3BucketNotification(this, `${id}-events`, { bucket: bucket.id, eventbridge: true });
     const policy = new DataAwsIamPolicyDocument(this, `${id}-policy-document`, {
-      statement: [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['s3:*'],
-          resources: [bucket.arn, `${bucket.arn}/*`],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
-        ...(opts.extraStatements ?? []),
-      ],
+      statement: [...tlsOnlyBucketStatements(bucket.arn), ...(opts.extraStatements ?? [])],
     });
     new S3BucketPolicy(this, `${id}-policy`, { bucket: bucket.id, policy: policy.json, dependsOn: [pab] });
   }
