@@ -4,8 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source .ci/lib.sh
-CHECKOV_VERSION=3.3.30
-venv=$(ci_venv)
-"$venv/bin/checkov" --version 2>/dev/null | grep -qx "$CHECKOV_VERSION" || ci_pip "checkov==${CHECKOV_VERSION}"
+checkov=$(ci_checkov)
 [ -d .github/workflows ] || { echo "35-checkov-gha: .github/workflows missing" >&2; exit 1; }
-"$venv/bin/checkov" --framework github_actions --skip-download --quiet --compact --output cli -d .github
+"$checkov" --framework github_actions --skip-download --quiet --compact --output cli -d .github
