@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cli, REPO } from './helpers';
 
-const FIXTURES = path.resolve(REPO, '../shared/fixtures/plans');
+const FIXTURES = path.join(REPO, 'libs/delivery/test/fixtures/plans');
 // Counted independently of our parser (a few lines of Python over resource_changes: no-op and read left out,
 // ["delete","create"] and ["create","delete"] one replace each).
 const EXPECTED: Record<string, [number, number, number, number]> = {

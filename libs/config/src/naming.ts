@@ -5,7 +5,7 @@ export const LAYERS = ['network', 'data', 'cluster', 'edge', 'workloads', 'obser
 export type Layer = (typeof LAYERS)[number];
 
 /**
- * The stack graph of DESIGN.md: network → data, cluster, edge; cluster → workloads; data, edge → workloads;
+ * The stack graph of docs/architecture.md: network → data, cluster, edge; cluster → workloads; data, edge → workloads;
  * all → observability. The edge layer also reads the data layer's buckets (assets origin, logs).
  */
 export const LAYER_DEPENDENCIES: Readonly<Record<Layer, readonly Layer[]>> = {

@@ -11,7 +11,7 @@ export interface PlatformStackProps {
 }
 
 /**
- * A Terraform stack with the platform's conventions (DESIGN.md → Stacks):
+ * A Terraform stack with the platform's conventions (docs/architecture.md → Stacks):
  * - S3 backend, one state object per stack, encrypted, with Terraform's native lock file (`use_lockfile`,
  *   set by override because cdktf 0.21's S3Backend lacks the option) instead of a DynamoDB table;
  * - the AWS provider pinned (by the prebuilt provider package) with `allowed_account_ids`, so a prod file

@@ -1,5 +1,5 @@
 /**
- * Promotion rules (DESIGN.md → Delivery): a commit may be applied to an environment only after it succeeded in
+ * Promotion rules (docs/architecture.md → Delivery): a commit may be applied to an environment only after it succeeded in
  * the environment it promotes from (`promotesFrom` in environments/<env>.json): staging after dev, prod after
  * staging. Pure: the caller reads deployments and their statuses (GitHub Deployments API) and passes them in.
  */

@@ -1,9 +1,10 @@
-import { readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadPlanFiles, PlanParseError, renderJson, renderMarkdown, runPlanReport } from '@awp/delivery';
 
-// The shared, read-only fixtures (real `terraform show -json` outputs; see their README.md).
-const DIR = path.resolve(__dirname, '../../../../shared/fixtures/plans');
+// Real `terraform show -json` outputs from public projects' test data (sources and licences: fixtures/plans/README.md).
+const DIR = path.join(__dirname, 'fixtures', 'plans');
 const file = (name: string) => path.join(DIR, name);
 
 /**
@@ -40,7 +41,19 @@ const validFiles = readdirSync(DIR)
   .sort()
   .map(file);
 
-describe('plan parsing on every shared fixture', () => {
+describe('the plan fixtures are the upstream files, byte for byte', () => {
+  // git's blob id of each file must be the one its README cites with the upstream source and licence.
+  const readme = readFileSync(path.join(DIR, 'README.md'), 'utf8');
+  const blobId = (buf: Buffer) => createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex');
+  it.each(readdirSync(DIR).filter((f) => f.endsWith('.json')))('%s has the blob id and a licence in README.md', (f) => {
+    const section = readme.split('\n### ').find((s) => s.startsWith(`\`${f}\``));
+    expect(section).toBeDefined();
+    expect(section).toContain(`git blob \`${blobId(readFileSync(file(f)))}\``);
+    expect(section).toMatch(/license (MIT|MPL-2\.0|Apache-2\.0)/);
+  });
+});
+
+describe('plan parsing on every fixture', () => {
   it('covers every fixture file in the directory (a new fixture must get expected numbers here)', () => {
     const names = new Set(Object.keys(EXPECTED).map((n) => n.replace(/#\d+$/, '')));
     expect(readdirSync(DIR).filter((f) => f.endsWith('.json')).length).toBe(names.size + 1); // + the corrupted one

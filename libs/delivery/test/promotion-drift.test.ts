@@ -52,7 +52,7 @@ describe('promotion rules', () => {
 });
 
 describe('drift decisions', () => {
-  const FIX = path.resolve(__dirname, '../../../../shared/fixtures/plans');
+  const FIX = path.join(__dirname, 'fixtures', 'plans');
   const clean = loadPlanFiles([path.join(FIX, 'tfjson-no-changes.plan.json'), path.join(FIX, 'borchero-empty-no-resource-changes.plan.json')], { stackNames: ['prod-network', 'prod-data'] });
   const drifted = loadPlanFiles([path.join(__dirname, 'fixtures', 'aws-stateful-destroy.plan.json'), path.join(FIX, 'tfjson-no-changes.plan.json')], { stackNames: ['prod-data', 'prod-network'] });
 

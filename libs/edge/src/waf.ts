@@ -33,7 +33,7 @@ function visibility(metricName: string) {
 
 /**
  * `statement` is typed `any` by the provider and passed through verbatim, so it is written here in Terraform's
- * snake_case (DESIGN.md pitfall): camelCase keys would synthesize but fail `terraform validate`.
+ * snake_case (docs/architecture.md → Pitfalls): camelCase keys would synthesize but fail `terraform validate`.
  */
 function managedGroup(name: string, priority: number, extra: Record<string, unknown> = {}): Wafv2WebAclRule {
   return {

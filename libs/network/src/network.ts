@@ -83,7 +83,7 @@ export interface NetworkProps {
  *
  * Flow logs go to a KMS-encrypted log group with retention; the default security group, route table and
  * network ACL are brought under management with no permissive rules. The workload security group is created
- * here so that the data layer can admit it before the cluster exists (see DESIGN.md's stack graph).
+ * here so that the data layer can admit it before the cluster exists (see the stack graph in docs/architecture.md).
  */
 export class Network extends Construct {
   readonly vpcId: string;

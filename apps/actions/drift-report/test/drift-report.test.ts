@@ -2,12 +2,12 @@ import path from 'node:path';
 import { describeActionYml, planDir, runAction, useFakeGitHub } from '../../shared/testing/fake-github';
 
 const ACTION = path.resolve(__dirname, '..');
-const SHARED = path.resolve(__dirname, '../../../../../shared/fixtures/plans');
+const PLANS = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/plans');
 const OWN = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/aws-stateful-destroy.plan.json');
 const TOKEN = 'ghs_fake_drift_token';
 
-const drifted = planDir({ 'prod-data.plan.json': OWN, 'prod-network.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
-const clean = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json'), 'prod-network.plan.json': path.join(SHARED, 'borchero-empty-no-resource-changes.plan.json') });
+const drifted = planDir({ 'prod-data.plan.json': OWN, 'prod-network.plan.json': path.join(PLANS, 'tfjson-no-changes.plan.json') });
+const clean = planDir({ 'prod-data.plan.json': path.join(PLANS, 'tfjson-no-changes.plan.json'), 'prod-network.plan.json': path.join(PLANS, 'borchero-empty-no-resource-changes.plan.json') });
 
 const gh = useFakeGitHub('drift-report');
 
@@ -66,7 +66,7 @@ describe('drift-report action (bundled dist/index.js against a fake GitHub API)'
   });
 
   it('fails clearly on a corrupted plan before touching GitHub', async () => {
-    const bad = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-invalid-corrupted.plan.json') });
+    const bad = planDir({ 'prod-data.plan.json': path.join(PLANS, 'tfjson-invalid-corrupted.plan.json') });
     const r = await drift('prod', bad);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/::error::.*prod-data\.plan\.json: not valid JSON at line 676/);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describeActionYml, planDir, runAction, useFakeGitHub } from '../../shared/testing/fake-github';
 
 const ACTION = path.resolve(__dirname, '..');
-const SHARED = path.resolve(__dirname, '../../../../../shared/fixtures/plans');
+const PLANS = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/plans');
 const OWN = path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/aws-stateful-destroy.plan.json');
 const TOKEN = 'ghs_faketoken_for_tests_only';
 const PR = 12;
@@ -15,8 +15,8 @@ const SECRETS = ['S3cr3t', 'hunter2', 'hunter3', 'fake-out-pw', 'fake-unmarked-t
 const gh = useFakeGitHub('plan-report');
 
 describe('plan-report action (bundled dist/index.js against a fake GitHub API)', () => {
-  const risky = planDir({ 'prod-data.plan.json': OWN, 'prod-network.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
-  const clean = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
+  const risky = planDir({ 'prod-data.plan.json': OWN, 'prod-network.plan.json': path.join(PLANS, 'tfjson-no-changes.plan.json') });
+  const clean = planDir({ 'prod-data.plan.json': path.join(PLANS, 'tfjson-no-changes.plan.json') });
 
   it('first run: posts one sticky comment, labels destroy and high risk, writes outputs and the job summary', async () => {
     const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: risky, 'github-token': TOKEN } });
@@ -101,7 +101,7 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
   });
 
   it('a corrupted plan fails the step with a message naming the file, and changes nothing on GitHub', async () => {
-    const dir = planDir({ 'prod-data.plan.json': OWN, 'prod-edge.plan.json': path.join(SHARED, 'tfjson-invalid-corrupted.plan.json') });
+    const dir = planDir({ 'prod-data.plan.json': OWN, 'prod-edge.plan.json': path.join(PLANS, 'tfjson-invalid-corrupted.plan.json') });
     const r = await runAction(ACTION, { api: gh.url, event, inputs: { plans: dir, 'github-token': TOKEN } });
     expect(r.code).not.toBe(0);
     expect(r.stdout).toMatch(/::error::.*prod-edge\.plan\.json: not valid JSON at line 676 column 29/);
@@ -137,7 +137,7 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
     const same = await runAction(ACTION, { api: gh.url, eventName: 'push', event: {}, inputs: { plans: risky, 'expected-fingerprints': fingerprints } });
     expect(same.code).toBe(0);
     expect(same.outputs['fingerprint-match']).toBe('true');
-    const other = planDir({ 'prod-data.plan.json': path.join(SHARED, 'tfjson-basic.plan.json'), 'prod-network.plan.json': path.join(SHARED, 'tfjson-no-changes.plan.json') });
+    const other = planDir({ 'prod-data.plan.json': path.join(PLANS, 'tfjson-basic.plan.json'), 'prod-network.plan.json': path.join(PLANS, 'tfjson-no-changes.plan.json') });
     const differs = await runAction(ACTION, { api: gh.url, eventName: 'push', event: {}, inputs: { plans: other, 'expected-fingerprints': fingerprints } });
     expect(differs.code).toBe(1);
     expect(differs.outputs['fingerprint-match']).toBe('false');

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-/** The platform's environments and layers (DESIGN.md → Stacks): stacks are named `<env>-<layer>`. */
+/** The platform's environments and layers (docs/architecture.md → Stacks): stacks are named `<env>-<layer>`. */
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 export const LAYERS = ['network', 'data', 'cluster', 'edge', 'workloads', 'observability'] as const;
 
