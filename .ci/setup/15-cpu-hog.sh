@@ -10,7 +10,9 @@ _awp_cpu_hog() {
       || echo "15-cpu-hog: stress-ng could not be installed; the fault tests use busy-loop children"
   fi
   if command -v stress-ng >/dev/null 2>&1; then
-    export API_CPU_HOG_CMD="stress-ng --cpu $(nproc) --cpu-method int64 --timeout 600s --quiet"
+    local cores
+    cores=$(nproc)
+    export API_CPU_HOG_CMD="stress-ng --cpu $cores --cpu-method int64 --timeout 600s --quiet"
     echo "15-cpu-hog: API_CPU_HOG_CMD=$API_CPU_HOG_CMD"
   fi
 }
