@@ -1,7 +1,8 @@
 /**
  * Where the time goes: the top frames of a V8 CPU profile (`node --cpu-prof`, which `BENCH_CPU_PROF=<dir>
- * npm run bench:api` passes to the service), by self time, and the same summed per package.
- *   npx tsx apps/api/bench/profile-top.ts <file.cpuprofile> [top=20]
+ * npm run bench:api` passes to the service), by self time as a share of busy time (idle left out), and the same
+ * summed per package. `skipMs` leaves out the start of the profile (module loading, warm-up).
+ *   npx tsx apps/api/bench/profile-top.ts <file.cpuprofile> [top=20] [skipMs=0]
  */
 import fs from 'node:fs';
 
@@ -16,10 +17,15 @@ interface Profile {
   timeDeltas: number[];
 }
 
-export function topFrames(profile: Profile, top = 20) {
+export function topFrames(profile: Profile, top = 20, skipMs = 0) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>(); // node id → µs
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let t = 0;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    if (t < skipMs * 1000 || byId.get(id)!.callFrame.functionName === '(idle)') return;
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const frames = new Map<string, number>();
   const packages = new Map<string, number>();
@@ -37,13 +43,13 @@ export function topFrames(profile: Profile, top = 20) {
 }
 
 if (require.main === module) {
-  const [file, n] = process.argv.slice(2);
+  const [file, n, skip] = process.argv.slice(2);
   if (!file) {
     console.error('usage: profile-top.ts <file.cpuprofile> [top]');
     process.exit(2);
   }
-  const r = topFrames(JSON.parse(fs.readFileSync(file, 'utf8')) as Profile, Number(n ?? 20));
-  console.log(`${file}: ${r.totalMs} ms sampled`);
+  const r = topFrames(JSON.parse(fs.readFileSync(file, 'utf8')) as Profile, Number(n ?? 20), Number(skip ?? 0));
+  console.log(`${file}: ${r.totalMs} ms busy`);
   console.log('\nself time by frame:');
   for (const f of r.frames) console.log(`${String(f.pct).padStart(5)} %  ${f.frame}`);
   console.log('\nself time by package:');

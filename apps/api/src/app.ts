@@ -6,6 +6,7 @@ import type { Cache } from './cache';
 import type { Config } from './config';
 import type { Db } from './db';
 import { dependencyProblem, outcomeUnknownProblem } from './db-errors';
+import { logStream } from './log-stream';
 import { LoadGuard } from './pressure';
 import type { Metrics } from './metrics';
 import { HttpProblem, ProductService, type NewProduct, type ProductPatch } from './products';
@@ -65,6 +66,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     logger: {
       level: cfg.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-amz-security-token"]'],
+      stream: logStream(),
     },
     logController: new LogController({ disableRequestLogging: true }), // one access-log line per request (onResponse), not two
     bodyLimit: cfg.bodyLimitBytes,
@@ -136,8 +138,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     req.startedAt = process.hrtime.bigint();
     req.deadline = performance.now() + cfg.requestTimeoutMs;
     reply.header('x-request-id', req.id);
-    inflight.add(reply);
-    reply.raw.once('close', () => inflight.delete(reply));
+    inflight.add(reply); // removed in onResponse; the sweeper drops whatever never gets there (no listener per request)
     // Overload protection 2: a hard cap on concurrent requests (health checks exempt).
     if (inflight.size > cfg.maxInflight && req.url !== '/healthz') {
       inflight.delete(reply);
@@ -159,8 +160,9 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
   });
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
+    inflight.delete(reply);
     const seconds = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e9 : 0;
-    metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, seconds);
+    metrics.observeHttp(req.method, route, reply.statusCode, seconds);
     req.log.info({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     done();
   });
