@@ -138,7 +138,8 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     req.startedAt = process.hrtime.bigint();
     req.deadline = performance.now() + cfg.requestTimeoutMs;
     reply.header('x-request-id', req.id);
-    inflight.add(reply); // removed in onResponse; the sweeper drops whatever never gets there (no listener per request)
+    inflight.add(reply);
+    reply.raw.once('close', () => inflight.delete(reply));
     // Overload protection 2: a hard cap on concurrent requests (health checks exempt).
     if (inflight.size > cfg.maxInflight && req.url !== '/healthz') {
       inflight.delete(reply);
@@ -160,7 +161,6 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
   });
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    inflight.delete(reply);
     const seconds = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e9 : 0;
     metrics.observeHttp(req.method, route, reply.statusCode, seconds);
     req.log.info({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');

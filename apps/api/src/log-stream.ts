@@ -1,21 +1,12 @@
 import pino from 'pino';
 
 /**
- * Where the JSON logs go: stdout, in batches. A write(2) per access-log line was the costliest thing a cached
- * read did after writing the response itself (README, "Where the time goes"); lines are now written together
- * once 4 KiB are buffered, at the latest every 250 ms, and synchronously on exit (pino registers that for
- * its destinations), so order holds and a clean exit or process.exit() loses nothing. A SIGKILL can lose the
- * last 250 ms.
+ * Where the JSON logs go: stdout, written off the event loop. A synchronous write(2) per access-log line was the
+ * costliest thing a cached read did after writing the response itself (README, "Where the time goes"). Async
+ * (sonic-boom): a line goes out at once when no write is in flight, and the lines that arrive meanwhile go out
+ * together in the next one — one write per request when idle, batches under load, the order kept. pino flushes
+ * synchronously on exit, so a clean exit or process.exit() loses nothing; a SIGKILL can lose what was in flight.
  */
-export function logStream(flushMs = 250): pino.DestinationStream {
-  const dest = pino.destination({ dest: 1, minLength: 4096, sync: false });
-  const timer = setInterval(() => {
-    try {
-      dest.flush();
-    } catch {
-      clearInterval(timer); // the destination was closed (shutdown): nothing left to flush
-    }
-  }, flushMs);
-  timer.unref();
-  return dest;
+export function logStream(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
 }
