@@ -32,6 +32,8 @@ export function isWrapperLine(line: string): boolean {
   return /^\[command\]/.test(line) || /^::[a-z][a-z-]*( [^:]*)?::/.test(line);
 }
 
+export const EMPTY_FILE = 'the file is empty: the command that should have written the plan wrote nothing (did `terraform show -json <planfile>` fail?)';
+
 export const WRAPPER_HINT =
   'it holds log lines of a CI wrapper (hashicorp/setup-terraform\'s `terraform_wrapper`) around the JSON: set `terraform_wrapper: false` on setup-terraform, or write the plan with the wrapped binary (`terraform-bin show -json tfplan`)';
 
@@ -92,7 +94,7 @@ export function describeNonJson(head: string): string | undefined {
  */
 export function parsePlanDocuments(input: string, file: string): unknown[] {
   const text = input.replace(/^\uFEFF/, '');
-  if (text.trim() === '') throw new PlanParseError(file, 'the file is empty: the command that should have written the plan wrote nothing (did `terraform show -json <planfile>` fail?)');
+  if (text.trim() === '') throw new PlanParseError(file, EMPTY_FILE);
   try {
     return [JSON.parse(text)];
   } catch (err) {

@@ -3,7 +3,7 @@ import { JSONParser, TokenType } from '@streamparser/json';
 import { decodePlanBytes, PlanTextDecoder } from './decode';
 import { PlanParseError } from './errors';
 import { describeNotAPlan, normalizePlan, type NormalizeOptions } from './normalize';
-import { describeNonJson, isWrapperLine, normalizeDocuments, parsePlanDocuments, WRAPPER_HINT } from './parse';
+import { describeNonJson, EMPTY_FILE as EMPTY, isWrapperLine, normalizeDocuments, parsePlanDocuments, WRAPPER_HINT } from './parse';
 import type { TerraformPlan } from './types';
 
 export interface ReadPlanOptions extends NormalizeOptions {
@@ -181,14 +181,14 @@ function streamPlan(fd: number, file: string, opts: NormalizeOptions): Terraform
   } catch (err) {
     if (err instanceof PlanParseError) throw err;
     if (head.trim() === '' && docs.length === 0) {
-      throw new PlanParseError(file, droppedWrapperLines ? `${WRAPPER_HINT}; no JSON is left without them` : 'the file is empty or blank');
+      throw new PlanParseError(file, droppedWrapperLines ? `${WRAPPER_HINT}; no JSON is left without them` : EMPTY);
     }
     const known = describeNonJson(head);
     if (known) throw new PlanParseError(file, known);
     const message = (err as Error).message.replace(/\s+/g, ' ').slice(0, 160);
     throw new PlanParseError(file, `${droppedWrapperLines ? `${WRAPPER_HINT}; without those lines it is still ` : ''}not valid JSON after byte ${lastOffset.toLocaleString('en-US')} of the JSON text (${message}; the file was streamed because of its size)`);
   }
-  if (docs.length === 0) throw new PlanParseError(file, 'the file is empty or blank');
+  if (docs.length === 0) throw new PlanParseError(file, droppedWrapperLines ? `${WRAPPER_HINT}; no JSON is left without them` : EMPTY);
   if (docs.length > 1) {
     const first = describeNotAPlan(docs[0]);
     if (first && first.includes('terraform plan -json')) throw new PlanParseError(file, first);

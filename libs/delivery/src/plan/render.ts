@@ -75,6 +75,8 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   if (otherDeletes > 0) lines.push(`> [!WARNING]`, `> ${otherDeletes} other resource${otherDeletes === 1 ? ' is' : 's are'} deleted or replaced.`, '');
   const incomplete = stacks.filter((s) => s.incomplete);
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(', ')}.`, '');
+  const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
+  if (unknown > 0) lines.push('> [!WARNING]', `> ${unknown} change${unknown === 1 ? ' has' : 's have'} actions this report does not know: read the plan itself before applying.`, '');
   if (stacks.length === 0 && waiting === 0) {
     lines.push('No stack was planned: nothing in this change affects a Terraform stack.', '');
     return lines.join('\n');
@@ -150,8 +152,14 @@ function renderSection(s: StackSummary, level: 0 | 1 | 2 | 3, location: string):
       ),
     );
   }
+  if (s.unknown.length) lines.push(details(`Unknown action (${s.unknown.length})`, capped(s.unknown.map((u) => `- ${code(u.address)} (${u.actions})`))));
+  if (s.deferred.length) {
+    lines.push(details(`Deferred to a later plan (${s.deferred.length})`, capped(s.deferred.map((d) => `- ${code(d.address)} (${d.actions}; ${d.reason.replace(/_/g, ' ')})`))));
+  }
+  if (s.invoked.length) lines.push(details(`Actions invoked (${s.invoked.length})`, capped(s.invoked.map((a) => `- ${code(a)}`))));
   if (s.drift.length) {
-    lines.push(details(`Changed outside Terraform since the last apply (${s.drift.length})`, capped(s.drift.map((d) => `- ${code(d.address)} (${d.actions})`))));
+    const driftLine = (d: StackSummary['drift'][number]) => `- ${code(d.address)} (${d.actions}${d.previousAddress ? `; moved from ${code(d.previousAddress)}` : ''})`;
+    lines.push(details(`Changed outside Terraform since the last apply (${s.drift.length})`, capped(s.drift.map(driftLine))));
   }
   if (s.reads.length) lines.push(`<sub>${s.reads.length} data source${s.reads.length === 1 ? '' : 's'} read during apply.</sub>`, '');
   return lines.join('\n');
@@ -172,8 +180,10 @@ export function renderMarkdownReport(input: readonly StackSummary[], opts: Rende
   const location = opts.fullReportLocation ?? 'the job summary and the plan artifact of this workflow run';
   const max = opts.maxChars ?? Infinity;
   const head = renderHead(stacks, opts);
-  const changed = stacks.filter(hasChanges);
-  const unchanged = renderNoChanges(stacks.filter((s) => !hasChanges(s)));
+  // Drift-only and incomplete stacks get a section too: "No changes" would hide what happened outside Terraform.
+  const detailed = (s: StackSummary) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
+  const changed = stacks.filter(detailed);
+  const unchanged = renderNoChanges(stacks.filter((s) => !detailed(s)));
   const full = [head, ...changed.map((s) => renderSection(s, 3, location)), unchanged].join('\n');
   if (full.length <= max) return { markdown: full, truncated: false, cut: [] };
 
