@@ -3,14 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
+  DEFAULT_COMMENT_BUDGET,
   hasChanges,
   loadPlanFiles,
   PlanParseError,
   readPlanFile,
   renderMarkdown,
+  renderMarkdownReport,
   runPlanReport,
   summarizePlan,
-  type StackSummary,
 } from '@awp/delivery';
 
 // Every plan this file reads is real Terraform output: copied from public projects (fixtures/plans, README there)
@@ -297,5 +298,24 @@ describe('large files are streamed with the same result', () => {
   it('a broken file streamed still names the file and where', () => {
     const file = path.join(PLANS, 'tfjson-invalid-corrupted.plan.json');
     expect(errorOf(() => readPlanFile(file, { streamAboveBytes: 0 })).message).toMatch(/tfjson-invalid-corrupted\.plan\.json: not valid JSON after byte 15,5\d\d of the JSON text/);
+  });
+});
+
+describe('every size', () => {
+  it('10,000 resource changes render inside the comment budget with the full table and honest counts', () => {
+    const base = JSON.parse(readFileSync(tfPlan('changes'), 'utf8')) as { resource_changes: Record<string, unknown>[] };
+    const kinds = [['create'], ['update'], ['delete'], ['delete', 'create'], ['create', 'delete']];
+    base.resource_changes = Array.from({ length: 10_000 }, (_, i) => ({
+      address: `module.m${i % 10}.aws_db_instance.db[${i}]`,
+      type: 'aws_db_instance',
+      change: { actions: kinds[i % 5], before: { name: `b${i}`, password: 'hunter2' }, after: { name: `a${i}`, password: 'hunter2' }, after_unknown: {} },
+    }));
+    const [s] = loadPlanFiles([write('10k.plan.json', JSON.stringify(base))]);
+    expect([s.create, s.update, s.delete, s.replace, s.destructive.length]).toEqual([2000, 2000, 2000, 4000, 6000]);
+    const { markdown, truncated } = renderMarkdownReport([s], { maxChars: DEFAULT_COMMENT_BUDGET });
+    expect(truncated).toBe(true);
+    expect(markdown.length).toBeLessThanOrEqual(65_536);
+    expect(markdown).toContain('| `10k` | 2000 | 2000 | 4000 | 2000 |');
+    expect(markdown).not.toContain('hunter2');
   });
 });
