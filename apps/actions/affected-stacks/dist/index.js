@@ -39497,7 +39497,7 @@ var PATHS = [
 var import_node_fs = require("node:fs");
 var import_node_path = __toESM(require("node:path"));
 var ENVIRONMENTS = ["dev", "staging", "prod"];
-var LAYERS = ["network", "data", "cluster", "edge", "workloads", "observability"];
+var LAYERS = ["network", "data", "cluster", "edge", "identity", "workloads", "observability"];
 var ManifestError = class extends Error {
   constructor(file, detail) {
     super(`${file}: ${detail}`);
@@ -39621,6 +39621,7 @@ var PROJECT_LAYERS = {
   data: ["data"],
   compute: ["cluster", "workloads"],
   edge: ["edge"],
+  identity: ["identity"],
   observability: ["observability"]
 };
 var GLOBAL_PROJECTS = ["infra", "config", "guardrails"];
