@@ -253,7 +253,7 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       expect(await srv.stop()).toBe(0);
     });
 
-    (CAN_FAULT_PG ? test : test.skip)('database stopped: 503 + Retry-After, cached reads served; after restart no acknowledged write is lost', async () => {
+    (CAN_FAULT_PG && CAN_FAULT_REDIS ? test : test.skip)('database stopped (and Redis hung meanwhile): 503 + Retry-After, every cached read served; after restart no acknowledged write is lost', async () => {
       const cached = await json(await post(srv.url, product()));
       expect((await fetch(`${srv.url}/v1/products/${cached.id}`)).status).toBe(200);
 
@@ -272,7 +272,11 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       const ready = await fetch(`${srv.url}/readyz`);
       const readyBody = await json(ready);
       const cachedRead = await fetch(`${srv.url}/v1/products/${cached.id}`);
-      await sleep(1000);
+      // The database down AND Redis hung: a cached product is still served, from this pod's expired L1 copy.
+      sh(`${env.API_REDIS_CLI} client pause 2500 all`);
+      await sleep(1200); // past the L1's freshness (1 s): only a stale copy is in reach
+      const staleRead = await fetch(`${srv.url}/v1/products/${cached.id}`);
+      await until('the Redis pause to end', async () => execSync(`${env.API_REDIS_CLI} ping`, { timeout: 10_000 }).toString().includes('PONG'));
 
       sh(env.API_PG_START_CMD!);
       await until('a write to be acknowledged after restart', async () => w.acked.size > ackedBeforeOutage + 5);
@@ -296,7 +300,11 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       expect(ready.status).toBe(503);
       expect(readyBody).toMatchObject({ status: 'unavailable', database: 'down', cache: 'ok' });
       expect(cachedRead.status).toBe(200);
-      expect(numbers.cachedReadErrors).toBe(0);
+      expect(staleRead.status).toBe(200);
+      expect(staleRead.headers.get('cache-status')).toBe('catalogue-api; hit; detail=stale-if-error');
+      expect((await json(staleRead)).id).toBe(cached.id);
+      expect(numbers.cachedReadErrors).toBe(0); // the readers' too, through both outages
+      expect(numbers.servedStale).toBeGreaterThan(0);
       expect(numbers.writeAttempts503).toBeGreaterThan(0);
       expect(numbers.writeOtherFailures).toBe(0);
       expect(attempts.every((a) => a.retryAfter === '5' && a.problem)).toBe(true);
