@@ -107,6 +107,7 @@ export class RedisCache implements Cache {
   private readonly timeoutMs: number;
   /** The budget of a read asked only because the database failed too (getStale): worth waiting longer for. */
   private readonly degradedTimeoutMs: number;
+  private wasReady = false;
 
   constructor(
     target: RedisTarget,
@@ -154,6 +155,7 @@ export class RedisCache implements Cache {
       }, 10 * 60_000);
       this.refresher.unref();
     }
+    this.redis.once('ready', () => (this.wasReady = true));
     this.redis.on('error', (err) => {
       if (Date.now() - this.lastErrorLog > 5000) {
         this.lastErrorLog = Date.now();
@@ -236,6 +238,12 @@ export class RedisCache implements Cache {
   }
 
   async health(): Promise<CacheHealth> {
+    if (!this.wasReady) {
+      // Still opening its first connection (a loaded machine, TLS, IAM auth): not "down" yet. Wait for it, bounded.
+      let onReady = () => {};
+      await settle(new Promise<void>((r) => this.redis.once('ready', (onReady = r))), this.degradedTimeoutMs);
+      this.redis.off('ready', onReady);
+    }
     try {
       const pong = await this.redis.ping();
       if (pong === 'PONG') {

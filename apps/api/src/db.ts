@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config';
 import type { DbConnections } from './connections';
@@ -178,49 +177,12 @@ export function createPostgresDb(cfg: Config, onError: (err: Error) => void, con
   };
 }
 
-/** Embedded default: PGlite (Postgres compiled to WASM) in this process, persisted to a directory or in memory. */
+/**
+ * Embedded default: PGlite (Postgres compiled to WASM), persisted to a directory or in memory, on its own thread so
+ * its statements never block the event loop (pglite-thread.ts). Loaded lazily: a production image with real
+ * Postgres never pays for the WASM module.
+ */
 export async function createPgliteDb(cfg: Config): Promise<Db> {
-  // Loaded lazily so a production image with real Postgres never pays for the WASM module.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const memory = cfg.embeddedDataDir === 'memory://';
-  const dir = `${cfg.embeddedDataDir}/pg`;
-  if (!memory) fs.mkdirSync(dir, { recursive: true });
-  const lite = memory ? new PGlite() : new PGlite(dir);
-  await lite.waitReady;
-  const q: Queryable = {
-    async query<T>(sql: string, params?: unknown[]) {
-      const r = await lite.query<T>(sql, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    },
-    async exec(sql: string) {
-      await lite.exec(sql);
-    },
-  };
-  return {
-    kind: 'pglite',
-    primary: q,
-    read: q,
-    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return lite.transaction((tx) =>
-        fn({
-          async query<R>(sql: string, params?: unknown[]) {
-            const r = await tx.query<R>(sql, params);
-            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-          },
-          async exec(sql: string) {
-            await tx.exec(sql);
-          },
-        }),
-      );
-    },
-    async ping() {
-      await q.query('select 1');
-    },
-    stats() {
-      return [{ pool: 'primary', total: 1, idle: 1, waiting: 0 }];
-    },
-    async close() {
-      await lite.close();
-    },
-  };
+  const { createThreadedPgliteDb } = await import('./pglite-thread');
+  return createThreadedPgliteDb(cfg);
 }
