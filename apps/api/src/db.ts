@@ -69,6 +69,8 @@ function pgPool(target: pg.PoolConfig, cfg: Config, name: string, onError: (err:
   return pool;
 }
 
+const ignore = () => {};
+
 function pgAdapter(pool: pg.Pool): Queryable {
   // pool.query() in two steps, so a failure to connect (nothing sent: "not applied") is told from a failure
   // after the statement was sent (a write's outcome is unknown).
@@ -79,6 +81,9 @@ function pgAdapter(pool: pg.Pool): Queryable {
     } catch (err) {
       throw classifyDbError(err, 'connect');
     }
+    // A checked-out client whose connection dies emits 'error' (pool.query listens too): without a listener the
+    // process would crash; the query's own rejection carries the error.
+    client.on('error', ignore);
     try {
       const r = await client.query(sql, params as unknown[]);
       client.release();
@@ -86,6 +91,8 @@ function pgAdapter(pool: pg.Pool): Queryable {
     } catch (err) {
       client.release(isDbUnavailable(err)); // a connection that failed to answer is dropped, not reused
       throw err;
+    } finally {
+      client.off('error', ignore);
     }
   };
   return {
@@ -137,6 +144,7 @@ export function createPostgresDb(cfg: Config, onError: (err: Error) => void, con
       }
       let broken = false;
       let phase: 'in-transaction' | 'commit' = 'in-transaction';
+      client.on('error', ignore); // see pgAdapter
       try {
         await client.query('BEGIN');
         const out = await fn({
@@ -157,6 +165,7 @@ export function createPostgresDb(cfg: Config, onError: (err: Error) => void, con
         if (!broken && phase === 'in-transaction') await client.query('ROLLBACK').catch(() => (broken = true));
         throw classifyDbError(err, phase);
       } finally {
+        client.off('error', ignore);
         client.release(broken); // a broken connection is destroyed, not returned to the pool
       }
     },
