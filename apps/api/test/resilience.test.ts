@@ -1,6 +1,9 @@
 import { once } from 'node:events';
 import net from 'node:net';
+import pg from 'pg';
 import { StaleLru } from '../src/cache';
+import { loadConfig } from '../src/config';
+import { createPostgresDb } from '../src/db';
 import { classifyDbError, dependencyProblem, isDbUnavailable } from '../src/db-errors';
 import { isOverloaded } from '../src/pressure';
 import { CircuitBreaker, settle } from '../src/resilience';
@@ -145,6 +148,31 @@ describe('database errors: what the client is told', () => {
     const unique = Object.assign(new Error('duplicate key'), { code: '23505' });
     expect(classifyDbError(unique, { sql: 'insert into products …' })).toBe(unique);
     expect(dependencyProblem(unique, 'POST')).toBeUndefined();
+  });
+});
+
+(process.env.DATABASE_URL ? describe : describe.skip)('PostgreSQL connections that die', () => {
+  test('killed between two statements of a transaction: an outage (503), not a crashed process', async () => {
+    const db = createPostgresDb(loadConfig({ DATABASE_URL: process.env.DATABASE_URL }), () => {});
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      const err = await db
+        .transaction(async (tx) => {
+          const { rows } = await tx.query<{ pid: number }>('select pg_backend_pid() as pid');
+          await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+          // The FATAL arrives while no statement is active: pg emits 'error' on the checked-out client.
+          await new Promise((r) => setTimeout(r, 300));
+          await tx.query('select 1');
+        })
+        .catch((e: unknown) => e);
+      expect(isDbUnavailable(err)).toBe(true);
+      expect(dependencyProblem(err, 'POST')).toMatchObject({ status: 503, extra: { outcome: 'not-applied' } });
+      expect((await db.primary.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]); // the pool recovers
+    } finally {
+      await admin.end();
+      await db.close();
+    }
   });
 });
 
