@@ -63,6 +63,8 @@ export interface DeliveryTarget {
   /** The site's domain (CloudFront): the smoke test calls https://<domain>/healthz and /readyz. */
   readonly domain: string;
   readonly promotesFrom: string | null;
+  /** `runs-on` labels of this environment's plan and apply jobs (environment field delivery.runsOn). */
+  readonly runsOn: readonly string[];
 }
 
 /** One entry per environment, from the environment files (the single source of account, region and role names). */
@@ -78,6 +80,7 @@ export function describeDelivery(envs: readonly string[] | undefined, options: L
       applyRoleArn: roleArn(env, roles.apply),
       domain: env.domain.name,
       promotesFrom: env.promotesFrom ?? null,
+      runsOn: env.delivery.runsOn,
     };
   });
 }

@@ -19,7 +19,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { defaultTags, deliveryRoleNames, globalName, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
+import { defaultTags, deliveryRoleNames, globalName, requireTerraformVersion, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -103,6 +103,7 @@ export class BootstrapStack extends TerraformStack {
       // Local state in the working directory: copy terraform.tfstate somewhere safe or migrate it (docs/delivery.md).
       new LocalBackend(this, { path: 'terraform.tfstate' });
     }
+    requireTerraformVersion(this);
     new AwsProvider(this, 'aws', { region, allowedAccountIds: [account], defaultTags: [{ tags: defaultTags(env, 'bootstrap') }] });
 
     // ---- State key ------------------------------------------------------------------------------------
