@@ -22,7 +22,7 @@ export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<
   stacks.set('cluster', cluster.stack);
   const edge = edgeStack(scope, env, network.network, data.data);
   stacks.set('edge', edge.stack);
-  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge });
+  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge, network: network.network });
   stacks.set('workloads', workloads.stack);
   const observability = observabilityStack(scope, env, { network: network.network, cluster: cluster.cluster, workloads: workloads.workloads, data: data.data, edge: edge.edge });
   stacks.set('observability', observability.stack);
