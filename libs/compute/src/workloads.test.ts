@@ -7,6 +7,8 @@ type Json = Record<string, any>;
 const MASTER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:master';
 const TAGS = { Environment: 'test', Layer: 'workloads', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
 
+const AUTH = { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123', audience: 'client-a,client-b', audienceClaim: 'client_id', writeScope: 'catalogue/write' };
+
 function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack: TerraformStack; workloads: ServiceWorkloads } {
   const stack = new TerraformStack(Testing.app(), 'test');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
@@ -28,6 +30,7 @@ function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack:
     migration: { roleName: 'test-eks-migration', serviceAccountName: 'api-migrate', masterSecretArn: MASTER_SECRET, accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-migration-access'] },
     redis: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
     uploadsBucketName: 'test-uploads',
+    auth: AUTH,
     accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-data-access'],
     access: {
       bucketArn: 'arn:aws:s3:::test-uploads',
@@ -119,6 +122,21 @@ describe('ServiceWorkloads', () => {
     expect(env.READY_REQUIRES_DATABASE).toBe('false');
   });
 
+  it('tells the service which tokens may write: issuer, audience (and its claim), write scope, in pods and the migration Job', () => {
+    const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
+    expect(env).toEqual(
+      expect.objectContaining({
+        AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123',
+        AUTH_AUDIENCE: 'client-a,client-b',
+        AUTH_AUDIENCE_CLAIM: 'client_id',
+        AUTH_WRITE_SCOPE: 'catalogue/write',
+      }),
+    );
+    // The service loads its whole configuration before it looks at the command: the Job needs them too.
+    const jobEnv = one(json, 'kubernetes_job_v1').spec.template.spec.container[0].env;
+    expect(jobEnv.filter((e: Json) => e.name.startsWith('AUTH_'))).toEqual(container.env.filter((e: Json) => e.name.startsWith('AUTH_')));
+  });
+
   it('spreads pods over zones and lets the HPA own the replica count', () => {
     expect(pod.topology_spread_constraint[0]).toEqual(expect.objectContaining({ topology_key: 'topology.kubernetes.io/zone', max_skew: 1, when_unsatisfiable: 'DoNotSchedule' }));
     expect(deployment.lifecycle.ignore_changes).toEqual(['spec[0].replicas']);
@@ -144,7 +162,16 @@ describe('ServiceWorkloads', () => {
     expect(accounts).toEqual(['api', 'api-migrate']);
     expect(spec.automount_service_account_token).toBe(false);
     const env = Object.fromEntries(spec.container[0].env.map((e: Json) => [e.name, e.value]));
-    expect(env).toEqual({ DATABASE_HOST: 'db.internal', DATABASE_PORT: '5432', DATABASE_NAME: 'catalogue', DATABASE_SECRET_ARN: MASTER_SECRET, DATABASE_APP_USER: 'api', AWS_REGION: expect.stringMatching(/^\$\{data\.aws_region\./), LOG_LEVEL: 'info' });
+    expect(env).toEqual({
+      DATABASE_HOST: 'db.internal',
+      DATABASE_PORT: '5432',
+      DATABASE_NAME: 'catalogue',
+      DATABASE_SECRET_ARN: MASTER_SECRET,
+      DATABASE_APP_USER: 'api',
+      AWS_REGION: expect.stringMatching(/^\$\{data\.aws_region\./),
+      LOG_LEVEL: 'info',
+      ...Object.fromEntries(Object.entries(Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]))).filter(([k]) => k.startsWith('AUTH_'))),
+    });
     const attachments = all(json, 'aws_iam_role_policy_attachment');
     expect(attachments.find((a) => a.role === 'test-eks-migration')).toEqual(expect.objectContaining({ policy_arn: 'arn:aws:iam::111111111111:policy/test-api-migration-access' }));
     expect(attachments.filter((a) => a.role === 'test-eks-service').map((a) => a.policy_arn)).toEqual(['arn:aws:iam::111111111111:policy/test-api-data-access']);

@@ -6,3 +6,4 @@ export * from './regions';
 export * from './stack';
 export * from './iam';
 export * from './images';
+export * from './oidc';
