@@ -15,12 +15,15 @@ function docs(): string[] {
   return ['README.md', ...docsDir, ...readmes];
 }
 
-/** "≥ 1.10", ">= 1.11", "1.11 or later": every minimum version a document states for Terraform or OpenTofu. */
+/**
+ * "≥ 1.10", ">= 1.11", "1.11 or later": every minimum version a document states for Terraform or OpenTofu. A
+ * possessive ("Terraform ≥ 1.10's deferred_changes") says when a feature arrived, not what the stacks need.
+ */
 function statedMinimums(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     if (!/terraform|opentofu|\btofu\b|required_version/i.test(line)) continue;
-    for (const m of line.matchAll(/(?:≥|>=)\s*\**\s*v?(1\.\d+)/g)) out.push(m[1]);
+    for (const m of line.matchAll(/(?:≥|>=)\s*\**\s*v?(1\.\d+)(?:\.\d+)?(?![\d.]|['’]s)/g)) out.push(m[1]);
     for (const m of line.matchAll(/\bv?(1\.\d+)(?:\.\d+)?\s+or (?:later|newer)/g)) out.push(m[1]);
   }
   return out;
@@ -46,6 +49,8 @@ describe('one minimum Terraform / OpenTofu version', () => {
   it('finds a stale statement (the check can fail)', () => {
     expect(statedMinimums('Both need ≥ 1.10 for the S3 backend (Terraform)')).toEqual(['1.10']);
     expect(statedMinimums('OpenTofu 1.9 or later')).toEqual(['1.9']);
+    expect(statedMinimums("deferred changes (Terraform ≥ 1.10's `deferred_changes`)")).toEqual([]);
+    expect(statedMinimums('Terraform >= 1.9.8 is enough')).toEqual(['1.9']);
   });
 
   it('is met by the CLI versions the workflows install by default', () => {
