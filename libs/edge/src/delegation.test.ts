@@ -80,7 +80,7 @@ describe('DelegationCheck (synthesized)', () => {
   it('reads the NS records of the domain from the public resolver with hashicorp/http pinned, and refuses in a postcondition', () => {
     const [[name, data]] = Object.entries<Json>(json.data.http);
     expect(data.url).toBe('https://dns.google/resolve?name=shop.example.com&type=NS');
-    expect(data.request_headers).toEqual({ Accept: 'application/dns-json' });
+    expect(data.request_headers).toEqual({ accept: 'application/dns-json' });
     expect(data.retry).toEqual({ attempts: 3, min_delay_ms: 1000, max_delay_ms: 5000 });
     const [post] = data.lifecycle.postcondition as Json[];
     const expected = delegationCondition({ body: 'self.response_body', expected: `local.${Object.keys(json.locals)[0]}`, domainName: 'shop.example.com', resolver: DEFAULT_DELEGATION_RESOLVER });

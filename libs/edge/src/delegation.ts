@@ -115,7 +115,7 @@ export class DelegationCheck extends Construct {
     const common = { expected: `local.${expected.friendlyUniqueId}`, domainName: props.domainName, resolver };
     const lookup = new HttpGet(this, 'ns', {
       url: `${resolver}?name=${encodeURIComponent(props.domainName)}&type=NS`,
-      requestHeaders: { Accept: 'application/dns-json' },
+      requestHeaders: { accept: 'application/dns-json' },
       postcondition: delegationCondition({ ...common, body: 'self.response_body' }),
     });
     this.precondition = delegationCondition({ ...common, body: `data.http.${lookup.friendlyUniqueId}.response_body` });
