@@ -193,7 +193,7 @@ export const edgeRules: GuardrailRule[] = [
     id: 'AWP-EDGE-004',
     severity: 'error',
     description: 'An internet-facing ALB is not reachable from anywhere: its security groups admit CloudFront (a managed prefix list or a group), never 0.0.0.0/0 or ::/0.',
-    fix: 'Give the ALB its own security group whose only ingress is the com.amazonaws.global.cloudfront.origin-facing prefix list on 443.',
+    fix: 'Make the ALB internal behind a CloudFront VPC origin (AWP-EDGE-011), or give it its own security group whose only ingress is CloudFront (the origin-facing prefix list) on 443.',
     appliesTo: ['aws_lb'],
     check: ({ element, stack }) => {
       if (!isApplicationLb(element) || isTruthy(element.config.internal)) return undefined;
