@@ -1,19 +1,21 @@
 import type { EnvironmentConfig } from './schema';
 
-/** The platform's layers, in the order they are built (a topological order of LAYER_DEPENDENCIES). */
-export const LAYERS = ['network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
+/** The platform's layers, in the order they are built (a topological order of LAYER_DEPENDENCIES); dns is applied first. */
+export const LAYERS = ['dns', 'network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
 export type Layer = (typeof LAYERS)[number];
 
 /**
- * The stack graph of docs/architecture.md: network → data, cluster, edge; cluster → workloads; data, edge → workloads;
- * all → observability. The edge layer also reads the data layer's buckets (assets origin, logs); the workloads read
- * the identity layer's issuer (issue 16).
+ * The stack graph of docs/architecture.md: dns → edge; network → data, cluster, edge; cluster → workloads; data, edge,
+ * identity → workloads; network, data, cluster, edge, workloads → observability. The edge layer also reads the data layer's buckets (assets origin,
+ * logs) and the dns layer's zone: a created zone is delegated by hand between the two applies (libs/edge README → First
+ * deploy). The workloads read the identity layer's issuer.
  */
 export const LAYER_DEPENDENCIES: Readonly<Record<Layer, readonly Layer[]>> = {
+  dns: [],
   network: [],
   data: ['network'],
   cluster: ['network'],
-  edge: ['network', 'data'],
+  edge: ['dns', 'network', 'data'],
   // The token issuer stands alone: no network, no data (see libs/identity's README for why it is its own layer).
   identity: [],
   workloads: ['network', 'cluster', 'data', 'edge', 'identity'],
