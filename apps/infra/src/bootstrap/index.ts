@@ -10,6 +10,7 @@ export * from './stack';
 export * from './policies';
 export * from './plan-reads';
 export * from './policy-eval';
+export * from './apply-time';
 
 export interface BootstrapSynthOptions extends LoadOptions, Omit<BootstrapStackProps, 'env'> {
   /** Environments to bootstrap (one AWS account each). */

@@ -67,9 +67,10 @@ export const DATA_SOURCE_READS: Readonly<Record<string, PlanRead>> = {
   aws_ssm_parameter: { actions: ['ssm:GetParameter', 'kms:Decrypt'], content: 'secret-value', note: 'SecureString values are decrypted' },
   aws_cognito_user_pool_client: { actions: ['cognito-idp:DescribeUserPoolClient'], content: 'secret-in-metadata', note: 'returns the client secret' },
   aws_eks_cluster_auth: { actions: [], content: 'secret-in-metadata', note: 'a bearer token for the cluster, stored in the plan: use the exec plugin (aws eks get-token) instead' },
-  // hashicorp/dns: the runner asks DNS directly; no AWS call.
+  // hashicorp/dns and hashicorp/http: the runner asks DNS or an HTTPS endpoint directly; no AWS call.
   dns_ns_record_set: { actions: [], note: 'a DNS query from the runner' },
   dns_a_record_set: { actions: [], note: 'a DNS query from the runner' },
+  http: { actions: [], note: 'an HTTPS GET from the runner (the edge\'s delegation check)' },
 };
 
 /** Ephemeral resources: opened on every plan (Terraform ≥ 1.10), never stored. */

@@ -70,14 +70,15 @@ export function planRoleStatements(a: PlanAccess): DataAwsIamPolicyDocumentState
 
 /**
  * What no role of the platform and not the apply role may ever do: IAM users and their credentials, groups,
- * identity providers, account-wide IAM settings, service-linked role deletion, leaving the organisation or closing
+ * identity providers, account-wide IAM settings, service-linked role deletion, assuming other roles (a role that
+ * trusts the account would lend its rights), leaving the organisation or closing
  * the account, and switching off the account's audit and detection.
  */
 export const BOUNDARY_FORBIDDEN_ACTIONS = [
   'iam:*User*', 'iam:*Group*', 'iam:*AccessKey*', 'iam:*LoginProfile*', 'iam:*ServiceSpecificCredential*', 'iam:*SSHPublicKey*', 'iam:*SigningCertificate*', 'iam:*MFADevice*',
   'iam:*OpenIDConnectProvider*', 'iam:*SAMLProvider*', 'iam:*AccountPasswordPolicy', 'iam:*AccountAlias', 'iam:SetSecurityTokenServicePreferences', 'iam:DeleteServiceLinkedRole',
   'iam:DeleteRolePermissionsBoundary',
-  'organizations:*', 'account:*',
+  'organizations:*', 'account:*', 'sts:AssumeRole',
   'cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:UpdateTrail', 'cloudtrail:PutEventSelectors',
   'guardduty:DeleteDetector', 'guardduty:UpdateDetector', 'guardduty:DisassociateFromAdministratorAccount', 'guardduty:DisassociateFromMasterAccount',
   'config:StopConfigurationRecorder', 'config:DeleteConfigurationRecorder', 'config:DeleteDeliveryChannel',

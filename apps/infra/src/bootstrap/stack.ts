@@ -35,8 +35,9 @@ export const PLAN_MAX_SESSION_SECONDS = 3600;
  * The apply role's longest session: one stack's first apply, worst case. Terraform gives up on a resource at the
  * provider's create timeout, so the longest chain of those timeouts in a stack bounds its apply: the edge stack's
  * certificate validation (75 min, aws_acm_certificate_validation's default) then the distribution's deployment
- * (the provider waits up to 90 min), ≈ 2 h 45 min with init, plan and refresh; the cluster stack's EKS control plane
- * (30) → node group (60) → add-ons (20) ≈ 1 h 50 min; the data stack's Multi-AZ primary (40) → read replicas (40).
+ * (the provider waits up to 90 min): 2 h 45 min, 3 h 05 min with init, plan and refresh; the cluster stack's EKS control
+ * plane (30) → pod identity and VPC CNI add-ons (20 + 20) → node group (60) → CloudWatch add-on (20): 2 h 30 min; the
+ * data stack's Multi-AZ primary (40) → read replicas (40).
  * Typical times are far shorter (AWS: an EKS control plane averages ~15 min), but a session that ends mid-apply
  * leaves a half-applied stack and a held lock, so the role allows the worst case; each stack assumes the role
  * afresh (the deploy workflow). apps/infra/test/bootstrap.test.ts recomputes the chains from the synthesized stacks.
