@@ -4,13 +4,14 @@ import { networkRules } from './network';
 import { dataRules } from './data';
 import { computeRules } from './compute';
 import { edgeRules } from './edge';
+import { identityRules } from './identity';
 import { observabilityRules } from './observability';
 import { iamRules } from './iam';
 
-export { genericRules, networkRules, dataRules, computeRules, edgeRules, observabilityRules, iamRules };
+export { genericRules, networkRules, dataRules, computeRules, edgeRules, identityRules, observabilityRules, iamRules };
 
 /** Every rule of the platform, in the order they are reported. */
-export const ALL_RULES: readonly GuardrailRule[] = [...genericRules, ...networkRules, ...dataRules, ...computeRules, ...edgeRules, ...observabilityRules, ...iamRules];
+export const ALL_RULES: readonly GuardrailRule[] = [...genericRules, ...networkRules, ...dataRules, ...computeRules, ...edgeRules, ...identityRules, ...observabilityRules, ...iamRules];
 
 const ids = ALL_RULES.map((r) => r.id);
 const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
