@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadEnvironments, platformIam, type EnvironmentConfig } from '@awp/config';
 import {
+  ACCEPTED_PLAN_EXPOSURES,
   APPLY_MAX_SESSION_SECONDS,
   APPLY_OVERHEAD_MINUTES,
   DATA_SOURCE_READS,
@@ -59,7 +60,11 @@ function planRequests(env: EnvironmentConfig, kind: 'data' | 'ephemeral' | 'reso
     const table = kind === 'data' ? 'DATA_SOURCE_READS' : kind === 'ephemeral' ? 'EPHEMERAL_READS' : 'RESOURCE_READ_SERVICES (or RESOURCE_CONTENT_READS)';
     return { requests: [], problem: `${kind} type ${type} is not in ${table} (apps/infra/src/bootstrap/plan-reads.ts): add the IAM actions terraform plan calls for it` };
   }
-  if (read.content === 'secret-in-metadata') return { requests: [], problem: `${type} returns a secret with its metadata (${read.note ?? ''}); plans must not read it` };
+  if (read.content === 'secret-in-metadata') {
+    const accepted = kind === 'resource' ? ACCEPTED_PLAN_EXPOSURES[type] : undefined;
+    if (!accepted) return { requests: [], problem: `${type} returns a secret with its metadata (${read.note ?? ''}); plans must not read it` };
+    return { requests: read.actions.map((action) => ({ action, resource: `arn:aws:${action.split(':')[0]}:${region}:${acct}:userpool/eu-west-1_Example` })) };
+  }
   if (read.content === 'state') {
     const cfg = config.config as Json;
     return { requests: [{ action: 's3:GetObject', resource: `arn:aws:s3:::${cfg.bucket}/${cfg.key}` }, { action: 'kms:Decrypt', resource: `arn:aws:kms:${region}:${acct}:key/0000-state-key`, context: { 'kms:ViaService': `s3.${region}.amazonaws.com` } }] };
@@ -114,6 +119,12 @@ describe('the plan role can plan every stack of every environment', () => {
       expect(problems).toEqual([]);
     });
   }
+
+  it('every accepted secret exposure is one the stacks really have, and only resources whose refresh returns a secret are accepted', () => {
+    const types = new Set(envs.flatMap((env) => stacksOf(env).flatMap((s) => Object.keys(s.json.resource ?? {}))));
+    expect(Object.keys(ACCEPTED_PLAN_EXPOSURES).filter((t) => !types.has(t))).toEqual([]);
+    expect(Object.keys(ACCEPTED_PLAN_EXPOSURES).filter((t) => RESOURCE_CONTENT_READS[t]?.content !== 'secret-in-metadata')).toEqual([]);
+  });
 
   it('a data source type missing from the table fails with a message asking to add it (negative)', () => {
     const env = envs[0];

@@ -88,7 +88,7 @@ export const RESOURCE_READ_SERVICES: Readonly<Record<string, readonly string[]>>
   autoscaling: ['aws_autoscaling_attachment'],
   cloudfront: ['aws_cloudfront_cache_policy', 'aws_cloudfront_distribution', 'aws_cloudfront_function', 'aws_cloudfront_origin_access_control', 'aws_cloudfront_response_headers_policy', 'aws_cloudfront_origin_request_policy', 'aws_cloudfront_vpc_origin'],
   cloudwatch: ['aws_cloudwatch_composite_alarm', 'aws_cloudwatch_dashboard', 'aws_cloudwatch_metric_alarm'],
-  'cognito-idp': ['aws_cognito_user_pool', 'aws_cognito_user_pool_domain', 'aws_cognito_resource_server'],
+  'cognito-idp': ['aws_cognito_user_pool', 'aws_cognito_user_pool_domain', 'aws_cognito_resource_server', 'aws_cognito_risk_configuration'],
   ec2: [
     'aws_default_network_acl', 'aws_default_route_table', 'aws_default_security_group', 'aws_eip', 'aws_flow_log', 'aws_internet_gateway', 'aws_launch_template', 'aws_nat_gateway',
     'aws_route', 'aws_route_table', 'aws_route_table_association', 'aws_security_group', 'aws_subnet', 'aws_vpc', 'aws_vpc_endpoint', 'aws_vpc_endpoint_policy',
@@ -117,6 +117,18 @@ export const RESOURCE_CONTENT_READS: Readonly<Record<string, PlanRead>> = {
   // The provider's resourceSecretVersionRead calls GetSecretValue on every refresh, write-only value or not.
   aws_secretsmanager_secret_version: { actions: ['secretsmanager:GetSecretValue', 'kms:Decrypt'], content: 'secret-value' },
   aws_ssm_parameter: { actions: ['ssm:GetParameter', 'kms:Decrypt'], content: 'secret-value' },
+  // DescribeUserPoolClient returns the client secret (generate_secret): refresh reads it, and it is in the state.
+  aws_cognito_user_pool_client: { actions: ['cognito-idp:DescribeUserPoolClient'], content: 'secret-in-metadata' },
+};
+
+/**
+ * Managed resources whose refresh hands the plan role a secret and that are accepted, each with the reason and the
+ * way out. A pull request's code can read them (docs/delivery.md → Threat model); the tests fail on any other.
+ */
+export const ACCEPTED_PLAN_EXPOSURES: Readonly<Record<string, string>> = {
+  aws_cognito_user_pool_client:
+    'a confidential client\'s secret is returned by DescribeUserPoolClient and kept in the Terraform state, which the plan role reads anyway; ' +
+    'denying the call would only stop plans. Way out: keep the secret out of Terraform (create the confidential client outside the stack or rotate its secret out of band) — identity layer',
 };
 
 /**
@@ -155,7 +167,7 @@ export const PLAN_DENIED_CONTENT_READS: readonly string[] = [
   // Users' requests (headers, cookies) sampled by WAF; database log files.
   'wafv2:GetSampledRequests', 'rds:DownloadDBLogFilePortion', 'rds:DownloadCompleteDBLogFile',
   // Secrets returned with metadata.
-  'cognito-idp:DescribeUserPoolClient', 'cognito-identity:GetCredentialsForIdentity', 'cognito-identity:GetOpenIdToken',
+  'cognito-idp:ListUsers', 'cognito-idp:ListUsersInGroup', 'cognito-identity:GetCredentialsForIdentity', 'cognito-identity:GetOpenIdToken',
   // Data-plane reads in services the platform does not use (ReadOnlyAccess grants several of them).
   'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'kinesis:GetRecords', 'sqs:ReceiveMessage', 'lambda:GetFunction',
   'athena:GetQueryResults', 'codecommit:GitPull', 'codeartifact:ReadFromRepository', 'cassandra:Select', 'es:ESHttpGet', 'es:ESHttpPost', 'aps:QueryMetrics',
