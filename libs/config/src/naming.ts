@@ -64,8 +64,31 @@ export function deliveryRoleNames(env: EnvironmentConfig): { plan: string; apply
   };
 }
 
-export function roleArn(env: EnvironmentConfig, roleName: string): string {
-  return `arn:aws:iam::${env.account.id}:role/${roleName}`;
+/**
+ * IAM path of the delivery roles and of the policies that bound them (created by the bootstrap stack). The apply
+ * role may only change roles and policies under the platform path (below), so this path is out of its reach.
+ */
+export const DELIVERY_IAM_PATH = '/delivery/';
+
+/** An IAM role ARN; `path` is the role's IAM path ('/' or '/a/b/'). */
+export function roleArn(env: EnvironmentConfig, roleName: string, path = '/'): string {
+  return `arn:aws:iam::${env.account.id}:role${path}${roleName}`;
+}
+
+/** ARNs of the delivery roles (they live under DELIVERY_IAM_PATH). */
+export function deliveryRoleArns(env: EnvironmentConfig): { plan: string; apply: string } {
+  const names = deliveryRoleNames(env);
+  return { plan: roleArn(env, names.plan, DELIVERY_IAM_PATH), apply: roleArn(env, names.apply, DELIVERY_IAM_PATH) };
+}
+
+/**
+ * Where the platform's own IAM roles and policies live, and the permissions boundary every role the platform creates
+ * must carry. The apply role's boundary (bootstrap stack) only lets it create or change roles and policies under
+ * `path`, and only roles that carry `permissionsBoundary`; PlatformStack applies both to every role and policy.
+ */
+export function platformIam(env: EnvironmentConfig): { path: string; permissionsBoundary: string; boundaryName: string } {
+  const boundaryName = `${env.name}-workload-boundary`;
+  return { path: `/platform/${env.name}/`, permissionsBoundary: `arn:aws:iam::${env.account.id}:policy${DELIVERY_IAM_PATH}${boundaryName}`, boundaryName };
 }
 
 /**

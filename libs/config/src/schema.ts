@@ -28,6 +28,7 @@ const dailyWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[
 const weeklyWindow = z
   .string()
   .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected a weekly window like sun:03:30-sun:04:30 (UTC)');
+const githubId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN');
 
 export const TIERS = ['dev', 'staging', 'prod'] as const;
@@ -62,6 +63,12 @@ export const environmentSchema = z
     owner: z.string().min(1).describe('Owning team, written to the owner tag'),
     costCenter: z.string().min(1).describe('Cost centre tag'),
     repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected "org/repo"').describe('GitHub repository that deploys this environment'),
+    // GitHub's numeric IDs never change and are never reused: the delivery roles' OIDC trust pins them, so a
+    // renamed, deleted or re-created repository of the same name cannot assume them (docs/delivery.md → Threat model).
+    repositoryId: githubId.describe('The repository\'s immutable numeric ID (gh api repos/<org>/<repo> --jq .id)'),
+    repositoryOwnerId: githubId
+      .optional()
+      .describe('The owner\'s numeric ID (gh api repos/<org>/<repo> --jq .owner.id): the roles then also accept GitHub\'s immutable subject format repo:<org>@<ownerId>/<repo>@<repositoryId>:…'),
     state: z
       .strictObject({
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name'),
