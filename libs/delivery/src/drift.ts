@@ -55,7 +55,10 @@ export function decideDrift(input: {
   const { env, stacks, existing } = input;
   const label = input.label ?? DRIFT_LABEL;
   const drifted = stacks.filter(stackDrifted);
-  const errored = Object.entries(input.errored ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  // An errored or incomplete plan JSON (Terraform stopped planning, or deferred changes) says nothing about drift:
+  // counted as errored, so it never closes the issue as clean.
+  const incomplete = Object.fromEntries(stacks.filter((s) => s.incomplete).map((s) => [s.name, 'the plan is errored or incomplete: Terraform did not plan every change (see the run log)']));
+  const errored = Object.entries({ ...incomplete, ...input.errored }).sort(([a], [b]) => (a < b ? -1 : 1));
   const parts = [
     ...(drifted.length ? [`${drifted.length} ${drifted.length === 1 ? 'stack differs' : 'stacks differ'} from the code`] : []),
     ...(errored.length ? [`${errored.length} ${errored.length === 1 ? 'plan' : 'plans'} errored`] : []),

@@ -41906,7 +41906,8 @@ function decideDrift(input) {
   const { env, stacks, existing } = input;
   const label = input.label ?? DRIFT_LABEL;
   const drifted = stacks.filter(stackDrifted);
-  const errored = Object.entries(input.errored ?? {}).sort(([a], [b]) => a < b ? -1 : 1);
+  const incomplete = Object.fromEntries(stacks.filter((s) => s.incomplete).map((s) => [s.name, "the plan is errored or incomplete: Terraform did not plan every change (see the run log)"]));
+  const errored = Object.entries({ ...incomplete, ...input.errored }).sort(([a], [b]) => a < b ? -1 : 1);
   const parts = [
     ...drifted.length ? [`${drifted.length} ${drifted.length === 1 ? "stack differs" : "stacks differ"} from the code`] : [],
     ...errored.length ? [`${errored.length} ${errored.length === 1 ? "plan" : "plans"} errored`] : []
@@ -46183,7 +46184,7 @@ async function main() {
       break;
   }
   setOutput("drifted", String(d.drifted));
-  setOutput("errored", String(Object.keys(errored).length > 0));
+  setOutput("errored", String(Object.keys(errored).length > 0 || stacks.some((s) => s.incomplete)));
   setOutput("action", d.action);
   setOutput("issue-number", d.issueNumber ? String(d.issueNumber) : "");
   info(`${env}: ${d.drifted ? "drift" : "no drift"} → ${d.action}${d.issueNumber ? ` #${d.issueNumber}` : ""}`);

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       break;
   }
   core.setOutput('drifted', String(d.drifted));
-  core.setOutput('errored', String(Object.keys(errored).length > 0));
+  core.setOutput('errored', String(Object.keys(errored).length > 0 || stacks.some((s) => s.incomplete)));
   core.setOutput('action', d.action);
   core.setOutput('issue-number', d.issueNumber ? String(d.issueNumber) : '');
   core.info(`${env}: ${d.drifted ? 'drift' : 'no drift'} → ${d.action}${d.issueNumber ? ` #${d.issueNumber}` : ''}`);
