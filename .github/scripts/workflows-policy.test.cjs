@@ -147,11 +147,26 @@ test('plans: pull requests plan affected stacks with detailed exit codes; drift 
   assert.ok(steps(drift.jobs.drift).some((s) => s.uses === './apps/actions/drift-report'));
 });
 
-test('release: nx release with npm provenance from an OIDC token', () => {
-  const job = wf['release.yml'].jobs.publish;
-  assert.equal(job.permissions['id-token'], 'write');
-  const runs = steps(job).map((s) => s.run ?? '').join('\n');
-  assert.match(runs, /nx release version/);
-  assert.match(runs, /nx release publish/);
-  assert.equal(steps(job).find((s) => /nx release publish/.test(s.run ?? '')).env.NPM_CONFIG_PROVENANCE, 'true');
+test('release: build without a token (npm ci --ignore-scripts, locked tools), publish apart with id-token and provenance', () => {
+  const { build, publish } = wf['release.yml'].jobs;
+  assert.equal(build.permissions['id-token'], undefined, 'the build job holds no OIDC token');
+  const buildRuns = steps(build).map((s) => s.run ?? '').join('\n');
+  assert.match(buildRuns, /npm ci --ignore-scripts/);
+  assert.match(buildRuns, /nx release version/);
+  assert.doesNotMatch(raw['release.yml'], /npm install\b/, 'no unlocked install at run time');
+  assert.equal(publish.permissions['id-token'], 'write');
+  assert.deepEqual(publish.needs, 'build');
+  assert.ok(!steps(publish).some((s) => String(s.uses ?? '').startsWith('actions/checkout@')), 'publish runs no project code');
+  const pub = steps(publish).find((s) => /npm publish/.test(s.run ?? ''));
+  assert.equal(pub.env.NPM_CONFIG_PROVENANCE, 'true');
+  assert.match(pub.run, /--ignore-scripts/);
+  const lock = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package-lock.json'), 'utf8'));
+  const nx = lock.packages['node_modules/nx']?.version;
+  assert.ok(nx, 'nx is locked');
+  assert.equal(lock.packages['node_modules/@nx/js']?.version, nx, '@nx/js is locked at the same version as nx');
+});
+
+test('CODEOWNERS covers the workflows, the actions and the CI checks', () => {
+  const owners = fs.readFileSync(path.resolve(__dirname, '../CODEOWNERS'), 'utf8');
+  for (const p of ['/.github/', '/apps/actions/', '/.ci/']) assert.match(owners, new RegExp(`^${p.replace(/[./]/g, '\\$&')}\\s+@`, 'm'), p);
 });
