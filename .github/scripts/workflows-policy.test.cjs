@@ -253,7 +253,7 @@ test('W2 / issue 17 item 4: the merge queue plans what lands and produces the au
   const review = pr.jobs.review;
   assert.match(review.if, /github\.event_name == 'merge_group'/, 'evidence only from the merge queue, never from the PR\'s own run');
   const report = steps(review).find((s) => s.uses === './apps/actions/plan-report');
-  assert.equal(report.with['compare-with-comment'], 'true', 'a stale plan is flagged on the pull request and fails the group');
+  assert.equal(report.with['compare-with-comment'], "${{ needs.verify.outputs.has-stacks == 'true' }}", 'a stale plan is flagged on the pull request and fails the group (a docs-only group has nothing to compare)');
   assert.equal(report.with['evidence-dir'], 'reviewed');
   assert.equal(report.with.outcomes, 'plans');
   assert.equal(report.with['ignore-rules'], '.github/review-ignore.json');
