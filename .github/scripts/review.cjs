@@ -104,7 +104,7 @@ function check(o) {
   require('tsx/cjs');
   const d = require('../../libs/delivery/src/index.ts');
   for (const k of ['stack', 'plan', 'evidence']) if (!o[k]) throw new Error(`--${k} is required`);
-  const [plan] = d.parsePlanText(fs.readFileSync(o.plan, 'utf8'), o.plan);
+  const [plan] = d.readPlanFile(o.plan); // every encoding; an errored plan is refused (it cannot be applied)
   const ignore = o.ignore ? d.parseIgnoreRules(JSON.parse(fs.readFileSync(o.ignore, 'utf8')), o.ignore) : [];
   const evidence = fs.existsSync(o.evidence)
     ? fs.readdirSync(o.evidence).filter((f) => f.endsWith('.json')).map((f) => d.parseEvidence(JSON.parse(fs.readFileSync(path.join(o.evidence, f), 'utf8')), path.join(o.evidence, f)))

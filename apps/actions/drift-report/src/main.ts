@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const author = core.getInput('issue-author') || 'github-actions[bot]';
   const errored = erroredStacks(core.getInput('outcome').trim());
   const files = expandPlanInputs(core.getInput('plans', { required: true }), process.cwd(), { allowEmpty: Object.keys(errored).length > 0 });
-  const stacks = files.length ? loadPlanFiles(files, { stackNames: listInput('stack-names') }) : [];
+  const stacks = files.length ? loadPlanFiles(files, { stackNames: listInput('stack-names'), errored: 'accept' }) : [];
   const commit = core.getInput('commit').trim() || undefined;
   await core.summary.addRaw(renderMarkdown(stacks, { marker: false, title: `Drift check of ${env}`, maxChars: JOB_SUMMARY_BUDGET, failed: errored }), true).write();
 

@@ -14,9 +14,9 @@ import {
   maxRisk,
   parseFingerprints,
   parseIgnoreRules,
-  parsePlanText,
   parseWaiting,
   PLAN_REPORT_MARKER,
+  readPlanFile,
   renderJson,
   renderMarkdownReport,
   reviewItems,
@@ -124,7 +124,8 @@ function writeEvidence(dir: string, outcomes: Outcome[], planFiles: string[], st
     for (const name of o.planned) {
       const i = stacks.findIndex((s) => s.name === name);
       if (i < 0) throw new Error(`outcome-${o.env}.txt: "${name}" was planned but has no plan file`);
-      const [plan] = parsePlanText(readFileSync(planFiles[i], 'utf8'), planFiles[i]);
+      // Read like loadPlanFiles does (every encoding, large files streamed); a planned stack's plan never errored.
+      const [plan] = readPlanFile(planFiles[i]);
       evidence.stacks[name] = { status: 'planned', fingerprint: stacks[i].fingerprint, items: reviewItems(plan, ignore).map((x) => x.hash) };
     }
     for (const [name, up] of Object.entries(o.waiting)) evidence.stacks[name] = { status: 'waiting', upstream: up };
@@ -136,6 +137,7 @@ function writeEvidence(dir: string, outcomes: Outcome[], planFiles: string[], st
 
 const FORK_NOTICE = [
   PLAN_REPORT_MARKER,
+  readPlanFile,
   '## Terraform plan: not run for pull requests from forks',
   '',
   'This pull request comes from a fork, so its workflow run gets no OIDC token and no write access: no stack was planned and nothing was read from AWS.',
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
   // allow-empty: a run where no stack was planned still updates the sticky comment (no stale plan left behind).
   const allowEmpty = booleanInput('allow-empty', false);
   const planFiles = expandPlanInputs(core.getInput('plans', { required: !allowEmpty }), process.cwd(), { allowEmpty });
-  const stacks = planFiles.length === 0 && allowEmpty ? [] : loadPlanFiles(planFiles, { stackNames: listInput('stack-names') });
+  const stacks = planFiles.length === 0 && allowEmpty ? [] : loadPlanFiles(planFiles, { stackNames: listInput('stack-names'), errored: 'accept' });
   const outcomesDir = core.getInput('outcomes').trim();
   const outcomes = outcomesDir ? readOutcomes(outcomesDir) : [];
   const waiting = { ...parseWaiting(core.getInput('waiting'), 'input "waiting"'), ...Object.assign({}, ...outcomes.map((o) => o.waiting)) } as Record<string, string[]>;
