@@ -56,8 +56,9 @@ push_image() {
 
 # plan_and_check <stack> <dir>: plans into <dir>/tfplan; sets rc (0 none, 2 changes) and verdict; fails on a plan error.
 plan_and_check() {
-  local stack=$1 dir=$2 vars=() out
-  mapfile -t vars < <(stack_vars "$dir")
+  local stack=$1 dir=$2 vars=() vars_text out
+  vars_text=$(stack_vars "$dir")
+  [ -z "$vars_text" ] || mapfile -t vars <<<"$vars_text"
   if [ ${#vars[@]} -gt 0 ]; then push_image; fi
   echo "::group::${tf} plan ${stack}"
   "$tf" -chdir="$dir" init -input=false -no-color >/dev/null

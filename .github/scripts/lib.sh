@@ -6,7 +6,9 @@
 stack_vars() {
   local dir=$1
   if jq -e '.variable.image_tag' "$dir/cdk.tf.json" >/dev/null 2>&1; then
-    printf '%s\n' -var "image_tag=${IMAGE_TAG:?IMAGE_TAG is required: $dir declares the variable image_tag}"
+    # Fail loudly: called in a command substitution, where ${VAR:?} alone would only end the subshell.
+    [ -n "${IMAGE_TAG:-}" ] || { echo "Error: IMAGE_TAG is required: $dir declares the variable image_tag" >&2; return 1; }
+    printf '%s\n' -var "image_tag=${IMAGE_TAG}"
   fi
 }
 

@@ -55,10 +55,10 @@ while IFS=$'\t' read -r stack dir needs; do
 
   echo "::group::${tf} plan ${stack}"
   vars=()
-  mapfile -t vars < <(stack_vars "$dir")
   log="$PLAN_DIR/${stack}.log"
   rc=0
-  "$tf" -chdir="$dir" init -input=false -no-color >"$log" 2>&1 || rc=1
+  if ! vars_text=$(stack_vars "$dir" 2>"$log"); then rc=1; elif [ -n "$vars_text" ]; then mapfile -t vars <<<"$vars_text"; fi
+  [ $rc -ne 0 ] || "$tf" -chdir="$dir" init -input=false -no-color >"$log" 2>&1 || rc=1
   if [ $rc -eq 0 ]; then
     "$tf" -chdir="$dir" plan -input=false -no-color -lock-timeout=5m -detailed-exitcode -out=tfplan "${vars[@]}" >"$log" 2>&1 || rc=$?
   fi
