@@ -1,5 +1,9 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
-import { HeadObjectCommand, S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { MODE, REAL_DB, REAL_REDIS, REAL_S3, RUN, auth, json, killAll, metric, post, product, runCommand, startServer, tempDataDir, type Server } from './harness';
 
 // The same suite runs on embedded defaults (no URLs set) and on real PostgreSQL / Redis / S3 (moto) in CI.
@@ -385,6 +389,43 @@ describe('image upload', () => {
       const tampered = await fetch(out.upload.url.replace(/sig=[0-9a-f]/, 'sig=z'), { method: 'PUT', headers: { 'content-type': 'image/png' }, body: bytes });
       expect(tampered.status).toBe(403);
     }
+  });
+
+  test('a real image file, uploaded as a client would with exactly what the API returns, is stored byte for byte', async () => {
+    const file = fs.readFileSync(path.join(__dirname, 'fixtures', 'product.png')); // a 64×64 PNG
+    const created = await json(await post(base, product()));
+    const r = await fetch(`${base}/v1/products/${created.id}/image`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...W }, body: JSON.stringify({ contentType: 'image/png', contentLength: file.length }),
+    });
+    expect(r.status).toBe(200);
+    const { upload, imageUrl } = await json(r);
+    // Every checksum the signed URL commits to must be the file's own (S3 rejects the upload otherwise, BadDigest);
+    // the SDK's default would commit to the CRC32 of an empty body, AAAAAA== (issue 17).
+    const crc32 = Buffer.alloc(4);
+    crc32.writeUInt32BE(zlib.crc32(file));
+    const digests: Record<string, string> = {
+      crc32: crc32.toString('base64'),
+      sha1: crypto.createHash('sha1').update(file).digest('base64'),
+      sha256: crypto.createHash('sha256').update(file).digest('base64'),
+    };
+    for (const [k, v] of new URL(upload.url).searchParams) {
+      const m = /^x-amz-checksum-(.+)$/i.exec(k);
+      if (m) expect([k, v]).toEqual([k, digests[m[1]!.toLowerCase()] ?? 'a checksum this test can compute']);
+    }
+    const put = await fetch(upload.url, { method: upload.method, headers: upload.headers, body: file });
+    expect(put.status).toBe(200);
+    const key = new URL(imageUrl).pathname.replace(/^\/(uploads\/)?/, '');
+    let stored: Buffer;
+    if (REAL_S3) {
+      const s3 = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true, region: process.env.AWS_REGION || 'us-east-1' });
+      const obj = await s3.send(new GetObjectCommand({ Bucket: process.env.S3_BUCKET!, Key: key }));
+      expect(obj.ContentType).toBe('image/png');
+      stored = Buffer.from(await obj.Body!.transformToByteArray());
+      s3.destroy();
+    } else {
+      stored = Buffer.from(await (await fetch(imageUrl)).arrayBuffer());
+    }
+    expect(crypto.createHash('sha256').update(stored).digest('hex')).toBe(crypto.createHash('sha256').update(file).digest('hex'));
   });
 
   test.each([
