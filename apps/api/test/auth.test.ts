@@ -145,6 +145,7 @@ describe('the issuer keys: cached, one rate-limited refetch for an unknown kid, 
   }, 60_000);
 
   test('an issuer outage: cached keys keep working; an unknown kid is 503 + Retry-After (one fetch per cooldown)', async () => {
+    expect((await create(bearer(issuer.token()))).status).toBe(201); // keys cached
     await sleep(COOLDOWN_MS + 500);
     issuer.failJwks = true;
     try {
