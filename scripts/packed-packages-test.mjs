@@ -22,7 +22,7 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ['ignore'
 
 // The packages a platform team consumes; layer packages are included when they exist in this checkout.
 const CORE = ['config', 'guardrails'];
-const LAYERS = ['network', 'data', 'compute', 'edge', 'observability'];
+const LAYERS = ['network', 'data', 'compute', 'edge', 'identity', 'observability'];
 const libs = [...CORE, ...LAYERS].filter((l) => existsSync(path.join(root, 'libs', l, 'package.json')));
 if (!libs.includes('network')) throw new Error('libs/network is missing: nothing to test');
 
@@ -68,7 +68,7 @@ try {
   const hasData = Boolean(packed['@awp/data']);
   // The other layers' main constructs must load from their tarballs and extend the consumer's single copy of
   // `constructs` (a bundled or duplicated copy breaks construct trees: peerDependencies must be right).
-  const MAIN_CONSTRUCTS = { '@awp/compute': ['Cluster', 'ServiceWorkloads'], '@awp/edge': ['Edge'], '@awp/observability': ['Observability'] };
+  const MAIN_CONSTRUCTS = { '@awp/compute': ['Cluster', 'ServiceWorkloads'], '@awp/edge': ['Edge'], '@awp/identity': ['Identity'], '@awp/observability': ['Observability'] };
   const extra = Object.entries(MAIN_CONSTRUCTS).filter(([pkg]) => packed[pkg]);
   const app = `
 import { Construct } from 'constructs';

@@ -123,9 +123,15 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .addOption(new Option('-f, --format <format>', 'output format').choices(['markdown', 'json']).default('markdown'))
     .addOption(new Option('--stack-name <name>', 'stack name for the file at the same position (repeatable; default: file name without .json/.plan)').argParser(collect))
     .option('--max-chars <n>', 'markdown size budget (GitHub rejects comments over 65,536 characters)', (v) => Number.parseInt(v, 10))
-    .action((files: string[], opts: { format: 'markdown' | 'json'; stackName?: string[]; maxChars?: number }) => {
+    .option('--allow-errored', 'report plans Terraform marked errored as incomplete instead of failing (default: fail, naming the file)')
+    .addHelpText(
+      'after',
+      '\nAccepts `terraform show -json` / `tofu show -json` output of every format version (0.1 to 1.x), in UTF-8 (with or without BOM) or UTF-16 LE/BE with BOM, LF or CRLF, of any size (large files are streamed).\nA wrong input (a binary planfile, `terraform plan -json` logs, a state file, `terraform validate -json`, an empty file) fails with a message naming the file and what to run instead; nothing is printed to stdout.',
+    )
+    .action((files: string[], opts: { format: 'markdown' | 'json'; stackName?: string[]; maxChars?: number; allowErrored?: boolean }) => {
       // Everything is read and rendered before the first byte is printed: a bad file means no partial output.
-      out(`${runPlanReport(files, { format: opts.format, stackNames: opts.stackName, maxChars: opts.maxChars }).replace(/\n$/, '')}\n`);
+      const report = runPlanReport(files, { format: opts.format, stackNames: opts.stackName, maxChars: opts.maxChars, errored: opts.allowErrored ? 'accept' : 'reject' });
+      out(`${report.replace(/\n$/, '')}\n`);
     });
 
   return program;

@@ -4,6 +4,7 @@ import { networkStack } from './stacks/network';
 import { dataStack } from './stacks/data';
 import { clusterStack } from './stacks/cluster';
 import { edgeStack } from './stacks/edge';
+import { identityStack } from './stacks/identity';
 import { workloadsStack } from './stacks/workloads';
 import { observabilityStack } from './stacks/observability';
 
@@ -22,7 +23,9 @@ export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<
   stacks.set('cluster', cluster.stack);
   const edge = edgeStack(scope, env, network.network, data.data);
   stacks.set('edge', edge.stack);
-  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge });
+  const identity = identityStack(scope, env);
+  stacks.set('identity', identity.stack);
+  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge, identity: identity.identity });
   stacks.set('workloads', workloads.stack);
   const observability = observabilityStack(scope, env, { network: network.network, cluster: cluster.cluster, workloads: workloads.workloads, data: data.data, edge: edge.edge });
   stacks.set('observability', observability.stack);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cli, REPO } from './helpers';
@@ -83,4 +83,62 @@ describe('platform plan-report', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.json: cannot read the file \(ENOENT\)/);
   });
+
+  // Issue 13: every real plan is accepted, every wrong input gets a message naming the file and nothing on stdout.
+  const TF = path.join(REPO, 'libs/delivery/test/fixtures/terraform');
+
+  it('reads the same plan written by every shell: UTF-8 ± BOM, UTF-16 LE/BE with BOM (PowerShell 5), CRLF', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plans-enc-'));
+    const text = readFileSync(path.join(TF, 'tf111-changes.plan.json'), 'utf8');
+    const utf16 = (t: string, be: boolean) => {
+      const le = Buffer.from(`\uFEFF${t}`, 'utf16le');
+      return be ? Buffer.from(le).swap16() : le;
+    };
+    const variants: Record<string, Buffer> = {
+      'bom.json': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+      'utf16le.json': utf16(text.replace(/\n/g, '\r\n'), false),
+      'utf16be.json': utf16(text, true),
+      'crlf.json': Buffer.from(text.replace(/\n/g, '\r\n')),
+    };
+    for (const [name, bytes] of Object.entries(variants)) writeFileSync(path.join(dir, name), bytes);
+    const r = cli(['plan-report', '--format', 'json', ...Object.keys(variants).map((n) => path.join(dir, n))]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).stacks.map((s: any) => [s.name, s.create, s.update, s.delete, s.replace])).toEqual(
+      ['bom', 'utf16le', 'utf16be', 'crlf'].map((n) => [n, 2, 1, 1, 3]),
+    );
+  });
+
+  it('wrong inputs: exit 1, nothing on stdout, the file and what to do on stderr', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plans-wrong-'));
+    const empty = path.join(dir, 'empty.json');
+    writeFileSync(empty, '');
+    const cases: [string, string][] = [
+      [path.join(TF, 'wrong-binary-planfile.tfplan'), 'this is a binary Terraform planfile (a zip archive), not its JSON form: run `terraform show -json <planfile> > plan.json`'],
+      [path.join(TF, 'wrong-plan-json-log.json'), 'this is the machine-readable log of `terraform plan -json`'],
+      [path.join(TF, 'wrong-state-file.json'), 'this is a Terraform state file (terraform.tfstate), not a plan'],
+      [path.join(TF, 'wrong-validate.json'), 'this is the output of `terraform validate -json`, not a plan'],
+      [path.join(TF, 'wrong-human-readable-plan.txt'), 'this is the human-readable output of `terraform plan` / `terraform show`, not JSON'],
+      [path.join(TF, 'tf111-errored.plan.json'), 'the plan errored ("errored": true)'],
+      [empty, 'the file is empty'],
+    ];
+    for (const [file, message] of cases) {
+      const r = cli(['plan-report', path.join(TF, 'tf111-changes.plan.json'), file]);
+      expect([file, r.code, r.stdout]).toEqual([file, 1, '']);
+      expect(r.stderr).toContain(`error: ${file}: ${message}`);
+    }
+  });
+
+  it('recovers a plan from setup-terraform wrapper output, and reports an errored plan as incomplete with --allow-errored', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plans-wrap-'));
+    const json = readFileSync(path.join(TF, 'tf111-changes.plan.json'), 'utf8').trimEnd();
+    const wrapped = path.join(dir, 'wrapped.json');
+    writeFileSync(wrapped, `[command]/home/runner/work/_temp/abc/terraform-bin show -json tfplan\n${json}\n::debug::Terraform exited with code 0.\n::debug::exitcode: 0\n`);
+    const r = cli(['plan-report', '--format', 'json', wrapped]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).stacks[0]).toEqual({ name: 'wrapped', create: 2, update: 1, delete: 1, replace: 3, destructive: [] });
+    const errored = cli(['plan-report', '--allow-errored', path.join(TF, 'tf111-errored.plan.json')]);
+    expect(errored.code).toBe(0);
+    expect(errored.stdout).toContain('Incomplete or errored plan: `tf111-errored`');
+  });
 });
+

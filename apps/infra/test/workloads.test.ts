@@ -25,8 +25,8 @@ describe('prod-workloads', () => {
   const pod = deployment.spec.template.spec;
   const container = pod.container[0];
 
-  it('depends on cluster, data and edge (and the network)', () => {
-    expect(result.stacks.find((s) => s.name === 'prod-workloads')?.dependencies).toEqual(['prod-cluster', 'prod-data', 'prod-edge', 'prod-network']);
+  it('depends on cluster, data, edge and identity (and the network)', () => {
+    expect(result.stacks.find((s) => s.name === 'prod-workloads')?.dependencies).toEqual(['prod-cluster', 'prod-data', 'prod-edge', 'prod-identity', 'prod-network']);
   });
 
   it('configures kubernetes and helm from the cluster stack with exec auth, never a token data source', () => {

@@ -6,6 +6,8 @@ import { DEFAULT_CHART_VERSIONS, EksProviders, ServiceWorkloads, type ServiceWor
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'workloads', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
 
+const AUTH = { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123', audience: 'client-a,client-b', audienceClaim: 'client_id', writeScope: 'catalogue/write' };
+
 function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack: TerraformStack; workloads: ServiceWorkloads } {
   const stack = new TerraformStack(Testing.app(), 'test');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
@@ -25,6 +27,7 @@ function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack:
     database: { host: 'db.internal', port: 5432, name: 'catalogue', readHost: 'db-ro.internal', secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db' },
     redis: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
     uploadsBucketName: 'test-uploads',
+    auth: AUTH,
     accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-data-access'],
     access: {
       bucketArn: 'arn:aws:s3:::test-uploads',
@@ -109,6 +112,21 @@ describe('ServiceWorkloads', () => {
     // The Job migrates; a database outage keeps pods ready so cached reads survive it.
     expect(env.MIGRATE_ON_START).toBe('false');
     expect(env.READY_REQUIRES_DATABASE).toBe('false');
+  });
+
+  it('tells the service which tokens may write: issuer, audience (and its claim), write scope, in pods and the migration Job', () => {
+    const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
+    expect(env).toEqual(
+      expect.objectContaining({
+        AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123',
+        AUTH_AUDIENCE: 'client-a,client-b',
+        AUTH_AUDIENCE_CLAIM: 'client_id',
+        AUTH_WRITE_SCOPE: 'catalogue/write',
+      }),
+    );
+    // The service loads its whole configuration before it looks at the command: the Job needs them too.
+    const jobEnv = one(json, 'kubernetes_job_v1').spec.template.spec.container[0].env;
+    expect(jobEnv.filter((e: Json) => e.name.startsWith('AUTH_'))).toEqual(container.env.filter((e: Json) => e.name.startsWith('AUTH_')));
   });
 
   it('spreads pods over zones and lets the HPA own the replica count', () => {

@@ -51,6 +51,18 @@ export interface ServiceResources {
   readonly memoryLimit: string;
 }
 
+/** How the service verifies the bearer tokens of writes: the identity layer's issuer contract. */
+export interface ServiceAuth {
+  /** The `iss` claim, byte for byte (an https URL). */
+  readonly issuer: string;
+  /** Accepted audience values, comma-separated (Cognito: the app client ids). */
+  readonly audience: string;
+  /** The claim carrying the audience: `client_id` for Cognito access tokens (no `aud`), `aud` for most issuers. */
+  readonly audienceClaim: string;
+  /** The scope a write needs (`catalogue/write` with Cognito). */
+  readonly writeScope: string;
+}
+
 export interface ServiceWorkloadsProps {
   // ---- from the cluster ----
   readonly clusterName: string;
@@ -76,6 +88,12 @@ export interface ServiceWorkloadsProps {
   readonly redis: { readonly host: string; readonly port: number | string; readonly authSecretArn: string };
   /** The uploads bucket (S3_BUCKET). */
   readonly uploadsBucketName: string;
+  // ---- from the identity layer ----
+  /**
+   * The issuer of the access tokens the service requires on every write (AUTH_ISSUER, AUTH_AUDIENCE,
+   * AUTH_AUDIENCE_CLAIM, AUTH_WRITE_SCOPE). Required: the service refuses writes it cannot verify.
+   */
+  readonly auth: ServiceAuth;
   /**
    * Managed policies attached to the service role — the data layer's `serviceAccessPolicyArn` (its secrets, the
    * uploads bucket, IAM auth to the database and the cache).
@@ -276,6 +294,12 @@ export class ServiceWorkloads extends Construct {
       // A database outage must not fail every pod's readiness: the NodePort would lose all endpoints and the cached
       // reads the service can still serve would be lost too. /readyz reports "degraded"; writes answer 503 + Retry-After.
       READY_REQUIRES_DATABASE: 'false',
+      // Bearer tokens on writes (issue 16). The migration Job gets them too: the service validates its whole
+      // configuration (loadConfig) before it looks at the command. None is secret: the JWKS comes from the issuer over 443.
+      AUTH_ISSUER: props.auth.issuer,
+      AUTH_AUDIENCE: props.auth.audience,
+      AUTH_AUDIENCE_CLAIM: props.auth.audienceClaim,
+      AUTH_WRITE_SCOPE: props.auth.writeScope,
     };
     const envList = Object.entries(env).map(([k, value]) => ({ name: k, value }));
     const containerSecurity = {

@@ -5,3 +5,4 @@ export * from './cidr';
 export * from './regions';
 export * from './stack';
 export * from './iam';
+export * from './oidc';

@@ -1,19 +1,22 @@
 import type { EnvironmentConfig } from './schema';
 
 /** The platform's layers, in the order they are built (a topological order of LAYER_DEPENDENCIES). */
-export const LAYERS = ['network', 'data', 'cluster', 'edge', 'workloads', 'observability'] as const;
+export const LAYERS = ['network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
 export type Layer = (typeof LAYERS)[number];
 
 /**
  * The stack graph of docs/architecture.md: network → data, cluster, edge; cluster → workloads; data, edge → workloads;
- * all → observability. The edge layer also reads the data layer's buckets (assets origin, logs).
+ * all → observability. The edge layer also reads the data layer's buckets (assets origin, logs); the workloads read
+ * the identity layer's issuer (issue 16).
  */
 export const LAYER_DEPENDENCIES: Readonly<Record<Layer, readonly Layer[]>> = {
   network: [],
   data: ['network'],
   cluster: ['network'],
   edge: ['network', 'data'],
-  workloads: ['network', 'cluster', 'data', 'edge'],
+  // The token issuer stands alone: no network, no data (see libs/identity's README for why it is its own layer).
+  identity: [],
+  workloads: ['network', 'cluster', 'data', 'edge', 'identity'],
   observability: ['network', 'data', 'cluster', 'edge', 'workloads'],
 };
 
@@ -61,6 +64,14 @@ export function deliveryRoleNames(env: EnvironmentConfig): { plan: string; apply
 
 export function roleArn(env: EnvironmentConfig, roleName: string): string {
   return `arn:aws:iam::${env.account.id}:role/${roleName}`;
+}
+
+/**
+ * The Cognito domain prefix (`<prefix>.auth.<region>.amazoncognito.com` serves the token endpoint): the explicit
+ * `identity.domainPrefix`, or `<env>-auth-<account id>` (prefixes are unique per region across every AWS account).
+ */
+export function cognitoDomainPrefix(env: Pick<EnvironmentConfig, 'name' | 'account' | 'identity'>): string {
+  return (env.identity.mode === 'cognito' ? env.identity.domainPrefix : undefined) ?? globalName(env, 'auth');
 }
 
 /** The EKS cluster name; the network layer tags subnets with it for load balancer discovery. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { REGION_AZ_COUNT, KNOWN_REGIONS } from './regions';
 import { parseCidr, planSubnets, isPrivateRange } from './cidr';
+import { cognitoDomainPrefixProblem, issuerUrlProblem, scopeTokenProblem } from './oidc';
+import { cognitoDomainPrefix } from './naming';
 
 /**
  * The environment file's schema: the only knob of the platform. Defaults are the production-safe choice;
@@ -201,6 +203,69 @@ export const environmentSchema = z
         }
       })
       .prefault({}),
+    // The issuer of the access tokens the service requires on every write (issue 16): a Cognito user pool of the
+    // identity layer, or any OpenID Connect issuer the organisation already runs.
+    identity: z
+      .discriminatedUnion('mode', [
+        z
+          .strictObject({
+            mode: z.literal('cognito').describe('A Cognito user pool of the identity layer issues the tokens (client credentials for machine callers)'),
+            featurePlan: z.enum(['LITE', 'ESSENTIALS', 'PLUS']).default('PLUS').describe('The user pool feature plan; threat protection needs PLUS (billed per monthly active user: nothing while the pool has only machine clients)'),
+            threatProtection: z
+              .enum(['OFF', 'AUDIT', 'ENFORCED'])
+              .default('ENFORCED')
+              .describe('Threat protection of user sign-ins (compromised credentials, adaptive authentication); AWS advises AUDIT for two weeks before ENFORCED. Prod requires ENFORCED'),
+            deletionProtection: z.boolean().default(true).describe('Cognito refuses DeleteUserPool while it is on (every client id and secret would be gone); prod requires it'),
+            accessTokenValidityMinutes: z.number().int().min(5).max(60).default(60).describe('Lifetime of an access token (5-60 minutes); a leaked token is good for this long'),
+            clients: z
+              .array(
+                z.strictObject({
+                  name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'expected a lowercase name like "catalogue-writer"').describe('One app client per calling system, so one can be revoked without the others'),
+                }),
+              )
+              .min(1)
+              .default([{ name: 'catalogue-writer' }])
+              .describe('Machine-to-machine app clients (client credentials grant, scope catalogue/write only)'),
+            domainPrefix: z.string().optional().describe('Prefix of the Cognito domain that serves the token endpoint (default: <env>-auth-<account id>); unique per region across AWS'),
+          })
+          .superRefine((c, ctx) => {
+            if (c.threatProtection !== 'OFF' && c.featurePlan !== 'PLUS') {
+              ctx.addIssue({ code: 'custom', path: ['threatProtection'], message: `expected "OFF" with featurePlan "${c.featurePlan}": threat protection needs the PLUS feature plan, got "${c.threatProtection}"` });
+            }
+            c.clients.forEach((client, i) => {
+              if (c.clients.findIndex((o) => o.name === client.name) !== i) ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message: `expected unique client names, "${client.name}" appears twice` });
+            });
+          }),
+        z.strictObject({
+          mode: z.literal('external').describe('An OpenID Connect issuer outside this platform; no Cognito resources are created'),
+          issuer: z
+            .string()
+            .superRefine((v, ctx) => {
+              const problem = issuerUrlProblem(v);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            })
+            .describe("The issuer identifier, exactly as the tokens' iss claim carries it (https, no query or fragment; a trailing slash only if the issuer's own)"),
+          audience: z
+            .array(z.string().regex(/^[^,\s]+$/, 'expected an audience value without commas or spaces (the pods receive the list comma-separated)'))
+            .min(1)
+            .describe('Accepted values of the audience claim (any one must match)'),
+          audienceClaim: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'expected a claim name like "aud" or "client_id"')
+            .default('aud')
+            .describe('The claim that carries the audience: "aud" for most issuers; "client_id" for Cognito-style access tokens without aud'),
+          writeScope: z
+            .string()
+            .superRefine((v, ctx) => {
+              const problem = scopeTokenProblem(v);
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            })
+            .default('catalogue:write')
+            .describe('The scope a token needs to write to the catalogue'),
+        }),
+      ])
+      .prefault({ mode: 'cognito' })
+      .describe('Who issues the access tokens the service requires on writes'),
     service: z
       .strictObject({
         name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).default('api'),
@@ -352,6 +417,12 @@ export const environmentSchema = z
     // Data layer: windows long enough and not overlapping (RDS and ElastiCache refuse both at apply time).
     dataWindowProblems(env.data).forEach(([p, message]) => issue(['data', ...p], message));
     if (env.promotesFrom === env.name) issue(['promotesFrom'], 'expected another environment, not this one');
+    if (env.identity.mode === 'cognito') {
+      // The default prefix carries the environment name: an environment called "aws-…" would get a prefix Cognito refuses.
+      const prefix = cognitoDomainPrefix({ name: env.name, account: env.account, identity: env.identity });
+      const problem = cognitoDomainPrefixProblem(prefix);
+      if (problem) issue(['identity', 'domainPrefix'], env.identity.domainPrefix === undefined ? `${problem} (the default <env>-auth-<account id>; set identity.domainPrefix)` : problem);
+    }
 
     // Production: highly available and protected.
     if (env.tier === 'prod') {
@@ -364,6 +435,10 @@ export const environmentSchema = z
       if (env.data.redis.replicasPerShard < 1) issue(['data', 'redis', 'replicasPerShard'], 'expected at least 1 in prod: automatic failover needs a replica');
       if (env.data.redis.snapshotRetentionDays < 1) issue(['data', 'redis', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
       if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
+      if (env.identity.mode === 'cognito') {
+        if (env.identity.threatProtection !== 'ENFORCED') issue(['identity', 'threatProtection'], `expected "ENFORCED" in prod (with featurePlan "PLUS"), got "${env.identity.threatProtection}"`);
+        if (!env.identity.deletionProtection) issue(['identity', 'deletionProtection'], 'expected true: a deleted prod user pool takes every client id and secret with it');
+      }
     }
   });
 

@@ -158,31 +158,36 @@ describe('reviewed fingerprints input', () => {
 });
 
 describe('bad input', () => {
-  it('names the file for JSON that is not a plan (state file, array, manifest)', () => {
+  it('names the file for JSON that is not a plan (state JSON, array, manifest) and says what to run', () => {
     const state = writeTmp('state.json', JSON.stringify({ format_version: '1.0', terraform_version: '1.9.8', values: { root_module: {} } }));
-    expect(() => loadPlanFiles([state])).toThrow(`${state}: not a Terraform plan: none of "planned_values", "resource_changes", "output_changes"`);
+    expect(() => loadPlanFiles([state])).toThrow(`${state}: this is \`terraform show -json\` of the current state (no planfile was given), not a plan: run \`terraform show -json <planfile>\``);
     const arr = writeTmp('arr.json', '[1,2]');
-    expect(() => loadPlanFiles([arr])).toThrow(`${arr}: not a Terraform plan: expected a JSON object, got an array`);
+    expect(() => loadPlanFiles([arr])).toThrow(`${arr}: not a Terraform plan: the file holds a JSON array`);
     const manifest = writeTmp('manifest.json', JSON.stringify({ version: '0.21.0', stacks: {} }));
-    expect(() => loadPlanFiles([manifest])).toThrow(/manifest\.json: not a Terraform plan: missing "format_version"/);
+    expect(() => loadPlanFiles([manifest])).toThrow(/manifest\.json: not a Terraform plan: none of "planned_values", "resource_changes", .* \(top-level keys: version, stacks\)/);
   });
 
-  it('rejects unknown actions and malformed resource changes, naming the entry', () => {
+  it('carries unknown actions through (shown, never counted) and derives a missing type, but names entries it cannot read', () => {
     const text = JSON.stringify({ format_version: '1.2', resource_changes: [{ address: 'a.b', type: 'a', change: { actions: ['explode'] } }] });
-    expect(() => parsePlanText(text, 'x.json')).toThrow('x.json: resource_changes[0].change.actions: unknown action "explode" (a.b)');
+    const [plan] = parsePlanText(text, 'x.json');
+    const s = summarizePlan(plan, 'x');
+    expect(s.unknown).toEqual([{ address: 'a.b', actions: 'explode' }]);
+    expect([s.create, s.update, s.delete, s.replace, s.risk]).toEqual([0, 0, 0, 0, 'medium']);
+    const noType = JSON.stringify({ format_version: '1.2', resource_changes: [{ address: 'module.m["k"].aws_db_instance.db', change: { actions: ['delete'] } }] });
+    expect(summarizePlan(parsePlanText(noType, 'y.json')[0], 'y').destructive).toEqual(['module.m["k"].aws_db_instance.db']);
     const noActions = JSON.stringify({ format_version: '1.2', resource_changes: [{ address: 'a.b', type: 'a', change: {} }] });
-    expect(() => parsePlanText(noActions, 'y.json')).toThrow('y.json: resource_changes[0].change.actions must be a non-empty array (a.b)');
+    expect(() => parsePlanText(noActions, 'y.json')).toThrow('y.json: resource_changes[0] (a.b): "change.actions" must be a non-empty array');
   });
 
   it.each([
     ['{"format_version":"1.2","resource_changes":{}}', '"resource_changes" must be an array'],
     ['{"format_version":"1.2","planned_values":{},"resource_drift":[1]}', 'resource_drift[0] must be an object'],
-    ['{"format_version":"1.2","resource_changes":[{"address":"","type":"a","change":{"actions":["create"]}}]}', 'resource_changes[0].address must be a non-empty string'],
-    ['{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":["create"]}}]}', 'resource_changes[0].type must be a string (a.b)'],
+    ['{"format_version":"1.2","resource_changes":[{"address":"","change":{"actions":["create"]}}]}', 'resource_changes[0] has no "address" and no "type"/"name" to derive one from'],
+    ['{"format_version":"1.2","resource_changes":[{"address":"a.b","change":{"actions":[1]}}]}', '"change.actions" must hold strings'],
     ['{"format_version":"1.2","output_changes":[]}', '"output_changes" must be an object'],
-    ['{"format_version":"1.2","output_changes":{"x":{"actions":"create"}}}', 'output_changes.x.actions must be an array'],
-    ['{"format_version":1.2,"planned_values":{}}', 'missing "format_version"'],
-    ['"just a string"', 'expected a JSON object, got string'],
+    ['{"format_version":"1.2","output_changes":{"x":{"actions":"create"}}}', 'output_changes.x: "actions" must be a non-empty array of strings'],
+    ['{"format_version":"2.0","planned_values":{}}', 'plan format_version "2.0" is newer than this report reads'],
+    ['"just a string"', 'the file holds a JSON string, not an object'],
   ])('rejects %s', (text, message) => {
     expect(() => parsePlanText(text, 'p.json')).toThrow(message);
   });

@@ -104,6 +104,17 @@ describe('affected stacks', () => {
     }
   });
 
+  it('the identity project re-plans the identity stacks and the workloads that read the issuer', () => {
+    const stack = (name: string, dependencies: string[]) => ({ synthesizedStackPath: `stacks/${name}/cdk.tf.json`, dependencies });
+    const withIdentity = parseManifest(
+      { stacks: { 'dev-network': stack('dev-network', []), 'dev-identity': stack('dev-identity', []), 'dev-workloads': stack('dev-workloads', ['dev-network', 'dev-identity']) } },
+      'cdktf.out/manifest.json',
+    );
+    expect(names(affectedStacks({ graph: withIdentity, projects: ['identity'] }))).toEqual(['dev-identity', 'dev-workloads']);
+    expect(names(affectedStacks({ graph: withIdentity, files: ['libs/identity/src/identity.ts'] }))).toEqual(['dev-identity', 'dev-workloads']);
+    expect(splitStackName('prod-identity')).toEqual({ env: 'prod', layer: 'identity' });
+  });
+
   it('a layer lib file maps like its project; unrelated projects and files map to nothing', () => {
     expect(names(affectedStacks({ graph, files: ['libs/edge/src/cdn.ts'], envs: ['prod'] }))).toEqual(['prod-edge', 'prod-workloads', 'prod-observability']);
     expect(affectedStacks({ graph, projects: ['api', 'delivery', 'action-plan-report'], files: ['apps/api/src/server.ts', 'README.md'] }).include).toEqual([]);

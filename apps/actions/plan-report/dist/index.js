@@ -1982,11 +1982,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str = `${val[i]}`;
-            if (!isValidHeaderValue(str)) {
+            const str2 = `${val[i]}`;
+            if (!isValidHeaderValue(str2)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str);
+            arr.push(str2);
           }
         }
         val = arr;
@@ -3559,25 +3559,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str, leading, trailing, predicate) {
+    function removeChars(str2, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        while (lead < str.length && predicate(str.charCodeAt(lead))) lead++;
+        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str.length - 1 ? str : str.slice(lead, trail + 1);
+      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
     }
     function isomorphicDecode(input) {
       const length = input.length;
@@ -4792,7 +4792,7 @@ var require_util2 = __commonJS({
       return new InflateStream(zlibOptions);
     }
     function extractMimeType(headers) {
-      let charset = null;
+      let charset2 = null;
       let essence = null;
       let mimeType = null;
       const values = getDecodeSplit("content-type", headers);
@@ -4806,13 +4806,13 @@ var require_util2 = __commonJS({
         }
         mimeType = temporaryMimeType;
         if (mimeType.essence !== essence) {
-          charset = null;
+          charset2 = null;
           if (mimeType.parameters.has("charset")) {
-            charset = mimeType.parameters.get("charset");
+            charset2 = mimeType.parameters.get("charset");
           }
           essence = mimeType.essence;
-        } else if (!mimeType.parameters.has("charset") && charset !== null) {
-          mimeType.parameters.set("charset", charset);
+        } else if (!mimeType.parameters.has("charset") && charset2 !== null) {
+          mimeType.parameters.set("charset", charset2);
         }
       }
       if (mimeType == null) {
@@ -4851,8 +4851,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -5496,7 +5496,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -12267,9 +12267,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -12309,8 +12309,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13278,13 +13278,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -14960,7 +14960,7 @@ var require_util4 = __commonJS({
       writable: false,
       configurable: false
     };
-    function readOperation(fr, blob, type, encodingName) {
+    function readOperation(fr, blob, type, encodingName2) {
       if (fr[kState] === "loading") {
         throw new DOMException("Invalid state", "InvalidStateError");
       }
@@ -14995,7 +14995,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type, blob.type, encodingName);
+                  const result = packageData(bytes, type, blob.type, encodingName2);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -15035,7 +15035,7 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event);
     }
-    function packageData(bytes, type, mimeType, encodingName) {
+    function packageData(bytes, type, mimeType, encodingName2) {
       switch (type) {
         case "DataURL": {
           let dataURL = "data:";
@@ -15053,8 +15053,8 @@ var require_util4 = __commonJS({
         }
         case "Text": {
           let encoding = "failure";
-          if (encodingName) {
-            encoding = getEncoding(encodingName);
+          if (encodingName2) {
+            encoding = getEncoding(encodingName2);
           }
           if (encoding === "failure" && mimeType) {
             const type2 = parseMIMEType(mimeType);
@@ -16482,9 +16482,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
-      if (str) {
-        headers.append("Set-Cookie", str);
+      const str2 = stringify(cookie);
+      if (str2) {
+        headers.append("Set-Cookie", str2);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -20944,11 +20944,11 @@ var require_request3 = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str = `${val[i]}`;
-            if (!isValidHeaderValue(str)) {
+            const str2 = `${val[i]}`;
+            if (!isValidHeaderValue(str2)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str);
+            arr.push(str2);
           }
         }
         val = arr;
@@ -22521,25 +22521,25 @@ var require_data_url2 = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str, leading, trailing, predicate) {
+    function removeChars(str2, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        while (lead < str.length && predicate(str.charCodeAt(lead))) lead++;
+        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str.length - 1 ? str : str.slice(lead, trail + 1);
+      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
     }
     function isomorphicDecode(input) {
       const length = input.length;
@@ -23754,7 +23754,7 @@ var require_util10 = __commonJS({
       return new InflateStream(zlibOptions);
     }
     function extractMimeType(headers) {
-      let charset = null;
+      let charset2 = null;
       let essence = null;
       let mimeType = null;
       const values = getDecodeSplit("content-type", headers);
@@ -23768,13 +23768,13 @@ var require_util10 = __commonJS({
         }
         mimeType = temporaryMimeType;
         if (mimeType.essence !== essence) {
-          charset = null;
+          charset2 = null;
           if (mimeType.parameters.has("charset")) {
-            charset = mimeType.parameters.get("charset");
+            charset2 = mimeType.parameters.get("charset");
           }
           essence = mimeType.essence;
-        } else if (!mimeType.parameters.has("charset") && charset !== null) {
-          mimeType.parameters.set("charset", charset);
+        } else if (!mimeType.parameters.has("charset") && charset2 !== null) {
+          mimeType.parameters.set("charset", charset2);
         }
       }
       if (mimeType == null) {
@@ -23813,8 +23813,8 @@ var require_util10 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -24458,7 +24458,7 @@ var require_body2 = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -31229,9 +31229,9 @@ var require_headers2 = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -31271,8 +31271,8 @@ var require_headers2 = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list) {
-        o.#headersList = list;
+      static setHeadersList(o, list2) {
+        o.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -32240,13 +32240,13 @@ var require_request4 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -33922,7 +33922,7 @@ var require_util12 = __commonJS({
       writable: false,
       configurable: false
     };
-    function readOperation(fr, blob, type, encodingName) {
+    function readOperation(fr, blob, type, encodingName2) {
       if (fr[kState] === "loading") {
         throw new DOMException("Invalid state", "InvalidStateError");
       }
@@ -33957,7 +33957,7 @@ var require_util12 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type, blob.type, encodingName);
+                  const result = packageData(bytes, type, blob.type, encodingName2);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -33997,7 +33997,7 @@ var require_util12 = __commonJS({
       });
       reader.dispatchEvent(event);
     }
-    function packageData(bytes, type, mimeType, encodingName) {
+    function packageData(bytes, type, mimeType, encodingName2) {
       switch (type) {
         case "DataURL": {
           let dataURL = "data:";
@@ -34015,8 +34015,8 @@ var require_util12 = __commonJS({
         }
         case "Text": {
           let encoding = "failure";
-          if (encodingName) {
-            encoding = getEncoding(encodingName);
+          if (encodingName2) {
+            encoding = getEncoding(encodingName2);
           }
           if (encoding === "failure" && mimeType) {
             const type2 = parseMIMEType(mimeType);
@@ -35444,9 +35444,9 @@ var require_cookies2 = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
-      if (str) {
-        headers.append("Set-Cookie", str);
+      const str2 = stringify(cookie);
+      if (str2) {
+        headers.append("Set-Cookie", str2);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -39640,16 +39640,16 @@ function omit(object, keysToOmit) {
   }
   return result;
 }
-function encodeReserved(str) {
-  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+function encodeReserved(str2) {
+  return str2.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
     if (!/%[0-9A-Fa-f]/.test(part)) {
       part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
     }
     return part;
   }).join("");
 }
-function encodeUnreserved(str) {
-  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+function encodeUnreserved(str2) {
+  return encodeURIComponent(str2).replace(/[!'()*]/g, function(c) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
@@ -40021,15 +40021,15 @@ function parseParameters(header, type, index, len, stopFlags) {
   }
   return { type, index, parameters };
 }
-function unescapeQuotedPairs(str, start, end) {
+function unescapeQuotedPairs(str2, start, end) {
   let result = "";
   for (let index = start; index < end; index++) {
-    if (str.charCodeAt(index) === BSLASH) {
-      result += str.slice(start, index);
+    if (str2.charCodeAt(index) === BSLASH) {
+      result += str2.slice(start, index);
       start = ++index;
     }
   }
-  return result + str.slice(start, end);
+  return result + str2.slice(start, end);
 }
 
 // ../../../node_modules/json-with-bigint/json-with-bigint.js
@@ -43462,10 +43462,10 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
-// ../../../libs/delivery/src/plan/parse.ts
+// ../../../libs/delivery/src/plan/errors.ts
 var PlanParseError = class extends Error {
   constructor(file, detail) {
-    super(`${file}: ${detail}`);
+    super(file ? `${file}: ${detail}` : detail);
     this.file = file;
     this.detail = detail;
     this.name = "PlanParseError";
@@ -43477,15 +43477,173 @@ var PlanInputError = class extends PlanParseError {
   constructor(detail, file = "") {
     super(file, detail);
     this.name = "PlanInputError";
-    this.message = file ? `${file}: ${detail}` : detail;
   }
 };
-var KNOWN_ACTIONS = /* @__PURE__ */ new Set(["no-op", "create", "read", "update", "delete", "forget"]);
+
+// ../../../libs/delivery/src/plan/normalize.ts
+var RUN_SHOW = "run `terraform show -json <planfile>` (or `tofu show -json <planfile>`) and pass its output";
+function isObject(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+var str = (v) => typeof v === "string" ? v : void 0;
+var bool = (v) => typeof v === "boolean" ? v : void 0;
+var PLAN_KEYS = ["planned_values", "resource_changes", "resource_drift", "output_changes", "deferred_changes", "action_invocations"];
+function describeNotAPlan(value) {
+  if (Array.isArray(value)) return `not a Terraform plan: the file holds a JSON array, not the object \`terraform show -json\` writes: ${RUN_SHOW}`;
+  if (!isObject(value)) return `not a Terraform plan: the file holds a JSON ${value === null ? "null" : typeof value}, not an object: ${RUN_SHOW}`;
+  if ("@level" in value || "@message" in value) {
+    return "this is the machine-readable log of `terraform plan -json` (one JSON message per line), not a plan: save the plan with `terraform plan -out=tfplan`, then run `terraform show -json tfplan`";
+  }
+  if (PLAN_KEYS.some((k) => k in value)) return void 0;
+  if ("valid" in value && "diagnostics" in value) return `this is the output of \`terraform validate -json\`, not a plan: ${RUN_SHOW}`;
+  if ("lineage" in value || "serial" in value && "resources" in value) return `this is a Terraform state file (terraform.tfstate), not a plan: ${RUN_SHOW}`;
+  if ("values" in value && "format_version" in value) {
+    return `this is \`terraform show -json\` of the current state (no planfile was given), not a plan: ${RUN_SHOW}`;
+  }
+  if ("provider_schemas" in value) return `this is \`terraform providers schema -json\` output, not a plan: ${RUN_SHOW}`;
+  if ("format_version" in value && ("errored" in value || "applyable" in value || "complete" in value)) return void 0;
+  const keys = Object.keys(value).slice(0, 8);
+  return `not a Terraform plan: none of ${PLAN_KEYS.map((k) => `"${k}"`).join(", ")}${keys.length ? ` (top-level keys: ${keys.join(", ")})` : " (an empty object)"}: ${RUN_SHOW}`;
+}
+function indexText(index) {
+  if (typeof index === "number") return `[${index}]`;
+  if (typeof index === "string") return `[${JSON.stringify(index)}]`;
+  return "";
+}
+function deriveAddress(rc) {
+  const type = str(rc.type);
+  const name = str(rc.name);
+  if (!type || !name) return void 0;
+  const module2 = str(rc.module_address);
+  const data = rc.mode === "data" ? "data." : "";
+  return `${module2 ? `${module2}.` : ""}${data}${type}.${name}${rc.index_unknown === true ? "[*]" : indexText(rc.index)}`;
+}
+function typeFromAddress(address) {
+  const rest = address.replace(/^(module\.[^.[]+(\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\])?\.)+/, "").replace(/^data\./, "");
+  const m = /^([A-Za-z_][A-Za-z0-9_-]*)\./.exec(rest);
+  return m ? m[1] : void 0;
+}
+function fail(file, where, detail) {
+  throw new PlanParseError(file, `${where}${detail}`);
+}
+function normalizeResourceChange(rc, file, where, at) {
+  if (!isObject(rc)) return fail(file, where, `${at} must be an object, got ${Array.isArray(rc) ? "an array" : String(rc)}`);
+  const address = str(rc.address) || deriveAddress(rc);
+  if (!address) return fail(file, where, `${at} has no "address" and no "type"/"name" to derive one from`);
+  const change = rc.change;
+  if (!isObject(change)) return fail(file, where, `${at} (${address}) has no "change" object`);
+  const actions = change.actions;
+  if (!Array.isArray(actions) || actions.length === 0) return fail(file, where, `${at} (${address}): "change.actions" must be a non-empty array`);
+  if (actions.some((a) => typeof a !== "string")) return fail(file, where, `${at} (${address}): "change.actions" must hold strings, got ${JSON.stringify(actions).slice(0, 80)}`);
+  const importing = isObject(change.importing) ? change.importing : void 0;
+  return {
+    address,
+    previous_address: str(rc.previous_address) || void 0,
+    module_address: str(rc.module_address),
+    mode: str(rc.mode),
+    type: str(rc.type) || typeFromAddress(address) || "unknown",
+    name: str(rc.name),
+    index: rc.index,
+    deposed: str(rc.deposed) || void 0,
+    action_reason: str(rc.action_reason) || void 0,
+    change: {
+      actions,
+      before: change.before,
+      after: change.after,
+      after_unknown: change.after_unknown,
+      before_sensitive: change.before_sensitive,
+      after_sensitive: change.after_sensitive,
+      replace_paths: Array.isArray(change.replace_paths) ? change.replace_paths.filter(Array.isArray) : void 0,
+      importing
+    }
+  };
+}
+function list(value, key, file, where) {
+  const v = value[key];
+  if (v === void 0 || v === null) return [];
+  if (!Array.isArray(v)) return fail(file, where, `"${key}" must be an array, got ${typeof v}`);
+  return v;
+}
+function outputsSensitivity(v) {
+  if (!isObject(v)) return void 0;
+  const out = {};
+  for (const [name, o] of Object.entries(v)) if (isObject(o)) out[name] = { sensitive: bool(o.sensitive), value: o.value };
+  return out;
+}
+var SUPPORTED_MAJOR = /* @__PURE__ */ new Set(["0", "1"]);
+function normalizePlan(value, file, docLabel = "", opts = {}) {
+  const where = docLabel ? `${docLabel}: ` : "";
+  const notPlan = describeNotAPlan(value);
+  if (notPlan) return fail(file, where, notPlan);
+  const doc = value;
+  const formatVersion = typeof doc.format_version === "number" ? String(doc.format_version) : str(doc.format_version);
+  if (formatVersion !== void 0 && !SUPPORTED_MAJOR.has(formatVersion.split(".")[0])) {
+    return fail(file, where, `plan format_version "${formatVersion}" is newer than this report reads (0.x and 1.x): upgrade @awp/delivery`);
+  }
+  if (doc.errored === true && opts.errored !== "accept") {
+    return fail(
+      file,
+      where,
+      'the plan errored ("errored": true): Terraform stopped planning on an error, so the changes in it are incomplete and it cannot be applied; fix the errors `terraform plan` printed and plan again'
+    );
+  }
+  const resourceChanges = list(doc, "resource_changes", file, where).map((rc, i) => normalizeResourceChange(rc, file, where, `resource_changes[${i}]`));
+  const resourceDrift = list(doc, "resource_drift", file, where).map((rc, i) => normalizeResourceChange(rc, file, where, `resource_drift[${i}]`));
+  const deferred = list(doc, "deferred_changes", file, where).map((d, i) => {
+    const at = `deferred_changes[${i}]`;
+    if (!isObject(d)) return fail(file, where, `${at} must be an object`);
+    return { reason: str(d.reason) ?? "unknown", resource_change: normalizeResourceChange(d.resource_change, file, where, `${at}.resource_change`) };
+  });
+  const invocations = list(doc, "action_invocations", file, where).map((a, i) => {
+    const o = isObject(a) ? a : {};
+    const address = str(o.address) || str(o.action_address) || (str(o.type) && str(o.name) ? `action.${str(o.type)}.${str(o.name)}` : `action_invocations[${i}]`);
+    return { address };
+  });
+  let outputChanges;
+  if (doc.output_changes !== void 0 && doc.output_changes !== null) {
+    if (!isObject(doc.output_changes)) return fail(file, where, `"output_changes" must be an object, got ${Array.isArray(doc.output_changes) ? "an array" : typeof doc.output_changes}`);
+    outputChanges = {};
+    for (const [name, oc] of Object.entries(doc.output_changes)) {
+      if (!isObject(oc) || !Array.isArray(oc.actions) || oc.actions.length === 0 || oc.actions.some((a) => typeof a !== "string")) {
+        return fail(file, where, `output_changes.${name}: "actions" must be a non-empty array of strings`);
+      }
+      outputChanges[name] = {
+        actions: oc.actions,
+        before: oc.before,
+        after: oc.after,
+        after_unknown: oc.after_unknown,
+        before_sensitive: oc.before_sensitive,
+        after_sensitive: oc.after_sensitive
+      };
+    }
+  }
+  const planned = isObject(doc.planned_values) ? outputsSensitivity(doc.planned_values.outputs) : void 0;
+  const priorValues = isObject(doc.prior_state) && isObject(doc.prior_state.values) ? outputsSensitivity(doc.prior_state.values.outputs) : void 0;
+  return {
+    format_version: formatVersion,
+    terraform_version: str(doc.terraform_version),
+    resource_changes: resourceChanges,
+    resource_drift: resourceDrift,
+    deferred_changes: deferred,
+    action_invocations: invocations,
+    output_changes: outputChanges,
+    planned_values: planned ? { outputs: planned } : void 0,
+    prior_state: priorValues ? { values: { outputs: priorValues } } : void 0,
+    errored: bool(doc.errored),
+    applyable: bool(doc.applyable),
+    complete: bool(doc.complete)
+  };
+}
+
+// ../../../libs/delivery/src/plan/parse.ts
 function lineColumn(text, offset) {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - before.lastIndexOf("\n");
-  return `line ${line} column ${column}`;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `line ${line} column ${offset - lineStart + 1}`;
 }
 function describeJsonError(text, err) {
   const message = err instanceof Error ? err.message : String(err);
@@ -43493,6 +43651,11 @@ function describeJsonError(text, err) {
   const where = position ? ` at ${lineColumn(text, Number(position[1]))}` : "";
   return `not valid JSON${where} (${message.replace(/\s+/g, " ").slice(0, 160)})`;
 }
+function isWrapperLine(line) {
+  return /^\[command\]/.test(line) || /^::[a-z][a-z-]*( [^:]*)?::/.test(line);
+}
+var EMPTY_FILE = "the file is empty: the command that should have written the plan wrote nothing (did `terraform show -json <planfile>` fail?)";
+var WRAPPER_HINT = "it holds log lines of a CI wrapper (hashicorp/setup-terraform's `terraform_wrapper`) around the JSON: set `terraform_wrapper: false` on setup-terraform, or write the plan with the wrapped binary (`terraform-bin show -json tfplan`)";
 function splitConcatenatedObjects(text) {
   const docs = [];
   let depth = 0;
@@ -43500,85 +43663,1851 @@ function splitConcatenatedObjects(text) {
   let escaped = false;
   let start = -1;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text.charCodeAt(i);
     if (inString) {
       if (escaped) escaped = false;
-      else if (c === "\\") escaped = true;
-      else if (c === '"') inString = false;
+      else if (c === 92) escaped = true;
+      else if (c === 34) inString = false;
       continue;
     }
     if (depth === 0) {
-      if (c === "{") {
+      if (c === 123) {
         start = i;
         depth = 1;
-      } else if (!/\s/.test(c)) return void 0;
+      } else if (!(c === 32 || c === 10 || c === 13 || c === 9)) return void 0;
       continue;
     }
-    if (c === '"') inString = true;
-    else if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") {
+    if (c === 34) inString = true;
+    else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) {
       depth--;
       if (depth === 0) docs.push(text.slice(start, i + 1));
     }
   }
   return depth === 0 && docs.length >= 2 ? docs : void 0;
 }
-function isObject(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+function describeNonJson(head) {
+  const start = head.replace(/^\uFEFF/, "").trimStart().slice(0, 4096);
+  if (/^(Terraform|OpenTofu) (used the selected providers|will perform the following actions|has compared your real infrastructure)|^No changes\. Your infrastructure matches|^(Refreshing state|[\w.[\]"-]+: Refreshing state)|^\s*# \S+ (will be|must be|has moved)/m.test(start)) {
+    return "this is the human-readable output of `terraform plan` / `terraform show`, not JSON: run `terraform show -json <planfile>` and pass its output";
+  }
+  if (/^(Error|│ Error|╷)/.test(start)) {
+    return `this holds an error message, not a plan (it starts with "${start.split("\n")[0].slice(0, 80)}"): the command that wrote it failed; fix that error, then run \`terraform show -json <planfile>\``;
+  }
+  return void 0;
 }
-function assertPlan(value, file, docLabel = "") {
-  const where = docLabel ? `${docLabel}: ` : "";
-  const fail = (detail) => {
-    throw new PlanParseError(file, `${where}${detail}`);
-  };
-  if (!isObject(value)) return fail(`not a Terraform plan: expected a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`);
-  if (typeof value.format_version !== "string") return fail('not a Terraform plan: missing "format_version" (expected the output of `terraform show -json <planfile>`)');
-  if (!("planned_values" in value) && !("resource_changes" in value) && !("output_changes" in value)) {
-    return fail('not a Terraform plan: none of "planned_values", "resource_changes", "output_changes" (a state file or another JSON document?)');
-  }
-  for (const key of ["resource_changes", "resource_drift"]) {
-    const list = value[key];
-    if (list === void 0 || list === null) continue;
-    if (!Array.isArray(list)) return fail(`"${key}" must be an array`);
-    list.forEach((rc, i) => {
-      const at = `${key}[${i}]`;
-      if (!isObject(rc)) return fail(`${at} must be an object`);
-      if (typeof rc.address !== "string" || rc.address === "") return fail(`${at}.address must be a non-empty string`);
-      if (typeof rc.type !== "string") return fail(`${at}.type must be a string (${rc.address})`);
-      if (!isObject(rc.change) || !Array.isArray(rc.change.actions) || rc.change.actions.length === 0) {
-        return fail(`${at}.change.actions must be a non-empty array (${rc.address})`);
-      }
-      for (const a of rc.change.actions) {
-        if (typeof a !== "string" || !KNOWN_ACTIONS.has(a)) return fail(`${at}.change.actions: unknown action ${JSON.stringify(a)} (${rc.address})`);
-      }
-    });
-  }
-  if (value.output_changes !== void 0 && value.output_changes !== null) {
-    if (!isObject(value.output_changes)) return fail('"output_changes" must be an object');
-    for (const [name, oc] of Object.entries(value.output_changes)) {
-      if (!isObject(oc) || !Array.isArray(oc.actions)) return fail(`output_changes.${name}.actions must be an array`);
-    }
-  }
-}
-function parsePlanText(text, file) {
-  const trimmed = text.replace(/^\uFEFF/, "");
-  if (trimmed.trim() === "") throw new PlanParseError(file, "empty file (expected the output of `terraform show -json <planfile>`)");
-  let docs;
+function parsePlanDocuments(input, file) {
+  const text = input.replace(/^\uFEFF/, "");
+  if (text.trim() === "") throw new PlanParseError(file, EMPTY_FILE);
   try {
-    docs = [JSON.parse(trimmed)];
+    return [JSON.parse(text)];
   } catch (err) {
-    const parts = splitConcatenatedObjects(trimmed);
-    if (!parts) throw new PlanParseError(file, describeJsonError(trimmed, err));
-    docs = parts.map((part, i) => {
+    const lines = text.split(/\r?\n/);
+    if (lines.some(isWrapperLine)) {
+      const kept = lines.filter((l) => !isWrapperLine(l)).join("\n");
+      try {
+        return kept.trim() === "" ? fail2(file, `${WRAPPER_HINT}; no JSON is left without them`) : [JSON.parse(kept)];
+      } catch (inner) {
+        if (inner instanceof PlanParseError) throw inner;
+        const docs = splitConcatenatedObjects(kept);
+        if (docs) return docs.map((d) => JSON.parse(d));
+        return fail2(file, `${WRAPPER_HINT}; without those lines it is still ${describeJsonError(kept, inner)}`);
+      }
+    }
+    const known = describeNonJson(text);
+    if (known) return fail2(file, known);
+    const parts = splitConcatenatedObjects(text);
+    if (!parts) {
+      const first = text.trimStart()[0];
+      const hint = first !== "{" && first !== "[" ? `; the file starts with ${JSON.stringify(text.trimStart().split("\n")[0].slice(0, 60))} — only the JSON that \`terraform show -json\` prints belongs in it` : "";
+      return fail2(file, `${describeJsonError(text, err)}${hint}`);
+    }
+    return parts.map((part, i) => {
       try {
         return JSON.parse(part);
       } catch (inner) {
-        throw new PlanParseError(file, `document ${i + 1}: ${describeJsonError(part, inner)}`);
+        return fail2(file, `document ${i + 1}: ${describeJsonError(part, inner)}`);
       }
     });
   }
-  docs.forEach((doc, i) => assertPlan(doc, file, docs.length > 1 ? `document ${i + 1}` : ""));
-  return docs;
+}
+function fail2(file, detail) {
+  throw new PlanParseError(file, detail);
+}
+function normalizeDocuments(docs, file, opts = {}) {
+  if (docs.length > 1) {
+    const first = describeNotAPlan(docs[0]);
+    if (first && first.includes("terraform plan -json")) fail2(file, first);
+  }
+  return docs.map((doc, i) => normalizePlan(doc, file, docs.length > 1 ? `document ${i + 1}` : "", opts));
+}
+
+// ../../../libs/delivery/src/plan/decode.ts
+var import_node_util = require("node:util");
+var ZIP = [80, 75, 3, 4];
+var GZIP = [31, 139];
+function startsWith(head, bytes) {
+  return bytes.every((b, i) => head[i] === b);
+}
+var RUN_SHOW2 = "run `terraform show -json <planfile> > plan.json` (or `tofu show -json`) and pass that file";
+var RESAVE = "write it again as UTF-8 (PowerShell: `terraform show -json plan | Out-File -Encoding utf8 plan.json`)";
+function detectEncoding(head, file) {
+  if (startsWith(head, ZIP)) {
+    throw new PlanParseError(file, `this is a binary Terraform planfile (a zip archive), not its JSON form: ${RUN_SHOW2}`);
+  }
+  if (startsWith(head, GZIP)) throw new PlanParseError(file, `this is gzip-compressed data: decompress it first (gunzip), or ${RUN_SHOW2}`);
+  if (startsWith(head, [255, 254, 0, 0]) || startsWith(head, [0, 0, 254, 255])) {
+    const le = head[0] === 255;
+    throw new PlanParseError(file, `the file is UTF-32 ${le ? "LE" : "BE"} (byte-order mark ${le ? "FF FE 00 00" : "00 00 FE FF"}), which is not supported: ${RESAVE}`);
+  }
+  if (startsWith(head, [239, 187, 191])) return { encoding: "utf-8-bom", skip: 3, label: "utf-8" };
+  if (startsWith(head, [255, 254])) return { encoding: "utf-16le", skip: 2, label: "utf-16le" };
+  if (startsWith(head, [254, 255])) return { encoding: "utf-16be", skip: 2, label: "utf-16be" };
+  if (head.length >= 4 && head[0] === 0 && head[1] === 0 && head[2] === 0 && head[3] !== 0) {
+    throw new PlanParseError(file, `the file looks like UTF-32 BE without a byte-order mark, which is not supported: ${RESAVE}`);
+  }
+  if (head.length >= 4 && head[0] !== 0 && head[1] === 0 && head[2] === 0 && head[3] === 0) {
+    throw new PlanParseError(file, `the file looks like UTF-32 LE without a byte-order mark, which is not supported: ${RESAVE}`);
+  }
+  if (head.length >= 2 && head[0] === 0 && head[1] !== 0) {
+    throw new PlanParseError(file, `the file looks like UTF-16 BE without a byte-order mark, which is not supported: ${RESAVE}`);
+  }
+  if (head.length >= 2 && head[0] !== 0 && head[1] === 0) {
+    throw new PlanParseError(file, `the file looks like UTF-16 LE without a byte-order mark, which is not supported: ${RESAVE}`);
+  }
+  return { encoding: "utf-8", skip: 0, label: "utf-8" };
+}
+function encodingName(e) {
+  return { "utf-8": "UTF-8", "utf-8-bom": "UTF-8 with BOM", "utf-16le": "UTF-16 LE", "utf-16be": "UTF-16 BE" }[e];
+}
+var PlanTextDecoder = class {
+  constructor(file) {
+    this.file = file;
+  }
+  file;
+  decoder;
+  detected;
+  offset = 0;
+  pending = new Uint8Array(0);
+  get encoding() {
+    return this.detected?.encoding;
+  }
+  /** Decodes the next chunk; the first call needs ≥4 bytes (or the whole file) to detect the encoding. */
+  write(chunk, last = false) {
+    let bytes = chunk;
+    if (!this.detected) {
+      bytes = concat(this.pending, chunk);
+      if (bytes.length < 4 && !last) {
+        this.pending = bytes;
+        return "";
+      }
+      this.pending = new Uint8Array(0);
+      this.detected = detectEncoding(bytes, this.file);
+      this.decoder = new import_node_util.TextDecoder(this.detected.label, { fatal: true, ignoreBOM: true });
+      bytes = bytes.subarray(this.detected.skip);
+      this.offset = this.detected.skip;
+    }
+    try {
+      const text = this.decoder.decode(bytes, { stream: !last });
+      this.offset += bytes.length;
+      return text;
+    } catch {
+      const name = encodingName(this.detected.encoding);
+      throw new PlanParseError(
+        this.file,
+        `not valid ${name} (an invalid byte sequence after byte ${this.offset.toLocaleString("en-US")}; another encoding such as Windows-1252 or Latin-1?): ${RESAVE}`
+      );
+    }
+  }
+  /** Flushes the decoder at the end of the file. */
+  end() {
+    return this.write(new Uint8Array(0), true);
+  }
+};
+function concat(a, b) {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+function decodePlanBytes(bytes, file) {
+  const decoder = new PlanTextDecoder(file);
+  const text = decoder.write(bytes, true);
+  return { text, encoding: decoder.encoding ?? "utf-8" };
+}
+
+// ../../../libs/delivery/src/plan/read.ts
+var import_node_fs = require("node:fs");
+
+// ../../../node_modules/@streamparser/json/dist/mjs/utils/bufferedString.js
+var NonBufferedString = class {
+  constructor() {
+    this.decoder = new TextDecoder("utf-8", { fatal: true });
+    this.pending = [];
+    this.string = "";
+    this.byteLength = 0;
+  }
+  appendChar(char) {
+    this.pending.push(String.fromCharCode(char));
+    this.byteLength += 1;
+  }
+  appendBuf(buf, start = 0, end = buf.length) {
+    this.pending.push(this.decoder.decode(buf.subarray(start, end)));
+    this.byteLength += end - start;
+  }
+  appendCharCode(code2) {
+    this.pending.push(String.fromCharCode(code2));
+  }
+  reset() {
+    this.pending = [];
+    this.string = "";
+    this.byteLength = 0;
+  }
+  // Folds only the pieces appended since the last call into `string`, so
+  // repeated calls (one per chunk when emitting partial tokens) stay linear
+  // overall instead of re-joining the whole accumulated string every time.
+  toString() {
+    if (this.pending.length > 0) {
+      this.string += this.pending.join("");
+      this.pending = [];
+    }
+    return this.string;
+  }
+};
+var BufferedString = class {
+  /**
+   * @param bufferSize The size, in bytes, of the buffer to accumulate into.
+   */
+  constructor(bufferSize) {
+    this.decoder = new TextDecoder("utf-8", { fatal: true });
+    this.bufferOffset = 0;
+    this.string = "";
+    this.byteLength = 0;
+    this.buffer = new Uint8Array(bufferSize);
+  }
+  appendChar(char) {
+    if (this.bufferOffset >= this.buffer.length)
+      this.flushStringBuffer();
+    this.buffer[this.bufferOffset++] = char;
+    this.byteLength += 1;
+  }
+  appendBuf(buf, start = 0, end = buf.length) {
+    const size = end - start;
+    if (this.bufferOffset + size > this.buffer.length)
+      this.flushStringBuffer();
+    if (size > this.buffer.length) {
+      this.string += this.decoder.decode(buf.subarray(start, end));
+      this.byteLength += size;
+      return;
+    }
+    this.buffer.set(buf.subarray(start, end), this.bufferOffset);
+    this.bufferOffset += size;
+    this.byteLength += size;
+  }
+  appendCharCode(code2) {
+    this.flushStringBuffer();
+    this.string += String.fromCharCode(code2);
+  }
+  flushStringBuffer() {
+    this.string += this.decoder.decode(this.buffer.subarray(0, this.bufferOffset));
+    this.bufferOffset = 0;
+  }
+  reset() {
+    this.string = "";
+    this.bufferOffset = 0;
+    this.byteLength = 0;
+  }
+  toString() {
+    this.flushStringBuffer();
+    return this.string;
+  }
+};
+
+// ../../../node_modules/@streamparser/json/dist/mjs/utils/types/tokenType.js
+var TokenType;
+(function(TokenType2) {
+  TokenType2[TokenType2["LEFT_BRACE"] = 0] = "LEFT_BRACE";
+  TokenType2[TokenType2["RIGHT_BRACE"] = 1] = "RIGHT_BRACE";
+  TokenType2[TokenType2["LEFT_BRACKET"] = 2] = "LEFT_BRACKET";
+  TokenType2[TokenType2["RIGHT_BRACKET"] = 3] = "RIGHT_BRACKET";
+  TokenType2[TokenType2["COLON"] = 4] = "COLON";
+  TokenType2[TokenType2["COMMA"] = 5] = "COMMA";
+  TokenType2[TokenType2["TRUE"] = 6] = "TRUE";
+  TokenType2[TokenType2["FALSE"] = 7] = "FALSE";
+  TokenType2[TokenType2["NULL"] = 8] = "NULL";
+  TokenType2[TokenType2["STRING"] = 9] = "STRING";
+  TokenType2[TokenType2["NUMBER"] = 10] = "NUMBER";
+  TokenType2[TokenType2["SEPARATOR"] = 11] = "SEPARATOR";
+})(TokenType || (TokenType = {}));
+var tokenType_default = TokenType;
+
+// ../../../node_modules/@streamparser/json/dist/mjs/utils/utf-8.js
+var charset;
+(function(charset2) {
+  charset2[charset2["BACKSPACE"] = 8] = "BACKSPACE";
+  charset2[charset2["FORM_FEED"] = 12] = "FORM_FEED";
+  charset2[charset2["NEWLINE"] = 10] = "NEWLINE";
+  charset2[charset2["CARRIAGE_RETURN"] = 13] = "CARRIAGE_RETURN";
+  charset2[charset2["TAB"] = 9] = "TAB";
+  charset2[charset2["SPACE"] = 32] = "SPACE";
+  charset2[charset2["EXCLAMATION_MARK"] = 33] = "EXCLAMATION_MARK";
+  charset2[charset2["QUOTATION_MARK"] = 34] = "QUOTATION_MARK";
+  charset2[charset2["NUMBER_SIGN"] = 35] = "NUMBER_SIGN";
+  charset2[charset2["DOLLAR_SIGN"] = 36] = "DOLLAR_SIGN";
+  charset2[charset2["PERCENT_SIGN"] = 37] = "PERCENT_SIGN";
+  charset2[charset2["AMPERSAND"] = 38] = "AMPERSAND";
+  charset2[charset2["APOSTROPHE"] = 39] = "APOSTROPHE";
+  charset2[charset2["LEFT_PARENTHESIS"] = 40] = "LEFT_PARENTHESIS";
+  charset2[charset2["RIGHT_PARENTHESIS"] = 41] = "RIGHT_PARENTHESIS";
+  charset2[charset2["ASTERISK"] = 42] = "ASTERISK";
+  charset2[charset2["PLUS_SIGN"] = 43] = "PLUS_SIGN";
+  charset2[charset2["COMMA"] = 44] = "COMMA";
+  charset2[charset2["HYPHEN_MINUS"] = 45] = "HYPHEN_MINUS";
+  charset2[charset2["FULL_STOP"] = 46] = "FULL_STOP";
+  charset2[charset2["SOLIDUS"] = 47] = "SOLIDUS";
+  charset2[charset2["DIGIT_ZERO"] = 48] = "DIGIT_ZERO";
+  charset2[charset2["DIGIT_ONE"] = 49] = "DIGIT_ONE";
+  charset2[charset2["DIGIT_TWO"] = 50] = "DIGIT_TWO";
+  charset2[charset2["DIGIT_THREE"] = 51] = "DIGIT_THREE";
+  charset2[charset2["DIGIT_FOUR"] = 52] = "DIGIT_FOUR";
+  charset2[charset2["DIGIT_FIVE"] = 53] = "DIGIT_FIVE";
+  charset2[charset2["DIGIT_SIX"] = 54] = "DIGIT_SIX";
+  charset2[charset2["DIGIT_SEVEN"] = 55] = "DIGIT_SEVEN";
+  charset2[charset2["DIGIT_EIGHT"] = 56] = "DIGIT_EIGHT";
+  charset2[charset2["DIGIT_NINE"] = 57] = "DIGIT_NINE";
+  charset2[charset2["COLON"] = 58] = "COLON";
+  charset2[charset2["SEMICOLON"] = 59] = "SEMICOLON";
+  charset2[charset2["LESS_THAN_SIGN"] = 60] = "LESS_THAN_SIGN";
+  charset2[charset2["EQUALS_SIGN"] = 61] = "EQUALS_SIGN";
+  charset2[charset2["GREATER_THAN_SIGN"] = 62] = "GREATER_THAN_SIGN";
+  charset2[charset2["QUESTION_MARK"] = 63] = "QUESTION_MARK";
+  charset2[charset2["COMMERCIAL_AT"] = 64] = "COMMERCIAL_AT";
+  charset2[charset2["LATIN_CAPITAL_LETTER_A"] = 65] = "LATIN_CAPITAL_LETTER_A";
+  charset2[charset2["LATIN_CAPITAL_LETTER_B"] = 66] = "LATIN_CAPITAL_LETTER_B";
+  charset2[charset2["LATIN_CAPITAL_LETTER_C"] = 67] = "LATIN_CAPITAL_LETTER_C";
+  charset2[charset2["LATIN_CAPITAL_LETTER_D"] = 68] = "LATIN_CAPITAL_LETTER_D";
+  charset2[charset2["LATIN_CAPITAL_LETTER_E"] = 69] = "LATIN_CAPITAL_LETTER_E";
+  charset2[charset2["LATIN_CAPITAL_LETTER_F"] = 70] = "LATIN_CAPITAL_LETTER_F";
+  charset2[charset2["LATIN_CAPITAL_LETTER_G"] = 71] = "LATIN_CAPITAL_LETTER_G";
+  charset2[charset2["LATIN_CAPITAL_LETTER_H"] = 72] = "LATIN_CAPITAL_LETTER_H";
+  charset2[charset2["LATIN_CAPITAL_LETTER_I"] = 73] = "LATIN_CAPITAL_LETTER_I";
+  charset2[charset2["LATIN_CAPITAL_LETTER_J"] = 74] = "LATIN_CAPITAL_LETTER_J";
+  charset2[charset2["LATIN_CAPITAL_LETTER_K"] = 75] = "LATIN_CAPITAL_LETTER_K";
+  charset2[charset2["LATIN_CAPITAL_LETTER_L"] = 76] = "LATIN_CAPITAL_LETTER_L";
+  charset2[charset2["LATIN_CAPITAL_LETTER_M"] = 77] = "LATIN_CAPITAL_LETTER_M";
+  charset2[charset2["LATIN_CAPITAL_LETTER_N"] = 78] = "LATIN_CAPITAL_LETTER_N";
+  charset2[charset2["LATIN_CAPITAL_LETTER_O"] = 79] = "LATIN_CAPITAL_LETTER_O";
+  charset2[charset2["LATIN_CAPITAL_LETTER_P"] = 80] = "LATIN_CAPITAL_LETTER_P";
+  charset2[charset2["LATIN_CAPITAL_LETTER_Q"] = 81] = "LATIN_CAPITAL_LETTER_Q";
+  charset2[charset2["LATIN_CAPITAL_LETTER_R"] = 82] = "LATIN_CAPITAL_LETTER_R";
+  charset2[charset2["LATIN_CAPITAL_LETTER_S"] = 83] = "LATIN_CAPITAL_LETTER_S";
+  charset2[charset2["LATIN_CAPITAL_LETTER_T"] = 84] = "LATIN_CAPITAL_LETTER_T";
+  charset2[charset2["LATIN_CAPITAL_LETTER_U"] = 85] = "LATIN_CAPITAL_LETTER_U";
+  charset2[charset2["LATIN_CAPITAL_LETTER_V"] = 86] = "LATIN_CAPITAL_LETTER_V";
+  charset2[charset2["LATIN_CAPITAL_LETTER_W"] = 87] = "LATIN_CAPITAL_LETTER_W";
+  charset2[charset2["LATIN_CAPITAL_LETTER_X"] = 88] = "LATIN_CAPITAL_LETTER_X";
+  charset2[charset2["LATIN_CAPITAL_LETTER_Y"] = 89] = "LATIN_CAPITAL_LETTER_Y";
+  charset2[charset2["LATIN_CAPITAL_LETTER_Z"] = 90] = "LATIN_CAPITAL_LETTER_Z";
+  charset2[charset2["LEFT_SQUARE_BRACKET"] = 91] = "LEFT_SQUARE_BRACKET";
+  charset2[charset2["REVERSE_SOLIDUS"] = 92] = "REVERSE_SOLIDUS";
+  charset2[charset2["RIGHT_SQUARE_BRACKET"] = 93] = "RIGHT_SQUARE_BRACKET";
+  charset2[charset2["CIRCUMFLEX_ACCENT"] = 94] = "CIRCUMFLEX_ACCENT";
+  charset2[charset2["LOW_LINE"] = 95] = "LOW_LINE";
+  charset2[charset2["GRAVE_ACCENT"] = 96] = "GRAVE_ACCENT";
+  charset2[charset2["LATIN_SMALL_LETTER_A"] = 97] = "LATIN_SMALL_LETTER_A";
+  charset2[charset2["LATIN_SMALL_LETTER_B"] = 98] = "LATIN_SMALL_LETTER_B";
+  charset2[charset2["LATIN_SMALL_LETTER_C"] = 99] = "LATIN_SMALL_LETTER_C";
+  charset2[charset2["LATIN_SMALL_LETTER_D"] = 100] = "LATIN_SMALL_LETTER_D";
+  charset2[charset2["LATIN_SMALL_LETTER_E"] = 101] = "LATIN_SMALL_LETTER_E";
+  charset2[charset2["LATIN_SMALL_LETTER_F"] = 102] = "LATIN_SMALL_LETTER_F";
+  charset2[charset2["LATIN_SMALL_LETTER_G"] = 103] = "LATIN_SMALL_LETTER_G";
+  charset2[charset2["LATIN_SMALL_LETTER_H"] = 104] = "LATIN_SMALL_LETTER_H";
+  charset2[charset2["LATIN_SMALL_LETTER_I"] = 105] = "LATIN_SMALL_LETTER_I";
+  charset2[charset2["LATIN_SMALL_LETTER_J"] = 106] = "LATIN_SMALL_LETTER_J";
+  charset2[charset2["LATIN_SMALL_LETTER_K"] = 107] = "LATIN_SMALL_LETTER_K";
+  charset2[charset2["LATIN_SMALL_LETTER_L"] = 108] = "LATIN_SMALL_LETTER_L";
+  charset2[charset2["LATIN_SMALL_LETTER_M"] = 109] = "LATIN_SMALL_LETTER_M";
+  charset2[charset2["LATIN_SMALL_LETTER_N"] = 110] = "LATIN_SMALL_LETTER_N";
+  charset2[charset2["LATIN_SMALL_LETTER_O"] = 111] = "LATIN_SMALL_LETTER_O";
+  charset2[charset2["LATIN_SMALL_LETTER_P"] = 112] = "LATIN_SMALL_LETTER_P";
+  charset2[charset2["LATIN_SMALL_LETTER_Q"] = 113] = "LATIN_SMALL_LETTER_Q";
+  charset2[charset2["LATIN_SMALL_LETTER_R"] = 114] = "LATIN_SMALL_LETTER_R";
+  charset2[charset2["LATIN_SMALL_LETTER_S"] = 115] = "LATIN_SMALL_LETTER_S";
+  charset2[charset2["LATIN_SMALL_LETTER_T"] = 116] = "LATIN_SMALL_LETTER_T";
+  charset2[charset2["LATIN_SMALL_LETTER_U"] = 117] = "LATIN_SMALL_LETTER_U";
+  charset2[charset2["LATIN_SMALL_LETTER_V"] = 118] = "LATIN_SMALL_LETTER_V";
+  charset2[charset2["LATIN_SMALL_LETTER_W"] = 119] = "LATIN_SMALL_LETTER_W";
+  charset2[charset2["LATIN_SMALL_LETTER_X"] = 120] = "LATIN_SMALL_LETTER_X";
+  charset2[charset2["LATIN_SMALL_LETTER_Y"] = 121] = "LATIN_SMALL_LETTER_Y";
+  charset2[charset2["LATIN_SMALL_LETTER_Z"] = 122] = "LATIN_SMALL_LETTER_Z";
+  charset2[charset2["LEFT_CURLY_BRACKET"] = 123] = "LEFT_CURLY_BRACKET";
+  charset2[charset2["VERTICAL_LINE"] = 124] = "VERTICAL_LINE";
+  charset2[charset2["RIGHT_CURLY_BRACKET"] = 125] = "RIGHT_CURLY_BRACKET";
+  charset2[charset2["TILDE"] = 126] = "TILDE";
+})(charset || (charset = {}));
+var escapedSequences = {
+  [
+    34
+    /* charset.QUOTATION_MARK */
+  ]: 34,
+  [
+    92
+    /* charset.REVERSE_SOLIDUS */
+  ]: 92,
+  [
+    47
+    /* charset.SOLIDUS */
+  ]: 47,
+  [
+    98
+    /* charset.LATIN_SMALL_LETTER_B */
+  ]: 8,
+  [
+    102
+    /* charset.LATIN_SMALL_LETTER_F */
+  ]: 12,
+  [
+    110
+    /* charset.LATIN_SMALL_LETTER_N */
+  ]: 10,
+  [
+    114
+    /* charset.LATIN_SMALL_LETTER_R */
+  ]: 13,
+  [
+    116
+    /* charset.LATIN_SMALL_LETTER_T */
+  ]: 9
+};
+
+// ../../../node_modules/@streamparser/json/dist/mjs/tokenizer.js
+var TokenizerStates;
+(function(TokenizerStates2) {
+  TokenizerStates2[TokenizerStates2["START"] = 0] = "START";
+  TokenizerStates2[TokenizerStates2["ENDED"] = 1] = "ENDED";
+  TokenizerStates2[TokenizerStates2["ERROR"] = 2] = "ERROR";
+  TokenizerStates2[TokenizerStates2["TRUE1"] = 3] = "TRUE1";
+  TokenizerStates2[TokenizerStates2["TRUE2"] = 4] = "TRUE2";
+  TokenizerStates2[TokenizerStates2["TRUE3"] = 5] = "TRUE3";
+  TokenizerStates2[TokenizerStates2["FALSE1"] = 6] = "FALSE1";
+  TokenizerStates2[TokenizerStates2["FALSE2"] = 7] = "FALSE2";
+  TokenizerStates2[TokenizerStates2["FALSE3"] = 8] = "FALSE3";
+  TokenizerStates2[TokenizerStates2["FALSE4"] = 9] = "FALSE4";
+  TokenizerStates2[TokenizerStates2["NULL1"] = 10] = "NULL1";
+  TokenizerStates2[TokenizerStates2["NULL2"] = 11] = "NULL2";
+  TokenizerStates2[TokenizerStates2["NULL3"] = 12] = "NULL3";
+  TokenizerStates2[TokenizerStates2["STRING_DEFAULT"] = 13] = "STRING_DEFAULT";
+  TokenizerStates2[TokenizerStates2["STRING_AFTER_BACKSLASH"] = 14] = "STRING_AFTER_BACKSLASH";
+  TokenizerStates2[TokenizerStates2["STRING_UNICODE_DIGIT_1"] = 15] = "STRING_UNICODE_DIGIT_1";
+  TokenizerStates2[TokenizerStates2["STRING_UNICODE_DIGIT_2"] = 16] = "STRING_UNICODE_DIGIT_2";
+  TokenizerStates2[TokenizerStates2["STRING_UNICODE_DIGIT_3"] = 17] = "STRING_UNICODE_DIGIT_3";
+  TokenizerStates2[TokenizerStates2["STRING_UNICODE_DIGIT_4"] = 18] = "STRING_UNICODE_DIGIT_4";
+  TokenizerStates2[TokenizerStates2["STRING_INCOMPLETE_CHAR"] = 19] = "STRING_INCOMPLETE_CHAR";
+  TokenizerStates2[TokenizerStates2["NUMBER_AFTER_INITIAL_MINUS"] = 20] = "NUMBER_AFTER_INITIAL_MINUS";
+  TokenizerStates2[TokenizerStates2["NUMBER_AFTER_INITIAL_ZERO"] = 21] = "NUMBER_AFTER_INITIAL_ZERO";
+  TokenizerStates2[TokenizerStates2["NUMBER_AFTER_INITIAL_NON_ZERO"] = 22] = "NUMBER_AFTER_INITIAL_NON_ZERO";
+  TokenizerStates2[TokenizerStates2["NUMBER_AFTER_FULL_STOP"] = 23] = "NUMBER_AFTER_FULL_STOP";
+  TokenizerStates2[TokenizerStates2["NUMBER_AFTER_DECIMAL"] = 24] = "NUMBER_AFTER_DECIMAL";
+  TokenizerStates2[TokenizerStates2["NUMBER_AFTER_E"] = 25] = "NUMBER_AFTER_E";
+  TokenizerStates2[TokenizerStates2["NUMBER_AFTER_E_AND_SIGN"] = 26] = "NUMBER_AFTER_E_AND_SIGN";
+  TokenizerStates2[TokenizerStates2["NUMBER_AFTER_E_AND_DIGIT"] = 27] = "NUMBER_AFTER_E_AND_DIGIT";
+  TokenizerStates2[TokenizerStates2["SEPARATOR"] = 28] = "SEPARATOR";
+  TokenizerStates2[TokenizerStates2["BOM_OR_START"] = 29] = "BOM_OR_START";
+  TokenizerStates2[TokenizerStates2["BOM"] = 30] = "BOM";
+})(TokenizerStates || (TokenizerStates = {}));
+function TokenizerStateToString(tokenizerState) {
+  return [
+    "START",
+    "ENDED",
+    "ERROR",
+    "TRUE1",
+    "TRUE2",
+    "TRUE3",
+    "FALSE1",
+    "FALSE2",
+    "FALSE3",
+    "FALSE4",
+    "NULL1",
+    "NULL2",
+    "NULL3",
+    "STRING_DEFAULT",
+    "STRING_AFTER_BACKSLASH",
+    "STRING_UNICODE_DIGIT_1",
+    "STRING_UNICODE_DIGIT_2",
+    "STRING_UNICODE_DIGIT_3",
+    "STRING_UNICODE_DIGIT_4",
+    "STRING_INCOMPLETE_CHAR",
+    "NUMBER_AFTER_INITIAL_MINUS",
+    "NUMBER_AFTER_INITIAL_ZERO",
+    "NUMBER_AFTER_INITIAL_NON_ZERO",
+    "NUMBER_AFTER_FULL_STOP",
+    "NUMBER_AFTER_DECIMAL",
+    "NUMBER_AFTER_E",
+    "NUMBER_AFTER_E_AND_SIGN",
+    "NUMBER_AFTER_E_AND_DIGIT",
+    "SEPARATOR",
+    "BOM_OR_START",
+    "BOM"
+  ][tokenizerState];
+}
+var defaultOpts = {
+  stringBufferSize: 0,
+  numberBufferSize: 0,
+  separator: void 0,
+  emitPartialTokens: false
+};
+var TokenizerError = class _TokenizerError extends Error {
+  /**
+   * @param message What went wrong.
+   */
+  constructor(message) {
+    super(message);
+    Object.setPrototypeOf(this, _TokenizerError.prototype);
+  }
+};
+function validateBufferSize(name, size) {
+  if (size === void 0)
+    return;
+  if (!Number.isInteger(size) || size < 0) {
+    throw new TokenizerError(`Invalid "${name}": ${size}. Expected a non-negative integer.`);
+  }
+}
+function utf8SequenceLength(leadByte) {
+  if (leadByte >= 194 && leadByte <= 223)
+    return 2;
+  if (leadByte <= 239)
+    return 3;
+  return 4;
+}
+function multiByteRunEnd(buffer, start) {
+  let j = start;
+  while (j < buffer.length && buffer[j] >= 128) {
+    const seqLength = utf8SequenceLength(buffer[j]);
+    if (j + seqLength > buffer.length)
+      break;
+    j += seqLength;
+  }
+  return j;
+}
+var Tokenizer = class {
+  /**
+   * @param opts How to tokenize. See {@linkcode TokenizerOptions}.
+   */
+  constructor(opts) {
+    this.state = 29;
+    this.bomIndex = 0;
+    this.separatorIndex = 0;
+    this.escapedCharsByteLength = 0;
+    this.bytes_remaining = 0;
+    this.bytes_in_sequence = 0;
+    this.char_split_buffer = new Uint8Array(4);
+    this.encoder = new TextEncoder();
+    this.offset = -1;
+    this.streamByteLength = 0;
+    opts = Object.assign(Object.assign({}, defaultOpts), opts);
+    validateBufferSize("stringBufferSize", opts.stringBufferSize);
+    validateBufferSize("numberBufferSize", opts.numberBufferSize);
+    this.emitPartialTokens = opts.emitPartialTokens === true;
+    this.bufferedString = opts.stringBufferSize && opts.stringBufferSize > 4 ? new BufferedString(opts.stringBufferSize) : new NonBufferedString();
+    this.bufferedNumber = opts.numberBufferSize && opts.numberBufferSize > 0 ? new BufferedString(opts.numberBufferSize) : new NonBufferedString();
+    this.separator = opts.separator;
+    this.separatorBytes = opts.separator ? this.encoder.encode(opts.separator) : void 0;
+  }
+  /** Whether the tokenizer is ended, and thus no longer accepting data. */
+  get isEnded() {
+    return this.state === 1;
+  }
+  // Appends the code unit decoded from one \uXXXX escape, matching
+  // JSON.parse's handling of surrogates: a valid high/low surrogate pair
+  // combines into one character; an unpaired high or low surrogate is kept
+  // as a raw UTF-16 code unit rather than replaced or dropped (JS strings
+  // are free to contain lone surrogates; only encoding them as UTF-8 bytes
+  // is lossy, which is why appendCharCode -- not the encoder -- is used for
+  // them).
+  appendUnicodeCodeUnit(intVal) {
+    if (this.highSurrogate !== void 0) {
+      if (intVal >= 56320 && intVal <= 57343) {
+        const unicodeString2 = String.fromCharCode(this.highSurrogate, intVal);
+        const unicodeBuffer2 = this.encoder.encode(unicodeString2);
+        this.bufferedString.appendBuf(unicodeBuffer2);
+        this.escapedCharsByteLength += 6 - unicodeBuffer2.byteLength;
+        this.highSurrogate = void 0;
+        return;
+      }
+      this.flushPendingHighSurrogate();
+    }
+    if (intVal >= 55296 && intVal <= 56319) {
+      this.highSurrogate = intVal;
+      this.escapedCharsByteLength += 6;
+      return;
+    }
+    if (intVal >= 56320 && intVal <= 57343) {
+      this.bufferedString.appendCharCode(intVal);
+      this.escapedCharsByteLength += 6;
+      return;
+    }
+    const unicodeString = String.fromCharCode(intVal);
+    const unicodeBuffer = this.encoder.encode(unicodeString);
+    this.bufferedString.appendBuf(unicodeBuffer);
+    this.escapedCharsByteLength += 6 - unicodeBuffer.byteLength;
+  }
+  flushPendingHighSurrogate() {
+    if (this.highSurrogate !== void 0) {
+      this.bufferedString.appendCharCode(this.highSurrogate);
+      this.highSurrogate = void 0;
+    }
+  }
+  // Stash the leading bytes of a multi-byte character split across the chunk
+  // boundary; STRING_INCOMPLETE_CHAR completes it from the next chunk.
+  startIncompleteChar(buffer, start) {
+    this.bytes_in_sequence = utf8SequenceLength(buffer[start]);
+    this.bytes_remaining = start + this.bytes_in_sequence - buffer.length;
+    this.char_split_buffer.set(buffer.subarray(start));
+    this.state = 19;
+  }
+  /**
+   * Pushes the next chunk of the JSON stream into the tokenizer.
+   *
+   * Tokenizing happens synchronously, so every token in `input` is emitted
+   * through {@linkcode Tokenizer.onToken} before this returns. A chunk may end
+   * anywhere, including in the middle of a multi-byte character; the rest of it
+   * is picked up from the next chunk.
+   *
+   * @param input The chunk to tokenize: a string, a `TypedArray`, or any
+   * iterable of utf-8 byte values.
+   * @throws {TokenizerError} If the data is not valid JSON and no
+   * {@linkcode Tokenizer.onError} callback has been set.
+   */
+  write(input) {
+    try {
+      let buffer;
+      if (input instanceof Uint8Array) {
+        buffer = input;
+      } else if (typeof input === "string") {
+        if (this.pendingStringSurrogate !== void 0) {
+          input = this.pendingStringSurrogate + input;
+          this.pendingStringSurrogate = void 0;
+        }
+        const lastCharCode = input.charCodeAt(input.length - 1);
+        if (lastCharCode >= 55296 && lastCharCode <= 56319) {
+          this.pendingStringSurrogate = input[input.length - 1];
+          input = input.slice(0, -1);
+        }
+        buffer = this.encoder.encode(input);
+      } else if (ArrayBuffer.isView(input)) {
+        buffer = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+      } else if (input !== null && typeof input === "object" && typeof input[Symbol.iterator] === "function") {
+        buffer = Uint8Array.from(input);
+      } else {
+        throw new TypeError("Unexpected type. The `write` function only accepts Iterables (e.g. Arrays, Sets, Generators), TypedArrays and Strings.");
+      }
+      for (let i = 0; i < buffer.length; i += 1) {
+        const n = buffer[i];
+        switch (this.state) {
+          // @ts-expect-error fall through case
+          case 29:
+            if (n === 239) {
+              this.bom = [239, 187, 191];
+              this.bomIndex += 1;
+              this.state = 30;
+              continue;
+            }
+            if (input instanceof Uint16Array) {
+              if (n === 254) {
+                this.bom = [254, 255];
+                this.bomIndex += 1;
+                this.state = 30;
+                continue;
+              }
+              if (n === 255) {
+                this.bom = [255, 254];
+                this.bomIndex += 1;
+                this.state = 30;
+                continue;
+              }
+            }
+            if (input instanceof Uint32Array) {
+              if (n === 0) {
+                this.bom = [0, 0, 254, 255];
+                this.bomIndex += 1;
+                this.state = 30;
+                continue;
+              }
+              if (n === 255) {
+                this.bom = [255, 254, 0, 0];
+                this.bomIndex += 1;
+                this.state = 30;
+                continue;
+              }
+            }
+          case 0:
+            this.offset += 1;
+            if (this.separatorBytes && n === this.separatorBytes[0]) {
+              if (this.separatorBytes.length === 1) {
+                this.state = 0;
+                this.onToken({
+                  token: tokenType_default.SEPARATOR,
+                  value: this.separator,
+                  offset: this.offset + this.separatorBytes.length - 1
+                });
+                continue;
+              }
+              this.state = 28;
+              continue;
+            }
+            if (n === 32 || n === 10 || n === 13 || n === 9) {
+              continue;
+            }
+            if (n === 123) {
+              this.onToken({
+                token: tokenType_default.LEFT_BRACE,
+                value: "{",
+                offset: this.offset
+              });
+              continue;
+            }
+            if (n === 125) {
+              this.onToken({
+                token: tokenType_default.RIGHT_BRACE,
+                value: "}",
+                offset: this.offset
+              });
+              continue;
+            }
+            if (n === 91) {
+              this.onToken({
+                token: tokenType_default.LEFT_BRACKET,
+                value: "[",
+                offset: this.offset
+              });
+              continue;
+            }
+            if (n === 93) {
+              this.onToken({
+                token: tokenType_default.RIGHT_BRACKET,
+                value: "]",
+                offset: this.offset
+              });
+              continue;
+            }
+            if (n === 58) {
+              this.onToken({
+                token: tokenType_default.COLON,
+                value: ":",
+                offset: this.offset
+              });
+              continue;
+            }
+            if (n === 44) {
+              this.onToken({
+                token: tokenType_default.COMMA,
+                value: ",",
+                offset: this.offset
+              });
+              continue;
+            }
+            if (n === 116) {
+              this.state = 3;
+              continue;
+            }
+            if (n === 102) {
+              this.state = 6;
+              continue;
+            }
+            if (n === 110) {
+              this.state = 10;
+              continue;
+            }
+            if (n === 34) {
+              this.bufferedString.reset();
+              this.escapedCharsByteLength = 0;
+              this.state = 13;
+              continue;
+            }
+            if (n >= 49 && n <= 57) {
+              this.bufferedNumber.reset();
+              this.bufferedNumber.appendChar(n);
+              this.state = 22;
+              continue;
+            }
+            if (n === 48) {
+              this.bufferedNumber.reset();
+              this.bufferedNumber.appendChar(n);
+              this.state = 21;
+              continue;
+            }
+            if (n === 45) {
+              this.bufferedNumber.reset();
+              this.bufferedNumber.appendChar(n);
+              this.state = 20;
+              continue;
+            }
+            break;
+          // STRING
+          case 13:
+            if (n === 34) {
+              this.flushPendingHighSurrogate();
+              const string = this.bufferedString.toString();
+              this.state = 0;
+              this.onToken({
+                token: tokenType_default.STRING,
+                value: string,
+                offset: this.offset
+              });
+              this.offset += this.escapedCharsByteLength + this.bufferedString.byteLength + 1;
+              continue;
+            }
+            if (n === 92) {
+              this.state = 14;
+              continue;
+            }
+            if (n >= 128) {
+              this.flushPendingHighSurrogate();
+              const runEnd = multiByteRunEnd(buffer, i);
+              if (runEnd > i) {
+                this.bufferedString.appendBuf(buffer, i, runEnd);
+                i = runEnd - 1;
+              }
+              if (runEnd < buffer.length && buffer[runEnd] >= 128) {
+                this.startIncompleteChar(buffer, runEnd);
+                i = buffer.length - 1;
+              }
+              continue;
+            }
+            if (n >= 32) {
+              this.flushPendingHighSurrogate();
+              let j = i;
+              while (j < buffer.length) {
+                const b = buffer[j];
+                if (b < 32 || b >= 128 || b === 34 || b === 92)
+                  break;
+                j += 1;
+              }
+              if (j - i >= 16) {
+                this.bufferedString.appendBuf(buffer, i, j);
+              } else {
+                for (let k = i; k < j; k += 1)
+                  this.bufferedString.appendChar(buffer[k]);
+              }
+              i = j - 1;
+              continue;
+            }
+            break;
+          case 19: {
+            const available = Math.min(this.bytes_remaining, buffer.length - i);
+            this.char_split_buffer.set(buffer.subarray(i, i + available), this.bytes_in_sequence - this.bytes_remaining);
+            this.bytes_remaining -= available;
+            if (this.bytes_remaining > 0) {
+              i = buffer.length - 1;
+              continue;
+            }
+            this.bufferedString.appendBuf(this.char_split_buffer, 0, this.bytes_in_sequence);
+            i += available - 1;
+            this.state = 13;
+            continue;
+          }
+          case 14: {
+            const controlChar = escapedSequences[n];
+            if (controlChar) {
+              this.flushPendingHighSurrogate();
+              this.bufferedString.appendChar(controlChar);
+              this.escapedCharsByteLength += 1;
+              this.state = 13;
+              continue;
+            }
+            if (n === 117) {
+              this.unicode = "";
+              this.state = 15;
+              continue;
+            }
+            break;
+          }
+          case 15:
+          case 16:
+          case 17:
+            if (n >= 48 && n <= 57 || n >= 65 && n <= 70 || n >= 97 && n <= 102) {
+              this.unicode += String.fromCharCode(n);
+              this.state += 1;
+              continue;
+            }
+            break;
+          case 18:
+            if (n >= 48 && n <= 57 || n >= 65 && n <= 70 || n >= 97 && n <= 102) {
+              const intVal = parseInt(this.unicode + String.fromCharCode(n), 16);
+              this.appendUnicodeCodeUnit(intVal);
+              this.state = 13;
+              continue;
+            }
+            break;
+          // Number
+          case 20:
+            if (n === 48) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 21;
+              continue;
+            }
+            if (n >= 49 && n <= 57) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 22;
+              continue;
+            }
+            break;
+          case 21:
+            if (n === 46) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 23;
+              continue;
+            }
+            if (n === 101 || n === 69) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 25;
+              continue;
+            }
+            i -= 1;
+            this.state = 0;
+            this.emitNumber();
+            continue;
+          case 22:
+            if (n >= 48 && n <= 57) {
+              this.bufferedNumber.appendChar(n);
+              continue;
+            }
+            if (n === 46) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 23;
+              continue;
+            }
+            if (n === 101 || n === 69) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 25;
+              continue;
+            }
+            i -= 1;
+            this.state = 0;
+            this.emitNumber();
+            continue;
+          case 23:
+            if (n >= 48 && n <= 57) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 24;
+              continue;
+            }
+            break;
+          case 24:
+            if (n >= 48 && n <= 57) {
+              this.bufferedNumber.appendChar(n);
+              continue;
+            }
+            if (n === 101 || n === 69) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 25;
+              continue;
+            }
+            i -= 1;
+            this.state = 0;
+            this.emitNumber();
+            continue;
+          // @ts-expect-error fall through case
+          case 25:
+            if (n === 43 || n === 45) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 26;
+              continue;
+            }
+          case 26:
+            if (n >= 48 && n <= 57) {
+              this.bufferedNumber.appendChar(n);
+              this.state = 27;
+              continue;
+            }
+            break;
+          case 27:
+            if (n >= 48 && n <= 57) {
+              this.bufferedNumber.appendChar(n);
+              continue;
+            }
+            i -= 1;
+            this.state = 0;
+            this.emitNumber();
+            continue;
+          // TRUE
+          case 3:
+            if (n === 114) {
+              this.state = 4;
+              continue;
+            }
+            break;
+          case 4:
+            if (n === 117) {
+              this.state = 5;
+              continue;
+            }
+            break;
+          case 5:
+            if (n === 101) {
+              this.state = 0;
+              this.onToken({
+                token: tokenType_default.TRUE,
+                value: true,
+                offset: this.offset
+              });
+              this.offset += 3;
+              continue;
+            }
+            break;
+          // FALSE
+          case 6:
+            if (n === 97) {
+              this.state = 7;
+              continue;
+            }
+            break;
+          case 7:
+            if (n === 108) {
+              this.state = 8;
+              continue;
+            }
+            break;
+          case 8:
+            if (n === 115) {
+              this.state = 9;
+              continue;
+            }
+            break;
+          case 9:
+            if (n === 101) {
+              this.state = 0;
+              this.onToken({
+                token: tokenType_default.FALSE,
+                value: false,
+                offset: this.offset
+              });
+              this.offset += 4;
+              continue;
+            }
+            break;
+          // NULL
+          case 10:
+            if (n === 117) {
+              this.state = 11;
+              continue;
+            }
+            break;
+          case 11:
+            if (n === 108) {
+              this.state = 12;
+              continue;
+            }
+            break;
+          case 12:
+            if (n === 108) {
+              this.state = 0;
+              this.onToken({
+                token: tokenType_default.NULL,
+                value: null,
+                offset: this.offset
+              });
+              this.offset += 3;
+              continue;
+            }
+            break;
+          case 28:
+            this.separatorIndex += 1;
+            if (!this.separatorBytes || n !== this.separatorBytes[this.separatorIndex]) {
+              break;
+            }
+            if (this.separatorIndex === this.separatorBytes.length - 1) {
+              this.state = 0;
+              this.onToken({
+                token: tokenType_default.SEPARATOR,
+                value: this.separator,
+                offset: this.offset + this.separatorIndex
+              });
+              this.separatorIndex = 0;
+            }
+            continue;
+          // BOM support
+          case 30:
+            if (n === this.bom[this.bomIndex]) {
+              if (this.bomIndex === this.bom.length - 1) {
+                this.state = 0;
+                this.bom = void 0;
+                this.bomIndex = 0;
+                continue;
+              }
+              this.bomIndex += 1;
+              continue;
+            }
+            break;
+          case 1:
+            if (n === 32 || n === 10 || n === 13 || n === 9) {
+              continue;
+            }
+        }
+        throw new TokenizerError(`Unexpected "${String.fromCharCode(n)}" at chunk position "${i}" (absolute position "${this.streamByteLength + i}") in state ${TokenizerStateToString(this.state)}`);
+      }
+      this.streamByteLength += buffer.length;
+      if (this.emitPartialTokens) {
+        switch (this.state) {
+          case 3:
+          case 4:
+          case 5:
+            this.onToken({
+              token: tokenType_default.TRUE,
+              value: true,
+              offset: this.offset,
+              partial: true
+            });
+            break;
+          case 6:
+          case 7:
+          case 8:
+          case 9:
+            this.onToken({
+              token: tokenType_default.FALSE,
+              value: false,
+              offset: this.offset,
+              partial: true
+            });
+            break;
+          case 10:
+          case 11:
+          case 12:
+            this.onToken({
+              token: tokenType_default.NULL,
+              value: null,
+              offset: this.offset,
+              partial: true
+            });
+            break;
+          case 13: {
+            const string = this.bufferedString.toString();
+            this.onToken({
+              token: tokenType_default.STRING,
+              value: string,
+              offset: this.offset,
+              partial: true
+            });
+            break;
+          }
+          case 21:
+          case 22:
+          case 24:
+          case 27:
+            try {
+              this.onToken({
+                token: tokenType_default.NUMBER,
+                value: this.parseNumber(this.bufferedNumber.toString()),
+                offset: this.offset,
+                partial: true
+              });
+            } catch (_a) {
+            }
+        }
+      }
+    } catch (err) {
+      this.error(err);
+    }
+  }
+  emitNumber() {
+    this.onToken({
+      token: tokenType_default.NUMBER,
+      value: this.parseNumber(this.bufferedNumber.toString()),
+      offset: this.offset
+    });
+    this.offset += this.bufferedNumber.byteLength - 1;
+  }
+  /**
+   * Turns the characters of a JSON number into a JavaScript value.
+   *
+   * Equivalent to `Number(numberStr)`. Override it to handle numbers that a
+   * JavaScript number can't represent, for example by keeping them as strings.
+   *
+   * @param numberStr The number, as it appeared in the JSON stream.
+   * @returns The parsed number.
+   */
+  parseNumber(numberStr) {
+    return Number(numberStr);
+  }
+  /**
+   * Puts the tokenizer in an error state and reports `err` through
+   * {@linkcode Tokenizer.onError}. The tokenizer can't be used afterwards.
+   *
+   * @param err What went wrong.
+   */
+  error(err) {
+    if (this.state !== 1) {
+      this.state = 2;
+    }
+    this.onError(err);
+  }
+  /**
+   * Signals that the stream is over, flushing any number that was still being
+   * tokenized and then ending the tokenizer, which can't be used afterwards.
+   *
+   * @throws {TokenizerError} If the stream ended in the middle of a token and no
+   * {@linkcode Tokenizer.onError} callback has been set.
+   */
+  end() {
+    switch (this.state) {
+      case 21:
+      case 22:
+      case 24:
+      case 27:
+        this.state = 1;
+        this.emitNumber();
+        this.onEnd();
+        break;
+      case 29:
+      case 0:
+      case 2:
+        this.state = 1;
+        this.onEnd();
+        break;
+      default:
+        this.error(new TokenizerError(`Tokenizer ended in the middle of a token (state: ${TokenizerStateToString(this.state)}). Either not all the data was received or the data was invalid.`));
+    }
+  }
+  /**
+   * Called with every token found in the stream. Override it to consume them;
+   * by default it throws.
+   *
+   * @param parsedToken The token and where it was found.
+   */
+  // biome-ignore lint/correctness/noUnusedFunctionParameters: override point; the parameter is part of the public signature
+  onToken(parsedToken) {
+    throw new TokenizerError(`Can't emit tokens before the "onToken" callback has been set up.`);
+  }
+  /**
+   * Called when the data can't be tokenized. Override it to handle errors
+   * asynchronously; by default it throws, so the error surfaces out of the
+   * {@linkcode Tokenizer.write} or {@linkcode Tokenizer.end} call that caused it.
+   *
+   * @param err What went wrong.
+   */
+  onError(err) {
+    throw err;
+  }
+  /** Called once the tokenizer has ended. Override it to react to that; by default it does nothing. */
+  onEnd() {
+  }
+};
+
+// ../../../node_modules/@streamparser/json/dist/mjs/tokenparser.js
+var TokenParserState;
+(function(TokenParserState2) {
+  TokenParserState2[TokenParserState2["VALUE"] = 0] = "VALUE";
+  TokenParserState2[TokenParserState2["KEY"] = 1] = "KEY";
+  TokenParserState2[TokenParserState2["COLON"] = 2] = "COLON";
+  TokenParserState2[TokenParserState2["COMMA"] = 3] = "COMMA";
+  TokenParserState2[TokenParserState2["ENDED"] = 4] = "ENDED";
+  TokenParserState2[TokenParserState2["ERROR"] = 5] = "ERROR";
+  TokenParserState2[TokenParserState2["SEPARATOR"] = 6] = "SEPARATOR";
+})(TokenParserState || (TokenParserState = {}));
+function TokenParserStateToString(state) {
+  return ["VALUE", "KEY", "COLON", "COMMA", "ENDED", "ERROR", "SEPARATOR"][state];
+}
+function setProperty(obj, key, value) {
+  if (key === "__proto__") {
+    Object.defineProperty(obj, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true
+    });
+    return;
+  }
+  obj[key] = value;
+}
+var defaultOpts2 = {
+  paths: void 0,
+  keepStack: true,
+  separator: void 0,
+  emitPartialValues: false
+};
+var TokenParserError = class _TokenParserError extends Error {
+  /**
+   * @param message What went wrong.
+   */
+  constructor(message) {
+    super(message);
+    Object.setPrototypeOf(this, _TokenParserError.prototype);
+  }
+};
+var TokenParser = class {
+  /**
+   * @param opts What to emit and how. See {@linkcode TokenParserOptions}.
+   * @throws {TokenParserError} If any of the configured `paths` is not a valid selector.
+   */
+  constructor(opts) {
+    this.state = 0;
+    this.mode = void 0;
+    this.key = void 0;
+    this.value = void 0;
+    this.stack = [];
+    this.memberCount = 0;
+    opts = Object.assign(Object.assign({}, defaultOpts2), opts);
+    if (opts.paths) {
+      const root = { children: /* @__PURE__ */ new Map(), terminal: false };
+      let matchEverything = false;
+      for (const path2 of opts.paths) {
+        if (path2 === void 0 || path2 === "$*") {
+          matchEverything = true;
+          continue;
+        }
+        if (!path2.startsWith("$"))
+          throw new TokenParserError(`Invalid selector "${path2}". Should start with "$".`);
+        const segments = path2.split(".").slice(1);
+        if (segments.includes(""))
+          throw new TokenParserError(`Invalid selector "${path2}". ".." syntax not supported.`);
+        let node = root;
+        for (const segment of segments) {
+          let child2 = node.children.get(segment);
+          if (!child2) {
+            child2 = { children: /* @__PURE__ */ new Map(), terminal: false };
+            node.children.set(segment, child2);
+          }
+          node = child2;
+        }
+        node.terminal = true;
+      }
+      if (!matchEverything)
+        this.selectorTrie = root;
+    }
+    this.keepStack = opts.keepStack || false;
+    this.separator = opts.separator;
+    if (!opts.emitPartialValues) {
+      this.emitPartial = () => {
+      };
+    }
+  }
+  shouldEmit() {
+    if (!this.selectorTrie)
+      return true;
+    return this.matchesSelector(this.selectorTrie, 0);
+  }
+  // Depth-first walk of the selector trie down the current value's key path:
+  //   [stack[1].key, ..., stack[n-1].key, this.key]   (n = stack.length)
+  // A value matches iff some branch reaches a terminal node at the exact depth.
+  // Recursion (rather than an explicit frontier) keeps the common single-path
+  // walk allocation-free and short-circuits on the first match, like the old
+  // rescan did, while collapsing its O(number of selectors) cost to O(depth).
+  matchesSelector(node, level) {
+    const keyCount = this.stack.length;
+    if (level === keyCount)
+      return node.terminal;
+    const key = level < keyCount - 1 ? this.stack[level + 1].key : this.key;
+    const wildcard = node.children.get("*");
+    if (wildcard && this.matchesSelector(wildcard, level + 1))
+      return true;
+    const hasLiteralChild = node.children.size > (wildcard ? 1 : 0);
+    if (hasLiteralChild) {
+      const segment = key === null || key === void 0 ? void 0 : key.toString();
+      if (segment !== void 0) {
+        const child2 = node.children.get(segment);
+        if (child2 && this.matchesSelector(child2, level + 1))
+          return true;
+      }
+    }
+    return false;
+  }
+  push() {
+    this.stack.push({
+      key: this.key,
+      value: this.value,
+      mode: this.mode,
+      emit: this.shouldEmit(),
+      memberCount: this.memberCount
+    });
+  }
+  pop() {
+    const value = this.value;
+    let emit;
+    ({
+      key: this.key,
+      value: this.value,
+      mode: this.mode,
+      emit,
+      memberCount: this.memberCount
+    } = this.stack.pop());
+    this.state = this.mode !== void 0 ? 3 : 0;
+    this.emit(value, emit);
+  }
+  emit(value, emit) {
+    if (!this.keepStack && this.value && this.stack.every((item) => !item.emit)) {
+      if (Array.isArray(this.value)) {
+        this.value.length -= 1;
+      } else {
+        delete this.value[this.key];
+      }
+    }
+    if (emit) {
+      this.onValue({
+        value,
+        key: this.key,
+        parent: this.value,
+        stack: this.stack
+      });
+    }
+    if (this.stack.length === 0) {
+      if (this.separator) {
+        this.state = 6;
+      } else if (this.separator === void 0) {
+        this.end();
+      }
+    }
+  }
+  emitPartial(value) {
+    if (!this.shouldEmit())
+      return;
+    if (this.state === 1) {
+      this.onValue({
+        value: void 0,
+        key: value,
+        parent: this.value,
+        stack: this.stack,
+        partial: true
+      });
+      return;
+    }
+    this.onValue({
+      value,
+      key: this.key,
+      parent: this.value,
+      stack: this.stack,
+      partial: true
+    });
+  }
+  /** Whether the token parser is ended, and thus no longer accepting tokens. */
+  get isEnded() {
+    return this.state === 4;
+  }
+  /**
+   * Pushes the next token into the parser.
+   *
+   * Parsing happens synchronously, so every value that the token completes is
+   * emitted through {@linkcode TokenParser.onValue} before this returns.
+   *
+   * @param parsedTokenInfo The token to process, as emitted by a tokenizer.
+   * @throws {TokenParserError} If the token can't appear at this point of the
+   * JSON document and no {@linkcode TokenParser.onError} callback has been set.
+   */
+  write({ token, value, partial }) {
+    try {
+      if (partial) {
+        if (this.state !== 0 && this.state !== 1) {
+          throw new TokenParserError(`Unexpected partial ${tokenType_default[token]} (${JSON.stringify(value)}) in state ${TokenParserStateToString(this.state)}`);
+        }
+        this.emitPartial(value);
+        return;
+      }
+      if (this.state === 0) {
+        if (token === tokenType_default.STRING || token === tokenType_default.NUMBER || token === tokenType_default.TRUE || token === tokenType_default.FALSE || token === tokenType_default.NULL) {
+          if (this.mode === 0) {
+            setProperty(this.value, this.key, value);
+            this.state = 3;
+            this.memberCount++;
+          } else if (this.mode === 1) {
+            this.value.push(value);
+            this.state = 3;
+            this.memberCount++;
+          }
+          this.emit(value, this.shouldEmit());
+          return;
+        }
+        if (token === tokenType_default.LEFT_BRACE) {
+          this.memberCount++;
+          this.push();
+          if (this.mode === 0) {
+            const val = {};
+            setProperty(this.value, this.key, val);
+            this.value = val;
+          } else if (this.mode === 1) {
+            const val = {};
+            this.value.push(val);
+            this.value = val;
+          } else {
+            this.value = {};
+          }
+          this.mode = 0;
+          this.state = 1;
+          this.key = void 0;
+          this.memberCount = 0;
+          this.emitPartial();
+          return;
+        }
+        if (token === tokenType_default.LEFT_BRACKET) {
+          this.memberCount++;
+          this.push();
+          if (this.mode === 0) {
+            const val = [];
+            setProperty(this.value, this.key, val);
+            this.value = val;
+          } else if (this.mode === 1) {
+            const val = [];
+            this.value.push(val);
+            this.value = val;
+          } else {
+            this.value = [];
+          }
+          this.mode = 1;
+          this.state = 0;
+          this.key = 0;
+          this.memberCount = 0;
+          this.emitPartial();
+          return;
+        }
+        if (this.mode === 1 && token === tokenType_default.RIGHT_BRACKET && this.memberCount === 0) {
+          this.pop();
+          return;
+        }
+      }
+      if (this.state === 1) {
+        if (token === tokenType_default.STRING) {
+          this.key = value;
+          this.state = 2;
+          this.emitPartial();
+          return;
+        }
+        if (token === tokenType_default.RIGHT_BRACE && this.memberCount === 0) {
+          this.pop();
+          return;
+        }
+      }
+      if (this.state === 2) {
+        if (token === tokenType_default.COLON) {
+          this.state = 0;
+          return;
+        }
+      }
+      if (this.state === 3) {
+        if (token === tokenType_default.COMMA) {
+          if (this.mode === 1) {
+            this.state = 0;
+            this.key += 1;
+            return;
+          }
+          if (this.mode === 0) {
+            this.state = 1;
+            return;
+          }
+        }
+        if (token === tokenType_default.RIGHT_BRACE && this.mode === 0 || token === tokenType_default.RIGHT_BRACKET && this.mode === 1) {
+          this.pop();
+          return;
+        }
+      }
+      if (this.state === 6) {
+        if (token === tokenType_default.SEPARATOR && value === this.separator) {
+          this.state = 0;
+          return;
+        }
+      }
+      if (token === tokenType_default.SEPARATOR && this.state !== 6 && Array.from(value).map((n) => n.charCodeAt(0)).every(
+        (n) => n === 32 || n === 10 || n === 13 || n === 9
+        /* charset.TAB */
+      )) {
+        return;
+      }
+      throw new TokenParserError(`Unexpected ${tokenType_default[token]} (${JSON.stringify(value)}) in state ${TokenParserStateToString(this.state)}`);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+  /**
+   * Puts the token parser in an error state and reports `err` through
+   * {@linkcode TokenParser.onError}. The parser can't be used afterwards.
+   *
+   * @param err What went wrong.
+   */
+  error(err) {
+    if (this.state !== 4) {
+      this.state = 5;
+    }
+    this.onError(err);
+  }
+  /**
+   * Signals that there are no more tokens, ending the token parser, which can't
+   * be used afterwards.
+   *
+   * @throws {Error} If the JSON document was left half-parsed and no
+   * {@linkcode TokenParser.onError} callback has been set.
+   */
+  end() {
+    if (this.state !== 0 && this.state !== 6 || this.stack.length > 0) {
+      this.error(new Error(`Parser ended in mid-parsing (state: ${TokenParserStateToString(this.state)}). Either not all the data was received or the data was invalid.`));
+    } else {
+      this.state = 4;
+      this.onEnd();
+    }
+  }
+  /**
+   * Called with every value that matches the configured `paths`. Override it to
+   * consume them; by default it throws.
+   *
+   * @param parsedElementInfo The value and where it was found. Its `parent` and
+   * `stack` are live references into the parser's in-progress structures, so use
+   * `cloneParsedElementInfo` to snapshot them if they need to outlive the call.
+   */
+  // biome-ignore lint/correctness/noUnusedFunctionParameters: override point; the parameter is part of the public signature
+  onValue(parsedElementInfo) {
+    throw new TokenParserError(`Can't emit data before the "onValue" callback has been set up.`);
+  }
+  /**
+   * Called when the tokens don't add up to valid JSON. Override it to handle
+   * errors asynchronously; by default it throws, so the error surfaces out of the
+   * {@linkcode TokenParser.write} or {@linkcode TokenParser.end} call that caused it.
+   *
+   * @param err What went wrong.
+   */
+  onError(err) {
+    throw err;
+  }
+  /** Called once the token parser has ended. Override it to react to that; by default it does nothing. */
+  onEnd() {
+  }
+};
+
+// ../../../node_modules/@streamparser/json/dist/mjs/jsonparser.js
+var JSONParser = class {
+  /**
+   * @param opts How to tokenize and what to emit. See {@linkcode JSONParserOptions}.
+   */
+  constructor(opts = {}) {
+    this.tokenizer = new Tokenizer(opts);
+    this.tokenParser = new TokenParser(opts);
+    this.tokenizer.onToken = this.tokenParser.write.bind(this.tokenParser);
+    this.tokenizer.onEnd = () => {
+      if (!this.tokenParser.isEnded)
+        this.tokenParser.end();
+    };
+    this.tokenParser.onError = this.tokenizer.error.bind(this.tokenizer);
+    this.tokenParser.onEnd = () => {
+      if (!this.tokenizer.isEnded)
+        this.tokenizer.end();
+    };
+  }
+  /** Whether the parser is ended, and thus no longer accepting data. */
+  get isEnded() {
+    return this.tokenizer.isEnded && this.tokenParser.isEnded;
+  }
+  /**
+   * Pushes the next chunk of the JSON stream into the parser.
+   *
+   * Parsing happens synchronously, so every value that the chunk completes is
+   * emitted through {@linkcode JSONParser.onValue} before this returns.
+   *
+   * @param input The chunk to parse: a string, a `TypedArray`, or any iterable
+   * of utf-8 byte values.
+   * @throws {Error} If the data is not valid JSON and no
+   * {@linkcode JSONParser.onError} callback has been set.
+   */
+  write(input) {
+    this.tokenizer.write(input);
+  }
+  /**
+   * Signals that the stream is over, ending the parser, which can't be used
+   * afterwards.
+   *
+   * @throws {Error} If the JSON document was left half-parsed and no
+   * {@linkcode JSONParser.onError} callback has been set.
+   */
+  end() {
+    this.tokenizer.end();
+  }
+  /** Sets the callback to be called with every token found in the stream. */
+  set onToken(cb) {
+    this.tokenizer.onToken = (parsedToken) => {
+      cb(parsedToken);
+      this.tokenParser.write(parsedToken);
+    };
+  }
+  /** Sets the callback to be called with every value that matches the configured `paths`. */
+  set onValue(cb) {
+    this.tokenParser.onValue = cb;
+  }
+  /**
+   * Sets the callback to be called when the data can't be parsed. Without one,
+   * errors are thrown out of the {@linkcode JSONParser.write} or
+   * {@linkcode JSONParser.end} call that caused them.
+   */
+  set onError(cb) {
+    this.tokenizer.onError = cb;
+  }
+  /** Sets the callback to be called once the parser has ended. */
+  set onEnd(cb) {
+    this.tokenParser.onEnd = () => {
+      if (!this.tokenizer.isEnded)
+        this.tokenizer.end();
+      cb.call(this.tokenParser);
+    };
+  }
+};
+
+// ../../../node_modules/@streamparser/json/dist/mjs/utils/types/stackElement.js
+var TokenParserMode;
+(function(TokenParserMode2) {
+  TokenParserMode2[TokenParserMode2["OBJECT"] = 0] = "OBJECT";
+  TokenParserMode2[TokenParserMode2["ARRAY"] = 1] = "ARRAY";
+})(TokenParserMode || (TokenParserMode = {}));
+
+// ../../../libs/delivery/src/plan/read.ts
+var DEFAULT_STREAM_ABOVE_BYTES = 64 * 1024 * 1024;
+var CHUNK = 1024 * 1024;
+function readError(file, err) {
+  const code2 = err.code;
+  const hint = code2 === "ENOENT" ? ": check the path (did the plan step run and write it?)" : code2 === "EISDIR" ? ": give a plan file, or use a folder of *.json plans as an input" : "";
+  return new PlanParseError(file, `cannot read the file (${code2 ?? String(err)})${hint}`);
+}
+function readPlanFile(file, opts = {}) {
+  let fd;
+  try {
+    fd = (0, import_node_fs.openSync)(file, "r");
+  } catch (err) {
+    throw readError(file, err);
+  }
+  try {
+    const size = (0, import_node_fs.fstatSync)(fd).size;
+    if ((0, import_node_fs.fstatSync)(fd).isDirectory()) throw readError(file, Object.assign(new Error("EISDIR"), { code: "EISDIR" }));
+    if (size > (opts.streamAboveBytes ?? DEFAULT_STREAM_ABOVE_BYTES)) return streamPlan(fd, file, opts);
+    const bytes = Buffer.alloc(size);
+    let read = 0;
+    while (read < size) {
+      const n = (0, import_node_fs.readSync)(fd, bytes, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    const { text } = decodePlanBytes(bytes.subarray(0, read), file);
+    return normalizeDocuments(parsePlanDocuments(text, file), file, opts);
+  } catch (err) {
+    if (err instanceof PlanParseError) throw err;
+    throw readError(file, err);
+  } finally {
+    (0, import_node_fs.closeSync)(fd);
+  }
+}
+var DocumentAccumulator = class {
+  top = {};
+  lists = {};
+  add(path2, value) {
+    const [key] = path2;
+    if (typeof key !== "string") return;
+    if (path2.length === 1) this.top[key] = value;
+    else if (path2.length === 2 && LIST_KEYS.has(key)) (this.lists[key] ??= []).push(value);
+    else if (key === "planned_values") this.top.planned_values = { outputs: value };
+    else if (key === "prior_state") this.top.prior_state = { values: { outputs: value } };
+  }
+  /** A key seen at the top level whose value was not kept (e.g. `configuration`): its presence still tells what the document is. */
+  seen(key) {
+    if (!(key in this.top) && !LIST_KEYS.has(key)) this.top[key] = null;
+  }
+  toDocument() {
+    const doc = { ...this.top };
+    for (const key of LIST_KEYS) if (key in this.lists || key in doc) doc[key] = this.lists[key] ?? [];
+    return doc;
+  }
+};
+var LIST_KEYS = /* @__PURE__ */ new Set(["resource_changes", "resource_drift", "deferred_changes", "action_invocations"]);
+var PATHS = [
+  "$.format_version",
+  "$.terraform_version",
+  "$.errored",
+  "$.applyable",
+  "$.complete",
+  "$.output_changes",
+  "$.planned_values.outputs",
+  "$.prior_state.values.outputs",
+  ...[...LIST_KEYS].map((k) => `$.${k}.*`),
+  // Markers of documents that are not plans (a state file, validate output), for the error message.
+  "$.valid",
+  "$.lineage",
+  "$.serial",
+  "$.version",
+  "$.@level"
+];
+function streamPlan(fd, file, opts) {
+  const decoder = new PlanTextDecoder(file);
+  const docs = [];
+  let current = new DocumentAccumulator();
+  let depth = 0;
+  let lastString;
+  let droppedWrapperLines = 0;
+  let head = "";
+  let lastOffset = 0;
+  const parser = new JSONParser({ paths: PATHS, keepStack: false, separator: "" });
+  parser.onToken = ({ token, value, offset }) => {
+    lastOffset = offset;
+    if (token === tokenType_default.LEFT_BRACE || token === tokenType_default.LEFT_BRACKET) depth++;
+    else if (token === tokenType_default.RIGHT_BRACE || token === tokenType_default.RIGHT_BRACKET) {
+      depth--;
+      if (depth === 0) {
+        docs.push(current.toDocument());
+        current = new DocumentAccumulator();
+      }
+    } else if (depth === 1 && token === tokenType_default.STRING) lastString = value;
+    else if (depth === 1 && token === tokenType_default.COLON && lastString !== void 0) current.seen(lastString);
+  };
+  parser.onValue = ({ value, key, stack }) => {
+    const path2 = [...stack.slice(1).map((s) => s.key), key];
+    current.add(path2, value);
+  };
+  let atLineStart = true;
+  let dropping = false;
+  let pendingLine = "";
+  const feed = (text) => {
+    let out = "";
+    let i = 0;
+    while (i < text.length) {
+      if (atLineStart) {
+        pendingLine += text[i];
+        i++;
+        const decided = pendingLine.length >= 64 || pendingLine.endsWith("\n") || !/^(\[|:)/.test(pendingLine) || /^\[command\]|^::[a-z][a-z-]*( [^:\n]*)?::/.test(pendingLine);
+        if (!decided) continue;
+        atLineStart = false;
+        dropping = isWrapperLine(pendingLine);
+        if (dropping) droppedWrapperLines++;
+        else out += pendingLine;
+        if (pendingLine.endsWith("\n")) atLineStart = true;
+        pendingLine = "";
+        continue;
+      }
+      const nl = text.indexOf("\n", i);
+      const end = nl === -1 ? text.length : nl + 1;
+      if (!dropping) out += text.slice(i, end);
+      i = end;
+      if (nl !== -1) atLineStart = true;
+    }
+    if (head.length < 4096) head += out.slice(0, 4096 - head.length);
+    if (out) parser.write(out);
+  };
+  const buf = Buffer.alloc(CHUNK);
+  try {
+    for (; ; ) {
+      const n = (0, import_node_fs.readSync)(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      feed(decoder.write(buf.subarray(0, n)));
+    }
+    feed(decoder.end() + pendingLine);
+    pendingLine = "";
+    parser.end();
+    if (depth !== 0) throw new Error("Unexpected end of input: the JSON is cut short");
+  } catch (err) {
+    if (err instanceof PlanParseError) throw err;
+    if (head.trim() === "" && docs.length === 0) {
+      throw new PlanParseError(file, droppedWrapperLines ? `${WRAPPER_HINT}; no JSON is left without them` : EMPTY_FILE);
+    }
+    const known = describeNonJson(head);
+    if (known) throw new PlanParseError(file, known);
+    const message = err.message.replace(/\s+/g, " ").slice(0, 160);
+    throw new PlanParseError(file, `${droppedWrapperLines ? `${WRAPPER_HINT}; without those lines it is still ` : ""}not valid JSON after byte ${lastOffset.toLocaleString("en-US")} of the JSON text (${message}; the file was streamed because of its size)`);
+  }
+  if (docs.length === 0) throw new PlanParseError(file, droppedWrapperLines ? `${WRAPPER_HINT}; no JSON is left without them` : EMPTY_FILE);
+  if (docs.length > 1) {
+    const first = describeNotAPlan(docs[0]);
+    if (first && first.includes("terraform plan -json")) throw new PlanParseError(file, first);
+  }
+  return docs.map((doc, i) => normalizePlan(doc, file, docs.length > 1 ? `document ${i + 1}` : "", opts));
 }
 
 // ../../../libs/delivery/src/plan/mask.ts
@@ -43680,12 +45609,16 @@ function byCodePoint(a, b) {
 function sameActions(actions, expected) {
   return actions.length === expected.length && actions.every((a, i) => a === expected[i]);
 }
+var NOT_COUNTED = [["no-op"], ["read"], ["forget"]];
+function isKnownActionList(actions) {
+  return classifyActions(actions) !== void 0 || NOT_COUNTED.some((k) => sameActions(actions, k));
+}
 function classifyActions(actions) {
   if (sameActions(actions, ["create"])) return "create";
   if (sameActions(actions, ["update"])) return "update";
   if (sameActions(actions, ["delete"])) return "delete";
   if (sameActions(actions, ["delete", "create"]) || sameActions(actions, ["create", "delete"])) return "replace";
-  if (actions.includes("create") && actions.includes("forget")) return "create";
+  if (sameActions(actions, ["create", "forget"])) return "create";
   return void 0;
 }
 function deepEqual(a, b) {
@@ -43778,7 +45711,7 @@ function summarizeOutputs(plan) {
     const kind = classifyActions(oc.actions);
     if (!kind) continue;
     const prior = plan.prior_state?.values?.outputs?.[name];
-    const legacy = plan.format_version.startsWith("0.");
+    const legacy = (plan.format_version ?? "").startsWith("0.");
     if (legacy && kind === "create" && prior && oc.after_unknown !== true && deepEqual(prior.value, oc.after)) continue;
     const sensitive = outputSensitive(plan, name);
     const show = (value, unknown) => displayValue({ value, attribute: name, sensitive: sensitive ? true : void 0, unknown });
@@ -43807,11 +45740,18 @@ function summarizePlan(plan, name, file) {
     forgotten: [],
     reads: [],
     outputs: summarizeOutputs(plan),
-    drift: (plan.resource_drift ?? []).map((d) => ({ address: d.address, actions: d.change.actions.join(", ") })),
+    drift: (plan.resource_drift ?? []).map((d) => ({
+      address: d.address,
+      actions: d.change.actions.join(", "),
+      ...d.previous_address && d.previous_address !== d.address ? { previousAddress: d.previous_address } : {}
+    })),
+    deferred: (plan.deferred_changes ?? []).map((d) => ({ address: d.resource_change.address, actions: d.resource_change.change.actions.join(", "), reason: d.reason })),
+    unknown: [],
+    invoked: (plan.action_invocations ?? []).map((a) => a.address),
     destructive: [],
     risk: "none",
     fingerprint: planFingerprint(plan),
-    incomplete: plan.errored === true || plan.complete === false
+    incomplete: plan.errored === true || plan.complete === false || (plan.deferred_changes ?? []).length > 0
   };
   for (const rc of plan.resource_changes ?? []) {
     const actions = rc.change.actions;
@@ -43820,7 +45760,10 @@ function summarizePlan(plan, name, file) {
     if (actions.includes("forget")) summary2.forgotten.push(rc.address);
     if (sameActions(actions, ["read"])) summary2.reads.push(rc.address);
     const kind = classifyActions(actions);
-    if (!kind) continue;
+    if (!kind) {
+      if (!isKnownActionList(actions)) summary2.unknown.push({ address: rc.address, actions: actions.join(", ") });
+      continue;
+    }
     summary2[kind]++;
     const stateful = isStatefulType(rc.type);
     summary2.changes.push({
@@ -43839,11 +45782,11 @@ function summarizePlan(plan, name, file) {
     if ((kind === "delete" || kind === "replace") && stateful && !summary2.destructive.includes(rc.address)) summary2.destructive.push(rc.address);
   }
   summary2.changes.sort((a, b) => CHANGE_KINDS.indexOf(a.kind) - CHANGE_KINDS.indexOf(b.kind) || byCodePoint(a.address, b.address));
-  summary2.risk = summary2.destructive.length > 0 ? "high" : summary2.delete + summary2.replace > 0 ? "medium" : hasChanges(summary2) ? "low" : "none";
+  summary2.risk = summary2.destructive.length > 0 ? "high" : summary2.delete + summary2.replace + summary2.unknown.length > 0 ? "medium" : hasChanges(summary2) ? "low" : "none";
   return summary2;
 }
 function hasChanges(s) {
-  return s.create + s.update + s.delete + s.replace > 0 || s.moved.length > 0 || s.imported.length > 0 || s.forgotten.length > 0 || s.outputs.length > 0;
+  return s.create + s.update + s.delete + s.replace > 0 || s.moved.length > 0 || s.imported.length > 0 || s.forgotten.length > 0 || s.outputs.length > 0 || s.unknown.length > 0 || s.deferred.length > 0 || s.invoked.length > 0;
 }
 function combinedFingerprint(stacks) {
   const lines = stacks.map((s) => `${s.name}:${s.fingerprint}`).sort(byCodePoint);
@@ -43904,6 +45847,8 @@ function renderHead(stacks, opts) {
   if (otherDeletes > 0) lines.push(`> [!WARNING]`, `> ${otherDeletes} other resource${otherDeletes === 1 ? " is" : "s are"} deleted or replaced.`, "");
   const incomplete = stacks.filter((s) => s.incomplete);
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(", ")}.`, "");
+  const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
+  if (unknown > 0) lines.push("> [!WARNING]", `> ${unknown} change${unknown === 1 ? " has" : "s have"} actions this report does not know: read the plan itself before applying.`, "");
   if (stacks.length === 0 && waiting === 0) {
     lines.push("No stack was planned: nothing in this change affects a Terraform stack.", "");
     return lines.join("\n");
@@ -43946,7 +45891,17 @@ function changeLine(c, withAttributes) {
   }
   return lines.join("\n");
 }
-function renderSection(s, level, location) {
+var OverLimit = class extends Error {
+};
+function renderSection(s, level, location, limit = Infinity) {
+  try {
+    return renderSectionLines(s, level, location, limit);
+  } catch (err) {
+    if (err instanceof OverLimit) return void 0;
+    throw err;
+  }
+}
+function renderSectionLines(s, level, location, limit) {
   const lines = [];
   const tf = s.terraformVersion ? ` · Terraform/OpenTofu ${s.terraformVersion}` : "";
   lines.push(`### ${code(s.name)} — ${RISK_BADGE[s.risk]}`, "");
@@ -43957,29 +45912,47 @@ function renderSection(s, level, location) {
     return lines.join("\n");
   }
   const cap = level === 1 ? 20 : Infinity;
-  const capped = (items) => items.length > cap ? [...items.slice(0, cap), `- … and ${items.length - cap} more`] : items;
+  let used = lines.reduce((n, l) => n + l.length + 1, 0);
+  const capped = (items, line) => {
+    const out = [];
+    for (const item of items) {
+      if (out.length === cap) {
+        out.push(`- … and ${items.length - cap} more`);
+        break;
+      }
+      const text = line(item);
+      used += text.length + 1;
+      if (used > limit) throw new OverLimit();
+      out.push(text);
+    }
+    return out;
+  };
   for (const kind of CHANGE_KINDS) {
     const group = s.changes.filter((c) => c.kind === kind);
-    if (group.length) lines.push(details(`${KIND_TITLE[kind]} (${group.length})`, capped(group.map((c) => changeLine(c, level === 3)))));
+    if (group.length) lines.push(details(`${KIND_TITLE[kind]} (${group.length})`, capped(group, (c) => changeLine(c, level === 3))));
   }
-  if (s.moved.length) lines.push(details(`Moved (${s.moved.length})`, capped(s.moved.map((m) => `- ${code(m.from)} → ${code(m.to)}`))));
-  if (s.imported.length) lines.push(details(`Imported (${s.imported.length})`, capped(s.imported.map((a) => `- ${code(a)}`))));
-  if (s.forgotten.length) lines.push(details(`Removed from state, not destroyed (${s.forgotten.length})`, capped(s.forgotten.map((a) => `- ${code(a)}`))));
+  if (s.moved.length) lines.push(details(`Moved (${s.moved.length})`, capped(s.moved, (m) => `- ${code(m.from)} → ${code(m.to)}`)));
+  if (s.imported.length) lines.push(details(`Imported (${s.imported.length})`, capped(s.imported, (a) => `- ${code(a)}`)));
+  if (s.forgotten.length) lines.push(details(`Removed from state, not destroyed (${s.forgotten.length})`, capped(s.forgotten, (a) => `- ${code(a)}`)));
   if (s.outputs.length) {
     lines.push(
       details(
         `Output changes (${s.outputs.length})`,
-        capped(
-          s.outputs.map((o) => {
-            const value = level < 3 ? "" : o.kind === "update" ? `: ${code(o.before ?? "")} → ${code(o.after ?? "")}` : o.after !== void 0 ? `: ${code(o.after)}` : "";
-            return `- ${code(o.name)} (${o.kind}${o.sensitive ? ", sensitive" : ""})${value}`;
-          })
-        )
+        capped(s.outputs, (o) => {
+          const value = level < 3 ? "" : o.kind === "update" ? `: ${code(o.before ?? "")} → ${code(o.after ?? "")}` : o.after !== void 0 ? `: ${code(o.after)}` : "";
+          return `- ${code(o.name)} (${o.kind}${o.sensitive ? ", sensitive" : ""})${value}`;
+        })
       )
     );
   }
+  if (s.unknown.length) lines.push(details(`Unknown action (${s.unknown.length})`, capped(s.unknown, (u) => `- ${code(u.address)} (${u.actions})`)));
+  if (s.deferred.length) {
+    lines.push(details(`Deferred to a later plan (${s.deferred.length})`, capped(s.deferred, (d) => `- ${code(d.address)} (${d.actions}; ${d.reason.replace(/_/g, " ")})`)));
+  }
+  if (s.invoked.length) lines.push(details(`Actions invoked (${s.invoked.length})`, capped(s.invoked, (a) => `- ${code(a)}`)));
   if (s.drift.length) {
-    lines.push(details(`Changed outside Terraform since the last apply (${s.drift.length})`, capped(s.drift.map((d) => `- ${code(d.address)} (${d.actions})`))));
+    const driftLine = (d) => `- ${code(d.address)} (${d.actions}${d.previousAddress ? `; moved from ${code(d.previousAddress)}` : ""})`;
+    lines.push(details(`Changed outside Terraform since the last apply (${s.drift.length})`, capped(s.drift, driftLine)));
   }
   if (s.reads.length) lines.push(`<sub>${s.reads.length} data source${s.reads.length === 1 ? "" : "s"} read during apply.</sub>`, "");
   return lines.join("\n");
@@ -43993,10 +45966,19 @@ function renderMarkdownReport(input, opts = {}) {
   const location = opts.fullReportLocation ?? "the job summary and the plan artifact of this workflow run";
   const max = opts.maxChars ?? Infinity;
   const head = renderHead(stacks, opts);
-  const changed = stacks.filter(hasChanges);
-  const unchanged = renderNoChanges(stacks.filter((s) => !hasChanges(s)));
-  const full = [head, ...changed.map((s) => renderSection(s, 3, location)), unchanged].join("\n");
-  if (full.length <= max) return { markdown: full, truncated: false, cut: [] };
+  const detailed = (s) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
+  const changed = stacks.filter(detailed);
+  const unchanged = renderNoChanges(stacks.filter((s) => !detailed(s)));
+  const fullSections = [];
+  let fullUsed = head.length + unchanged.length + 1;
+  for (const s of changed) {
+    const text = renderSection(s, 3, location, max - fullUsed);
+    if (text === void 0) break;
+    fullSections.push(text);
+    fullUsed += text.length + 1;
+  }
+  const full = fullSections.length === changed.length ? [head, ...fullSections, unchanged].join("\n") : void 0;
+  if (full !== void 0 && full.length <= max) return { markdown: full, truncated: false, cut: [] };
   const reserve = 800;
   const sections = [];
   const reduced = [];
@@ -44005,8 +45987,8 @@ function renderMarkdownReport(input, opts = {}) {
   for (const s of changed) {
     let placed = false;
     for (const level of [3, 2, 1, 0]) {
-      const text = renderSection(s, level, location);
-      if (used + text.length + 1 <= max) {
+      const text = renderSection(s, level, location, max - used - 1);
+      if (text !== void 0 && used + text.length + 1 <= max) {
         sections.push(text);
         used += text.length + 1;
         if (level < 3) reduced.push(`${s.name} (${level === 2 ? "attribute values" : level === 1 ? "long address lists" : "all details"})`);
@@ -44036,7 +46018,7 @@ function renderJson(stacks) {
 }
 
 // ../../../libs/delivery/src/plan/report.ts
-var import_node_fs = require("node:fs");
+var import_node_fs2 = require("node:fs");
 var import_node_path = __toESM(require("node:path"));
 function stackNameFromFile(file) {
   return import_node_path.default.basename(file).replace(/\.json$/i, "").replace(/\.plan$/i, "");
@@ -44046,15 +46028,7 @@ function loadPlanFiles(files, opts = {}) {
   if (opts.stackNames && opts.stackNames.length > 0 && opts.stackNames.length !== files.length) {
     throw new PlanInputError(`got ${opts.stackNames.length} stack name(s) for ${files.length} plan file(s): give one per file, in the same order`);
   }
-  const parsed = files.map((file) => {
-    let text;
-    try {
-      text = (0, import_node_fs.readFileSync)(file, "utf8");
-    } catch (err) {
-      throw new PlanParseError(file, `cannot read the file (${err.code ?? String(err)})`);
-    }
-    return { file, plans: parsePlanText(text, file) };
-  });
+  const parsed = files.map((file) => ({ file, plans: readPlanFile(file, opts) }));
   const stacks = parsed.flatMap(({ file, plans }, i) => {
     const name = opts.stackNames?.[i] ?? stackNameFromFile(file);
     return plans.map((plan, n) => summarizePlan(plan, plans.length > 1 ? `${name}#${n + 1}` : name, file));
@@ -44073,14 +46047,14 @@ function expandPlanInputs(input, cwd = process.cwd(), opts = {}) {
     const abs = import_node_path.default.resolve(cwd, entry);
     let isDir = false;
     try {
-      isDir = (0, import_node_fs.statSync)(abs).isDirectory();
+      isDir = (0, import_node_fs2.statSync)(abs).isDirectory();
     } catch (err) {
       const code2 = err.code;
       if (opts.allowEmpty && code2 === "ENOENT") continue;
       throw new PlanParseError(entry, `cannot read the file (${code2 ?? String(err)})`);
     }
     if (isDir) {
-      const found = (0, import_node_fs.readdirSync)(abs).filter((f) => f.toLowerCase().endsWith(".json")).sort();
+      const found = (0, import_node_fs2.readdirSync)(abs).filter((f) => f.toLowerCase().endsWith(".json")).sort();
       if (found.length === 0 && !opts.allowEmpty) throw new PlanParseError(entry, "directory holds no *.json plan files");
       files.push(...found.map((f) => import_node_path.default.join(entry, f)));
     } else files.push(entry);
@@ -44125,7 +46099,7 @@ function parseFingerprints(text, source = "fingerprints") {
   if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) {
     where = trimmed;
     try {
-      json = (0, import_node_fs.readFileSync)(trimmed, "utf8");
+      json = (0, import_node_fs2.readFileSync)(trimmed, "utf8");
     } catch (err) {
       throw new Error(`${source}: cannot read "${trimmed}" (${err.code ?? String(err)}); give a JSON object or a file holding one`);
     }

@@ -18,6 +18,14 @@ export interface WorkloadsEdgeInputs {
   readonly uploadsBaseUrl?: string;
 }
 
+/** What the workloads stack reads from the identity layer: the token issuer's contract (the Identity construct). */
+export interface WorkloadsIdentityInputs {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly audienceClaim: string;
+  readonly writeScope: string;
+}
+
 /**
  * `<env>-workloads`: what runs inside the cluster. Its kubernetes and helm providers are configured from the
  * cluster stack's outputs (remote state) and authenticate with `aws eks get-token` at run time. The image tag is
@@ -26,10 +34,10 @@ export interface WorkloadsEdgeInputs {
 export function workloadsStack(
   scope: Construct,
   env: EnvironmentConfig,
-  upstream: { cluster: Cluster; data: WorkloadsDataInputs; edge: WorkloadsEdgeInputs },
+  upstream: { cluster: Cluster; data: WorkloadsDataInputs; edge: WorkloadsEdgeInputs; identity: WorkloadsIdentityInputs },
 ): { stack: PlatformStack; workloads: ServiceWorkloads; imageTag: TerraformVariable } {
   const stack = new PlatformStack(scope, { env, layer: 'workloads' });
-  const { cluster, data, edge } = upstream;
+  const { cluster, data, edge, identity } = upstream;
   new EksProviders(stack, 'eks', {
     clusterName: cluster.clusterName,
     clusterEndpoint: cluster.clusterEndpoint,
@@ -66,6 +74,8 @@ export function workloadsStack(
     },
     redis: { host: data.redis.configurationEndpoint, port: data.redis.port, authSecretArn: data.redis.authSecretArn },
     uploadsBucketName: data.buckets.uploads.name,
+    // The token issuer (issue 16): cross-stack references to the identity stack, or an external issuer's literals.
+    auth: { issuer: identity.issuer, audience: identity.audience, audienceClaim: identity.audienceClaim, writeScope: identity.writeScope },
     // The data layer's policy is the one place that knows what the service may do with its stores.
     accessPolicyArns: [data.serviceAccessPolicyArn],
     name: service.name,

@@ -1,36 +1,18 @@
-import type { PlanAction, TerraformPlan } from './types';
+import { PlanParseError } from './errors';
+import { describeNotAPlan, normalizePlan, type NormalizeOptions } from './normalize';
+import type { TerraformPlan } from './types';
 
-/** A plan file that cannot be read as `terraform show -json` output. The message always starts with the file. */
-export class PlanParseError extends Error {
-  constructor(
-    readonly file: string,
-    readonly detail: string,
-  ) {
-    super(`${file}: ${detail}`);
-    this.name = 'PlanParseError';
-  }
-}
-
-/**
- * A problem with the set of plan inputs rather than one file's content (no files, stack names that do not match
- * the files, two plans with one name). A PlanParseError subclass so callers catching that one see these too.
- */
-export class PlanInputError extends PlanParseError {
-  constructor(detail: string, file = '') {
-    super(file, detail);
-    this.name = 'PlanInputError';
-    this.message = file ? `${file}: ${detail}` : detail;
-  }
-}
-
-const KNOWN_ACTIONS: ReadonlySet<string> = new Set<PlanAction>(['no-op', 'create', 'read', 'update', 'delete', 'forget']);
+export { PlanInputError, PlanParseError } from './errors';
 
 /** 1-based line and column of a character offset, for error messages. */
 function lineColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
-  return `line ${line} column ${column}`;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `line ${line} column ${offset - lineStart + 1}`;
 }
 
 function describeJsonError(text: string, err: unknown): string {
@@ -39,6 +21,21 @@ function describeJsonError(text: string, err: unknown): string {
   const where = position ? ` at ${lineColumn(text, Number(position[1]))}` : '';
   return `not valid JSON${where} (${message.replace(/\s+/g, ' ').slice(0, 160)})`;
 }
+
+/**
+ * Lines a CI wrapper adds around the wrapped command's stdout: hashicorp/setup-terraform's `terraform_wrapper`
+ * (v1 and early v2) echoes `[command]…/terraform-bin show -json tfplan` before the output and prints workflow
+ * commands (`::debug::stdout: …`, `::set-output name=stdout::…`) after it — all into the file when stdout is
+ * redirected. Terraform's own JSON is one line and never starts with either.
+ */
+export function isWrapperLine(line: string): boolean {
+  return /^\[command\]/.test(line) || /^::[a-z][a-z-]*( [^:]*)?::/.test(line);
+}
+
+export const EMPTY_FILE = 'the file is empty: the command that should have written the plan wrote nothing (did `terraform show -json <planfile>` fail?)';
+
+export const WRAPPER_HINT =
+  'it holds log lines of a CI wrapper (hashicorp/setup-terraform\'s `terraform_wrapper`) around the JSON: set `terraform_wrapper: false` on setup-terraform, or write the plan with the wrapped binary (`terraform-bin show -json tfplan`)';
 
 /**
  * Splits text made of several top-level JSON objects written one after another (what `terragrunt show --all -json`
@@ -52,23 +49,23 @@ function splitConcatenatedObjects(text: string): string[] | undefined {
   let escaped = false;
   let start = -1;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+    const c = text.charCodeAt(i);
     if (inString) {
       if (escaped) escaped = false;
-      else if (c === '\\') escaped = true;
-      else if (c === '"') inString = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
       continue;
     }
     if (depth === 0) {
-      if (c === '{') {
+      if (c === 0x7b) {
         start = i;
         depth = 1;
-      } else if (!/\s/.test(c)) return undefined;
+      } else if (!(c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) return undefined;
       continue;
     }
-    if (c === '"') inString = true;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
       depth--;
       if (depth === 0) docs.push(text.slice(start, i + 1));
     }
@@ -76,70 +73,83 @@ function splitConcatenatedObjects(text: string): string[] | undefined {
   return depth === 0 && docs.length >= 2 ? docs : undefined;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * What a text that is not JSON is, when it is something people often pass by mistake; undefined otherwise.
+ * Looks only at the start of the text, so it works on the head of a large file too.
+ */
+export function describeNonJson(head: string): string | undefined {
+  const start = head.replace(/^\uFEFF/, '').trimStart().slice(0, 4096);
+  if (/^(Terraform|OpenTofu) (used the selected providers|will perform the following actions|has compared your real infrastructure)|^No changes\. Your infrastructure matches|^(Refreshing state|[\w.[\]"-]+: Refreshing state)|^\s*# \S+ (will be|must be|has moved)/m.test(start)) {
+    return 'this is the human-readable output of `terraform plan` / `terraform show`, not JSON: run `terraform show -json <planfile>` and pass its output';
+  }
+  if (/^(Error|│ Error|╷)/.test(start)) {
+    return `this holds an error message, not a plan (it starts with "${start.split('\n')[0].slice(0, 80)}"): the command that wrote it failed; fix that error, then run \`terraform show -json <planfile>\``;
+  }
+  return undefined;
 }
 
-/** Checks that a parsed JSON value is a plan (not a state file, a manifest or anything else) and names what is off. */
-export function assertPlan(value: unknown, file: string, docLabel = ''): asserts value is TerraformPlan {
-  const where = docLabel ? `${docLabel}: ` : '';
-  const fail = (detail: string): never => {
-    throw new PlanParseError(file, `${where}${detail}`);
-  };
-  if (!isObject(value)) return fail(`not a Terraform plan: expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
-  if (typeof value.format_version !== 'string') return fail('not a Terraform plan: missing "format_version" (expected the output of `terraform show -json <planfile>`)');
-  if (!('planned_values' in value) && !('resource_changes' in value) && !('output_changes' in value)) {
-    return fail('not a Terraform plan: none of "planned_values", "resource_changes", "output_changes" (a state file or another JSON document?)');
-  }
-  for (const key of ['resource_changes', 'resource_drift'] as const) {
-    const list = value[key];
-    if (list === undefined || list === null) continue;
-    if (!Array.isArray(list)) return fail(`"${key}" must be an array`);
-    list.forEach((rc: unknown, i: number) => {
-      const at = `${key}[${i}]`;
-      if (!isObject(rc)) return fail(`${at} must be an object`);
-      if (typeof rc.address !== 'string' || rc.address === '') return fail(`${at}.address must be a non-empty string`);
-      if (typeof rc.type !== 'string') return fail(`${at}.type must be a string (${rc.address})`);
-      if (!isObject(rc.change) || !Array.isArray(rc.change.actions) || rc.change.actions.length === 0) {
-        return fail(`${at}.change.actions must be a non-empty array (${rc.address})`);
+/**
+ * Parses the text of a plan file into JSON documents: one, several written back to back (terragrunt), or the one
+ * inside a CI wrapper's log lines. Throws {@link PlanParseError} naming the file with what to do.
+ */
+export function parsePlanDocuments(input: string, file: string): unknown[] {
+  const text = input.replace(/^\uFEFF/, '');
+  if (text.trim() === '') throw new PlanParseError(file, EMPTY_FILE);
+  try {
+    return [JSON.parse(text)];
+  } catch (err) {
+    const lines = text.split(/\r?\n/);
+    if (lines.some(isWrapperLine)) {
+      // Decision: recover the plan from the wrapper's log rather than fail — the JSON in it is Terraform's own,
+      // byte for byte; only lines the wrapper added are dropped. If that still is not JSON, say which setting.
+      const kept = lines.filter((l) => !isWrapperLine(l)).join('\n');
+      try {
+        return kept.trim() === '' ? fail(file, `${WRAPPER_HINT}; no JSON is left without them`) : [JSON.parse(kept)];
+      } catch (inner) {
+        if (inner instanceof PlanParseError) throw inner;
+        const docs = splitConcatenatedObjects(kept);
+        if (docs) return docs.map((d) => JSON.parse(d) as unknown);
+        return fail(file, `${WRAPPER_HINT}; without those lines it is still ${describeJsonError(kept, inner)}`);
       }
-      for (const a of rc.change.actions) {
-        if (typeof a !== 'string' || !KNOWN_ACTIONS.has(a)) return fail(`${at}.change.actions: unknown action ${JSON.stringify(a)} (${rc.address})`);
+    }
+    const known = describeNonJson(text);
+    if (known) return fail(file, known);
+    // Decision: concatenated plans are supported (one summary per document) rather than rejected, because
+    // terragrunt users get exactly this from `show --all -json`; everything else is a JSON error.
+    const parts = splitConcatenatedObjects(text);
+    if (!parts) {
+      const first = text.trimStart()[0];
+      const hint = first !== '{' && first !== '[' ? `; the file starts with ${JSON.stringify(text.trimStart().split('\n')[0].slice(0, 60))} — only the JSON that \`terraform show -json\` prints belongs in it` : '';
+      return fail(file, `${describeJsonError(text, err)}${hint}`);
+    }
+    return parts.map((part, i) => {
+      try {
+        return JSON.parse(part) as unknown;
+      } catch (inner) {
+        return fail(file, `document ${i + 1}: ${describeJsonError(part, inner)}`);
       }
     });
   }
-  if (value.output_changes !== undefined && value.output_changes !== null) {
-    if (!isObject(value.output_changes)) return fail('"output_changes" must be an object');
-    for (const [name, oc] of Object.entries(value.output_changes)) {
-      if (!isObject(oc) || !Array.isArray(oc.actions)) return fail(`output_changes.${name}.actions must be an array`);
-    }
+}
+
+function fail(file: string, detail: string): never {
+  throw new PlanParseError(file, detail);
+}
+
+/** Normalizes the documents of one file; a `terraform plan -json` log (many small documents) gets one message. */
+export function normalizeDocuments(docs: unknown[], file: string, opts: NormalizeOptions = {}): TerraformPlan[] {
+  if (docs.length > 1) {
+    const first = describeNotAPlan(docs[0]);
+    if (first && first.includes('terraform plan -json')) fail(file, first);
   }
+  return docs.map((doc, i) => normalizePlan(doc, file, docs.length > 1 ? `document ${i + 1}` : '', opts));
 }
 
 /**
  * Parses the text of a plan file into one or more plans. A file holding several plans written back to back
  * (terragrunt's `show --all -json`) yields one plan per document; anything that is not plan JSON throws
- * {@link PlanParseError} naming the file and, for bad JSON, the line and column.
+ * {@link PlanParseError} naming the file and saying what to do (for bad JSON, the line and column).
  */
-export function parsePlanText(text: string, file: string): TerraformPlan[] {
-  const trimmed = text.replace(/^\uFEFF/, '');
-  if (trimmed.trim() === '') throw new PlanParseError(file, 'empty file (expected the output of `terraform show -json <planfile>`)');
-  let docs: unknown[];
-  try {
-    docs = [JSON.parse(trimmed)];
-  } catch (err) {
-    // Decision: concatenated plans are supported (one summary per document) rather than rejected, because
-    // terragrunt users get exactly this from `show --all -json`; everything else is a JSON error.
-    const parts = splitConcatenatedObjects(trimmed);
-    if (!parts) throw new PlanParseError(file, describeJsonError(trimmed, err));
-    docs = parts.map((part, i) => {
-      try {
-        return JSON.parse(part) as unknown;
-      } catch (inner) {
-        throw new PlanParseError(file, `document ${i + 1}: ${describeJsonError(part, inner)}`);
-      }
-    });
-  }
-  docs.forEach((doc, i) => assertPlan(doc, file, docs.length > 1 ? `document ${i + 1}` : ''));
-  return docs as TerraformPlan[];
+export function parsePlanText(text: string, file: string, opts: NormalizeOptions = {}): TerraformPlan[] {
+  return normalizeDocuments(parsePlanDocuments(text, file), file, opts);
 }

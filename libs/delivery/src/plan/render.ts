@@ -75,6 +75,8 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   if (otherDeletes > 0) lines.push(`> [!WARNING]`, `> ${otherDeletes} other resource${otherDeletes === 1 ? ' is' : 's are'} deleted or replaced.`, '');
   const incomplete = stacks.filter((s) => s.incomplete);
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(', ')}.`, '');
+  const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
+  if (unknown > 0) lines.push('> [!WARNING]', `> ${unknown} change${unknown === 1 ? ' has' : 's have'} actions this report does not know: read the plan itself before applying.`, '');
   if (stacks.length === 0 && waiting === 0) {
     lines.push('No stack was planned: nothing in this change affects a Terraform stack.', '');
     return lines.join('\n');
@@ -117,8 +119,24 @@ function changeLine(c: ResourceChangeSummary, withAttributes: boolean): string {
   return lines.join('\n');
 }
 
-/** level 3: everything; 2: addresses without attribute values; 1: at most 20 addresses per group; 0: counts only. */
-function renderSection(s: StackSummary, level: 0 | 1 | 2 | 3, location: string): string {
+/** Thrown inside renderSection when a section outgrows its limit: no point building the rest of it. */
+class OverLimit extends Error {}
+
+/**
+ * level 3: everything; 2: addresses without attribute values; 1: at most 20 addresses per group; 0: counts only.
+ * Undefined when the section would be longer than `limit`: rendering stops there, so a 10,000-change stack costs
+ * one comment's worth of work per level, not the whole plan's.
+ */
+function renderSection(s: StackSummary, level: 0 | 1 | 2 | 3, location: string, limit = Infinity): string | undefined {
+  try {
+    return renderSectionLines(s, level, location, limit);
+  } catch (err) {
+    if (err instanceof OverLimit) return undefined;
+    throw err;
+  }
+}
+
+function renderSectionLines(s: StackSummary, level: 0 | 1 | 2 | 3, location: string, limit: number): string {
   const lines: string[] = [];
   const tf = s.terraformVersion ? ` · Terraform/OpenTofu ${s.terraformVersion}` : '';
   lines.push(`### ${code(s.name)} — ${RISK_BADGE[s.risk]}`, '');
@@ -129,29 +147,48 @@ function renderSection(s: StackSummary, level: 0 | 1 | 2 | 3, location: string):
     return lines.join('\n');
   }
   const cap = level === 1 ? 20 : Infinity;
-  const capped = (items: string[]): string[] => (items.length > cap ? [...items.slice(0, cap), `- … and ${items.length - cap} more`] : items);
+  let used = lines.reduce((n, l) => n + l.length + 1, 0);
+  // At most `cap` lines per list, each counted against the limit as it is made.
+  const capped = <T>(items: readonly T[], line: (item: T) => string): string[] => {
+    const out: string[] = [];
+    for (const item of items) {
+      if (out.length === cap) {
+        out.push(`- … and ${items.length - cap} more`);
+        break;
+      }
+      const text = line(item);
+      used += text.length + 1;
+      if (used > limit) throw new OverLimit();
+      out.push(text);
+    }
+    return out;
+  };
   for (const kind of CHANGE_KINDS) {
     const group = s.changes.filter((c) => c.kind === kind);
-    if (group.length) lines.push(details(`${KIND_TITLE[kind]} (${group.length})`, capped(group.map((c) => changeLine(c, level === 3)))));
+    if (group.length) lines.push(details(`${KIND_TITLE[kind]} (${group.length})`, capped(group, (c) => changeLine(c, level === 3))));
   }
-  if (s.moved.length) lines.push(details(`Moved (${s.moved.length})`, capped(s.moved.map((m) => `- ${code(m.from)} → ${code(m.to)}`))));
-  if (s.imported.length) lines.push(details(`Imported (${s.imported.length})`, capped(s.imported.map((a) => `- ${code(a)}`))));
-  if (s.forgotten.length) lines.push(details(`Removed from state, not destroyed (${s.forgotten.length})`, capped(s.forgotten.map((a) => `- ${code(a)}`))));
+  if (s.moved.length) lines.push(details(`Moved (${s.moved.length})`, capped(s.moved, (m) => `- ${code(m.from)} → ${code(m.to)}`)));
+  if (s.imported.length) lines.push(details(`Imported (${s.imported.length})`, capped(s.imported, (a) => `- ${code(a)}`)));
+  if (s.forgotten.length) lines.push(details(`Removed from state, not destroyed (${s.forgotten.length})`, capped(s.forgotten, (a) => `- ${code(a)}`)));
   if (s.outputs.length) {
     lines.push(
       details(
         `Output changes (${s.outputs.length})`,
-        capped(
-          s.outputs.map((o) => {
-            const value = level < 3 ? '' : o.kind === 'update' ? `: ${code(o.before ?? '')} → ${code(o.after ?? '')}` : o.after !== undefined ? `: ${code(o.after)}` : '';
-            return `- ${code(o.name)} (${o.kind}${o.sensitive ? ', sensitive' : ''})${value}`;
-          }),
-        ),
+        capped(s.outputs, (o) => {
+          const value = level < 3 ? '' : o.kind === 'update' ? `: ${code(o.before ?? '')} → ${code(o.after ?? '')}` : o.after !== undefined ? `: ${code(o.after)}` : '';
+          return `- ${code(o.name)} (${o.kind}${o.sensitive ? ', sensitive' : ''})${value}`;
+        }),
       ),
     );
   }
+  if (s.unknown.length) lines.push(details(`Unknown action (${s.unknown.length})`, capped(s.unknown, (u) => `- ${code(u.address)} (${u.actions})`)));
+  if (s.deferred.length) {
+    lines.push(details(`Deferred to a later plan (${s.deferred.length})`, capped(s.deferred, (d) => `- ${code(d.address)} (${d.actions}; ${d.reason.replace(/_/g, ' ')})`)));
+  }
+  if (s.invoked.length) lines.push(details(`Actions invoked (${s.invoked.length})`, capped(s.invoked, (a) => `- ${code(a)}`)));
   if (s.drift.length) {
-    lines.push(details(`Changed outside Terraform since the last apply (${s.drift.length})`, capped(s.drift.map((d) => `- ${code(d.address)} (${d.actions})`))));
+    const driftLine = (d: StackSummary['drift'][number]) => `- ${code(d.address)} (${d.actions}${d.previousAddress ? `; moved from ${code(d.previousAddress)}` : ''})`;
+    lines.push(details(`Changed outside Terraform since the last apply (${s.drift.length})`, capped(s.drift, driftLine)));
   }
   if (s.reads.length) lines.push(`<sub>${s.reads.length} data source${s.reads.length === 1 ? '' : 's'} read during apply.</sub>`, '');
   return lines.join('\n');
@@ -172,10 +209,20 @@ export function renderMarkdownReport(input: readonly StackSummary[], opts: Rende
   const location = opts.fullReportLocation ?? 'the job summary and the plan artifact of this workflow run';
   const max = opts.maxChars ?? Infinity;
   const head = renderHead(stacks, opts);
-  const changed = stacks.filter(hasChanges);
-  const unchanged = renderNoChanges(stacks.filter((s) => !hasChanges(s)));
-  const full = [head, ...changed.map((s) => renderSection(s, 3, location)), unchanged].join('\n');
-  if (full.length <= max) return { markdown: full, truncated: false, cut: [] };
+  // Drift-only and incomplete stacks get a section too: "No changes" would hide what happened outside Terraform.
+  const detailed = (s: StackSummary) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
+  const changed = stacks.filter(detailed);
+  const unchanged = renderNoChanges(stacks.filter((s) => !detailed(s)));
+  const fullSections: string[] = [];
+  let fullUsed = head.length + unchanged.length + 1;
+  for (const s of changed) {
+    const text = renderSection(s, 3, location, max - fullUsed);
+    if (text === undefined) break;
+    fullSections.push(text);
+    fullUsed += text.length + 1;
+  }
+  const full = fullSections.length === changed.length ? [head, ...fullSections, unchanged].join('\n') : undefined;
+  if (full !== undefined && full.length <= max) return { markdown: full, truncated: false, cut: [] };
 
   const reserve = 800; // room for the truncation note
   const sections: string[] = [];
@@ -185,8 +232,8 @@ export function renderMarkdownReport(input: readonly StackSummary[], opts: Rende
   for (const s of changed) {
     let placed = false;
     for (const level of [3, 2, 1, 0] as const) {
-      const text = renderSection(s, level, location);
-      if (used + text.length + 1 <= max) {
+      const text = renderSection(s, level, location, max - used - 1);
+      if (text !== undefined && used + text.length + 1 <= max) {
         sections.push(text);
         used += text.length + 1;
         if (level < 3) reduced.push(`${s.name} (${level === 2 ? 'attribute values' : level === 1 ? 'long address lists' : 'all details'})`);

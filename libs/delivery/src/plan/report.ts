@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parsePlanText, PlanInputError, PlanParseError } from './parse';
+import { PlanInputError, PlanParseError } from './parse';
+import { readPlanFile, type ReadPlanOptions } from './read';
 import { renderJson, renderMarkdown, type RenderOptions } from './render';
 import { summarizePlan, type StackSummary } from './summarize';
 
@@ -9,7 +10,7 @@ export function stackNameFromFile(file: string): string {
   return path.basename(file).replace(/\.json$/i, '').replace(/\.plan$/i, '');
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends ReadPlanOptions {
   /** Stack names by position, one per file (the CLI's repeated `--stack-name`); default: from the file name. */
   stackNames?: readonly string[];
 }
@@ -24,15 +25,8 @@ export function loadPlanFiles(files: readonly string[], opts: LoadOptions = {}):
   if (opts.stackNames && opts.stackNames.length > 0 && opts.stackNames.length !== files.length) {
     throw new PlanInputError(`got ${opts.stackNames.length} stack name(s) for ${files.length} plan file(s): give one per file, in the same order`);
   }
-  const parsed = files.map((file) => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new PlanParseError(file, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-    return { file, plans: parsePlanText(text, file) };
-  });
+  // Each file is decoded, parsed and normalized on its own (large ones streamed), see readPlanFile.
+  const parsed = files.map((file) => ({ file, plans: readPlanFile(file, opts) }));
   const stacks = parsed.flatMap(({ file, plans }, i) => {
     const name = opts.stackNames?.[i] ?? stackNameFromFile(file);
     return plans.map((plan, n) => summarizePlan(plan, plans.length > 1 ? `${name}#${n + 1}` : name, file));
@@ -85,7 +79,7 @@ export interface PlanReportOptions extends LoadOptions, Pick<RenderOptions, 'max
  */
 export function runPlanReport(files: readonly string[], opts: PlanReportOptions): string {
   if (opts.format !== 'markdown' && opts.format !== 'json') throw new PlanInputError(`unknown format "${String(opts.format)}": expected markdown or json`);
-  const stacks = loadPlanFiles(expandPlanInputs(files), opts);
+  const stacks = loadPlanFiles(expandPlanInputs(files), { stackNames: opts.stackNames, errored: opts.errored, streamAboveBytes: opts.streamAboveBytes });
   return opts.format === 'json' ? renderJson(stacks) : renderMarkdown(stacks, { maxChars: opts.maxChars, fullReportLocation: opts.fullReportLocation, title: opts.title });
 }
 

@@ -62,13 +62,19 @@ export interface StackSummary {
   reads: string[];
   outputs: OutputChangeSummary[];
   /** Objects changed outside Terraform since the last apply (`resource_drift`), kept apart from planned changes. */
-  drift: { address: string; actions: string }[];
+  drift: { address: string; actions: string; previousAddress?: string }[];
+  /** Changes Terraform could not plan yet (deferred actions, Terraform ≥ 1.10): planned by a later run. */
+  deferred: { address: string; actions: string; reason: string }[];
+  /** Resource changes whose actions this report does not know (a newer Terraform?): shown as they are, never counted. */
+  unknown: { address: string; actions: string }[];
+  /** `action` blocks this plan invokes (Terraform ≥ 1.14). */
+  invoked: string[];
   /** Deleted or replaced resources of stateful types. */
   destructive: string[];
   risk: Risk;
   /** sha256 over the planned resource changes, see {@link planFingerprint}. */
   fingerprint: string;
-  /** True when the plan says it is incomplete or errored. */
+  /** True when the plan says it is incomplete (`complete: false`), errored, or has deferred changes. */
   incomplete: boolean;
 }
 
@@ -81,14 +87,23 @@ function sameActions(actions: PlanAction[], expected: PlanAction[]): boolean {
   return actions.length === expected.length && actions.every((a, i) => a === expected[i]);
 }
 
-/** Classifies an action list; `undefined` for no-op, read and forget (not counted). */
+/** Action lists that are known and not counted: nothing changes (no-op), a data source read, removed from state only. */
+const NOT_COUNTED: readonly PlanAction[][] = [['no-op'], ['read'], ['forget']];
+
+/** True when the action list is one Terraform documents (counted or not); anything else is shown as unknown. */
+export function isKnownActionList(actions: readonly PlanAction[]): boolean {
+  return classifyActions(actions as PlanAction[]) !== undefined || NOT_COUNTED.some((k) => sameActions(actions as PlanAction[], k));
+}
+
+/** Classifies an action list; `undefined` for no-op, read and forget (not counted) and for unknown actions. */
 export function classifyActions(actions: PlanAction[]): ChangeKind | undefined {
   if (sameActions(actions, ['create'])) return 'create';
   if (sameActions(actions, ['update'])) return 'update';
   if (sameActions(actions, ['delete'])) return 'delete';
   // Both orders are one replacement: delete-then-create (default) and create-then-delete (create_before_destroy).
   if (sameActions(actions, ['delete', 'create']) || sameActions(actions, ['create', 'delete'])) return 'replace';
-  if (actions.includes('create') && actions.includes('forget')) return 'create';
+  // ["create","forget"]: the new object is created and the old one only leaves the state (listed as forgotten too).
+  if (sameActions(actions, ['create', 'forget'])) return 'create';
   return undefined;
 }
 
@@ -212,7 +227,7 @@ function summarizeOutputs(plan: TerraformPlan): OutputChangeSummary[] {
     // The legacy format (0.x, Terraform 0.12–0.15) lists every output as "create" even when nothing changes:
     // there, an output equal to the prior state's is no change. Newer formats report output actions faithfully.
     const prior = plan.prior_state?.values?.outputs?.[name];
-    const legacy = plan.format_version.startsWith('0.');
+    const legacy = (plan.format_version ?? '').startsWith('0.');
     if (legacy && kind === 'create' && prior && oc.after_unknown !== true && deepEqual(prior.value, oc.after)) continue;
     const sensitive = outputSensitive(plan, name);
     const show = (value: unknown, unknown?: unknown) =>
@@ -244,11 +259,18 @@ export function summarizePlan(plan: TerraformPlan, name: string, file?: string):
     forgotten: [],
     reads: [],
     outputs: summarizeOutputs(plan),
-    drift: (plan.resource_drift ?? []).map((d) => ({ address: d.address, actions: d.change.actions.join(', ') })),
+    drift: (plan.resource_drift ?? []).map((d) => ({
+      address: d.address,
+      actions: d.change.actions.join(', '),
+      ...(d.previous_address && d.previous_address !== d.address ? { previousAddress: d.previous_address } : {}),
+    })),
+    deferred: (plan.deferred_changes ?? []).map((d) => ({ address: d.resource_change.address, actions: d.resource_change.change.actions.join(', '), reason: d.reason })),
+    unknown: [],
+    invoked: (plan.action_invocations ?? []).map((a) => a.address),
     destructive: [],
     risk: 'none',
     fingerprint: planFingerprint(plan),
-    incomplete: plan.errored === true || plan.complete === false,
+    incomplete: plan.errored === true || plan.complete === false || (plan.deferred_changes ?? []).length > 0,
   };
   for (const rc of plan.resource_changes ?? []) {
     const actions = rc.change.actions;
@@ -257,7 +279,10 @@ export function summarizePlan(plan: TerraformPlan, name: string, file?: string):
     if (actions.includes('forget')) summary.forgotten.push(rc.address);
     if (sameActions(actions, ['read'])) summary.reads.push(rc.address);
     const kind = classifyActions(actions);
-    if (!kind) continue;
+    if (!kind) {
+      if (!isKnownActionList(actions)) summary.unknown.push({ address: rc.address, actions: actions.join(', ') });
+      continue;
+    }
     summary[kind]++;
     const stateful = isStatefulType(rc.type);
     summary.changes.push({
@@ -276,13 +301,24 @@ export function summarizePlan(plan: TerraformPlan, name: string, file?: string):
     if ((kind === 'delete' || kind === 'replace') && stateful && !summary.destructive.includes(rc.address)) summary.destructive.push(rc.address);
   }
   summary.changes.sort((a, b) => CHANGE_KINDS.indexOf(a.kind) - CHANGE_KINDS.indexOf(b.kind) || byCodePoint(a.address, b.address));
-  summary.risk = summary.destructive.length > 0 ? 'high' : summary.delete + summary.replace > 0 ? 'medium' : hasChanges(summary) ? 'low' : 'none';
+  // Unknown actions may delete something: at least medium, so a reviewer looks.
+  summary.risk =
+    summary.destructive.length > 0 ? 'high' : summary.delete + summary.replace + summary.unknown.length > 0 ? 'medium' : hasChanges(summary) ? 'low' : 'none';
   return summary;
 }
 
-/** Has the stack anything to apply (resources, moves, imports, outputs)? */
+/** Has the stack anything to apply (resources, moves, imports, forgets, outputs, unknown or deferred actions, invoked actions)? */
 export function hasChanges(s: StackSummary): boolean {
-  return s.create + s.update + s.delete + s.replace > 0 || s.moved.length > 0 || s.imported.length > 0 || s.forgotten.length > 0 || s.outputs.length > 0;
+  return (
+    s.create + s.update + s.delete + s.replace > 0 ||
+    s.moved.length > 0 ||
+    s.imported.length > 0 ||
+    s.forgotten.length > 0 ||
+    s.outputs.length > 0 ||
+    s.unknown.length > 0 ||
+    s.deferred.length > 0 ||
+    s.invoked.length > 0
+  );
 }
 
 /** One fingerprint over several stacks: sha256 over the sorted `name:fingerprint` lines. */

@@ -7,6 +7,7 @@ export const PROJECT_LAYERS: Readonly<Record<string, readonly string[]>> = {
   data: ['data'],
   compute: ['cluster', 'workloads'],
   edge: ['edge'],
+  identity: ['identity'],
   observability: ['observability'],
 };
 

@@ -4,12 +4,13 @@ import { networkRules } from './network';
 import { dataRules } from './data';
 import { computeRules } from './compute';
 import { edgeRules } from './edge';
+import { identityRules } from './identity';
 import { observabilityRules } from './observability';
 
-export { genericRules, networkRules, dataRules, computeRules, edgeRules, observabilityRules };
+export { genericRules, networkRules, dataRules, computeRules, edgeRules, identityRules, observabilityRules };
 
 /** Every rule of the platform, in the order they are reported. */
-export const ALL_RULES: readonly GuardrailRule[] = [...genericRules, ...networkRules, ...dataRules, ...computeRules, ...edgeRules, ...observabilityRules];
+export const ALL_RULES: readonly GuardrailRule[] = [...genericRules, ...networkRules, ...dataRules, ...computeRules, ...edgeRules, ...identityRules, ...observabilityRules];
 
 const ids = ALL_RULES.map((r) => r.id);
 const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);

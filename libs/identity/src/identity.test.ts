@@ -1,0 +1,148 @@
+import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { ALL_RULES, checkStack } from '@awp/guardrails';
+import { CATALOGUE_WRITE_SCOPE, Identity, type CognitoIssuerProps, type IdentityProps } from './index';
+
+type Json = Record<string, any>;
+const TAGS = { Environment: 'test', Layer: 'identity', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
+
+function synth(props: Partial<IdentityProps> = {}, cognito: Partial<CognitoIssuerProps> = {}, tier = 'prod'): { json: Json; stack: TerraformStack; identity: Identity } {
+  const stack = new TerraformStack(Testing.app(), 'test');
+  stack.node.setContext('awp:tier', tier);
+  new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
+  const identity = new Identity(stack, 'identity', {
+    namePrefix: 'test',
+    region: 'eu-west-1',
+    ...(props.external ? {} : { cognito: { domainPrefix: 'test-auth-111111111111', ...cognito } }),
+    ...props,
+  });
+  // Consumers read the contract; an output makes its expressions visible in the JSON.
+  new TerraformOutput(stack, 'contract', { value: { issuer: identity.issuer, audience: identity.audience, claim: identity.audienceClaim, scope: identity.writeScope } });
+  return { json: JSON.parse(Testing.synth(stack)), stack, identity };
+}
+const all = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
+const one = (json: Json, type: string): Json => {
+  const list = all(json, type);
+  expect(list).toHaveLength(1);
+  return list[0];
+};
+const address = (json: Json, type: string) => `${type}.${Object.keys(json.resource[type])[0]}`;
+
+describe('Identity with Cognito (the default)', () => {
+  const { json, stack, identity } = synth({}, { clients: [{ name: 'catalogue-writer' }, { name: 'back-office' }] });
+  const pool = one(json, 'aws_cognito_user_pool');
+  const poolAddress = address(json, 'aws_cognito_user_pool');
+
+  it('creates a user pool nobody can sign up to, with MFA, admin-only recovery, threat protection and deletion protection', () => {
+    expect(pool.admin_create_user_config).toEqual({ allow_admin_create_user_only: true });
+    expect(pool.mfa_configuration).toBe('ON');
+    expect(pool.software_token_mfa_configuration).toEqual({ enabled: true });
+    expect(pool.account_recovery_setting.recovery_mechanism).toEqual([{ name: 'admin_only', priority: 1 }]);
+    expect(pool.user_pool_tier).toBe('PLUS');
+    expect(pool.user_pool_add_ons).toEqual({ advanced_security_mode: 'ENFORCED' });
+    expect(pool.deletion_protection).toBe('ACTIVE');
+    expect(pool.password_policy).toEqual(expect.objectContaining({ minimum_length: 14, require_symbols: true, temporary_password_validity_days: 1, password_history_size: 24 }));
+    // Full-function threat protection blocks leaked passwords and high- and medium-risk sign-ins.
+    const risk = one(json, 'aws_cognito_risk_configuration');
+    expect(risk.user_pool_id).toBe(`\${${poolAddress}.id}`);
+    expect(risk.compromised_credentials_risk_configuration.actions.event_action).toBe('BLOCK');
+    expect(risk.account_takeover_risk_configuration.actions.high_action.event_action).toBe('BLOCK');
+  });
+
+  it('defines the catalogue resource server with the write scope, and a prefix domain for the token endpoint', () => {
+    const rs = one(json, 'aws_cognito_resource_server');
+    expect([rs.identifier, rs.scope.map((s: Json) => s.scope_name)]).toEqual(['catalogue', ['write']]);
+    expect(`${rs.identifier}/${rs.scope[0].scope_name}`).toBe(CATALOGUE_WRITE_SCOPE);
+    const domain = one(json, 'aws_cognito_user_pool_domain');
+    expect(domain).toEqual(expect.objectContaining({ domain: 'test-auth-111111111111', user_pool_id: `\${${poolAddress}.id}` }));
+    expect(domain.certificate_arn).toBeUndefined();
+    expect(identity.cognito?.tokenEndpoint).toBe('https://test-auth-111111111111.auth.eu-west-1.amazoncognito.com/oauth2/token');
+  });
+
+  it('gives each machine caller its own confidential client: client credentials only, the write scope only, short-lived tokens', () => {
+    const clients = all(json, 'aws_cognito_user_pool_client');
+    expect(clients.map((c) => c.name).sort()).toEqual(['test-back-office', 'test-catalogue-writer']);
+    for (const c of clients) {
+      expect(c.generate_secret).toBe(true);
+      expect(c.allowed_oauth_flows).toEqual(['client_credentials']);
+      expect(c.allowed_oauth_flows_user_pool_client).toBe(true);
+      expect(c.allowed_oauth_scopes).toEqual(['catalogue/write']);
+      expect(c.explicit_auth_flows).toEqual(['ALLOW_REFRESH_TOKEN_AUTH']); // no password, SRP or custom sign-in
+      expect([c.access_token_validity, c.token_validity_units[0].access_token]).toEqual([60, 'minutes']);
+      expect(c.callback_urls).toBeUndefined();
+      expect(c.depends_on).toEqual([address(json, 'aws_cognito_resource_server')]);
+    }
+    expect(Object.keys(identity.cognito?.clientIds ?? {})).toEqual(['catalogue-writer', 'back-office']);
+  });
+
+  it("hands the service the pool's issuer URL, the client ids as audience in client_id, and the scope", () => {
+    const contract = json.output.contract.value;
+    expect(contract.issuer).toBe(`https://\${${poolAddress}.endpoint}`);
+    // In the order of the clients prop (the synthesized JSON sorts its keys).
+    const ids = ['catalogue-writer', 'back-office'].map((n) => `aws_cognito_user_pool_client.${Object.keys(json.resource.aws_cognito_user_pool_client).find((k) => k.includes(`client-${n}_`))}.id`);
+    expect(contract.audience).toBe(`\${join(",", [${ids.join(', ')}])}`);
+    expect(contract.claim).toBe('client_id');
+    expect(contract.scope).toBe('catalogue/write');
+  });
+
+  it('never writes a client secret into the synthesized JSON', () => {
+    const text = JSON.stringify(json);
+    expect(text).not.toMatch(/client_secret/);
+  });
+
+  it('passes every guardrail in a prod stack', () => {
+    expect(checkStack(stack, ALL_RULES).filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  it('relaxes for dev: Essentials without threat protection, no risk configuration, deletion protection off', () => {
+    const dev = synth({}, { featurePlan: 'ESSENTIALS', threatProtection: 'OFF', deletionProtection: false, accessTokenValidityMinutes: 15 }, 'dev').json;
+    const p = one(dev, 'aws_cognito_user_pool');
+    expect([p.user_pool_tier, p.user_pool_add_ons.advanced_security_mode, p.deletion_protection]).toEqual(['ESSENTIALS', 'OFF', 'INACTIVE']);
+    expect(dev.resource.aws_cognito_risk_configuration).toBeUndefined();
+    expect(one(dev, 'aws_cognito_user_pool_client').access_token_validity).toBe(15);
+  });
+
+  it.each<[string, Partial<CognitoIssuerProps>, RegExp]>([
+    ['threat protection without Plus', { featurePlan: 'ESSENTIALS', threatProtection: 'AUDIT' }, /cognito\.threatProtection: expected "OFF" with featurePlan "ESSENTIALS"/],
+    ['an access token lifetime above an hour', { accessTokenValidityMinutes: 61 }, /cognito\.accessTokenValidityMinutes: expected a whole number of minutes between 5 and 60, got 61/],
+    ['a duplicate client', { clients: [{ name: 'a' }, { name: 'a' }] }, /cognito\.clients\[1\]\.name: expected unique names/],
+    ['no client', { clients: [] }, /cognito\.clients: expected at least one app client/],
+    ['a reserved word in the domain prefix', { domainPrefix: 'prod-cognito-1' }, /cognito\.domainPrefix: expected a prefix without "cognito"/],
+  ])('refuses %s, naming the field', (_what, cognito, message) => {
+    expect(() => synth({}, cognito)).toThrow(message);
+  });
+});
+
+describe('Identity with an external issuer', () => {
+  const external = { issuer: 'https://login.example.com/tenant', audience: ['https://api.example.com', 'catalogue'], audienceClaim: 'aud', writeScope: 'catalogue:write' };
+
+  it('creates nothing and passes the issuer through', () => {
+    const { json, identity } = synth({ external });
+    expect(json.resource).toBeUndefined();
+    expect(json.output.contract.value).toEqual({ issuer: 'https://login.example.com/tenant', audience: 'https://api.example.com,catalogue', claim: 'aud', scope: 'catalogue:write' });
+    expect(identity.cognito).toBeUndefined();
+  });
+
+  it("keeps an issuer's own trailing slash byte for byte (Auth0's issuers end with one)", () => {
+    expect(synth({ external: { ...external, issuer: 'https://tenant.eu.auth0.com/' } }).identity.issuer).toBe('https://tenant.eu.auth0.com/');
+  });
+
+  it.each<[string, Partial<typeof external>, RegExp]>([
+    ['plain http', { issuer: 'http://login.example.com' }, /external\.issuer: expected an https URL/],
+    ['a relative URL', { issuer: 'login.example.com' }, /external\.issuer: expected an absolute https URL/],
+    ['a query', { issuer: 'https://login.example.com/?tenant=1' }, /external\.issuer: expected no query or fragment/],
+    ['a host in capitals', { issuer: 'https://Login.Example.com/t' }, /external\.issuer: expected the URL in normalized form.*parses as "https:\/\/login\.example\.com\/t"/],
+    ['a default port', { issuer: 'https://login.example.com:443/t' }, /external\.issuer: expected the URL in normalized form/],
+    ['an empty path segment', { issuer: 'https://login.example.com//t' }, /external\.issuer: expected no empty path segment/],
+    ['credentials', { issuer: 'https://u:p@login.example.com' }, /external\.issuer: expected no credentials/],
+    ['a scope with a space', { writeScope: 'catalogue write' }, /external\.writeScope: expected one OAuth scope token/],
+    ['no audience', { audience: [] }, /external\.audience: expected at least one audience value/],
+    ['an audience with a comma', { audience: ['a,b'] }, /external\.audience: expected values without commas/],
+  ])('refuses %s, naming the field', (_what, patch, message) => {
+    expect(() => synth({ external: { ...external, ...patch } })).toThrow(message);
+  });
+
+  it('refuses Cognito settings next to an external issuer', () => {
+    expect(() => synth({ external, cognito: { domainPrefix: 'x' } })).toThrow(/cognito: expected no Cognito settings with an external issuer/);
+  });
+});
