@@ -81,11 +81,11 @@ describe('the cluster stacks', () => {
       expect(all(json, 'aws_ecr_repository')).toEqual([expect.objectContaining({ name: 'prod-api', image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true } })]);
     });
 
-    it('grants the delivery apply role cluster-admin and the plan role admin-view', () => {
+    it('grants the delivery apply role cluster-admin and the plan role view (no Secrets) in the workloads\' namespaces', () => {
       const policies = all(json, 'aws_eks_access_policy_association').map((a) => a.policy_arn.replace(/^.*\//, '')).sort();
-      expect(policies).toEqual(['AmazonEKSAdminViewPolicy', 'AmazonEKSClusterAdminPolicy']);
+      expect(policies).toEqual(['AmazonEKSClusterAdminPolicy', 'AmazonEKSViewPolicy']);
       const entries = all(json, 'aws_eks_access_entry').map((e) => e.principal_arn).sort();
-      expect(entries).toEqual(['arn:aws:iam::333333333333:role/aws-web-platform-prod-apply', 'arn:aws:iam::333333333333:role/aws-web-platform-prod-plan']);
+      expect(entries).toEqual(['arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-apply', 'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan']);
     });
 
     it('sends control-plane logs to /aws/eks/prod-eks/cluster, encrypted with the network logs key', () => {

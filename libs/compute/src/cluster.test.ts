@@ -89,12 +89,13 @@ describe('Cluster', () => {
     expect(synth({ nodeGroups: [BASE.nodeGroups[0]] }).cluster.maxNodeCount).toBe(6);
   });
 
-  it('grants cluster-admin to the admin roles and admin-view to the view roles through access entries', () => {
+  it('grants cluster-admin to the admin roles and view (no Secrets) in the workloads\' namespaces to the view roles', () => {
     const entries = all(json, 'aws_eks_access_entry');
     expect(entries.map((e) => e.principal_arn).sort()).toEqual(['arn:aws:iam::111111111111:role/apply', 'arn:aws:iam::111111111111:role/plan']);
     const assoc = all(json, 'aws_eks_access_policy_association');
-    expect(assoc.map((a) => a.policy_arn.replace(/^.*\//, '')).sort()).toEqual(['AmazonEKSAdminViewPolicy', 'AmazonEKSClusterAdminPolicy']);
-    expect(assoc.every((a) => a.access_scope.type === 'cluster')).toBe(true);
+    const byPolicy = Object.fromEntries(assoc.map((a) => [a.policy_arn.replace(/^.*\//, ''), a.access_scope]));
+    // Not AmazonEKSAdminViewPolicy: it reads every Secret of the cluster.
+    expect(byPolicy).toEqual({ AmazonEKSClusterAdminPolicy: { type: 'cluster' }, AmazonEKSViewPolicy: { type: 'namespace', namespaces: ['api', 'kube-system'] } });
   });
 
   it('pins the five managed add-ons, with pod identity for vpc-cni and the CloudWatch agent', () => {

@@ -72,11 +72,13 @@ export interface ClusterProps {
    */
   readonly adminRoleArns?: readonly string[];
   /**
-   * Roles granted read access to everything including Secrets (AmazonEKSAdminViewPolicy) — the delivery plan role:
-   * plans of the workloads stack read Helm release secrets.
+   * Roles granted read access (AmazonEKSViewPolicy: no Secrets) in `viewNamespaces` only — the delivery plan role,
+   * whose plans refresh the workloads stack's objects and Helm releases (kept in ConfigMaps, helm_driver "configmap").
    * @default []
    */
   readonly viewRoleArns?: readonly string[];
+  /** Namespaces the view roles may read: those the workloads stack manages. @default [serviceNamespace, 'kube-system'] */
+  readonly viewNamespaces?: readonly string[];
   /** Managed add-on versions. @default DEFAULT_ADDON_VERSIONS (for Kubernetes 1.33) */
   readonly addonVersions?: Partial<AddonVersions>;
   /** Control-plane and Container Insights log retention in days. @default 365 */
@@ -267,18 +269,21 @@ export class Cluster extends Construct {
     this.oidcIssuerUrl = cluster.identity.get(0).oidc.get(0).issuer;
 
     // ---- Access entries -----------------------------------------------------------------------------------
-    const access = (kind: 'admin' | 'view', arns: readonly string[], policy: string) =>
+    const access = (kind: 'admin' | 'view', arns: readonly string[], policy: string, scope: { type: string; namespaces?: string[] }) =>
       arns.forEach((principalArn, i) => {
         const entry = new EksAccessEntry(this, `${kind}-access-${i}`, { clusterName: cluster.name, principalArn, type: 'STANDARD' });
         new EksAccessPolicyAssociation(this, `${kind}-access-policy-${i}`, {
           clusterName: cluster.name,
           principalArn: entry.principalArn,
           policyArn: `arn:${partition}:eks::aws:cluster-access-policy/${policy}`,
-          accessScope: { type: 'cluster' },
+          accessScope: scope,
         });
       });
-    access('admin', props.adminRoleArns ?? [], 'AmazonEKSClusterAdminPolicy');
-    access('view', props.viewRoleArns ?? [], 'AmazonEKSAdminViewPolicy');
+    access('admin', props.adminRoleArns ?? [], 'AmazonEKSClusterAdminPolicy', { type: 'cluster' });
+    // A pull request's code plans with the view role: AmazonEKSViewPolicy reads no Secret, and only where the
+    // workloads stack has objects (AmazonEKSAdminViewPolicy would read every Secret in the cluster).
+    const viewNamespaces = [...(props.viewNamespaces ?? [this.serviceNamespace, 'kube-system'])];
+    access('view', props.viewRoleArns ?? [], 'AmazonEKSViewPolicy', { type: 'namespace', namespaces: viewNamespaces });
 
     // ---- Pod identity roles -------------------------------------------------------------------------------
     const podTrust = new DataAwsIamPolicyDocument(this, 'pod-identity-trust', {

@@ -40,7 +40,9 @@ export class EksProviders extends Construct {
     const exec = { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', props.clusterName, '--region', props.region] };
     const caCertificate = Fn.base64decode(props.clusterCertificateAuthority);
     this.kubernetes = new KubernetesProvider(scope, 'kubernetes', { host: props.clusterEndpoint, clusterCaCertificate: caCertificate, exec: [exec] });
-    this.helm = new HelmProvider(scope, 'helm', { kubernetes: { host: props.clusterEndpoint, clusterCaCertificate: caCertificate, exec } });
+    // Releases in ConfigMaps, not Secrets: the plan role reads them with AmazonEKSViewPolicy, which reads no Secret
+    // (the secret driver would need `list secrets` in kube-system, i.e. every Secret there). No release sets secrets.
+    this.helm = new HelmProvider(scope, 'helm', { helmDriver: 'configmap', kubernetes: { host: props.clusterEndpoint, clusterCaCertificate: caCertificate, exec } });
   }
 }
 

@@ -117,9 +117,17 @@ export function loadEnvironments(names?: readonly string[], options: LoadOptions
   if (problems.length > 0) throw new ConfigError(problems);
   const configs = results.map((r) => r.config as EnvironmentConfig);
   const problemsAcross: ConfigProblem[] = [];
+  const fileOf = (c: EnvironmentConfig) => path.join(path.relative(relativeTo, dir), `${c.name}.json`);
   for (const c of configs) {
     if (c.promotesFrom && !known.includes(c.promotesFrom)) {
-      problemsAcross.push({ file: path.join(path.relative(relativeTo, dir), `${c.name}.json`), path: 'promotesFrom', message: `expected one of ${known.join(', ')}, got "${c.promotesFrom}"` });
+      problemsAcross.push({ file: fileOf(c), path: 'promotesFrom', message: `expected one of ${known.join(', ')}, got "${c.promotesFrom}"` });
+    }
+    // One repository has one ID: a second value is a typo that would lock that environment's roles out.
+    const first = configs.find((o) => o.repository.toLowerCase() === c.repository.toLowerCase());
+    for (const key of ['repositoryId', 'repositoryOwnerId'] as const) {
+      if (first && first !== c && first[key] !== undefined && c[key] !== undefined && first[key] !== c[key]) {
+        problemsAcross.push({ file: fileOf(c), path: key, message: `expected ${first[key]} (as in ${first.name}.json for ${c.repository}), got ${c[key]}` });
+      }
     }
   }
   if (problemsAcross.length > 0) throw new ConfigError(problemsAcross);

@@ -28,6 +28,7 @@ const dailyWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[
 const weeklyWindow = z
   .string()
   .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected a weekly window like sun:03:30-sun:04:30 (UTC)');
+const githubId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN');
 
 export const TIERS = ['dev', 'staging', 'prod'] as const;
@@ -62,6 +63,12 @@ export const environmentSchema = z
     owner: z.string().min(1).describe('Owning team, written to the owner tag'),
     costCenter: z.string().min(1).describe('Cost centre tag'),
     repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected "org/repo"').describe('GitHub repository that deploys this environment'),
+    // GitHub's numeric IDs never change and are never reused: the delivery roles' OIDC trust pins them, so a
+    // renamed, deleted or re-created repository of the same name cannot assume them (docs/delivery.md → Threat model).
+    repositoryId: githubId.describe('The repository\'s immutable numeric ID (gh api repos/<org>/<repo> --jq .id)'),
+    repositoryOwnerId: githubId
+      .optional()
+      .describe('The owner\'s numeric ID (gh api repos/<org>/<repo> --jq .owner.id): the roles then also accept GitHub\'s immutable subject format repo:<org>@<ownerId>/<repo>@<repositoryId>:…'),
     state: z
       .strictObject({
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name'),
@@ -82,7 +89,13 @@ export const environmentSchema = z
           z.strictObject({ mode: z.literal('create') }),
           z.strictObject({ mode: z.literal('lookup'), name: z.string().min(3).describe('Existing public zone to look up') }),
         ])
-        .prefault({ mode: 'create' }),
+        .prefault({ mode: 'create' })
+        .describe('create: the dns stack creates the zone (delegate it from the parent before the edge stack plans); lookup: an existing, delegated zone'),
+      delegationResolverUrl: z
+        .string()
+        .regex(/^https:\/\/[^\s?#]+$/, 'expected an https URL without a query, like https://dns.google/resolve')
+        .default('https://dns.google/resolve')
+        .describe("DNS JSON API (Google's ?name=&type=NS format) the edge stack asks whether a created zone is delegated"),
     })
       .superRefine((domain, ctx) => {
         // The edge writes the site's records and certificate validation records into the looked-up zone.
@@ -189,18 +202,8 @@ export const environmentSchema = z
           .describe('Largest request body on API paths; WAF blocks larger ones'),
         priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']).default('PriceClass_100'),
         deletionProtection: z.boolean().default(true).describe('ALB deletion protection (guardrail AWP-EDGE-008 requires it in prod)'),
-        dnssec: z.boolean().default(true).describe('Sign a created hosted zone with DNSSEC (add the DS record to the parent zone)'),
-        originSecretVersion: positiveInt.default(1).describe('Bump to rotate the CloudFront→ALB origin header secret'),
-        acceptPreviousOriginSecret: z
-          .boolean()
-          .default(false)
-          .describe('During a rotation, the ALB also accepts the previous header value; turn off once CloudFront is deployed'),
-        logRetentionDays: days.default(365).describe('Retention of the WAF and Route 53 query log groups (us-east-1)'),
-      })
-      .superRefine((edge, ctx) => {
-        if (edge.acceptPreviousOriginSecret && edge.originSecretVersion < 2) {
-          ctx.addIssue({ code: 'custom', path: ['acceptPreviousOriginSecret'], message: 'expected false while originSecretVersion is 1: there is no previous value before the first rotation' });
-        }
+        dnssec: z.boolean().default(true).describe('Sign a created hosted zone with DNSSEC (dns stack; add the DS record to the parent zone once delegated)'),
+        logRetentionDays: days.default(365).describe('Retention of the WAF (edge) and Route 53 query (dns) log groups in us-east-1'),
       })
       .prefault({}),
     // The issuer of the access tokens the service requires on every write (issue 16): a Cognito user pool of the

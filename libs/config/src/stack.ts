@@ -1,8 +1,34 @@
 import { S3Backend, TerraformStack } from 'cdktf';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import type { EnvironmentConfig } from './schema';
-import { defaultTags, stackName } from './naming';
+import { defaultTags, platformIam, stackName } from './naming';
+
+/** Context key under which a stack declares its IAM convention (libs/guardrails AWP-IAM-001/002 check it). */
+export const IAM_CONTEXT_KEY = 'awp:iam';
+
+/** The IAM convention of a stack: the path of its roles and policies and (optionally) the boundary its roles carry. */
+export interface IamConvention {
+  readonly path: string;
+  readonly permissionsBoundary?: string;
+}
+
+/**
+ * Puts every IAM role and customer-managed policy under `scope` on the convention's path, and gives every role the
+ * convention's permissions boundary, unless the construct set its own (the guardrails then report the difference).
+ */
+export function applyIamConvention(scope: IConstruct, convention: IamConvention): void {
+  for (const c of scope.node.findAll()) {
+    if (c instanceof IamRole) {
+      if (c.pathInput === undefined) c.path = convention.path;
+      if (convention.permissionsBoundary && c.permissionsBoundaryInput === undefined) c.permissionsBoundary = convention.permissionsBoundary;
+    } else if (c instanceof IamPolicy && c.pathInput === undefined) {
+      c.path = convention.path;
+    }
+  }
+}
 
 export interface PlatformStackProps {
   readonly env: EnvironmentConfig;
@@ -15,13 +41,17 @@ export interface PlatformStackProps {
  * - S3 backend, one state object per stack, encrypted, with Terraform's native lock file (`use_lockfile`,
  *   set by override because cdktf 0.21's S3Backend lacks the option) instead of a DynamoDB table;
  * - the AWS provider pinned (by the prebuilt provider package) with `allowed_account_ids`, so a prod file
- *   can never be applied to another account, and default tags on every resource.
+ *   can never be applied to another account, and default tags on every resource;
+ * - every IAM role and policy under the platform's IAM path, every role inside the workload permissions boundary
+ *   (`platformIam`): the only roles the apply role may create (docs/delivery.md → Threat model).
  */
 export class PlatformStack extends TerraformStack {
   readonly env: EnvironmentConfig;
   readonly layer: string;
   /** The provider for the environment's region. */
   readonly aws: AwsProvider;
+  /** The IAM path and boundary of this stack's roles and policies. */
+  readonly iam: IamConvention;
   private usEast1?: AwsProvider;
 
   constructor(scope: Construct, props: PlatformStackProps) {
@@ -31,6 +61,9 @@ export class PlatformStack extends TerraformStack {
     const { env } = props;
     // Guardrails read the tier from context (libs/guardrails TIER_CONTEXT_KEY) to apply prod-only rules.
     this.node.setContext('awp:tier', env.tier);
+    const iam = platformIam(env);
+    this.iam = { path: iam.path, permissionsBoundary: iam.permissionsBoundary };
+    this.node.setContext(IAM_CONTEXT_KEY, this.iam);
     new S3Backend(this, {
       bucket: env.state.bucket,
       key: `${env.state.keyPrefix}/${env.name}/${props.layer}.tfstate`,
@@ -43,6 +76,15 @@ export class PlatformStack extends TerraformStack {
       allowedAccountIds: [env.account.id],
       defaultTags: [{ tags: defaultTags(env, props.layer) }],
     });
+  }
+
+  /**
+   * Applied here rather than by an Aspect: every path to the JSON (synth, Testing.synth, the guardrails' checkStack)
+   * calls toTerraform, while aspects run after the guardrails have looked at the stack.
+   */
+  override toTerraform(): any { // eslint-disable-line @typescript-eslint/no-explicit-any -- cdktf's own signature
+    applyIamConvention(this, this.iam);
+    return super.toTerraform();
   }
 
   /** An aliased provider in us-east-1 (CloudFront certificates and CLOUDFRONT-scoped WAF live there). */

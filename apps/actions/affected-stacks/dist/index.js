@@ -39497,7 +39497,7 @@ var PATHS = [
 var import_node_fs = require("node:fs");
 var import_node_path = __toESM(require("node:path"));
 var ENVIRONMENTS = ["dev", "staging", "prod"];
-var LAYERS = ["network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
 var ManifestError = class extends Error {
   constructor(file, detail) {
     super(`${file}: ${detail}`);
@@ -39620,7 +39620,8 @@ var PROJECT_LAYERS = {
   network: ["network"],
   data: ["data"],
   compute: ["cluster", "workloads"],
-  edge: ["edge"],
+  edge: ["dns", "edge"],
+  // libs/edge builds both: SiteZone (dns) and Edge
   identity: ["identity"],
   observability: ["observability"]
 };

@@ -6,7 +6,7 @@ export const PROJECT_LAYERS: Readonly<Record<string, readonly string[]>> = {
   network: ['network'],
   data: ['data'],
   compute: ['cluster', 'workloads'],
-  edge: ['edge'],
+  edge: ['dns', 'edge'], // libs/edge builds both: SiteZone (dns) and Edge
   identity: ['identity'],
   observability: ['observability'],
 };

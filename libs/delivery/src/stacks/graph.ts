@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /** The platform's environments and layers (docs/architecture.md → Stacks): stacks are named `<env>-<layer>`. */
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
-export const LAYERS = ['network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
+export const LAYERS = ['dns', 'network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
 
 export interface StackNode {
   name: string;
