@@ -39507,8 +39507,21 @@ var PATHS = [
 // ../../../libs/delivery/src/stacks/graph.ts
 var import_node_fs = require("node:fs");
 var import_node_path = __toESM(require("node:path"));
-var ENVIRONMENTS = ["dev", "staging", "prod"];
+
+// ../../../libs/config/src/naming.ts
 var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYER_PROJECTS = {
+  dns: "edge",
+  network: "network",
+  data: "data",
+  cluster: "compute",
+  edge: "edge",
+  identity: "identity",
+  workloads: "compute",
+  observability: "observability"
+};
+
+// ../../../libs/delivery/src/stacks/graph.ts
 var ManifestError = class extends Error {
   constructor(file, detail) {
     super(`${file}: ${detail}`);
@@ -39553,7 +39566,8 @@ function parseManifest(value, file, dir = import_node_path.default.dirname(file)
       return target ?? fail(`stacks.${node.name}.dependencies: unknown stack "${d}"`);
     });
   }
-  return { dir, stacks };
+  const environments = [...new Set(Object.keys(stacks).map((n) => splitStackName(n).env).filter((e) => e !== void 0))];
+  return { dir, stacks, environments };
 }
 function readManifest(dir) {
   let file = dir;
@@ -39582,7 +39596,7 @@ function topologicalOrder(graph, subset) {
   const wanted = new Set(subset ?? Object.keys(graph.stacks));
   const rank = (name) => {
     const { env, layer } = splitStackName(name);
-    const e = env ? ENVIRONMENTS.indexOf(env) : -1;
+    const e = env ? graph.environments.indexOf(env) : -1;
     const l = layer ? LAYERS.indexOf(layer) : -1;
     return [e === -1 ? 99 : e, l === -1 ? 99 : l, name];
   };
@@ -39627,15 +39641,10 @@ function splitStackName(name) {
 
 // ../../../libs/delivery/src/stacks/affected.ts
 var import_node_path2 = __toESM(require("node:path"));
-var PROJECT_LAYERS = {
-  network: ["network"],
-  data: ["data"],
-  compute: ["cluster", "workloads"],
-  edge: ["dns", "edge"],
-  // libs/edge builds both: SiteZone (dns) and Edge
-  identity: ["identity"],
-  observability: ["observability"]
-};
+var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
 var GLOBAL_PROJECTS = ["infra", "config", "guardrails"];
 var GLOBAL_PATHS = ["apps/infra/", "libs/config/", "libs/guardrails/", "package.json", "package-lock.json", "tsconfig.base.json"];
 function normalize(file) {

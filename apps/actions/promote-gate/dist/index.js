@@ -43673,6 +43673,25 @@ var PATHS = [
   "$.@level"
 ];
 
+// ../../../libs/config/src/naming.ts
+var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYER_PROJECTS = {
+  dns: "edge",
+  network: "network",
+  data: "data",
+  cluster: "compute",
+  edge: "edge",
+  identity: "identity",
+  workloads: "compute",
+  observability: "observability"
+};
+
+// ../../../libs/delivery/src/stacks/affected.ts
+var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
+
 // ../../../libs/delivery/src/promotion.ts
 var DEFAULT_TRUSTED_CREATORS = ["github-actions[bot]"];
 function trustedView(d, trusted = DEFAULT_TRUSTED_CREATORS) {
