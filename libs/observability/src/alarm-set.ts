@@ -56,6 +56,7 @@ export interface AlarmSpec {
 // logical id they had (the path without the concern's id), so no alarm is destroyed and re-created. Used alone, a
 // concern construct gets the ordinary ids of its own path.
 const folded = new WeakMap<IConstruct, Set<string>>();
+const kept = new WeakMap<IConstruct, Map<string, string>>();
 
 /** Resources created later under `parent`'s children named `ids` keep the logical ids they would have as `parent`'s own children. */
 export function foldChildIds(parent: IConstruct, ids: readonly string[]): void {
@@ -71,7 +72,16 @@ export function keepLogicalId<T extends TerraformElement>(element: T): T {
     if (folded.get(scopes[i - 1])?.has(scopes[i].node.id)) dropped = true;
     else components.push(scopes[i].node.id);
   }
-  if (dropped) element.overrideLogicalId(makeUniqueId(components));
+  if (!dropped) return element;
+  const id = makeUniqueId(components);
+  // Two folded concerns with a resource of the same id would collapse into one Terraform address: refuse.
+  const stack = TerraformStack.of(element);
+  const taken = kept.get(stack) ?? new Map<string, string>();
+  kept.set(stack, taken);
+  const other = taken.get(id);
+  if (other !== undefined) throw new Error(`${element.node.path}: its kept logical id ${id} is already ${other}'s; give one of them another construct id`);
+  taken.set(id, element.node.path);
+  element.overrideLogicalId(id);
   return element;
 }
 
