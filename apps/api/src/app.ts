@@ -3,11 +3,13 @@ import fs from 'node:fs';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import underPressure from '@fastify/under-pressure';
+import { installAuth, loggableUrl, securitySchemes, type Auth } from './auth/plugin';
 import type { Cache } from './cache';
 import type { Config } from './config';
 import { isDbUnavailable, type Db } from './db';
 import type { Metrics } from './metrics';
 import { HttpProblem, ProductService, type NewProduct, type ProductPatch } from './products';
+import { installResponsePolicy } from './response-policy';
 import { problems, sharedSchemas, CATEGORY } from './schemas';
 import { IMAGE_TYPES, LocalStorage, type Storage } from './storage';
 
@@ -16,6 +18,7 @@ export interface Deps {
   cache: Cache;
   storage: Storage;
   metrics: Metrics;
+  auth: Auth;
 }
 
 export interface AppState {
@@ -86,6 +89,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       openapi: '3.0.3',
       info: { title: 'Catalogue API', version: '1.0.0', description: 'Product catalogue of the AWS web platform.' },
       servers: [{ url: '/' }],
+      components: { securitySchemes: securitySchemes(deps.auth.config) },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -145,6 +149,8 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     if (state.draining) reply.header('connection', 'close');
     done(null, payload);
   });
+  installResponsePolicy(app);
+  installAuth(app, deps.auth); // before the routes: it protects every write route as it is declared
   app.addHook('preValidation', (req, _reply, done) => {
     req.bodyPhase = true;
     done();
@@ -153,7 +159,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e9 : 0;
     metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, seconds);
-    req.log.info({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+    req.log.info({ method: req.method, url: loggableUrl(req.url), route, statusCode: reply.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     done();
   });
 
@@ -262,7 +268,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       },
     },
   }, async (req, reply) => {
-    const { status, product, replayed } = await products.create(req.body, req.headers['idempotency-key']);
+    const { status, product, replayed } = await products.create(req.body, req.headers['idempotency-key'], req.principal!.sub);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(status).header('location', `/v1/products/${product.id}`).header('etag', `"${product.version}"`).send(product);
   });

@@ -1,7 +1,7 @@
 import { execSync } from 'node:child_process';
 import net from 'node:net';
 import pg from 'pg';
-import { REAL_DB, REAL_REDIS, json, killAll, metric, pct, post, product, sleep, startServer, type Server } from './harness';
+import { REAL_DB, REAL_REDIS, auth, json, killAll, metric, pct, post, product, sleep, startServer, type Server } from './harness';
 
 // Fault tests with numbers. Redis and PostgreSQL faults need the real servers and the commands that
 // stop and start them (.ci/setup/20-services.sh exports both); SIGTERM under load runs everywhere.
@@ -121,7 +121,7 @@ d(CAN_FAULT_REDIS)('Redis faults', () => {
     expect((await json(await fetch(url))).version).toBe(1); // cached at version 1
     sh(`${env.API_REDIS_CLI} client pause 2000 all`);
     const t0 = Date.now();
-    const patched = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"' }, body: '{"name":"During the hang"}' });
+    const patched = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"', ...(await auth()) }, body: '{"name":"During the hang"}' });
     const patchMs = Date.now() - t0;
     expect(patched.status).toBe(200);
     const during = await Promise.all(Array.from({ length: 10 }, () => fetch(url).then((r) => r.status)));
@@ -249,7 +249,7 @@ describe('graceful shutdown', () => {
     sock.on('error', () => {});
     const body = JSON.stringify(product());
     await new Promise((r) => sock.once('connect', r));
-    sock.write(`POST /v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+    sock.write(`POST /v1/products HTTP/1.1\r\nHost: x\r\nAuthorization: ${(await auth()).authorization}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
     await sleep(700);
     const termAt = Date.now();
     srv.proc.kill('SIGTERM');
@@ -284,7 +284,7 @@ describe('graceful shutdown', () => {
     const sock = net.connect(srv.port, '127.0.0.1');
     sock.on('error', () => {});
     await new Promise((r) => sock.once('connect', r));
-    sock.write('POST /v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    sock.write(`POST /v1/products HTTP/1.1\r\nHost: x\r\nAuthorization: ${(await auth()).authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
     await sleep(200);
     const t0 = Date.now();
     srv.proc.kill('SIGTERM');
