@@ -318,7 +318,15 @@ describe('bootstrap stack: guardrails and CLI', () => {
       domain: 'staging.shop.example.com',
       promotesFrom: 'dev',
       applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
+      runsOn: ['self-hosted', 'linux', 'x64', 'awp-staging'],
     });
+    // The workflows' runs-on per environment: self-hosted runners in each VPC reach the private EKS endpoints.
+    expect(targets.map((t) => t.runsOn[3])).toEqual(['awp-dev', 'awp-staging', 'awp-prod']);
+  });
+
+  it('declares required_version >= 1.11 in the bootstrap stack too', () => {
+    expect(synth(prod).json.terraform.required_version).toBe('>= 1.11');
+    expect(synth(dev, { backend: 's3' }).json.terraform.required_version).toBe('>= 1.11');
   });
 
   it('synthBootstrap writes one file per environment', () => {

@@ -18,7 +18,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { applyIamConvention, defaultTags, DELIVERY_IAM_PATH, deliveryRoleArns, deliveryRoleNames, globalName, IAM_CONTEXT_KEY, platformIam, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
+import { applyIamConvention, defaultTags, DELIVERY_IAM_PATH, deliveryRoleArns, deliveryRoleNames, globalName, IAM_CONTEXT_KEY, platformIam, requireTerraformVersion, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
 import { applyBoundaryStatements, planRoleStatements, workloadBoundaryStatements, type PlanAccess } from './policies';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
@@ -134,6 +134,7 @@ export class BootstrapStack extends TerraformStack {
       // Local state in the working directory: copy terraform.tfstate somewhere safe or migrate it (docs/delivery.md).
       new LocalBackend(this, { path: 'terraform.tfstate' });
     }
+    requireTerraformVersion(this);
     new AwsProvider(this, 'aws', { region, allowedAccountIds: [account], defaultTags: [{ tags: defaultTags(env, 'bootstrap') }] });
 
     // ---- State key ------------------------------------------------------------------------------------
