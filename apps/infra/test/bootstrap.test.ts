@@ -262,6 +262,20 @@ describe('bootstrap stack: state bucket', () => {
     expect(tls.condition).toEqual([{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }]);
   });
 
+  it('state is written with the state key: no backend asks for other encryption, and the bucket refuses any other header (negative)', () => {
+    // Terraform's S3 backend with `encrypt = true` and no kms_key_id sends SSE-S3 (AES256), overriding the bucket's
+    // SSE-KMS default: the backends send no header, and the bucket policy denies a header asking for anything else.
+    const { json: s3 } = synth(prod, { backend: 's3' });
+    expect(s3.terraform.backend.s3.encrypt).toBeUndefined();
+    const policy = fromDocument(doc(json, 'state-policy-document') as DocumentStatement[]);
+    const put = (headers: Record<string, string>) => ({ action: 's3:PutObject', resource: 'arn:aws:s3:::awp-tfstate-333333333333/platform/prod/data.tfstate', context: { 'aws:SecureTransport': 'true', ...headers } });
+    const denied = (headers: Record<string, string>) => policy.some((st) => st.Effect === 'Deny' && statementMatches(st, put(headers)));
+    expect(denied({})).toBe(false); // the bucket's default: the state key
+    expect(denied({ 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': '${aws_kms_key.state-key.arn}' })).toBe(false);
+    expect(denied({ 's3:x-amz-server-side-encryption': 'AES256' })).toBe(true);
+    expect(denied({ 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:eu-west-1:444444444444:key/other' })).toBe(true);
+  });
+
   it('expires noncurrent versions and logs access to the access-log bucket', () => {
     const rule = one(json, 'aws_s3_bucket_lifecycle_configuration', 'state-lifecycle').rule[0];
     expect(rule.status).toBe('Enabled');
@@ -275,7 +289,7 @@ describe('bootstrap stack: state bucket', () => {
   it('keeps its own state locally by default and in the bucket with --backend s3', () => {
     expect(json.terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
     const { json: s3 } = synth(prod, { backend: 's3' });
-    expect(s3.terraform.backend.s3).toMatchObject({ bucket: 'awp-tfstate-333333333333', key: 'platform/prod/bootstrap.tfstate', encrypt: true, use_lockfile: true });
+    expect(s3.terraform.backend.s3).toMatchObject({ bucket: 'awp-tfstate-333333333333', key: 'platform/prod/bootstrap.tfstate', use_lockfile: true });
   });
 
   it('pins the account and tags everything', () => {

@@ -132,7 +132,7 @@ export class BootstrapStack extends TerraformStack {
     this.applyRoleName = roles.apply;
 
     if ((props.backend ?? 'local') === 's3') {
-      new S3Backend(this, { bucket, key: `${env.state.keyPrefix}/${env.name}/bootstrap.tfstate`, region, encrypt: true });
+      new S3Backend(this, { bucket, key: `${env.state.keyPrefix}/${env.name}/bootstrap.tfstate`, region }); // encrypted by the bucket's default key (see PlatformStack)
       this.addOverride('terraform.backend.s3.use_lockfile', true);
     } else {
       // Local state in the working directory: copy terraform.tfstate somewhere safe or migrate it (docs/delivery.md).
@@ -185,6 +185,33 @@ export class BootstrapStack extends TerraformStack {
     const state = new S3Bucket(this, 'state', { bucket, lifecycle: { preventDestroy: true } });
     this.protectBucket('state', state, {
       encryption: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: stateKey.arn },
+      extraStatements: [
+        {
+          // State is encrypted with the state key, by default (the stacks' backends send no encryption header):
+          // an explicit header asking for anything else (SSE-S3, another key) is refused instead of silently
+          // weakening the encryption. Both conditions hold only when the header is present (Null = false).
+          sid: 'DenyOtherEncryption',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:PutObject'],
+          resources: [`${bucketArn}/*`],
+          condition: [
+            { test: 'Null', variable: 's3:x-amz-server-side-encryption', values: ['false'] },
+            { test: 'StringNotEquals', variable: 's3:x-amz-server-side-encryption', values: ['aws:kms'] },
+          ],
+        },
+        {
+          sid: 'DenyOtherKey',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:PutObject'],
+          resources: [`${bucketArn}/*`],
+          condition: [
+            { test: 'Null', variable: 's3:x-amz-server-side-encryption-aws-kms-key-id', values: ['false'] },
+            { test: 'StringNotEquals', variable: 's3:x-amz-server-side-encryption-aws-kms-key-id', values: [stateKey.arn] },
+          ],
+        },
+      ],
       lifecycleRules: [
         {
           id: 'expire-old-state-versions',
