@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# checkov's GitHub Actions checks over .github (workflows and their shell): 0 failed checks, no skips.
+# checkov's GitHub Actions checks over .github (workflows and their shell): 0 failed checks. The one skip is inline
+# in deploy.yml (CKV_GHA_7: the break-glass dispatch inputs), with its reason; workflows-policy.test.cjs allows no
+# other skip and requires a reason on each.
 # checkov is pinned and installed into the shared CI venv (.ci/lib.sh) that 20-checkov.sh uses too.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -26,9 +26,13 @@ _awp_api_services() {
   chmod 755 "$base"
 
   # --- PostgreSQL: a private cluster; postgres refuses to run as root, so it runs as the postgres user.
+  # Roles as on RDS (issue 12, item 7): the bootstrap superuser `postgres` is used only by this script;
+  # `awp_owner` (LOGIN CREATEDB CREATEROLE, not a superuser: like the RDS master user) owns the database and
+  # runs the migrations; the migrations create the service's role `api` (no superuser, only the rights the
+  # service needs) and the suite connects as `api`, so a missing grant fails a test.
   local pg_bin run_as=()
   pg_bin=$(dirname "$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -1)")
-  local pgdata="$base/pgdata"
+  local pgdata="$base/pgdata" layout=awp-roles-v2
   if [ "$(id -u)" = 0 ]; then
     run_as=(runuser -u postgres --)
     mkdir -p "$pgdata" && chown postgres:postgres "$pgdata"
@@ -37,10 +41,16 @@ _awp_api_services() {
     mkdir -p "$pgdata"
   fi
   chmod 700 "$pgdata"
+  if [ -s "$pgdata/PG_VERSION" ] && [ ! -e "$pgdata/$layout" ]; then
+    # A cluster from before the role split (its superuser was `api`): throwaway test data, so start over.
+    echo "20-services: re-creating $pgdata (old role layout)"
+    "${run_as[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -w -t 30 -m fast stop >/dev/null 2>&1 || true
+    find "$pgdata" -mindepth 1 -delete
+  fi
   if [ ! -s "$pgdata/PG_VERSION" ]; then
-    printf 'api\n' >"$base/pwfile"
+    printf 'postgres\n' >"$base/pwfile"
     [ "$(id -u)" = 0 ] && chown postgres "$base/pwfile"
-    "${run_as[@]}" "$pg_bin/initdb" -D "$pgdata" -U api --pwfile="$base/pwfile" --auth=scram-sha-256 -E UTF8 >/dev/null
+    "${run_as[@]}" "$pg_bin/initdb" -D "$pgdata" -U postgres --pwfile="$base/pwfile" --auth=scram-sha-256 -E UTF8 >/dev/null
     rm -f "$base/pwfile"
     cat >>"$pgdata/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
@@ -48,6 +58,7 @@ port = $pg_port
 unix_socket_directories = '$pgdata'
 max_connections = 200
 EOF
+    "${run_as[@]}" touch "$pgdata/$layout"
   fi
   local pg_start="${run_as[*]} $pg_bin/pg_ctl -D $pgdata -l $base/postgres.log -w -t 30 start"
   local pg_stop="${run_as[*]} $pg_bin/pg_ctl -D $pgdata -w -t 30 -m fast stop"
@@ -55,11 +66,19 @@ EOF
     sh -c "$pg_start" >/dev/null
   fi
   for i in $(seq 1 60); do
-    PGPASSWORD=api "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break
+    "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && break
     sleep 0.5
   done
-  if ! PGPASSWORD=api "$pg_bin/psql" -qtA -h 127.0.0.1 -p "$pg_port" -U api -d postgres -c "select 1 from pg_database where datname='api'" | grep -q 1; then
-    PGPASSWORD=api "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U api -d postgres -c 'create database api' >/dev/null
+  # The owner role and its database, once (idempotent). The role `api` is the migrations' job, not this script's.
+  if ! PGPASSWORD=postgres "$pg_bin/psql" -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres >/dev/null <<'SQL'
+select 'create role awp_owner login createdb createrole password ''owner'''
+  where not exists (select 1 from pg_roles where rolname = 'awp_owner') \gexec
+select 'create database api owner awp_owner'
+  where not exists (select 1 from pg_database where datname = 'api') \gexec
+SQL
+  then
+    echo "20-services: could not create the owner role and database; see $base/postgres.log" >&2
+    return 1
   fi
 
   # --- Redis: no persistence (a cache), loopback only.
@@ -83,10 +102,14 @@ EOF
   done
   curl -fs -X PUT "http://127.0.0.1:$moto_port/awp-api-test" >/dev/null 2>&1 || true
 
-  PGPASSWORD=api "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { echo "20-services: PostgreSQL did not start; see $base/postgres.log" >&2; return 1; }
+  "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { echo "20-services: PostgreSQL did not start; see $base/postgres.log" >&2; return 1; }
   [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] || { echo "20-services: Redis did not start; see $base/redis.log" >&2; return 1; }
   curl -fs "http://127.0.0.1:$moto_port/moto-api/" >/dev/null || { echo "20-services: moto did not start; see $base/moto.log" >&2; return 1; }
 
+  # Migrations run as the owner (as the migrate Job does with the RDS master secret) and create the role `api`
+  # with this password (on RDS it gets rds_iam instead); the suite and the service connect as `api`.
+  export DATABASE_OWNER_URL="postgres://awp_owner:owner@127.0.0.1:$pg_port/api"
+  export DATABASE_APP_USER=api DATABASE_APP_PASSWORD=api
   export DATABASE_URL="postgres://api:api@127.0.0.1:$pg_port/api"
   export DATABASE_READ_URL="$DATABASE_URL"
   export REDIS_URL="redis://127.0.0.1:$redis_port"

@@ -1,5 +1,6 @@
 // node --test .github/scripts/ — plan-stacks.sh and apply-stacks.sh against a fake terraform binary that plays
-// back per-stack plan exit codes and plan JSON, and records every call.
+// back per-stack plan exit codes and plan JSON, and records every call; review evidence is made with the same
+// library functions the plan-report action uses (reviewItems), so the apply's check sees what a review would.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -8,17 +9,28 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync, execFileSync } = require('node:child_process');
 
+process.env.TSX_TSCONFIG_PATH = process.env.TSX_TSCONFIG_PATH || path.join(__dirname, '..', '..', 'tsconfig.base.json');
+require('tsx/cjs');
+const { readPlanFile, reviewItems, parseIgnoreRules } = require('../../libs/delivery/src/index.ts');
+
 const here = __dirname;
+// Every call is appended to DIR/calls and, with the stack name, to $FAKE_LOG (one ordered log of the whole run).
 const FAKE_TF = `#!/usr/bin/env bash
-# fake terraform: -chdir=DIR <command> …; behaviour from files in DIR, calls appended to DIR/calls
 dir=\${1#-chdir=}; shift
 cmd=$1; shift
 echo "$cmd $*" >>"$dir/calls"
+echo "$(basename "$dir") $cmd" >>"\${FAKE_LOG:-/dev/null}"
 case $cmd in
   init) exit 0 ;;
-  plan) echo planned >"$dir/tfplan"; exit "$(cat "$dir/plan-exit" 2>/dev/null || echo 0)" ;;
+  plan)
+    code=$(cat "$dir/plan-exit" 2>/dev/null || echo 0)
+    if [ "$code" = 1 ]; then printf 'Planning…\n\nError: Invalid value for input variable\n\n  on main.tf line 3: image %s not found\n' "$(basename "$dir")"; exit 1; fi
+    echo planned >"$dir/tfplan"; exit "$code" ;;
   show) cat "$dir/plan.json" ;;
-  apply) [ -f "$dir/tfplan" ] || exit 3; exit 0 ;;
+  apply)
+    [ -f "$dir/tfplan" ] || exit 3
+    if [ -f "$dir/apply-fails" ]; then echo '{"version":4,"resources":["secret-state"]}' >"$dir/errored.tfstate"; echo "Error: saving state"; exit 1; fi
+    exit 0 ;;
   output) echo "111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev-api" ;;
   *) exit 9 ;;
 esac
@@ -33,173 +45,330 @@ const LAYERS = {
   observability: ['network', 'data', 'cluster', 'edge', 'workloads'],
 };
 
-function plan(address, secret) {
+/** A plan with one update (tags, a sensitive token, and on workloads the image digest) or, for exit 0, none. */
+function plan(layer, { changes, digest = 'sha256:aaa', tag = '2' } = {}) {
+  const address = `aws_thing.${layer}`;
+  const image = layer === 'workloads' ? { image: `111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev-api@${digest}` } : {};
+  const before = { tags: { a: '1' }, token: 'old', ...image };
+  const after = changes ? { tags: { a: tag }, token: `s3cr3t-${layer}`, ...image } : before;
   return {
     format_version: '1.2',
-    terraform_version: '1.13.5',
+    terraform_version: '1.11.4',
     resource_changes: [
       {
         address,
-        type: address.split('.')[0],
-        name: address.split('.')[1],
+        type: 'aws_thing',
+        name: layer,
         mode: 'managed',
-        change: { actions: ['update'], before: { tags: { a: '1' }, token: 'old' }, after: { tags: { a: '2' }, token: secret }, after_unknown: {}, before_sensitive: { token: true }, after_sensitive: { token: true } },
+        change: { actions: [changes ? 'update' : 'no-op'], before, after, after_unknown: {}, before_sensitive: { token: true }, after_sensitive: { token: true } },
       },
     ],
-    configuration: { secret_everywhere: secret },
+    configuration: { secret_everywhere: `s3cr3t-${layer}` },
   };
 }
 
-/** A workspace with one stack folder per layer; `exits` maps layer → plan exit code (0 none, 2 changes, 1 error). */
+const stackDir = (w, layer) => path.join(w.dir, 'cdktf.out', 'stacks', `dev-${layer}`);
+
+/**
+ * A workspace with one stack folder per layer; `exits` maps layer → plan exit code (0 none, 2 changes, 1 error).
+ * workloads declares the variable image_tag in its cdk.tf.json and cluster has the ecr_repository_url output, as
+ * the synthesized stacks do.
+ */
 function setup(exits) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stacks-'));
   const bin = path.join(dir, 'terraform');
   fs.writeFileSync(bin, FAKE_TF, { mode: 0o755 });
   const include = Object.entries(LAYERS).map(([layer, deps]) => {
-    const stackDir = path.join(dir, 'cdktf.out', 'stacks', `dev-${layer}`);
-    fs.mkdirSync(stackDir, { recursive: true });
-    fs.writeFileSync(path.join(stackDir, 'plan-exit'), String(exits[layer] ?? 0));
-    fs.writeFileSync(path.join(stackDir, 'plan.json'), JSON.stringify(plan(`aws_thing.${layer}`, `s3cr3t-${layer}`)));
-    return { stack: `dev-${layer}`, env: 'dev', layer, dir: stackDir, needs: deps.map((d) => `dev-${d}`) };
+    const sd = path.join(dir, 'cdktf.out', 'stacks', `dev-${layer}`);
+    fs.mkdirSync(sd, { recursive: true });
+    fs.writeFileSync(path.join(sd, 'plan-exit'), String(exits[layer] ?? 0));
+    fs.writeFileSync(path.join(sd, 'plan.json'), JSON.stringify(plan(layer, { changes: exits[layer] === 2 })));
+    const tfjson = { terraform: {}, resource: {} };
+    if (layer === 'workloads') tfjson.variable = { image_tag: { type: 'string' } };
+    if (layer === 'cluster') tfjson.output = { ecr_repository_url: { value: '${aws_ecr_repository.api.repository_url}' } };
+    fs.writeFileSync(path.join(sd, 'cdk.tf.json'), JSON.stringify(tfjson));
+    return { stack: `dev-${layer}`, env: 'dev', layer, dir: sd, needs: deps.map((d) => `dev-${d}`) };
   });
   // another environment's entries must be ignored
   include.push({ stack: 'prod-network', env: 'prod', layer: 'network', dir: path.join(dir, 'nope'), needs: [] });
-  const calls = (layer) => {
-    const f = path.join(dir, 'cdktf.out', 'stacks', `dev-${layer}`, 'calls');
+  const w = { dir, bin, stacks: JSON.stringify({ include }), log: path.join(dir, 'run.log'), cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  w.calls = (layer) => {
+    const f = path.join(stackDir(w, layer), 'calls');
     return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim().split('\n') : [];
   };
-  return { dir, bin, stacks: JSON.stringify({ include }), calls, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  w.runLog = () => (fs.existsSync(w.log) ? fs.readFileSync(w.log, 'utf8').trim().split('\n') : []);
+  return w;
 }
 
-function runScript(script, env) {
-  const summary = path.join(env.PLAN_DIR, '..', 'summary.md');
-  const r = spawnSync('bash', [path.join(here, script)], { env: { ...process.env, GITHUB_STEP_SUMMARY: summary, ...env }, encoding: 'utf8' });
-  return { ...r, summary: fs.existsSync(summary) ? fs.readFileSync(summary, 'utf8') : '' };
+/**
+ * Review evidence as the merge-queue run writes it (plan-report evidence-dir): the item hashes of each stack's
+ * plan, scrubbed the same way. `plans` maps layer → plan JSON that was reviewed.
+ */
+function writeEvidence(w, plans, { ignore } = {}) {
+  const dir = path.join(w.dir, 'evidence');
+  fs.mkdirSync(dir, { recursive: true });
+  const rules = ignore ? parseIgnoreRules(JSON.parse(fs.readFileSync(ignore, 'utf8')), ignore) : [];
+  const stacks = {};
+  for (const [layer, p] of Object.entries(plans)) {
+    const raw = path.join(w.dir, `reviewed-${layer}.raw.json`);
+    const scrubbed = path.join(w.dir, `reviewed-${layer}.plan.json`);
+    fs.writeFileSync(raw, JSON.stringify(p));
+    execFileSync(process.execPath, [path.join(here, 'scrub-plan.cjs'), raw, scrubbed]);
+    stacks[`dev-${layer}`] = { status: 'planned', items: reviewItems(readPlanFile(scrubbed)[0], rules).map((i) => i.hash) };
+  }
+  fs.writeFileSync(path.join(dir, `${'a'.repeat(40)}-review-dev.json`), JSON.stringify({ version: 1, env: 'dev', head: 'a'.repeat(40), stacks }));
+  return dir;
 }
 
-test('pr mode: plans in dependency order; a stack whose upstream changed waits for it', () => {
+function runScript(script, w, env) {
+  const summary = path.join(w.dir, 'summary.md');
+  const r = spawnSync('bash', [path.join(here, script)], {
+    env: { ...process.env, GITHUB_STEP_SUMMARY: summary, FAKE_LOG: w.log, STACKS: w.stacks, ENV_NAME: 'dev', TF_BIN: w.bin, PLAN_DIR: path.join(w.dir, 'plans'), ...env },
+    encoding: 'utf8',
+  });
+  return { ...r, summary: fs.existsSync(summary) ? fs.readFileSync(summary, 'utf8') : '', outcome: () => JSON.parse(fs.readFileSync(path.join(w.dir, 'plans', 'outcome-dev.txt'), 'utf8')) };
+}
+
+const APPLY = 'apply -input=false -no-color -lock-timeout=10m tfplan';
+const applied = (w) => Object.keys(LAYERS).filter((l) => w.calls(l).includes(APPLY));
+
+test('plan, pr mode: dependency order; a stack whose upstream changed waits for it; outcome file; image_tag only where declared', () => {
   const w = setup({ data: 2 });
   try {
     const planDir = path.join(w.dir, 'plans');
-    const r = runScript('plan-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', MODE: 'pr', PLAN_DIR: planDir, TF_BIN: w.bin, IMAGE_TAG: 'abc123' });
+    const r = runScript('plan-stacks.sh', w, { MODE: 'pr', IMAGE_TAG: 'deployed-sha' });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(fs.readdirSync(planDir).sort(), ['dev-cluster.plan.json', 'dev-data.plan.json', 'dev-network.plan.json', 'waits-dev.txt']);
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(planDir, 'waits-dev.txt'), 'utf8')), {
-      'dev-edge': ['dev-data'],
-      'dev-workloads': ['dev-data', 'dev-edge'],
-      'dev-observability': ['dev-data', 'dev-edge', 'dev-workloads'],
+    assert.deepEqual(fs.readdirSync(planDir).sort(), ['dev-cluster.plan.json', 'dev-data.plan.json', 'dev-network.plan.json', 'outcome-dev.txt']);
+    assert.deepEqual(r.outcome(), {
+      env: 'dev',
+      planned: ['dev-network', 'dev-data', 'dev-cluster'],
+      waiting: { 'dev-edge': ['dev-data'], 'dev-workloads': ['dev-data', 'dev-edge'], 'dev-observability': ['dev-data', 'dev-edge', 'dev-workloads'] },
+      failed: {},
+      blocked: {},
     });
     assert.deepEqual(w.calls('edge'), [], 'a waiting stack is not even initialised');
+    assert.deepEqual(w.runLog().filter((l) => l.endsWith(' plan')), ['dev-network plan', 'dev-data plan', 'dev-cluster plan']);
     assert.match(r.stdout, /::notice title=dev-edge::waits for dev-data/);
     assert.match(r.summary, /\| `dev-edge` \| waits for dev-data \|/);
     assert.match(r.summary, /\| `dev-data` \| changes \|/);
     const data = fs.readFileSync(path.join(planDir, 'dev-data.plan.json'), 'utf8');
     assert.ok(!data.includes('s3cr3t'), 'sensitive values are scrubbed before upload');
-    assert.ok(!fs.existsSync(path.join(w.dir, 'cdktf.out', 'stacks', 'dev-data', 'tfplan')), 'binary plan removed');
+    assert.ok(!fs.existsSync(path.join(stackDir(w, 'data'), 'tfplan')), 'binary plan removed');
     assert.match(w.calls('data').find((c) => c.startsWith('plan')), /-detailed-exitcode -out=tfplan$/);
+    assert.ok(!w.calls('cluster').find((c) => c.startsWith('plan')).includes('image_tag'), 'no -var for a stack without the variable');
   } finally {
     w.cleanup();
   }
 });
 
-test('drift mode: every stack is planned, workloads with the deployed image tag; a failed plan fails the run after the others', () => {
+test('plan, drift mode: every stack planned, -var image_tag only for the stack declaring it; a failed plan is recorded with its error, downstream stacks blocked by it, exit 1 after the others', () => {
   const w = setup({ data: 2, cluster: 1 });
   try {
-    const planDir = path.join(w.dir, 'plans');
-    const r = runScript('plan-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', MODE: 'drift', PLAN_DIR: planDir, TF_BIN: w.bin, IMAGE_TAG: 'deployed-sha' });
+    const r = runScript('plan-stacks.sh', w, { MODE: 'drift', IMAGE_TAG: 'deployed-sha' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /plan failed for: dev-cluster/);
-    assert.equal(fs.readdirSync(planDir).filter((f) => f.endsWith('.plan.json')).length, 5);
-    assert.match(w.calls('workloads').find((c) => c.startsWith('plan')), /-var image_tag=deployed-sha/);
-    assert.ok(!w.calls('network').find((c) => c.startsWith('plan')).includes('image_tag'));
+    const o = r.outcome();
+    assert.deepEqual(o.planned, ['dev-network', 'dev-data', 'dev-edge'], 'drift plans the stacks after a changed one (nothing waits)');
+    assert.deepEqual(Object.keys(o.failed), ['dev-cluster']);
+    assert.match(o.failed['dev-cluster'], /^Error: Invalid value for input variable\n\n  on main\.tf line 3: image dev-cluster not found/, 'the excerpt starts at the error');
+    assert.ok(!o.failed['dev-cluster'].includes('Planning'), 'log lines before the error are left out');
+    assert.deepEqual(o.blocked, { 'dev-workloads': ['dev-cluster'], 'dev-observability': ['dev-cluster', 'dev-workloads'] });
+    assert.deepEqual(o.waiting, {});
+    assert.deepEqual(w.calls('workloads'), [], 'a blocked stack is not planned');
     assert.match(r.summary, /\| `dev-cluster` \| \*\*plan failed\*\* \|/);
+    assert.match(r.summary, /\| `dev-workloads` \| blocked by dev-cluster \(plan failed\) \|/);
+    assert.ok(!fs.existsSync(path.join(w.dir, 'plans', 'dev-cluster.log')), 'logs are not left in the artifact folder');
   } finally {
     w.cleanup();
   }
 });
 
-function fingerprint(file) {
-  return Object.values(JSON.parse(execFileSync(process.execPath, [path.join(here, 'plan-fingerprint.cjs'), file], { encoding: 'utf8' })))[0];
-}
-
-test('apply: applies a stack whose re-plan matches the reviewed fingerprint; stacks without changes are not applied', () => {
-  const w = setup({ network: 2, data: 0 });
+test('plan: a stack declaring image_tag gets -var image_tag=IMAGE_TAG, and the plan refuses to run without IMAGE_TAG', () => {
+  const w = setup({});
   try {
-    const planDir = path.join(w.dir, 'plans');
-    // What the pull request reviewed: the same plan, scrubbed the same way.
-    const reviewedPlan = path.join(w.dir, 'dev-network.plan.json');
-    execFileSync(process.execPath, [path.join(here, 'scrub-plan.cjs'), path.join(w.dir, 'cdktf.out/stacks/dev-network/plan.json'), reviewedPlan]);
-    const reviewed = path.join(w.dir, 'reviewed.json');
-    fs.writeFileSync(reviewed, JSON.stringify({ 'dev-network': fingerprint(reviewedPlan) }));
-    const r = runScript('apply-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', PLAN_DIR: planDir, TF_BIN: w.bin, IMAGE_TAG: 'sha1', REVIEWED: reviewed });
+    const r = runScript('plan-stacks.sh', w, { MODE: 'drift', IMAGE_TAG: 'deployed-sha' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(w.calls('workloads').find((c) => c.startsWith('plan')), /-var image_tag=deployed-sha/);
+    const w2 = setup({});
+    try {
+      const r2 = runScript('plan-stacks.sh', w2, { MODE: 'drift', IMAGE_TAG: '' });
+      assert.equal(r2.status, 1);
+      assert.match(r2.outcome().failed['dev-workloads'], /^Error: IMAGE_TAG is required: .*dev-workloads declares the variable image_tag/);
+      assert.deepEqual(w2.calls('workloads'), [], 'not planned without its variable');
+    } finally {
+      w2.cleanup();
+    }
+  } finally {
+    w.cleanup();
+  }
+});
+
+test('apply: applies the reviewed plans (two phases: upstream applied, then the stacks that waited planned, checked and applied); no-change stacks are not applied', () => {
+  const w = setup({ network: 2, workloads: 2 });
+  try {
+    const evidence = writeEvidence(w, { network: plan('network', { changes: true }), workloads: plan('workloads', { changes: true }) });
+    const r = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: evidence });
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    assert.ok(w.calls('network').includes('apply -input=false -no-color -lock-timeout=10m tfplan'));
-    assert.ok(!w.calls('data').some((c) => c.startsWith('apply')), 'no changes → no apply');
-    assert.match(r.summary, /\| `dev-network` \| applied \(matches the reviewed plan\) \|/);
+    assert.deepEqual(applied(w), ['network', 'workloads']);
+    assert.match(r.summary, /\| `dev-network` \| applied \(all 1 change reviewed\) \|/);
+    assert.match(r.summary, /\| `dev-workloads` \| applied \(all 1 change reviewed\) \|/);
+    assert.match(r.summary, /\| `dev-data` \| no changes \|/);
+    // phase 1 plans only network (everything else reads it); the rest is planned after network is applied
+    const log = w.runLog();
+    assert.deepEqual(log.slice(0, 3), ['dev-network init', 'dev-network plan', 'dev-network show']);
+    assert.ok(log.indexOf('dev-network apply') < log.indexOf('dev-data plan'));
+    assert.ok(log.indexOf('dev-workloads apply') < log.indexOf('dev-observability plan'));
     assert.match(r.stdout, /no IMAGE_ARCHIVE: image push skipped/);
   } finally {
     w.cleanup();
   }
 });
 
-test('apply: refuses a stack whose re-plan differs from the reviewed plan, and applies nothing after it', () => {
+test('apply: refuses a change that was never reviewed, in any stack (workloads too), before anything is applied; names the stacks and what to do', () => {
+  const w = setup({ data: 2, cluster: 2 });
+  try {
+    // data was reviewed with another tag value; cluster was not reviewed at all
+    const evidence = writeEvidence(w, { data: plan('data', { changes: true, tag: '3' }) });
+    const r = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: evidence });
+    assert.equal(r.status, 1);
+    assert.deepEqual(applied(w), [], 'no environment half-applied');
+    assert.match(r.stdout, /::error title=dev-data::refusing to apply: 1 change\(s\) never reviewed — aws_thing\.data \(update\); the reviewed plan differs/);
+    assert.match(r.stdout, /::error title=dev-cluster::refusing to apply: 1 change\(s\) never reviewed — aws_thing\.cluster \(update\); no reviewed plan covers this stack/);
+    assert.match(r.stdout, /::error::nothing was applied to dev: dev-data dev-cluster would apply changes never reviewed\. .*break-glass-stacks/);
+    assert.match(r.summary, /\| `dev-cluster` \| \*\*refused\*\*/);
+  } finally {
+    w.cleanup();
+  }
+  const w2 = setup({ workloads: 2 });
+  try {
+    const r = runScript('apply-stacks.sh', w2, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: path.join(w2.dir, 'no-evidence') });
+    assert.equal(r.status, 1, 'missing evidence is no review, never a skipped check');
+    assert.deepEqual(applied(w2), []);
+    assert.match(r.stdout, /::error title=dev-workloads::refusing to apply/);
+  } finally {
+    w2.cleanup();
+  }
+});
+
+test('apply: ignores only the named attribute (the image digest); any other difference in the same resource is refused', () => {
+  const w = setup({ workloads: 2 });
+  try {
+    const rules = path.join(w.dir, 'ignore.json');
+    fs.writeFileSync(rules, JSON.stringify({ ignore: [{ type: 'aws_thing', path: ['image'], pattern: '@sha256:', why: 'the deploy pins the image it pushed' }] }));
+    const current = plan('workloads', { changes: true, digest: 'sha256:bbb' });
+    fs.writeFileSync(path.join(stackDir(w, 'workloads'), 'plan.json'), JSON.stringify(current));
+    const evidence = writeEvidence(w, { workloads: plan('workloads', { changes: true, digest: 'sha256:aaa' }) }, { ignore: rules });
+    const ok = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: evidence, IGNORE_RULES: rules });
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.deepEqual(applied(w), ['workloads']);
+    // Without the rule the digest alone makes the change unreviewed.
+    const w2 = setup({ workloads: 2 });
+    try {
+      fs.writeFileSync(path.join(stackDir(w2, 'workloads'), 'plan.json'), JSON.stringify(current));
+      const ev2 = writeEvidence(w2, { workloads: plan('workloads', { changes: true, digest: 'sha256:aaa' }) });
+      const refused = runScript('apply-stacks.sh', w2, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: ev2 });
+      assert.equal(refused.status, 1);
+      assert.deepEqual(applied(w2), []);
+    } finally {
+      w2.cleanup();
+    }
+    // With the rule, a different tag (not the ignored attribute) is still refused.
+    const w3 = setup({ workloads: 2 });
+    try {
+      fs.writeFileSync(path.join(stackDir(w3, 'workloads'), 'plan.json'), JSON.stringify(plan('workloads', { changes: true, digest: 'sha256:bbb', tag: '9' })));
+      const ev3 = writeEvidence(w3, { workloads: plan('workloads', { changes: true, digest: 'sha256:aaa' }) }, { ignore: rules });
+      const refused = runScript('apply-stacks.sh', w3, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: ev3, IGNORE_RULES: rules });
+      assert.equal(refused.status, 1);
+      assert.deepEqual(applied(w3), []);
+    } finally {
+      w3.cleanup();
+    }
+  } finally {
+    w.cleanup();
+  }
+});
+
+test('apply: break-glass applies the unreviewed changes of the named stacks only, and says so', () => {
+  const w = setup({ data: 2, cluster: 2 });
+  try {
+    const evidence = path.join(w.dir, 'empty-evidence');
+    fs.mkdirSync(evidence);
+    const one = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: evidence, BREAK_GLASS: 'dev-data' });
+    assert.equal(one.status, 1, 'dev-cluster is not named: still refused');
+    assert.deepEqual(applied(w), []);
+    const both = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: evidence, BREAK_GLASS: 'dev-data,dev-cluster' });
+    assert.equal(both.status, 0, both.stdout + both.stderr);
+    assert.deepEqual(applied(w), ['data', 'cluster']);
+    assert.match(both.summary, /\| `dev-data` \| applied \(break-glass: 1 unreviewed change\(s\) applied by explicit request — aws_thing\.data \(update\)\) \|/);
+  } finally {
+    w.cleanup();
+  }
+});
+
+test('apply: a failed apply keeps errored.tfstate (copied out of the stack folder, never left for the next run) and stops', () => {
   const w = setup({ network: 2, data: 2 });
   try {
-    const reviewed = path.join(w.dir, 'reviewed.json');
-    fs.writeFileSync(reviewed, JSON.stringify({ 'dev-network': 'f'.repeat(64) }));
-    const r = runScript('apply-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', PLAN_DIR: path.join(w.dir, 'plans'), TF_BIN: w.bin, IMAGE_TAG: 'sha1', REVIEWED: reviewed });
+    fs.writeFileSync(path.join(stackDir(w, 'network'), 'apply-fails'), '');
+    const evidence = writeEvidence(w, { network: plan('network', { changes: true }), data: plan('data', { changes: true }) });
+    const errored = path.join(w.dir, 'errored-state');
+    const r = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: evidence, ERRORED_DIR: errored });
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /::error title=dev-network::refusing to apply: this plan \(fingerprint [0-9a-f]{12}\) is not the plan reviewed on the pull request \(ffffffffffff\)/);
-    assert.ok(!w.calls('network').some((c) => c.startsWith('apply')));
-    assert.deepEqual(w.calls('data'), [], 'downstream stacks are not touched');
-    assert.match(r.summary, /\*\*refused\*\*/);
+    assert.ok(!fs.existsSync(path.join(stackDir(w, 'network'), 'errored.tfstate')));
+    assert.equal(fs.readFileSync(path.join(errored, 'dev-network.errored.tfstate'), 'utf8'), '{"version":4,"resources":["secret-state"]}\n');
+    assert.match(r.stdout, /::error title=dev-network::apply failed: errored\.tfstate kept in .*dev-network\.errored\.tfstate/);
+    assert.deepEqual(w.calls('data'), [], 'nothing after the failed stack runs');
+    assert.match(r.summary, /\| `dev-network` \| \*\*apply failed\*\* \|/);
   } finally {
     w.cleanup();
   }
 });
 
-test('apply: the manual break-glass run applies a differing plan with a warning', () => {
+test('apply: with ERRORED_STATE_PUBLIC_KEY the errored state is kept only encrypted, and the private key recovers it', () => {
   const w = setup({ network: 2 });
   try {
-    const reviewed = path.join(w.dir, 'reviewed.json');
-    fs.writeFileSync(reviewed, JSON.stringify({ 'dev-network': 'f'.repeat(64) }));
-    const r = runScript('apply-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', PLAN_DIR: path.join(w.dir, 'plans'), TF_BIN: w.bin, IMAGE_TAG: 'sha1', REVIEWED: reviewed, ACCEPT_NEW_PLAN: 'true' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /::warning title=dev-network::plan differs from the reviewed plan/);
-    assert.ok(w.calls('network').some((c) => c.startsWith('apply')));
-    assert.match(w.calls('workloads').find((c) => c.startsWith('plan')), /-var image_tag=sha1/);
+    fs.writeFileSync(path.join(stackDir(w, 'network'), 'apply-fails'), '');
+    const priv = path.join(w.dir, 'key.pem');
+    execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', priv], { stdio: 'ignore' });
+    const pub = execFileSync('openssl', ['pkey', '-in', priv, '-pubout'], { encoding: 'utf8' });
+    const errored = path.join(w.dir, 'errored-state');
+    const evidence = writeEvidence(w, { network: plan('network', { changes: true }) });
+    const r = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', EVIDENCE_DIR: evidence, ERRORED_DIR: errored, ERRORED_STATE_PUBLIC_KEY: pub });
+    assert.equal(r.status, 1);
+    assert.deepEqual(fs.readdirSync(errored).sort(), ['dev-network.errored.tfstate.enc', 'dev-network.key.enc']);
+    assert.ok(!fs.readFileSync(path.join(errored, 'dev-network.errored.tfstate.enc')).includes('secret-state'));
+    const key = execFileSync('openssl', ['pkeyutl', '-decrypt', '-inkey', priv, '-pkeyopt', 'rsa_padding_mode:oaep', '-in', path.join(errored, 'dev-network.key.enc')], { encoding: 'utf8' });
+    const state = execFileSync('openssl', ['enc', '-d', '-aes-256-cbc', '-pbkdf2', '-pass', `pass:${key}`, '-in', path.join(errored, 'dev-network.errored.tfstate.enc')], { encoding: 'utf8' });
+    assert.match(state, /secret-state/);
   } finally {
     w.cleanup();
   }
 });
 
-/** Fake `aws` and `docker` on PATH that log their calls to `log`; `inEcr` makes describe-images find the tag. */
-function fakeCli(dir, { inEcr }) {
-  const bin = path.join(dir, 'bin');
+/** Fake `aws` and `docker` on PATH that log their calls to the run log; `inEcr` makes describe-images find the tag. */
+function fakeCli(w, { inEcr }) {
+  const bin = path.join(w.dir, 'bin');
   fs.mkdirSync(bin);
-  const log = path.join(dir, 'cli.log');
-  fs.writeFileSync(path.join(bin, 'aws'), `#!/usr/bin/env bash\necho "aws $*" >>"${log}"\ncase "$2" in describe-images) exit ${inEcr ? 0 : 254} ;; get-login-password) echo pw ;; esac\n`, { mode: 0o755 });
-  fs.writeFileSync(path.join(bin, 'docker'), `#!/usr/bin/env bash\necho "docker $*" >>"${log}"\ncat >/dev/null 2>&1 || true\n[ "$1" = load ] && echo "Loaded image: awp-api:sha1"\nexit 0\n`, { mode: 0o755 });
-  return { PATH: `${bin}:${process.env.PATH}`, log: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []) };
+  fs.writeFileSync(path.join(bin, 'aws'), `#!/usr/bin/env bash\necho "aws $*" >>"${w.log}"\ncase "$2" in describe-images) exit ${inEcr ? 0 : 254} ;; get-login-password) echo pw ;; esac\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'docker'), `#!/usr/bin/env bash\necho "docker $*" >>"${w.log}"\ncat >/dev/null 2>&1 || true\n[ "$1" = load ] && echo "Loaded image: awp-api:sha1"\nexit 0\n`, { mode: 0o755 });
+  return `${bin}:${process.env.PATH}`;
 }
 
-test('apply: pushes the commit image to the cluster stack’s ECR repository after cluster and before workloads', () => {
-  const w = setup({});
+test('apply: pushes the commit image to the repository the cluster stack outputs, after cluster and before the stack that declares image_tag is planned', () => {
+  const w = setup({ cluster: 2 });
   try {
-    const cli = fakeCli(w.dir, { inEcr: false });
+    const PATH = fakeCli(w, { inEcr: false });
     const archive = path.join(w.dir, 'api-image.tar.gz');
     fs.writeFileSync(archive, 'image');
-    const r = runScript('apply-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', PLAN_DIR: path.join(w.dir, 'plans'), TF_BIN: w.bin, IMAGE_TAG: 'sha1', IMAGE_ARCHIVE: archive, AWS_REGION: 'eu-west-1', PATH: cli.PATH });
+    const evidence = writeEvidence(w, { cluster: plan('cluster', { changes: true }) });
+    const r = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', IMAGE_ARCHIVE: archive, AWS_REGION: 'eu-west-1', PATH, EVIDENCE_DIR: evidence });
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    const log = cli.log();
+    const log = w.runLog();
     assert.ok(log.includes('aws ecr describe-images --region eu-west-1 --repository-name dev-api --image-ids imageTag=sha1'), log.join('\n'));
     assert.ok(log.includes('docker tag awp-api:sha1 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev-api:sha1'));
-    assert.ok(log.includes('docker push 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev-api:sha1'));
-    assert.ok(w.calls('cluster').includes('output -raw ecr_repository_url'));
+    const push = log.indexOf('docker push 111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev-api:sha1');
+    assert.ok(push > log.indexOf('dev-cluster apply'), 'pushed after the registry stack is applied');
+    assert.ok(push < log.indexOf('dev-workloads plan'), 'pushed before the stack that uses the image is planned');
     assert.match(r.summary, /\| image \| pushed `111111111111\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/dev-api:sha1` \|/);
-    // order: the summary lists cluster before the image and the image before workloads
-    const order = ['`dev-cluster`', '| image |', '`dev-workloads`'].map((s) => r.summary.indexOf(s));
-    assert.deepEqual([...order].sort((a, b) => a - b), order);
   } finally {
     w.cleanup();
   }
@@ -208,12 +377,13 @@ test('apply: pushes the commit image to the cluster stack’s ECR repository aft
 test('apply: an image already in ECR for this commit is kept (immutable tags), not pushed again', () => {
   const w = setup({});
   try {
-    const cli = fakeCli(w.dir, { inEcr: true });
+    const PATH = fakeCli(w, { inEcr: true });
     const archive = path.join(w.dir, 'api-image.tar.gz');
     fs.writeFileSync(archive, 'image');
-    const r = runScript('apply-stacks.sh', { STACKS: w.stacks, ENV_NAME: 'dev', PLAN_DIR: path.join(w.dir, 'plans'), TF_BIN: w.bin, IMAGE_TAG: 'sha1', IMAGE_ARCHIVE: archive, AWS_REGION: 'eu-west-1', PATH: cli.PATH });
+    const evidence = path.join(w.dir, 'empty');
+    const r = runScript('apply-stacks.sh', w, { IMAGE_TAG: 'sha1', IMAGE_ARCHIVE: archive, AWS_REGION: 'eu-west-1', PATH, EVIDENCE_DIR: evidence });
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(!cli.log().some((l) => l.startsWith('docker')), 'no docker call');
+    assert.ok(!w.runLog().some((l) => l.startsWith('docker')), 'no docker call');
     assert.match(r.summary, /already in ECR/);
   } finally {
     w.cleanup();

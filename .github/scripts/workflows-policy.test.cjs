@@ -14,8 +14,8 @@ const wf = Object.fromEntries(files.map((f) => [f, YAML.parse(raw[f])]));
 const jobs = (f) => Object.entries(wf[f].jobs ?? {});
 const steps = (job) => job.steps ?? [];
 
-test('the four delivery workflows exist (plus the reusable per-environment deploy)', () => {
-  assert.deepEqual(files.sort(), ['deploy-env.yml', 'deploy.yml', 'drift.yml', 'pr.yml', 'release.yml']);
+test('the four delivery workflows exist (plus the reusable per-environment deploy and the PR comment)', () => {
+  assert.deepEqual(files.sort(), ['deploy-env.yml', 'deploy.yml', 'drift.yml', 'pr-report.yml', 'pr.yml', 'release.yml']);
 });
 
 test('least privilege: empty top-level permissions, every job declares its own', () => {
@@ -71,16 +71,17 @@ test('pull requests and drift use the read-only plan role; only the environment-
   assert.equal(job.environment.name, '${{ inputs.environment }}');
 });
 
-test('deploy: dev → staging → prod, one non-cancelling concurrency group per environment', () => {
+test('deploy: every environment in promotion order, one non-cancelling concurrency group per environment', () => {
   const d = wf['deploy.yml'];
   assert.deepEqual(Object.keys(d.on).sort(), ['push', 'workflow_dispatch']);
   assert.deepEqual(d.on.push.branches, ['main']);
-  assert.equal(d.jobs.dev.with.environment, 'dev');
-  assert.equal(d.jobs.staging.with.environment, 'staging');
-  assert.equal(d.jobs.prod.with.environment, 'prod');
-  assert.ok(d.jobs.staging.needs.includes('dev'));
-  assert.ok(d.jobs.prod.needs.includes('staging'));
-  for (const env of ['dev', 'staging', 'prod']) assert.equal(d.jobs[env].uses, './.github/workflows/deploy-env.yml');
+  // One job per environment file, in promotion order, one at a time (the order comes from bootstrap --describe).
+  const deploy = d.jobs.deploy;
+  assert.equal(deploy.uses, './.github/workflows/deploy-env.yml');
+  assert.equal(deploy.with.environment, '${{ matrix.environment }}');
+  assert.deepEqual(deploy.strategy, { 'max-parallel': 1, 'fail-fast': true, matrix: { environment: '${{ fromJSON(needs.build.outputs.environments) }}' } });
+  assert.equal(d.jobs.build.outputs.environments, '${{ steps.targets.outputs.environments }}');
+  assert.match(stepNamed(d.jobs.build, /^accounts, regions/).run, /bootstrap --describe/);
   const apply = wf['deploy-env.yml'].jobs.apply;
   assert.deepEqual(apply.concurrency, { group: 'deploy-${{ inputs.environment }}', 'cancel-in-progress': false });
   const names = steps(apply).map((s) => s.name ?? s.uses ?? s.run);
@@ -135,23 +136,279 @@ test('plans: pull requests plan affected stacks with detailed exit codes; drift 
   const plan = wf['pr.yml'].jobs.plan;
   const step = steps(plan).find((s) => /plan-stacks\.sh/.test(s.run ?? ''));
   assert.equal(step.env.MODE, 'pr');
-  const report = wf['pr.yml'].jobs.report;
-  assert.equal(report.if, "always() && needs.verify.result == 'success'", 'the sticky comment is refreshed even when nothing is affected');
+  const report = wf['pr-report.yml'].jobs.comment;
+  assert.doesNotMatch(String(report.if), /conclusion == 'success'/, 'the sticky comment is refreshed also when a plan failed or nothing is affected');
   const pr = steps(report).find((s) => s.uses === './apps/actions/plan-report');
   assert.equal(pr.with['allow-empty'], 'true');
-  assert.equal(pr.with.waiting, '${{ steps.waits.outputs.json }}', 'waiting stacks appear in the comment');
+  assert.equal(pr.with.outcomes, 'plans', 'waiting, failed and blocked stacks appear in the comment (plan-stacks.sh outcome files)');
   const drift = wf['drift.yml'];
   assert.ok(drift.on.schedule?.length === 1 && 'workflow_dispatch' in drift.on);
   assert.equal(steps(drift.jobs.drift).find((s) => /plan-stacks\.sh/.test(s.run ?? '')).env.MODE, 'drift');
-  assert.equal(steps(drift.jobs.synth).find((s) => s.id === 'stacks').with.all, 'true');
+  assert.equal(steps(drift.jobs.drift).find((s) => s.id === 'stacks').with.all, 'true');
   assert.ok(steps(drift.jobs.drift).some((s) => s.uses === './apps/actions/drift-report'));
 });
 
-test('release: nx release with npm provenance from an OIDC token', () => {
-  const job = wf['release.yml'].jobs.publish;
-  assert.equal(job.permissions['id-token'], 'write');
-  const runs = steps(job).map((s) => s.run ?? '').join('\n');
-  assert.match(runs, /nx release version/);
-  assert.match(runs, /nx release publish/);
-  assert.equal(steps(job).find((s) => /nx release publish/.test(s.run ?? '')).env.NPM_CONFIG_PROVENANCE, 'true');
+test('release: build without a token (npm ci --ignore-scripts, locked tools), publish apart with id-token and provenance', () => {
+  const { build, publish } = wf['release.yml'].jobs;
+  assert.equal(build.permissions['id-token'], undefined, 'the build job holds no OIDC token');
+  const buildRuns = steps(build).map((s) => s.run ?? '').join('\n');
+  assert.match(buildRuns, /npm ci --ignore-scripts/);
+  assert.match(buildRuns, /nx release version/);
+  assert.doesNotMatch(raw['release.yml'], /npm install\b/, 'no unlocked install at run time');
+  assert.equal(publish.permissions['id-token'], 'write');
+  assert.deepEqual(publish.needs, 'build');
+  assert.ok(!steps(publish).some((s) => String(s.uses ?? '').startsWith('actions/checkout@')), 'publish runs no project code');
+  const pub = steps(publish).find((s) => /npm publish/.test(s.run ?? ''));
+  assert.equal(pub.env.NPM_CONFIG_PROVENANCE, 'true');
+  assert.match(pub.run, /--ignore-scripts/);
+  const lock = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package-lock.json'), 'utf8'));
+  const nx = lock.packages['node_modules/nx']?.version;
+  assert.ok(nx, 'nx is locked');
+  assert.equal(lock.packages['node_modules/@nx/js']?.version, nx, '@nx/js is locked at the same version as nx');
+});
+
+test('CODEOWNERS covers the workflows, the actions and the CI checks', () => {
+  const owners = fs.readFileSync(path.resolve(__dirname, '../CODEOWNERS'), 'utf8');
+  for (const p of ['/.github/', '/apps/actions/', '/.ci/']) assert.match(owners, new RegExp(`^${p.replace(/[./]/g, '\\$&')}\\s+@`, 'm'), p);
+});
+
+// ---- Issue 18 / 17 / 12: the rules below each fail on the workflows before the merge-queue design. ----
+
+const { spawnSync } = require('node:child_process');
+const os = require('node:os');
+const root = path.resolve(__dirname, '../..');
+const stepNamed = (job, re) => steps(job).find((s) => re.test(String(s.name ?? '')));
+const uploads = (job) => steps(job).filter((s) => String(s.uses ?? '').startsWith('actions/upload-artifact@'));
+/** Runs a step's `run:` script with bash as the runner would (env + GITHUB_OUTPUT); returns status and outputs. */
+function runStep(step, env) {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wf-step-')), 'output');
+  fs.writeFileSync(out, '');
+  const r = spawnSync('bash', ['-eo', 'pipefail', '-c', step.run], { env: { PATH: process.env.PATH, ...env, GITHUB_OUTPUT: out }, encoding: 'utf8' });
+  const outputs = Object.fromEntries(fs.readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return { status: r.status, stdout: r.stdout + r.stderr, outputs };
+}
+
+test('B3: ONE fixed-name required job gathers every pr.yml job, passes on skips, fails on failure or cancellation', () => {
+  const pr = wf['pr.yml'];
+  const req = pr.jobs.required;
+  assert.ok(req, 'pr.yml has a job "required"');
+  assert.equal(req.name, 'required', 'its check name is fixed (no matrix, no expression)');
+  assert.equal(req.if, 'always()', 'it runs whatever the other jobs did');
+  assert.equal(req.strategy, undefined);
+  const others = Object.keys(pr.jobs).filter((j) => j !== 'required').sort();
+  assert.deepEqual([...req.needs].sort(), others, 'it needs every other job of pr.yml');
+  const check = steps(req).find((s) => typeof s.run === 'string');
+  assert.equal(check.env.RESULTS, '${{ toJSON(needs) }}');
+  const results = (r) => JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, { result: v, outputs: {} }])));
+  const ok = { verify: 'success', plan: 'success', review: 'success' };
+  assert.equal(runStep(check, { RESULTS: results(ok) }).status, 0, 'all green');
+  assert.equal(runStep(check, { RESULTS: results({ ...ok, plan: 'skipped', review: 'skipped' }) }).status, 0, 'docs-only PR or fork: plans skipped');
+  assert.notEqual(runStep(check, { RESULTS: results({ ...ok, plan: 'failure' }) }).status, 0, 'a failed plan');
+  assert.notEqual(runStep(check, { RESULTS: results({ ...ok, review: 'cancelled' }) }).status, 0, 'a cancelled job');
+  assert.notEqual(runStep(check, { RESULTS: results({ ...ok, verify: 'skipped' }) }).status, 0, 'verify must have run');
+  const docs = fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8');
+  assert.match(docs, /the one required (status )?check/i);
+  assert.match(docs, /`required`/);
+  assert.doesNotMatch(docs, /status checks of `pr\.yml`\s*\(`verify`/, 'the docs no longer list the matrix jobs as required checks');
+});
+
+test('W9 / issue 17 item 4: pull requests run the bundle-freshness check and the workflow-script tests, inside the required check', () => {
+  const verify = wf['pr.yml'].jobs.verify;
+  const runs = steps(verify).map((s) => s.run ?? '').join('\n');
+  assert.match(runs, /bash \.ci\/checks\/50-actions-dist\.sh/);
+  assert.match(runs, /bash \.ci\/checks\/31-workflow-scripts\.sh/);
+  assert.ok(wf['pr.yml'].jobs.required.needs.includes('verify'));
+});
+
+test('B4: a fork pull request plans nothing, gets the one notice, and the required check stays green', () => {
+  const pr = wf['pr.yml'];
+  const fork = steps(pr.jobs.verify).find((s) => s.id === 'fork');
+  assert.ok(fork, 'verify decides whether the pull request comes from a fork');
+  assert.equal(pr.jobs.verify.outputs.fork, '${{ steps.fork.outputs.fork }}');
+  const env = { EVENT: 'pull_request', HEAD_REPO: 'someone/aws-web-platform', BASE_REPO: 'org/aws-web-platform' };
+  assert.equal(runStep(fork, env).outputs.fork, 'true');
+  assert.equal(runStep(fork, { ...env, HEAD_REPO: 'org/aws-web-platform' }).outputs.fork, 'false');
+  assert.equal(runStep(fork, { ...env, EVENT: 'merge_group', HEAD_REPO: '' }).outputs.fork, 'false');
+  assert.equal(fork.env.HEAD_REPO, '${{ github.event.pull_request.head.repo.full_name }}');
+  assert.match(pr.jobs.plan.if, /needs\.verify\.outputs\.fork != 'true'/, 'no plan (no OIDC token) for forks');
+  const report = steps(wf['pr-report.yml'].jobs.comment).find((s) => s.uses === './apps/actions/plan-report');
+  assert.equal(report.with.fork, '${{ github.event.workflow_run.head_repository.full_name != github.repository }}', 'the notice is decided from GitHub\'s data, not the run\'s artifacts');
+});
+
+test('B1: pull-request and merge-queue plans use the image each environment runs, never the pull request\'s SHA', () => {
+  const pr = wf['pr.yml'];
+  const plan = steps(pr.jobs.plan).find((s) => /plan-stacks\.sh/.test(s.run ?? ''));
+  assert.equal(plan.env.IMAGE_TAG, '${{ matrix.imageTag }}');
+  assert.doesNotMatch(raw['pr.yml'], /IMAGE_TAG:\s*\$\{\{\s*github\.(event\.pull_request\.head\.sha|sha)/);
+  const envs = steps(pr.jobs.verify).find((s) => s.id === 'envs');
+  assert.match(envs.run, /node \.github\/scripts\/deployed\.cjs "\$e"/);
+  assert.match(envs.run, /imageTag: \$tags\[\.env\]/);
+  assert.equal(pr.jobs.verify.permissions.deployments, 'read');
+  const ignore = JSON.parse(fs.readFileSync(path.join(root, '.github/review-ignore.json'), 'utf8'));
+  assert.ok(ignore.ignore.every((r) => r.type && r.path?.length && r.why && r.pattern), 'named attributes with a pattern and a reason, never whole stacks');
+});
+
+test('W2 / issue 17 item 4: the merge queue plans what lands and produces the authoritative review evidence', () => {
+  const pr = wf['pr.yml'];
+  assert.deepEqual(pr.on.merge_group, { types: ['checks_requested'] });
+  const review = pr.jobs.review;
+  assert.match(review.if, /github\.event_name == 'merge_group'/, 'evidence only from the merge queue, never from the PR\'s own run');
+  const report = steps(review).find((s) => s.uses === './apps/actions/plan-report');
+  assert.equal(report.with['compare-with-comment'], "${{ needs.verify.outputs.has-stacks == 'true' }}", 'a stale plan is flagged on the pull request and fails the group (a docs-only group has nothing to compare)');
+  assert.equal(report.with['evidence-dir'], 'reviewed');
+  assert.equal(report.with.outcomes, 'plans');
+  assert.equal(report.with['ignore-rules'], '.github/review-ignore.json');
+  const up = uploads(review).find((u) => u.with.path.startsWith('reviewed'));
+  const reviewCjs = fs.readFileSync(path.join(__dirname, 'review.cjs'), 'utf8');
+  assert.match(reviewCjs, new RegExp(`name=${up.with.name}\\b`), 'the artifact has the name review.cjs fetch downloads');
+  assert.match(reviewCjs, /event=merge_group/);
+  // No job that runs on pull_request holds a write token (W11): the comment comes from pr-report.yml.
+  for (const [id, job] of jobs('pr.yml')) {
+    if (/merge_group/.test(String(job.if ?? ''))) continue;
+    const writes = Object.entries(job.permissions).filter(([k, v]) => v === 'write' && k !== 'id-token');
+    assert.deepEqual(writes, [], `pr.yml ${id} runs on pull_request with ${JSON.stringify(writes)}`);
+  }
+  const meta = steps(pr.jobs.verify).find((s) => /pr-meta/.test(s.run ?? ''));
+  assert.match(meta.run, /base: \$base, planned: \$planned/, 'base and planned commits go to the comment');
+});
+
+test('W11: pr-report.yml comments from workflow_run, never checks out or runs the pull request\'s code', () => {
+  const w = wf['pr-report.yml'];
+  assert.deepEqual(w.on.workflow_run.workflows, ['pr']);
+  assert.equal(w.on.pull_request_target, undefined);
+  const job = w.jobs.comment;
+  assert.match(job.if, /github\.event\.workflow_run\.event == 'pull_request'/);
+  for (const s of steps(job)) {
+    if (String(s.uses ?? '').startsWith('actions/checkout@')) {
+      assert.equal(s.with.ref, undefined, 'checkout of the default branch only');
+      assert.equal(s.with.repository, undefined);
+    }
+    assert.doesNotMatch(String(s.run ?? ''), /\bnpm\b|\bnode\b|\bnpx\b|bash |\.sh\b|source /, `${s.name}: runs nothing from the artifacts or a checkout`);
+    if (String(s.uses ?? '').startsWith('actions/download-artifact@')) assert.equal(s.with['run-id'], '${{ github.event.workflow_run.id }}');
+  }
+  const report = steps(job).find((s) => s.uses === './apps/actions/plan-report');
+  assert.equal(report.with['expected-head-sha'], '${{ github.event.workflow_run.head_sha }}', 'the PR number from the artifact is checked against GitHub\'s head SHA');
+  assert.equal(report.with['head-sha'], '${{ github.event.workflow_run.head_sha }}');
+  assert.match(report.with['base-sha'], /steps\.meta\.outputs\.base/);
+  const meta = steps(job).find((s) => s.id === 'meta');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wf-meta-'));
+  fs.mkdirSync(path.join(dir, 'pr-meta'));
+  const sha = 'a'.repeat(40);
+  const at = (json) => {
+    fs.writeFileSync(path.join(dir, 'pr-meta/pr.json'), json);
+    return spawnSync('bash', ['-eo', 'pipefail', '-c', `cd ${dir} && ${meta.run}`], { env: { PATH: process.env.PATH, GITHUB_OUTPUT: '/dev/null' } }).status;
+  };
+  assert.equal(at(JSON.stringify({ pr: 7, head: sha, base: sha, planned: sha })), 0);
+  assert.notEqual(at(JSON.stringify({ pr: '7; rm -rf /', head: sha, base: sha, planned: sha })), 0, 'a forged number is refused');
+  assert.notEqual(at(JSON.stringify({ pr: 7, head: sha, base: 'main', planned: sha })), 0, 'a non-SHA is refused');
+});
+
+test('W1: the apply checks every plan against the merge-queue evidence; break-glass only through named stacks with a reason', () => {
+  const apply = wf['deploy-env.yml'].jobs.apply;
+  const fetch = stepNamed(apply, /^review evidence/);
+  assert.ok(fetch, 'the evidence is fetched');
+  assert.match(fetch.run, /node \.github\/scripts\/review\.cjs fetch --to "\$SHA" \$\{DEPLOYED:\+--from "\$DEPLOYED"\} --out evidence/);
+  assert.equal(fetch.env.DEPLOYED, '${{ steps.gate.outputs.deployed-sha }}', 'every commit since the one the environment runs');
+  assert.equal(fetch['continue-on-error'], undefined, 'a failed fetch fails the deploy (never silently skipped)');
+  assert.equal(apply.permissions.actions, 'read');
+  const step = stepNamed(apply, /^apply in dependency order/);
+  assert.equal(step.env.EVIDENCE_DIR, 'evidence');
+  assert.equal(step.env.IGNORE_RULES, '.github/review-ignore.json');
+  assert.equal(step.env.BREAK_GLASS, '${{ inputs.break-glass-stacks }}');
+  assert.equal(step.env.ACCEPT_NEW_PLAN, undefined, 'no blanket "accept any plan" switch');
+  assert.doesNotMatch(raw['deploy-env.yml'] + raw['deploy.yml'], /accept-new-plan|REVIEWED:|reviewed-fingerprints/);
+  const names = steps(apply).map((s) => s.name ?? '');
+  assert.ok(names.findIndex((n) => /^review evidence/.test(n)) < names.findIndex((n) => /^apply in dependency order/.test(n)));
+  const inputs = wf['deploy.yml'].on.workflow_dispatch.inputs;
+  assert.deepEqual(Object.keys(inputs).sort(), ['allow-older', 'break-glass-reason', 'break-glass-stacks']);
+  assert.equal(wf['deploy.yml'].jobs.deploy.with['break-glass-stacks'], "${{ inputs.break-glass-stacks || '' }}");
+  assert.equal(wf['deploy.yml'].jobs.deploy.with['break-glass-reason'], "${{ inputs.break-glass-reason || '' }}");
+  const gate = stepNamed(apply, /^promotion gate/);
+  assert.equal(gate.with['break-glass-stacks'], '${{ inputs.break-glass-stacks }}', 'recorded on the deployment and in the summary');
+  assert.equal(gate.with['break-glass-reason'], '${{ inputs.break-glass-reason }}');
+  // checkov CKV_GHA_7 (dispatch inputs) is skipped only there, with a reason; no other skip anywhere.
+  for (const f of files) {
+    for (const m of raw[f].matchAll(/checkov:skip=([A-Z0-9_]+)(:?\s*(.*))/g)) {
+      assert.equal(`${f}:${m[1]}`, 'deploy.yml:CKV_GHA_7', `${f}: unexpected checkov skip ${m[1]}`);
+      assert.ok(m[3].length > 40, `${f}: the skip of ${m[1]} needs its reason`);
+    }
+  }
+});
+
+test('W5 / W6: latest-wins concurrency per environment; the gate trusts only the workflows\' deployments and refuses older commits', () => {
+  const apply = wf['deploy-env.yml'].jobs.apply;
+  assert.deepEqual(apply.concurrency, { group: 'deploy-${{ inputs.environment }}', 'cancel-in-progress': false });
+  const docs = fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8');
+  assert.match(docs, /latest wins/i, 'the docs say what GitHub does with pending runs');
+  const gate = stepNamed(apply, /^promotion gate/);
+  assert.equal(gate.with['trusted-creators'], 'github-actions[bot]');
+  assert.equal(gate.with['allow-older'], '${{ inputs.allow-older }}');
+  assert.equal(wf['deploy-env.yml'].on.workflow_call.inputs['allow-older'].default, false);
+  assert.equal(wf['deploy.yml'].jobs.deploy.with['allow-older'], '${{ inputs.allow-older || false }}', 'only a manual run can allow an older commit');
+});
+
+test('W10: no artifact upload in a deploy, drift or pull-request run can fail on a re-run', () => {
+  for (const f of ['deploy.yml', 'deploy-env.yml', 'drift.yml', 'pr.yml']) {
+    for (const [id, job] of jobs(f)) {
+      for (const u of uploads(job)) {
+        const unique = /github\.run_attempt/.test(u.with.name);
+        assert.ok(u.with.overwrite === true || unique, `${f} ${id}: artifact ${u.with.name} needs overwrite: true or a per-attempt name`);
+      }
+    }
+  }
+});
+
+test('issue 12 item 8: fresh credentials per stack, errored.tfstate kept as an artifact when an apply fails', () => {
+  const apply = wf['deploy-env.yml'].jobs.apply;
+  const step = stepNamed(apply, /^apply in dependency order/);
+  assert.equal(step.env.AWS_ROLE_ARN, '${{ steps.target.outputs.role }}', 'lib.sh refresh_credentials re-assumes this role per stack');
+  assert.equal(apply.permissions['id-token'], 'write');
+  assert.equal(step.env.ERRORED_STATE_PUBLIC_KEY, '${{ vars.ERRORED_STATE_PUBLIC_KEY }}');
+  const errored = uploads(apply).find((u) => /errored-state/.test(u.with.name));
+  assert.ok(errored, 'an errored-state artifact');
+  assert.equal(errored.if, 'failure()');
+  assert.equal(errored.with.path.replace(/\/$/, ''), step.env.ERRORED_DIR);
+  assert.match(fs.readFileSync(path.join(__dirname, 'apply-stacks.sh'), 'utf8'), /keep_errored_state/);
+});
+
+test('W4: drift plans each environment at its deployed commit; an errored plan reaches the issue', () => {
+  const d = wf['drift.yml'];
+  assert.match(steps(d.jobs.envs).find((s) => s.id === 'envs').run, /node \.github\/scripts\/deployed\.cjs "\$e"/);
+  const job = d.jobs.drift;
+  const checkout = steps(job).find((s) => s.with?.ref);
+  assert.equal(checkout.with.ref, '${{ matrix.sha }}', 'the deployed commit is checked out');
+  const synth = steps(job).find((s) => /npm run synth/.test(s.run ?? ''));
+  assert.equal(synth['working-directory'], checkout.with.path, 'and its stacks synthesized');
+  assert.equal(steps(job).find((s) => s.id === 'stacks').with.manifest, `${checkout.with.path}/cdktf.out`);
+  assert.equal(steps(job).find((s) => /plan-stacks\.sh/.test(s.run ?? '')).env.IMAGE_TAG, '${{ matrix.sha }}');
+  const report = steps(job).find((s) => s.uses === './apps/actions/drift-report');
+  assert.equal(report.with.outcome, 'plans/outcome-${{ matrix.env }}.txt', 'errored plans keep the issue open');
+  assert.equal(report.with.commit, '${{ matrix.sha }}');
+  assert.match(report.if, /always\(\)/, 'reported also when a plan failed');
+});
+
+test('runners come from the environment (runsOn, default ubuntu-24.04); self-hosted labels are declared for actionlint', () => {
+  assert.match(wf['deploy-env.yml'].jobs.apply['runs-on'], /fromJSON\(inputs\.targets\)\[inputs\.environment\]\.runsOn \|\| fromJSON\('\["ubuntu-24\.04"\]'\)/);
+  for (const [f, id] of [['pr.yml', 'plan'], ['drift.yml', 'drift']]) assert.equal(wf[f].jobs[id]['runs-on'], '${{ matrix.runsOn }}', `${f} ${id}`);
+  assert.match(raw['pr.yml'] + raw['drift.yml'] + raw['deploy.yml'], /runsOn: \(\.runsOn \/\/ \["ubuntu-24\.04"\]\)/);
+  const lint = YAML.parse(fs.readFileSync(path.join(root, '.github/actionlint.yaml'), 'utf8'));
+  assert.ok(lint['self-hosted-runner'].labels.length > 0);
+});
+
+test('no workflow names an environment or a layer: they come from bootstrap --describe and the affected-stacks matrix', () => {
+  const envs = fs.readdirSync(path.join(root, 'environments')).filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json')).map((f) => f.slice(0, -5));
+  // The one layer list: libs/config/src/naming.ts (LAYERS).
+  const layers = JSON.parse(/export const LAYERS = (\[[^\]]*\])/.exec(fs.readFileSync(path.join(root, 'libs/config/src/naming.ts'), 'utf8'))[1].replace(/'/g, '"'));
+  assert.ok(envs.length >= 3 && layers.length >= 8);
+  const names = new RegExp(`(^|[^A-Za-z0-9_./-])(${[...envs, ...layers].join('|')})($|[^A-Za-z0-9_/-])`);
+  const found = [];
+  const walk = (value, at) => {
+    if (typeof value === 'string') {
+      if (names.test(value)) found.push(`${at}: ${value.split('\n').find((l) => names.test(l)).trim()}`);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) if (k !== 'description' && k !== 'name') walk(v, `${at}.${k}`); // human text may give examples
+    }
+  };
+  for (const f of files) walk(wf[f], f);
+  assert.deepEqual(found, []);
 });

@@ -1,16 +1,27 @@
 #!/usr/bin/env node
 // Bundles each action's src/main.ts (with @actions/*, Octokit and @awp/delivery) into one CommonJS file,
-// dist/index.js, which GitHub runs with `runs.using: node24`. Deterministic: paths in the bundle are relative
+// dist/index.js, built for the runtime its action.yml declares (`runs.using: node24`). Deterministic: paths in the bundle are relative
 // to the action's folder, so the committed dist is byte-identical when rebuilt (checked by .ci/checks/50-actions-dist.sh).
 // Usage: node apps/actions/shared/build.mjs [action ...]   (no argument: every action)
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The actions live next to this folder: apps/actions/<name>.
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ACTIONS = ['plan-report', 'affected-stacks', 'promote-gate', 'drift-report'];
+
+/**
+ * The esbuild target of an action: the runtime its action.yml declares (`runs.using: node24` → `node24`), so the
+ * bundle is built for the Node.js GitHub runs it on (docs.github.com → metadata syntax → runs.using).
+ */
+export function targetFor(name) {
+  const yml = readFileSync(path.join(here, name, 'action.yml'), 'utf8');
+  const using = /^runs:\n(?:[ \t]+.*\n)*?[ \t]+using:[ \t]*['"]?(node\d+)['"]?[ \t]*$/m.exec(yml);
+  if (!using) throw new Error(`${name}/action.yml: expected runs.using: node<version> (a JavaScript action)`);
+  return using[1];
+}
 
 export async function buildAction(name) {
   const dir = path.join(here, name);
@@ -21,8 +32,7 @@ export async function buildAction(name) {
     outfile: 'dist/index.js',
     bundle: true,
     platform: 'node',
-    // node20 is the oldest runtime we support locally; GitHub runs the bundle on node24.
-    target: 'node20',
+    target: targetFor(name),
     format: 'cjs',
     tsconfig: 'tsconfig.json',
     legalComments: 'eof',

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
+import { installAuth, loggableUrl, securitySchemes, type Auth } from './auth/plugin';
 import type { Cache } from './cache';
 import type { Config } from './config';
 import type { Db } from './db';
@@ -10,6 +11,7 @@ import { logStream } from './log-stream';
 import { LoadGuard } from './pressure';
 import type { Metrics } from './metrics';
 import { HttpProblem, ProductService, type NewProduct, type ProductPatch } from './products';
+import { installResponsePolicy } from './response-policy';
 import { problems, sharedSchemas, CATEGORY } from './schemas';
 import { IMAGE_TYPES, LocalStorage, type Storage } from './storage';
 
@@ -18,6 +20,7 @@ export interface Deps {
   cache: Cache;
   storage: Storage;
   metrics: Metrics;
+  auth: Auth;
 }
 
 export interface AppState {
@@ -89,6 +92,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       openapi: '3.0.3',
       info: { title: 'Catalogue API', version: '1.0.0', description: 'Product catalogue of the AWS web platform.' },
       servers: [{ url: '/' }],
+      components: { securitySchemes: securitySchemes(deps.auth.config) },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -155,6 +159,8 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     if (state.draining) reply.header('connection', 'close');
     done(null, payload);
   });
+  installResponsePolicy(app);
+  installAuth(app, deps.auth); // before the routes: it protects every write route as it is declared
   app.addHook('preValidation', (req, _reply, done) => {
     req.bodyPhase = true;
     done();
@@ -163,7 +169,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e9 : 0;
     metrics.observeHttp(req.method, route, reply.statusCode, seconds);
-    req.log.info({ method: req.method, url: req.url, route, statusCode: reply.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+    req.log.info({ method: req.method, url: loggableUrl(req.url), route, statusCode: reply.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     done();
   });
 
@@ -274,7 +280,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       },
     },
   }, async (req, reply) => {
-    const { status, product, replayed } = await products.create(req.body, req.headers['idempotency-key']);
+    const { status, product, replayed } = await products.create(req.body, req.headers['idempotency-key'], req.principal!.sub);
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(status).header('location', `/v1/products/${product.id}`).header('etag', `"${product.version}"`).send(product);
   });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { loadAuthConfig, type AuthConfig } from './auth/config';
 
 /** Runtime configuration, read once from the environment. Every field has a safe default. */
 export interface Config {
@@ -13,7 +14,17 @@ export interface Config {
   databasePort: number;
   databaseName: string;
   databaseReadHost?: string;
+  /** The RDS-managed master secret: the owner's credentials for migrations (and, without IAM auth, the service's). */
   databaseSecretArn?: string;
+  /** Owner connection for migrations in the URL way (CI, local); default DATABASE_URL. The service never uses it. */
+  databaseOwnerUrl?: string;
+  /** The service's database user in the AWS way (`api`), with DATABASE_IAM_AUTH=true: an RDS IAM token, no password. */
+  databaseUser?: string;
+  databaseIamAuth: boolean;
+  /** Role the migrations create and maintain for the service (least privilege); unset → no role is managed. */
+  databaseAppUser?: string;
+  /** Local/CI only: a password for that role (on RDS it authenticates with IAM through rds_iam instead). */
+  databaseAppPassword?: string;
   /** TLS to the database in the host+secret way: verify-full (default), require (no verification) or disable. */
   databaseSsl: 'verify-full' | 'require' | 'disable';
   databaseSslCaFile?: string;
@@ -56,9 +67,16 @@ export interface Config {
   logLevel: string;
   /** Apply migrations on start. Default: only in embedded mode (in Kubernetes the migrate Job does it). */
   migrateOnStart: boolean;
+  /** No database configured: PGlite in this process. */
+  embedded: boolean;
+  /** Who may write: bearer tokens from an OIDC issuer (see auth/config.ts). */
+  auth: AuthConfig;
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+/** A PostgreSQL role name the migrations can quote safely (lower case, as unquoted identifiers fold to). */
+export const ROLE_NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
   const n = Number(raw);
@@ -68,7 +86,7 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max
   return n;
 }
 
-function bool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+export function bool(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   if (raw !== 'true' && raw !== 'false') throw new Error(`config: environment variable ${name} must be "true" or "false", got "${raw}"`);
@@ -101,6 +119,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`config: DATABASE_SSL must be verify-full, require or disable, got "${databaseSsl}"`);
   }
   const databaseHost = env.DATABASE_HOST || undefined;
+  const databaseIamAuth = bool(env, 'DATABASE_IAM_AUTH') ?? false;
+  const databaseUser = env.DATABASE_USER || undefined;
+  if (databaseIamAuth && !databaseUser) throw new Error('config: DATABASE_IAM_AUTH=true needs DATABASE_USER (the role the token logs in as)');
+  // RDS accepts IAM tokens only over TLS; refusing here beats a confusing authentication failure later.
+  if (databaseIamAuth && databaseSsl === 'disable') throw new Error('config: DATABASE_IAM_AUTH=true needs TLS; DATABASE_SSL must not be "disable"');
+  const databaseAppUser = env.DATABASE_APP_USER || undefined;
+  if (databaseAppUser && !ROLE_NAME_RE.test(databaseAppUser)) {
+    throw new Error(`config: DATABASE_APP_USER must be a lower-case PostgreSQL role name (${ROLE_NAME_RE.source}), got "${databaseAppUser}"`);
+  }
+  const embedded = !(databaseUrl || databaseHost);
   return {
     port,
     host,
@@ -111,6 +139,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseName: env.DATABASE_NAME || 'api',
     databaseReadHost: env.DATABASE_READ_HOST || undefined,
     databaseSecretArn: env.DATABASE_SECRET_ARN || undefined,
+    databaseOwnerUrl: url(env, 'DATABASE_OWNER_URL'),
+    databaseUser,
+    databaseIamAuth,
+    databaseAppUser,
+    databaseAppPassword: env.DATABASE_APP_PASSWORD || undefined,
     databaseSsl,
     databaseSslCaFile: env.DATABASE_SSL_CA_FILE || undefined,
     redisHost: env.REDIS_HOST || undefined,
@@ -143,6 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxImageBytes: int(env, 'MAX_IMAGE_BYTES', 5 * 1024 * 1024, 1, 100 * 1024 * 1024),
     presignExpiresSeconds: int(env, 'PRESIGN_EXPIRES_SECONDS', 300, 10, 3600),
     logLevel: env.LOG_LEVEL || 'info',
-    migrateOnStart: migrate ?? !(databaseUrl || databaseHost),
+    migrateOnStart: migrate ?? embedded,
+    embedded,
+    auth: loadAuthConfig(env, { embedded }),
   };
 }

@@ -6,9 +6,12 @@ import type { Config } from './config';
 /**
  * How the service reaches PostgreSQL and Redis. Two ways to say it:
  *  - URLs: DATABASE_URL / DATABASE_READ_URL / REDIS_URL (local, CI, anything with a password in hand);
- *  - AWS (what libs/compute's workloads stack sets): DATABASE_HOST/PORT/NAME/READ_HOST + DATABASE_SECRET_ARN
- *    (the RDS-managed `{username, password}` secret, read from Secrets Manager and re-read after rotation) and
- *    REDIS_HOST/PORT/TLS + REDIS_AUTH_SECRET_ARN (`{mode: 'iam', username, replicationGroupId}`: ElastiCache IAM
+ *  - AWS (what libs/compute's workloads stack sets): DATABASE_HOST/PORT/NAME/READ_HOST, and as whom:
+ *      the service: DATABASE_USER=api + DATABASE_IAM_AUTH=true — an RDS IAM auth token (SigV4, `rds-db:connect`)
+ *        per new connection, no password anywhere (issue 12, item 7);
+ *      the migrate Job (the owner): DATABASE_SECRET_ARN, the RDS-managed master `{username, password}` secret,
+ *        read from Secrets Manager and re-read after rotation; it creates the `api` role (roles.ts);
+ *    and REDIS_HOST/PORT/TLS + REDIS_AUTH_SECRET_ARN (`{mode: 'iam', username, replicationGroupId}`: ElastiCache IAM
  *    auth, a SigV4-signed token per connection — no password exists).
  * Nothing secret is logged or kept in the config object.
  */
@@ -46,11 +49,72 @@ export interface DbConnections {
   onAuthFailure(): void;
 }
 
-/** pg settings for the AWS way (host + secret); undefined when DATABASE_URL is used or nothing is set. */
-export async function databaseFromSecret(cfg: Config, read: SecretReader): Promise<DbConnections | undefined> {
+/** Who connects: the service (least privilege) or the owner that runs the migrations. */
+export type DbRole = 'service' | 'owner';
+
+/** Signs an RDS IAM authentication token for `username` at `hostname:port` (valid 15 minutes, for connecting only). */
+export type RdsTokenSigner = (opts: { hostname: string; port: number; username: string; region: string }) => Promise<string>;
+
+/** The AWS SDK's RDS signer (SigV4 presign of `connect` for the `rds-db` service); loaded only when used. */
+export const rdsIamToken: RdsTokenSigner = async (opts) => {
+  const { Signer } = await import('@aws-sdk/rds-signer');
+  return new Signer(opts).getAuthToken();
+};
+
+/** The owner in the URL way (CI, local): DATABASE_OWNER_URL, else DATABASE_URL. */
+export function ownerUrlConnections(cfg: Config): DbConnections | undefined {
+  const url = cfg.databaseOwnerUrl ?? cfg.databaseUrl;
+  if (!url) return undefined;
+  return { primary: { connectionString: url }, read: { connectionString: url }, onAuthFailure: () => {} };
+}
+
+function tlsOptions(cfg: Config): PoolConfig['ssl'] {
+  if (cfg.databaseSsl === 'disable') return false;
+  if (cfg.databaseSsl === 'require') return { rejectUnauthorized: false };
+  return { rejectUnauthorized: true, ...(cfg.databaseSslCaFile ? { ca: fs.readFileSync(cfg.databaseSslCaFile, 'utf8') } : {}) };
+}
+
+/**
+ * pg settings in the AWS way (DATABASE_HOST); undefined when DATABASE_URL is used or nothing is set.
+ * The service connects with an IAM token when DATABASE_IAM_AUTH=true (else with DATABASE_SECRET_ARN, e.g. a
+ * non-RDS server); the owner always with DATABASE_SECRET_ARN.
+ */
+export async function databaseConnections(cfg: Config, as: DbRole, read: SecretReader, sign: RdsTokenSigner = rdsIamToken): Promise<DbConnections | undefined> {
   if (cfg.databaseUrl || !cfg.databaseHost) return undefined;
-  if (!cfg.databaseSecretArn) throw new Error('config: DATABASE_HOST is set but DATABASE_SECRET_ARN is not');
-  const arn = cfg.databaseSecretArn;
+  if (as === 'service' && cfg.databaseIamAuth) return iamConnections(cfg, cfg.databaseHost, sign);
+  if (!cfg.databaseSecretArn) {
+    throw new Error(
+      as === 'owner'
+        ? 'config: migrations run as the database owner: DATABASE_SECRET_ARN (the RDS-managed master secret) is required with DATABASE_HOST'
+        : 'config: DATABASE_HOST is set but neither DATABASE_IAM_AUTH=true (with DATABASE_USER) nor DATABASE_SECRET_ARN is',
+    );
+  }
+  return secretConnections(cfg, cfg.databaseHost, cfg.databaseSecretArn, read);
+}
+
+function iamConnections(cfg: Config, host: string, sign: RdsTokenSigner): DbConnections {
+  const user = cfg.databaseUser!;
+  // A token is valid for 15 minutes; reuse one for 10 per host (primary and replicas sign different hosts).
+  const tokens = new Map<string, { token: string; at: number }>();
+  const password = (hostname: string) => async () => {
+    const hit = tokens.get(hostname);
+    if (hit && Date.now() - hit.at < 600_000) return hit.token;
+    const token = await sign({ hostname, port: cfg.databasePort, username: user, region: cfg.awsRegion });
+    tokens.set(hostname, { token, at: Date.now() });
+    return token;
+  };
+  const base = (hostname: string): PoolConfig => ({
+    host: hostname,
+    port: cfg.databasePort,
+    database: cfg.databaseName,
+    ssl: tlsOptions(cfg),
+    user,
+    password: password(hostname), // pg asks for every new connection
+  });
+  return { primary: base(host), read: base(cfg.databaseReadHost ?? host), onAuthFailure: () => tokens.clear() };
+}
+
+async function secretConnections(cfg: Config, host: string, arn: string, read: SecretReader): Promise<DbConnections> {
   let cached: { user: string; password: string; at: number } | undefined;
   const credentials = async () => {
     // RDS rotates the managed secret; re-read it at most every 5 minutes, and at once after an auth failure.
@@ -63,13 +127,10 @@ export async function databaseFromSecret(cfg: Config, read: SecretReader): Promi
     }
     return cached;
   };
-  let ssl: PoolConfig['ssl'];
-  if (cfg.databaseSsl === 'disable') ssl = false;
-  else if (cfg.databaseSsl === 'require') ssl = { rejectUnauthorized: false };
-  else ssl = { rejectUnauthorized: true, ...(cfg.databaseSslCaFile ? { ca: fs.readFileSync(cfg.databaseSslCaFile, 'utf8') } : {}) };
+  const ssl = tlsOptions(cfg);
   const { user } = await credentials(); // rotation changes the password, never the user name
-  const base = (host: string): PoolConfig => ({
-    host,
+  const base = (hostname: string): PoolConfig => ({
+    host: hostname,
     port: cfg.databasePort,
     database: cfg.databaseName,
     ssl,
@@ -77,8 +138,8 @@ export async function databaseFromSecret(cfg: Config, read: SecretReader): Promi
     password: async () => (await credentials()).password, // pg asks for every new connection
   });
   return {
-    primary: base(cfg.databaseHost),
-    read: base(cfg.databaseReadHost ?? cfg.databaseHost),
+    primary: base(host),
+    read: base(cfg.databaseReadHost ?? host),
     onAuthFailure: () => (cached = undefined),
   };
 }

@@ -6,9 +6,13 @@
  *   main.ts seed N               insert N demo products and exit
  */
 import { buildApp, type AppState } from './app';
+import { requireWriteAuth } from './auth/config';
+import { DevIssuer } from './auth/dev-issuer';
+import type { Auth } from './auth/plugin';
+import { createVerifier } from './auth/verify';
 import { createCache } from './cache';
 import { loadConfig, type Config } from './config';
-import { databaseFromSecret, redisTarget, secretsManagerReader } from './connections';
+import { databaseConnections, ownerUrlConnections, redisTarget, secretsManagerReader, type DbRole } from './connections';
 import { createPgliteDb, createPostgresDb, type Db } from './db';
 import { createMetrics } from './metrics';
 import { migrate } from './migrate';
@@ -36,31 +40,62 @@ function parseArgs(argv: string[]): { command: 'serve' | 'migrate' | 'seed'; see
   return { command, seed };
 }
 
-async function openDb(cfg: Config): Promise<Db> {
+/** The service's connection (least privilege: `api`), or the owner's (migrations). Embedded: the one PGlite. */
+async function openDb(cfg: Config, as: DbRole): Promise<Db> {
   const onError = (err: Error) => log('warn', 'idle database client error', { err: err.message });
-  if (cfg.databaseUrl) return createPostgresDb(cfg, onError);
-  const conns = await databaseFromSecret(cfg, secretsManagerReader(cfg.awsRegion));
-  if (conns) return createPostgresDb(cfg, onError, conns);
-  log('info', 'DATABASE_URL unset: using embedded PGlite', { dir: cfg.embeddedDataDir });
-  return createPgliteDb(cfg);
+  if (cfg.embedded) {
+    log('info', 'DATABASE_URL unset: using embedded PGlite', { dir: cfg.embeddedDataDir });
+    return createPgliteDb(cfg);
+  }
+  if (cfg.databaseUrl) return createPostgresDb(cfg, onError, as === 'owner' ? ownerUrlConnections(cfg) : undefined);
+  return createPostgresDb(cfg, onError, await databaseConnections(cfg, as, secretsManagerReader(cfg.awsRegion)));
+}
+
+/** Migrations run as the owner on their own connection (closed afterwards); `embedded` is the one PGlite database. */
+async function runMigrations(cfg: Config, embedded?: Db): Promise<void> {
+  const owner = embedded ?? (await openDb(cfg, 'owner'));
+  try {
+    const appRole = cfg.databaseAppUser ? { name: cfg.databaseAppUser, password: cfg.databaseAppPassword } : undefined;
+    const applied = await migrate(owner, (m) => log('info', m), { appRole });
+    log('info', `migrations: ${applied.length} applied`);
+  } finally {
+    if (!embedded) await owner.close();
+  }
+}
+
+/** Embedded mode's start-up note: a ready-to-use write token from the in-process issuer, and how to use it. */
+async function printDevIssuer(dev: DevIssuer, cfg: Config, scope: string): Promise<void> {
+  const token = await dev.mint({ sub: 'dev-user', scope, ttlSeconds: 12 * 3600 });
+  const base = cfg.publicBaseUrl;
+  const body = JSON.stringify({ sku: 'DEMO-1', name: 'Demo product', priceCents: 1999, currency: 'EUR', category: 'demo' });
+  process.stdout.write(
+    [
+      '',
+      'Embedded mode: writes need a bearer token. A local issuer runs in this process (development only: a new key',
+      `pair at every start, JWKS at ${dev.issuer}/.well-known/jwks.json). A write token (scope ${scope}, subject`,
+      'dev-user, valid 12 h, for this process only):',
+      '',
+      `  export API_TOKEN=${token}`,
+      '',
+      `  curl -i -X POST ${base}/v1/products -H "Authorization: Bearer $API_TOKEN" \\`,
+      `    -H 'content-type: application/json' -d '${body}'`,
+      '',
+    ].join('\n') + '\n',
+  );
 }
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const cfg = loadConfig();
-  const db = await openDb(cfg);
-  const metrics = createMetrics(() => db.stats());
-
-  if (args.command === 'migrate' || cfg.migrateOnStart || args.command === 'seed' || args.seed > 0) {
-    if (args.command === 'migrate' || cfg.migrateOnStart) {
-      const applied = await migrate(db, (m) => log('info', m));
-      log('info', `migrations: ${applied.length} applied`);
-    }
-    if (args.command === 'migrate') {
-      await db.close();
-      return;
-    }
+  if (args.command === 'serve') requireWriteAuth(cfg.auth); // before anything starts: no issuer, no server
+  const embedded = cfg.embedded ? await openDb(cfg, 'service') : undefined;
+  if (args.command === 'migrate' || cfg.migrateOnStart) await runMigrations(cfg, embedded);
+  if (args.command === 'migrate') {
+    await embedded?.close();
+    return;
   }
+  const db = embedded ?? (await openDb(cfg, 'service'));
+  const metrics = createMetrics(() => db.stats());
   const cache = await createCache(cfg, await redisTarget(cfg, secretsManagerReader(cfg.awsRegion)), metrics, (msg, err) =>
     log('warn', msg, err ? { err: String((err as Error).message ?? err) } : {}),
   );
@@ -75,12 +110,17 @@ async function main() {
     }
   }
 
+  const devIssuer = cfg.auth.devIssuer ? await DevIssuer.create(cfg.publicBaseUrl) : undefined;
+  const authConfig = devIssuer ? devIssuer.config(cfg.auth) : cfg.auth;
+  const auth: Auth = { config: authConfig, verifier: createVerifier(authConfig, devIssuer?.keys()), devIssuer };
   const state: AppState = { draining: false };
-  const app = await buildApp(cfg, { db, cache, storage, metrics }, state);
+  const app = await buildApp(cfg, { db, cache, storage, metrics, auth }, state);
   await app.listen({ port: cfg.port, host: cfg.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : cfg.port;
-  app.log.info({ port, db: db.kind, cache: cache.kind, storage: storage.kind, pid: process.pid }, 'listening');
+  if (devIssuer) await printDevIssuer(devIssuer, cfg, authConfig.writeScope);
+  const authLog = { issuer: authConfig.issuer, audienceClaim: authConfig.audienceClaim, writeScope: authConfig.writeScope, dev: !!devIssuer };
+  app.log.info({ port, db: db.kind, cache: cache.kind, storage: storage.kind, auth: authLog, pid: process.pid }, 'listening');
 
   let stopping = false;
   const shutdown = async (signal: string) => {

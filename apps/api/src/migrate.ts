@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from './db';
+import { ensureAppRole, type AppRoleOptions } from './roles';
 
 /** apps/api/migrations, both from src/ (tsx) and dist/ (node); MIGRATIONS_DIR overrides (the image copies them). */
 export const MIGRATIONS_DIR = process.env.MIGRATIONS_DIR || path.join(__dirname, '..', 'migrations');
@@ -26,8 +27,11 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 /**
  * Applies pending migrations in order, each in its own transaction, under an advisory lock so two
  * Jobs (or pods) never migrate at once. An applied migration whose file changed is an error.
+ * With `appRole`, it then creates or repairs the service's least-privilege role (roles.ts) in the same
+ * transaction. Runs as the database owner (the RDS master user in AWS).
  */
-export async function migrate(db: Db, log: (msg: string) => void = () => {}, dir = MIGRATIONS_DIR): Promise<string[]> {
+export async function migrate(db: Db, log: (msg: string) => void = () => {}, opts: { dir?: string; appRole?: AppRoleOptions } = {}): Promise<string[]> {
+  const dir = opts.dir ?? MIGRATIONS_DIR;
   const migrations = readMigrations(dir);
   const applied: string[] = [];
   await db.transaction(async (tx) => {
@@ -52,6 +56,8 @@ export async function migrate(db: Db, log: (msg: string) => void = () => {}, dir
       applied.push(m.file);
       log(`applied ${m.file}`);
     }
+    // PGlite (embedded) is one process and one user: there is no role to keep small.
+    if (opts.appRole && db.kind === 'postgres') await ensureAppRole(tx, opts.appRole, log);
   });
   return applied;
 }

@@ -212,8 +212,9 @@ export class ProductService {
   /**
    * Creates a product. With an Idempotency-Key, the key row is inserted first in the same transaction:
    * a concurrent retry blocks on it and then replays the stored response, so one key makes one row.
+   * Keys belong to the caller (`subject`, the token's `sub`): another caller's key is a different row.
    */
-  async create(body: NewProduct, idempotencyKey?: string): Promise<{ status: number; product: Product; replayed: boolean }> {
+  async create(body: NewProduct, idempotencyKey: string | undefined, subject: string): Promise<{ status: number; product: Product; replayed: boolean }> {
     if (!idempotencyKey) {
       const product = await this.insert(this.db.primary, body);
       await this.afterWrite(product.id, product);
@@ -222,14 +223,14 @@ export class ProductService {
     const hash = crypto.createHash('sha256').update(JSON.stringify(body, Object.keys(body).sort())).digest('hex');
     const result = await this.db.transaction(async (tx) => {
       const claimed = await tx.query(
-        `insert into idempotency_keys (key, request_hash, status_code, body) values ($1, $2, 0, '{}'::jsonb)
-         on conflict (key) do nothing returning key`,
-        [idempotencyKey, hash],
+        `insert into idempotency_keys (subject, key, request_hash, status_code, body) values ($3, $1, $2, 0, '{}'::jsonb)
+         on conflict (subject, key) do nothing returning key`,
+        [idempotencyKey, hash, subject],
       );
       if (claimed.rowCount === 0) {
         const { rows } = await tx.query<{ request_hash: string; status_code: number; body: Product }>(
-          'select request_hash, status_code, body from idempotency_keys where key = $1',
-          [idempotencyKey],
+          'select request_hash, status_code, body from idempotency_keys where subject = $2 and key = $1',
+          [idempotencyKey, subject],
         );
         const prev = rows[0]!;
         if (prev.request_hash !== hash) {
@@ -239,10 +240,11 @@ export class ProductService {
         return { status: prev.status_code, product: stored, replayed: true };
       }
       const product = await this.insert(tx, body);
-      await tx.query('update idempotency_keys set status_code = 201, body = $2::jsonb, location = $3 where key = $1', [
+      await tx.query('update idempotency_keys set status_code = 201, body = $2::jsonb, location = $3 where subject = $4 and key = $1', [
         idempotencyKey,
         JSON.stringify(product),
         `/v1/products/${product.id}`,
+        subject,
       ]);
       return { status: 201, product, replayed: false };
     });

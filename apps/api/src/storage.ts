@@ -46,6 +46,10 @@ export class S3Storage implements Storage {
     const client = new sdk.S3Client({
       region: cfg.awsRegion,
       ...(cfg.awsEndpointUrl ? { endpoint: cfg.awsEndpointUrl, forcePathStyle: true } : {}),
+      // Since 3.729 the SDK adds a CRC32 by default; a presigned PutObject has no body yet, so the URL would commit
+      // to the CRC32 of an EMPTY body (x-amz-checksum-crc32=AAAAAA==) and S3 would reject every real upload
+      // (BadDigest; aws-sdk-js-v3 issue 6994). Checksums only where an operation requires one.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
     });
     return new S3Storage(cfg, client, sdk, presigner);
   }

@@ -1,12 +1,18 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
-import { HeadObjectCommand, S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
-import { MODE, REAL_DB, REAL_REDIS, REAL_S3, RUN, json, killAll, metric, post, product, runCommand, startServer, tempDataDir, type Server } from './harness';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { MODE, REAL_DB, REAL_REDIS, REAL_S3, RUN, auth, json, killAll, metric, post, product, runCommand, startServer, tempDataDir, type Server } from './harness';
 
 // The same suite runs on embedded defaults (no URLs set) and on real PostgreSQL / Redis / S3 (moto) in CI.
 console.log(`api suite backends: ${MODE}`);
 
 let srv: Server;
 let base: string;
+/** A valid write token (scope catalogue:write) for the requests that change something. */
+let W: { authorization: string };
 
 beforeAll(async () => {
   if (REAL_S3) {
@@ -16,6 +22,7 @@ beforeAll(async () => {
   }
   srv = await startServer({ CDN_BASE_URL: REAL_S3 ? 'https://cdn.example.test' : undefined });
   base = srv.url;
+  W = await auth();
 }, 120_000);
 
 afterAll(async () => {
@@ -39,6 +46,50 @@ describe('probes, metrics, OpenAPI, logs', () => {
     expect(Object.keys(doc.paths['/v1/products/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
     expect(doc.components.schemas.Product.required).toContain('priceCents');
     expect(doc.paths['/v1/products'].post.responses['409'].content['application/problem+json']).toBeDefined();
+  });
+
+  test('OpenAPI declares the bearer scheme, and the write scope on exactly the four writes', async () => {
+    const doc = await json(await fetch(`${base}/openapi.json`));
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(doc.components.securitySchemes.oidc.type).toBe('openIdConnect');
+    expect(doc.components.securitySchemes.oidc.openIdConnectUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration$/);
+    const ops = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ name: `${method} ${path}`, op })));
+    const secured = ops.filter((o) => o.op.security);
+    expect(secured.map((o) => o.name).sort()).toEqual(['delete /v1/products/{id}', 'patch /v1/products/{id}', 'post /v1/products', 'post /v1/products/{id}/image']);
+    for (const { op } of secured) {
+      expect(op.security).toEqual([{ bearerAuth: [], oidc: ['catalogue:write'] }]);
+      expect(op.responses['401'].content['application/problem+json']).toBeDefined();
+      expect(op.responses['401'].headers['www-authenticate']).toBeDefined();
+      expect(op.responses['403'].content['application/problem+json']).toBeDefined();
+    }
+    for (const { op } of ops.filter((o) => o.name.startsWith('get '))) expect(op.responses['401']).toBeUndefined();
+  });
+
+  test('Cache-Control: no-store on every error; private, no-store on every answer to a request with Authorization', async () => {
+    const id = '00000000-0000-4000-8000-00000000cc01';
+    const anonymous: [string, Promise<Response>, number][] = [
+      ['unknown route', fetch(`${base}/v2/nothing`), 404],
+      ['unknown product', fetch(`${base}/v1/products/${id}`), 404],
+      ['validation', fetch(`${base}/v1/products?limit=0`), 400],
+      ['write without a token', post(base, product(), { authorization: undefined }), 401],
+    ];
+    for (const [what, pending, status] of anonymous) {
+      const r = await pending;
+      expect([what, r.status, r.headers.get('cache-control')]).toEqual([what, status, 'no-store']);
+    }
+    const authorized: [string, Promise<Response>, number][] = [
+      ['create', post(base, product()), 201],
+      ['read with a token', fetch(`${base}/v1/products?limit=1`, { headers: W }), 200],
+      ['body too large', post(base, product({ description: 'x'.repeat(20 * 1024) })), 413],
+      ['forbidden', post(base, product(), await auth({ scope: 'catalogue:read' })), 403],
+    ];
+    for (const [what, pending, status] of authorized) {
+      const r = await pending;
+      expect([what, r.status, r.headers.get('cache-control')]).toEqual([what, status, 'private, no-store']);
+    }
+    // a public, successful read keeps its own caching rule
+    const created = await json(await post(base, product()));
+    expect((await fetch(`${base}/v1/products/${created.id}`)).headers.get('cache-control')).toBe('private, no-cache');
   });
 
   test('request id is taken from x-request-id, echoed and logged as JSON', async () => {
@@ -192,7 +243,7 @@ describe('products', () => {
     const url = `${base}/v1/products/${created.id}`;
     await fetch(url); // cached
     const patch = (headers: Record<string, string>, body: unknown = { name: 'Renamed', priceCents: 2500 }) =>
-      fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', ...W, ...headers }, body: JSON.stringify(body) });
     expect((await patch({})).status).toBe(428);
     const stale = await patch({ 'if-match': '"5"' });
     expect(stale.status).toBe(412);
@@ -215,13 +266,13 @@ describe('products', () => {
 
   test('PATCH of an unknown product is 404; changing the SKU to a taken one is 409', async () => {
     const missing = await fetch(`${base}/v1/products/00000000-0000-4000-8000-000000000001`, {
-      method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"' }, body: '{"name":"x"}',
+      method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"', ...W }, body: '{"name":"x"}',
     });
     expect(missing.status).toBe(404);
     const a = await json(await post(base, product()));
     const b = await json(await post(base, product()));
     const r = await fetch(`${base}/v1/products/${b.id}`, {
-      method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"' }, body: JSON.stringify({ sku: a.sku }),
+      method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"', ...W }, body: JSON.stringify({ sku: a.sku }),
     });
     expect(r.status).toBe(409);
   });
@@ -230,11 +281,11 @@ describe('products', () => {
     const created = await json(await post(base, product()));
     const url = `${base}/v1/products/${created.id}`;
     expect((await fetch(url)).status).toBe(200);
-    expect((await fetch(url, { method: 'DELETE' })).status).toBe(428);
-    expect((await fetch(url, { method: 'DELETE', headers: { 'if-match': '"9"' } })).status).toBe(412);
-    expect((await fetch(url, { method: 'DELETE', headers: { 'if-match': '"1"' } })).status).toBe(204);
+    expect((await fetch(url, { method: 'DELETE', headers: W })).status).toBe(428);
+    expect((await fetch(url, { method: 'DELETE', headers: { 'if-match': '"9"', ...W } })).status).toBe(412);
+    expect((await fetch(url, { method: 'DELETE', headers: { 'if-match': '"1"', ...W } })).status).toBe(204);
     expect((await fetch(url)).status).toBe(404);
-    expect((await fetch(url, { method: 'DELETE', headers: { 'if-match': '*' } })).status).toBe(404);
+    expect((await fetch(url, { method: 'DELETE', headers: { 'if-match': '*', ...W } })).status).toBe(404);
   });
 
   test('list: keyset pagination with an opaque cursor walks every item once, in order', async () => {
@@ -278,7 +329,7 @@ describe('products', () => {
     const path = `/v1/products/${created.id}`;
     expect((await json(await fetch(other.url + path))).version).toBe(1); // now in the other pod's L1
     const t0 = Date.now();
-    const r = await fetch(base + path, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"' }, body: '{"name":"Seen elsewhere"}' });
+    const r = await fetch(base + path, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"', ...W }, body: '{"name":"Seen elsewhere"}' });
     expect(r.status).toBe(200);
     let seenAfter = -1;
     while (Date.now() - t0 < 3000) {
@@ -301,7 +352,7 @@ describe('image upload', () => {
     const created = await json(await post(base, product()));
     const bytes = Buffer.from('\x89PNG\r\n\x1a\n' + 'x'.repeat(120), 'binary');
     const r = await fetch(`${base}/v1/products/${created.id}/image`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contentType: 'image/png', contentLength: bytes.length }),
+      method: 'POST', headers: { 'content-type': 'application/json', ...W }, body: JSON.stringify({ contentType: 'image/png', contentLength: bytes.length }),
     });
     expect(r.status).toBe(200);
     const out = await json(r);
@@ -340,19 +391,56 @@ describe('image upload', () => {
     }
   });
 
+  test('a real image file, uploaded as a client would with exactly what the API returns, is stored byte for byte', async () => {
+    const file = fs.readFileSync(path.join(__dirname, 'fixtures', 'product.png')); // a 64×64 PNG
+    const created = await json(await post(base, product()));
+    const r = await fetch(`${base}/v1/products/${created.id}/image`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...W }, body: JSON.stringify({ contentType: 'image/png', contentLength: file.length }),
+    });
+    expect(r.status).toBe(200);
+    const { upload, imageUrl } = await json(r);
+    // Every checksum the signed URL commits to must be the file's own (S3 rejects the upload otherwise, BadDigest);
+    // the SDK's default would commit to the CRC32 of an empty body, AAAAAA== (issue 17).
+    const crc32 = Buffer.alloc(4);
+    crc32.writeUInt32BE(zlib.crc32(file));
+    const digests: Record<string, string> = {
+      crc32: crc32.toString('base64'),
+      sha1: crypto.createHash('sha1').update(file).digest('base64'),
+      sha256: crypto.createHash('sha256').update(file).digest('base64'),
+    };
+    for (const [k, v] of new URL(upload.url).searchParams) {
+      const m = /^x-amz-checksum-(.+)$/i.exec(k);
+      if (m) expect([k, v]).toEqual([k, digests[m[1]!.toLowerCase()] ?? 'a checksum this test can compute']);
+    }
+    const put = await fetch(upload.url, { method: upload.method, headers: upload.headers, body: file });
+    expect(put.status).toBe(200);
+    const key = new URL(imageUrl).pathname.replace(/^\/(uploads\/)?/, '');
+    let stored: Buffer;
+    if (REAL_S3) {
+      const s3 = new S3Client({ endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true, region: process.env.AWS_REGION || 'us-east-1' });
+      const obj = await s3.send(new GetObjectCommand({ Bucket: process.env.S3_BUCKET!, Key: key }));
+      expect(obj.ContentType).toBe('image/png');
+      stored = Buffer.from(await obj.Body!.transformToByteArray());
+      s3.destroy();
+    } else {
+      stored = Buffer.from(await (await fetch(imageUrl)).arrayBuffer());
+    }
+    expect(crypto.createHash('sha256').update(stored).digest('hex')).toBe(crypto.createHash('sha256').update(file).digest('hex'));
+  });
+
   test.each([
     ['a type that is not an image', { contentType: 'text/html', contentLength: 10 }, 400],
     ['a size over MAX_IMAGE_BYTES', { contentType: 'image/jpeg', contentLength: 5 * 1024 * 1024 + 1 }, 400],
     ['a zero size', { contentType: 'image/jpeg', contentLength: 0 }, 400],
   ])('refuses %s', async (_what, body, status) => {
     const created = await json(await post(base, product()));
-    const r = await fetch(`${base}/v1/products/${created.id}/image`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await fetch(`${base}/v1/products/${created.id}/image`, { method: 'POST', headers: { 'content-type': 'application/json', ...W }, body: JSON.stringify(body) });
     expect(r.status).toBe(status);
   });
 
   test('404 for the image of an unknown product', async () => {
     const r = await fetch(`${base}/v1/products/00000000-0000-4000-8000-000000000002/image`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contentType: 'image/png', contentLength: 10 }),
+      method: 'POST', headers: { 'content-type': 'application/json', ...W }, body: JSON.stringify({ contentType: 'image/png', contentLength: 10 }),
     });
     expect(r.status).toBe(404);
   });
@@ -366,10 +454,10 @@ describe('bad input never yields a 5xx', () => {
   });
 
   test('malformed JSON is 400, an unsupported content type 415', async () => {
-    const bad = await fetch(`${base}/v1/products`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"sku":' });
+    const bad = await fetch(`${base}/v1/products`, { method: 'POST', headers: { 'content-type': 'application/json', ...W }, body: '{"sku":' });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const xml = await fetch(`${base}/v1/products`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' });
+    const xml = await fetch(`${base}/v1/products`, { method: 'POST', headers: { 'content-type': 'application/xml', ...W }, body: '<a/>' });
     expect(xml.status).toBe(415);
     expect(xml.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
@@ -382,11 +470,11 @@ describe('bad input never yields a 5xx', () => {
   });
 });
 
-/** Opens a raw socket and sends a POST whose body never completes: a request that stays in flight. */
+/** Opens a raw socket and sends an authorized POST whose body never completes: a request that stays in flight. */
 function stalledPost(port: number): net.Socket {
   const s = net.connect(port, '127.0.0.1');
   s.on('error', () => {});
-  s.write('POST /v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sku":');
+  s.write(`POST /v1/products HTTP/1.1\r\nHost: x\r\nAuthorization: ${W.authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"sku":`);
   return s;
 }
 
@@ -411,6 +499,7 @@ describe('overload and timeouts', () => {
       expect(Date.now() - t0).toBeLessThan(500);
       expect(r.headers.get('retry-after')).toBe('5');
       expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(r.headers.get('cache-control')).toBe('no-store');
       expect((await fetch(`${s.url}/healthz`)).status).toBe(200); // liveness is never shed
       stalled.destroy();
       await new Promise((r2) => setTimeout(r2, 200));
@@ -431,6 +520,7 @@ describe('overload and timeouts', () => {
       expect(Date.now() - t0).toBeLessThan(2000);
       expect(raw).toMatch(/^HTTP\/1\.1 408/);
       expect(raw).toContain('application/problem+json');
+      expect(raw.toLowerCase()).toContain('cache-control: private, no-store');
     } finally {
       expect(await s.stop()).toBe(0);
     }

@@ -1,7 +1,10 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import pg from 'pg';
 import { loadConfig } from '../src/config';
-import { databaseFromSecret, elasticacheIamToken, redisTarget } from '../src/connections';
-import { REAL_DB, REAL_REDIS, REAL_S3, RUN, json, killAll, post, product, startServer } from './harness';
+import { databaseConnections, elasticacheIamToken, rdsIamToken, redisTarget } from '../src/connections';
+import { REAL_DB, REAL_REDIS, REAL_S3, RUN, json, killAll, post, product, runCommand, startServer } from './harness';
 
 // The AWS way of connecting (what libs/compute's workloads stack sets): host + Secrets Manager secrets.
 const awsEnv = {
@@ -20,7 +23,68 @@ const awsEnv = {
 
 afterAll(() => killAll());
 
-describe('database from the RDS-managed secret', () => {
+/** The service's way in AWS (issue 12, item 7): the `api` role with an IAM token, no secret at all. */
+const iamEnv = { ...awsEnv, DATABASE_SECRET_ARN: '', DATABASE_USER: 'api', DATABASE_IAM_AUTH: 'true' };
+const noSecret = async (arn: string): Promise<string> => {
+  throw new Error(`the service must not read a secret (${arn})`);
+};
+
+describe('the service: RDS IAM authentication as the least-privilege role', () => {
+  test('pools log in as DATABASE_USER with an IAM token over verified TLS, and read no secret', async () => {
+    const signed: string[] = [];
+    const sign = async (o: { hostname: string; port: number; username: string; region: string }) => {
+      signed.push(`${o.username}@${o.hostname}:${o.port}/${o.region}`);
+      return `token-${signed.length}`;
+    };
+    const conns = (await databaseConnections(loadConfig(iamEnv), 'service', noSecret, sign))!;
+    expect(conns.primary).toMatchObject({ host: 'db.internal', port: 5432, database: 'catalogue', user: 'api', ssl: { rejectUnauthorized: true } });
+    expect(conns.read).toMatchObject({ host: 'db-ro.internal', user: 'api' });
+    const primaryPw = conns.primary.password as () => Promise<string>;
+    const readPw = conns.read.password as () => Promise<string>;
+    expect(await primaryPw()).toBe('token-1');
+    expect(await primaryPw()).toBe('token-1'); // reused while young (a token is good for 15 min)
+    expect(await readPw()).toBe('token-2'); // a token names its host: the replicas get their own
+    expect(signed).toEqual(['api@db.internal:5432/eu-west-1', 'api@db-ro.internal:5432/eu-west-1']);
+    conns.onAuthFailure();
+    expect(await primaryPw()).toBe('token-3');
+  });
+
+  test('the token is a SigV4 presigned connect for rds-db, valid 15 min, for this user and host:port', async () => {
+    process.env.AWS_ACCESS_KEY_ID ??= 'test';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+    const token = await rdsIamToken({ hostname: 'db.internal', port: 5432, username: 'api', region: 'eu-west-1' });
+    expect(token.startsWith('db.internal:5432/?')).toBe(true);
+    const q = new URLSearchParams(token.slice(token.indexOf('?') + 1));
+    expect(q.get('Action')).toBe('connect');
+    expect(q.get('DBUser')).toBe('api');
+    expect(q.get('X-Amz-Expires')).toBe('900');
+    expect(q.get('X-Amz-Credential')).toMatch(/\/eu-west-1\/rds-db\/aws4_request$/);
+    // re-sign the same request at the same instant with the same credentials: the signature must match
+    const date = q.get('X-Amz-Date')!;
+    const signingDate = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+    const signer = new SignatureV4({ service: 'rds-db', region: 'eu-west-1', sha256: Hash.bind(null, 'sha256'), credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY!, sessionToken: process.env.AWS_SESSION_TOKEN } });
+    const again = await signer.presign(
+      { method: 'GET', protocol: 'https:', hostname: 'db.internal', port: 5432, path: '/', query: { Action: 'connect', DBUser: 'api' }, headers: { host: 'db.internal:5432' } },
+      { expiresIn: 900, signingDate },
+    );
+    expect(q.get('X-Amz-Signature')).toBe(again.query!['X-Amz-Signature']);
+  });
+
+  test.each<[string, Record<string, string>, RegExp]>([
+    ['IAM auth without a user', { DATABASE_USER: '' }, /DATABASE_IAM_AUTH=true needs DATABASE_USER/],
+    ['IAM auth without TLS (RDS refuses it)', { DATABASE_SSL: 'disable' }, /DATABASE_IAM_AUTH=true needs TLS/],
+    ['a role name that is not a plain identifier', { DATABASE_APP_USER: 'api"; drop table products; --' }, /DATABASE_APP_USER must be a lower-case PostgreSQL role name/],
+  ])('refused: %s', (_what, change, message) => {
+    expect(() => loadConfig({ ...iamEnv, ...change })).toThrow(message);
+  });
+
+  test('DATABASE_HOST with neither IAM auth nor a secret is refused', async () => {
+    const err = await databaseConnections(loadConfig({ ...iamEnv, DATABASE_IAM_AUTH: '' }), 'service', noSecret).catch((e: Error) => e);
+    expect(String(err)).toContain('neither DATABASE_IAM_AUTH=true (with DATABASE_USER) nor DATABASE_SECRET_ARN');
+  });
+});
+
+describe('the migrations (owner): the RDS-managed master secret', () => {
   test('builds primary and read pools with verified TLS; the password is re-read after an auth failure', async () => {
     let reads = 0;
     const reader = async (arn: string) => {
@@ -28,7 +92,7 @@ describe('database from the RDS-managed secret', () => {
       reads++;
       return JSON.stringify({ username: 'master', password: `pw-${reads}` });
     };
-    const conns = (await databaseFromSecret(loadConfig(awsEnv), reader))!;
+    const conns = (await databaseConnections(loadConfig({ ...awsEnv, DATABASE_USER: 'api', DATABASE_IAM_AUTH: 'true' }), 'owner', reader))!;
     expect(conns.primary).toMatchObject({ host: 'db.internal', port: 5432, database: 'catalogue', user: 'master', ssl: { rejectUnauthorized: true } });
     expect(conns.read.host).toBe('db-ro.internal');
     const password = conns.primary.password as () => Promise<string>;
@@ -40,23 +104,23 @@ describe('database from the RDS-managed secret', () => {
   });
 
   test('a secret that is not JSON is refused naming the secret, never echoing it', async () => {
-    const err = await databaseFromSecret(loadConfig(awsEnv), async () => 'hunter2').catch((e: Error) => e);
+    const err = await databaseConnections(loadConfig(awsEnv), 'owner', async () => 'hunter2').catch((e: Error) => e);
     expect(String(err)).toContain(awsEnv.DATABASE_SECRET_ARN);
     expect(String(err)).not.toContain('hunter2');
   });
 
   test('a secret without a password is refused', async () => {
-    const err = await databaseFromSecret(loadConfig(awsEnv), async () => '{"username":"x"}').catch((e: Error) => e);
+    const err = await databaseConnections(loadConfig(awsEnv), 'owner', async () => '{"username":"x"}').catch((e: Error) => e);
     expect(String(err)).toContain('must hold {"username", "password"}');
   });
 
-  test('DATABASE_HOST without DATABASE_SECRET_ARN is a configuration error', async () => {
-    const err = await databaseFromSecret(loadConfig({ ...awsEnv, DATABASE_SECRET_ARN: '' }), async () => '{}').catch((e: Error) => e);
-    expect(String(err)).toContain('DATABASE_SECRET_ARN');
+  test('migrations with DATABASE_HOST but without DATABASE_SECRET_ARN are a configuration error (IAM auth is for the service)', async () => {
+    const err = await databaseConnections(loadConfig(iamEnv), 'owner', async () => '{}').catch((e: Error) => e);
+    expect(String(err)).toContain('migrations run as the database owner: DATABASE_SECRET_ARN');
   });
 
   test('DATABASE_SSL=disable and a bad DATABASE_SSL value', async () => {
-    const conns = (await databaseFromSecret(loadConfig({ ...awsEnv, DATABASE_SSL: 'disable' }), async () => '{"username":"u","password":"p"}'))!;
+    const conns = (await databaseConnections(loadConfig({ ...awsEnv, DATABASE_SSL: 'disable' }), 'owner', async () => '{"username":"u","password":"p"}'))!;
     expect(conns.primary.ssl).toBe(false);
     expect(() => loadConfig({ ...awsEnv, DATABASE_SSL: 'maybe' })).toThrow(/DATABASE_SSL/);
   });
@@ -93,38 +157,51 @@ describe('Redis from the cache-auth secret', () => {
   });
 });
 
-// End to end: the real server reads the database credentials from Secrets Manager (moto) and serves.
-const CAN_E2E = REAL_DB && REAL_REDIS && REAL_S3;
-if (!CAN_E2E) console.log('SKIPPED Secrets Manager end-to-end test: needs DATABASE_URL, REDIS_URL and AWS_ENDPOINT_URL (moto)');
-(CAN_E2E ? test : test.skip)('end to end: DATABASE_HOST + DATABASE_SECRET_ARN from Secrets Manager (moto)', async () => {
-  const db = new URL(process.env.DATABASE_URL!);
+// End to end: the migrate Job and the server read their database credentials from Secrets Manager (moto).
+const CAN_E2E = REAL_DB && REAL_REDIS && REAL_S3 && !!process.env.DATABASE_OWNER_URL;
+if (!CAN_E2E) console.log('SKIPPED Secrets Manager end-to-end test: needs DATABASE_URL, DATABASE_OWNER_URL, REDIS_URL and AWS_ENDPOINT_URL (moto)');
+(CAN_E2E ? test : test.skip)('end to end: migrate as the owner (master secret), serve as the app role, from Secrets Manager (moto)', async () => {
+  const app = new URL(process.env.DATABASE_URL!);
+  const owner = new URL(process.env.DATABASE_OWNER_URL!);
   const redis = new URL(process.env.REDIS_URL!);
+  const secret = (u: URL, password = decodeURIComponent(u.password)) => JSON.stringify({ username: decodeURIComponent(u.username), password });
   const sm = new SecretsManagerClient({ region: process.env.AWS_REGION || 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL });
-  const good = await sm.send(new CreateSecretCommand({ Name: `api-db-${RUN}`, SecretString: JSON.stringify({ username: decodeURIComponent(db.username), password: decodeURIComponent(db.password) }) }));
-  const bad = await sm.send(new CreateSecretCommand({ Name: `api-db-bad-${RUN}`, SecretString: JSON.stringify({ username: decodeURIComponent(db.username), password: 'wrong' }) }));
+  const master = await sm.send(new CreateSecretCommand({ Name: `api-db-master-${RUN}`, SecretString: secret(owner) }));
+  const good = await sm.send(new CreateSecretCommand({ Name: `api-db-${RUN}`, SecretString: secret(app) }));
+  const bad = await sm.send(new CreateSecretCommand({ Name: `api-db-bad-${RUN}`, SecretString: secret(app, 'wrong') }));
   sm.destroy();
   const env = {
     DATABASE_URL: '',
     DATABASE_READ_URL: '',
     REDIS_URL: '',
-    DATABASE_HOST: db.hostname,
-    DATABASE_PORT: db.port,
-    DATABASE_NAME: db.pathname.slice(1),
+    DATABASE_HOST: app.hostname,
+    DATABASE_PORT: app.port,
+    DATABASE_NAME: app.pathname.slice(1),
     DATABASE_SSL: 'disable', // the CI cluster has no TLS; production verifies (verify-full)
     REDIS_HOST: redis.hostname,
     REDIS_PORT: redis.port,
-    MIGRATE_ON_START: 'true',
+    MIGRATE_ON_START: 'false',
   };
-  const s = await startServer({ ...env, DATABASE_SECRET_ARN: good.ARN });
+  // the migrate Job: DATABASE_SECRET_ARN (master) + DATABASE_APP_USER, as libs/compute sets them
+  const m = runCommand(['migrate'], { ...env, DATABASE_SECRET_ARN: master.ARN, DATABASE_APP_USER: 'api' });
+  expect(m.code).toBe(0);
+  expect(m.out).toContain('role api: products SELECT/INSERT/UPDATE/DELETE');
+  const s = await startServer({ ...env, DATABASE_SECRET_ARN: good.ARN }, [], { migrate: false });
   try {
     expect(await json(await fetch(`${s.url}/readyz`))).toEqual({ status: 'ok', database: 'ok', cache: 'ok' });
     const created = await post(s.url, product());
     expect(created.status).toBe(201);
+    // the server's sessions are the app role's, never the owner's
+    const c = new pg.Client({ connectionString: process.env.DATABASE_OWNER_URL });
+    await c.connect();
+    const { rows } = await c.query("select distinct usename from pg_stat_activity where application_name like 'awp-api-%'");
+    await c.end();
+    expect(rows.map((r) => r.usename)).toEqual(['api']);
   } finally {
     expect(await s.stop()).toBe(0);
   }
   // wrong password: the server starts, answers 503 for the database, and never leaks the secret
-  const w = await startServer({ ...env, DATABASE_SECRET_ARN: bad.ARN, MIGRATE_ON_START: 'false' }, [], { migrate: false });
+  const w = await startServer({ ...env, DATABASE_SECRET_ARN: bad.ARN }, [], { migrate: false });
   try {
     const r = await fetch(`${w.url}/v1/products?limit=1`);
     expect(r.status).toBe(503);

@@ -1,7 +1,7 @@
 import { execSync } from 'node:child_process';
 import net from 'node:net';
 import pg from 'pg';
-import { REAL_DB, REAL_REDIS, RUN, json, killAll, metric, post, product, sleep, startServer, type Server } from './harness';
+import { REAL_DB, REAL_REDIS, RUN, auth, json, killAll, metric, post, product, sleep, startServer, type Server } from './harness';
 import { killHogs, startCpuHog, type CpuHog } from './hog';
 
 // Fault tests with numbers, each run twice: on the machine as it is, and with a CPU hog on every core (a pod is
@@ -228,7 +228,7 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       const url = `${srv.url}/v1/products/${created.id}`;
       expect((await json(await fetch(url))).version).toBe(1); // cached at version 1
       sh(`${env.API_REDIS_CLI} client pause 2000 all`);
-      const patched = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"' }, body: '{"name":"During the hang"}' });
+      const patched = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"', ...(await auth()) }, body: '{"name":"During the hang"}' });
       expect(patched.status).toBe(200);
       const during = await Promise.all(Array.from({ length: 10 }, () => fetch(url).then((r) => r.status)));
       await until('the pause to end', async () => execSync(`${env.API_REDIS_CLI} ping`, { timeout: 10_000 }).toString().includes('PONG'));
@@ -335,7 +335,7 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
         probes = await Promise.all([
           fetch(`${srv.url}/v1/products/00000000-0000-4000-8000-00000000fa17`),
           fetch(`${srv.url}/v1/products/${cached.id}`),
-          fetch(`${srv.url}/v1/products/${target.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"' }, body: '{"name":"Patched during the hang"}' }),
+          fetch(`${srv.url}/v1/products/${target.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"', ...(await auth()) }, body: '{"name":"Patched during the hang"}' }),
           post(srv.url, keyedBody, { 'idempotency-key': key }),
           post(srv.url, unkeyedBody),
           fetch(`${srv.url}/readyz`),
@@ -355,7 +355,7 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       await until('a write to be acknowledged after the hang', async () => w.acked.size > ackedAtResume + 5);
       const keyedRetry = await post(srv.url, keyedBody, { 'idempotency-key': key });
       const keyedRetryBody = await json(keyedRetry);
-      const patchRetry = await fetch(`${srv.url}/v1/products/${target.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"' }, body: '{"name":"Patched during the hang"}' });
+      const patchRetry = await fetch(`${srv.url}/v1/products/${target.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': '"1"', ...(await auth()) }, body: '{"name":"Patched during the hang"}' });
       const afterPatch = await json(await fetch(`${srv.url}/v1/products/${target.id}`));
       await w.stop();
       const readSamples = await reads.stop();
@@ -421,7 +421,7 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       sock.on('error', () => {});
       const body = JSON.stringify(product());
       await new Promise((r) => sock.once('connect', r));
-      sock.write(`POST /v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
+      sock.write(`POST /v1/products HTTP/1.1\r\nHost: x\r\nAuthorization: ${(await auth()).authorization}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`);
       await sleep(700);
       const termAt = Date.now();
       srv.proc.kill('SIGTERM');
@@ -455,7 +455,7 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       const sock = net.connect(srv.port, '127.0.0.1');
       sock.on('error', () => {});
       await new Promise((r) => sock.once('connect', r));
-      sock.write('POST /v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+      sock.write(`POST /v1/products HTTP/1.1\r\nHost: x\r\nAuthorization: ${(await auth()).authorization}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
       await sleep(200);
       const t0 = Date.now();
       srv.proc.kill('SIGTERM');

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { TestIssuer } from './issuer';
 
 export const API_ROOT = path.resolve(__dirname, '..');
 
@@ -38,11 +39,24 @@ export interface Server {
 
 const TSX = ['--import', 'tsx'];
 const live = new Set<ChildProcess>();
+let issuer: Promise<TestIssuer> | undefined;
+
+/** This test file's token issuer (a real JWKS over HTTP); every server the harness starts trusts it. */
+export function testIssuer(): Promise<TestIssuer> {
+  return (issuer ??= TestIssuer.start());
+}
+
+/** `Authorization` for a write: a valid token with the write scope (subject client-a), or other claims. */
+export async function auth(claims: Record<string, unknown> = {}): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${(await testIssuer()).token(claims)}` };
+}
 
 /** Kills servers a failed test left behind, so a failure never leaves jest waiting on a child. */
 export function killAll() {
   for (const p of live) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
   live.clear();
+  void issuer?.then((i) => i.close());
+  issuer = undefined;
 }
 
 function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -70,6 +84,7 @@ export async function startServer(extra: Record<string, string | undefined> = {}
     if (m.code !== 0) throw new Error(`migrate failed:\n${m.out}`);
   }
   const env = baseEnv({
+    ...(await testIssuer()).env(),
     PORT: String(port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     EMBEDDED_DATA_DIR: REAL_DB ? undefined : tempDataDir(),
@@ -106,6 +121,9 @@ export async function startServer(extra: Record<string, string | undefined> = {}
       reject(new Error(`server exited with ${code} before listening:\n${logs.join('\n')}`));
     });
   });
+  // Settled: the event-loop guard (under-pressure) sheds requests while start-up's schema compilation still
+  // weighs on its first sample, which on a loaded machine exceeds MAX_EVENT_LOOP_DELAY_MS.
+  for (let i = 0; i < 150 && (await fetch(`http://127.0.0.1:${port}/openapi.json`).then((r) => r.status, () => 0)) === 503; i++) await sleep(200);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -136,8 +154,11 @@ export async function json(res: Response): Promise<any> {
   return text ? JSON.parse(text) : undefined;
 }
 
-export async function post(base: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${base}/v1/products`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+/** POST /v1/products with a valid write token, unless `headers` says otherwise (`authorization: undefined`: none). */
+export async function post(base: string, body: unknown, headers: Record<string, string | undefined> = {}) {
+  const all: Record<string, string | undefined> = { 'content-type': 'application/json', ...('authorization' in headers ? {} : await auth()), ...headers };
+  for (const k of Object.keys(all)) if (all[k] === undefined) delete all[k];
+  return fetch(`${base}/v1/products`, { method: 'POST', headers: all as Record<string, string>, body: JSON.stringify(body) });
 }
 
 /** Value of a Prometheus sample, e.g. metric(text, 'cache_requests_total{result="hit"}'). */

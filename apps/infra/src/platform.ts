@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import { LAYER_DEPENDENCIES, type EnvironmentConfig, type Layer, type PlatformStack } from '@awp/config';
+import { dnsStack } from './stacks/dns';
 import { networkStack } from './stacks/network';
 import { dataStack } from './stacks/data';
 import { clusterStack } from './stacks/cluster';
@@ -15,17 +16,19 @@ import { observabilityStack } from './stacks/observability';
  */
 export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<Layer, PlatformStack> {
   const stacks = new Map<Layer, PlatformStack>();
+  const dns = dnsStack(scope, env);
+  stacks.set('dns', dns.stack);
   const network = networkStack(scope, env);
   stacks.set('network', network.stack);
   const data = dataStack(scope, env, network.network);
   stacks.set('data', data.stack);
   const cluster = clusterStack(scope, env, network.network);
   stacks.set('cluster', cluster.stack);
-  const edge = edgeStack(scope, env, network.network, data.data);
+  const edge = edgeStack(scope, env, dns.zone.ref, network.network, data.data);
   stacks.set('edge', edge.stack);
   const identity = identityStack(scope, env);
   stacks.set('identity', identity.stack);
-  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge, identity: identity.identity });
+  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge, identity: identity.identity, network: network.network });
   stacks.set('workloads', workloads.stack);
   const observability = observabilityStack(scope, env, { network: network.network, cluster: cluster.cluster, workloads: workloads.workloads, data: data.data, edge: edge.edge });
   stacks.set('observability', observability.stack);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Testing } from 'cdktf';
 import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
 import { ALL_RULES, GuardrailError, checkStack, type GuardrailRule } from '@awp/guardrails';
-import { BootstrapStack, BOUNDARY_FORBIDDEN_ACTIONS, GITHUB_OIDC_AUDIENCE, synthBootstrap } from '../src/bootstrap';
+import { APPLY_MAX_SESSION_SECONDS, BootstrapStack, BOUNDARY_FORBIDDEN_ACTIONS, fromDocument, GITHUB_OIDC_AUDIENCE, statementMatches, synthBootstrap, type DocumentStatement } from '../src/bootstrap';
 import { run } from '../src/cli';
 
 type Json = Record<string, any>;
@@ -43,39 +43,106 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
     expect(oidc.client_id_list).toEqual(['sts.amazonaws.com']);
   });
 
-  it('plan role trusts only this repository’s pull requests and default-branch runs, exact aud and sub', () => {
+  const repoIds = [
+    { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:repository_id', values: ['812345679'] },
+    { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:repository_owner_id', values: ['98765432'] },
+  ];
+
+  it('plan role trusts only this repository’s pull requests, default-branch runs and merge-queue runs, exact aud and repository IDs', () => {
     const role = one(json, 'aws_iam_role', 'plan-role');
     expect(role.name).toBe('aws-web-platform-prod-plan');
+    expect(role.path).toBe('/delivery/');
     expect(role.assume_role_policy).toBe(docRef('plan-trust'));
     expect(role.max_session_duration).toBe(3600);
-    const [st, ...rest] = doc(json, 'plan-trust');
+    const [st, queue, ...rest] = doc(json, 'plan-trust');
     expect(rest).toHaveLength(0);
     expect(st.actions).toEqual(['sts:AssumeRoleWithWebIdentity']);
     expect(st.principals).toEqual([{ type: 'Federated', identifiers: ['${aws_iam_openid_connect_provider.github-oidc.arn}'] }]);
     expect(st.condition).toEqual([
       { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: [GITHUB_OIDC_AUDIENCE] },
-      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:example-org/aws-web-platform:pull_request', 'repo:example-org/aws-web-platform:ref:refs/heads/main'] },
+      {
+        test: 'StringEquals',
+        variable: 'token.actions.githubusercontent.com:sub',
+        values: [
+          'repo:example-org/aws-web-platform:pull_request',
+          'repo:example-org/aws-web-platform:ref:refs/heads/main',
+          // GitHub's immutable subject format (repositories created or renamed from 2026-07-15 on).
+          'repo:example-org@98765432/aws-web-platform@812345679:pull_request',
+          'repo:example-org@98765432/aws-web-platform@812345679:ref:refs/heads/main',
+        ],
+      },
+      ...repoIds,
+    ]);
+    // The merge queue's temporary branches: the one pattern, inside this repository's gh-readonly-queue/main/ only.
+    expect(queue.principals).toEqual(st.principals);
+    expect(queue.condition).toEqual([
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: [GITHUB_OIDC_AUDIENCE] },
+      {
+        test: 'StringLike',
+        variable: 'token.actions.githubusercontent.com:sub',
+        values: ['repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/*', 'repo:example-org@98765432/aws-web-platform@812345679:ref:refs/heads/gh-readonly-queue/main/*'],
+      },
+      ...repoIds,
     ]);
   });
 
-  it('apply role trusts only the protected GitHub environment of the same name', () => {
+  it('a merge-queue run may assume the plan role; another branch, another repository or the apply role may not (negative)', () => {
+    const [exact, queue] = fromDocument(doc(json, 'plan-trust') as DocumentStatement[]).map((st) => ({ ...st, Resource: '*' }));
+    const req = (sub: string, id = '812345679') => ({
+      action: 'sts:AssumeRoleWithWebIdentity',
+      resource: 'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan',
+      context: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': sub, 'token.actions.githubusercontent.com:repository_id': id, 'token.actions.githubusercontent.com:repository_owner_id': '98765432' },
+    });
+    const plan = (sub: string, id?: string) => statementMatches(exact, req(sub, id)) || statementMatches(queue, req(sub, id));
+    expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/pr-42-0123456789abcdef0123456789abcdef01234567')).toBe(true);
+    expect(plan('repo:example-org/aws-web-platform:pull_request')).toBe(true);
+    expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/feature/gh-readonly-queue/main/x')).toBe(false);
+    expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/release/pr-1-abc')).toBe(false);
+    expect(plan('repo:example-org/aws-web-platform-fork:ref:refs/heads/gh-readonly-queue/main/pr-1-abc')).toBe(false);
+    expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/pr-1-abc', '999999999')).toBe(false);
+    // The apply role keeps exact subjects only.
+    expect(JSON.stringify(doc(json, 'apply-trust'))).not.toMatch(/StringLike|\*/);
+  });
+
+  it('apply role trusts only the protected GitHub environment of the same name, in this repository by ID', () => {
     const role = one(json, 'aws_iam_role', 'apply-role');
     expect(role.name).toBe('aws-web-platform-prod-apply');
-    expect(role.max_session_duration).toBe(3600);
+    expect(role.path).toBe('/delivery/');
     const [st, ...rest] = doc(json, 'apply-trust');
     expect(rest).toHaveLength(0);
     expect(st.condition).toEqual([
       { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: ['sts.amazonaws.com'] },
-      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:example-org/aws-web-platform:environment:prod'] },
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:example-org/aws-web-platform:environment:prod', 'repo:example-org@98765432/aws-web-platform@812345679:environment:prod'] },
+      ...repoIds,
     ]);
-    // No wildcard anywhere in a trust condition: StringLike with * is how other repositories get in.
-    const text = JSON.stringify([doc(json, 'apply-trust'), doc(json, 'plan-trust')]);
-    expect(text).not.toMatch(/StringLike|repo:[^"]*\*/);
+    // No wildcard in the apply trust: StringLike with * is how other repositories get in.
+    expect(JSON.stringify(doc(json, 'apply-trust'))).not.toMatch(/StringLike|repo:[^"]*\*/);
+  });
+
+  it('a repository re-created under the same name (same sub, other ID) cannot assume the roles (negative)', () => {
+    // A trust policy names no Resource: it is the role itself.
+    const st = { ...fromDocument(doc(json, 'apply-trust') as DocumentStatement[])[0], Resource: '*' };
+    const req = (id: string) => ({
+      action: 'sts:AssumeRoleWithWebIdentity',
+      resource: 'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-apply',
+      context: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': 'repo:example-org/aws-web-platform:environment:prod', 'token.actions.githubusercontent.com:repository_id': id, 'token.actions.githubusercontent.com:repository_owner_id': '98765432' },
+    });
+    expect(statementMatches(st, req('812345679'))).toBe(true);
+    expect(statementMatches(st, req('999999999'))).toBe(false);
+  });
+
+  it('without repositoryOwnerId the trust accepts the default subject format only, still pinned to the repository ID', () => {
+    const { json: j } = synth({ ...prod, repositoryOwnerId: undefined });
+    expect(doc(j, 'apply-trust')[0].condition).toEqual([
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: ['sts.amazonaws.com'] },
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:example-org/aws-web-platform:environment:prod'] },
+      repoIds[0],
+    ]);
   });
 
   it('the dev stack trusts environment:dev, not prod', () => {
     const { json: d } = synth(dev);
-    expect(doc(d, 'apply-trust')[0].condition?.[1].values).toEqual(['repo:example-org/aws-web-platform:environment:dev']);
+    expect(doc(d, 'apply-trust')[0].condition?.[1].values).toEqual(['repo:example-org/aws-web-platform:environment:dev', 'repo:example-org@98765432/aws-web-platform@812345679:environment:dev']);
   });
 
   it('looks the provider up instead when the account already has one', () => {
@@ -89,62 +156,81 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
 describe('bootstrap stack: plan role is read-only except lock files', () => {
   const { json } = synth(dev);
   const bucketArn = 'arn:aws:s3:::awp-tfstate-111111111111';
-  const statements = doc(json, 'plan-state-policy');
+  const statements = doc(json, 'plan-read-policy');
   const writeVerb = /^(s3|kms):(Put|Delete|Create|Update|Restore|Replicate|Abort|Encrypt|ReEncrypt|Schedule|Disable|Enable|Tag|Untag|\*)/;
 
-  it('has exactly ReadOnlyAccess attached and one inline policy', () => {
+  it('has exactly its read policy attached, and the same policy as its permissions boundary', () => {
     const attachments = Object.values(json.resource.aws_iam_role_policy_attachment as Record<string, Json>).filter((a) => a.role === '${aws_iam_role.plan-role.name}');
-    expect(attachments.map((a) => a.policy_arn)).toEqual(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
-    const inline = Object.values(json.resource.aws_iam_role_policy as Record<string, Json>).filter((p) => p.role === '${aws_iam_role.plan-role.id}');
-    expect(inline.map((p) => p.policy)).toEqual([docRef('plan-state-policy')]);
+    expect(attachments.map((a) => a.policy_arn)).toEqual(['${aws_iam_policy.plan-read.arn}']);
+    expect(one(json, 'aws_iam_role', 'plan-role').permissions_boundary).toBe('${aws_iam_policy.plan-read.arn}');
+    expect(one(json, 'aws_iam_policy', 'plan-read')).toMatchObject({ path: '/delivery/', policy: docRef('plan-read-policy') });
+    expect(json.resource.aws_iam_role_policy).toBeUndefined();
   });
 
-  it('allows writes only on *.tflock objects', () => {
+  it('allows writes only on this environment’s *.tflock objects', () => {
     const allowedWrites = statements.filter((s) => s.effect !== 'Deny').filter((s) => (s.actions ?? []).some((a) => writeVerb.test(a) && !a.startsWith('kms:')));
     expect(allowedWrites).toHaveLength(1);
     expect(allowedWrites[0].actions?.sort()).toEqual(['s3:DeleteObject', 's3:PutObject']);
-    expect(allowedWrites[0].resources).toEqual([`${bucketArn}/*.tflock`]);
+    expect(allowedWrites[0].resources).toEqual([`${bucketArn}/platform/dev/*.tflock`]);
     expect(statements.some((s) => s.not_actions)).toBe(false);
   });
 
   it('denies every other object write explicitly', () => {
-    const deny = statements.find((s) => s.effect === 'Deny');
+    const deny = statements.find((s) => s.sid === 'DenyStateWrites');
+    expect(deny?.effect).toBe('Deny');
     expect(deny?.actions).toEqual(expect.arrayContaining(['s3:PutObject', 's3:DeleteObject']));
-    expect(deny?.not_resources).toEqual([`${bucketArn}/*.tflock`]);
+    expect(deny?.not_resources).toEqual([`${bucketArn}/platform/dev/*.tflock`]);
   });
 
-  it('reads state and uses only the state key, for decrypt and the lock file’s data key', () => {
-    expect(statements.find((s) => s.sid === 'ReadState')).toMatchObject({ actions: ['s3:GetObject'], resources: [`${bucketArn}/*`] });
-    const kms = statements.filter((s) => (s.actions ?? []).some((a) => a.startsWith('kms:')));
-    expect(kms).toHaveLength(1);
-    expect(kms[0].resources).toEqual(['${aws_kms_key.state-key.arn}']);
-    expect(kms[0].actions?.sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey']);
+  it('reads this environment’s state, and uses the state key only for decrypt and the lock file’s data key', () => {
+    expect(statements.find((s) => s.sid === 'ReadState')).toMatchObject({ actions: ['s3:GetObject'], resources: [`${bucketArn}/platform/dev/*`] });
+    expect(statements.find((s) => s.sid === 'UseStateKey')).toMatchObject({ resources: ['${aws_kms_key.state-key.arn}'] });
+    expect(statements.find((s) => s.sid === 'UseStateKey')?.actions?.sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey']);
   });
 });
 
 describe('bootstrap stack: apply role', () => {
   const { json } = synth(prod);
-  it('is AdministratorAccess inside a permissions boundary that forbids IAM users, keys and leaving the org', () => {
+  it('is AdministratorAccess inside a permissions boundary that forbids IAM users, keys, identity providers and leaving the org', () => {
     const role = one(json, 'aws_iam_role', 'apply-role');
     expect(role.permissions_boundary).toBe('${aws_iam_policy.apply-boundary.arn}');
+    expect(role.max_session_duration).toBe(APPLY_MAX_SESSION_SECONDS);
     const attachments = Object.values(json.resource.aws_iam_role_policy_attachment as Record<string, Json>).filter((a) => a.role === '${aws_iam_role.apply-role.name}');
     expect(attachments.map((a) => a.policy_arn)).toEqual(['arn:aws:iam::aws:policy/AdministratorAccess']);
-    expect(one(json, 'aws_iam_policy', 'apply-boundary').policy).toBe(docRef('apply-boundary-policy'));
+    expect(one(json, 'aws_iam_policy', 'apply-boundary')).toMatchObject({ path: '/delivery/', policy: docRef('apply-boundary-policy') });
     const boundary = doc(json, 'apply-boundary-policy');
     const allow = boundary.filter((s) => s.effect !== 'Deny');
     expect(allow).toHaveLength(1);
     expect(allow[0].actions).toBeUndefined();
-    expect(allow[0].not_actions).toEqual(expect.arrayContaining(['iam:CreateUser', 'iam:CreateAccessKey', 'organizations:LeaveOrganization']));
     expect(allow[0].not_actions).toEqual([...BOUNDARY_FORBIDDEN_ACTIONS]);
+    expect(allow[0].not_actions).toEqual(expect.arrayContaining(['iam:*User*', 'iam:*AccessKey*', 'iam:*OpenIDConnectProvider*', 'organizations:*']));
   });
 
-  it('may not weaken the state bucket, the state key, the delivery roles or its own boundary', () => {
+  it('requires the workload boundary on every role it creates or changes, and keeps it to the platform path', () => {
     const deny = (sid: string) => doc(json, 'apply-boundary-policy').find((s) => s.sid === sid);
-    expect(deny('DenyStateBucketTampering')).toMatchObject({ effect: 'Deny', resources: ['arn:aws:s3:::awp-tfstate-333333333333', 'arn:aws:s3:::awp-tfstate-333333333333/*'] });
-    expect(deny('DenyStateBucketTampering')?.actions).toEqual(expect.arrayContaining(['s3:DeleteBucket', 's3:PutBucketPolicy', 's3:PutBucketVersioning']));
+    expect(deny('DenyRolesWithoutWorkloadBoundary')).toMatchObject({
+      effect: 'Deny',
+      resources: ['*'],
+      condition: [{ test: 'StringNotEquals', variable: 'iam:PermissionsBoundary', values: ['arn:aws:iam::333333333333:policy/delivery/prod-workload-boundary'] }],
+    });
+    expect(deny('DenyRolesWithoutWorkloadBoundary')?.actions).toEqual(expect.arrayContaining(['iam:CreateRole', 'iam:AttachRolePolicy', 'iam:PutRolePolicy', 'iam:PutRolePermissionsBoundary']));
+    expect(deny('DenyIamOutsidePlatformPath')?.not_resources).toEqual(['arn:aws:iam::333333333333:role/platform/prod/*', 'arn:aws:iam::333333333333:policy/platform/prod/*', 'arn:aws:iam::333333333333:instance-profile/platform/prod/*']);
+    expect(one(json, 'aws_iam_policy', 'workload-boundary')).toMatchObject({ name: 'prod-workload-boundary', path: '/delivery/' });
+  });
+
+  it('may not weaken the state bucket, the state key, the delivery roles or the boundaries', () => {
+    const deny = (sid: string) => doc(json, 'apply-boundary-policy').find((s) => s.sid === sid);
+    expect(deny('DenyStateBucketTampering')).toMatchObject({ effect: 'Deny' });
+    expect(deny('DenyStateBucketTampering')?.resources).toEqual(expect.arrayContaining(['arn:aws:s3:::awp-tfstate-333333333333', 'arn:aws:s3:::awp-tfstate-333333333333/*']));
+    expect(deny('DenyStateBucketTampering')?.actions).toEqual(expect.arrayContaining(['s3:DeleteBucket*', 's3:PutBucket*', 's3:PutReplicationConfiguration']));
     expect(deny('DenyStateKeyTampering')?.actions).toContain('kms:ScheduleKeyDeletion');
-    expect(deny('DenyDeliveryRoleTampering')?.resources).toEqual(['arn:aws:iam::333333333333:role/aws-web-platform-prod-plan', 'arn:aws:iam::333333333333:role/aws-web-platform-prod-apply']);
-    expect(deny('DenyBoundaryTampering')?.resources).toEqual(['arn:aws:iam::333333333333:policy/prod-delivery-apply-boundary']);
+    expect(deny('DenyDeliveryTampering')?.resources).toEqual([
+      'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan',
+      'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-apply',
+      'arn:aws:iam::333333333333:policy/delivery/prod-delivery-apply-boundary',
+      'arn:aws:iam::333333333333:policy/delivery/prod-workload-boundary',
+      'arn:aws:iam::333333333333:policy/delivery/prod-delivery-plan-read',
+    ]);
   });
 });
 
@@ -176,6 +262,20 @@ describe('bootstrap stack: state bucket', () => {
     expect(tls.condition).toEqual([{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }]);
   });
 
+  it('state is written with the state key: no backend asks for other encryption, and the bucket refuses any other header (negative)', () => {
+    // Terraform's S3 backend with `encrypt = true` and no kms_key_id sends SSE-S3 (AES256), overriding the bucket's
+    // SSE-KMS default: the backends send no header, and the bucket policy denies a header asking for anything else.
+    const { json: s3 } = synth(prod, { backend: 's3' });
+    expect(s3.terraform.backend.s3.encrypt).toBeUndefined();
+    const policy = fromDocument(doc(json, 'state-policy-document') as DocumentStatement[]);
+    const put = (headers: Record<string, string>) => ({ action: 's3:PutObject', resource: 'arn:aws:s3:::awp-tfstate-333333333333/platform/prod/data.tfstate', context: { 'aws:SecureTransport': 'true', ...headers } });
+    const denied = (headers: Record<string, string>) => policy.some((st) => st.Effect === 'Deny' && statementMatches(st, put(headers)));
+    expect(denied({})).toBe(false); // the bucket's default: the state key
+    expect(denied({ 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': '${aws_kms_key.state-key.arn}' })).toBe(false);
+    expect(denied({ 's3:x-amz-server-side-encryption': 'AES256' })).toBe(true);
+    expect(denied({ 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:eu-west-1:444444444444:key/other' })).toBe(true);
+  });
+
   it('expires noncurrent versions and logs access to the access-log bucket', () => {
     const rule = one(json, 'aws_s3_bucket_lifecycle_configuration', 'state-lifecycle').rule[0];
     expect(rule.status).toBe('Enabled');
@@ -189,7 +289,7 @@ describe('bootstrap stack: state bucket', () => {
   it('keeps its own state locally by default and in the bucket with --backend s3', () => {
     expect(json.terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
     const { json: s3 } = synth(prod, { backend: 's3' });
-    expect(s3.terraform.backend.s3).toMatchObject({ bucket: 'awp-tfstate-333333333333', key: 'platform/prod/bootstrap.tfstate', encrypt: true, use_lockfile: true });
+    expect(s3.terraform.backend.s3).toMatchObject({ bucket: 'awp-tfstate-333333333333', key: 'platform/prod/bootstrap.tfstate', use_lockfile: true });
   });
 
   it('pins the account and tags everything', () => {
@@ -255,11 +355,20 @@ describe('bootstrap stack: guardrails and CLI', () => {
       account: '222222222222',
       region: 'eu-west-1',
       stateBucket: 'awp-tfstate-222222222222',
-      planRoleArn: 'arn:aws:iam::222222222222:role/aws-web-platform-staging-plan',
-      applyRoleArn: 'arn:aws:iam::222222222222:role/aws-web-platform-staging-apply',
+      planRoleArn: 'arn:aws:iam::222222222222:role/delivery/aws-web-platform-staging-plan',
+      applyRoleArn: 'arn:aws:iam::222222222222:role/delivery/aws-web-platform-staging-apply',
       domain: 'staging.shop.example.com',
       promotesFrom: 'dev',
+      applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
+      runsOn: ['self-hosted', 'linux', 'x64', 'awp-staging'],
     });
+    // The workflows' runs-on per environment: self-hosted runners in each VPC reach the private EKS endpoints.
+    expect(targets.map((t) => t.runsOn[3])).toEqual(['awp-dev', 'awp-staging', 'awp-prod']);
+  });
+
+  it('declares required_version >= 1.11 in the bootstrap stack too', () => {
+    expect(synth(prod).json.terraform.required_version).toBe('>= 1.11');
+    expect(synth(dev, { backend: 's3' }).json.terraform.required_version).toBe('>= 1.11');
   });
 
   it('synthBootstrap writes one file per environment', () => {

@@ -73,7 +73,7 @@ describe('platform synth', () => {
     expect(env.stderr).toMatch(/unknown environment "nosuch"; valid environments: dev, staging, prod/);
     const layer = cli(['synth', '--layer', 'nosuch'], ws);
     expect(layer.code).toBe(1);
-    expect(layer.stderr).toMatch(/unknown layer "nosuch"; valid layers: network, data, cluster, edge, identity, workloads, observability/);
+    expect(layer.stderr).toMatch(/unknown layer "nosuch"; valid layers: dns, network, data, cluster, edge, identity, workloads, observability/);
   });
 });
 
@@ -82,9 +82,9 @@ describe('platform stacks, graph, validate, schema, help', () => {
     const r = cli(['stacks', '--env', 'prod', '--json'], ws);
     expect(r.code).toBe(0);
     const stacks = JSON.parse(r.stdout);
-    expect(stacks.map((s: { name: string }) => s.name)).toEqual(['prod-network', 'prod-data', 'prod-cluster', 'prod-edge', 'prod-identity', 'prod-workloads', 'prod-observability']);
+    expect(stacks.map((s: { name: string }) => s.name)).toEqual(['prod-dns', 'prod-network', 'prod-data', 'prod-cluster', 'prod-edge', 'prod-identity', 'prod-workloads', 'prod-observability']);
     expect(stacks.find((s: { name: string }) => s.name === 'prod-workloads').dependencies).toEqual(['prod-network', 'prod-cluster', 'prod-data', 'prod-edge', 'prod-identity']);
-    expect(cli(['stacks'], ws).stdout).toMatch(/^staging-edge\s+staging\s+edge\s+staging-network, staging-data$/m);
+    expect(cli(['stacks'], ws).stdout).toMatch(/^staging-edge\s+staging\s+edge\s+staging-dns, staging-network, staging-data$/m);
   });
 
   it('prints the dependency graph as Mermaid', () => {

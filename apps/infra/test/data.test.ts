@@ -94,7 +94,7 @@ describe('prod-data (must show)', () => {
   });
 
   it('lets the delivery apply role administer the keys', () => {
-    for (const k of all(json, 'aws_kms_key')) expect(k.policy).toContain('arn:aws:iam::333333333333:role/aws-web-platform-prod-apply');
+    for (const k of all(json, 'aws_kms_key')) expect(k.policy).toContain('arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-apply');
   });
 });
 

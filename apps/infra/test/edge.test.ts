@@ -12,6 +12,7 @@ import { IMAGE_KEY_RE, imageKey } from '../../api/src/storage';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, editEnv, readStack, tempWorkspace } from './helpers';
+import { evaluateWebAcl, type SampleRequest } from './waf-evaluator';
 
 type Json = Record<string, any>;
 
@@ -20,6 +21,7 @@ const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-edge-')), 'cdktf.o
 const result = synthesize({ dir: ENV_DIR, outdir });
 const prod = readStack(outdir, 'prod-edge');
 const dev = readStack(outdir, 'dev-edge');
+const prodDns = readStack(outdir, 'prod-dns');
 const [devEnv, stagingEnv, prodEnv] = loadEnvironments(['dev', 'staging', 'prod'], { dir: ENV_DIR });
 
 const values = (json: Json, type: string, kind = 'resource'): Json[] => Object.values(json[kind]?.[type] ?? {});
@@ -57,11 +59,11 @@ function nonSnakeKeys(json: Json): string[] {
 }
 
 describe('edge stacks', () => {
-  it('npm run synth produces dev-, staging- and prod-edge, after network and data, with no guardrail errors', () => {
+  it('npm run synth produces dev-, staging- and prod-edge, after dns, network and data, with no guardrail errors', () => {
     const edge = result.stacks.filter((s) => s.layer === 'edge');
     expect(edge.map((s) => s.name)).toEqual(['dev-edge', 'staging-edge', 'prod-edge']);
-    for (const s of edge) expect(s.dependencies).toEqual([`${s.env}-data`, `${s.env}-network`]);
-    expect(result.findings.filter((f) => f.stack.endsWith('-edge') && !f.suppressedBecause)).toEqual([]);
+    for (const s of edge) expect(s.dependencies).toEqual([`${s.env}-data`, `${s.env}-dns`, `${s.env}-network`]);
+    expect(result.findings.filter((f) => /-(edge|dns)$/.test(f.stack) && !f.suppressedBecause)).toEqual([]);
   });
 
   it('prod: a CLOUDFRONT web ACL in us-east-1 with >= 4 managed groups, a rate rule from the file, Bot Control as configured', () => {
@@ -78,13 +80,15 @@ describe('edge stacks', () => {
     expect(aws).toMatchObject({ region: 'us-east-1', allowed_account_ids: ['333333333333'] });
   });
 
-  it('prod: the distribution has that ACL, an OAC S3 origin, an https-only ALB origin, HTTPS viewers, TLSv1.2_2021 and logging', () => {
+  it('prod: the distribution has that ACL, an OAC S3 origin, the ALB as an https-only VPC origin, HTTPS viewers, TLSv1.2_2021 and logging', () => {
     const dist = one(prod, 'aws_cloudfront_distribution');
     expect(dist.web_acl_id).toBe(`\${${address(prod, 'aws_wafv2_web_acl')}.arn}`);
     const s3 = (dist.origin as Json[]).find((o) => o.origin_access_control_id);
     expect(s3?.origin_access_control_id).toBe(`\${${address(prod, 'aws_cloudfront_origin_access_control')}.id}`);
-    const alb = (dist.origin as Json[]).find((o) => o.custom_origin_config);
-    expect(alb?.custom_origin_config.origin_protocol_policy).toBe('https-only');
+    const alb = (dist.origin as Json[]).find((o) => o.vpc_origin_config);
+    expect(alb?.vpc_origin_config.vpc_origin_id).toBe(`\${${address(prod, 'aws_cloudfront_vpc_origin')}.id}`);
+    expect((dist.origin as Json[]).filter((o) => o.custom_origin_config)).toEqual([]);
+    expect(one(prod, 'aws_cloudfront_vpc_origin').vpc_origin_endpoint_config[0]).toMatchObject({ origin_protocol_policy: 'https-only', origin_ssl_protocols: [{ items: ['TLSv1.2'], quantity: 1 }] });
     for (const b of [dist.default_cache_behavior, ...dist.ordered_cache_behavior]) expect(['redirect-to-https', 'https-only']).toContain(b.viewer_protocol_policy);
     expect(dist.viewer_certificate.minimum_protocol_version).toBe('TLSv1.2_2021');
     expect(dist.logging_config.bucket).toMatch(/\.s3\.amazonaws\.com$/);
@@ -101,8 +105,9 @@ describe('edge stacks', () => {
     const policies = values(prod, 'aws_s3_bucket_policy');
     expect(policies).toHaveLength(2);
     for (const p of policies) expect(p.bucket).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
-    expect(one(prod, 'aws_secretsmanager_secret').kms_key_id).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
-    expect(one(prod, 'aws_lb').subnets).toEqual([expect.stringMatching(/terraform_remote_state\.cross-stack-reference-input-prod-network/), expect.anything(), expect.anything()]);
+    const prodNetwork = readStack(outdir, 'prod-network');
+    const subnets = (one(prod, 'aws_lb').subnets as string[]).map((ref) => prodNetwork.output[/outputs\.([\w-]+)\}$/.exec(ref)?.[1] ?? '']?.value);
+    expect(subnets).toEqual([0, 1, 2].map(() => expect.stringMatching(/^\$\{aws_subnet\.[\w-]*private[\w-]*\.id\}$/)));
   });
 
   describe('uploaded images through CloudFront', () => {
@@ -195,17 +200,16 @@ describe('edge stacks', () => {
     });
   });
 
-  it('prod: an ALB with an HTTPS listener and a security group that admits only the CloudFront prefix list', () => {
+  it("prod: an internal ALB with one HTTPS listener whose security group admits only CloudFront's VPC-origin group", () => {
     const lb = one(prod, 'aws_lb');
-    expect(lb).toMatchObject({ internal: false, enable_deletion_protection: true, drop_invalid_header_fields: true });
-    const https = values(prod, 'aws_lb_listener').find((l) => l.protocol === 'HTTPS');
-    expect(https).toMatchObject({ port: 443, ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' });
+    expect(lb).toMatchObject({ internal: true, enable_deletion_protection: true, drop_invalid_header_fields: true });
+    expect(values(prod, 'aws_lb_listener')).toEqual([expect.objectContaining({ port: 443, protocol: 'HTTPS', ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' })]);
     const sg = address(prod, 'aws_security_group');
     expect(lb.security_groups).toEqual([`\${${sg}.id}`]);
     const ingress = values(prod, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${sg}.id}`);
     expect(ingress).toHaveLength(1);
-    expect(ingress[0].prefix_list_id).toBe(`\${${'data.' + address({ resource: prod.data }, 'aws_ec2_managed_prefix_list')}.id}`);
-    expect(one(prod, 'aws_ec2_managed_prefix_list', 'data').name).toBe('com.amazonaws.global.cloudfront.origin-facing');
+    expect(ingress[0]).toMatchObject({ referenced_security_group_id: `\${data.${address({ resource: prod.data }, 'aws_security_group')}.id}`, from_port: 443, to_port: 443 });
+    expect(one(prod, 'aws_security_group', 'data')).toMatchObject({ name: 'CloudFront-VPCOrigins-Service-SG', vpc_id: expect.stringMatching(/cross-stack-reference-input-prod-network/) });
   });
 
   it('prod: Route 53 alias records and certificates in the right regions', () => {
@@ -216,7 +220,7 @@ describe('edge stacks', () => {
     expect(certs.find((c) => c.domain_name === 'shop.example.com')?.provider).toBe('aws.us_east_1');
     expect(certs.find((c) => c.domain_name === 'origin.shop.example.com')?.provider).toBeUndefined();
     expect(values(prod, 'aws_acm_certificate_validation')).toHaveLength(2);
-    expect(one(prod, 'aws_route53_zone').name).toBe('shop.example.com');
+    expect(prod.resource.aws_route53_zone).toBeUndefined();
     expect(one(prod, 'aws_route53_health_check')).toMatchObject({ fqdn: 'shop.example.com', resource_path: '/healthz', type: 'HTTPS' });
   });
 
@@ -235,10 +239,11 @@ describe('edge stacks', () => {
     const app = Testing.app();
     const stack = buildEnvironment(app, prodEnv).get('edge');
     const edge = stack?.node.findChild('edge') as Edge;
-    const tokens = ['distributionId', 'distributionArn', 'distributionDomainName', 'webAclArn', 'webAclName', 'albArn', 'albArnSuffix', 'albDnsName', 'albSecurityGroupId', 'targetGroupArn', 'targetGroupArnSuffix', 'hostedZoneId', 'originSecretArn', 'wafLogGroupName', 'healthCheckId'] as const;
+    const tokens = ['distributionId', 'distributionArn', 'distributionDomainName', 'webAclArn', 'webAclName', 'albArn', 'albArnSuffix', 'albDnsName', 'albSecurityGroupId', 'targetGroupArn', 'targetGroupArnSuffix', 'vpcOriginId', 'wafLogGroupName', 'healthCheckId'] as const;
     expect(edge.siteDomain).toBe('shop.example.com');
     expect(edge.cdnBaseUrl).toBe('https://shop.example.com');
     expect(edge.uploadsBaseUrl).toBe('https://shop.example.com/uploads');
+    // hostedZoneId passes the dns stack's zone through: a consumer references prod-dns directly.
     const probe = new TerraformStack(app, 'probe');
     new AwsProvider(probe, 'aws', { region: 'eu-west-1' });
     for (const name of tokens) new TerraformOutput(probe, name, { value: edge[name] });
@@ -256,32 +261,175 @@ describe('edge stacks', () => {
     for (const json of [dev, prod]) expect(nonSnakeKeys(json)).toEqual([]);
   });
 
-  it('keeps the origin secret out of the JSON: only an ephemeral generator and data-source references', () => {
-    for (const json of [dev, prod]) {
-      const version = one(json, 'aws_secretsmanager_secret_version');
-      expect(Object.keys(version).filter((k) => k !== '//').sort()).toEqual(['secret_id', 'secret_string_wo', 'secret_string_wo_version']);
-      expect(version.secret_string_wo).toMatch(/^\$\{ephemeral\.aws_secretsmanager_random_password\.[\w-]+\.random_password\}$/);
-      const header = (one(json, 'aws_cloudfront_distribution').origin as Json[]).flatMap((o) => o.custom_header ?? []);
-      expect(header).toEqual([{ name: 'X-Origin-Verify', value: expect.stringMatching(/^\$\{data\.aws_secretsmanager_secret_version\.[\w-]+\.secret_string\}$/) }]);
-    }
+  describe('first deploy: the dns stack, then the delegation, then the edge', () => {
+    const remoteDns = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-dns\.outputs\.([\w-]+)\}$/;
+    const producerOf = (ref: unknown): string => prodDns.output[remoteDns.exec(String(ref))?.[1] ?? '']?.value;
+
+    it('prod-dns holds the zone (query logs, DNSSEC) and prints its name servers; it depends on nothing', () => {
+      expect(result.stacks.filter((s) => s.layer === 'dns').map((s) => [s.name, s.dependencies])).toEqual([
+        ['dev-dns', []],
+        ['staging-dns', []],
+        ['prod-dns', []],
+      ]);
+      expect(one(prodDns, 'aws_route53_zone').name).toBe(prodEnv.domain.name);
+      expect(one(prodDns, 'aws_route53_query_log')).toBeDefined();
+      expect(one(prodDns, 'aws_route53_hosted_zone_dnssec')).toBeDefined();
+      const zone = address(prodDns, 'aws_route53_zone');
+      expect(prodDns.output.name_servers).toMatchObject({ value: `\${${zone}.name_servers}`, description: expect.stringContaining('before applying prod-edge') });
+      expect(prodDns.output.zone_id.value).toBe(`\${${zone}.zone_id}`);
+    });
+
+    it('prod-edge writes into that zone and refuses to plan until public DNS shows the delegation to its name servers', () => {
+      const zone = address(prodDns, 'aws_route53_zone');
+      for (const r of values(prod, 'aws_route53_record')) expect(producerOf(r.zone_id)).toBe(`\${${zone}.zone_id}`);
+      const [expected] = Object.values(prod.locals) as string[];
+      expect(producerOf(expected)).toBe(`\${${zone}.name_servers}`);
+      const lookup = one(prod, 'http', 'data');
+      expect(lookup.url).toBe(`https://dns.google/resolve?name=${prodEnv.domain.name}&type=NS`);
+      expect(lookup.lifecycle.postcondition[0].error_message).toContain(`Create an NS record named ${prodEnv.domain.name} in its parent zone example.com`);
+      for (const v of values(prod, 'aws_acm_certificate_validation')) expect([v.timeouts.create, v.lifecycle.precondition.length]).toEqual(['30m', 1]);
+    });
+
+    it('lookup mode works in one apply: the dns stack only reads the zone, the edge checks no delegation', () => {
+      const env = structuredClone(devEnv);
+      env.domain.hostedZone = { mode: 'lookup', name: 'shop.example.com' };
+      const app = Testing.app();
+      const stacks = buildEnvironment(app, env);
+      const dns = JSON.parse(Testing.synth(stacks.get('dns')!)) as Json;
+      expect(dns.resource ?? {}).toEqual({});
+      expect(one(dns, 'aws_route53_zone', 'data')).toMatchObject({ name: 'shop.example.com', private_zone: false });
+      const edge = JSON.parse(Testing.synth(stacks.get('edge')!)) as Json;
+      expect(edge.data.http).toBeUndefined();
+      expect(edge.locals).toBeUndefined();
+      for (const v of values(edge, 'aws_acm_certificate_validation')) expect([v.timeouts, v.lifecycle]).toEqual([{ create: '30m' }, undefined]);
+    });
   });
 
-  it('rotating the origin secret in one environment changes only that environment, and only the secret and ALB rule', () => {
-    const before = synthEdge(devEnv);
-    const env = structuredClone(devEnv);
-    env.edge.originSecretVersion = 2;
-    env.edge.acceptPreviousOriginSecret = true;
-    const after = synthEdge(env);
-    expect(one(after, 'aws_secretsmanager_secret_version').secret_string_wo_version).toBe(2);
-    expect(one(after, 'aws_lb_listener_rule').condition[0].http_header.values).toHaveLength(2);
-    const changed = ['resource', 'data'].flatMap((s) =>
-      Object.entries<Json>({ ...before[s], ...after[s] }).flatMap(([type]) =>
-        [...new Set([...Object.keys(before[s]?.[type] ?? {}), ...Object.keys(after[s]?.[type] ?? {})])]
-          .filter((n) => JSON.stringify(before[s]?.[type]?.[n]) !== JSON.stringify(after[s]?.[type]?.[n]))
-          .map(() => `${s}:${type}`),
-      ),
-    );
-    expect([...new Set(changed)].sort()).toEqual(['data:aws_secretsmanager_secret_version', 'resource:aws_lb_listener_rule', 'resource:aws_secretsmanager_secret_version']);
+  describe('the web ACL, evaluated against sample requests', () => {
+    const CURL = { 'User-Agent': 'curl/8.5.0' };
+    const BROWSER = { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36' };
+    const verdict = (json: Json, req: SampleRequest) => {
+      const v = evaluateWebAcl(one(json, 'aws_wafv2_web_acl'), req);
+      return `${v.action} by ${v.by} (${v.status})`;
+    };
+    const oldProdAcl = (): Json => {
+      // Today's rule set before the fix: Bot Control without a scope-down statement.
+      const acl = structuredClone(one(prod, 'aws_wafv2_web_acl'));
+      for (const r of acl.rule as Json[]) delete r.statement.managed_rule_group_statement?.scope_down_statement;
+      return { resource: { aws_wafv2_web_acl: { acl } } };
+    };
+
+    it("prod (Bot Control on): curl reaches the API and the health check, a browser the storefront, curl is stopped only on the storefront", () => {
+      const cases: [string, SampleRequest][] = [
+        ['curl GET /api/v1/products', { method: 'GET', uri: '/api/v1/products?limit=1', headers: CURL, ip: 'hosting' }],
+        ['curl GET /healthz', { method: 'GET', uri: '/healthz', headers: CURL, ip: 'hosting' }],
+        ['Route 53 health checker GET /healthz', { method: 'GET', uri: '/healthz', headers: { 'User-Agent': 'Amazon-Route53-Health-Check-Service (ref 1; report http://amzn.to/1vsZADi)' }, ip: 'hosting' }],
+        ['mobile app GET an uploaded image', { method: 'GET', uri: '/uploads/products/3f1c/abc.webp', headers: { 'User-Agent': 'okhttp/4.12.0' } }],
+        ['browser GET /', { method: 'GET', uri: '/', headers: BROWSER }],
+        ['curl GET / (a scraper)', { method: 'GET', uri: '/', headers: CURL }],
+      ];
+      expect(cases.map(([what, req]) => `${what}: ${verdict(prod, req)}`)).toEqual([
+        'curl GET /api/v1/products: allow by default (200)',
+        'curl GET /healthz: allow by default (200)',
+        'Route 53 health checker GET /healthz: allow by default (200)',
+        'mobile app GET an uploaded image: allow by default (200)',
+        'browser GET /: allow by default (200)',
+        'curl GET / (a scraper): block by AWSManagedRulesBotControlRuleSet/CategoryHttpLibrary (403)',
+      ]);
+      // The same requests against the unscoped Bot Control of before: the API's real clients were blocked.
+      expect(verdict(oldProdAcl(), cases[0][1])).toBe('block by AWSManagedRulesBotControlRuleSet/CategoryHttpLibrary (403)');
+      expect(verdict(oldProdAcl(), cases[1][1])).toBe('block by AWSManagedRulesBotControlRuleSet/CategoryHttpLibrary (403)');
+      // GitHub-hosted runners and health checkers live on cloud addresses: counted, never blocked.
+      expect(evaluateWebAcl(one(prod, 'aws_wafv2_web_acl'), cases[0][1]).counted).toEqual(['AWSManagedRulesAnonymousIpList/HostingProviderIPList']);
+    });
+
+    it.each([['dev', dev] as const, ['prod', prod] as const])('%s: API writes need a bearer token before they reach the ALB; reads and preflights stay anonymous', (_env, json) => {
+      const api = (method: string, headers: Record<string, string> = {}, uri = '/api/v1/products') => verdict(json, { method, uri, headers: { ...CURL, ...headers } });
+      expect({
+        'POST no token': api('POST'),
+        'PATCH no token': api('PATCH', {}, '/api/v1/products/1'),
+        'DELETE no token': api('DELETE', {}, '/api/v1/products/1'),
+        'PUT no token': api('PUT', {}, '/api/v1/products/1'),
+        'POST Basic credentials': api('POST', { Authorization: 'Basic dXNlcjpwdw==' }),
+        'POST disguised path': api('POST', {}, '/%61pi/v1/products'),
+        'POST bearer token': api('POST', { Authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig' }),
+        'DELETE bearer token (any case)': api('DELETE', { authorization: 'bearer eyJ.e30.s' }, '/api/v1/products/1'),
+        'GET no token': api('GET'),
+        'HEAD no token': api('HEAD'),
+        'OPTIONS no token': api('OPTIONS'),
+      }).toEqual({
+        'POST no token': 'block by ApiWriteRequiresBearerToken (401)',
+        'PATCH no token': 'block by ApiWriteRequiresBearerToken (401)',
+        'DELETE no token': 'block by ApiWriteRequiresBearerToken (401)',
+        'PUT no token': 'block by ApiWriteRequiresBearerToken (401)',
+        'POST Basic credentials': 'block by ApiWriteRequiresBearerToken (401)',
+        'POST disguised path': 'block by ApiWriteRequiresBearerToken (401)',
+        'POST bearer token': 'allow by default (200)',
+        'DELETE bearer token (any case)': 'allow by default (200)',
+        'GET no token': 'allow by default (200)',
+        'HEAD no token': 'allow by default (200)',
+        'OPTIONS no token': 'allow by default (200)',
+      });
+    });
+
+    it('refuses to guess: a statement type it does not implement is an error, not a pass', () => {
+      const acl = structuredClone(one(dev, 'aws_wafv2_web_acl'));
+      acl.rule[1].statement = { geo_match_statement: { country_codes: ['XX'] } };
+      expect(() => evaluateWebAcl(acl, { method: 'GET', uri: '/' })).toThrow(/statement geo_match_statement not implemented/);
+    });
+  });
+
+  describe('what the deploy smoke test calls, and where every path goes', () => {
+    const dist = one(prod, 'aws_cloudfront_distribution');
+    /** CloudFront's behaviour choice: the first ordered pattern that matches (`*` spans slashes, case-sensitive), else the default. */
+    const behaviourFor = (pathname: string): Json => {
+      const glob = (p: string) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+      return (dist.ordered_cache_behavior as Json[]).find((b) => glob(b.path_pattern).test(pathname)) ?? dist.default_cache_behavior;
+    };
+    const runFunction = (behaviour: Json, uri: string, querystring: Json = {}): Json => {
+      const fn = /^\$\{aws_cloudfront_function\.([\w-]+)\.arn\}$/.exec(behaviour.function_association?.[0]?.function_arn ?? '')?.[1];
+      if (!fn) return { uri, querystring };
+      const sandbox: Json = { event: { request: { method: 'GET', uri, querystring, headers: {} } } };
+      runInNewContext(`${prod.resource.aws_cloudfront_function[fn].code}\nresult = handler(event);`, sandbox);
+      return sandbox.result;
+    };
+
+    it.each([
+      ['/healthz', '/healthz'],
+      ['/api/v1/products?limit=1', '/v1/products'],
+    ])('https://<domain>%s reaches the ALB as %s, query string kept, and the web ACL lets curl through', (url, servicePath) => {
+      const u = new URL(`https://${prodEnv.domain.name}${url}`);
+      const b = behaviourFor(u.pathname);
+      expect(b.target_origin_id).toBe('api');
+      expect((dist.origin as Json[]).find((o) => o.origin_id === 'api')?.vpc_origin_config).toBeDefined();
+      const forwarded = runFunction(b, u.pathname, Object.fromEntries([...u.searchParams].map(([k, v]) => [k, { value: v }])));
+      expect(forwarded.uri).toBe(servicePath);
+      if (u.search) {
+        // The query reaches the service: in the cache key (all query strings) and so in the origin request.
+        const policy = /^\$\{aws_cloudfront_cache_policy\.([\w-]+)\.id\}$/.exec(b.cache_policy_id)?.[1] ?? '';
+        expect(prod.resource.aws_cloudfront_cache_policy[policy].parameters_in_cache_key_and_forwarded_to_origin.query_strings_config.query_string_behavior).toBe('all');
+        expect(forwarded.querystring).toEqual({ limit: { value: '1' } });
+      }
+      const v = evaluateWebAcl(one(prod, 'aws_wafv2_web_acl'), { method: 'GET', uri: url, headers: { 'User-Agent': 'curl/8.5.0' }, ip: 'hosting' });
+      expect(v.action).toBe('allow');
+    });
+
+    it('routes every path pattern to its origin (the table in libs/edge/README.md)', () => {
+      const routes = [...(dist.ordered_cache_behavior as Json[]), { ...dist.default_cache_behavior, path_pattern: 'default (*)' }].map((b) => `${b.path_pattern} → ${b.target_origin_id}`);
+      expect(routes).toEqual(['/healthz → api', '/api/* → api', '/uploads/* → uploads', '/assets/* → assets', 'default (*) → assets']);
+      // The internal endpoints stay unreachable: the function answers 404 before any origin is asked.
+      for (const p of ['/api/metrics', '/api/readyz', '/api/METRICS', '/api//readyz/']) expect(runFunction(behaviourFor(p), p).statusCode).toBe(404);
+      expect(behaviourFor('/readyz').target_origin_id).toBe('assets');
+      expect(behaviourFor('/metrics').target_origin_id).toBe('assets');
+    });
+  });
+
+  it('reads nothing secret at plan time: every data source is metadata or public DNS', () => {
+    for (const json of [dev, prod]) {
+      expect(Object.keys(json.data).sort()).toEqual(['aws_caller_identity', 'aws_iam_policy_document', 'aws_partition', 'aws_security_group', 'http', 'terraform_remote_state']);
+      expect(json.resource.aws_secretsmanager_secret).toBeUndefined();
+      expect(json.ephemeral).toBeUndefined();
+    }
   });
 
   it("an edit of dev's edge settings rewrites dev-edge only", () => {

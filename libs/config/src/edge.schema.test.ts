@@ -22,10 +22,9 @@ describe('edge and domain sections of the environment schema', () => {
       priceClass: 'PriceClass_100',
       deletionProtection: true,
       dnssec: true,
-      originSecretVersion: 1,
-      acceptPreviousOriginSecret: false,
       logRetentionDays: 365,
     });
+    expect(config?.domain.delegationResolverUrl).toBe('https://dns.google/resolve');
   });
 
   it('accepts every environment file as it is', () => {
@@ -44,11 +43,17 @@ describe('edge and domain sections of the environment schema', () => {
     expect(problems(env)).toEqual(['edge.maxRequestBodyBytes: expected at most 65536: WAF inspects at most 64 KB of a CloudFront request body']);
   });
 
-  it('refuses accepting a previous origin secret before the first rotation', () => {
+  it('has no origin secret settings any more (the ALB is a VPC origin): a file that still sets them is refused by name', () => {
     const env = raw('dev');
-    env.edge.acceptPreviousOriginSecret = true;
-    expect(problems(env)).toEqual(['edge.acceptPreviousOriginSecret: expected false while originSecretVersion is 1: there is no previous value before the first rotation']);
     env.edge.originSecretVersion = 2;
+    expect(problems(env)).toEqual([expect.stringMatching(/^edge: .*originSecretVersion/)]);
+  });
+
+  it('refuses a delegation resolver that is not an https URL', () => {
+    const env = raw('dev');
+    env.domain.delegationResolverUrl = 'http://dns.google/resolve';
+    expect(problems(env)).toEqual(['domain.delegationResolverUrl: expected an https URL without a query, like https://dns.google/resolve']);
+    env.domain.delegationResolverUrl = 'https://cloudflare-dns.com/dns-query';
     expect(problems(env)).toEqual([]);
   });
 

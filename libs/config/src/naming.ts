@@ -1,23 +1,42 @@
+// No runtime imports: @awp/delivery (and the action bundles) load this file alone through `@awp/config/naming`.
 import type { EnvironmentConfig } from './schema';
 
-/** The platform's layers, in the order they are built (a topological order of LAYER_DEPENDENCIES). */
-export const LAYERS = ['network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
+/** The platform's layers, in the order they are built (a topological order of LAYER_DEPENDENCIES); dns is applied first. */
+export const LAYERS = ['dns', 'network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
 export type Layer = (typeof LAYERS)[number];
 
 /**
- * The stack graph of docs/architecture.md: network → data, cluster, edge; cluster → workloads; data, edge → workloads;
- * all → observability. The edge layer also reads the data layer's buckets (assets origin, logs); the workloads read
- * the identity layer's issuer (issue 16).
+ * The stack graph of docs/architecture.md: dns → edge; network → data, cluster, edge; cluster → workloads; data, edge,
+ * identity → workloads; network, data, cluster, edge, workloads → observability. The edge layer also reads the data layer's buckets (assets origin,
+ * logs) and the dns layer's zone: a created zone is delegated by hand between the two applies (libs/edge README → First
+ * deploy). The workloads read the identity layer's issuer.
  */
 export const LAYER_DEPENDENCIES: Readonly<Record<Layer, readonly Layer[]>> = {
+  dns: [],
   network: [],
   data: ['network'],
   cluster: ['network'],
-  edge: ['network', 'data'],
+  edge: ['dns', 'network', 'data'],
   // The token issuer stands alone: no network, no data (see libs/identity's README for why it is its own layer).
   identity: [],
   workloads: ['network', 'cluster', 'data', 'edge', 'identity'],
   observability: ['network', 'data', 'cluster', 'edge', 'workloads'],
+};
+
+/**
+ * The Nx project (libs/<project>) that builds each layer: a change to that project re-plans the layer's stacks in
+ * every environment (@awp/delivery's affected stacks). libs/edge builds both SiteZone (dns) and Edge; libs/compute
+ * both the cluster and the workloads.
+ */
+export const LAYER_PROJECTS: Readonly<Record<Layer, string>> = {
+  dns: 'edge',
+  network: 'network',
+  data: 'data',
+  cluster: 'compute',
+  edge: 'edge',
+  identity: 'identity',
+  workloads: 'compute',
+  observability: 'observability',
 };
 
 /** `<env>-<layer>`: the stack name, the state key and the prefix of the layer's resource names. */
@@ -62,8 +81,31 @@ export function deliveryRoleNames(env: EnvironmentConfig): { plan: string; apply
   };
 }
 
-export function roleArn(env: EnvironmentConfig, roleName: string): string {
-  return `arn:aws:iam::${env.account.id}:role/${roleName}`;
+/**
+ * IAM path of the delivery roles and of the policies that bound them (created by the bootstrap stack). The apply
+ * role may only change roles and policies under the platform path (below), so this path is out of its reach.
+ */
+export const DELIVERY_IAM_PATH = '/delivery/';
+
+/** An IAM role ARN; `path` is the role's IAM path ('/' or '/a/b/'). */
+export function roleArn(env: EnvironmentConfig, roleName: string, path = '/'): string {
+  return `arn:aws:iam::${env.account.id}:role${path}${roleName}`;
+}
+
+/** ARNs of the delivery roles (they live under DELIVERY_IAM_PATH). */
+export function deliveryRoleArns(env: EnvironmentConfig): { plan: string; apply: string } {
+  const names = deliveryRoleNames(env);
+  return { plan: roleArn(env, names.plan, DELIVERY_IAM_PATH), apply: roleArn(env, names.apply, DELIVERY_IAM_PATH) };
+}
+
+/**
+ * Where the platform's own IAM roles and policies live, and the permissions boundary every role the platform creates
+ * must carry. The apply role's boundary (bootstrap stack) only lets it create or change roles and policies under
+ * `path`, and only roles that carry `permissionsBoundary`; PlatformStack applies both to every role and policy.
+ */
+export function platformIam(env: EnvironmentConfig): { path: string; permissionsBoundary: string; boundaryName: string } {
+  const boundaryName = `${env.name}-workload-boundary`;
+  return { path: `/platform/${env.name}/`, permissionsBoundary: `arn:aws:iam::${env.account.id}:policy${DELIVERY_IAM_PATH}${boundaryName}`, boundaryName };
 }
 
 /**

@@ -186,4 +186,25 @@ describe('loading', () => {
     writeFileSync(path.join(dir, 'staging.json'), JSON.stringify(staging));
     expect(() => loadEnvironments(undefined, { dir })).toThrow(/promotesFrom: expected one of dev, staging, prod, got "qa"/);
   });
+
+  it('requires the repository\'s numeric ID (the OIDC trust pins it) and refuses anything but a positive integer', () => {
+    const raw = devRaw();
+    delete raw.repositoryId;
+    expect(problems(raw)).toEqual([expect.stringMatching(/^repositoryId: /)]);
+    for (const bad of ['812345679', 0, -1, 1.5]) {
+      raw.repositoryId = bad;
+      expect(problems(raw)).toEqual([expect.stringMatching(/^repositoryId: /)]);
+    }
+    raw.repositoryId = 812345679;
+    raw.repositoryOwnerId = 'example-org';
+    expect(problems(raw)).toEqual([expect.stringMatching(/^repositoryOwnerId: /)]);
+  });
+
+  it('refuses two IDs for one repository across environment files, naming the file that differs', () => {
+    const dir = copyEnvs();
+    const prod = JSON.parse(readFileSync(path.join(ENV_DIR, 'prod.json'), 'utf8'));
+    prod.repositoryId = 1234;
+    writeFileSync(path.join(dir, 'prod.json'), JSON.stringify(prod));
+    expect(() => loadEnvironments(undefined, { dir })).toThrow(/prod\.json: repositoryId: expected 812345679 \(as in dev\.json for example-org\/aws-web-platform\), got 1234/);
+  });
 });

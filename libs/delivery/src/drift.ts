@@ -47,24 +47,39 @@ export function decideDrift(input: {
   /** Link to the run that planned, shown in the body. */
   runUrl?: string;
   label?: string;
+  /** Stacks whose plan errored → an excerpt of the error. Their state is unknown: never "clean". */
+  errored?: Readonly<Record<string, string>>;
+  /** The commit the environment runs (what was planned), shown in the body. */
+  commit?: string;
 }): DriftDecision {
   const { env, stacks, existing } = input;
   const label = input.label ?? DRIFT_LABEL;
   const drifted = stacks.filter(stackDrifted);
-  const title = `Drift in ${env}: ${drifted.length} ${drifted.length === 1 ? 'stack differs' : 'stacks differ'} from the code`;
+  // An errored or incomplete plan JSON (Terraform stopped planning, or deferred changes) says nothing about drift:
+  // counted as errored, so it never closes the issue as clean.
+  const incomplete = Object.fromEntries(stacks.filter((s) => s.incomplete).map((s) => [s.name, 'the plan is errored or incomplete: Terraform did not plan every change (see the run log)']));
+  const errored = Object.entries({ ...incomplete, ...input.errored }).sort(([a], [b]) => (a < b ? -1 : 1));
+  const parts = [
+    ...(drifted.length ? [`${drifted.length} ${drifted.length === 1 ? 'stack differs' : 'stacks differ'} from the code`] : []),
+    ...(errored.length ? [`${errored.length} ${errored.length === 1 ? 'plan' : 'plans'} errored`] : []),
+  ];
+  const title = `Drift in ${env}: ${parts.join(', ') || 'none'}`;
   const open = existing && existing.state === 'open' ? existing : undefined;
-  if (drifted.length === 0) {
-    const body = `${driftMarker(env)}\nNo drift in **${env}**: all ${stacks.length} stack plans are clean${input.runUrl ? ` ([run](${input.runUrl}))` : ''}. Closing.`;
+  const at = input.commit ? ` at its deployed commit \`${input.commit.slice(0, 12)}\`` : '';
+  if (drifted.length === 0 && errored.length === 0) {
+    const body = `${driftMarker(env)}\nNo drift in **${env}**${at}: all ${stacks.length} stack plans are clean${input.runUrl ? ` ([run](${input.runUrl}))` : ''}. Closing.`;
     return open
       ? { action: 'close', drifted: false, title, body, labels: [label], issueNumber: open.number }
       : { action: 'none', drifted: false, title, body, labels: [label] };
   }
   const lines = [
     driftMarker(env),
-    `The scheduled plan of **${env}** found changes that are not in the code (or code not applied yet)${input.runUrl ? ` — [run](${input.runUrl})` : ''}.`,
+    `The scheduled plan of **${env}**${at} found ${drifted.length ? 'changes that are not in the code' : 'plans that errored (their state is unknown, so this issue stays open)'}${input.runUrl ? ` — [run](${input.runUrl})` : ''}.`,
     '',
-    `Drifted stacks: ${drifted.map((s) => `\`${s.name}\``).join(', ')}.`,
-    '',
+    ...(drifted.length ? [`Drifted stacks: ${drifted.map((s) => `\`${s.name}\``).join(', ')}.`, ''] : []),
+    ...(errored.length
+      ? ['**Errored plans** (not compared with the code):', ...errored.map(([name, excerpt]) => `- \`${name}\`\n\n  \`\`\`text\n${indent(excerpt.slice(0, 2000))}\n  \`\`\``), '']
+      : []),
     'Re-apply from main to restore the code\'s state, or change the code to accept the new state. This issue is updated by every scheduled run and closed when the plans are clean.',
     '',
   ];
@@ -76,6 +91,10 @@ export function decideDrift(input: {
     fullReportLocation: 'the job summary of the drift run',
   });
   const body = `${head}${report}`;
-  if (open) return { action: 'update', drifted: true, title, body, labels: [label], issueNumber: open.number };
-  return { action: 'open', drifted: true, title, body, labels: [label] };
+  if (open) return { action: 'update', drifted: drifted.length > 0, title, body, labels: [label], issueNumber: open.number };
+  return { action: 'open', drifted: drifted.length > 0, title, body, labels: [label] };
+}
+
+function indent(text: string): string {
+  return text.replace(/```/g, "'''").split('\n').map((l) => `  ${l}`).join('\n');
 }

@@ -12,3 +12,4 @@ export * from './stacks/graph';
 export * from './stacks/affected';
 export * from './promotion';
 export * from './drift';
+export * from './review';

@@ -18,8 +18,35 @@ export interface DeploymentRecord {
   environment: string;
   sha: string;
   created_at?: string;
-  /** Statuses newest first, as the API lists them. */
-  statuses: { state: DeploymentState | string; created_at?: string }[];
+  /** Login of who created the deployment (`creator.login`). */
+  creator?: string;
+  /** Statuses newest first, as the API lists them; `creator` = login of who created the status. */
+  statuses: { state: DeploymentState | string; created_at?: string; creator?: string }[];
+}
+
+/**
+ * Who may create the deployments and statuses the gate trusts: the workflows' own token (GitHub shows it as
+ * `github-actions[bot]`). Anyone else with `deployments: write` (a person, another app) could otherwise mark a
+ * commit "success" in staging and walk it into prod.
+ */
+export const DEFAULT_TRUSTED_CREATORS: readonly string[] = ['github-actions[bot]'];
+
+/** The deployment with only the statuses created by a trusted login; undefined when its creator is not trusted. */
+export function trustedView(d: DeploymentRecord, trusted: readonly string[] = DEFAULT_TRUSTED_CREATORS): DeploymentRecord | undefined {
+  if (d.creator === undefined || !trusted.includes(d.creator)) return undefined;
+  return { ...d, statuses: d.statuses.filter((s) => s.creator !== undefined && trusted.includes(s.creator)) };
+}
+
+/** How `sha` relates to the environment's deployed commit: GitHub's compare status of deployed...sha. */
+export type CommitRelation = 'ahead' | 'identical' | 'behind' | 'diverged';
+
+/** The newest successful, trusted deployment of `environment` (what it runs now), if any. */
+export function currentDeployment(deployments: readonly DeploymentRecord[], environment: string, trusted: readonly string[] = DEFAULT_TRUSTED_CREATORS): DeploymentRecord | undefined {
+  return deployments
+    .filter((d) => d.environment === environment)
+    .map((d) => trustedView(d, trusted))
+    .filter((d): d is DeploymentRecord => d !== undefined && deploymentSucceeded(d))
+    .sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.id - a.id)[0];
 }
 
 export interface PromotionDecision {
@@ -72,24 +99,45 @@ export function checkPromotion(input: {
   target: string;
   sha: string;
   environments: readonly EnvironmentRule[];
+  /** Deployments of `sha` to the environment `target` promotes from. */
   deployments: readonly DeploymentRecord[];
+  /** Logins whose deployments and statuses count (default {@link DEFAULT_TRUSTED_CREATORS}). */
+  trustedCreators?: readonly string[];
+  /** What `target` runs now and how `sha` relates to it; an older commit (behind, diverged) is refused. */
+  current?: { sha: string; deployment: number; relation: CommitRelation };
+  /** Break-glass: allow a commit older than the deployed one (recorded by the caller). */
+  allowOlder?: boolean;
 }): PromotionDecision {
   const { target, sha } = input;
+  const trusted = input.trustedCreators ?? DEFAULT_TRUSTED_CREATORS;
   promotionOrder(input.environments);
   const rule = input.environments.find((e) => e.name === target);
   if (!rule) {
     throw new PromotionConfigError(`unknown environment "${target}": expected one of ${input.environments.map((e) => e.name).join(', ')}`);
   }
   const short = sha.slice(0, 7);
+  const cur = input.current;
+  if (cur && (cur.relation === 'behind' || cur.relation === 'diverged') && !input.allowOlder) {
+    const what = cur.relation === 'behind' ? `is older than (an ancestor of) ${cur.sha.slice(0, 7)}` : `is not a descendant of ${cur.sha.slice(0, 7)} (the histories diverged)`;
+    return {
+      allowed: false,
+      target,
+      requires: rule.promotesFrom,
+      reason: `refusing to apply commit ${short} to ${target}: it ${what}, which ${target} runs (deployment ${cur.deployment}); deploy a newer commit, or use break-glass to roll back on purpose`,
+    };
+  }
   if (!rule.promotesFrom) return { allowed: true, target, reason: `${target} is the first environment: any commit may be applied` };
   const from = rule.promotesFrom;
   const candidates = input.deployments
-    .filter((d) => d.environment === from && d.sha === sha)
+    .map((d) => trustedView(d, trusted))
+    .filter((d): d is DeploymentRecord => d !== undefined && d.environment === from && d.sha === sha)
     .sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? '') || b.id - a.id);
   const ok = candidates.find(deploymentSucceeded);
   if (ok) return { allowed: true, target, requires: from, evidence: ok.id, reason: `commit ${short} succeeded in ${from} (deployment ${ok.id})` };
   if (candidates.length === 0) {
-    return { allowed: false, target, requires: from, reason: `refusing to apply commit ${short} to ${target}: it has no deployment in ${from}; apply it to ${from} first` };
+    const untrusted = input.deployments.some((d) => d.environment === from && d.sha === sha);
+    const note = untrusted ? ` (deployments there not created by ${trusted.join(' or ')} do not count)` : '';
+    return { allowed: false, target, requires: from, reason: `refusing to apply commit ${short} to ${target}: it has no deployment in ${from}${note}; apply it to ${from} first` };
   }
   const latest = candidates[0];
   const state = [...latest.statuses].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))[0]?.state ?? 'no status';

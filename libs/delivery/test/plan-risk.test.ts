@@ -244,7 +244,7 @@ describe('stacks waiting for upstream changes', () => {
   it('are listed in the table as "waits for …", not as failures, and stay out of the JSON form', () => {
     const [s] = loadPlanFiles([OWN], { stackNames: ['dev-network'] });
     const md = renderMarkdown([s], { waiting: { 'dev-workloads': ['dev-network'], 'dev-data': ['dev-network'] } });
-    expect(md).toContain('## Terraform plan: 1 stack, 1 with changes, 2 waiting, risk 🔴 high');
+    expect(md).toContain('## Terraform plan: 3 stacks, 1 with changes, 2 waiting, risk 🔴 high');
     expect(md).toContain('| `dev-data` | – | – | – | – | – | – | – | – | ⏳ waits for `dev-network` |');
     expect(md.indexOf('`dev-data` | –')).toBeLessThan(md.indexOf('`dev-workloads` | –'));
     expect(JSON.parse(renderJson([s])).stacks).toHaveLength(1);

@@ -8,7 +8,8 @@ const dep = (id: number, environment: string, states: string[], sha = SHA): Depl
   environment,
   sha,
   created_at: `2026-01-0${id % 9}T00:00:00Z`,
-  statuses: states.map((state, i) => ({ state, created_at: `2026-01-01T00:0${9 - i}:00Z` })),
+  creator: 'github-actions[bot]',
+  statuses: states.map((state, i) => ({ state, created_at: `2026-01-01T00:0${9 - i}:00Z`, creator: 'github-actions[bot]' })),
 });
 
 describe('promotion rules', () => {

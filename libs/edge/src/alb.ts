@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { DataAwsEc2ManagedPrefixList } from '@cdktf/provider-aws/lib/data-aws-ec2-managed-prefix-list';
+import { CloudfrontVpcOrigin } from '@cdktf/provider-aws/lib/cloudfront-vpc-origin';
+import { DataAwsSecurityGroup } from '@cdktf/provider-aws/lib/data-aws-security-group';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
@@ -7,13 +8,14 @@ import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, ORIGIN_VERIFY_HEADER } from './managed-policies';
+import { VPC_ORIGINS_SERVICE_SECURITY_GROUP } from './managed-policies';
 
 export interface EdgeAlbProps {
   readonly namePrefix: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
-  readonly publicSubnetIds: string[];
+  /** Private subnets (at least two AZs) the internal ALB and CloudFront's VPC-origin interfaces live in. */
+  readonly subnetIds: string[];
   readonly workloadSecurityGroupId: string;
   readonly certificateArn: string;
   readonly nodePort: number;
@@ -21,47 +23,51 @@ export interface EdgeAlbProps {
   readonly deregistrationDelaySeconds: number;
   readonly deletionProtection: boolean;
   readonly accessLogsBucket: string;
-  /** Accepted values of the origin header (the current one, and the previous one during a rotation). */
-  readonly originSecretValues: string[];
   readonly sslPolicy: string;
+  /** Service paths the listener answers 404 for itself (the CloudFront Function already hides them). */
+  readonly blockedPaths: readonly string[];
 }
 
+/** ALB path-pattern conditions take at most five values per rule. */
+const PATTERNS_PER_RULE = 5;
+
 /**
- * The internet-facing ALB that only CloudFront can use: its security group admits CloudFront's origin-facing
- * prefix list on 443 and nothing else, and even then only requests carrying the secret origin header are
- * forwarded (everything else gets the default 403).
+ * The service's ALB, reachable only through CloudFront: an INTERNAL load balancer in the private subnets, registered
+ * as a CloudFront VPC origin (no public listener, no shared secret). Its security group admits HTTPS only from the
+ * security group CloudFront puts on its VPC-origin network interfaces.
+ *
+ * AWS's rules (Developer Guide, "Restrict access with VPC origins"; "Use an Application Load Balancer"):
+ * - the ALB is internal, Active before the VPC origin is created, in the origin's account, in private subnets with
+ *   free IPv4 addresses, and the VPC has an internet gateway attached (the network layer's) although no origin
+ *   traffic uses it;
+ * - CloudFront creates `CloudFront-VPCOrigins-Service-SG` in the VPC with the first VPC origin; the origin's security
+ *   group must admit it (admitting the VPC CIDR does not work: requests end in 504);
+ * - with `https-only`, CloudFront validates the origin certificate against the origin domain name of the
+ *   distribution (Host is not forwarded): the distribution names `origin.<domain>`, which the listener's regional
+ *   ACM certificate covers.
  */
 export class EdgeAlb extends Construct {
   readonly lb: Lb;
   readonly securityGroupId: string;
   readonly targetGroup: LbTargetGroup;
   readonly httpsListener: LbListener;
-  readonly httpListener: LbListener;
+  readonly vpcOrigin: CloudfrontVpcOrigin;
+  /** `aws_cloudfront_vpc_origin` id, for the distribution's `vpc_origin_config`. */
+  readonly vpcOriginId: string;
 
   constructor(scope: Construct, id: string, props: EdgeAlbProps) {
     super(scope, id);
     const name = (s: string) => `${props.namePrefix}-${s}`.slice(0, 32);
-    const cloudfront = new DataAwsEc2ManagedPrefixList(this, 'cloudfront-origin-facing', { name: CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST });
 
     const sg = new SecurityGroup(this, 'sg', {
       // A prefix, not a name: create-before-destroy replacements must not collide on the name.
       namePrefix: `${props.namePrefix}-edge-alb-`,
-      description: `${props.namePrefix}: ALB, reachable only from CloudFront origin-facing addresses`,
+      description: `${props.namePrefix}: internal ALB, reachable only from CloudFront VPC origins`,
       vpcId: props.vpcId,
       tags: { Name: `${props.namePrefix}-edge-alb` },
       lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = sg.id;
-    // Only 443: the prefix list weighs ~55 rules against the 60-rule quota, so port 80 cannot be admitted as well;
-    // CloudFront talks HTTPS only, the HTTP listener is a redirect-only safety net.
-    new VpcSecurityGroupIngressRule(this, 'https-from-cloudfront', {
-      securityGroupId: sg.id,
-      prefixListId: cloudfront.id,
-      ipProtocol: 'tcp',
-      fromPort: 443,
-      toPort: 443,
-      description: 'HTTPS from CloudFront origin-facing servers',
-    });
     new VpcSecurityGroupEgressRule(this, 'to-nodeport', {
       securityGroupId: sg.id,
       cidrIpv4: props.vpcCidr,
@@ -81,10 +87,10 @@ export class EdgeAlb extends Construct {
 
     this.lb = new Lb(this, 'alb', {
       name: name('edge'),
-      internal: false,
+      internal: true,
       loadBalancerType: 'application',
       securityGroups: [sg.id],
-      subnets: props.publicSubnetIds,
+      subnets: props.subnetIds,
       ipAddressType: 'ipv4',
       dropInvalidHeaderFields: true,
       desyncMitigationMode: 'strictest',
@@ -122,25 +128,58 @@ export class EdgeAlb extends Construct {
       tags: { Name: name('api') },
     });
 
+    // The one listener: HTTPS, what the VPC origin speaks (https-only). No port 80: nothing could reach it.
     this.httpsListener = new LbListener(this, 'https', {
       loadBalancerArn: this.lb.arn,
       port: 443,
       protocol: 'HTTPS',
       sslPolicy: props.sslPolicy,
       certificateArn: props.certificateArn,
-      defaultAction: [{ type: 'fixed-response', fixedResponse: { contentType: 'text/plain', messageBody: 'Forbidden', statusCode: '403' } }],
+      defaultAction: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
     });
-    this.httpListener = new LbListener(this, 'http', {
-      loadBalancerArn: this.lb.arn,
-      port: 80,
-      protocol: 'HTTP',
-      defaultAction: [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }],
+    // Defence in depth behind the CloudFront Function: the internal endpoints never leave the VPC through this
+    // listener. ALB path patterns are case-sensitive; the function has already normalised case, slashes and escapes.
+    const patterns = props.blockedPaths.flatMap((p) => [p, `${p}/*`]);
+    for (let i = 0; i < patterns.length; i += PATTERNS_PER_RULE) {
+      new LbListenerRule(this, `internal-paths-${i / PATTERNS_PER_RULE}`, {
+        listenerArn: this.httpsListener.arn,
+        priority: 10 + i / PATTERNS_PER_RULE,
+        condition: [{ pathPattern: { values: patterns.slice(i, i + PATTERNS_PER_RULE) } }],
+        action: [{ type: 'fixed-response', fixedResponse: { contentType: 'text/plain', messageBody: 'Not Found', statusCode: '404' } }],
+      });
+    }
+
+    this.vpcOrigin = new CloudfrontVpcOrigin(this, 'vpc-origin', {
+      vpcOriginEndpointConfig: [
+        {
+          name: name('api'),
+          arn: this.lb.arn,
+          httpPort: 80, // required by the API; unused with https-only
+          httpsPort: 443,
+          originProtocolPolicy: 'https-only',
+          originSslProtocols: [{ items: ['TLSv1.2'], quantity: 1 }],
+        },
+      ],
+      // Origin traffic only makes sense once the listener answers.
+      dependsOn: [this.httpsListener],
+      tags: { Name: name('api') },
     });
-    new LbListenerRule(this, 'from-cloudfront', {
-      listenerArn: this.httpsListener.arn,
-      priority: 10,
-      condition: [{ httpHeader: { httpHeaderName: ORIGIN_VERIFY_HEADER, values: props.originSecretValues } }],
-      action: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
+    this.vpcOriginId = this.vpcOrigin.id;
+
+    // The group CloudFront creates with the VPC origin: read after the origin exists (deferred to apply on the first
+    // deploy); ec2:DescribeSecurityGroups only, no secret, so the read-only plan role can read it.
+    const cloudfrontSg = new DataAwsSecurityGroup(this, 'vpc-origins-service-sg', {
+      name: VPC_ORIGINS_SERVICE_SECURITY_GROUP,
+      vpcId: props.vpcId,
+      dependsOn: [this.vpcOrigin],
+    });
+    new VpcSecurityGroupIngressRule(this, 'https-from-cloudfront', {
+      securityGroupId: sg.id,
+      referencedSecurityGroupId: cloudfrontSg.id,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      description: 'HTTPS from CloudFront VPC origins only',
     });
   }
 }

@@ -8,7 +8,7 @@ import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { apiViewerRequestFunctionCode } from './api-function';
 import { uploadsViewerRequestFunctionCode } from './uploads-function';
-import { MANAGED_CACHE_POLICY, MANAGED_ORIGIN_REQUEST_POLICY, ORIGIN_VERIFY_HEADER } from './managed-policies';
+import { MANAGED_CACHE_POLICY, MANAGED_ORIGIN_REQUEST_POLICY } from './managed-policies';
 import type { BucketRef } from './types';
 
 export interface EdgeCdnProps {
@@ -30,9 +30,10 @@ export interface EdgeCdnProps {
   };
   /** Bucket name for standard (legacy) logs; the bucket must have ACLs enabled for the log delivery account. */
   readonly logsBucketName: string;
-  /** DNS name of the ALB origin (matches the ALB's certificate). */
+  /** The origin domain name of the API (the name on the ALB's certificate, which CloudFront validates over TLS). */
   readonly albOriginDomainName: string;
-  readonly originSecretValue: string;
+  /** The ALB's CloudFront VPC origin (`aws_cloudfront_vpc_origin` id). */
+  readonly albVpcOriginId: string;
   readonly priceClass: string;
   readonly apiPathPrefix: string;
   readonly blockedApiPaths: readonly string[];
@@ -47,9 +48,19 @@ const READ_METHODS = ['GET', 'HEAD'];
 /** One year: the longest TTL CloudFront takes, for objects that never change under their name. */
 const ONE_YEAR = 31536000;
 
+/** The longest the API's own `Cache-Control` may keep a response at the edge. */
+const API_MAX_TTL = 3600;
+
+/**
+ * Status codes CloudFront can cache as errors (custom error responses); every one is cached for 0 s. The API's 4xx
+ * depend on the request (a 404 before a create, a 401 for one caller): cached for everyone they would be wrong.
+ * Custom error responses apply to the whole distribution; assets' 403/404 are uncached too, a small cost.
+ */
+export const CLOUDFRONT_ERROR_CODES = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504] as const;
+
 /**
  * The CloudFront distribution: the assets bucket (through origin access control) as the default origin, the
- * uploads bucket (OAC as well) under `/uploads/*`, the ALB over HTTPS for the API. Owns both buckets' policies,
+ * uploads bucket (OAC as well) under `/uploads/*`, the internal ALB (a VPC origin, HTTPS) for the API. Owns both buckets' policies,
  * since only this layer knows the distribution's ARN.
  */
 export class EdgeCdn extends Construct {
@@ -97,6 +108,27 @@ export class EdgeCdn extends Construct {
       securityHeadersConfig,
       // Framework banners tell attackers which exploits to try.
       removeHeadersConfig: { items: [{ header: 'X-Powered-By' }] },
+    });
+
+    // The API: the service decides with Cache-Control (default TTL 0: nothing it does not mark is cached), keyed on
+    // the full query string (list pages differ by ?limit, ?cursor, ?category) and on Authorization. CloudFront only
+    // forwards Authorization to an origin when it is in the cache policy's key (an origin request policy cannot carry
+    // it: https://repost.aws/knowledge-center/cloudfront-authorization-header), and a policy with all TTLs 0 cannot
+    // have a key, hence max TTL > 0. Keyed on the header, one caller's response never answers another; the service
+    // also sends `private, no-store` on every response to an authorized request and `no-store` on every error.
+    const apiCache = new CloudfrontCachePolicy(this, 'api-cache', {
+      name: name('api'),
+      comment: 'API: origin Cache-Control decides (default 0 s, max 1 h); key = path, query string, Authorization',
+      minTtl: 0,
+      defaultTtl: 0,
+      maxTtl: API_MAX_TTL,
+      parametersInCacheKeyAndForwardedToOrigin: {
+        enableAcceptEncodingGzip: true,
+        enableAcceptEncodingBrotli: true,
+        cookiesConfig: { cookieBehavior: 'none' },
+        headersConfig: { headerBehavior: 'whitelist', headers: { items: ['Authorization'] } },
+        queryStringsConfig: { queryStringBehavior: 'all' },
+      },
     });
 
     const apiFunction = new CloudfrontFunction(this, 'api-path', {
@@ -165,8 +197,10 @@ export class EdgeCdn extends Construct {
       allowedMethods: methods,
       cachedMethods: READ_METHODS,
       compress: true,
-      // Nothing cached; every viewer header but Host, every cookie and query string reach the service.
-      cachePolicyId: MANAGED_CACHE_POLICY.CachingDisabled,
+      // The health check is never cached; the API is cached only as the service says (see apiCache). Every viewer
+      // header but Host (and Authorization, which only the cache policy can forward), cookie and query string reach
+      // the service.
+      cachePolicyId: withFunction ? apiCache.id : MANAGED_CACHE_POLICY.CachingDisabled,
       originRequestPolicyId: MANAGED_ORIGIN_REQUEST_POLICY.AllViewerExceptHostHeader,
       responseHeadersPolicyId: securityHeaders.id,
       functionAssociation: withFunction ? [{ eventType: 'viewer-request', functionArn: apiFunction.arn }] : undefined,
@@ -191,17 +225,12 @@ export class EdgeCdn extends Construct {
         // The same OAC: it only says "sign with SigV4"; each bucket's policy names this distribution.
         ...(uploads ? [{ originId: uploadsOriginId, domainName: uploads.bucket.regionalDomainName, originAccessControlId: oac.id }] : []),
         {
+          // The internal ALB through its VPC origin (https-only, TLS 1.2, set on the VPC origin): no public path to
+          // it, no shared secret header. The domain name is what CloudFront sends as SNI and Host and validates the
+          // ALB's certificate against.
           originId: apiOriginId,
           domainName: props.albOriginDomainName,
-          customOriginConfig: {
-            httpPort: 80,
-            httpsPort: 443,
-            originProtocolPolicy: 'https-only',
-            originSslProtocols: ['TLSv1.2'],
-            originReadTimeout: 30,
-            originKeepaliveTimeout: 5,
-          },
-          customHeader: [{ name: ORIGIN_VERIFY_HEADER, value: props.originSecretValue }],
+          vpcOriginConfig: { vpcOriginId: props.albVpcOriginId, originReadTimeout: 30, originKeepaliveTimeout: 5 },
         },
       ],
       defaultCacheBehavior: {
@@ -228,15 +257,9 @@ export class EdgeCdn extends Construct {
           responseHeadersPolicyId: securityHeaders.id,
         })),
       ],
-      // Errors are passed through untouched (the API's 404s are answers, not pages to replace) but cached only
-      // briefly, so an origin hiccup does not stick at the edge and a 404 does not hammer the origin.
-      customErrorResponse: [
-        { errorCode: 404, errorCachingMinTtl: 10 },
-        { errorCode: 500, errorCachingMinTtl: 0 },
-        { errorCode: 502, errorCachingMinTtl: 0 },
-        { errorCode: 503, errorCachingMinTtl: 0 },
-        { errorCode: 504, errorCachingMinTtl: 0 },
-      ],
+      // Errors are passed through untouched (the API's 404s are answers, not pages to replace) and never cached
+      // (CloudFront's default would keep them 10 s for everyone): see CLOUDFRONT_ERROR_CODES.
+      customErrorResponse: CLOUDFRONT_ERROR_CODES.map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })),
       loggingConfig: { bucket: `${props.logsBucketName}.s3.amazonaws.com`, prefix: `cloudfront/${props.namePrefix}/`, includeCookies: false },
       restrictions: { geoRestriction: { restrictionType: 'none' } },
       tags: { Name: name('cdn') },

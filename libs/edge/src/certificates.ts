@@ -14,6 +14,15 @@ export interface DnsValidatedCertificateProps {
    * @default the stack's default provider
    */
   readonly provider?: TerraformProvider;
+  /**
+   * Longest wait for ACM to issue. ACM retries DNS validation for 72 hours and the provider waits 75 minutes by
+   * default, longer than the apply role's one-hour session: a short, explicit limit turns a missing or broken
+   * delegation into a clear failure instead of expired credentials mid-apply.
+   * @default '30m'
+   */
+  readonly validationTimeout?: string;
+  /** A condition checked before validation is attempted (the edge layer passes its delegation check, with its advice). */
+  readonly precondition?: { condition: string; errorMessage: string };
 }
 
 /** An ACM certificate validated through a Route 53 record; `certificateArn` is only known once it is issued. */
@@ -49,6 +58,10 @@ export class DnsValidatedCertificate extends Construct {
       provider: props.provider,
       certificateArn: this.certificate.arn,
       validationRecordFqdns: [record.fqdn],
+      // If this times out: check the zone's delegation (`dig NS <domain>` shows the dns stack's name_servers output)
+      // and, with DNSSEC, the DS record in the parent; then apply again (the certificate request is kept).
+      timeouts: { create: props.validationTimeout ?? '30m' },
+      lifecycle: props.precondition ? { precondition: [props.precondition] } : undefined,
     });
     this.certificateArn = this.validation.certificateArn;
   }

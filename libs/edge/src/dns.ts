@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
-import type { ITerraformDependable, TerraformProvider } from 'cdktf';
+import type { TerraformProvider } from 'cdktf';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRoute53Zone } from '@cdktf/provider-aws/lib/data-aws-route53-zone';
 import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone';
 import { Route53QueryLog } from '@cdktf/provider-aws/lib/route53-query-log';
@@ -7,65 +9,108 @@ import { Route53KeySigningKey } from '@cdktf/provider-aws/lib/route53-key-signin
 import { Route53HostedZoneDnssec } from '@cdktf/provider-aws/lib/route53-hosted-zone-dnssec';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { policyJson } from '@awp/config';
-import type { HostedZoneSource } from './types';
+import { UsEast1Logs } from './us-east-1-logs';
+import type { HostedZoneSource, ZoneRef } from './types';
 
-export interface EdgeZoneProps {
+export interface SiteZoneProps {
+  /** Prefix of every name (the environment). */
   readonly namePrefix: string;
+  /** The site's DNS name (e.g. `shop.example.com`): the name of a created zone. */
   readonly domainName: string;
-  readonly hostedZone: HostedZoneSource;
+  /**
+   * Create the public zone for `domainName`, or look up an existing, delegated zone that contains it.
+   * @default { mode: 'create' }
+   */
+  readonly hostedZone?: HostedZoneSource;
+  /** The stack's aliased us-east-1 provider: query logs and the DNSSEC signing key live there. */
   readonly usEast1Provider: TerraformProvider;
-  /** Query log group (us-east-1, where Route 53 writes query logs); only used for a created zone. */
-  readonly queryLogGroupArn: string;
-  /** The log resource policy that admits Route 53 (query logging is refused without it). */
-  readonly queryLogDependsOn: ITerraformDependable[];
-  /** Sign the created zone with DNSSEC. */
-  readonly dnssec: boolean;
-  readonly accountId: string;
-  readonly partition: string;
-  readonly kmsDeletionWindowDays: number;
+  /**
+   * Sign a created zone with DNSSEC (the DS record must then be added to the parent zone).
+   * @default true
+   */
+  readonly dnssec?: boolean;
+  /**
+   * Retention of the query log group of a created zone.
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Days before deleted KMS keys are gone for good.
+   * @default 30
+   */
+  readonly kmsDeletionWindowDays?: number;
 }
 
 /**
- * The site's public hosted zone: created (with query logging and, by default, DNSSEC signing) or looked up.
- * A created zone must be delegated from its parent by hand: copy `nameServers` (and, with DNSSEC, the DS record
- * Route 53 shows for the key-signing key) into the parent zone.
+ * The site's public hosted zone, the `dns` layer (docs/architecture.md → Stacks): created (with query logging and, by
+ * default, DNSSEC signing) or looked up. It is its own stack, applied before the edge, because a created zone must be
+ * delegated from its parent by hand before ACM can validate certificates through it: apply `<env>-dns`, copy
+ * `nameServers` (the stack output `name_servers`) into an NS record for the domain in the parent zone, then apply the
+ * rest. The edge layer refuses to plan until public DNS shows that delegation (`DelegationCheck`).
  */
-export class EdgeZone extends Construct {
+export class SiteZone extends Construct {
   readonly zoneId: string;
-  /** Name servers of a created zone (empty for a looked-up zone). */
+  /** Name servers of a created zone; of a looked-up zone, the ones Route 53 lists for it. */
   readonly nameServers: string[];
+  /** The zone's name (`domainName` when created, the looked-up name otherwise). */
+  readonly zoneName: string;
   readonly created: boolean;
+  /** What the edge layer takes (`EdgeProps.zone`): a created zone carries the name servers its delegation must show. */
+  readonly ref: ZoneRef;
 
-  constructor(scope: Construct, id: string, props: EdgeZoneProps) {
+  constructor(scope: Construct, id: string, props: SiteZoneProps) {
     super(scope, id);
-    if (props.hostedZone.mode === 'lookup') {
-      const zone = new DataAwsRoute53Zone(this, 'zone', { name: props.hostedZone.name, privateZone: false });
+    const hostedZone = props.hostedZone ?? { mode: 'create' };
+    if (hostedZone.mode === 'lookup') {
+      const name = hostedZone.name.replace(/\.$/, '');
+      if (!(props.domainName === name || props.domainName.endsWith(`.${name}`))) {
+        throw new Error(`SiteZone ${this.node.path}: domainName "${props.domainName}" is not inside the looked-up zone "${name}"`);
+      }
+      const zone = new DataAwsRoute53Zone(this, 'zone', { name, privateZone: false });
       this.zoneId = zone.zoneId;
-      this.nameServers = [];
+      this.nameServers = zone.nameServers;
+      this.zoneName = name;
       this.created = false;
+      // An existing zone is delegated already (the site may even be a record in its parent): nothing to check.
+      this.ref = { zoneId: this.zoneId };
       return;
     }
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    const accountId = new DataAwsCallerIdentity(this, 'caller').accountId;
+    const kmsDeletionWindowDays = props.kmsDeletionWindowDays ?? 30;
+    const logs = new UsEast1Logs(this, 'us-east-1-logs', {
+      namePrefix: props.namePrefix,
+      layer: 'dns',
+      provider: props.usEast1Provider,
+      retentionDays: props.logRetentionDays ?? 365,
+      accountId,
+      partition,
+      kmsDeletionWindowDays,
+      queryLogDomain: props.domainName,
+    });
     const zone = new Route53Zone(this, 'zone', {
       name: props.domainName,
-      comment: `${props.namePrefix}: public zone of ${props.domainName} (managed by the edge stack)`,
+      comment: `${props.namePrefix}: public zone of ${props.domainName} (managed by the dns stack)`,
       forceDestroy: false, // never delete records we did not create
     });
     this.zoneId = zone.zoneId;
     this.nameServers = zone.nameServers;
+    this.zoneName = props.domainName;
     this.created = true;
-    new Route53QueryLog(this, 'query-log', { zoneId: zone.zoneId, cloudwatchLogGroupArn: props.queryLogGroupArn, dependsOn: props.queryLogDependsOn });
+    this.ref = { zoneId: this.zoneId, delegatedNameServers: this.nameServers };
+    new Route53QueryLog(this, 'query-log', { zoneId: zone.zoneId, cloudwatchLogGroupArn: logs.queryLogGroup?.arn ?? '', dependsOn: [logs.deliveryPolicy] });
 
-    if (props.dnssec) {
+    if (props.dnssec ?? true) {
       // Route 53 DNSSEC needs an asymmetric ECC P-256 signing key in us-east-1 that only Route 53 may use to sign.
       const keyPolicy = policyJson([
-        { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: `arn:${props.partition}:iam::${props.accountId}:root` }, Action: 'kms:*', Resource: '*' },
+        { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' },
         {
           Sid: 'Route53DnssecSigns',
           Effect: 'Allow',
           Principal: { Service: 'dnssec-route53.amazonaws.com' },
           Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'],
           Resource: '*',
-          Condition: { StringEquals: { 'aws:SourceAccount': props.accountId }, ArnLike: { 'aws:SourceArn': `arn:${props.partition}:route53:::hostedzone/*` } },
+          Condition: { StringEquals: { 'aws:SourceAccount': accountId }, ArnLike: { 'aws:SourceArn': `arn:${partition}:route53:::hostedzone/*` } },
         },
         {
           Sid: 'Route53DnssecGrants',
@@ -81,7 +126,7 @@ export class EdgeZone extends Construct {
         description: `${props.namePrefix}: DNSSEC key-signing key of ${props.domainName}`,
         customerMasterKeySpec: 'ECC_NIST_P256',
         keyUsage: 'SIGN_VERIFY',
-        deletionWindowInDays: props.kmsDeletionWindowDays,
+        deletionWindowInDays: kmsDeletionWindowDays,
         policy: keyPolicy,
       });
       const ksk = new Route53KeySigningKey(this, 'ksk', {

@@ -4,6 +4,8 @@ import { Edge, type EdgeProps } from './edge';
 
 type Json = Record<string, any>;
 
+const ZONE_NS = ['ns-0.awsdns-00.com', 'ns-512.awsdns-00.net'];
+
 function synth(overrides: Partial<EdgeProps> = {}): Json {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'test');
@@ -12,15 +14,15 @@ function synth(overrides: Partial<EdgeProps> = {}): Json {
   new Edge(stack, 'edge', {
     namePrefix: 'prod',
     domainName: 'shop.example.com',
+    zone: { zoneId: 'Z0SHOP', delegatedNameServers: ZONE_NS },
     usEast1Provider: usEast1,
     vpcId: 'vpc-1',
     vpcCidr: '10.30.0.0/16',
-    publicSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
+    privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
     workloadSecurityGroupId: 'sg-workload',
     assetsBucket: { name: 'prod-assets', arn: 'arn:aws:s3:::prod-assets', regionalDomainName: 'prod-assets.s3.eu-west-1.amazonaws.com' },
     uploadsBucket: { name: 'prod-uploads', arn: 'arn:aws:s3:::prod-uploads', regionalDomainName: 'prod-uploads.s3.eu-west-1.amazonaws.com' },
     logsBucket: { name: 'prod-logs', arn: 'arn:aws:s3:::prod-logs', regionalDomainName: 'prod-logs.s3.eu-west-1.amazonaws.com' },
-    secretsKmsKeyArn: 'arn:aws:kms:eu-west-1:333333333333:key/secrets',
     nodePort: 30080,
     deregistrationDelaySeconds: 25,
     ...overrides,
@@ -85,10 +87,38 @@ describe('Edge', () => {
       }
     });
 
-    it('adds Bot Control only when asked', () => {
+    it('adds Bot Control only when asked, scoped to what browsers load: never the API, the health check or uploads', () => {
       const withBots = only(synth({ botControl: true }), 'aws_wafv2_web_acl');
       const bot = (withBots.rule as Json[]).find((r) => r.statement.managed_rule_group_statement?.name === 'AWSManagedRulesBotControlRuleSet');
       expect(bot?.statement.managed_rule_group_statement.managed_rule_group_configs).toEqual([{ aws_managed_rules_bot_control_rule_set: { inspection_level: 'COMMON' } }]);
+      const exempt = bot?.statement.managed_rule_group_statement.scope_down_statement.not_statement.statement.or_statement.statement as Json[];
+      expect(exempt.map((x) => [x.byte_match_statement.positional_constraint, x.byte_match_statement.search_string])).toEqual([
+        ['STARTS_WITH', '/api/'],
+        ['EXACTLY', '/healthz'],
+        ['STARTS_WITH', '/uploads/'],
+      ]);
+      // The raw path: a decoded or lower-cased match would widen the exemption.
+      for (const x of exempt) expect(x.byte_match_statement).toMatchObject({ field_to_match: { uri_path: {} }, text_transformation: [{ priority: 0, type: 'NONE' }] });
+      const noUploads = only(synth({ botControl: true, uploadsBucket: undefined }), 'aws_wafv2_web_acl');
+      const scoped = (noUploads.rule as Json[]).find((r) => r.name === 'AWSManagedRulesBotControlRuleSet')?.statement.managed_rule_group_statement.scope_down_statement;
+      expect(JSON.stringify(scoped)).not.toContain('/uploads/');
+    });
+
+    it('blocks API writes (any method but GET, HEAD, OPTIONS) without a bearer token with a 401 problem body', () => {
+      const rule = rules.find((r) => r.name === 'ApiWriteRequiresBearerToken');
+      expect(rule?.priority).toBeLessThan(rules.find((r) => r.name === 'AWSManagedRulesCommonRuleSet')?.priority);
+      expect(rule?.action).toEqual({ block: { custom_response: { response_code: 401, custom_response_body_key: 'bearer-token-required', response_header: [{ name: 'WWW-Authenticate', value: 'Bearer' }] } } });
+      const [path, notSafe, notBearer] = rule?.statement.and_statement.statement as Json[];
+      expect(path.byte_match_statement).toMatchObject({ search_string: '/api/', positional_constraint: 'STARTS_WITH', text_transformation: [{ priority: 0, type: 'URL_DECODE' }, { priority: 1, type: 'LOWERCASE' }] });
+      expect((notSafe.not_statement.statement.or_statement.statement as Json[]).map((m) => [Object.keys(m.byte_match_statement.field_to_match)[0], m.byte_match_statement.search_string])).toEqual([
+        ['method', 'GET'],
+        ['method', 'HEAD'],
+        ['method', 'OPTIONS'],
+      ]);
+      expect(notBearer.not_statement.statement.byte_match_statement).toMatchObject({ field_to_match: { single_header: { name: 'authorization' } }, positional_constraint: 'STARTS_WITH', search_string: 'bearer ', text_transformation: [{ priority: 0, type: 'LOWERCASE' }] });
+      const [body] = acl.custom_response_body as Json[];
+      expect(body).toMatchObject({ key: 'bearer-token-required', content_type: 'APPLICATION_JSON' });
+      expect(JSON.parse(body.content)).toMatchObject({ status: 401, title: 'Unauthorized' });
     });
 
     it('has a rate-based rule with the configured limit', () => {
@@ -142,35 +172,23 @@ describe('Edge', () => {
   describe('keys', () => {
     const keys: Json[] = all(json, 'aws_kms_key').map((k) => ({ ...k, doc: JSON.parse(k.policy) as { Statement: Json[] } }));
 
-    it('lets CloudWatch Logs in us-east-1 use the logs key only for the edge log groups', () => {
-      const logs = keys.find((k) => k.enable_key_rotation === true);
-      const use = logs?.doc.Statement.find((st: Json) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
-      expect(use?.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn']).toEqual([
-        expect.stringMatching(/:logs:us-east-1:.*:log-group:aws-waf-logs-prod-edge$/),
-        expect.stringMatching(/:logs:us-east-1:.*:log-group:\/aws\/route53\/shop\.example\.com$/),
-      ]);
-      expect(logs?.doc.Statement.filter((st: Json) => st.Action === 'kms:*').map((st: Json) => st.Principal.AWS)).toEqual([expect.stringMatching(/:root$/)]);
+    it('has one key, the WAF log key: CloudWatch Logs in us-east-1 may use it for the WAF log group only', () => {
+      expect(keys).toHaveLength(1);
+      const use = keys[0].doc.Statement.find((st: Json) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
+      expect(use?.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn']).toEqual([expect.stringMatching(/:logs:us-east-1:.*:log-group:aws-waf-logs-prod-edge$/)]);
+      expect(keys[0].doc.Statement.filter((st: Json) => st.Action === 'kms:*').map((st: Json) => st.Principal.AWS)).toEqual([expect.stringMatching(/:root$/)]);
+      expect(only(json, 'aws_kms_alias').name).toBe('alias/prod-edge-logs');
     });
 
-    it('lets only Route 53 DNSSEC of this account sign with the signing key', () => {
-      const signing = keys.find((k) => k.key_usage === 'SIGN_VERIFY');
-      const sign = signing?.doc.Statement.find((st: Json) => st.Sid === 'Route53DnssecSigns');
-      expect(sign).toMatchObject({ Principal: { Service: 'dnssec-route53.amazonaws.com' }, Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'] });
-      expect(Object.keys(sign?.Condition ?? {}).sort()).toEqual(['ArnLike', 'StringEquals']);
-    });
-
-    it('admits WAF and Route 53 log delivery only to their own log groups', () => {
+    it('admits WAF log delivery only to its own log group', () => {
       const policy = JSON.parse(only(json, 'aws_cloudwatch_log_resource_policy').policy_document) as { Statement: Json[] };
-      expect(policy.Statement.map((st) => [st.Principal.Service, st.Resource])).toEqual([
-        ['delivery.logs.amazonaws.com', expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..*waf.*\.arn\}:\*$/)],
-        ['route53.amazonaws.com', expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..*route53-queries.*\.arn\}:\*$/)],
-      ]);
-      expect(only(json, 'aws_cloudwatch_log_resource_policy').provider).toBe('aws.us_east_1');
+      expect(policy.Statement.map((st) => [st.Principal.Service, st.Resource])).toEqual([['delivery.logs.amazonaws.com', expect.stringMatching(/^\$\{aws_cloudwatch_log_group\..*waf.*\.arn\}:\*$/)]]);
+      expect(only(json, 'aws_cloudwatch_log_resource_policy')).toMatchObject({ provider: 'aws.us_east_1', policy_name: 'prod-edge-log-delivery' });
     });
   });
 
   describe('certificates and DNS', () => {
-    it('issues the CloudFront certificate in us-east-1 and the ALB certificate in the stack region, both DNS-validated', () => {
+    it('issues the CloudFront certificate in us-east-1 and the ALB certificate in the stack region, both DNS-validated in the given zone', () => {
       const certs = all(json, 'aws_acm_certificate');
       const cdn = certs.find((c) => c.domain_name === 'shop.example.com');
       const alb = certs.find((c) => c.domain_name === 'origin.shop.example.com');
@@ -182,27 +200,34 @@ describe('Edge', () => {
       expect(validations.map((v) => v.provider ?? 'default').sort()).toEqual(['aws.us_east_1', 'default']);
       for (const v of validations) expect(v.validation_record_fqdns[0]).toMatch(/^\$\{aws_route53_record\..*\.fqdn\}$/);
       const validationRecords = all(json, 'aws_route53_record').filter((r) => String(r.name).includes('domain_validation_options'));
-      expect(validationRecords).toHaveLength(2);
+      expect(validationRecords.map((r) => r.zone_id)).toEqual(['Z0SHOP', 'Z0SHOP']);
+      // The zone belongs to the dns layer now: nothing here creates or looks up one.
+      expect(json.resource.aws_route53_zone).toBeUndefined();
+      expect(json.data.aws_route53_zone).toBeUndefined();
     });
 
-    it('creates the zone with query logging and DNSSEC when asked to create it', () => {
-      expect(only(json, 'aws_route53_zone').name).toBe('shop.example.com');
-      expect(only(json, 'aws_route53_query_log').cloudwatch_log_group_arn).toMatch(/aws_cloudwatch_log_group\..*route53-queries/);
-      expect(only(json, 'aws_route53_hosted_zone_dnssec')).toBeDefined();
-      const signing = all(json, 'aws_kms_key').find((k) => k.key_usage === 'SIGN_VERIFY');
-      expect(signing).toMatchObject({ customer_master_key_spec: 'ECC_NIST_P256', provider: 'aws.us_east_1' });
+    it('waits at most 30 minutes for ACM (not the provider default 75, longer than the apply role session), and checks the delegation first', () => {
+      const http = Object.keys(json.data.http as Json);
+      expect(http).toHaveLength(1);
+      for (const v of all(json, 'aws_acm_certificate_validation')) {
+        expect(v.timeouts).toEqual({ create: '30m' });
+        const [pre] = v.lifecycle.precondition as Json[];
+        expect(pre.condition).toContain(`jsondecode(data.http.${http[0]}.response_body)`);
+        expect(pre.error_message).toContain('Create an NS record named shop.example.com in its parent zone example.com');
+      }
+      expect(only(json, 'http', 'data').url).toBe('https://dns.google/resolve?name=shop.example.com&type=NS');
+      expect(Object.values(json.locals)).toEqual([ZONE_NS]);
     });
 
-    it('looks the zone up instead when configured, and creates no zone, query log or DNSSEC', () => {
-      const looked = synth({ hostedZone: { mode: 'lookup', name: 'example.com' } });
-      expect(looked.resource.aws_route53_zone).toBeUndefined();
-      expect(looked.resource.aws_route53_query_log).toBeUndefined();
-      expect(looked.resource.aws_route53_hosted_zone_dnssec).toBeUndefined();
-      expect(only(looked, 'aws_route53_zone', 'data')).toMatchObject({ name: 'example.com', private_zone: false });
-      expect(() => synth({ hostedZone: { mode: 'lookup', name: 'other.org' } })).toThrow(/not inside the looked-up zone "other.org"/);
+    it('has no delegation check for a looked-up (delegated) zone, and still a short validation timeout', () => {
+      const looked = synth({ zone: { zoneId: 'Z0PARENT' } });
+      expect(looked.data.http).toBeUndefined();
+      expect(looked.terraform.required_providers.http).toBeUndefined();
+      for (const v of all(looked, 'aws_acm_certificate_validation')) expect([v.timeouts, v.lifecycle]).toEqual([{ create: '30m' }, undefined]);
+      expect(all(looked, 'aws_route53_record').every((r) => r.zone_id === 'Z0PARENT')).toBe(true);
     });
 
-    it('aliases A and AAAA of the site to CloudFront and origin.<domain> to the ALB', () => {
+    it('aliases A and AAAA of the site to CloudFront and origin.<domain> to the internal ALB', () => {
       const records = all(json, 'aws_route53_record');
       const site = records.filter((r) => r.name === 'shop.example.com');
       expect(site.map((r) => r.type).sort()).toEqual(['A', 'AAAA']);
@@ -243,11 +268,14 @@ describe('Edge', () => {
       expect(only(json, 'aws_cloudfront_origin_access_control')).toMatchObject({ origin_access_control_origin_type: 's3', signing_behavior: 'always', signing_protocol: 'sigv4' });
     });
 
-    it('reaches the ALB over https-only TLSv1.2 with the secret header from Secrets Manager', () => {
+    it('reaches the internal ALB through its VPC origin (https-only, TLS 1.2) named origin.<domain>, with no secret header', () => {
       const alb = origins.find((o) => o.origin_id === 'api');
       expect(alb?.domain_name).toMatch(/aws_route53_record\..*origin-alias.*\.fqdn/);
-      expect(alb?.custom_origin_config).toMatchObject({ origin_protocol_policy: 'https-only', origin_ssl_protocols: ['TLSv1.2'] });
-      expect(alb?.custom_header).toEqual([{ name: 'X-Origin-Verify', value: expect.stringMatching(/^\$\{data\.aws_secretsmanager_secret_version\..*\.secret_string\}$/) }]);
+      expect(alb?.vpc_origin_config).toEqual({ vpc_origin_id: `\${${addressOf(json, 'aws_cloudfront_vpc_origin')}.id}`, origin_read_timeout: 30, origin_keepalive_timeout: 5 });
+      expect(alb?.custom_origin_config).toBeUndefined();
+      expect(alb?.custom_header).toBeUndefined();
+      const vpcOrigin = only(json, 'aws_cloudfront_vpc_origin').vpc_origin_endpoint_config[0];
+      expect(vpcOrigin).toMatchObject({ arn: `\${${addressOf(json, 'aws_lb')}.arn}`, https_port: 443, origin_protocol_policy: 'https-only', origin_ssl_protocols: [{ items: ['TLSv1.2'], quantity: 1 }] });
     });
 
     it('redirects viewers to HTTPS on every behaviour and compresses all but the (already compressed) uploaded images', () => {
@@ -258,11 +286,22 @@ describe('Edge', () => {
       }
     });
 
-    it('sends /api/* and /healthz to the ALB uncached with all viewer headers and query strings', () => {
+    it('sends /api/* (keyed on Authorization and the query string, cached only as the service says) and /healthz (never cached) to the ALB', () => {
       const api = behaviours.find((b) => b.path_pattern === '/api/*');
-      expect(api).toMatchObject({ target_origin_id: 'api', cache_policy_id: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', origin_request_policy_id: 'b689b0a8-53d0-40ab-baf2-68738e2966ac' });
+      const apiCache = addressOf(json, 'aws_cloudfront_cache_policy', (p) => p.name === 'prod-api');
+      expect(api).toMatchObject({ target_origin_id: 'api', cache_policy_id: `\${${apiCache}.id}`, origin_request_policy_id: 'b689b0a8-53d0-40ab-baf2-68738e2966ac' });
       expect(api?.allowed_methods).toEqual(expect.arrayContaining(['POST', 'PATCH', 'DELETE', 'PUT']));
       expect(api?.function_association).toEqual([{ event_type: 'viewer-request', function_arn: expect.stringMatching(/aws_cloudfront_function\./) }]);
+      // Authorization reaches the origin only from the cache policy's key; a policy with every TTL 0 has no key.
+      const policy = one(json, 'aws_cloudfront_cache_policy', (p) => p.name === 'prod-api');
+      expect(policy).toMatchObject({ min_ttl: 0, default_ttl: 0, max_ttl: 3600 });
+      expect(policy.parameters_in_cache_key_and_forwarded_to_origin).toEqual({
+        enable_accept_encoding_gzip: true,
+        enable_accept_encoding_brotli: true,
+        cookies_config: { cookie_behavior: 'none' },
+        headers_config: { header_behavior: 'whitelist', headers: { items: ['Authorization'] } },
+        query_strings_config: { query_string_behavior: 'all' },
+      });
       const health = behaviours.find((b) => b.path_pattern === '/healthz');
       expect(health).toMatchObject({ target_origin_id: 'api', cache_policy_id: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', allowed_methods: ['GET', 'HEAD'] });
       expect(behaviours.findIndex((b) => b.path_pattern === '/healthz')).toBeLessThan(behaviours.findIndex((b) => b.path_pattern === '/assets/*'));
@@ -289,13 +328,10 @@ describe('Edge', () => {
       }
     });
 
-    it('has custom error responses that cache errors briefly without replacing API answers', () => {
+    it('never caches an error (every code CloudFront can cache) and never replaces an API answer', () => {
       const errors = dist.custom_error_response as Json[];
-      expect(errors.map((e) => e.error_code).sort()).toEqual([404, 500, 502, 503, 504]);
-      for (const e of errors) {
-        expect(e.error_caching_min_ttl).toBeLessThanOrEqual(10);
-        expect(e.response_page_path).toBeUndefined();
-      }
+      expect(errors.map((e) => e.error_code)).toEqual([400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]);
+      for (const e of errors) expect(e).toEqual({ error_code: e.error_code, error_caching_min_ttl: 0 });
     });
 
     it.each(['assets', 'uploads'])('owns the %s bucket policy: this distribution may read, nothing without TLS', (key) => {
@@ -337,7 +373,7 @@ describe('Edge', () => {
         const usEast1 = new AwsProvider(stack, 'use1', { region: 'us-east-1', alias: 'us_east_1' });
         const bucket = (n: string) => ({ name: n, arn: `arn:aws:s3:::${n}`, regionalDomainName: `${n}.s3.eu-west-1.amazonaws.com` });
         return new Edge(stack, 'edge', {
-          namePrefix: 'dev', domainName: 'dev.shop.example.com', usEast1Provider: usEast1, vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', publicSubnetIds: ['s'],
+          namePrefix: 'dev', domainName: 'dev.shop.example.com', usEast1Provider: usEast1, vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', zone: { zoneId: 'Z' }, privateSubnetIds: ['s'],
           workloadSecurityGroupId: 'sg', assetsBucket: bucket('a'), logsBucket: bucket('l'), nodePort: 30080, ...overrides,
         });
       };
@@ -361,51 +397,40 @@ describe('Edge', () => {
   describe('ALB', () => {
     const lb = only(json, 'aws_lb');
     const listeners = all(json, 'aws_lb_listener');
-    const https = listeners.find((l) => l.protocol === 'HTTPS');
-    const http = listeners.find((l) => l.protocol === 'HTTP');
+    const sg = addressOf(json, 'aws_security_group');
 
-    it('is internet-facing in the public subnets, drops invalid headers, logs access, is deletion-protected', () => {
-      expect(lb).toMatchObject({ internal: false, load_balancer_type: 'application', subnets: ['subnet-a', 'subnet-b', 'subnet-c'], drop_invalid_header_fields: true, enable_deletion_protection: true });
+    it('is internal in the private subnets, drops invalid headers, logs access, is deletion-protected', () => {
+      expect(lb).toMatchObject({ internal: true, load_balancer_type: 'application', subnets: ['subnet-a', 'subnet-b', 'subnet-c'], drop_invalid_header_fields: true, enable_deletion_protection: true });
       expect(lb.access_logs).toEqual({ bucket: 'prod-logs', prefix: 'alb/prod', enabled: true });
       expect(only(synth({ deletionProtection: false }), 'aws_lb').enable_deletion_protection).toBe(false);
     });
 
-    it('terminates TLS 1.3/1.2 with the regional certificate and answers 403 by default', () => {
-      expect(https).toMatchObject({ port: 443, ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' });
-      expect(https?.certificate_arn).toMatch(/aws_acm_certificate_validation\..*alb-certificate.*\.certificate_arn/);
-      expect(https?.default_action).toEqual([{ type: 'fixed-response', fixed_response: { content_type: 'text/plain', message_body: 'Forbidden', status_code: '403' } }]);
+    it('has one listener, HTTPS with TLS 1.3/1.2 and the regional certificate, forwarding to the service (no port 80 nothing could reach)', () => {
+      expect(listeners).toHaveLength(1);
+      expect(listeners[0]).toMatchObject({ port: 443, protocol: 'HTTPS', ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' });
+      expect(listeners[0].certificate_arn).toMatch(/aws_acm_certificate_validation\..*alb-certificate.*\.certificate_arn/);
+      expect(listeners[0].default_action).toEqual([{ type: 'forward', target_group_arn: `\${${addressOf(json, 'aws_lb_target_group')}.arn}` }]);
     });
 
-    it('only redirects on HTTP', () => {
-      expect(http?.port).toBe(80);
-      expect(http?.default_action).toEqual([{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', status_code: 'HTTP_301' } }]);
-    });
-
-    it('forwards only requests with the secret header to the target group', () => {
+    it('answers 404 itself for the internal endpoints, whatever reaches it', () => {
       const rule = only(json, 'aws_lb_listener_rule');
       expect(rule.listener_arn).toMatch(/aws_lb_listener\..*https.*\.arn/);
-      expect(rule.condition).toEqual([{ http_header: { http_header_name: 'X-Origin-Verify', values: [expect.stringMatching(/data\.aws_secretsmanager_secret_version\..*current.*\.secret_string/)] } }]);
-      expect(rule.action).toEqual([{ type: 'forward', target_group_arn: `\${${addressOf(json, 'aws_lb_target_group')}.arn}` }]);
+      expect(rule.condition).toEqual([{ path_pattern: { values: ['/metrics', '/metrics/*', '/readyz', '/readyz/*'] } }]);
+      expect(rule.action).toEqual([{ type: 'fixed-response', fixed_response: { content_type: 'text/plain', message_body: 'Not Found', status_code: '404' } }]);
+      const many = all(synth({ blockedApiPaths: ['/metrics', '/readyz', '/debug'] }), 'aws_lb_listener_rule');
+      expect(many.map((r) => [r.priority, r.condition[0].path_pattern.values.length])).toEqual([[10, 5], [11, 1]]);
     });
 
-    it('accepts the previous header value too during a rotation', () => {
-      const rotating = synth({ originSecretVersion: 2, acceptPreviousOriginSecret: true });
-      const values = only(rotating, 'aws_lb_listener_rule').condition[0].http_header.values as string[];
-      expect(values).toHaveLength(2);
-      expect(values[1]).toMatch(/previous/);
-      expect(Object.values(rotating.data.aws_secretsmanager_secret_version as Record<string, Json>).map((d) => d.version_stage).sort()).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
-      expect(only(rotating, 'aws_secretsmanager_secret_version').secret_string_wo_version).toBe(2);
-      expect(() => synth({ acceptPreviousOriginSecret: true })).toThrow(/needs originSecretVersion >= 2/);
-    });
-
-    it('admits only the CloudFront origin-facing prefix list on 443 and talks only to the NodePort in the VPC', () => {
-      const prefixList = only(json, 'aws_ec2_managed_prefix_list', 'data');
-      expect(prefixList.name).toBe('com.amazonaws.global.cloudfront.origin-facing');
-      const sg = addressOf(json, 'aws_security_group');
+    it("is a CloudFront VPC origin and admits only CloudFront's VPC-origin security group on 443", () => {
+      const vpcOrigin = only(json, 'aws_cloudfront_vpc_origin');
+      expect(vpcOrigin.depends_on).toEqual([expect.stringMatching(/^aws_lb_listener\./)]);
+      const serviceSg = only(json, 'aws_security_group', 'data');
+      expect(serviceSg).toMatchObject({ name: 'CloudFront-VPCOrigins-Service-SG', vpc_id: 'vpc-1', depends_on: [addressOf(json, 'aws_cloudfront_vpc_origin')] });
       expect(lb.security_groups).toEqual([`\${${sg}.id}`]);
       const ingress = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${sg}.id}`);
-      expect(ingress).toEqual([expect.objectContaining({ prefix_list_id: expect.stringMatching(/data\.aws_ec2_managed_prefix_list\..*\.id/), ip_protocol: 'tcp', from_port: 443, to_port: 443 })]);
-      expect(ingress[0].cidr_ipv4).toBeUndefined();
+      expect(ingress).toEqual([expect.objectContaining({ referenced_security_group_id: expect.stringMatching(/^\$\{data\.aws_security_group\.[\w-]+\.id\}$/), ip_protocol: 'tcp', from_port: 443, to_port: 443 })]);
+      for (const r of ingress) expect([r.cidr_ipv4, r.cidr_ipv6, r.prefix_list_id]).toEqual([undefined, undefined, undefined]);
+      expect(json.data.aws_ec2_managed_prefix_list).toBeUndefined();
       const egress = all(json, 'aws_vpc_security_group_egress_rule');
       expect(egress).toEqual([expect.objectContaining({ security_group_id: `\${${sg}.id}`, cidr_ipv4: '10.30.0.0/16', from_port: 30080, to_port: 30080 })]);
       expect(only(json, 'aws_security_group').ingress).toBeUndefined();
@@ -413,34 +438,28 @@ describe('Edge', () => {
 
     it('opens the workload security group to the ALB on the NodePort', () => {
       const rule = all(json, 'aws_vpc_security_group_ingress_rule').find((r) => r.security_group_id === 'sg-workload');
-      expect(rule).toMatchObject({ referenced_security_group_id: `\${${addressOf(json, 'aws_security_group')}.id}`, from_port: 30080, to_port: 30080, ip_protocol: 'tcp' });
+      expect(rule).toMatchObject({ referenced_security_group_id: `\${${sg}.id}`, from_port: 30080, to_port: 30080, ip_protocol: 'tcp' });
     });
 
     it('targets the NodePort on instances, checks /readyz and drains for the configured delay', () => {
       const tg = only(json, 'aws_lb_target_group');
       expect(tg).toMatchObject({ target_type: 'instance', port: 30080, protocol: 'HTTP', vpc_id: 'vpc-1', deregistration_delay: '25' });
       expect(tg.health_check).toMatchObject({ path: '/readyz', port: 'traffic-port', matcher: '200' });
-      // Replaced before destroyed (the listener rule points at it), so the name is a prefix, not a fixed name.
+      // Replaced before destroyed (the listener points at it), so the name is a prefix, not a fixed name.
       expect(tg).toMatchObject({ name_prefix: 'prod-', lifecycle: { create_before_destroy: true } });
       expect(tg.name).toBeUndefined();
       expect(only(json, 'aws_security_group')).toMatchObject({ name_prefix: 'prod-edge-alb-', lifecycle: { create_before_destroy: true } });
     });
   });
 
-  describe('origin secret', () => {
-    it('generates the value at apply time: no literal in the synthesized JSON', () => {
-      const version = only(json, 'aws_secretsmanager_secret_version');
-      expect(version.secret_string).toBeUndefined();
-      expect(version.secret_string_wo).toMatch(/^\$\{ephemeral\.aws_secretsmanager_random_password\.[\w-]+\.random_password\}$/);
-      expect(version.secret_string_wo_version).toBe(1);
-      const generator = Object.values(json.ephemeral.aws_secretsmanager_random_password as Record<string, Json>);
-      expect(generator).toEqual([{ password_length: 64, exclude_punctuation: true, include_space: false }]);
-      expect(only(json, 'aws_secretsmanager_secret')).toMatchObject({ name: 'prod/edge/origin-verify-header', kms_key_id: 'arn:aws:kms:eu-west-1:333333333333:key/secrets' });
-      // The header value appears only as references to the data source, never as text.
-      const text = JSON.stringify(json);
-      const refs = text.match(/\$\{data\.aws_secretsmanager_secret_version\.[\w-]+\.secret_string\}/g) ?? [];
-      expect(refs).toHaveLength(2); // CloudFront's custom header and the listener rule
-      expect(only(json, 'aws_secretsmanager_secret_version', 'data')).toMatchObject({ version_stage: 'AWSCURRENT', depends_on: [expect.stringMatching(/^aws_secretsmanager_secret_version\./)] });
+  describe('no shared secret anywhere', () => {
+    it('has no origin secret, no secret read at plan time, no ephemeral resource', () => {
+      expect(json.resource.aws_secretsmanager_secret).toBeUndefined();
+      expect(json.data?.aws_secretsmanager_secret_version).toBeUndefined();
+      expect(json.ephemeral).toBeUndefined();
+      expect(JSON.stringify(json)).not.toMatch(/origin-verify|X-Origin-Verify|secretsmanager/i);
+      // Every data source is metadata an ordinary read-only role may read, or public DNS.
+      expect(Object.keys(json.data).sort()).toEqual(['aws_caller_identity', 'aws_iam_policy_document', 'aws_partition', 'aws_security_group', 'http']);
     });
   });
 });

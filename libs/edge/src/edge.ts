@@ -8,11 +8,10 @@ import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { EdgeAlb } from './alb';
 import { EdgeCdn } from './cdn';
 import { DnsValidatedCertificate } from './certificates';
-import { EdgeZone } from './dns';
-import { OriginSecret } from './origin-secret';
+import { DelegationCheck } from './delegation';
 import { UsEast1Logs } from './us-east-1-logs';
 import { EdgeWaf } from './waf';
-import type { BucketRef, HostedZoneSource, UsEast1Provider } from './types';
+import type { BucketRef, UsEast1Provider, ZoneRef } from './types';
 
 export type PriceClass = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
 
@@ -22,16 +21,22 @@ export interface EdgeProps {
   /** The site's DNS name, served by CloudFront (e.g. `shop.example.com`). */
   readonly domainName: string;
   /**
-   * Create the public zone for `domainName`, or look up an existing zone that contains it.
-   * @default { mode: 'create' }
+   * The site's public zone, from the dns layer (`SiteZone.ref`). With `delegatedNameServers` (a zone the dns layer
+   * created) the stack refuses to plan until public DNS shows the zone delegated to exactly those name servers.
    */
-  readonly hostedZone?: HostedZoneSource;
+  readonly zone: ZoneRef;
+  /**
+   * DNS JSON API the delegation check asks (Google's `?name=&type=NS` format).
+   * @default 'https://dns.google/resolve'
+   */
+  readonly delegationResolverUrl?: string;
   /** The stack's aliased us-east-1 AWS provider (`PlatformStack.awsUsEast1`). */
   readonly usEast1Provider: UsEast1Provider;
   /** From the network layer. */
   readonly vpcId: string;
   readonly vpcCidr: string;
-  readonly publicSubnetIds: string[];
+  /** Private subnets (two AZs or more): the internal ALB and CloudFront's VPC-origin network interfaces. */
+  readonly privateSubnetIds: string[];
   /** The nodes' security group: gets an ingress rule from the ALB on the NodePort. */
   readonly workloadSecurityGroupId: string;
   /** From the data layer: the static assets bucket (CloudFront's default origin). */
@@ -60,11 +65,6 @@ export interface EdgeProps {
    * @default '/uploads'
    */
   readonly uploadsPathPrefix?: string;
-  /**
-   * CMK encrypting the origin header secret.
-   * @default the account's `aws/secretsmanager` key
-   */
-  readonly secretsKmsKeyArn?: string;
   /** The service's NodePort on the nodes (target group port). */
   readonly nodePort: number;
   /**
@@ -108,27 +108,17 @@ export interface EdgeProps {
    */
   readonly deletionProtection?: boolean;
   /**
-   * Retention of the WAF and Route 53 query log groups.
+   * Retention of the WAF log group.
    * @default 365
    */
   readonly logRetentionDays?: number;
-  /**
-   * Bump to rotate the origin header secret (see README → Rotation).
-   * @default 1
-   */
-  readonly originSecretVersion?: number;
-  /**
-   * During a rotation, the ALB accepts the previous header value as well (needs originSecretVersion > 1).
-   * @default false
-   */
-  readonly acceptPreviousOriginSecret?: boolean;
   /**
    * Public path prefix of the API; CloudFront strips it before forwarding (`/api/v1/x` → `/v1/x`).
    * @default '/api'
    */
   readonly apiPathPrefix?: string;
   /**
-   * Service paths never reachable through the API prefix (answered 404 by the CloudFront Function).
+   * Service paths never reachable through the API prefix (answered 404 by the CloudFront Function and the ALB).
    * @default ['/metrics', '/readyz']
    */
   readonly blockedApiPaths?: string[];
@@ -143,17 +133,12 @@ export interface EdgeProps {
    */
   readonly originSubdomain?: string;
   /**
-   * Sign a created zone with DNSSEC (the DS record must then be added to the parent zone).
-   * @default true
-   */
-  readonly dnssec?: boolean;
-  /**
    * ALB TLS policy.
    * @default 'ELBSecurityPolicy-TLS13-1-2-2021-06'
    */
   readonly sslPolicy?: string;
   /**
-   * Days before deleted KMS keys and the origin secret are gone for good.
+   * Days before the deleted WAF log key is gone for good.
    * @default 30
    */
   readonly deletionWindowDays?: number;
@@ -161,13 +146,13 @@ export interface EdgeProps {
 
 
 /**
- * The edge layer: Route 53, ACM, WAF, CloudFront and the ALB in front of the service.
+ * The edge layer: records in the dns layer's zone, ACM, WAF, CloudFront and the internal ALB in front of the service.
  *
  * ```
  * viewer → Route 53 (A/AAAA alias) → CloudFront (WAF, TLSv1.2_2021) ─┬→ S3 assets (OAC)
  *                                                                   ├→ S3 uploads under /uploads/* (OAC)
- *                                                                   └→ origin.<domain> → ALB (443 from CloudFront only,
- *                                                                       secret header required) → NodePort on the nodes
+ *                                                                   └→ VPC origin (origin.<domain>, HTTPS) → internal ALB
+ *                                                                       (443 from CloudFront's VPC-origin group only) → NodePort
  * ```
  */
 export class Edge extends Construct {
@@ -183,39 +168,29 @@ export class Edge extends Construct {
   readonly targetGroupArn: string;
   readonly targetGroupArnSuffix: string;
   readonly hostedZoneId: string;
-  /** Name servers of a created zone, for the delegation in the parent zone (empty when looked up). */
-  readonly nameServers: string[];
   readonly siteDomain: string;
   /** `https://<domain>`. */
   readonly cdnBaseUrl: string;
   /** `https://<domain><uploadsPathPrefix>`: the base of uploaded objects' URLs (the service's CDN_BASE_URL); only with `uploadsBucket`. */
   readonly uploadsBaseUrl?: string;
-  /** `<originSubdomain>.<domain>`: the ALB's name. */
+  /** `<originSubdomain>.<domain>`: the ALB's name (its certificate's), the API origin's domain name. */
   readonly originDomainName: string;
-  readonly originSecretArn: string;
+  /** The ALB's CloudFront VPC origin. */
+  readonly vpcOriginId: string;
   readonly wafLogGroupName: string;
   readonly healthCheckId: string;
   /** Validated certificate ARNs: CloudFront's (us-east-1) and the ALB's (the stack's region). */
   readonly cloudfrontCertificateArn: string;
   readonly albCertificateArn: string;
 
-  readonly zone: EdgeZone;
   readonly waf: EdgeWaf;
   readonly alb: EdgeAlb;
   readonly cdn: EdgeCdn;
-  readonly originSecret: OriginSecret;
+  /** Present when the zone was created by the dns layer (see `ZoneRef.delegatedNameServers`). */
+  readonly delegation?: DelegationCheck;
 
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
-    const hostedZone = props.hostedZone ?? { mode: 'create' };
-    if (hostedZone.mode === 'lookup' && !(props.domainName === hostedZone.name || props.domainName.endsWith(`.${hostedZone.name}`))) {
-      throw new Error(`Edge ${this.node.path}: domainName "${props.domainName}" is not inside the looked-up zone "${hostedZone.name}"`);
-    }
-    const originSecretVersion = props.originSecretVersion ?? 1;
-    const acceptPrevious = props.acceptPreviousOriginSecret ?? false;
-    if (acceptPrevious && originSecretVersion < 2) {
-      throw new Error(`Edge ${this.node.path}: acceptPreviousOriginSecret needs originSecretVersion >= 2 (there is no previous value before the first rotation)`);
-    }
     const deletionWindowDays = props.deletionWindowDays ?? 30;
     const apiPathPrefix = props.apiPathPrefix ?? '/api';
     const publicHealthPath = props.publicHealthPath ?? '/healthz';
@@ -228,44 +203,37 @@ export class Edge extends Construct {
 
     const logs = new UsEast1Logs(this, 'us-east-1-logs', {
       namePrefix: props.namePrefix,
-      domainName: props.domainName,
+      layer: 'edge',
       provider: props.usEast1Provider,
       retentionDays: props.logRetentionDays ?? 365,
       accountId,
       partition,
       kmsDeletionWindowDays: deletionWindowDays,
-      queryLogs: hostedZone.mode === 'create',
+      waf: true,
     });
+    const wafLogGroup = logs.wafLogGroup as NonNullable<typeof logs.wafLogGroup>;
 
-    // ---- DNS and certificates ---------------------------------------------------------------------
-    this.zone = new EdgeZone(this, 'dns', {
-      namePrefix: props.namePrefix,
-      domainName: props.domainName,
-      hostedZone,
-      usEast1Provider: props.usEast1Provider,
-      queryLogGroupArn: logs.queryLogGroup?.arn ?? '',
-      queryLogDependsOn: [logs.deliveryPolicy],
-      dnssec: props.dnssec ?? true,
-      accountId,
-      partition,
-      kmsDeletionWindowDays: deletionWindowDays,
-    });
+    // ---- Delegation and certificates ----------------------------------------------------------------
+    const zoneId = props.zone.zoneId;
+    if (props.zone.delegatedNameServers) {
+      // A zone created by the dns stack: refuse to plan (with the NS records to create) until it is delegated,
+      // instead of letting the certificate validations wait for DNS that nobody can resolve.
+      this.delegation = new DelegationCheck(this, 'delegation', {
+        domainName: props.domainName,
+        nameServers: props.zone.delegatedNameServers,
+        resolverUrl: props.delegationResolverUrl,
+      });
+    }
+    const precondition = this.delegation?.precondition;
     this.originDomainName = `${props.originSubdomain ?? 'origin'}.${props.domainName}`;
     // CloudFront only takes certificates from us-east-1; the ALB only from its own region.
-    const cdnCert = new DnsValidatedCertificate(this, 'cdn-certificate', { domainName: props.domainName, hostedZoneId: this.zone.zoneId, provider: props.usEast1Provider });
-    const albCert = new DnsValidatedCertificate(this, 'alb-certificate', { domainName: this.originDomainName, hostedZoneId: this.zone.zoneId });
+    const cdnCert = new DnsValidatedCertificate(this, 'cdn-certificate', { domainName: props.domainName, hostedZoneId: zoneId, provider: props.usEast1Provider, precondition });
+    const albCert = new DnsValidatedCertificate(this, 'alb-certificate', { domainName: this.originDomainName, hostedZoneId: zoneId, precondition });
     this.cloudfrontCertificateArn = cdnCert.certificateArn;
     this.albCertificateArn = albCert.certificateArn;
 
-    // ---- Origin secret, WAF, ALB, CloudFront ------------------------------------------------------
-    this.originSecret = new OriginSecret(this, 'origin-secret', {
-      namePrefix: props.namePrefix,
-      kmsKeyArn: props.secretsKmsKeyArn,
-      version: originSecretVersion,
-      includePrevious: acceptPrevious,
-      recoveryWindowDays: deletionWindowDays,
-    });
-
+    // ---- WAF, ALB, CloudFront ----------------------------------------------------------------------
+    const blockedApiPaths = props.blockedApiPaths ?? ['/metrics', '/readyz'];
     this.waf = new EdgeWaf(this, 'waf', {
       namePrefix: props.namePrefix,
       provider: props.usEast1Provider,
@@ -273,7 +241,9 @@ export class Edge extends Construct {
       botControl: props.botControl ?? false,
       maxRequestBodyBytes: props.maxRequestBodyBytes ?? 65536,
       apiUriPrefix: `${apiPathPrefix}/`,
-      logGroupArn: logs.wafLogGroup.arn,
+      // Programs, not browsers, call these: Bot Control leaves them alone.
+      nonBrowserPaths: [`${apiPathPrefix}/`, publicHealthPath, ...(props.uploadsBucket ? [`${uploadsPathPrefix}/`] : [])],
+      logGroupArn: wafLogGroup.arn,
       logDependsOn: [logs.deliveryPolicy],
     });
 
@@ -281,7 +251,7 @@ export class Edge extends Construct {
       namePrefix: props.namePrefix,
       vpcId: props.vpcId,
       vpcCidr: props.vpcCidr,
-      publicSubnetIds: props.publicSubnetIds,
+      subnetIds: props.privateSubnetIds,
       workloadSecurityGroupId: props.workloadSecurityGroupId,
       certificateArn: albCert.certificateArn,
       nodePort: props.nodePort,
@@ -289,11 +259,13 @@ export class Edge extends Construct {
       deregistrationDelaySeconds: props.deregistrationDelaySeconds ?? 30,
       deletionProtection: props.deletionProtection ?? true,
       accessLogsBucket: props.logsBucket.name,
-      originSecretValues: [this.originSecret.currentValue, ...(this.originSecret.previousValue ? [this.originSecret.previousValue] : [])],
       sslPolicy: props.sslPolicy ?? 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      blockedPaths: blockedApiPaths,
     });
+    // origin.<domain> → the internal ALB: the name the ALB's certificate carries and the distribution uses as the
+    // API origin's domain name. It resolves to private addresses only, which nothing outside the VPC can reach.
     const originRecord = new Route53Record(this, 'origin-alias', {
-      zoneId: this.zone.zoneId,
+      zoneId,
       name: this.originDomainName,
       type: 'A',
       alias: { name: this.alb.lb.dnsName, zoneId: this.alb.lb.zoneId, evaluateTargetHealth: true },
@@ -312,10 +284,10 @@ export class Edge extends Construct {
       logsBucketName: props.logsBucket.name,
       // The record's fqdn (not the literal name): CloudFront is created after the name resolves.
       albOriginDomainName: originRecord.fqdn,
-      originSecretValue: this.originSecret.currentValue,
+      albVpcOriginId: this.alb.vpcOriginId,
       priceClass: props.priceClass ?? 'PriceClass_100',
       apiPathPrefix,
-      blockedApiPaths: props.blockedApiPaths ?? ['/metrics', '/readyz'],
+      blockedApiPaths,
       servicePassThroughPaths: [publicHealthPath],
       hashedAssetPathPatterns: props.hashedAssetPathPatterns ?? ['/assets/*'],
     });
@@ -324,7 +296,7 @@ export class Edge extends Construct {
     // ---- Site records and the public health check -------------------------------------------------
     for (const type of ['A', 'AAAA']) {
       new Route53Record(this, `site-${type.toLowerCase()}`, {
-        zoneId: this.zone.zoneId,
+        zoneId,
         name: props.domainName,
         type,
         alias: { name: distribution.domainName, zoneId: distribution.hostedZoneId, evaluateTargetHealth: false },
@@ -353,13 +325,12 @@ export class Edge extends Construct {
     this.albSecurityGroupId = this.alb.securityGroupId;
     this.targetGroupArn = this.alb.targetGroup.arn;
     this.targetGroupArnSuffix = this.alb.targetGroup.arnSuffix;
-    this.hostedZoneId = this.zone.zoneId;
-    this.nameServers = this.zone.nameServers;
+    this.hostedZoneId = zoneId;
     this.siteDomain = props.domainName;
     this.cdnBaseUrl = `https://${props.domainName}`;
     this.uploadsBaseUrl = props.uploadsBucket ? `${this.cdnBaseUrl}${uploadsPathPrefix}` : undefined;
-    this.originSecretArn = this.originSecret.secretArn;
-    this.wafLogGroupName = logs.wafLogGroup.name;
+    this.vpcOriginId = this.alb.vpcOriginId;
+    this.wafLogGroupName = wafLogGroup.name;
     this.healthCheckId = health.id;
   }
 }

@@ -15,8 +15,9 @@ export const MANAGED_ORIGIN_REQUEST_POLICY = {
   AllViewerExceptHostHeader: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
 } as const;
 
-/** The prefix list of CloudFront's origin-facing addresses (one per region, same name everywhere). */
-export const CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST = 'com.amazonaws.global.cloudfront.origin-facing';
-
-/** The header CloudFront adds to origin requests and the ALB checks. */
-export const ORIGIN_VERIFY_HEADER = 'X-Origin-Verify';
+/**
+ * The security group CloudFront creates in a VPC with its first VPC origin there and puts on the network interfaces it
+ * sends origin traffic from; an origin's security group admits it (AWS Developer Guide, "Restrict access with VPC
+ * origins"). AWS manages it: never create or change it, only reference it.
+ */
+export const VPC_ORIGINS_SERVICE_SECURITY_GROUP = 'CloudFront-VPCOrigins-Service-SG';

@@ -13,3 +13,13 @@ export type HostedZoneSource = { readonly mode: 'create' } | { readonly mode: 'l
 
 /** The aliased AWS provider in us-east-1 (CloudFront certificates, CLOUDFRONT-scoped WAF and its logs). */
 export type UsEast1Provider = TerraformProvider;
+
+/** The site's public zone as the dns layer (`SiteZone`) hands it to the edge layer. */
+export interface ZoneRef {
+  readonly zoneId: string;
+  /**
+   * The zone's own name servers when the dns layer created it: the edge layer then refuses to plan until public DNS
+   * answers exactly these for the domain (the delegation is in place). Omit for a looked-up (already delegated) zone.
+   */
+  readonly delegatedNameServers?: string[];
+}

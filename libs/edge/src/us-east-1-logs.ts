@@ -8,25 +8,28 @@ import { policyJson, type PolicyStatement } from '@awp/config';
 
 export interface UsEast1LogsProps {
   readonly namePrefix: string;
-  readonly domainName: string;
+  /** The layer that owns the groups (`edge`, `dns`): part of the key alias and the resource policy's name. */
+  readonly layer: string;
   readonly provider: TerraformProvider;
   readonly retentionDays: number;
   readonly accountId: string;
   readonly partition: string;
   readonly kmsDeletionWindowDays: number;
-  /** Create the Route 53 query log group (only for a zone this stack creates). */
-  readonly queryLogs: boolean;
+  /** Create the web ACL's log group `aws-waf-logs-<prefix>-edge`. */
+  readonly waf?: boolean;
+  /** Create the Route 53 query log group `/aws/route53/<domain>` for this (created) zone. */
+  readonly queryLogDomain?: string;
 }
 
 /**
- * The edge's log groups in us-east-1, where CLOUDFRONT-scoped WAF and Route 53 query logging deliver: the WAF log
- * group (its name must start with `aws-waf-logs-`) and the zone's query log group, both encrypted with a CMK in
- * us-east-1 (the network layer's logs key is regional, and CloudWatch Logs only uses a key of its own region),
- * plus the resource policy that lets the log delivery services write to exactly these groups.
+ * Log groups in us-east-1, where CLOUDFRONT-scoped WAF and Route 53 query logging deliver: the WAF log group (its
+ * name must start with `aws-waf-logs-`; the edge layer) and a zone's query log group (the dns layer), encrypted with
+ * a CMK in us-east-1 (the network layer's logs key is regional, and CloudWatch Logs only uses a key of its own
+ * region), plus the resource policy that lets the log delivery services write to exactly these groups.
  */
 export class UsEast1Logs extends Construct {
   readonly keyArn: string;
-  readonly wafLogGroup: CloudwatchLogGroup;
+  readonly wafLogGroup?: CloudwatchLogGroup;
   readonly queryLogGroup?: CloudwatchLogGroup;
   /** Resources that deliver logs (WAF logging, query logging) depend on it. */
   readonly deliveryPolicy: CloudwatchLogResourcePolicy;
@@ -34,16 +37,17 @@ export class UsEast1Logs extends Construct {
   constructor(scope: Construct, id: string, props: UsEast1LogsProps) {
     super(scope, id);
     const { partition, accountId } = props;
-    const wafGroupName = `aws-waf-logs-${props.namePrefix}-edge`;
-    const queryGroupName = `/aws/route53/${props.domainName}`;
+    const wafGroupName = props.waf ? `aws-waf-logs-${props.namePrefix}-edge` : undefined;
+    const queryGroupName = props.queryLogDomain ? `/aws/route53/${props.queryLogDomain}` : undefined;
     const groupArn = (name: string) => `arn:${partition}:logs:us-east-1:${accountId}:log-group:${name}`;
-    const groupNames = props.queryLogs ? [wafGroupName, queryGroupName] : [wafGroupName];
+    const groupNames = [wafGroupName, queryGroupName].filter((n): n is string => n !== undefined);
+    if (groupNames.length === 0) throw new Error(`UsEast1Logs ${this.node.path}: nothing to log (set waf or queryLogDomain)`);
 
     // Key and resource policies as typed JSON (@awp/config policyJson): "Resource": "*" there means the key itself.
     const keyPolicy = policyJson([
       { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${accountId}:root` }, Action: 'kms:*', Resource: '*' },
       {
-        Sid: 'CloudWatchLogsUsesKeyForEdgeLogGroups',
+        Sid: 'CloudWatchLogsUsesKeyForTheseLogGroups',
         Effect: 'Allow',
         Principal: { Service: 'logs.us-east-1.amazonaws.com' },
         Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
@@ -54,21 +58,23 @@ export class UsEast1Logs extends Construct {
     ]);
     const key = new KmsKey(this, 'key', {
       provider: props.provider,
-      description: `${props.namePrefix}: edge log groups in us-east-1 (WAF, Route 53 query logs)`,
+      description: `${props.namePrefix}: ${props.layer} log groups in us-east-1 (${groupNames.join(', ')})`,
       enableKeyRotation: true,
       deletionWindowInDays: props.kmsDeletionWindowDays,
       policy: keyPolicy,
     });
-    new KmsAlias(this, 'key-alias', { provider: props.provider, name: `alias/${props.namePrefix}-edge-logs`, targetKeyId: key.keyId });
+    new KmsAlias(this, 'key-alias', { provider: props.provider, name: `alias/${props.namePrefix}-${props.layer}-logs`, targetKeyId: key.keyId });
     this.keyArn = key.arn;
 
-    this.wafLogGroup = new CloudwatchLogGroup(this, 'waf', {
-      provider: props.provider,
-      name: wafGroupName,
-      retentionInDays: props.retentionDays,
-      kmsKeyId: key.arn,
-    });
-    if (props.queryLogs) {
+    if (wafGroupName) {
+      this.wafLogGroup = new CloudwatchLogGroup(this, 'waf', {
+        provider: props.provider,
+        name: wafGroupName,
+        retentionInDays: props.retentionDays,
+        kmsKeyId: key.arn,
+      });
+    }
+    if (queryGroupName) {
       this.queryLogGroup = new CloudwatchLogGroup(this, 'route53-queries', {
         provider: props.provider,
         name: queryGroupName,
@@ -78,16 +84,17 @@ export class UsEast1Logs extends Construct {
     }
 
     // Written explicitly (WAF would otherwise add an account-wide policy of its own on first delivery).
-    const delivery: PolicyStatement[] = [
-      {
+    const delivery: PolicyStatement[] = [];
+    if (this.wafLogGroup) {
+      delivery.push({
         Sid: 'WafLogDelivery',
         Effect: 'Allow',
         Principal: { Service: 'delivery.logs.amazonaws.com' },
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: `${this.wafLogGroup.arn}:*`,
         Condition: { StringEquals: { 'aws:SourceAccount': accountId }, ArnLike: { 'aws:SourceArn': `arn:${partition}:logs:us-east-1:${accountId}:*` } },
-      },
-    ];
+      });
+    }
     if (this.queryLogGroup) {
       delivery.push({
         Sid: 'Route53QueryLogs',
@@ -100,7 +107,7 @@ export class UsEast1Logs extends Construct {
     }
     this.deliveryPolicy = new CloudwatchLogResourcePolicy(this, 'delivery', {
       provider: props.provider,
-      policyName: `${props.namePrefix}-edge-log-delivery`,
+      policyName: `${props.namePrefix}-${props.layer}-log-delivery`,
       policyDocument: policyJson(delivery),
     });
   }

@@ -1,7 +1,8 @@
 import { Aspects, TerraformStack, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { collectSuppressions, evaluate, stackView } from './engine';
-import type { Finding, GuardrailRule } from './types';
+import { IAM_CONTEXT_KEY } from '@awp/config';
+import type { Finding, GuardrailRule, StackView } from './types';
 
 /** Context key a stack sets to tell the rules its tier (PlatformStack sets it from the environment file). */
 export const TIER_CONTEXT_KEY = 'awp:tier';
@@ -18,7 +19,8 @@ export class GuardrailError extends Error {
 export function checkStack(stack: TerraformStack, rules: readonly GuardrailRule[]): Finding[] {
   const json = stack.toTerraform() as Record<string, unknown>;
   const tier = stack.node.tryGetContext(TIER_CONTEXT_KEY) as string | undefined;
-  return evaluate(stackView(stack.node.id, json, tier), rules, collectSuppressions(stack));
+  const iam = stack.node.tryGetContext(IAM_CONTEXT_KEY) as StackView['iam'];
+  return evaluate(stackView(stack.node.id, json, tier, iam), rules, collectSuppressions(stack));
 }
 
 /**

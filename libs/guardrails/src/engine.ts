@@ -16,7 +16,7 @@ function strip(value: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Builds the view of one synthesized stack (the JSON cdktf writes to cdk.tf.json). */
-export function stackView(name: string, json: TfJson, tier?: string): StackView {
+export function stackView(name: string, json: TfJson, tier?: string, iam?: StackView['iam']): StackView {
   const elements: ElementView[] = [];
   for (const kind of ['resource', 'data'] as const) {
     const byType = (json[kind] ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
@@ -43,6 +43,7 @@ export function stackView(name: string, json: TfJson, tier?: string): StackView 
   return {
     name,
     tier,
+    iam,
     elements,
     ofType: (type, kind = 'resource') => elements.filter((e) => e.type === type && e.kind === kind),
     referencing: (address, type) => elements.filter((e) => (!type || e.type === type) && text(e).includes(`\${${address}.`)),

@@ -23,6 +23,8 @@ export interface StackView {
   readonly name: string;
   /** The environment tier (`dev` | `staging` | `prod`), when the stack declares one. */
   readonly tier?: string;
+  /** The stack's IAM convention (path of its roles and policies, the boundary its roles carry), when it declares one. */
+  readonly iam?: { readonly path: string; readonly permissionsBoundary?: string };
   readonly elements: readonly ElementView[];
   /** Elements of one Terraform type. */
   ofType(type: string, kind?: ElementView['kind']): ElementView[];

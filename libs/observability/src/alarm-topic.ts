@@ -43,8 +43,18 @@ export class AlarmTopic extends Construct {
     const root = `arn:${partition.partition}:iam::${account}:root`;
     const keyPolicy = policyJson([
       { Sid: 'AccountAdministers', Effect: 'Allow', Principal: { AWS: root }, Action: 'kms:*', Resource: '*' },
-      // Alarms publish to an encrypted topic only if CloudWatch may generate data keys with its CMK.
-      { Sid: 'CloudWatchAlarmsPublish', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' },
+      // Alarms publish to an encrypted topic only if CloudWatch may generate data keys with its CMK. Confused-deputy
+      // guard: only on behalf of this account's alarms (CloudWatch sends aws:SourceAccount and aws:SourceArn with these
+      // KMS calls — SNS Developer Guide → "Enable compatibility between event sources from AWS services and encrypted
+      // topics"; unlike EventBridge, which sends neither).
+      {
+        Sid: 'CloudWatchAlarmsPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': account }, ArnLike: { 'aws:SourceArn': alarmArns } },
+      },
     ]);
     const key = new KmsKey(this, 'key', {
       provider,

@@ -48,10 +48,15 @@ describe('Observability construct', () => {
     const keys = Object.values(json.resource.aws_kms_key);
     expect(keys).toHaveLength(2);
     for (const k of keys) {
-      const policy = JSON.parse(String(k.policy)) as { Statement: { Sid: string; Principal: { Service?: string }; Action: string[] }[] };
+      const policy = JSON.parse(String(k.policy)) as { Statement: { Sid: string; Principal: { Service?: string }; Action: string[]; Condition?: Record<string, Record<string, string>> }[] };
       const cw = policy.Statement.find((st) => st.Sid === 'CloudWatchAlarmsPublish');
       expect(cw?.Principal.Service).toBe('cloudwatch.amazonaws.com');
       expect(cw?.Action).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+      // The key serves this account's alarms only (confused deputy): the account, and alarm ARNs of its region.
+      expect(cw?.Condition?.StringEquals['aws:SourceAccount']).toMatch(/^\$\{data\.aws_caller_identity\..+\.account_id\}$/);
+      expect(cw?.Condition?.ArnLike['aws:SourceArn']).toMatch(/^arn:\$\{data\.aws_partition\..+\}:cloudwatch:\$\{data\.aws_region\..+\}:\$\{data\.aws_caller_identity\..+\}:alarm:\*$/);
+      // No other statement lets a service principal use the key.
+      expect(policy.Statement.filter((st) => st.Principal.Service && !st.Condition)).toEqual([]);
     }
     const topicPolicy = JSON.parse(String(Object.values(json.resource.aws_sns_topic_policy)[0].policy)) as { Statement: { Sid: string; Effect: string; Condition?: Record<string, Record<string, string>> }[] };
     expect(topicPolicy.Statement.find((st) => st.Sid === 'CloudWatchAlarmsOfThisAccountPublish')?.Condition?.StringEquals['aws:SourceAccount']).toMatch(/data\.aws_caller_identity/);

@@ -39294,6 +39294,9 @@ function info(message) {
   process.stdout.write(message + os4.EOL);
 }
 
+// src/main.ts
+var import_node_fs3 = require("node:fs");
+
 // ../../../libs/delivery/src/plan/errors.ts
 var PlanParseError = class extends Error {
   constructor(file, detail) {
@@ -41625,6 +41628,7 @@ function hasChanges(s) {
 var PLAN_REPORT_MARKER = "<!-- awp:plan-report -->";
 var GITHUB_COMMENT_LIMIT = 65536;
 var JOB_SUMMARY_BUDGET = 9e5;
+var FINGERPRINTS_MARKER = "awp:fingerprints";
 var RISK_BADGE = { none: "⚪ none", low: "🟢 low", medium: "🟡 medium", high: "🔴 high" };
 var KIND_TITLE = { replace: "Replace", delete: "Delete", update: "Update in place", create: "Create" };
 function code(text) {
@@ -41642,17 +41646,28 @@ function renderHead(stacks, opts) {
   const changed = stacks.filter(hasChanges).length;
   const risk = maxRisk(stacks.map((s) => s.risk));
   const waiting = Object.keys(opts.waiting ?? {}).length;
+  const failed = Object.entries(opts.failed ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const blocked = Object.entries(opts.blocked ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const total = stacks.length + waiting + failed.length + blocked.length;
   lines.push(
-    `## ${opts.title ?? "Terraform plan"}: ${stacks.length} stack${stacks.length === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}, risk ${RISK_BADGE[risk]}`,
+    `## ${opts.title ?? "Terraform plan"}: ${total} stack${total === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}${failed.length ? `, ${failed.length} failed` : ""}${blocked.length ? `, ${blocked.length} blocked` : ""}, risk ${RISK_BADGE[risk]}`,
     ""
   );
+  const c = opts.commits;
+  if (c && (c.planned || c.head || c.base)) {
+    const sha = (x) => x ? code(x.slice(0, 12)) : "?";
+    lines.push(`<sub>Planned ${sha(c.planned)}: head ${sha(c.head)} merged into base ${sha(c.base)}. A newer push or a move of the base makes this plan stale.</sub>`, "");
+  }
+  if (failed.length > 0) {
+    lines.push("> [!CAUTION]", `> **Plan failed:** ${failed.map(([n]) => code(n)).join(", ")}${blocked.length ? `; blocked by them: ${blocked.map(([n]) => code(n)).join(", ")}` : ""}.`, "");
+  }
   const destructive = stacks.flatMap(
-    (s) => s.changes.filter((c) => c.stateful && (c.kind === "delete" || c.kind === "replace")).map((c) => ({ stack: s.name, c }))
+    (s) => s.changes.filter((c2) => c2.stateful && (c2.kind === "delete" || c2.kind === "replace")).map((c2) => ({ stack: s.name, c: c2 }))
   );
   if (destructive.length > 0) {
     lines.push("> [!CAUTION]", `> **${destructive.length} destructive change${destructive.length === 1 ? "" : "s"} to stateful resources** (data may be lost):`);
-    for (const { stack, c } of destructive.slice(0, 100)) {
-      lines.push(`> - ${code(stack)}: ${code(c.address)} — ${c.kind === "replace" ? `replace (${c.replaceOrder})` : "delete"}`);
+    for (const { stack, c: c2 } of destructive.slice(0, 100)) {
+      lines.push(`> - ${code(stack)}: ${code(c2.address)} — ${c2.kind === "replace" ? `replace (${c2.replaceOrder})` : "delete"}`);
     }
     if (destructive.length > 100) lines.push(`> - … and ${destructive.length - 100} more (see the sections below)`);
     lines.push("");
@@ -41663,7 +41678,7 @@ function renderHead(stacks, opts) {
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(", ")}.`, "");
   const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
   if (unknown > 0) lines.push("> [!WARNING]", `> ${unknown} change${unknown === 1 ? " has" : "s have"} actions this report does not know: read the plan itself before applying.`, "");
-  if (stacks.length === 0 && waiting === 0) {
+  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0) {
     lines.push("No stack was planned: nothing in this change affects a Terraform stack.", "");
     return lines.join("\n");
   }
@@ -41674,10 +41689,17 @@ function renderHead(stacks, opts) {
       `| ${code(s.name)} | ${s.create} | ${s.update} | ${s.replace} | ${s.delete} | ${s.moved.length} | ${s.imported.length} | ${s.outputs.length} | ${s.drift.length} | ${RISK_BADGE[s.risk]} |`
     );
   }
+  for (const [name] of failed) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ❌ plan failed |`);
+  for (const [name, upstream] of blocked) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⛔ blocked by ${upstream.map(code).join(", ")} (plan failed) |`);
   for (const [name, upstream] of Object.entries(opts.waiting ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
     lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏳ waits for ${upstream.map(code).join(", ")} |`);
   }
   lines.push("");
+  for (const [name, excerpt] of failed) {
+    const text = excerpt.length > 1500 ? `${excerpt.slice(0, 1500)}
+…` : excerpt;
+    lines.push(`<details open><summary>${escapeHtml(name)}: plan failed</summary>`, "", "```text", text.replace(/```/g, "'''"), "```", "</details>", "");
+  }
   return lines.join("\n");
 }
 var MAX_ATTRIBUTES = 25;
@@ -41779,7 +41801,9 @@ function renderMarkdownReport(input, opts = {}) {
   const stacks = orderByRisk(input);
   const location = opts.fullReportLocation ?? "the job summary and the plan artifact of this workflow run";
   const max = opts.maxChars ?? Infinity;
-  const head = renderHead(stacks, opts);
+  const fingerprints = opts.embedFingerprints ? `<!-- ${FINGERPRINTS_MARKER} ${JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint])))} -->
+` : "";
+  const head = renderHead(stacks, opts) + fingerprints;
   const detailed = (s) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
   const changed = stacks.filter(detailed);
   const unchanged = renderNoChanges(stacks.filter((s) => !detailed(s)));
@@ -41869,6 +41893,25 @@ function expandPlanInputs(input, cwd = process.cwd(), opts = {}) {
   return files;
 }
 
+// ../../../libs/config/src/naming.ts
+var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYER_PROJECTS = {
+  dns: "edge",
+  network: "network",
+  data: "data",
+  cluster: "compute",
+  edge: "edge",
+  identity: "identity",
+  workloads: "compute",
+  observability: "observability"
+};
+
+// ../../../libs/delivery/src/stacks/affected.ts
+var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
+
 // ../../../libs/delivery/src/drift.ts
 var DRIFT_LABEL = "drift";
 function driftMarker(env) {
@@ -41882,19 +41925,30 @@ function decideDrift(input) {
   const { env, stacks, existing } = input;
   const label = input.label ?? DRIFT_LABEL;
   const drifted = stacks.filter(stackDrifted);
-  const title = `Drift in ${env}: ${drifted.length} ${drifted.length === 1 ? "stack differs" : "stacks differ"} from the code`;
+  const incomplete = Object.fromEntries(stacks.filter((s) => s.incomplete).map((s) => [s.name, "the plan is errored or incomplete: Terraform did not plan every change (see the run log)"]));
+  const errored = Object.entries({ ...incomplete, ...input.errored }).sort(([a], [b]) => a < b ? -1 : 1);
+  const parts = [
+    ...drifted.length ? [`${drifted.length} ${drifted.length === 1 ? "stack differs" : "stacks differ"} from the code`] : [],
+    ...errored.length ? [`${errored.length} ${errored.length === 1 ? "plan" : "plans"} errored`] : []
+  ];
+  const title = `Drift in ${env}: ${parts.join(", ") || "none"}`;
   const open2 = existing && existing.state === "open" ? existing : void 0;
-  if (drifted.length === 0) {
+  const at = input.commit ? ` at its deployed commit \`${input.commit.slice(0, 12)}\`` : "";
+  if (drifted.length === 0 && errored.length === 0) {
     const body2 = `${driftMarker(env)}
-No drift in **${env}**: all ${stacks.length} stack plans are clean${input.runUrl ? ` ([run](${input.runUrl}))` : ""}. Closing.`;
+No drift in **${env}**${at}: all ${stacks.length} stack plans are clean${input.runUrl ? ` ([run](${input.runUrl}))` : ""}. Closing.`;
     return open2 ? { action: "close", drifted: false, title, body: body2, labels: [label], issueNumber: open2.number } : { action: "none", drifted: false, title, body: body2, labels: [label] };
   }
   const lines = [
     driftMarker(env),
-    `The scheduled plan of **${env}** found changes that are not in the code (or code not applied yet)${input.runUrl ? ` — [run](${input.runUrl})` : ""}.`,
+    `The scheduled plan of **${env}**${at} found ${drifted.length ? "changes that are not in the code" : "plans that errored (their state is unknown, so this issue stays open)"}${input.runUrl ? ` — [run](${input.runUrl})` : ""}.`,
     "",
-    `Drifted stacks: ${drifted.map((s) => `\`${s.name}\``).join(", ")}.`,
-    "",
+    ...drifted.length ? [`Drifted stacks: ${drifted.map((s) => `\`${s.name}\``).join(", ")}.`, ""] : [],
+    ...errored.length ? ["**Errored plans** (not compared with the code):", ...errored.map(([name, excerpt]) => `- \`${name}\`
+
+  \`\`\`text
+${indent(excerpt.slice(0, 2e3))}
+  \`\`\``), ""] : [],
     "Re-apply from main to restore the code's state, or change the code to accept the new state. This issue is updated by every scheduled run and closed when the plans are clean.",
     ""
   ];
@@ -41906,8 +41960,11 @@ No drift in **${env}**: all ${stacks.length} stack plans are clean${input.runUrl
     fullReportLocation: "the job summary of the drift run"
   });
   const body = `${head}${report}`;
-  if (open2) return { action: "update", drifted: true, title, body, labels: [label], issueNumber: open2.number };
-  return { action: "open", drifted: true, title, body, labels: [label] };
+  if (open2) return { action: "update", drifted: drifted.length > 0, title, body, labels: [label], issueNumber: open2.number };
+  return { action: "open", drifted: drifted.length > 0, title, body, labels: [label] };
+}
+function indent(text) {
+  return text.replace(/```/g, "'''").split("\n").map((l) => `  ${l}`).join("\n");
 }
 
 // ../../../node_modules/@actions/github/lib/context.js
@@ -46097,20 +46154,38 @@ function run(main2) {
 }
 
 // src/main.ts
-async function findIssue(octokit, env, label) {
-  const issues = await octokit.paginate(octokit.rest.issues.listForRepo, { ...repo(), state: "open", labels: label, per_page: 100 });
-  const found = issues.find((i) => !i.pull_request && (i.body ?? "").includes(driftMarker(env)));
+async function findIssue(octokit, env, author) {
+  const issues = await octokit.paginate(octokit.rest.issues.listForRepo, { ...repo(), state: "open", creator: author, per_page: 100 });
+  const found = issues.find((i) => !i.pull_request && i.user?.login === author && (i.body ?? "").startsWith(driftMarker(env)));
   return found ? { number: found.number, state: found.state === "closed" ? "closed" : "open", body: found.body } : void 0;
+}
+function erroredStacks(file) {
+  if (!file) return {};
+  let text;
+  try {
+    text = (0, import_node_fs3.readFileSync)(file, "utf8");
+  } catch (err) {
+    throw new Error(`input "outcome": cannot read ${file} (${err.code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text).failed ?? {};
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${err.message})`);
+  }
 }
 async function main() {
   const env = getInput("environment", { required: true });
   if (!/^[a-z0-9][a-z0-9-]*$/.test(env)) throw new Error(`input "environment": expected a lower-case environment name, got "${env}"`);
   const label = getInput("label") || "drift";
-  const stacks = loadPlanFiles(expandPlanInputs(getInput("plans", { required: true })), { stackNames: listInput("stack-names") });
-  await summary.addRaw(renderMarkdown(stacks, { marker: false, title: `Drift check of ${env}`, maxChars: JOB_SUMMARY_BUDGET }), true).write();
+  const author = getInput("issue-author") || "github-actions[bot]";
+  const errored = erroredStacks(getInput("outcome").trim());
+  const files = expandPlanInputs(getInput("plans", { required: true }), process.cwd(), { allowEmpty: Object.keys(errored).length > 0 });
+  const stacks = files.length ? loadPlanFiles(files, { stackNames: listInput("stack-names"), errored: "accept" }) : [];
+  const commit = getInput("commit").trim() || void 0;
+  await summary.addRaw(renderMarkdown(stacks, { marker: false, title: `Drift check of ${env}`, maxChars: JOB_SUMMARY_BUDGET, failed: errored }), true).write();
   const octokit = client();
-  const existing = await findIssue(octokit, env, label);
-  const d = decideDrift({ env, stacks, existing, runUrl: runUrl(), label });
+  const existing = await findIssue(octokit, env, author);
+  const d = decideDrift({ env, stacks, existing, runUrl: runUrl(), label, errored, commit });
   switch (d.action) {
     case "open": {
       const created = await octokit.rest.issues.create({ ...repo(), title: d.title, body: d.body, labels: d.labels });
@@ -46118,7 +46193,7 @@ async function main() {
       break;
     }
     case "update":
-      await octokit.rest.issues.update({ ...repo(), issue_number: d.issueNumber, title: d.title, body: d.body });
+      await octokit.rest.issues.update({ ...repo(), issue_number: d.issueNumber, title: d.title, body: d.body, labels: d.labels });
       break;
     case "close":
       await octokit.rest.issues.createComment({ ...repo(), issue_number: d.issueNumber, body: d.body });
@@ -46128,6 +46203,7 @@ async function main() {
       break;
   }
   setOutput("drifted", String(d.drifted));
+  setOutput("errored", String(Object.keys(errored).length > 0 || stacks.some((s) => s.incomplete)));
   setOutput("action", d.action);
   setOutput("issue-number", d.issueNumber ? String(d.issueNumber) : "");
   info(`${env}: ${d.drifted ? "drift" : "no drift"} → ${d.action}${d.issueNumber ? ` #${d.issueNumber}` : ""}`);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { describeActionYml, planDir, runAction, useFakeGitHub } from '../../shared/testing/fake-github';
 
 const ACTION = path.resolve(__dirname, '..');
@@ -75,3 +76,61 @@ describe('drift-report action (bundled dist/index.js against a fake GitHub API)'
 });
 
 describeActionYml(ACTION);
+
+describe('drift-report: the issue is found by marker and author; errored plans keep it open (issue 18 W4)', () => {
+  const errored = (o: object) => {
+    const dir = planDir({});
+    const file = path.join(dir, 'outcome-staging.txt');
+    writeFileSync(file, JSON.stringify(o));
+    return file;
+  };
+  const run = (inputs: Record<string, string>) => runAction(ACTION, { api: gh.url, eventName: 'schedule', inputs: { environment: 'staging', 'github-token': TOKEN, ...inputs } });
+
+  it('updates its own issue after someone removed the label (no duplicate), and puts the label back', async () => {
+    const first = await run({ plans: drifted });
+    expect(first.outputs.action).toBe('open');
+    const mine = gh.issues.find((i) => i.body.startsWith('<!-- awp:drift env=staging -->'));
+    if (!mine) throw new Error('no drift issue opened');
+    mine.labels = [];
+    gh.requests = [];
+    const again = await run({ plans: drifted });
+    expect(again.outputs).toEqual(expect.objectContaining({ action: 'update', 'issue-number': String(mine.number) }));
+    expect(gh.writes()).toEqual([`PATCH /repos/acme/platform/issues/${mine.number}`]);
+    expect(gh.issues.filter((i) => i.body.startsWith('<!-- awp:drift env=staging -->'))).toHaveLength(1);
+    expect(mine.labels).toEqual(['drift']);
+  });
+
+  it('ignores an issue someone else opened with the marker and the label', async () => {
+    for (const i of gh.issues) i.state = 'closed';
+    gh.issues.push({ number: 900, title: 'fake', body: '<!-- awp:drift env=staging -->\nclose me', state: 'open', labels: ['drift'], user: 'mallory' });
+    const r = await run({ plans: clean });
+    expect(r.outputs.action).toBe('none');
+    expect(gh.writes()).toEqual([]);
+    expect(gh.issues.find((i) => i.number === 900)?.state).toBe('open');
+  });
+
+  it('an errored plan (outcome file, or an errored plan JSON) keeps the issue open as errored, never closes it as clean', async () => {
+    for (const i of gh.issues) i.state = 'closed';
+    const opened = await run({ plans: clean, outcome: errored({ env: 'staging', planned: [], failed: { 'staging-cluster': 'Error: reading EKS cluster: AccessDenied' } }) });
+    expect(opened.code).toBe(0);
+    expect(opened.outputs).toEqual(expect.objectContaining({ action: 'open', errored: 'true', drifted: 'false' }));
+    const issue = gh.issues.find((i) => i.state === 'open' && i.body.startsWith('<!-- awp:drift env=staging -->'));
+    expect(issue?.title).toBe('Drift in staging: 1 plan errored');
+    expect(issue?.body).toContain('AccessDenied');
+    const stillErrored = await run({ plans: clean, outcome: errored({ env: 'staging', failed: { 'staging-cluster': 'Error: again' } }) });
+    expect(stillErrored.outputs.action).toBe('update');
+    expect(issue?.state).toBe('open');
+    // every plan failed: no plan files at all is still a report, not an error
+    const none = await run({ plans: path.join(planDir({}), '*.plan.json'), outcome: errored({ env: 'staging', failed: { 'staging-network': 'Error: x' } }) });
+    expect(none.code).toBe(0);
+    expect(none.outputs.action).toBe('update');
+    // an errored plan JSON (errored: true) is errored too, not clean
+    const erroredJson = await run({ plans: planDir({ 'staging-data.plan.json': path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/terraform/tf111-errored.plan.json') }) });
+    expect(erroredJson.code).toBe(0);
+    expect(erroredJson.outputs.action).toBe('update');
+    expect(issue?.body).toContain('`staging-data`');
+    const clear = await run({ plans: clean });
+    expect(clear.outputs.action).toBe('close');
+    expect(issue?.state).toBe('closed');
+  });
+});

@@ -1070,14 +1070,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path2 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path3 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path2 && path2[0] !== "/") {
-          path2 = `/${path2}`;
+        if (path3 && path3[0] !== "/") {
+          path3 = `/${path3}`;
         }
-        return new URL(`${origin}${path2}`);
+        return new URL(`${origin}${path3}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1528,39 +1528,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path2);
+        debuglog("sending request to %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin },
+          request: { method, path: path3, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path2,
+          path3,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path2);
+        debuglog("trailers received from %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin },
+          request: { method, path: path3, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path2,
+          path3,
           error2.message
         );
       });
@@ -1609,9 +1609,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path2, origin }
+            request: { method, path: path3, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path2);
+          debuglog("sending request to %s %s/%s", method, origin, path3);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1674,7 +1674,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path2,
+        path: path3,
         method,
         body,
         headers,
@@ -1689,11 +1689,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path2 !== "string") {
+        if (typeof path3 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path2[0] !== "/" && !(path2.startsWith("http://") || path2.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path2)) {
+        } else if (invalidPathRegex.test(path3)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1759,7 +1759,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path2, query) : path2;
+        this.path = query ? buildURL(path3, query) : path3;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6452,7 +6452,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client2, request2) {
-      const { method, path: path2, host, upgrade, blocking, reset } = request2;
+      const { method, path: path3, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6533,7 +6533,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path2} HTTP/1.1\r
+      let header = `${method} ${path3} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7062,7 +7062,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client2, request2) {
       const session = client2[kHTTP2Session];
-      const { method, path: path2, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client2, request2, new Error("Upgrade not supported for H2"));
@@ -7159,7 +7159,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path2;
+      headers[HTTP2_HEADER_PATH] = path3;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7512,9 +7512,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path2 = search ? `${pathname}${search}` : pathname;
+        const path3 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path2;
+        this.opts.path = path3;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8754,10 +8754,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path2 = "/",
+          path: path3 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path2;
+        opts.path = origin + path3;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10731,20 +10731,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path2) {
-      if (typeof path2 !== "string") {
-        return path2;
+    function safeUrl(path3) {
+      if (typeof path3 !== "string") {
+        return path3;
       }
-      const pathSegments = path2.split("?");
+      const pathSegments = path3.split("?");
       if (pathSegments.length !== 2) {
-        return path2;
+        return path3;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path2, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path2);
+    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path3);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10766,7 +10766,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path2 }) => matchValue(safeUrl(path2), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10804,9 +10804,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path2, method, body, headers, query } = opts;
+      const { path: path3, method, body, headers, query } = opts;
       return {
-        path: path2,
+        path: path3,
         method,
         body,
         headers,
@@ -11269,10 +11269,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path2, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path2,
+            Path: path3,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16151,9 +16151,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path2) {
-      for (let i = 0; i < path2.length; ++i) {
-        const code2 = path2.charCodeAt(i);
+    function validateCookiePath(path3) {
+      for (let i = 0; i < path3.length; ++i) {
+        const code2 = path3.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -19073,11 +19073,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path2 = opts.path;
+          let path3 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path2 = `/${path2}`;
+            path3 = `/${path3}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path2);
+          url = new URL(util.parseOrigin(url).origin + path3);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -20032,14 +20032,14 @@ var require_util9 = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path2 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path3 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path2 && path2[0] !== "/") {
-          path2 = `/${path2}`;
+        if (path3 && path3[0] !== "/") {
+          path3 = `/${path3}`;
         }
-        return new URL(`${origin}${path2}`);
+        return new URL(`${origin}${path3}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -20490,39 +20490,39 @@ var require_diagnostics2 = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path2);
+        debuglog("sending request to %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin },
+          request: { method, path: path3, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path2,
+          path3,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin }
+          request: { method, path: path3, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path2);
+        debuglog("trailers received from %s %s/%s", method, origin, path3);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin },
+          request: { method, path: path3, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path2,
+          path3,
           error2.message
         );
       });
@@ -20571,9 +20571,9 @@ var require_diagnostics2 = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path2, origin }
+            request: { method, path: path3, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path2);
+          debuglog("sending request to %s %s/%s", method, origin, path3);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -20636,7 +20636,7 @@ var require_request3 = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path2,
+        path: path3,
         method,
         body,
         headers,
@@ -20651,11 +20651,11 @@ var require_request3 = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path2 !== "string") {
+        if (typeof path3 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path2[0] !== "/" && !(path2.startsWith("http://") || path2.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path2)) {
+        } else if (invalidPathRegex.test(path3)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -20721,7 +20721,7 @@ var require_request3 = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path2, query) : path2;
+        this.path = query ? buildURL(path3, query) : path3;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -25414,7 +25414,7 @@ var require_client_h12 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client2, request2) {
-      const { method, path: path2, host, upgrade, blocking, reset } = request2;
+      const { method, path: path3, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -25495,7 +25495,7 @@ var require_client_h12 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path2} HTTP/1.1\r
+      let header = `${method} ${path3} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -26024,7 +26024,7 @@ var require_client_h22 = __commonJS({
     }
     function writeH2(client2, request2) {
       const session = client2[kHTTP2Session];
-      const { method, path: path2, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client2, request2, new Error("Upgrade not supported for H2"));
@@ -26121,7 +26121,7 @@ var require_client_h22 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path2;
+      headers[HTTP2_HEADER_PATH] = path3;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -26474,9 +26474,9 @@ var require_redirect_handler2 = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path2 = search ? `${pathname}${search}` : pathname;
+        const path3 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path2;
+        this.opts.path = path3;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -27716,10 +27716,10 @@ var require_proxy_agent2 = __commonJS({
         };
         const {
           origin,
-          path: path2 = "/",
+          path: path3 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path2;
+        opts.path = origin + path3;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -29693,20 +29693,20 @@ var require_mock_utils2 = __commonJS({
       }
       return true;
     }
-    function safeUrl(path2) {
-      if (typeof path2 !== "string") {
-        return path2;
+    function safeUrl(path3) {
+      if (typeof path3 !== "string") {
+        return path3;
       }
-      const pathSegments = path2.split("?");
+      const pathSegments = path3.split("?");
       if (pathSegments.length !== 2) {
-        return path2;
+        return path3;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path2, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path2);
+    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path3);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -29728,7 +29728,7 @@ var require_mock_utils2 = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path2 }) => matchValue(safeUrl(path2), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -29766,9 +29766,9 @@ var require_mock_utils2 = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path2, method, body, headers, query } = opts;
+      const { path: path3, method, body, headers, query } = opts;
       return {
-        path: path2,
+        path: path3,
         method,
         body,
         headers,
@@ -30231,10 +30231,10 @@ var require_pending_interceptors_formatter2 = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path2, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path2,
+            Path: path3,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -35113,9 +35113,9 @@ var require_util14 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path2) {
-      for (let i = 0; i < path2.length; ++i) {
-        const code2 = path2.charCodeAt(i);
+    function validateCookiePath(path3) {
+      for (let i = 0; i < path3.length; ++i) {
+        const code2 = path3.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -38035,11 +38035,11 @@ var require_undici2 = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path2 = opts.path;
+          let path3 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path2 = `/${path2}`;
+            path3 = `/${path3}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path2);
+          url = new URL(util.parseOrigin(url).origin + path3);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -39275,6 +39275,17 @@ function getInput(name, options) {
   }
   return val.trim();
 }
+function getBooleanInput(name, options) {
+  const trueValue = ["true", "True", "TRUE"];
+  const falseValue = ["false", "False", "FALSE"];
+  const val = getInput(name, options);
+  if (trueValue.includes(val))
+    return true;
+  if (falseValue.includes(val))
+    return false;
+  throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}
+Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
 function setOutput(name, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
@@ -39311,8 +39322,8 @@ var Context = class {
       if ((0, import_fs2.existsSync)(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse((0, import_fs2.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path2 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path2} does not exist${import_os3.EOL}`);
+        const path3 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path3} does not exist${import_os3.EOL}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -39625,11 +39636,11 @@ function removeNonChars(variableName) {
   return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
 }
 function extractUrlVariableNames(url) {
-  const matches = url.match(urlVariableRegex);
-  if (!matches) {
+  const matches2 = url.match(urlVariableRegex);
+  if (!matches2) {
     return [];
   }
-  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+  return matches2.map(removeNonChars).reduce((a, b) => a.concat(b), []);
 }
 function omit(object, keysToOmit) {
   const result = { __proto__: null };
@@ -40485,8 +40496,8 @@ async function fetchWrapper(requestOptions) {
     data: ""
   };
   if ("deprecation" in responseHeaders) {
-    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
-    const deprecationLink = matches && matches.pop();
+    const matches2 = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches2 && matches2.pop();
     log.warn(
       `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
     );
@@ -43462,6 +43473,10 @@ function getOctokit(token, options, ...additionalPlugins) {
   return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 
+// src/main.ts
+var import_node_fs3 = require("node:fs");
+var import_node_path2 = __toESM(require("node:path"));
+
 // ../../../libs/delivery/src/plan/errors.ts
 var PlanParseError = class extends Error {
   constructor(file, detail) {
@@ -43714,8 +43729,8 @@ function parsePlanDocuments(input, file) {
         return fail2(file, `${WRAPPER_HINT}; without those lines it is still ${describeJsonError(kept, inner)}`);
       }
     }
-    const known = describeNonJson(text);
-    if (known) return fail2(file, known);
+    const known2 = describeNonJson(text);
+    if (known2) return fail2(file, known2);
     const parts = splitConcatenatedObjects(text);
     if (!parts) {
       const first = text.trimStart()[0];
@@ -44951,16 +44966,16 @@ var TokenParser = class {
     if (opts.paths) {
       const root = { children: /* @__PURE__ */ new Map(), terminal: false };
       let matchEverything = false;
-      for (const path2 of opts.paths) {
-        if (path2 === void 0 || path2 === "$*") {
+      for (const path3 of opts.paths) {
+        if (path3 === void 0 || path3 === "$*") {
           matchEverything = true;
           continue;
         }
-        if (!path2.startsWith("$"))
-          throw new TokenParserError(`Invalid selector "${path2}". Should start with "$".`);
-        const segments = path2.split(".").slice(1);
+        if (!path3.startsWith("$"))
+          throw new TokenParserError(`Invalid selector "${path3}". Should start with "$".`);
+        const segments = path3.split(".").slice(1);
         if (segments.includes(""))
-          throw new TokenParserError(`Invalid selector "${path2}". ".." syntax not supported.`);
+          throw new TokenParserError(`Invalid selector "${path3}". ".." syntax not supported.`);
         let node = root;
         for (const segment of segments) {
           let child2 = node.children.get(segment);
@@ -45390,11 +45405,11 @@ function readPlanFile(file, opts = {}) {
 var DocumentAccumulator = class {
   top = {};
   lists = {};
-  add(path2, value) {
-    const [key] = path2;
+  add(path3, value) {
+    const [key] = path3;
     if (typeof key !== "string") return;
-    if (path2.length === 1) this.top[key] = value;
-    else if (path2.length === 2 && LIST_KEYS.has(key)) (this.lists[key] ??= []).push(value);
+    if (path3.length === 1) this.top[key] = value;
+    else if (path3.length === 2 && LIST_KEYS.has(key)) (this.lists[key] ??= []).push(value);
     else if (key === "planned_values") this.top.planned_values = { outputs: value };
     else if (key === "prior_state") this.top.prior_state = { values: { outputs: value } };
   }
@@ -45449,8 +45464,8 @@ function streamPlan(fd, file, opts) {
     else if (depth === 1 && token === tokenType_default.COLON && lastString !== void 0) current.seen(lastString);
   };
   parser.onValue = ({ value, key, stack }) => {
-    const path2 = [...stack.slice(1).map((s) => s.key), key];
-    current.add(path2, value);
+    const path3 = [...stack.slice(1).map((s) => s.key), key];
+    current.add(path3, value);
   };
   let atLineStart = true;
   let dropping = false;
@@ -45497,8 +45512,8 @@ function streamPlan(fd, file, opts) {
     if (head.trim() === "" && docs.length === 0) {
       throw new PlanParseError(file, droppedWrapperLines ? `${WRAPPER_HINT}; no JSON is left without them` : EMPTY_FILE);
     }
-    const known = describeNonJson(head);
-    if (known) throw new PlanParseError(file, known);
+    const known2 = describeNonJson(head);
+    if (known2) throw new PlanParseError(file, known2);
     const message = err.message.replace(/\s+/g, " ").slice(0, 160);
     throw new PlanParseError(file, `${droppedWrapperLines ? `${WRAPPER_HINT}; without those lines it is still ` : ""}not valid JSON after byte ${lastOffset.toLocaleString("en-US")} of the JSON text (${message}; the file was streamed because of its size)`);
   }
@@ -45663,8 +45678,8 @@ function attributeChanges(rc) {
   }
   return out;
 }
-function pathText(path2) {
-  return path2.map((p, i) => typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`).join("");
+function pathText(path3) {
+  return path3.map((p, i) => typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`).join("");
 }
 function canonicalJson(value) {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
@@ -45811,6 +45826,18 @@ var PLAN_REPORT_MARKER = "<!-- awp:plan-report -->";
 var GITHUB_COMMENT_LIMIT = 65536;
 var DEFAULT_COMMENT_BUDGET = 65e3;
 var JOB_SUMMARY_BUDGET = 9e5;
+var FINGERPRINTS_MARKER = "awp:fingerprints";
+function embeddedFingerprints(body) {
+  const m = /<!-- awp:fingerprints (\{[^<>]*\}) -->/.exec(body);
+  if (!m) return void 0;
+  try {
+    const v = JSON.parse(m[1]);
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return void 0;
+    return Object.fromEntries(Object.entries(v).filter(([, fp]) => typeof fp === "string" && /^[0-9a-f]{64}$/.test(fp)));
+  } catch {
+    return void 0;
+  }
+}
 var RISK_BADGE = { none: "⚪ none", low: "🟢 low", medium: "🟡 medium", high: "🔴 high" };
 var KIND_TITLE = { replace: "Replace", delete: "Delete", update: "Update in place", create: "Create" };
 function code(text) {
@@ -45828,17 +45855,28 @@ function renderHead(stacks, opts) {
   const changed = stacks.filter(hasChanges).length;
   const risk = maxRisk(stacks.map((s) => s.risk));
   const waiting = Object.keys(opts.waiting ?? {}).length;
+  const failed = Object.entries(opts.failed ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const blocked = Object.entries(opts.blocked ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const total = stacks.length + waiting + failed.length + blocked.length;
   lines.push(
-    `## ${opts.title ?? "Terraform plan"}: ${stacks.length} stack${stacks.length === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}, risk ${RISK_BADGE[risk]}`,
+    `## ${opts.title ?? "Terraform plan"}: ${total} stack${total === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}${failed.length ? `, ${failed.length} failed` : ""}${blocked.length ? `, ${blocked.length} blocked` : ""}, risk ${RISK_BADGE[risk]}`,
     ""
   );
+  const c = opts.commits;
+  if (c && (c.planned || c.head || c.base)) {
+    const sha = (x) => x ? code(x.slice(0, 12)) : "?";
+    lines.push(`<sub>Planned ${sha(c.planned)}: head ${sha(c.head)} merged into base ${sha(c.base)}. A newer push or a move of the base makes this plan stale.</sub>`, "");
+  }
+  if (failed.length > 0) {
+    lines.push("> [!CAUTION]", `> **Plan failed:** ${failed.map(([n]) => code(n)).join(", ")}${blocked.length ? `; blocked by them: ${blocked.map(([n]) => code(n)).join(", ")}` : ""}.`, "");
+  }
   const destructive = stacks.flatMap(
-    (s) => s.changes.filter((c) => c.stateful && (c.kind === "delete" || c.kind === "replace")).map((c) => ({ stack: s.name, c }))
+    (s) => s.changes.filter((c2) => c2.stateful && (c2.kind === "delete" || c2.kind === "replace")).map((c2) => ({ stack: s.name, c: c2 }))
   );
   if (destructive.length > 0) {
     lines.push("> [!CAUTION]", `> **${destructive.length} destructive change${destructive.length === 1 ? "" : "s"} to stateful resources** (data may be lost):`);
-    for (const { stack, c } of destructive.slice(0, 100)) {
-      lines.push(`> - ${code(stack)}: ${code(c.address)} — ${c.kind === "replace" ? `replace (${c.replaceOrder})` : "delete"}`);
+    for (const { stack, c: c2 } of destructive.slice(0, 100)) {
+      lines.push(`> - ${code(stack)}: ${code(c2.address)} — ${c2.kind === "replace" ? `replace (${c2.replaceOrder})` : "delete"}`);
     }
     if (destructive.length > 100) lines.push(`> - … and ${destructive.length - 100} more (see the sections below)`);
     lines.push("");
@@ -45849,7 +45887,7 @@ function renderHead(stacks, opts) {
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(", ")}.`, "");
   const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
   if (unknown > 0) lines.push("> [!WARNING]", `> ${unknown} change${unknown === 1 ? " has" : "s have"} actions this report does not know: read the plan itself before applying.`, "");
-  if (stacks.length === 0 && waiting === 0) {
+  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0) {
     lines.push("No stack was planned: nothing in this change affects a Terraform stack.", "");
     return lines.join("\n");
   }
@@ -45860,10 +45898,17 @@ function renderHead(stacks, opts) {
       `| ${code(s.name)} | ${s.create} | ${s.update} | ${s.replace} | ${s.delete} | ${s.moved.length} | ${s.imported.length} | ${s.outputs.length} | ${s.drift.length} | ${RISK_BADGE[s.risk]} |`
     );
   }
+  for (const [name] of failed) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ❌ plan failed |`);
+  for (const [name, upstream] of blocked) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⛔ blocked by ${upstream.map(code).join(", ")} (plan failed) |`);
   for (const [name, upstream] of Object.entries(opts.waiting ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
     lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏳ waits for ${upstream.map(code).join(", ")} |`);
   }
   lines.push("");
+  for (const [name, excerpt] of failed) {
+    const text = excerpt.length > 1500 ? `${excerpt.slice(0, 1500)}
+…` : excerpt;
+    lines.push(`<details open><summary>${escapeHtml(name)}: plan failed</summary>`, "", "```text", text.replace(/```/g, "'''"), "```", "</details>", "");
+  }
   return lines.join("\n");
 }
 var MAX_ATTRIBUTES = 25;
@@ -45965,7 +46010,9 @@ function renderMarkdownReport(input, opts = {}) {
   const stacks = orderByRisk(input);
   const location = opts.fullReportLocation ?? "the job summary and the plan artifact of this workflow run";
   const max = opts.maxChars ?? Infinity;
-  const head = renderHead(stacks, opts);
+  const fingerprints = opts.embedFingerprints ? `<!-- ${FINGERPRINTS_MARKER} ${JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint])))} -->
+` : "";
+  const head = renderHead(stacks, opts) + fingerprints;
   const detailed = (s) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
   const changed = stacks.filter(detailed);
   const unchanged = renderNoChanges(stacks.filter((s) => !detailed(s)));
@@ -46117,16 +46164,132 @@ function parseFingerprints(text, source = "fingerprints") {
   return value;
 }
 
+// ../../../libs/config/src/naming.ts
+var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYER_PROJECTS = {
+  dns: "edge",
+  network: "network",
+  data: "data",
+  cluster: "compute",
+  edge: "edge",
+  identity: "identity",
+  workloads: "compute",
+  observability: "observability"
+};
+
+// ../../../libs/delivery/src/stacks/affected.ts
+var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
+
+// ../../../libs/delivery/src/review.ts
+var ReviewEvidenceError = class extends Error {
+  constructor(source, detail) {
+    super(`${source}: ${detail}`);
+    this.name = "ReviewEvidenceError";
+  }
+};
+var IGNORED = "(ignored: differs by design)";
+function matches(segment, key) {
+  return segment === "*" || segment === key;
+}
+function blank(value, path3, pattern) {
+  if (path3.length === 0) {
+    if (value === void 0 || value === null) return value;
+    if (pattern && !(typeof value === "string" && pattern.test(value))) return value;
+    return IGNORED;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => matches(path3[0], String(i)) ? blank(v, path3.slice(1), pattern) : v);
+  if (typeof value === "object" && value !== null) {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = matches(path3[0], k) ? blank(v, path3.slice(1), pattern) : v;
+    return out;
+  }
+  return value;
+}
+function known(unknown, path3) {
+  if (path3.length === 0) return false;
+  if (Array.isArray(unknown)) return unknown.map((u, i) => matches(path3[0], String(i)) ? known(u, path3.slice(1)) : u);
+  if (typeof unknown === "object" && unknown !== null) {
+    const out = {};
+    for (const [k, u] of Object.entries(unknown)) out[k] = matches(path3[0], k) ? known(u, path3.slice(1)) : u;
+    return out;
+  }
+  return unknown;
+}
+function under(path3, rule) {
+  return rule.path.every((seg, i) => i < path3.length && matches(seg, String(path3[i])));
+}
+function normalizeChange(rc, ignore) {
+  const rules = ignore.filter((r) => r.type === rc.type || r.type === "*");
+  if (rules.length === 0) return rc;
+  let { before, after, after_unknown: afterUnknown } = rc.change;
+  let unknownAtIgnored = false;
+  for (const r of rules) {
+    const re = r.pattern ? new RegExp(r.pattern) : void 0;
+    const u = known(afterUnknown, r.path);
+    if (!deepEqual(u, afterUnknown)) unknownAtIgnored = true;
+    before = blank(before, r.path, re);
+    after = blank(after, r.path, re);
+    afterUnknown = u;
+  }
+  if (unknownAtIgnored) for (const r of rules) after = blank(after, r.path, void 0);
+  const a = rc.change.actions;
+  const replace = a.length === 2 && a.includes("create") && a.includes("delete");
+  const forcedOnlyByIgnored = (rc.change.replace_paths ?? []).length > 0 && (rc.change.replace_paths ?? []).every((p) => rules.some((r) => under(p, r)));
+  const same = deepEqual(before, after) && !containsTrue(afterUnknown);
+  if (same && (a.length === 1 && a[0] === "update" || replace && forcedOnlyByIgnored)) return void 0;
+  const actions = replace && forcedOnlyByIgnored ? ["update"] : a;
+  return { ...rc, change: { ...rc.change, actions, before, after, after_unknown: afterUnknown, replace_paths: replace && forcedOnlyByIgnored ? [] : rc.change.replace_paths } };
+}
+function containsTrue(v) {
+  if (v === true) return true;
+  if (Array.isArray(v)) return v.some(containsTrue);
+  if (typeof v === "object" && v !== null) return Object.values(v).some(containsTrue);
+  return false;
+}
+function reviewItems(plan, ignore = []) {
+  const items = [];
+  for (const rc of plan.resource_changes ?? []) {
+    const a = rc.change.actions;
+    if (a.length === 1 && (a[0] === "no-op" || a[0] === "read") && rc.previous_address === void 0 && !rc.change.importing) continue;
+    const n = normalizeChange(rc, ignore);
+    if (!n) continue;
+    items.push({ address: rc.address, actions: a.join(","), hash: planFingerprint({ format_version: plan.format_version, resource_changes: [n] }) });
+  }
+  return items.sort((x, y) => x.address < y.address ? -1 : x.address > y.address ? 1 : 0);
+}
+function parseIgnoreRules(value, source) {
+  const list2 = value?.ignore;
+  if (!Array.isArray(list2)) throw new ReviewEvidenceError(source, 'expected {"ignore": [{"type", "path", "pattern"?, "why"}]}');
+  return list2.map((r, i) => {
+    if (typeof r?.type !== "string" || !r.type) throw new ReviewEvidenceError(source, `ignore[${i}].type must be a resource type`);
+    if (!Array.isArray(r.path) || r.path.length === 0 || r.path.some((p) => typeof p !== "string")) throw new ReviewEvidenceError(source, `ignore[${i}].path must be a non-empty array of attribute names`);
+    if (typeof r.why !== "string" || !r.why.trim()) throw new ReviewEvidenceError(source, `ignore[${i}].why must say why the attribute may differ from the review`);
+    if (r.pattern !== void 0) {
+      try {
+        new RegExp(String(r.pattern));
+      } catch (err) {
+        throw new ReviewEvidenceError(source, `ignore[${i}].pattern: ${err.message}`);
+      }
+    }
+    return { type: r.type, path: r.path, pattern: r.pattern, why: r.why };
+  });
+}
+
 // ../shared/runtime.ts
 function listInput(name) {
   return getInput(name).split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
 }
 function booleanInput(name, fallback) {
-  const raw = getInput(name).trim().toLowerCase();
+  const raw = getInput(name);
   if (raw === "") return fallback;
-  if (["true", "yes", "1"].includes(raw)) return true;
-  if (["false", "no", "0"].includes(raw)) return false;
-  throw new Error(`input "${name}": expected true or false, got "${raw}"`);
+  try {
+    return getBooleanInput(name);
+  } catch {
+    throw new Error(`input "${name}": expected true or false, got "${raw}" (YAML 1.2 core schema booleans: true, True, TRUE, false, False, FALSE)`);
+  }
 }
 function client() {
   return getOctokit(getInput("github-token", { required: true }));
@@ -46146,9 +46309,12 @@ function run(main2) {
 }
 
 // src/main.ts
-async function upsertComment(octokit, issue2, body) {
+async function findSticky(octokit, issue2, author) {
   const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repo(), issue_number: issue2, per_page: 100 });
-  const existing = comments.find((c) => c.body?.includes(PLAN_REPORT_MARKER));
+  return comments.find((c) => c.body?.includes(PLAN_REPORT_MARKER) && c.user?.login === author);
+}
+async function upsertComment(octokit, issue2, body, author) {
+  const existing = await findSticky(octokit, issue2, author);
   if (existing) {
     await octokit.rest.issues.updateComment({ ...repo(), comment_id: existing.id, body });
     return { id: existing.id, created: false };
@@ -46173,13 +46339,88 @@ function pullRequestNumber() {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`input "pull-request-number": expected a positive integer, got "${explicit}"`);
     return n;
   }
-  return context2.payload.pull_request?.number;
+  const p = context2.payload;
+  if (p.pull_request?.number) return p.pull_request.number;
+  const m = /\/pr-(\d+)-[0-9a-f]{40}$/.exec(String(p.merge_group?.head_ref ?? ""));
+  return m ? Number(m[1]) : void 0;
 }
+function commits() {
+  const p = context2.payload;
+  if (p.merge_group) return { planned: p.merge_group.head_sha, head: p.merge_group.head_sha, base: p.merge_group.base_sha };
+  return {
+    planned: getInput("planned-sha").trim() || context2.sha,
+    head: getInput("head-sha").trim() || p.pull_request?.head?.sha,
+    base: getInput("base-sha").trim() || p.pull_request?.base?.sha
+  };
+}
+function readOutcomes(dir) {
+  let files;
+  try {
+    files = (0, import_node_fs3.readdirSync)(dir).filter((f) => /^outcome-[^/]+\.txt$/.test(f)).sort();
+  } catch {
+    return [];
+  }
+  return files.map((f) => {
+    const file = import_node_path2.default.join(dir, f);
+    let v;
+    try {
+      v = JSON.parse((0, import_node_fs3.readFileSync)(file, "utf8"));
+    } catch (err) {
+      throw new Error(`${file}: not valid JSON (${err.message})`);
+    }
+    if (typeof v.env !== "string") throw new Error(`${file}: "env" must be the environment name`);
+    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {} };
+  });
+}
+function writeEvidence(dir, outcomes, planFiles, stacks, at) {
+  const ignoreFile = getInput("ignore-rules").trim();
+  const ignore = ignoreFile ? parseIgnoreRules(JSON.parse((0, import_node_fs3.readFileSync)(ignoreFile, "utf8")), ignoreFile) : [];
+  if (!at.planned || !/^[0-9a-f]{40}$/.test(at.planned)) throw new Error('evidence needs the planned commit SHA (input "planned-sha" or the event)');
+  (0, import_node_fs3.mkdirSync)(dir, { recursive: true });
+  for (const o of outcomes) {
+    const evidence = { version: 1, env: o.env, head: at.planned, base: at.base, stacks: {} };
+    for (const name of o.planned) {
+      const i = stacks.findIndex((s) => s.name === name);
+      if (i < 0) throw new Error(`outcome-${o.env}.txt: "${name}" was planned but has no plan file`);
+      const [plan] = readPlanFile(planFiles[i]);
+      evidence.stacks[name] = { status: "planned", fingerprint: stacks[i].fingerprint, items: reviewItems(plan, ignore).map((x) => x.hash) };
+    }
+    for (const [name, up] of Object.entries(o.waiting)) evidence.stacks[name] = { status: "waiting", upstream: up };
+    for (const [name, up] of Object.entries(o.blocked)) evidence.stacks[name] = { status: "blocked", upstream: up };
+    for (const [name, error2] of Object.entries(o.failed)) evidence.stacks[name] = { status: "failed", error: error2.slice(0, 2e3) };
+    (0, import_node_fs3.writeFileSync)(import_node_path2.default.join(dir, `review-${o.env}.json`), `${JSON.stringify(evidence, null, 2)}
+`);
+  }
+}
+var FORK_NOTICE = [
+  PLAN_REPORT_MARKER,
+  readPlanFile,
+  "## Terraform plan: not run for pull requests from forks",
+  "",
+  "This pull request comes from a fork, so its workflow run gets no OIDC token and no write access: no stack was planned and nothing was read from AWS.",
+  "Lint, type checks, tests and the synth ran as usual. A maintainer who wants a plan can push the branch to this repository; the merge queue plans every change before it lands either way.",
+  ""
+].join("\n");
 async function main() {
+  const author = getInput("comment-author") || "github-actions[bot]";
+  const pr = pullRequestNumber();
+  if (booleanInput("fork", false)) {
+    if (pr === void 0) throw new Error('input "fork": a fork notice needs a pull request number');
+    const octokit2 = client();
+    await verifyHead(octokit2, pr);
+    const { id } = await upsertComment(octokit2, pr, FORK_NOTICE, author);
+    setOutput("comment-id", String(id));
+    await summary.addRaw(FORK_NOTICE, true).write();
+    return;
+  }
   const allowEmpty = booleanInput("allow-empty", false);
-  const files = expandPlanInputs(getInput("plans", { required: !allowEmpty }), process.cwd(), { allowEmpty });
-  const stacks = files.length === 0 && allowEmpty ? [] : loadPlanFiles(files, { stackNames: listInput("stack-names") });
-  const waiting = parseWaiting(getInput("waiting"), 'input "waiting"');
+  const planFiles = expandPlanInputs(getInput("plans", { required: !allowEmpty }), process.cwd(), { allowEmpty });
+  const stacks = planFiles.length === 0 && allowEmpty ? [] : loadPlanFiles(planFiles, { stackNames: listInput("stack-names"), errored: "accept" });
+  const outcomesDir = getInput("outcomes").trim();
+  const outcomes = outcomesDir ? readOutcomes(outcomesDir) : [];
+  const waiting = { ...parseWaiting(getInput("waiting"), 'input "waiting"'), ...Object.assign({}, ...outcomes.map((o) => o.waiting)) };
+  const failed = Object.assign({}, ...outcomes.map((o) => o.failed));
+  const blocked = Object.assign({}, ...outcomes.map((o) => o.blocked));
   const expectedInput = getInput("expected-fingerprints");
   const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : void 0;
   const risk = maxRisk(stacks.map((s) => s.risk));
@@ -46189,15 +46430,20 @@ async function main() {
   const budgetInput = getInput("max-comment-chars");
   const budget = budgetInput ? Number(budgetInput) : DEFAULT_COMMENT_BUDGET;
   if (!Number.isInteger(budget) || budget < 1e3 || budget > 65536) throw new Error(`input "max-comment-chars": expected an integer from 1000 to 65536, got "${budgetInput}"`);
+  const at = commits();
   setOutput("has-changes", String(changes));
   setOutput("has-destroy", String(destroy));
   setOutput("risk", risk);
+  setOutput("failed", String(Object.keys(failed).length > 0));
   setOutput("fingerprint", combinedFingerprint(stacks));
   setOutput("fingerprints", JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint]))));
   setOutput("json", renderJson(stacks).trim());
+  const evidenceDir = getInput("evidence-dir").trim();
+  if (evidenceDir) writeEvidence(evidenceDir, outcomes, planFiles, stacks, at);
   const comparison = expected ? compareFingerprints(expected, stacks) : void 0;
   setOutput("fingerprint-match", comparison ? String(comparison.match) : "");
-  const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, waiting, fullReportLocation: `the \`${artifact}\` artifact of this run` });
+  const view = { waiting, failed, blocked, commits: at };
+  const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, ...view, fullReportLocation: `the \`${artifact}\` artifact of this run` });
   summary.addRaw(full.markdown, true);
   if (comparison && !comparison.match) {
     summary.addRaw(`
@@ -46210,29 +46456,61 @@ ${comparison.problems.map((p) => `> - ${p}`).join("\n")}
   const refuse = () => {
     if (comparison && !comparison.match) throw new Error(`refusing: the plans differ from the reviewed ones — ${comparison.problems.join("; ")}`);
   };
-  const pr = pullRequestNumber();
   if (pr === void 0) {
     info("Not a pull request: the report is in the job summary only.");
     return refuse();
   }
+  if (booleanInput("compare-with-comment", false)) return compareWithComment(client(), pr, stacks, author);
+  if (!booleanInput("comment", true) && !booleanInput("labels", true)) return refuse();
   const octokit = client();
+  await verifyHead(octokit, pr);
   try {
-    await publish(octokit, pr, stacks, { risk, destroy, budget, artifact, waiting });
+    await publish(octokit, pr, stacks, { risk, destroy, budget, artifact, view, author });
   } catch (err) {
     if (err.status !== 403) throw err;
-    warning(`Cannot comment on or label #${pr} (403: the token lacks pull-requests/issues write, e.g. a pull request from a fork). The report is in the job summary.`);
+    warning(`Cannot comment on or label #${pr} (403: the token lacks pull-requests/issues write). The report is in the job summary.`);
   }
   refuse();
 }
+async function verifyHead(octokit, pr) {
+  const want = getInput("expected-head-sha").trim();
+  if (!want) return;
+  const { data } = await octokit.rest.pulls.get({ ...repo(), pull_number: pr });
+  if (data.head.sha !== want) throw new Error(`pull request #${pr}: its head is ${data.head.sha.slice(0, 12)}, not ${want.slice(0, 12)} (the run that planned it): not commenting`);
+}
+async function compareWithComment(octokit, pr, stacks, author) {
+  const sticky = await findSticky(octokit, pr, author);
+  const shown = sticky?.body ? embeddedFingerprints(sticky.body) : void 0;
+  const problems = shown === void 0 ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, stacks).problems;
+  setOutput("fingerprint-match", String(problems.length === 0));
+  if (problems.length === 0) {
+    info(`The merge-queue plan matches the plan shown on #${pr}.`);
+    return;
+  }
+  const warning2 = [
+    "> [!WARNING]",
+    `> **Stale plan**: what would land now plans differently from this comment (merge-queue run ${runUrl()}):`,
+    ...problems.map((p) => `> - ${p}`),
+    "> Update the branch (or push) to re-plan, review the new plan, and queue again.",
+    ""
+  ].join("\n");
+  if (sticky?.body) {
+    const body = sticky.body.replace(/\n> \[!WARNING\]\n> \*\*Stale plan\*\*[\s\S]*?queue again\.\n/, "\n");
+    const at = body.indexOf("\n");
+    await octokit.rest.issues.updateComment({ ...repo(), comment_id: sticky.id, body: `${body.slice(0, at + 1)}${warning2}${body.slice(at + 1)}` });
+  }
+  throw new Error(`stale plan: ${problems.join("; ")}`);
+}
 async function publish(octokit, pr, stacks, o) {
-  const { risk, destroy, budget, artifact, waiting } = o;
+  const { risk, destroy, budget, artifact, view, author } = o;
   if (booleanInput("comment", true)) {
     const comment = renderMarkdownReport(stacks, {
       maxChars: budget,
-      waiting,
+      ...view,
+      embedFingerprints: true,
       fullReportLocation: `the [job summary](${runUrl()}) and the \`${artifact}\` artifact of this run`
     });
-    const { id, created } = await upsertComment(octokit, pr, comment.markdown);
+    const { id, created } = await upsertComment(octokit, pr, comment.markdown, author);
     setOutput("comment-id", String(id));
     info(`${created ? "Posted" : "Updated"} the plan comment ${id} on #${pr} (${comment.markdown.length} characters${comment.truncated ? ", details cut" : ""}).`);
   }

@@ -9067,8 +9067,8 @@ var require_retry_handler = __commonJS({
       wrapRequestBody
     } = require_util();
     function calculateRetryAfterHeader(retryAfter) {
-      const current = Date.now();
-      return new Date(retryAfter).getTime() - current;
+      const current2 = Date.now();
+      return new Date(retryAfter).getTime() - current2;
     }
     function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
       const contentLength = headers["content-length"];
@@ -28029,8 +28029,8 @@ var require_retry_handler2 = __commonJS({
       wrapRequestBody
     } = require_util9();
     function calculateRetryAfterHeader(retryAfter) {
-      const current = Date.now();
-      return new Date(retryAfter).getTime() - current;
+      const current2 = Date.now();
+      return new Date(retryAfter).getTime() - current2;
     }
     function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
       const contentLength = headers["content-length"];
@@ -39275,6 +39275,17 @@ function getInput(name, options) {
   }
   return val.trim();
 }
+function getBooleanInput(name, options) {
+  const trueValue = ["true", "True", "TRUE"];
+  const falseValue = ["false", "False", "FALSE"];
+  const val = getInput(name, options);
+  if (trueValue.includes(val))
+    return true;
+  if (falseValue.includes(val))
+    return false;
+  throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}
+Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
 function setOutput(name, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
@@ -43662,7 +43673,34 @@ var PATHS = [
   "$.@level"
 ];
 
+// ../../../libs/config/src/naming.ts
+var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYER_PROJECTS = {
+  dns: "edge",
+  network: "network",
+  data: "data",
+  cluster: "compute",
+  edge: "edge",
+  identity: "identity",
+  workloads: "compute",
+  observability: "observability"
+};
+
+// ../../../libs/delivery/src/stacks/affected.ts
+var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
+
 // ../../../libs/delivery/src/promotion.ts
+var DEFAULT_TRUSTED_CREATORS = ["github-actions[bot]"];
+function trustedView(d, trusted = DEFAULT_TRUSTED_CREATORS) {
+  if (d.creator === void 0 || !trusted.includes(d.creator)) return void 0;
+  return { ...d, statuses: d.statuses.filter((s) => s.creator !== void 0 && trusted.includes(s.creator)) };
+}
+function currentDeployment(deployments, environment, trusted = DEFAULT_TRUSTED_CREATORS) {
+  return deployments.filter((d) => d.environment === environment).map((d) => trustedView(d, trusted)).filter((d) => d !== void 0 && deploymentSucceeded(d)).sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "") || b.id - a.id)[0];
+}
 var PromotionConfigError = class extends Error {
   constructor(message) {
     super(message);
@@ -43691,19 +43729,32 @@ function deploymentSucceeded(d) {
 }
 function checkPromotion(input) {
   const { target, sha } = input;
+  const trusted = input.trustedCreators ?? DEFAULT_TRUSTED_CREATORS;
   promotionOrder(input.environments);
   const rule = input.environments.find((e) => e.name === target);
   if (!rule) {
     throw new PromotionConfigError(`unknown environment "${target}": expected one of ${input.environments.map((e) => e.name).join(", ")}`);
   }
   const short = sha.slice(0, 7);
+  const cur = input.current;
+  if (cur && (cur.relation === "behind" || cur.relation === "diverged") && !input.allowOlder) {
+    const what = cur.relation === "behind" ? `is older than (an ancestor of) ${cur.sha.slice(0, 7)}` : `is not a descendant of ${cur.sha.slice(0, 7)} (the histories diverged)`;
+    return {
+      allowed: false,
+      target,
+      requires: rule.promotesFrom,
+      reason: `refusing to apply commit ${short} to ${target}: it ${what}, which ${target} runs (deployment ${cur.deployment}); deploy a newer commit, or use break-glass to roll back on purpose`
+    };
+  }
   if (!rule.promotesFrom) return { allowed: true, target, reason: `${target} is the first environment: any commit may be applied` };
   const from = rule.promotesFrom;
-  const candidates = input.deployments.filter((d) => d.environment === from && d.sha === sha).sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "") || b.id - a.id);
+  const candidates = input.deployments.map((d) => trustedView(d, trusted)).filter((d) => d !== void 0 && d.environment === from && d.sha === sha).sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "") || b.id - a.id);
   const ok = candidates.find(deploymentSucceeded);
   if (ok) return { allowed: true, target, requires: from, evidence: ok.id, reason: `commit ${short} succeeded in ${from} (deployment ${ok.id})` };
   if (candidates.length === 0) {
-    return { allowed: false, target, requires: from, reason: `refusing to apply commit ${short} to ${target}: it has no deployment in ${from}; apply it to ${from} first` };
+    const untrusted = input.deployments.some((d) => d.environment === from && d.sha === sha);
+    const note = untrusted ? ` (deployments there not created by ${trusted.join(" or ")} do not count)` : "";
+    return { allowed: false, target, requires: from, reason: `refusing to apply commit ${short} to ${target}: it has no deployment in ${from}${note}; apply it to ${from} first` };
   }
   const latest = candidates[0];
   const state = [...latest.statuses].sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""))[0]?.state ?? "no status";
@@ -43716,12 +43767,17 @@ function checkPromotion(input) {
 }
 
 // ../shared/runtime.ts
+function listInput(name) {
+  return getInput(name).split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+}
 function booleanInput(name, fallback) {
-  const raw = getInput(name).trim().toLowerCase();
+  const raw = getInput(name);
   if (raw === "") return fallback;
-  if (["true", "yes", "1"].includes(raw)) return true;
-  if (["false", "no", "0"].includes(raw)) return false;
-  throw new Error(`input "${name}": expected true or false, got "${raw}"`);
+  try {
+    return getBooleanInput(name);
+  } catch {
+    throw new Error(`input "${name}": expected true or false, got "${raw}" (YAML 1.2 core schema booleans: true, True, TRUE, false, False, FALSE)`);
+  }
 }
 function client() {
   return getOctokit(getInput("github-token", { required: true }));
@@ -43765,14 +43821,28 @@ function readEnvironmentRules(dir) {
   if (rules.length === 0) throw new Error(`${dir}: no environment files (expected <env>.json with a "name")`);
   return rules;
 }
-async function readDeployments(octokit, environment, sha) {
-  const deployments = await octokit.paginate(octokit.rest.repos.listDeployments, { ...repo(), sha, environment, per_page: 100 });
+async function readDeployments(octokit, environment, sha, limit = 100) {
+  const list = sha ? await octokit.paginate(octokit.rest.repos.listDeployments, { ...repo(), sha, environment, per_page: 100 }) : (await octokit.rest.repos.listDeployments({ ...repo(), environment, per_page: limit })).data;
   const out = [];
-  for (const d of deployments) {
+  for (const d of list.slice(0, limit)) {
     const statuses = await octokit.paginate(octokit.rest.repos.listDeploymentStatuses, { ...repo(), deployment_id: d.id, per_page: 100 });
-    out.push({ id: d.id, environment: d.environment, sha: d.sha, created_at: d.created_at, statuses: statuses.map((s) => ({ state: s.state, created_at: s.created_at })) });
+    out.push({
+      id: d.id,
+      environment: d.environment,
+      sha: d.sha,
+      created_at: d.created_at,
+      creator: d.creator?.login,
+      statuses: statuses.map((s) => ({ state: s.state, created_at: s.created_at, creator: s.creator?.login }))
+    });
   }
   return out;
+}
+async function current(octokit, environment, sha, trusted) {
+  const now = currentDeployment(await readDeployments(octokit, environment, void 0, 30), environment, trusted);
+  if (!now) return void 0;
+  if (now.sha === sha) return { sha: now.sha, deployment: now.id, relation: "identical" };
+  const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repo(), basehead: `${now.sha}...${sha}`, per_page: 1 });
+  return { sha: now.sha, deployment: now.id, relation: data.status };
 }
 var FINAL_STATES = ["success", "failure", "error", "inactive", "in_progress", "queued", "pending"];
 async function finish(octokit) {
@@ -43798,13 +43868,31 @@ async function gate(octokit) {
   if (!/^[0-9a-f]{40}$/i.test(sha)) throw new Error(`input "sha": expected a full 40-character commit SHA, got "${sha}"`);
   const rules = readEnvironmentRules(getInput("environments-dir") || "environments");
   const order = promotionOrder(rules);
+  const trusted = listInput("trusted-creators");
+  const trustedCreators = trusted.length ? trusted : [...DEFAULT_TRUSTED_CREATORS];
+  const breakGlass = listInput("break-glass-stacks");
+  const allowOlder = booleanInput("allow-older", false);
+  const reason = getInput("break-glass-reason").trim();
+  if ((breakGlass.length || allowOlder) && !reason) throw new Error('input "break-glass-reason": break-glass (break-glass-stacks or allow-older) needs a reason, recorded on the deployment');
   const from = rules.find((r) => r.name === target)?.promotesFrom;
   const deployments = from ? await readDeployments(octokit, from, sha) : [];
-  const decision = checkPromotion({ target, sha, environments: rules, deployments });
+  const now = await current(octokit, target, sha, trustedCreators);
+  const decision = checkPromotion({ target, sha, environments: rules, deployments, trustedCreators, current: now, allowOlder });
   setOutput("allowed", String(decision.allowed));
   setOutput("requires", decision.requires ?? "");
   setOutput("reason", decision.reason);
-  await summary.addHeading(`Promotion gate: ${target}`, 3).addRaw(`${decision.allowed ? "✅" : "⛔"} ${decision.reason}`, true).write();
+  setOutput("deployed-sha", now?.sha ?? "");
+  const glass = breakGlass.length || allowOlder && now && now.relation !== "ahead" && now.relation !== "identical";
+  const glassText = glass ? `break-glass by ${context2.actor}: ${[...breakGlass.length ? [`unreviewed changes accepted in ${breakGlass.join(", ")}`] : [], ...allowOlder ? ["an older commit allowed"] : []].join("; ")} — "${reason}"` : "";
+  const summary2 = summary.addHeading(`Promotion gate: ${target}`, 3).addRaw(`${decision.allowed ? "✅" : "⛔"} ${decision.reason}`, true);
+  if (now) summary2.addRaw(`
+
+${target} runs ${now.sha.slice(0, 12)} (deployment ${now.deployment}); this commit is ${now.relation} of it.`, true);
+  if (glassText) summary2.addRaw(`
+
+> [!WARNING]
+> ${glassText}`, true);
+  await summary2.write();
   if (!decision.allowed) {
     setFailed(decision.reason);
     return;
@@ -43820,7 +43908,8 @@ async function gate(octokit) {
     required_contexts: [],
     transient_environment: false,
     production_environment: order[order.length - 1] === target,
-    description: decision.requires ? `promoted from ${decision.requires} (deployment ${decision.evidence})` : `applied to ${target}`
+    description: (glassText || (decision.requires ? `promoted from ${decision.requires} (deployment ${decision.evidence})` : `applied to ${target}`)).slice(0, 140),
+    payload: { breakGlass: glass ? { actor: context2.actor, stacks: breakGlass, allowOlder, reason } : null, run: runUrl() }
   });
   if (!("id" in created.data)) throw new Error(`GitHub did not create a deployment: ${JSON.stringify(created.data)}`);
   const id = created.data.id;

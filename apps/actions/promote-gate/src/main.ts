@@ -2,8 +2,8 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { checkPromotion, promotionOrder, type DeploymentRecord, type EnvironmentRule } from '@awp/delivery';
-import { booleanInput, client, repo, run, runUrl, type Octokit } from '../../shared/runtime';
+import { checkPromotion, currentDeployment, DEFAULT_TRUSTED_CREATORS, promotionOrder, type CommitRelation, type DeploymentRecord, type EnvironmentRule } from '@awp/delivery';
+import { booleanInput, client, listInput, repo, run, runUrl, type Octokit } from '../../shared/runtime';
 
 /** Reads `name` and `promotesFrom` from every environments/<env>.json (other JSON files there are skipped). */
 function readEnvironmentRules(dir: string): EnvironmentRule[] {
@@ -31,14 +31,33 @@ function readEnvironmentRules(dir: string): EnvironmentRule[] {
   return rules;
 }
 
-async function readDeployments(octokit: Octokit, environment: string, sha: string): Promise<DeploymentRecord[]> {
-  const deployments = await octokit.paginate(octokit.rest.repos.listDeployments, { ...repo(), sha, environment, per_page: 100 });
+/** Deployments of `environment` (of `sha` when given), newest first, with their statuses and who created each. */
+async function readDeployments(octokit: Octokit, environment: string, sha?: string, limit = 100): Promise<DeploymentRecord[]> {
+  const list = sha
+    ? await octokit.paginate(octokit.rest.repos.listDeployments, { ...repo(), sha, environment, per_page: 100 })
+    : (await octokit.rest.repos.listDeployments({ ...repo(), environment, per_page: limit })).data;
   const out: DeploymentRecord[] = [];
-  for (const d of deployments) {
+  for (const d of list.slice(0, limit)) {
     const statuses = await octokit.paginate(octokit.rest.repos.listDeploymentStatuses, { ...repo(), deployment_id: d.id, per_page: 100 });
-    out.push({ id: d.id, environment: d.environment, sha: d.sha, created_at: d.created_at, statuses: statuses.map((s) => ({ state: s.state, created_at: s.created_at })) });
+    out.push({
+      id: d.id,
+      environment: d.environment,
+      sha: d.sha,
+      created_at: d.created_at,
+      creator: d.creator?.login,
+      statuses: statuses.map((s) => ({ state: s.state, created_at: s.created_at, creator: s.creator?.login })),
+    });
   }
   return out;
+}
+
+/** What `environment` runs now (its newest trusted successful deployment) and how `sha` relates to it. */
+async function current(octokit: Octokit, environment: string, sha: string, trusted: string[]): Promise<{ sha: string; deployment: number; relation: CommitRelation } | undefined> {
+  const now = currentDeployment(await readDeployments(octokit, environment, undefined, 30), environment, trusted);
+  if (!now) return undefined;
+  if (now.sha === sha) return { sha: now.sha, deployment: now.id, relation: 'identical' };
+  const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repo(), basehead: `${now.sha}...${sha}`, per_page: 1 });
+  return { sha: now.sha, deployment: now.id, relation: data.status as CommitRelation };
 }
 
 const FINAL_STATES = ['success', 'failure', 'error', 'inactive', 'in_progress', 'queued', 'pending'] as const;
@@ -69,13 +88,26 @@ async function gate(octokit: Octokit): Promise<void> {
   if (!/^[0-9a-f]{40}$/i.test(sha)) throw new Error(`input "sha": expected a full 40-character commit SHA, got "${sha}"`);
   const rules = readEnvironmentRules(core.getInput('environments-dir') || 'environments');
   const order = promotionOrder(rules);
+  const trusted = listInput('trusted-creators');
+  const trustedCreators = trusted.length ? trusted : [...DEFAULT_TRUSTED_CREATORS];
+  const breakGlass = listInput('break-glass-stacks');
+  const allowOlder = booleanInput('allow-older', false);
+  const reason = core.getInput('break-glass-reason').trim();
+  if ((breakGlass.length || allowOlder) && !reason) throw new Error('input "break-glass-reason": break-glass (break-glass-stacks or allow-older) needs a reason, recorded on the deployment');
   const from = rules.find((r) => r.name === target)?.promotesFrom;
   const deployments = from ? await readDeployments(octokit, from, sha) : [];
-  const decision = checkPromotion({ target, sha, environments: rules, deployments });
+  const now = await current(octokit, target, sha, trustedCreators);
+  const decision = checkPromotion({ target, sha, environments: rules, deployments, trustedCreators, current: now, allowOlder });
   core.setOutput('allowed', String(decision.allowed));
   core.setOutput('requires', decision.requires ?? '');
   core.setOutput('reason', decision.reason);
-  await core.summary.addHeading(`Promotion gate: ${target}`, 3).addRaw(`${decision.allowed ? '✅' : '⛔'} ${decision.reason}`, true).write();
+  core.setOutput('deployed-sha', now?.sha ?? '');
+  const glass = breakGlass.length || (allowOlder && now && now.relation !== 'ahead' && now.relation !== 'identical');
+  const glassText = glass ? `break-glass by ${github.context.actor}: ${[...(breakGlass.length ? [`unreviewed changes accepted in ${breakGlass.join(', ')}`] : []), ...(allowOlder ? ['an older commit allowed'] : [])].join('; ')} — "${reason}"` : '';
+  const summary = core.summary.addHeading(`Promotion gate: ${target}`, 3).addRaw(`${decision.allowed ? '✅' : '⛔'} ${decision.reason}`, true);
+  if (now) summary.addRaw(`\n\n${target} runs ${now.sha.slice(0, 12)} (deployment ${now.deployment}); this commit is ${now.relation} of it.`, true);
+  if (glassText) summary.addRaw(`\n\n> [!WARNING]\n> ${glassText}`, true);
+  await summary.write();
   if (!decision.allowed) {
     core.setFailed(decision.reason);
     return;
@@ -92,7 +124,8 @@ async function gate(octokit: Octokit): Promise<void> {
     required_contexts: [],
     transient_environment: false,
     production_environment: order[order.length - 1] === target,
-    description: decision.requires ? `promoted from ${decision.requires} (deployment ${decision.evidence})` : `applied to ${target}`,
+    description: (glassText || (decision.requires ? `promoted from ${decision.requires} (deployment ${decision.evidence})` : `applied to ${target}`)).slice(0, 140),
+    payload: { breakGlass: glass ? { actor: github.context.actor, stacks: breakGlass, allowOlder, reason } : null, run: runUrl() },
   });
   if (!('id' in created.data)) throw new Error(`GitHub did not create a deployment: ${JSON.stringify(created.data)}`);
   const id = created.data.id;

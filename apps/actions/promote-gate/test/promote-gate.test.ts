@@ -9,6 +9,7 @@ const TOKEN = 'ghs_fake_gate_token';
 
 const gh = useFakeGitHub('promote-gate', (gh) => {
   gh.deployments = [];
+  gh.compare = undefined;
 });
 
 const gate = (environment: string, extra: Record<string, string> = {}) =>
@@ -22,6 +23,8 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     expect(r.stdout).toContain('::error::refusing to apply commit 9f8e7d6 to prod: it has no deployment in staging; apply it to staging first');
     expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual([
       `GET /repos/acme/platform/deployments?sha=${SHA}&environment=staging&per_page=100`,
+      // what prod runs now: an older commit must never replace it
+      'GET /repos/acme/platform/deployments?environment=prod&per_page=30',
     ]);
     expect(gh.writes()).toEqual([]);
     expect(r.outputs).toEqual(expect.objectContaining({ allowed: 'false', requires: 'staging' }));
@@ -40,7 +43,11 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     const dev = gh.addDeployment('dev', SHA, ['success', 'in_progress']);
     const r = await gate('staging');
     expect(r.code).toBe(0);
-    expect(gh.requests.filter((q) => q.method === 'GET').map((q) => q.path)).toEqual(['/repos/acme/platform/deployments', `/repos/acme/platform/deployments/${dev.id}/statuses`]);
+    expect(gh.requests.filter((q) => q.method === 'GET').map((q) => `${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual([
+      `/repos/acme/platform/deployments?sha=${SHA}&environment=dev&per_page=100`,
+      `/repos/acme/platform/deployments/${dev.id}/statuses?per_page=100`,
+      '/repos/acme/platform/deployments?environment=staging&per_page=30',
+    ]);
     const created = gh.deployments.find((x) => x.environment === 'staging');
     expect(created).toBeDefined();
     expect(gh.writes()).toEqual(['POST /repos/acme/platform/deployments', `POST /repos/acme/platform/deployments/${created?.id}/statuses`]);
@@ -66,11 +73,63 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     );
   });
 
-  it('dev takes any commit without reading deployments', async () => {
+  it('dev takes any commit not older than what dev runs, reading only what dev runs', async () => {
     const r = await gate('dev', { record: 'false' });
     expect(r.code).toBe(0);
-    expect(gh.requests).toEqual([]);
+    expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual(['GET /repos/acme/platform/deployments?environment=dev&per_page=30']);
     expect(r.outputs.reason).toBe('dev is the first environment: any commit may be applied');
+  });
+
+  it('counts only deployments and statuses created by the trusted creators (issue 17 item 9)', async () => {
+    // A person with deployments: write creates a "success" in dev: it does not count.
+    gh.addDeployment('dev', SHA, ['success'], 'mallory');
+    const person = await gate('staging');
+    expect(person.code).toBe(1);
+    expect(person.stdout).toContain('::error::refusing to apply commit 9f8e7d6 to staging: it has no deployment in dev (deployments there not created by github-actions[bot] do not count); apply it to dev first');
+    // The bot's deployment failed; a person adds a "success" status on it: still refused.
+    const bot = gh.addDeployment('dev', SHA, ['failure']);
+    bot.statuses.unshift({ id: 999, state: 'success', creator: 'mallory', created_at: new Date().toISOString() });
+    const forged = await gate('staging');
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toContain(`its latest deployment to dev (${bot.id}) is "failure", not "success"`);
+    expect(gh.writes()).toEqual([]);
+    // Another app named in trusted-creators counts.
+    const app = await gate('staging', { 'trusted-creators': 'deploy-app[bot],mallory', record: 'false' });
+    expect(app.code).toBe(0);
+  });
+
+  it('refuses a commit older than (or diverged from) the one the environment runs, naming it; break-glass allow-older needs a reason and is recorded (W6)', async () => {
+    const NEWER = '1111111111111111111111111111111111111111';
+    gh.addDeployment('dev', SHA, ['success']);
+    gh.addDeployment('staging', NEWER, ['success']);
+    gh.compare = (base, head) => (base === NEWER && head === SHA ? { status: 'behind', commits: [] } : { status: 'diverged', commits: [] });
+    const old = await gate('staging');
+    expect(old.code).toBe(1);
+    expect(old.stdout).toMatch(/::error::refusing to apply commit 9f8e7d6 to staging: it is older than \(an ancestor of\) 1111111, which staging runs \(deployment \d+\); deploy a newer commit, or use break-glass/);
+    expect(old.outputs['deployed-sha']).toBe(NEWER);
+    expect(gh.writes()).toEqual([]);
+    gh.compare = () => ({ status: 'diverged', commits: [] });
+    expect((await gate('staging')).stdout).toContain('is not a descendant of 1111111 (the histories diverged)');
+    const noReason = await gate('staging', { 'allow-older': 'true' });
+    expect(noReason.code).toBe(1);
+    expect(noReason.stdout).toContain('::error::input "break-glass-reason": break-glass (break-glass-stacks or allow-older) needs a reason');
+    const rollback = await gate('staging', { 'allow-older': 'true', 'break-glass-reason': 'roll back the broken release' });
+    expect(rollback.code).toBe(0);
+    const body = gh.requests.find((q) => q.method === 'POST' && q.path.endsWith('/deployments'))?.body as { description: string; payload: { breakGlass: unknown } };
+    expect(body.description).toMatch(/^break-glass by .*: an older commit allowed — "roll back the broken release"/);
+    expect(body.payload.breakGlass).toEqual(expect.objectContaining({ allowOlder: true, stacks: [], reason: 'roll back the broken release' }));
+    expect(rollback.summary).toContain('[!WARNING]');
+  });
+
+  it('accepts a newer commit (ahead of the deployed one) and records break-glass stacks with their reason', async () => {
+    const OLDER = '2222222222222222222222222222222222222222';
+    gh.addDeployment('dev', OLDER, ['success']);
+    gh.compare = (base, head) => (base === OLDER && head === SHA ? { status: 'ahead', commits: [SHA] } : { status: 'behind', commits: [] });
+    const r = await gate('dev', { 'break-glass-stacks': 'dev-workloads', 'break-glass-reason': 'hotfix' });
+    expect(r.code).toBe(0);
+    const body = gh.requests.find((q) => q.method === 'POST' && q.path.endsWith('/deployments'))?.body as { payload: { breakGlass: unknown } };
+    expect(body.payload.breakGlass).toEqual(expect.objectContaining({ stacks: ['dev-workloads'], allowOlder: false, reason: 'hotfix' }));
+    expect(r.summary).toContain('this commit is ahead of it');
   });
 
   it.each([

@@ -6,6 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 
 export interface RecordedRequest {
@@ -20,6 +21,8 @@ export interface FakeComment {
   id: number;
   issue: number;
   body: string;
+  /** Login of the author (from the token that posted it). */
+  user: string;
 }
 
 export interface FakeIssue {
@@ -30,6 +33,8 @@ export interface FakeIssue {
   labels: string[];
   state_reason?: string;
   pull_request?: object;
+  /** Login of who opened it. */
+  user?: string;
 }
 
 export interface FakeDeployment {
@@ -38,8 +43,30 @@ export interface FakeDeployment {
   environment: string;
   task: string;
   created_at: string;
-  statuses: { id: number; state: string; created_at: string; description?: string; log_url?: string }[];
+  creator: string;
+  description?: string;
+  payload?: unknown;
+  statuses: { id: number; state: string; created_at: string; description?: string; log_url?: string; creator: string }[];
 }
+
+export interface FakeRun {
+  id: number;
+  name: string;
+  event: string;
+  head_sha: string;
+  status: string;
+  conclusion: string | null;
+  artifacts: { id: number; name: string; expired: boolean; files: Record<string, Buffer | string> }[];
+}
+
+export interface FakePull {
+  number: number;
+  head: { sha: string; repo: { full_name: string } };
+  base: { sha: string; ref: string };
+}
+
+/** The workflows' token shows as this login on what it writes. */
+export const BOT = 'github-actions[bot]';
 
 export const OWNER = 'acme';
 export const REPO = 'platform';
@@ -52,6 +79,12 @@ export class FakeGitHub {
   deployments: FakeDeployment[] = [];
   /** Tokens that may only read (like a fork's GITHUB_TOKEN): writes get 403. */
   readOnlyTokens = new Set<string>();
+  /** Token → login of its owner; any other token is the workflows' own (github-actions[bot]). */
+  logins = new Map<string, string>();
+  runs: FakeRun[] = [];
+  pulls: FakePull[] = [];
+  /** GitHub's compare status of base...head (ahead, behind, identical, diverged) and the commits after base. */
+  compare?: (base: string, head: string) => { status: string; commits: string[] };
   private nextId = 1000;
   private server?: Server;
   url = '';
@@ -72,18 +105,34 @@ export class FakeGitHub {
     return this.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`);
   }
 
-  addDeployment(environment: string, sha: string, states: string[]): FakeDeployment {
+  addDeployment(environment: string, sha: string, states: string[], creator = BOT): FakeDeployment {
     const d: FakeDeployment = {
       id: this.nextId++,
       sha,
       environment,
       task: 'deploy',
+      creator,
       created_at: new Date(Date.now() - 60_000).toISOString(),
       // newest first, as the API lists statuses
-      statuses: states.map((state, i) => ({ id: this.nextId++, state, created_at: new Date(Date.now() - 1000 * (i + 1)).toISOString() })),
+      statuses: states.map((state, i) => ({ id: this.nextId++, state, creator, created_at: new Date(Date.now() - 1000 * (i + 1)).toISOString() })),
     };
     this.deployments.push(d);
     return d;
+  }
+
+  /** A finished workflow run with artifacts (file name → content), as `actions/upload-artifact` leaves it. */
+  addRun(run: Omit<FakeRun, 'id' | 'artifacts' | 'status'> & { artifacts?: Record<string, Record<string, Buffer | string>>; expired?: boolean }): FakeRun {
+    const r: FakeRun = {
+      id: this.nextId++,
+      name: run.name,
+      event: run.event,
+      head_sha: run.head_sha,
+      status: 'completed',
+      conclusion: run.conclusion,
+      artifacts: Object.entries(run.artifacts ?? {}).map(([name, files]) => ({ id: this.nextId++, name, expired: run.expired ?? false, files })),
+    };
+    this.runs.push(r);
+    return r;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -100,6 +149,7 @@ export class FakeGitHub {
     };
     const b = (body ?? {}) as Record<string, unknown>;
     const token = (req.headers.authorization ?? '').replace(/^(token|bearer) /i, '');
+    const login = this.logins.get(token) ?? BOT;
     if (method !== 'GET' && this.readOnlyTokens.has(token)) return send(403, { message: 'Resource not accessible by integration' });
     const prefix = `/repos/${OWNER}/${REPO}`;
     if (!url.pathname.startsWith(prefix)) return send(404, { message: 'Not Found' });
@@ -108,16 +158,18 @@ export class FakeGitHub {
 
     if ((m = /^\/issues\/(\d+)\/comments$/.exec(p))) {
       const issue = Number(m[1]);
-      if (method === 'GET') return send(200, this.comments.filter((c) => c.issue === issue).map((c) => ({ id: c.id, body: c.body, user: { login: 'github-actions[bot]', type: 'Bot' } })));
+      if (method === 'GET') return send(200, this.comments.filter((c) => c.issue === issue).map((c) => ({ id: c.id, body: c.body, user: userOf(c.user) })));
       if (method === 'POST') {
-        const c = { id: this.nextId++, issue, body: String(b.body) };
+        const c = { id: this.nextId++, issue, body: String(b.body), user: login };
         this.comments.push(c);
-        return send(201, { id: c.id, body: c.body });
+        return send(201, { id: c.id, body: c.body, user: userOf(c.user) });
       }
     }
     if ((m = /^\/issues\/comments\/(\d+)$/.exec(p)) && method === 'PATCH') {
       const c = this.comments.find((x) => x.id === Number(m?.[1]));
       if (!c) return send(404, { message: 'Not Found' });
+      // GitHub: only the author (or a maintainer) edits a comment; the bot editing a person's comment is the bug.
+      if (c.user !== login) return send(403, { message: `fake GitHub: ${login} edited a comment by ${c.user}` });
       c.body = String(b.body);
       return send(200, { id: c.id, body: c.body });
     }
@@ -138,15 +190,16 @@ export class FakeGitHub {
     if (p === '/issues' && method === 'GET') {
       const state = url.searchParams.get('state') ?? 'open';
       const label = url.searchParams.get('labels');
+      const creator = url.searchParams.get('creator');
       return send(
         200,
         this.issues
-          .filter((i) => (state === 'all' || i.state === state) && (!label || i.labels.includes(label)))
-          .map((i) => ({ ...i, labels: i.labels.map((name) => ({ name })) })),
+          .filter((i) => (state === 'all' || i.state === state) && (!label || i.labels.includes(label)) && (!creator || (i.user ?? BOT) === creator))
+          .map((i) => ({ ...i, user: userOf(i.user ?? BOT), labels: i.labels.map((name) => ({ name })) })),
       );
     }
     if (p === '/issues' && method === 'POST') {
-      const issue: FakeIssue = { number: this.nextId++, title: String(b.title), body: String(b.body ?? ''), state: 'open', labels: (b.labels as string[]) ?? [] };
+      const issue: FakeIssue = { number: this.nextId++, title: String(b.title), body: String(b.body ?? ''), state: 'open', labels: (b.labels as string[]) ?? [], user: login };
       this.issues.push(issue);
       return send(201, { ...issue, labels: issue.labels.map((name) => ({ name })) });
     }
@@ -157,37 +210,137 @@ export class FakeGitHub {
       if (typeof b.body === 'string') issue.body = b.body;
       if (b.state === 'open' || b.state === 'closed') issue.state = b.state;
       if (typeof b.state_reason === 'string') issue.state_reason = b.state_reason;
+      if (Array.isArray(b.labels)) issue.labels = [...new Set([...issue.labels, ...(b.labels as string[])])];
       return send(200, { ...issue, labels: issue.labels.map((name) => ({ name })) });
     }
     if (p === '/deployments' && method === 'GET') {
       const sha = url.searchParams.get('sha');
       const env = url.searchParams.get('environment');
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
       return send(
         200,
         this.deployments
           .filter((d) => (!sha || d.sha === sha) && (!env || d.environment === env))
-          .map(({ statuses: _s, ...d }) => d)
-          .reverse(),
+          .map(({ statuses: _s, creator, ...d }) => ({ ...d, creator: userOf(creator) }))
+          .reverse()
+          .slice(0, perPage),
       );
     }
     if (p === '/deployments' && method === 'POST') {
-      const d: FakeDeployment = { id: this.nextId++, sha: String(b.ref), environment: String(b.environment), task: String(b.task ?? 'deploy'), created_at: new Date().toISOString(), statuses: [] };
+      const d: FakeDeployment = {
+        id: this.nextId++,
+        sha: String(b.ref),
+        environment: String(b.environment),
+        task: String(b.task ?? 'deploy'),
+        created_at: new Date(Date.now() + this.nextId).toISOString(),
+        creator: login,
+        description: b.description as string | undefined,
+        payload: b.payload,
+        statuses: [],
+      };
       this.deployments.push(d);
-      const { statuses: _s, ...out } = d;
-      return send(201, out);
+      const { statuses: _s, creator, ...out } = d;
+      return send(201, { ...out, creator: userOf(creator) });
     }
     if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(p))) {
       const d = this.deployments.find((x) => x.id === Number(m?.[1]));
       if (!d) return send(404, { message: 'Not Found' });
-      if (method === 'GET') return send(200, d.statuses);
+      if (method === 'GET') return send(200, d.statuses.map((s) => ({ ...s, creator: userOf(s.creator) })));
       if (method === 'POST') {
-        const s = { id: this.nextId++, state: String(b.state), created_at: new Date().toISOString(), description: b.description as string | undefined, log_url: b.log_url as string | undefined };
+        const s = { id: this.nextId++, state: String(b.state), created_at: new Date(Date.now() + this.nextId).toISOString(), description: b.description as string | undefined, log_url: b.log_url as string | undefined, creator: login };
+        // auto_inactive (default true): a new success marks the environment's older successful deployments inactive.
+        if (s.state === 'success' && b.auto_inactive !== false) {
+          for (const o of this.deployments.filter((x) => x.environment === d.environment && x.id !== d.id && x.statuses[0]?.state === 'success')) {
+            o.statuses.unshift({ id: this.nextId++, state: 'inactive', created_at: s.created_at, creator: BOT });
+          }
+        }
         d.statuses.unshift(s);
-        return send(201, s);
+        return send(201, { ...s, creator: userOf(s.creator) });
       }
+    }
+    if ((m = /^\/deployments\/(\d+)$/.exec(p)) && method === 'GET') {
+      const d = this.deployments.find((x) => x.id === Number(m?.[1]));
+      if (!d) return send(404, { message: 'Not Found' });
+      const { statuses: _s, creator, ...out } = d;
+      return send(200, { ...out, creator: userOf(creator) });
+    }
+    if ((m = /^\/pulls\/(\d+)$/.exec(p)) && method === 'GET') {
+      const pr = this.pulls.find((x) => x.number === Number(m?.[1]));
+      return pr ? send(200, pr) : send(404, { message: 'Not Found' });
+    }
+    if ((m = /^\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)$/.exec(p)) && method === 'GET') {
+      if (!this.compare) return send(404, { message: 'fake GitHub: no compare set' });
+      const c = this.compare(m[1], m[2]);
+      return send(200, { status: c.status, ahead_by: c.commits.length, total_commits: c.commits.length, commits: c.commits.map((sha) => ({ sha })) });
+    }
+    if (p === '/actions/runs' && method === 'GET') {
+      const q = url.searchParams;
+      const runs = this.runs
+        .filter((r) => (!q.get('event') || r.event === q.get('event')) && (!q.get('head_sha') || r.head_sha === q.get('head_sha')) && (!q.get('status') || r.conclusion === q.get('status') || r.status === q.get('status')))
+        .reverse()
+        .map(({ artifacts: _a, ...r }) => r);
+      return send(200, { total_count: runs.length, workflow_runs: runs });
+    }
+    if ((m = /^\/actions\/runs\/(\d+)\/artifacts$/.exec(p)) && method === 'GET') {
+      const r = this.runs.find((x) => x.id === Number(m?.[1]));
+      if (!r) return send(404, { message: 'Not Found' });
+      const name = url.searchParams.get('name');
+      const list = r.artifacts.filter((a) => !name || a.name === name).map((a) => ({ id: a.id, name: a.name, expired: a.expired, archive_download_url: `${this.url}${prefix}/actions/artifacts/${a.id}/zip` }));
+      return send(200, { total_count: list.length, artifacts: list });
+    }
+    if ((m = /^\/actions\/artifacts\/(\d+)\/zip$/.exec(p)) && method === 'GET') {
+      const a = this.runs.flatMap((r) => r.artifacts).find((x) => x.id === Number(m?.[1]));
+      if (!a) return send(404, { message: 'Not Found' });
+      if (a.expired) return send(410, { message: 'Artifact has expired' });
+      res.writeHead(200, { 'content-type': 'application/zip' });
+      res.end(zip(a.files));
+      return;
     }
     return send(404, { message: `fake GitHub: no route for ${method} ${url.pathname}` });
   }
+}
+
+function userOf(login: string): { login: string; type: string } {
+  return { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' };
+}
+
+/** A zip archive (stored, no compression) of `files`, as GitHub serves an artifact. */
+export function zip(files: Record<string, Buffer | string>): Buffer {
+  const local: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of Object.entries(files)) {
+    const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
+    const fname = Buffer.from(name);
+    const crc = zlib.crc32(data);
+    const head = Buffer.alloc(30);
+    head.writeUInt32LE(0x04034b50, 0);
+    head.writeUInt16LE(20, 4);
+    head.writeUInt32LE(crc, 14);
+    head.writeUInt32LE(data.length, 18);
+    head.writeUInt32LE(data.length, 22);
+    head.writeUInt16LE(fname.length, 26);
+    local.push(head, fname, data);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(0x02014b50, 0);
+    cd.writeUInt16LE(20, 4);
+    cd.writeUInt16LE(20, 6);
+    cd.writeUInt32LE(crc, 16);
+    cd.writeUInt32LE(data.length, 20);
+    cd.writeUInt32LE(data.length, 24);
+    cd.writeUInt16LE(fname.length, 28);
+    cd.writeUInt32LE(offset, 42);
+    central.push(cd, fname);
+    offset += head.length + fname.length + data.length;
+  }
+  const cdBuf = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(cdBuf.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...local, cdBuf, end]);
 }
 
 export interface ActionRun {
@@ -224,7 +377,7 @@ export function parseOutputs(text: string): Record<string, string> {
  */
 export async function runAction(
   actionDir: string,
-  opts: { api: string; inputs: Record<string, string>; event?: object; eventName?: string; sha?: string; cwd?: string },
+  opts: { api: string; inputs: Record<string, string>; event?: object; eventName?: string; sha?: string; cwd?: string; env?: Record<string, string> },
 ): Promise<ActionRun> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'action-run-'));
   const outputFile = path.join(tmp, 'output');
@@ -252,6 +405,8 @@ export async function runAction(
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_WORKSPACE: opts.cwd ?? process.cwd(),
     RUNNER_TEMP: tmp,
+    GITHUB_ACTOR: 'octocat',
+    ...opts.env,
   };
   // The runner's rule: INPUT_ + the name upper-cased with spaces as underscores (hyphens stay).
   for (const [k, v] of Object.entries(opts.inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
@@ -264,10 +419,6 @@ export async function runAction(
   return { code, stdout, stderr, outputs: parseOutputs(readFileSync(outputFile, 'utf8')), summary: readFileSync(summaryFile, 'utf8') };
 }
 
-/** Rebuilds the action's bundle so a test never runs against a stale dist (esbuild output is deterministic). */
-export function buildBundle(action: string): void {
-  execFileSync(process.execPath, [path.join(__dirname, '..', 'build.mjs'), action], { stdio: 'inherit' });
-}
 
 /**
  * Inputs and outputs declared in action.yml next to those the entry point really reads and sets, so the
@@ -308,13 +459,14 @@ export function actionInterface(actionDir: string): {
 }
 
 /**
- * Jest wiring every action test shares: rebuild the bundle, run one fake GitHub for the file (listening from
- * beforeAll on), and forget its recorded requests (plus whatever `reset` clears) before each test.
+ * Jest wiring every action test shares: one fake GitHub for the file (listening from beforeAll on), and forget its
+ * recorded requests (plus whatever `reset` clears) before each test. The tests run the COMMITTED dist/index.js —
+ * what GitHub runs — never a fresh build; .ci/checks/50-actions-dist.sh (also on every pull request) fails when
+ * the committed bundle differs from its sources.
  */
-export function useFakeGitHub(action: string, reset: (gh: FakeGitHub) => void = () => undefined): FakeGitHub {
+export function useFakeGitHub(_action: string, reset: (gh: FakeGitHub) => void = () => undefined): FakeGitHub {
   const gh = new FakeGitHub();
   beforeAll(async () => {
-    buildBundle(action);
     await gh.start();
   });
   afterAll(() => gh.stop());
@@ -333,6 +485,11 @@ export function describeActionYml(actionDir: string): void {
       expect(io.runs).toBe('using: node24; main: dist/index.js');
       expect(io.declaredInputs).toEqual(io.usedInputs);
       expect(io.declaredOutputs).toEqual(io.usedOutputs);
+    });
+    it('has its bundle built for the runtime it declares (esbuild target = runs.using)', () => {
+      const build = path.resolve(__dirname, '../build.mjs');
+      const script = `import(${JSON.stringify(build)}).then((m) => process.stdout.write(m.targetFor(${JSON.stringify(path.basename(actionDir))})))`;
+      expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })).toBe('node24');
     });
   });
 }

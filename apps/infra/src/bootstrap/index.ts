@@ -2,11 +2,15 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { deliveryRoleNames, loadEnvironments, roleArn, type LoadOptions } from '@awp/config';
+import { deliveryRoleArns, loadEnvironments, type LoadOptions } from '@awp/config';
 import { ALL_RULES, GuardrailError, Guardrails, type Finding, type GuardrailRule } from '@awp/guardrails';
-import { BootstrapStack, type BootstrapStackProps } from './stack';
+import { APPLY_MAX_SESSION_SECONDS, BootstrapStack, type BootstrapStackProps } from './stack';
 
 export * from './stack';
+export * from './policies';
+export * from './plan-reads';
+export * from './policy-eval';
+export * from './apply-time';
 
 export interface BootstrapSynthOptions extends LoadOptions, Omit<BootstrapStackProps, 'env'> {
   /** Environments to bootstrap (one AWS account each). */
@@ -63,21 +67,27 @@ export interface DeliveryTarget {
   /** The site's domain (CloudFront): the smoke test calls https://<domain>/healthz and /readyz. */
   readonly domain: string;
   readonly promotesFrom: string | null;
+  /** `runs-on` labels of this environment's plan and apply jobs (environment field delivery.runsOn). */
+  readonly runsOn: readonly string[];
+  /** The apply role's longest session: request it per stack (configure-aws-credentials role-duration-seconds). */
+  readonly applySessionSeconds: number;
 }
 
 /** One entry per environment, from the environment files (the single source of account, region and role names). */
 export function describeDelivery(envs: readonly string[] | undefined, options: LoadOptions = {}): DeliveryTarget[] {
   return loadEnvironments(envs, options).map((env) => {
-    const roles = deliveryRoleNames(env);
+    const roles = deliveryRoleArns(env);
     return {
       env: env.name,
       account: env.account.id,
       region: env.region,
       stateBucket: env.state.bucket,
-      planRoleArn: roleArn(env, roles.plan),
-      applyRoleArn: roleArn(env, roles.apply),
+      planRoleArn: roles.plan,
+      applyRoleArn: roles.apply,
       domain: env.domain.name,
       promotesFrom: env.promotesFrom ?? null,
+      runsOn: env.delivery.runsOn,
+      applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
     };
   });
 }

@@ -6,7 +6,6 @@ import { DataAwsIamOpenidConnectProvider } from '@cdktf/provider-aws/lib/data-aw
 import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
@@ -19,7 +18,8 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { defaultTags, deliveryRoleNames, globalName, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
+import { applyIamConvention, defaultTags, DELIVERY_IAM_PATH, deliveryRoleArns, deliveryRoleNames, globalName, IAM_CONTEXT_KEY, platformIam, requireTerraformVersion, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
+import { applyBoundaryStatements, planRoleStatements, workloadBoundaryStatements, type PlanAccess } from './policies';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -29,8 +29,20 @@ export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
  * against its own trusted CA store since 2023 and ignores them, but the API still stores a list.
  */
 export const GITHUB_OIDC_THUMBPRINTS = ['6938fd4d98bab03faadb97b34396831e3780aea1', '1c58a3a8518e8759bf075b76b750d4f2df264fcd'];
-/** Role sessions last at most one hour: a plan or an apply of one environment fits, a leaked token soon expires. */
-export const MAX_SESSION_SECONDS = 3600;
+/** Plan sessions last at most one hour: a plan of one environment fits, a leaked token soon expires. */
+export const PLAN_MAX_SESSION_SECONDS = 3600;
+/**
+ * The apply role's longest session: one stack's first apply, worst case. Terraform gives up on a resource at the
+ * provider's create timeout, so the longest chain of those timeouts in a stack bounds its apply: the edge stack's
+ * certificate validation (75 min, aws_acm_certificate_validation's default) then the distribution's deployment
+ * (the provider waits up to 90 min): 2 h 45 min, 3 h 05 min with init, plan and refresh; the cluster stack's EKS control
+ * plane (30) → pod identity and VPC CNI add-ons (20 + 20) → node group (60) → CloudWatch add-on (20): 2 h 30 min; the
+ * data stack's Multi-AZ primary (40) → read replicas (40).
+ * Typical times are far shorter (AWS: an EKS control plane averages ~15 min), but a session that ends mid-apply
+ * leaves a half-applied stack and a held lock, so the role allows the worst case; each stack assumes the role
+ * afresh (the deploy workflow). apps/infra/test/bootstrap.test.ts recomputes the chains from the synthesized stacks.
+ */
+export const APPLY_MAX_SESSION_SECONDS = 4 * 3600;
 
 export interface BootstrapStackProps {
   readonly env: EnvironmentConfig;
@@ -58,21 +70,40 @@ export interface BootstrapStackProps {
   readonly defaultBranch?: string;
 }
 
-/** The GitHub OIDC subject claims each role trusts, exactly (no wildcards). */
-export function trustedSubjects(env: EnvironmentConfig, defaultBranch = 'main'): { plan: string[]; apply: string[] } {
-  const repo = `repo:${env.repository}`;
+/**
+ * The GitHub OIDC subject claims each role trusts, exactly (no wildcards), in GitHub's default format
+ * `repo:<org>/<repo>:<context>` and, when the owner's ID is configured, also in its immutable format
+ * `repo:<org>@<ownerId>/<repo>@<repositoryId>:<context>` (the default for repositories created from 2026-07-15 on,
+ * and for every repository renamed or transferred since; others opt in — GitHub docs → OpenID Connect reference).
+ */
+export function trustedSubjects(env: EnvironmentConfig, defaultBranch = 'main'): { plan: string[]; planPatterns: string[]; apply: string[] } {
+  const [owner, name] = env.repository.split('/');
+  const prefixes = [`repo:${env.repository}`, ...(env.repositoryOwnerId !== undefined ? [`repo:${owner}@${env.repositoryOwnerId}/${name}@${env.repositoryId}`] : [])];
   return {
     // Pull requests plan; scheduled drift detection runs on the default branch without an environment.
-    plan: [`${repo}:pull_request`, `${repo}:ref:refs/heads/${defaultBranch}`],
+    plan: prefixes.flatMap((p) => [`${p}:pull_request`, `${p}:ref:refs/heads/${defaultBranch}`]),
+    // The merge queue (pr.yml on merge_group) plans what will land on a temporary branch GitHub names
+    // gh-readonly-queue/<base>/pr-<n>-<sha>; its OIDC subject is that ref. The only wildcard in any trust: after this
+    // repository's own prefix, inside that namespace, and the repository IDs are still matched exactly.
+    planPatterns: prefixes.map((p) => `${p}:ref:refs/heads/gh-readonly-queue/${defaultBranch}/*`),
     // Only jobs bound to the GitHub environment of the same name (protection rules, reviewers on prod) apply.
-    apply: [`${repo}:environment:${env.name}`],
+    apply: prefixes.map((p) => `${p}:environment:${env.name}`),
   };
 }
 
 /**
+ * The secrets whose value a plan may read, exactly: those whose version Terraform manages (refresh reads it) and
+ * that hold no secret. The data layer's cache settings are connection settings (the cache uses IAM auth).
+ */
+export function planSecretNames(env: EnvironmentConfig): string[] {
+  return [`${env.name}/${env.service.name}/cache-auth`];
+}
+
+/**
  * The per-account foundation of the delivery pipeline, applied once by hand (docs/delivery.md):
- * the Terraform state bucket with its KMS key and access-log bucket, GitHub's OIDC provider, and the
- * environment's read-only plan role and apply role.
+ * the Terraform state bucket with its KMS key and access-log bucket, GitHub's OIDC provider, the environment's
+ * read-only plan role and apply role, and the permissions boundaries that cap the apply role and every role it
+ * creates.
  */
 export class BootstrapStack extends TerraformStack {
   readonly env: EnvironmentConfig;
@@ -86,23 +117,28 @@ export class BootstrapStack extends TerraformStack {
     const { env } = props;
     this.env = env;
     this.node.setContext('awp:tier', env.tier);
+    // The delivery roles and their policies live under their own path, out of the apply role's reach.
+    this.node.setContext(IAM_CONTEXT_KEY, { path: DELIVERY_IAM_PATH });
     const region = env.state.region ?? env.region;
     const partition = 'aws';
     const account = env.account.id;
     const bucket = env.state.bucket;
     const bucketArn = `arn:${partition}:s3:::${bucket}`;
     const roles = deliveryRoleNames(env);
+    const roleArns = deliveryRoleArns(env);
+    const platform = platformIam(env);
     this.stateBucketName = bucket;
     this.planRoleName = roles.plan;
     this.applyRoleName = roles.apply;
 
     if ((props.backend ?? 'local') === 's3') {
-      new S3Backend(this, { bucket, key: `${env.state.keyPrefix}/${env.name}/bootstrap.tfstate`, region, encrypt: true });
+      new S3Backend(this, { bucket, key: `${env.state.keyPrefix}/${env.name}/bootstrap.tfstate`, region }); // encrypted by the bucket's default key (see PlatformStack)
       this.addOverride('terraform.backend.s3.use_lockfile', true);
     } else {
       // Local state in the working directory: copy terraform.tfstate somewhere safe or migrate it (docs/delivery.md).
       new LocalBackend(this, { path: 'terraform.tfstate' });
     }
+    requireTerraformVersion(this);
     new AwsProvider(this, 'aws', { region, allowedAccountIds: [account], defaultTags: [{ tags: defaultTags(env, 'bootstrap') }] });
 
     // ---- State key ------------------------------------------------------------------------------------
@@ -123,6 +159,7 @@ export class BootstrapStack extends TerraformStack {
 
     // ---- Access-log bucket (S3 server access logs of the state bucket) --------------------------------
     this.accessLogBucketName = globalName(env, 'tfstate-access-logs');
+    const logBucketArn = `arn:${partition}:s3:::${this.accessLogBucketName}`;
     const logBucket = new S3Bucket(this, 'access-logs', { bucket: this.accessLogBucketName, lifecycle: { preventDestroy: true } });
     this.protectBucket('access-logs', logBucket, {
       // S3 server access log delivery does not support SSE-KMS target buckets: SSE-S3 is the only option.
@@ -148,6 +185,33 @@ export class BootstrapStack extends TerraformStack {
     const state = new S3Bucket(this, 'state', { bucket, lifecycle: { preventDestroy: true } });
     this.protectBucket('state', state, {
       encryption: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: stateKey.arn },
+      extraStatements: [
+        {
+          // State is encrypted with the state key, by default (the stacks' backends send no encryption header):
+          // an explicit header asking for anything else (SSE-S3, another key) is refused instead of silently
+          // weakening the encryption. Both conditions hold only when the header is present (Null = false).
+          sid: 'DenyOtherEncryption',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:PutObject'],
+          resources: [`${bucketArn}/*`],
+          condition: [
+            { test: 'Null', variable: 's3:x-amz-server-side-encryption', values: ['false'] },
+            { test: 'StringNotEquals', variable: 's3:x-amz-server-side-encryption', values: ['aws:kms'] },
+          ],
+        },
+        {
+          sid: 'DenyOtherKey',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:PutObject'],
+          resources: [`${bucketArn}/*`],
+          condition: [
+            { test: 'Null', variable: 's3:x-amz-server-side-encryption-aws-kms-key-id', values: ['false'] },
+            { test: 'StringNotEquals', variable: 's3:x-amz-server-side-encryption-aws-kms-key-id', values: [stateKey.arn] },
+          ],
+        },
+      ],
       lifecycleRules: [
         {
           id: 'expire-old-state-versions',
@@ -169,74 +233,97 @@ export class BootstrapStack extends TerraformStack {
           thumbprintList: GITHUB_OIDC_THUMBPRINTS,
         }).arn;
     const subjects = trustedSubjects(env, props.defaultBranch);
-    const trust = (id: string, subs: string[]) =>
-      new DataAwsIamPolicyDocument(this, id, {
-        statement: [
-          {
-            sid: 'GitHubActionsOidc',
-            actions: ['sts:AssumeRoleWithWebIdentity'],
-            principals: [{ type: 'Federated', identifiers: [oidcArn] }],
-            condition: [
-              { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:aud`, values: [GITHUB_OIDC_AUDIENCE] },
-              // StringEquals, not StringLike: a wildcard here is how other repositories get in.
-              { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:sub`, values: subs },
-            ],
-          },
+    const trust = (id: string, subs: string[], subPatterns: string[] = []) => {
+      const statement = (sid: string, test: 'StringEquals' | 'StringLike', values: string[]): DataAwsIamPolicyDocumentStatement => ({
+        sid,
+        actions: ['sts:AssumeRoleWithWebIdentity'],
+        principals: [{ type: 'Federated', identifiers: [oidcArn] }],
+        condition: [
+          { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:aud`, values: [GITHUB_OIDC_AUDIENCE] },
+          // StringEquals, not StringLike (but for the merge queue's own ref namespace): a wildcard is how other
+          // repositories get in.
+          { test, variable: `${GITHUB_OIDC_HOST}:sub`, values },
+          // The repository's immutable IDs (condition keys AWS STS documents for GitHub's provider): a repository
+          // re-created under the same name, or a name taken over after a rename, has other IDs.
+          { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:repository_id`, values: [String(env.repositoryId)] },
+          ...(env.repositoryOwnerId !== undefined ? [{ test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:repository_owner_id`, values: [String(env.repositoryOwnerId)] }] : []),
         ],
       });
+      // Conditions in one statement are ANDed: the merge-queue pattern needs a statement of its own.
+      return new DataAwsIamPolicyDocument(this, id, {
+        statement: [statement('GitHubActionsOidc', 'StringEquals', subs), ...(subPatterns.length ? [statement('GitHubMergeQueueOidc', 'StringLike', subPatterns)] : [])],
+      });
+    };
 
-    // ---- Plan role: read-only, plus the state lock file ---------------------------------------------------
+    const stateObjects = `${bucketArn}/${env.state.keyPrefix}/${env.name}/*`;
+    const access: PlanAccess = { bucketArn, stateObjects, stateKeyArn: stateKey.arn, region: env.region, account, secretNames: planSecretNames(env) };
+
+    // ---- Plan role: reads metadata and this environment's state, writes only lock files ----------------------
+    const planDoc = new DataAwsIamPolicyDocument(this, 'plan-read-policy', { statement: planRoleStatements(access) });
+    const planPolicy = new IamPolicy(this, 'plan-read', {
+      name: `${env.name}-delivery-plan-read`,
+      description: 'What terraform plan reads: service metadata, this environment\'s state, the state lock files; no content outside them',
+      policy: planDoc.json,
+    });
     const planRole = new IamRole(this, 'plan-role', {
       name: roles.plan,
       description: `GitHub Actions (${env.repository}) pull-request and drift plans of ${env.name}: read-only`,
-      assumeRolePolicy: trust('plan-trust', subjects.plan).json,
-      maxSessionDuration: MAX_SESSION_SECONDS,
+      assumeRolePolicy: trust('plan-trust', subjects.plan, subjects.planPatterns).json,
+      maxSessionDuration: PLAN_MAX_SESSION_SECONDS,
+      // The same policy as its ceiling: whatever is attached later, this role stays a plan role.
+      permissionsBoundary: planPolicy.arn,
     });
-    new IamRolePolicyAttachment(this, 'plan-read-only', { role: planRole.name, policyArn: `arn:${partition}:iam::aws:policy/ReadOnlyAccess` });
-    const lockFiles = `${bucketArn}/*.tflock`;
-    const planState = new DataAwsIamPolicyDocument(this, 'plan-state-policy', {
-      statement: [
-        { sid: 'ListState', actions: ['s3:ListBucket'], resources: [bucketArn] },
-        { sid: 'ReadState', actions: ['s3:GetObject'], resources: [`${bucketArn}/*`] },
-        // use_lockfile: terraform plan takes and releases `<key>.tflock` next to the state object.
-        { sid: 'WriteLockFilesOnly', actions: ['s3:PutObject', 's3:DeleteObject'], resources: [lockFiles] },
-        // Reading the encrypted state needs Decrypt; writing the (encrypted) lock file needs GenerateDataKey.
-        { sid: 'UseStateKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [stateKey.arn] },
-        // Belt and braces: whatever else is attached later, this role never writes state.
-        { sid: 'DenyStateWrites', effect: 'Deny', actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], notResources: [lockFiles] },
-      ],
+    new IamRolePolicyAttachment(this, 'plan-read-attachment', { role: planRole.name, policyArn: planPolicy.arn });
+
+    // ---- Workload boundary: the ceiling of every role the platform (the apply role) creates ----------------
+    const workloadDoc = new DataAwsIamPolicyDocument(this, 'workload-boundary-policy', {
+      statement: workloadBoundaryStatements({ bucketArns: [bucketArn, logBucketArn], stateKeyArn: stateKey.arn }),
     });
-    new IamRolePolicy(this, 'plan-state', { role: planRole.id, name: 'terraform-state-read-and-lock', policy: planState.json });
+    const workloadBoundary = new IamPolicy(this, 'workload-boundary', {
+      name: platform.boundaryName,
+      description: `Caps every role the ${env.name} platform creates: no IAM writes, no role chaining, no Terraform state, no org or account changes`,
+      policy: workloadDoc.json,
+    });
 
     // ---- Apply role: administrator inside a permissions boundary -------------------------------------------
-    const applyRoleArn = `arn:${partition}:iam::${account}:role/${roles.apply}`;
-    const planRoleArn = `arn:${partition}:iam::${account}:role/${roles.plan}`;
-    const boundaryName = resourceName(env, 'delivery-apply-boundary');
-    const boundaryArn = `arn:${partition}:iam::${account}:policy/${boundaryName}`;
+    const applyBoundaryName = resourceName(env, 'delivery-apply-boundary');
+    const boundaryArn = (name: string) => `arn:${partition}:iam::${account}:policy${DELIVERY_IAM_PATH}${name}`;
     const boundaryDoc = new DataAwsIamPolicyDocument(this, 'apply-boundary-policy', {
-      statement: applyBoundaryStatements({ bucketArn, stateKeyArn: stateKey.arn, boundaryArn, deliveryRoleArns: [planRoleArn, applyRoleArn], oidcArn }),
+      statement: applyBoundaryStatements({
+        account,
+        platformPath: platform.path,
+        workloadBoundaryArn: platform.permissionsBoundary,
+        bucketArns: [bucketArn, logBucketArn],
+        logBucketArn,
+        stateKeyArn: stateKey.arn,
+        deliveryArns: [roleArns.plan, roleArns.apply, boundaryArn(applyBoundaryName), boundaryArn(platform.boundaryName), boundaryArn(`${env.name}-delivery-plan-read`)],
+      }),
     });
     const boundary = new IamPolicy(this, 'apply-boundary', {
-      name: boundaryName,
-      description: 'Caps the delivery apply role: no IAM users or keys, no leaving the organisation, no tampering with the delivery foundation',
+      name: applyBoundaryName,
+      description: 'Caps the delivery apply role: only bounded roles under the platform path, no IAM users, keys or identity providers, no tampering with the delivery foundation',
       policy: boundaryDoc.json,
     });
     const applyRole = new IamRole(this, 'apply-role', {
       name: roles.apply,
       description: `GitHub Actions (${env.repository}) applies to ${env.name} through the protected environment "${env.name}"`,
       assumeRolePolicy: trust('apply-trust', subjects.apply).json,
-      maxSessionDuration: MAX_SESSION_SECONDS,
+      maxSessionDuration: APPLY_MAX_SESSION_SECONDS,
       permissionsBoundary: boundary.arn,
     });
     // The platform creates VPCs, EKS, RDS, CloudFront, WAF, IAM roles…: a scoped list breaks with every new
     // resource type; AdministratorAccess capped by the boundary above is the reviewed choice (docs/delivery.md).
     new IamRolePolicyAttachment(this, 'apply-admin', { role: applyRole.name, policyArn: `arn:${partition}:iam::aws:policy/AdministratorAccess` });
 
+    // Every role and policy of this stack under the delivery path (the guardrails check it).
+    applyIamConvention(this, { path: DELIVERY_IAM_PATH });
+
     new TerraformOutput(this, 'state_bucket', { value: state.bucket });
     new TerraformOutput(this, 'state_key_arn', { value: stateKey.arn });
     new TerraformOutput(this, 'oidc_provider_arn', { value: oidcArn });
     new TerraformOutput(this, 'plan_role_arn', { value: planRole.arn });
     new TerraformOutput(this, 'apply_role_arn', { value: applyRole.arn });
+    new TerraformOutput(this, 'workload_boundary_arn', { value: workloadBoundary.arn });
   }
 
   /** Versioning, default encryption, public access block, bucket-owner-enforced, TLS-only policy, lifecycle, events. */
@@ -272,55 +359,3 @@ export class BootstrapStack extends TerraformStack {
   }
 }
 
-/** Actions the apply role can never perform, whatever policy is attached to it. */
-export const BOUNDARY_FORBIDDEN_ACTIONS = [
-  'iam:CreateUser', 'iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:UpdateLoginProfile', 'iam:CreateServiceSpecificCredential', 'iam:UploadSSHPublicKey',
-  'organizations:LeaveOrganization', 'account:CloseAccount',
-] as const;
-
-/**
- * The permissions boundary of the apply role: everything, except creating IAM users or long-lived keys,
- * leaving the organisation or closing the account, and changing the delivery foundation itself (state
- * bucket protections, state key, the OIDC provider, the delivery roles and this boundary).
- */
-export function applyBoundaryStatements(a: { bucketArn: string; stateKeyArn: string; boundaryArn: string; deliveryRoleArns: string[]; oidcArn: string }): DataAwsIamPolicyDocumentStatement[] {
-  return [
-    // A boundary is a ceiling: everything except what no deployment ever needs (IAM users and their
-    // long-lived keys, leaving the organisation, closing the account) …
-    { sid: 'AllowAllButLongLivedCredentialsAndAccountExits', notActions: [...BOUNDARY_FORBIDDEN_ACTIONS], resources: ['*'] },
-    // … and nothing that weakens the delivery foundation this stack creates.
-    {
-      sid: 'DenyStateBucketTampering',
-      effect: 'Deny',
-      actions: ['s3:DeleteBucket', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketVersioning', 's3:PutEncryptionConfiguration', 's3:PutLifecycleConfiguration', 's3:PutBucketPublicAccessBlock', 's3:PutBucketOwnershipControls', 's3:DeleteObjectVersion'],
-      resources: [a.bucketArn, `${a.bucketArn}/*`],
-    },
-    {
-      sid: 'DenyStateKeyTampering',
-      effect: 'Deny',
-      actions: ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy', 'kms:DisableKeyRotation', 'kms:CreateGrant'],
-      resources: [a.stateKeyArn],
-    },
-    {
-      sid: 'DenyDeliveryRoleTampering',
-      effect: 'Deny',
-      actions: [
-        'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:DeleteRole', 'iam:UpdateAssumeRolePolicy',
-        'iam:PutRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary', 'iam:UpdateRole', 'iam:TagRole', 'iam:UntagRole',
-      ],
-      resources: a.deliveryRoleArns,
-    },
-    {
-      sid: 'DenyBoundaryTampering',
-      effect: 'Deny',
-      actions: ['iam:CreatePolicyVersion', 'iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:SetDefaultPolicyVersion'],
-      resources: [a.boundaryArn],
-    },
-    {
-      sid: 'DenyOidcProviderTampering',
-      effect: 'Deny',
-      actions: ['iam:DeleteOpenIDConnectProvider', 'iam:UpdateOpenIDConnectProviderThumbprint', 'iam:AddClientIDToOpenIDConnectProvider', 'iam:RemoveClientIDFromOpenIDConnectProvider'],
-      resources: [a.oidcArn],
-    },
-  ];
-}

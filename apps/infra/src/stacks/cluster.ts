@@ -1,6 +1,6 @@
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import { clusterName, deliveryRoleNames, PlatformStack, resourceName, roleArn, type EnvironmentConfig } from '@awp/config';
+import { clusterName, deliveryRoleArns, PlatformStack, resourceName, type EnvironmentConfig } from '@awp/config';
 import { Cluster } from '@awp/compute';
 import type { Network } from '@awp/network';
 
@@ -8,7 +8,7 @@ import type { Network } from '@awp/network';
 export function clusterStack(scope: Construct, env: EnvironmentConfig, network: Network): { stack: PlatformStack; cluster: Cluster } {
   const stack = new PlatformStack(scope, { env, layer: 'cluster' });
   const { compute, service } = env;
-  const delivery = deliveryRoleNames(env);
+  const delivery = deliveryRoleArns(env);
   const cluster = new Cluster(stack, 'cluster', {
     clusterName: clusterName(env),
     kubernetesVersion: compute.kubernetesVersion,
@@ -18,9 +18,11 @@ export function clusterStack(scope: Construct, env: EnvironmentConfig, network: 
     nodeGroups: compute.nodeGroups,
     repositoryName: resourceName(env, service.name),
     endpointPublicAccessCidrs: compute.endpointPublicAccessCidrs,
+    // Where the self-hosted delivery runners live (environment validation requires them for a private-only endpoint).
+    endpointPrivateAccessCidrs: compute.endpointPrivateAccessCidrs,
     // The apply role deploys the workloads stack; the plan role reads it (Helm keeps releases in Secrets).
-    adminRoleArns: [roleArn(env, delivery.apply), ...(compute.adminRoleArn ? [compute.adminRoleArn] : [])],
-    viewRoleArns: [roleArn(env, delivery.plan)],
+    adminRoleArns: [delivery.apply, ...(compute.adminRoleArn ? [compute.adminRoleArn] : [])],
+    viewRoleArns: [delivery.plan],
     addonVersions: compute.addons,
     logRetentionDays: compute.logRetentionDays,
     serviceNamespace: service.name,

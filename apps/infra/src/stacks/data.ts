@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { deliveryRoleNames, globalName, PlatformStack, roleArn, type EnvironmentConfig } from '@awp/config';
+import { deliveryRoleArns, globalName, PlatformStack, type EnvironmentConfig } from '@awp/config';
 import { DataLayer } from '@awp/data';
 import type { Network } from '@awp/network';
 
@@ -48,7 +48,7 @@ export function dataStack(scope: Construct, env: EnvironmentConfig, network: Net
     s3: { noncurrentVersionExpirationDays: s3.noncurrentVersionExpirationDays, logExpirationDays: s3.logExpirationDays },
     logRetentionDays: env.data.logRetentionDays,
     kmsDeletionWindowDays: env.data.kmsDeletionWindowDays,
-    keyAdministratorArns: [roleArn(env, deliveryRoleNames(env).apply)],
+    keyAdministratorArns: [deliveryRoleArns(env).apply],
     serviceName: env.service.name,
   });
   return { stack, data };

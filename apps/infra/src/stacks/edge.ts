@@ -1,26 +1,28 @@
 import type { Construct } from 'constructs';
 import { PlatformStack, type EnvironmentConfig } from '@awp/config';
 import type { DataLayer } from '@awp/data';
-import { Edge } from '@awp/edge';
+import { Edge, type ZoneRef } from '@awp/edge';
 import type { Network } from '@awp/network';
 
 /** Seconds the ALB waits beyond the service's own drain before it drops a deregistering target. */
 const DEREGISTRATION_MARGIN_SECONDS = 5;
 
 /**
- * `<env>-edge`: Route 53, ACM (CloudFront's certificate and the WAF in us-east-1 through the stack's aliased
- * provider), CloudFront in front of the assets and uploads buckets and the ALB, and the ALB in the public subnets.
+ * `<env>-edge`: records in the dns stack's zone, ACM (CloudFront's certificate and the WAF in us-east-1 through the
+ * stack's aliased provider), CloudFront in front of the assets and uploads buckets and the ALB, and the internal ALB
+ * in the private subnets as a CloudFront VPC origin. With a created zone it refuses to plan until the zone is delegated.
  */
-export function edgeStack(scope: Construct, env: EnvironmentConfig, network: Network, data: DataLayer): { stack: PlatformStack; edge: Edge } {
+export function edgeStack(scope: Construct, env: EnvironmentConfig, zone: ZoneRef, network: Network, data: DataLayer): { stack: PlatformStack; edge: Edge } {
   const stack = new PlatformStack(scope, { env, layer: 'edge' });
   const edge = new Edge(stack, 'edge', {
     namePrefix: env.name,
     domainName: env.domain.name,
-    hostedZone: env.domain.hostedZone,
+    zone,
+    delegationResolverUrl: env.domain.delegationResolverUrl,
     usEast1Provider: stack.awsUsEast1,
     vpcId: network.vpcId,
     vpcCidr: network.vpcCidr,
-    publicSubnetIds: network.publicSubnetIds,
+    privateSubnetIds: network.privateSubnetIds,
     workloadSecurityGroupId: network.workloadSecurityGroupId,
     assetsBucket: data.buckets.assets,
     logsBucket: data.buckets.logs,
@@ -29,7 +31,6 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, network: Net
     // Uploaded images are served through CloudFront only: this stack owns the uploads bucket policy as well.
     uploadsBucket: data.buckets.uploads,
     uploadsBucketPolicyStatements: data.uploadsBucketPolicyStatements,
-    secretsKmsKeyArn: data.kms.secretsKeyArn,
     nodePort: env.service.nodePort,
     deregistrationDelaySeconds: env.service.drainSeconds + DEREGISTRATION_MARGIN_SECONDS,
     wafRateLimit: env.edge.wafRateLimit,
@@ -37,9 +38,6 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, network: Net
     maxRequestBodyBytes: env.edge.maxRequestBodyBytes,
     priceClass: env.edge.priceClass,
     deletionProtection: env.edge.deletionProtection,
-    dnssec: env.edge.dnssec,
-    originSecretVersion: env.edge.originSecretVersion,
-    acceptPreviousOriginSecret: env.edge.acceptPreviousOriginSecret,
     logRetentionDays: env.edge.logRetentionDays,
   });
   return { stack, edge };

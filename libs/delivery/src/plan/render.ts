@@ -24,6 +24,30 @@ export interface RenderOptions {
    * stack → upstream stacks. Shown in the table as "waits for …" instead of failing.
    */
   waiting?: Readonly<Record<string, readonly string[]>>;
+  /** Stacks whose plan failed → an excerpt of the error: a "plan failed" row and the excerpt. */
+  failed?: Readonly<Record<string, string>>;
+  /** Stacks not planned because an upstream plan failed → those upstream stacks: "blocked by …". */
+  blocked?: Readonly<Record<string, readonly string[]>>;
+  /** The commits planned (shown under the heading): the merge commit, the PR head and the base it merged into. */
+  commits?: { planned?: string; head?: string; base?: string };
+  /** Embed the stacks' fingerprints in a hidden line, so a later run can tell whether this plan is stale. */
+  embedFingerprints?: boolean;
+}
+
+/** Hidden line carrying the fingerprints shown in a comment: `<!-- awp:fingerprints {"stack":"sha256",…} -->`. */
+export const FINGERPRINTS_MARKER = 'awp:fingerprints';
+
+/** The fingerprints embedded in a comment body by `embedFingerprints`, or undefined when there are none. */
+export function embeddedFingerprints(body: string): Record<string, string> | undefined {
+  const m = /<!-- awp:fingerprints (\{[^<>]*\}) -->/.exec(body);
+  if (!m) return undefined;
+  try {
+    const v = JSON.parse(m[1]) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+    return Object.fromEntries(Object.entries(v).filter(([, fp]) => typeof fp === 'string' && /^[0-9a-f]{64}$/.test(fp))) as Record<string, string>;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface RenderedReport {
@@ -56,10 +80,23 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   const changed = stacks.filter(hasChanges).length;
   const risk = maxRisk(stacks.map((s) => s.risk));
   const waiting = Object.keys(opts.waiting ?? {}).length;
+  const failed = Object.entries(opts.failed ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const blocked = Object.entries(opts.blocked ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const total = stacks.length + waiting + failed.length + blocked.length;
   lines.push(
-    `## ${opts.title ?? 'Terraform plan'}: ${stacks.length} stack${stacks.length === 1 ? '' : 's'}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ''}, risk ${RISK_BADGE[risk]}`,
+    `## ${opts.title ?? 'Terraform plan'}: ${total} stack${total === 1 ? '' : 's'}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ''}${
+      failed.length ? `, ${failed.length} failed` : ''
+    }${blocked.length ? `, ${blocked.length} blocked` : ''}, risk ${RISK_BADGE[risk]}`,
     '',
   );
+  const c = opts.commits;
+  if (c && (c.planned || c.head || c.base)) {
+    const sha = (x?: string) => (x ? code(x.slice(0, 12)) : '?');
+    lines.push(`<sub>Planned ${sha(c.planned)}: head ${sha(c.head)} merged into base ${sha(c.base)}. A newer push or a move of the base makes this plan stale.</sub>`, '');
+  }
+  if (failed.length > 0) {
+    lines.push('> [!CAUTION]', `> **Plan failed:** ${failed.map(([n]) => code(n)).join(', ')}${blocked.length ? `; blocked by them: ${blocked.map(([n]) => code(n)).join(', ')}` : ''}.`, '');
+  }
   const destructive = stacks.flatMap((s) =>
     s.changes.filter((c) => c.stateful && (c.kind === 'delete' || c.kind === 'replace')).map((c) => ({ stack: s.name, c })),
   );
@@ -77,7 +114,7 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(', ')}.`, '');
   const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
   if (unknown > 0) lines.push('> [!WARNING]', `> ${unknown} change${unknown === 1 ? ' has' : 's have'} actions this report does not know: read the plan itself before applying.`, '');
-  if (stacks.length === 0 && waiting === 0) {
+  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0) {
     lines.push('No stack was planned: nothing in this change affects a Terraform stack.', '');
     return lines.join('\n');
   }
@@ -88,10 +125,17 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
       `| ${code(s.name)} | ${s.create} | ${s.update} | ${s.replace} | ${s.delete} | ${s.moved.length} | ${s.imported.length} | ${s.outputs.length} | ${s.drift.length} | ${RISK_BADGE[s.risk]} |`,
     );
   }
+  for (const [name] of failed) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ❌ plan failed |`);
+  for (const [name, upstream] of blocked) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⛔ blocked by ${upstream.map(code).join(', ')} (plan failed) |`);
   for (const [name, upstream] of Object.entries(opts.waiting ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
     lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏳ waits for ${upstream.map(code).join(', ')} |`);
   }
   lines.push('');
+  // The error excerpts belong to the head: a failed plan must never be cut from the comment.
+  for (const [name, excerpt] of failed) {
+    const text = excerpt.length > 1500 ? `${excerpt.slice(0, 1500)}\n…` : excerpt;
+    lines.push(`<details open><summary>${escapeHtml(name)}: plan failed</summary>`, '', '```text', text.replace(/```/g, "'''"), '```', '</details>', '');
+  }
   return lines.join('\n');
 }
 
@@ -208,7 +252,8 @@ export function renderMarkdownReport(input: readonly StackSummary[], opts: Rende
   const stacks = orderByRisk(input);
   const location = opts.fullReportLocation ?? 'the job summary and the plan artifact of this workflow run';
   const max = opts.maxChars ?? Infinity;
-  const head = renderHead(stacks, opts);
+  const fingerprints = opts.embedFingerprints ? `<!-- ${FINGERPRINTS_MARKER} ${JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint])))} -->\n` : '';
+  const head = renderHead(stacks, opts) + fingerprints;
   // Drift-only and incomplete stacks get a section too: "No changes" would hide what happened outside Terraform.
   const detailed = (s: StackSummary) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
   const changed = stacks.filter(detailed);

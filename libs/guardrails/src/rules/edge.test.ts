@@ -1,10 +1,14 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { CloudfrontCachePolicy } from '@cdktf/provider-aws/lib/cloudfront-cache-policy';
 import { CloudfrontDistribution, type CloudfrontDistributionConfig } from '@cdktf/provider-aws/lib/cloudfront-distribution';
+import { CloudfrontVpcOrigin } from '@cdktf/provider-aws/lib/cloudfront-vpc-origin';
+import { DataAwsSecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { Lb, type LbConfig } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
+import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
@@ -169,12 +173,31 @@ const httpsListener = (s: TerraformStack, lb: Lb, sslPolicy?: string) =>
 const redirectAction = [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }];
 
 describe('ALB rules', () => {
-  it('stay quiet on a CloudFront-only, logged, protected ALB with a TLS 1.3 listener and a redirecting HTTP listener', () => {
+  it('stay quiet on a CloudFront-only, logged, protected ALB with a TLS 1.3 listener (and a redirecting HTTP listener its group admits)', () => {
+    const s = stack();
+    const { lb, sg } = alb(s);
+    httpsListener(s, lb, 'ELBSecurityPolicy-TLS13-1-2-2021-06');
+    expect(findings(s)).toEqual([]);
+    new VpcSecurityGroupIngressRule(s, 'in-80', { securityGroupId: sg.id, prefixListId: 'pl-cloudfront', ipProtocol: 'tcp', fromPort: 80, toPort: 80 });
+    new LbListener(s, 'http', { loadBalancerArn: lb.arn, port: 80, protocol: 'HTTP', defaultAction: redirectAction });
+    expect(findings(s)).toEqual([]);
+  });
+
+  it('AWP-EDGE-010 fires on a listener whose port no security group of its load balancer admits (the old HTTP:80 listener)', () => {
     const s = stack();
     const { lb } = alb(s);
     httpsListener(s, lb, 'ELBSecurityPolicy-TLS13-1-2-2021-06');
     new LbListener(s, 'http', { loadBalancerArn: lb.arn, port: 80, protocol: 'HTTP', defaultAction: redirectAction });
-    expect(findings(s)).toEqual([]);
+    expect(messages(s, 'AWP-EDGE-010')).toEqual(['listener on port 80 of aws_lb.alb is unreachable: no ingress rule of aws_security_group.sg admits port 80']);
+    // A port range or an all-traffic rule admits it; a load balancer of another stack cannot be judged.
+    const ranged = stack();
+    const { lb: lb2, sg } = alb(ranged);
+    new VpcSecurityGroupIngressRule(ranged, 'all', { securityGroupId: sg.id, referencedSecurityGroupId: 'sg-cloudfront', ipProtocol: '-1' });
+    new LbListener(ranged, 'http', { loadBalancerArn: lb2.arn, port: 8080, protocol: 'HTTP', defaultAction: redirectAction });
+    expect(messages(ranged, 'AWP-EDGE-010')).toEqual([]);
+    const foreign = stack();
+    new LbListener(foreign, 'http', { loadBalancerArn: 'arn:aws:elasticloadbalancing:eu-west-1:333333333333:loadbalancer/app/x/1', port: 80, protocol: 'HTTP', defaultAction: redirectAction });
+    expect(messages(foreign, 'AWP-EDGE-010')).toEqual([]);
   });
 
   it.each(['anywhere-rule', 'anywhere-inline', 'anywhere-legacy'] as const)('AWP-EDGE-004 fires on an internet-facing ALB reachable from anywhere (%s)', (kind) => {
@@ -238,5 +261,142 @@ describe('ALB rules', () => {
     const { lb } = alb(s, { enableDeletionProtection: false });
     suppress(lb, 'AWP-EDGE-008', 'throw-away load test environment');
     expect(findings(s, 'AWP-EDGE-008')).toEqual([expect.objectContaining({ suppressedBecause: 'throw-away load test environment' })]);
+  });
+});
+
+// ---- CloudFront in front of load balancers, Bot Control, Authorization ------------------------------------
+describe('AWP-EDGE-011: load balancers only as CloudFront VPC origins, no shared-secret header', () => {
+  const vpcOriginDistribution = (s: TerraformStack, lb: Lb, patch: Partial<CloudfrontDistributionConfig> = {}) => {
+    const vpcOrigin = new CloudfrontVpcOrigin(s, 'vpc-origin', {
+      vpcOriginEndpointConfig: [{ name: 'api', arn: lb.arn, httpPort: 80, httpsPort: 443, originProtocolPolicy: 'https-only', originSslProtocols: [{ items: ['TLSv1.2'], quantity: 1 }] }],
+    });
+    const origin = { originId: 'api', domainName: 'origin.example.com', vpcOriginConfig: { vpcOriginId: vpcOrigin.id } };
+    return distribution(s, { origin: [{ originId: 's3', domainName: 'b.s3.eu-west-1.amazonaws.com', originAccessControlId: 'oac' }, origin], ...patch });
+  };
+
+  it('stays quiet on an internal ALB behind a VPC origin (and the VPC origin passes AWP-EDGE-002/003)', () => {
+    const s = stack();
+    const { lb } = alb(s, { internal: true });
+    vpcOriginDistribution(s, lb);
+    expect(findings(s)).toEqual([]);
+  });
+
+  it('fires on an internet-facing ALB beside a distribution, and on a custom origin that reaches it directly or through a record', () => {
+    const s = stack();
+    const { lb } = alb(s);
+    const record = new Route53Record(s, 'origin', { zoneId: 'Z', name: 'origin.example.com', type: 'A', alias: { name: lb.dnsName, zoneId: lb.zoneId, evaluateTargetHealth: true } });
+    const custom = { httpPort: 80, httpsPort: 443, originProtocolPolicy: 'https-only', originSslProtocols: ['TLSv1.2'] };
+    distribution(s, {
+      origin: [
+        { originId: 'direct', domainName: lb.dnsName, customOriginConfig: custom },
+        { originId: 'aliased', domainName: record.fqdn, customOriginConfig: custom },
+      ],
+      defaultCacheBehavior: { targetOriginId: 'direct', viewerProtocolPolicy: 'redirect-to-https', allowedMethods: ['GET', 'HEAD'], cachedMethods: ['GET', 'HEAD'] },
+      orderedCacheBehavior: undefined,
+    });
+    expect(messages(s, 'AWP-EDGE-011').sort()).toEqual([
+      'internet-facing ALB in a stack with a CloudFront distribution: anyone can bypass the distribution and its web ACL',
+      'origin aliased reaches a load balancer over the internet (custom_origin_config), not as a VPC origin',
+      'origin direct reaches a load balancer over the internet (custom_origin_config), not as a VPC origin',
+    ]);
+  });
+
+  it('fires on an origin header that is a shared secret: a computed value or a secret-sounding name', () => {
+    const s = stack();
+    const { lb } = alb(s, { internal: true });
+    const secret = new DataAwsSecretsmanagerSecretVersion(s, 'secret', { secretId: 'x' });
+    const d = vpcOriginDistribution(s, lb);
+    d.addOverride('origin.1.custom_header', [
+      { name: 'X-Origin-Verify', value: secret.secretString },
+      { name: 'X-Forwarded-Team', value: 'storefront' },
+      { name: 'X-Api-Key', value: 'literal' },
+    ]);
+    expect(messages(s, 'AWP-EDGE-011')).toEqual([
+      'origin api sends header X-Origin-Verify as a shared secret (any ReadOnlyAccess principal can read it and replay it from its own distribution)',
+      'origin api sends header X-Api-Key as a shared secret (any ReadOnlyAccess principal can read it and replay it from its own distribution)',
+    ]);
+  });
+
+  it('AWP-EDGE-002/003 fire on a VPC origin that allows plain HTTP or TLS 1.1', () => {
+    const s = stack();
+    const { lb } = alb(s, { internal: true });
+    new CloudfrontVpcOrigin(s, 'vpc-origin', {
+      vpcOriginEndpointConfig: [{ name: 'api', arn: lb.arn, httpPort: 80, httpsPort: 443, originProtocolPolicy: 'match-viewer', originSslProtocols: [{ items: ['TLSv1.1', 'TLSv1.2'], quantity: 2 }] }],
+    });
+    expect([messages(s, 'AWP-EDGE-002'), messages(s, 'AWP-EDGE-003')]).toEqual([['VPC origin allows TLSv1.1'], ['VPC origin is reached with origin_protocol_policy "match-viewer"']]);
+  });
+});
+
+describe('AWP-EDGE-012: Bot Control scoped to what browsers load', () => {
+  const botRule = (extra: Record<string, unknown>, overrideAction: Record<string, unknown> = { none: {} }) => ({
+    name: 'Bots',
+    priority: 1,
+    overrideAction,
+    statement: { managed_rule_group_statement: { vendor_name: 'AWS', name: 'AWSManagedRulesBotControlRuleSet', ...extra } },
+    visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: 'b', sampledRequestsEnabled: true },
+  });
+  const acl = (s: TerraformStack, rule: Record<string, unknown>) => {
+    const a = new Wafv2WebAcl(s, 'acl', { name: 'a', scope: 'CLOUDFRONT', defaultAction: { allow: {} }, rule: [rule as never], visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: 'a', sampledRequestsEnabled: true } });
+    new Wafv2WebAclLoggingConfiguration(s, 'logs', { resourceArn: a.arn, logDestinationConfigs: ['arn:aws:logs:us-east-1:333333333333:log-group:aws-waf-logs-x'] });
+  };
+  const apiPath = { byte_match_statement: { field_to_match: { uri_path: {} }, positional_constraint: 'STARTS_WITH', search_string: '/api/', text_transformation: [{ priority: 0, type: 'NONE' }] } };
+
+  it('fires on Bot Control without a scope-down statement (the old prod ACL), naming the blocking rules', () => {
+    const s = stack();
+    acl(s, botRule({}));
+    expect(messages(s, 'AWP-EDGE-012')).toEqual(['rule Bots: Bot Control without a scope-down statement blocks curl, SDKs, mobile apps and health checkers everywhere (CategoryHttpLibrary, SignalNonBrowserUserAgent)']);
+    const half = stack();
+    acl(half, botRule({ rule_action_override: [{ name: 'CategoryHttpLibrary', action_to_use: { count: {} } }] }));
+    expect(messages(half, 'AWP-EDGE-012')).toEqual([expect.stringMatching(/\(SignalNonBrowserUserAgent\)$/)]);
+  });
+
+  it('stays quiet with a scope-down statement, with both non-browser rules counted, or when the whole group only counts', () => {
+    for (const rule of [
+      botRule({ scope_down_statement: { not_statement: { statement: apiPath } } }),
+      botRule({ rule_action_override: ['CategoryHttpLibrary', 'SignalNonBrowserUserAgent'].map((name) => ({ name, action_to_use: { count: {} } })) }),
+      botRule({}, { count: {} }),
+    ]) {
+      const s = stack();
+      acl(s, rule);
+      expect(messages(s, 'AWP-EDGE-012')).toEqual([]);
+    }
+  });
+});
+
+describe('AWP-EDGE-013: writes to an origin forward Authorization', () => {
+  const writes = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'POST', 'PATCH', 'DELETE'];
+  const apiBehaviour = (cachePolicyId: string) => ({ pathPattern: '/api/*', targetOriginId: 'api', viewerProtocolPolicy: 'https-only', allowedMethods: writes, cachedMethods: ['GET', 'HEAD'], cachePolicyId });
+  const policy = (s: TerraformStack, headers?: string[]) =>
+    new CloudfrontCachePolicy(s, 'api-cache', {
+      name: 'api',
+      minTtl: 0,
+      defaultTtl: 0,
+      maxTtl: 3600,
+      parametersInCacheKeyAndForwardedToOrigin: {
+        cookiesConfig: { cookieBehavior: 'none' },
+        headersConfig: headers ? { headerBehavior: 'whitelist', headers: { items: headers } } : { headerBehavior: 'none' },
+        queryStringsConfig: { queryStringBehavior: 'all' },
+      },
+    });
+
+  it('fires on the managed CachingDisabled policy (the old /api/* behaviour) and on an own policy without Authorization', () => {
+    const s = stack();
+    distribution(s, { orderedCacheBehavior: [apiBehaviour('4135ea2d-6df8-44a3-9df3-4b5a84be39ad')] });
+    expect(messages(s, 'AWP-EDGE-013')).toEqual(['behaviour /api/* accepts writes but its cache policy (managed CachingDisabled) does not forward Authorization to origin api']);
+    const own = stack();
+    distribution(own, { orderedCacheBehavior: [apiBehaviour(policy(own, ['Accept']).id)] });
+    expect(messages(own, 'AWP-EDGE-013')).toEqual(['behaviour /api/* accepts writes but its cache policy does not forward Authorization to origin api']);
+  });
+
+  it('stays quiet with Authorization in the key, for read-only behaviours, and for S3 origins', () => {
+    const s = stack();
+    distribution(s, { orderedCacheBehavior: [apiBehaviour(policy(s, ['authorization']).id)] });
+    expect(messages(s, 'AWP-EDGE-013')).toEqual([]);
+    const reads = stack();
+    distribution(reads); // GET/HEAD only on /api/*
+    expect(messages(reads, 'AWP-EDGE-013')).toEqual([]);
+    const s3 = stack();
+    distribution(s3, { defaultCacheBehavior: { targetOriginId: 's3', viewerProtocolPolicy: 'redirect-to-https', allowedMethods: writes, cachedMethods: ['GET', 'HEAD'], cachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad' } });
+    expect(messages(s3, 'AWP-EDGE-013')).toEqual([]);
   });
 });

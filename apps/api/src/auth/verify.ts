@@ -1,0 +1,113 @@
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { AuthConfig } from './config';
+
+/** The caller a valid token names. `sub` scopes its idempotency keys. */
+export interface Principal {
+  sub: string;
+  scopes: ReadonlySet<string>;
+}
+
+/**
+ * A refused token. `status` 401 (invalid) or 503 (the issuer's keys could not be fetched: not the caller's fault).
+ * The description is one of a few fixed sentences: never the token, never a claim value.
+ */
+export class TokenError extends Error {
+  constructor(
+    readonly status: 401 | 503,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/** Small leeway for clock skew between the issuer and this pod (exp, nbf, iat). */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+function describe(err: unknown): TokenError {
+  const code = (err as { code?: string }).code;
+  if (err instanceof errors.JWTExpired) return new TokenError(401, 'the token has expired');
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    const claim = err.claim;
+    if (claim === 'nbf') return new TokenError(401, 'the token is not yet valid');
+    if (claim === 'iss') return new TokenError(401, 'the token was issued by another issuer');
+    if (claim === 'aud') return new TokenError(401, 'the token is not meant for this service (audience)');
+    if (claim === 'iat') return new TokenError(401, 'the token was issued in the future');
+    return new TokenError(401, `the token lacks a valid ${claim} claim`);
+  }
+  if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return new TokenError(401, 'the token is signed with an algorithm this service does not accept');
+  if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') return new TokenError(401, "no key of the issuer matches the token's kid");
+  if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') return new TokenError(401, 'the token signature is invalid');
+  if (code === 'ERR_JWKS_TIMEOUT' || code === 'ERR_JWKS_INVALID' || !(err instanceof errors.JOSEError) || /JSON Web Key Set/.test((err as Error).message)) {
+    // Network errors, timeouts, a non-200 or non-JSON answer from the JWKS endpoint: retry later.
+    return new TokenError(503, "the issuer's signing keys could not be fetched");
+  }
+  return new TokenError(401, 'the token is malformed or unsupported');
+}
+
+/** `scope` (RFC 8693/9068: space-separated string; Cognito) or `scp` (a list or a string; Okta, Entra ID). */
+function scopesOf(payload: JWTPayload): Set<string> {
+  const raw = payload.scope ?? payload.scp;
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(' ') : [];
+  return new Set(list.filter((s): s is string => typeof s === 'string' && s !== ''));
+}
+
+/**
+ * Verifies access tokens with jose: signature against the issuer's JWKS (fetched on first use, cached, refetched
+ * for an unknown `kid` at most once per AUTH_JWKS_COOLDOWN_MS), the algorithm allow-list (checked before any key
+ * lookup, so `none` and HS256 never reach the keys), iss, audience, exp (required), nbf, and a subject.
+ * `keys` replaces the remote JWKS (the embedded dev issuer).
+ */
+export function createVerifier(cfg: AuthConfig, keys?: JWTVerifyGetKey): TokenVerifier {
+  if (!cfg.issuer) throw new Error('auth: no issuer configured');
+  const issuer = cfg.issuer;
+  // jose waits a cooldown after a successful fetch before an unknown kid may refetch; it does not after a failed
+  // one. This gate makes it one JWKS request per cooldown either way, so tokens with made-up kids can't turn an
+  // issuer outage into a request per token.
+  let lastFetch = -Infinity;
+  const gatedFetch = (url: string, init: RequestInit) => {
+    if (Date.now() - lastFetch < cfg.jwksCooldownMs) return Promise.reject(new Error('JSON Web Key Set fetch skipped: cooling down'));
+    lastFetch = Date.now();
+    return fetch(url, init);
+  };
+  const getKey =
+    keys ??
+    createRemoteJWKSet(new URL(cfg.jwksUrl ?? `${issuer}/.well-known/jwks.json`), {
+      cooldownDuration: cfg.jwksCooldownMs,
+      cacheMaxAge: 600_000,
+      timeoutDuration: 3000,
+      [customFetch]: gatedFetch,
+    });
+  const audiences = new Set(cfg.audiences);
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, getKey, {
+          issuer,
+          ...(cfg.audienceClaim === 'aud' ? { audience: cfg.audiences } : {}),
+          algorithms: cfg.algorithms,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          requiredClaims: ['exp', 'sub'],
+        }));
+      } catch (err) {
+        throw describe(err);
+      }
+      if (cfg.audienceClaim !== 'aud') {
+        // Cognito access tokens: the app client id in `client_id` plays the audience's part.
+        const v = payload[cfg.audienceClaim];
+        const values = Array.isArray(v) ? v : [v];
+        if (!values.some((x) => typeof x === 'string' && audiences.has(x))) {
+          throw new TokenError(401, 'the token is not meant for this service (audience)');
+        }
+      }
+      // Cognito marks its ID tokens `token_use: id`: only access tokens authorize calls to an API.
+      if (payload.token_use !== undefined && payload.token_use !== 'access') throw new TokenError(401, 'the token is not an access token');
+      if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) throw new TokenError(401, 'the token lacks a valid sub claim');
+      return { sub: payload.sub, scopes: scopesOf(payload) };
+    },
+  };
+}

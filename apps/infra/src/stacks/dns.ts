@@ -1,0 +1,32 @@
+import { TerraformOutput } from 'cdktf';
+import type { Construct } from 'constructs';
+import { PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { SiteZone } from '@awp/edge';
+
+/**
+ * `<env>-dns`: the site's public hosted zone, applied first (docs/architecture.md → Stacks). With
+ * `domain.hostedZone.mode: create` it creates the zone (query logs and DNSSEC in us-east-1) and prints the name
+ * servers to delegate from the parent zone; the edge stack refuses to plan until that delegation is visible. With
+ * `lookup` it only reads an existing, delegated zone, and every stack can be applied in one go.
+ */
+export function dnsStack(scope: Construct, env: EnvironmentConfig): { stack: PlatformStack; zone: SiteZone } {
+  const stack = new PlatformStack(scope, { env, layer: 'dns' });
+  const zone = new SiteZone(stack, 'zone', {
+    namePrefix: env.name,
+    domainName: env.domain.name,
+    hostedZone: env.domain.hostedZone,
+    usEast1Provider: stack.awsUsEast1,
+    dnssec: env.edge.dnssec,
+    logRetentionDays: env.edge.logRetentionDays,
+  });
+  // Named outputs for people: `terraform output name_servers` after the first apply is the delegation to create.
+  new TerraformOutput(stack, 'zone_id', { value: zone.zoneId, description: 'Route 53 hosted zone of the site' });
+  new TerraformOutput(stack, 'zone_name', { value: zone.zoneName });
+  new TerraformOutput(stack, 'name_servers', {
+    value: zone.nameServers,
+    description: zone.created
+      ? `Create an NS record named ${env.domain.name} with these values in the parent zone before applying ${env.name}-edge`
+      : 'Name servers of the looked-up zone (already delegated)',
+  });
+  return { stack, zone };
+}

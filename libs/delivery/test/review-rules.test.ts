@@ -1,0 +1,92 @@
+// issue 18 W1/W6/W4 and issue 17 item 9 at the library level: what counts as reviewed, who may vouch for a
+// deployment, an older commit, and errored plans in drift.
+import { checkPromotion, checkReviewed, decideDrift, currentDeployment, normalizeChange, parseEvidence, parseIgnoreRules, reviewItems, type DeploymentRecord, type ReviewEvidence, type StackSummary, type TerraformPlan } from '@awp/delivery';
+
+const IMAGE_RULE = parseIgnoreRules({ ignore: [{ type: 'kubernetes_deployment_v1', path: ['spec', '*', 'image'], pattern: '@sha256:', why: 'the deploy pins the image it pushed' }] }, 'ignore.json');
+const rc = (after: Record<string, unknown>, before: Record<string, unknown> = { spec: [{ image: 'r/api@sha256:aaa', replicas: 2 }] }, actions: string[] = ['update']) => ({
+  address: 'kubernetes_deployment_v1.api',
+  type: 'kubernetes_deployment_v1',
+  name: 'api',
+  mode: 'managed' as const,
+  change: { actions, before, after, after_unknown: {} },
+});
+const planOf = (...changes: ReturnType<typeof rc>[]) => ({ format_version: '1.2', resource_changes: changes }) as unknown as TerraformPlan;
+const evidence = (plan: TerraformPlan, ignore = IMAGE_RULE): ReviewEvidence => ({ version: 1, env: 'dev', head: 'a'.repeat(40), stacks: { 'dev-workloads': { status: 'planned', items: reviewItems(plan, ignore).map((i) => i.hash) } } });
+
+describe('review evidence (W1)', () => {
+  const reviewed = planOf(rc({ spec: [{ image: 'r/api@sha256:bbb', replicas: 3 }] }));
+
+  it('accepts a plan that differs from the review only in the named ignored attribute', () => {
+    const now = planOf(rc({ spec: [{ image: 'r/api@sha256:ccc', replicas: 3 }] }));
+    expect(checkReviewed({ stack: 'dev-workloads', plan: now, evidence: [evidence(reviewed)], ignore: IMAGE_RULE })).toEqual(expect.objectContaining({ ok: true, reason: 'all 1 change reviewed' }));
+  });
+
+  it('refuses any other difference, and the same digest change without the rule', () => {
+    const more = planOf(rc({ spec: [{ image: 'r/api@sha256:ccc', replicas: 9 }] }));
+    const r = checkReviewed({ stack: 'dev-workloads', plan: more, evidence: [evidence(reviewed)], ignore: IMAGE_RULE });
+    expect(r.ok).toBe(false);
+    expect(r.reason).toMatch(/^1 change\(s\) never reviewed — kubernetes_deployment_v1\.api \(update\); the reviewed plan differs/);
+    const digestOnly = planOf(rc({ spec: [{ image: 'r/api@sha256:ccc', replicas: 3 }] }));
+    expect(checkReviewed({ stack: 'dev-workloads', plan: digestOnly, evidence: [evidence(reviewed, [])] }).ok).toBe(false);
+  });
+
+  it('the pattern limits the ignored values: a tag (not a digest) is compared', () => {
+    const tag = planOf(rc({ spec: [{ image: 'r/api:latest', replicas: 3 }] }));
+    expect(checkReviewed({ stack: 'dev-workloads', plan: tag, evidence: [evidence(reviewed)], ignore: IMAGE_RULE }).ok).toBe(false);
+  });
+
+  it('a change that differs only in ignored attributes is no change at all', () => {
+    expect(normalizeChange(rc({ spec: [{ image: 'r/api@sha256:zzz', replicas: 2 }] }), IMAGE_RULE)).toBeUndefined();
+  });
+
+  it('no evidence, or evidence where the stack only waited, is never reviewed; break-glass names the stack', () => {
+    expect(checkReviewed({ stack: 'dev-workloads', plan: reviewed, evidence: [] }).reason).toMatch(/no reviewed plan covers this stack/);
+    const waited: ReviewEvidence = { version: 1, env: 'dev', head: 'a'.repeat(40), stacks: { 'dev-workloads': { status: 'waiting', upstream: ['dev-data'] } } };
+    expect(checkReviewed({ stack: 'dev-workloads', plan: reviewed, evidence: [waited] }).reason).toMatch(/it was not planned in review \(waiting/);
+    const glass = checkReviewed({ stack: 'dev-workloads', plan: reviewed, evidence: [], breakGlass: ['dev-workloads'] });
+    expect(glass).toEqual(expect.objectContaining({ ok: true, breakGlass: true }));
+    expect(checkReviewed({ stack: 'dev-workloads', plan: reviewed, evidence: [], breakGlass: ['dev-data'] }).ok).toBe(false);
+  });
+
+  it('rejects malformed evidence and ignore rules naming the file and field', () => {
+    expect(() => parseEvidence({ version: 1, env: 'dev', head: 'x', stacks: {} }, 'e.json')).toThrow('e.json: "head" must be a 40-character commit SHA');
+    expect(() => parseEvidence({ version: 1, env: 'dev', head: 'a'.repeat(40), stacks: { s: { status: 'planned', items: ['nope'] } } }, 'e.json')).toThrow('e.json: stacks.s.items must be sha256 hashes');
+    expect(() => parseIgnoreRules({ ignore: [{ type: 't', path: ['a'] }] }, 'i.json')).toThrow('i.json: ignore[0].why must say why');
+  });
+});
+
+const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+const ENVS = [{ name: 'dev' }, { name: 'staging', promotesFrom: 'dev' }];
+const dep = (id: number, env: string, creator: string, statusCreator = creator, sha = SHA): DeploymentRecord => ({ id, environment: env, sha, creator, created_at: `2026-01-0${id}T00:00:00Z`, statuses: [{ state: 'success', creator: statusCreator }] });
+
+describe('promotion: trusted creators (issue 17 item 9) and older commits (W6)', () => {
+  it('ignores deployments and statuses not created by a trusted login', () => {
+    expect(checkPromotion({ target: 'staging', sha: SHA, environments: ENVS, deployments: [dep(1, 'dev', 'mallory')] }).allowed).toBe(false);
+    expect(checkPromotion({ target: 'staging', sha: SHA, environments: ENVS, deployments: [dep(1, 'dev', 'github-actions[bot]', 'mallory')] }).allowed).toBe(false);
+    expect(checkPromotion({ target: 'staging', sha: SHA, environments: ENVS, deployments: [dep(1, 'dev', 'github-actions[bot]')] }).allowed).toBe(true);
+    expect(checkPromotion({ target: 'staging', sha: SHA, environments: ENVS, deployments: [dep(1, 'dev', 'app[bot]')], trustedCreators: ['app[bot]'] }).allowed).toBe(true);
+    expect(currentDeployment([dep(2, 'dev', 'mallory', 'mallory', 'f'.repeat(40)), dep(1, 'dev', 'github-actions[bot]')], 'dev')?.id).toBe(1);
+  });
+
+  it('refuses a commit behind or diverged from the deployed one unless allowOlder', () => {
+    const current = { sha: 'f'.repeat(40), deployment: 7, relation: 'behind' as const };
+    const r = checkPromotion({ target: 'dev', sha: SHA, environments: ENVS, deployments: [], current });
+    expect(r.allowed).toBe(false);
+    expect(r.reason).toBe('refusing to apply commit a1b2c3d to dev: it is older than (an ancestor of) fffffff, which dev runs (deployment 7); deploy a newer commit, or use break-glass to roll back on purpose');
+    expect(checkPromotion({ target: 'dev', sha: SHA, environments: ENVS, deployments: [], current: { ...current, relation: 'diverged' } }).allowed).toBe(false);
+    expect(checkPromotion({ target: 'dev', sha: SHA, environments: ENVS, deployments: [], current, allowOlder: true }).allowed).toBe(true);
+    expect(checkPromotion({ target: 'dev', sha: SHA, environments: ENVS, deployments: [], current: { ...current, relation: 'ahead' } }).allowed).toBe(true);
+  });
+});
+
+describe('drift: errored plans (W4)', () => {
+  const stack = (over: Partial<StackSummary>) => ({ name: 'prod-data', create: 0, update: 0, delete: 0, replace: 0, changes: [], drift: [], moved: [], imported: [], forgotten: [], outputs: [], reads: [], deferred: [], unknown: [], invoked: [], destructive: [], risk: 'none', fingerprint: '0'.repeat(64), incomplete: false, ...over }) as unknown as StackSummary;
+  it('an errored outcome or an incomplete plan never closes the issue as clean', () => {
+    const existing = { number: 4, state: 'open' as const };
+    expect(decideDrift({ env: 'prod', stacks: [stack({})], existing }).action).toBe('close');
+    expect(decideDrift({ env: 'prod', stacks: [stack({})], existing, errored: { 'prod-cluster': 'Error: x' } }).action).toBe('update');
+    const d = decideDrift({ env: 'prod', stacks: [stack({ incomplete: true })], existing });
+    expect(d.action).toBe('update');
+    expect(d.title).toBe('Drift in prod: 1 plan errored');
+  });
+});

@@ -1,0 +1,61 @@
+import { Testing, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { SiteZone, type SiteZoneProps } from './dns';
+
+type Json = Record<string, any>;
+
+function build(overrides: Partial<SiteZoneProps> = {}): { zone: SiteZone; json: Json } {
+  const stack = new TerraformStack(Testing.app(), 'dns');
+  new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+  const usEast1 = new AwsProvider(stack, 'use1', { region: 'us-east-1', alias: 'us_east_1' });
+  const zone = new SiteZone(stack, 'zone', { namePrefix: 'prod', domainName: 'shop.example.com', usEast1Provider: usEast1, ...overrides });
+  return { zone, json: JSON.parse(Testing.synth(stack)) as Json };
+}
+const only = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json => {
+  const all = Object.values(json[kind]?.[type] ?? {}) as Json[];
+  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
+  return all[0];
+};
+
+describe('SiteZone (the dns layer)', () => {
+  const { zone, json } = build();
+
+  it('creates the public zone and hands the edge its id and name servers, for the delegation check', () => {
+    expect(only(json, 'aws_route53_zone')).toMatchObject({ name: 'shop.example.com', force_destroy: false });
+    expect(zone.created).toBe(true);
+    expect(zone.zoneName).toBe('shop.example.com');
+    expect(zone.ref.zoneId).toBe(zone.zoneId);
+    expect(zone.ref.delegatedNameServers).toBe(zone.nameServers);
+  });
+
+  it('logs queries to an encrypted group in us-east-1 that only Route 53 may write to', () => {
+    const group = only(json, 'aws_cloudwatch_log_group');
+    expect(group).toMatchObject({ name: '/aws/route53/shop.example.com', provider: 'aws.us_east_1', retention_in_days: 365 });
+    expect(only(json, 'aws_route53_query_log').cloudwatch_log_group_arn).toMatch(/aws_cloudwatch_log_group\..*route53-queries/);
+    const policy = JSON.parse(only(json, 'aws_cloudwatch_log_resource_policy').policy_document) as { Statement: Json[] };
+    expect(policy.Statement.map((st) => [st.Principal.Service, st.Resource])).toEqual([['route53.amazonaws.com', expect.stringMatching(/route53-queries.*\.arn\}:\*$/)]]);
+    const logsKey = Object.values<Json>(json.resource.aws_kms_key).find((k) => k.enable_key_rotation === true);
+    const use = JSON.parse(logsKey?.policy).Statement.find((st: Json) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
+    expect(use.Condition.ArnEquals['kms:EncryptionContext:aws:logs:arn']).toEqual([expect.stringMatching(/:log-group:\/aws\/route53\/shop\.example\.com$/)]);
+    expect(only(json, 'aws_kms_alias').name).toBe('alias/prod-dns-logs');
+  });
+
+  it('signs the zone with DNSSEC: a P-256 key in us-east-1 that only Route 53 DNSSEC of this account may sign with', () => {
+    expect(only(json, 'aws_route53_hosted_zone_dnssec')).toBeDefined();
+    const signing = Object.values<Json>(json.resource.aws_kms_key).find((k) => k.key_usage === 'SIGN_VERIFY');
+    expect(signing).toMatchObject({ customer_master_key_spec: 'ECC_NIST_P256', provider: 'aws.us_east_1' });
+    const sign = JSON.parse(signing?.policy).Statement.find((st: Json) => st.Sid === 'Route53DnssecSigns');
+    expect(sign).toMatchObject({ Principal: { Service: 'dnssec-route53.amazonaws.com' }, Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'] });
+    expect(Object.keys(sign?.Condition ?? {}).sort()).toEqual(['ArnLike', 'StringEquals']);
+    expect(build({ dnssec: false }).json.resource.aws_route53_hosted_zone_dnssec).toBeUndefined();
+  });
+
+  it('looks an existing zone up instead: no zone, logs or DNSSEC, and nothing for the edge to check', () => {
+    const looked = build({ hostedZone: { mode: 'lookup', name: 'example.com.' } });
+    expect(looked.json.resource).toBeUndefined();
+    expect(only(looked.json, 'aws_route53_zone', 'data')).toMatchObject({ name: 'example.com', private_zone: false });
+    expect(looked.zone.ref.delegatedNameServers).toBeUndefined();
+    expect(looked.zone.created).toBe(false);
+    expect(() => build({ hostedZone: { mode: 'lookup', name: 'other.org' } })).toThrow(/not inside the looked-up zone "other.org"/);
+  });
+});

@@ -1,0 +1,52 @@
+import { Testing, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IAM_CONTEXT_KEY } from '@awp/config';
+import { checkStack, iamRules } from '../index';
+
+const BOUNDARY = 'arn:aws:iam::111111111111:policy/delivery/dev-workload-boundary';
+const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+
+function stack(convention?: { path: string; permissionsBoundary?: string }): TerraformStack {
+  const s = new TerraformStack(Testing.app(), 'test');
+  if (convention) s.node.setContext(IAM_CONTEXT_KEY, convention);
+  new AwsProvider(s, 'aws', { region: 'eu-west-1' });
+  return s;
+}
+const findings = (s: TerraformStack) => checkStack(s, iamRules).map((f) => [f.ruleId, f.path, f.message]);
+
+describe('IAM rules', () => {
+  it('AWP-IAM-001 fires on a role without the workload boundary or outside the platform path, and passes a conforming one', () => {
+    const s = stack({ path: '/platform/dev/', permissionsBoundary: BOUNDARY });
+    new IamRole(s, 'unbounded', { name: 'dev-a', assumeRolePolicy: trust, path: '/platform/dev/' });
+    new IamRole(s, 'other-boundary', { name: 'dev-b', assumeRolePolicy: trust, path: '/platform/dev/', permissionsBoundary: 'arn:aws:iam::111111111111:policy/admin' });
+    new IamRole(s, 'root-path', { name: 'dev-c', assumeRolePolicy: trust, permissionsBoundary: BOUNDARY });
+    new IamRole(s, 'good', { name: 'dev-d', assumeRolePolicy: trust, path: '/platform/dev/', permissionsBoundary: BOUNDARY });
+    expect(findings(s)).toEqual([
+      ['AWP-IAM-001', 'test/unbounded', 'role has no permissions_boundary'],
+      ['AWP-IAM-001', 'test/other-boundary', `role's permissions_boundary is arn:aws:iam::111111111111:policy/admin, expected ${BOUNDARY}`],
+      ['AWP-IAM-001', 'test/root-path', 'role\'s path is "/", expected /platform/dev/'],
+    ]);
+  });
+
+  it('AWP-IAM-001 accepts any boundary where the stack names none (the bootstrap stack), but never none', () => {
+    const s = stack({ path: '/delivery/' });
+    new IamRole(s, 'bounded', { name: 'plan', assumeRolePolicy: trust, path: '/delivery/', permissionsBoundary: '${aws_iam_policy.plan.arn}' });
+    new IamRole(s, 'unbounded', { name: 'apply', assumeRolePolicy: trust, path: '/delivery/' });
+    expect(findings(s)).toEqual([['AWP-IAM-001', 'test/unbounded', 'role has no permissions_boundary']]);
+  });
+
+  it('AWP-IAM-002 fires on a policy outside the path', () => {
+    const s = stack({ path: '/platform/dev/', permissionsBoundary: BOUNDARY });
+    new IamPolicy(s, 'outside', { name: 'dev-x', policy: trust });
+    new IamPolicy(s, 'inside', { name: 'dev-y', policy: trust, path: '/platform/dev/' });
+    expect(findings(s)).toEqual([['AWP-IAM-002', 'test/outside', 'policy\'s path is "/", expected /platform/dev/']]);
+  });
+
+  it('checks only stacks that declare an IAM convention (a library test\'s bare stack is not a platform stack)', () => {
+    const s = stack();
+    new IamRole(s, 'any', { name: 'x', assumeRolePolicy: trust });
+    expect(findings(s)).toEqual([]);
+  });
+});
