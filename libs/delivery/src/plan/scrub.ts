@@ -13,7 +13,6 @@
  * never print them: {@link displayValue} masks them when rendering.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { PlanParseError } from './errors';
 import { child, SENSITIVE } from './mask';
 import { readPlanFile } from './read';
 import type { PlanChange, PlanOutputChange, PlanResourceChange, TerraformPlan } from './types';
@@ -72,7 +71,7 @@ export function scrubPlan(plan: TerraformPlan): TerraformPlan {
 /**
  * Reads the plan file `input` (any encoding {@link readPlanFile} reads; an errored plan is scrubbed too), writes the
  * scrubbed plan(s) to `output` as JSON (one document per line) and returns them. The output is written whole or
- * not at all; a bad input throws {@link PlanParseError} naming it, a failed write an error naming `output`.
+ * not at all; a bad input throws a `PlanParseError` naming it, a failed write an error naming `output`.
  */
 export function scrubPlanFile(input: string, output: string): TerraformPlan[] {
   const plans = readPlanFile(input, { errored: 'accept' }).map(scrubPlan);
