@@ -113,7 +113,7 @@ function writeEvidence(w, plans, { ignore } = {}) {
     const raw = path.join(w.dir, `reviewed-${layer}.raw.json`);
     const scrubbed = path.join(w.dir, `reviewed-${layer}.plan.json`);
     fs.writeFileSync(raw, JSON.stringify(p));
-    execFileSync(process.execPath, [path.join(here, 'scrub-plan.cjs'), raw, scrubbed]);
+    execFileSync(process.execPath, [path.join(here, 'dist', 'scrub-plan.cjs'), raw, scrubbed]);
     stacks[`dev-${layer}`] = { status: 'planned', items: reviewItems(readPlanFile(scrubbed)[0], rules).map((i) => i.hash) };
   }
   fs.writeFileSync(path.join(dir, `${'a'.repeat(40)}-review-dev.json`), JSON.stringify({ version: 1, env: 'dev', head: 'a'.repeat(40), stacks }));
