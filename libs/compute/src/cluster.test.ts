@@ -178,6 +178,15 @@ describe('Cluster', () => {
     expect(group.depends_on.filter((d: string) => d.startsWith('aws_vpc_security_group_ingress_rule.cluster_nodes-from-control-plane'))).toHaveLength(6);
   });
 
+  it('creates every node group after every ingress rule of the cluster security group (nodes reach the private API only through them)', () => {
+    const ingress = json.resource.aws_vpc_security_group_ingress_rule as Record<string, Json>;
+    const toControlPlane = Object.keys(ingress).filter((k) => /vpc_config\[0\]\.cluster_security_group_id/.test(ingress[k].security_group_id));
+    expect(toControlPlane).toContain(Object.keys(ingress).find((k) => k.startsWith('cluster_control-plane-from-nodes')));
+    for (const group of all(json, 'aws_eks_node_group')) {
+      for (const rule of toControlPlane) expect(group.depends_on).toContain(`aws_vpc_security_group_ingress_rule.${rule}`);
+    }
+  });
+
   it('gives nodes only the worker and registry-pull policies', () => {
     const attachments = all(json, 'aws_iam_role_policy_attachment').filter((a) => String(a.role).includes('node-role'));
     expect(attachments.map((a) => a.policy_arn.replace(/^.*\//, '')).sort()).toEqual(['AmazonEC2ContainerRegistryPullOnly', 'AmazonEKSWorkerNodePolicy']);

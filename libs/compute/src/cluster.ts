@@ -311,7 +311,7 @@ export class Cluster extends Construct {
     // the control plane's group admits them and the runners on 443, and the workload group admits the control
     // plane on the kubelet and webhook ports (EKS security group requirements; terraform-aws-modules/eks's set).
     const controlPlaneSg = cluster.vpcConfig.clusterSecurityGroupId;
-    new VpcSecurityGroupIngressRule(this, 'control-plane-from-nodes', {
+    const controlPlaneFromNodes = new VpcSecurityGroupIngressRule(this, 'control-plane-from-nodes', {
       securityGroupId: controlPlaneSg,
       referencedSecurityGroupId: props.workloadSecurityGroupId,
       ipProtocol: 'tcp',
@@ -319,7 +319,7 @@ export class Cluster extends Construct {
       toPort: 443,
       description: 'Kubernetes API from nodes and pods',
     });
-    (props.endpointPrivateAccessCidrs ?? []).forEach(
+    const controlPlaneFromRunners = (props.endpointPrivateAccessCidrs ?? []).map(
       (cidr, i) =>
         new VpcSecurityGroupIngressRule(this, `control-plane-from-runners-${i}`, { securityGroupId: controlPlaneSg, cidrIpv4: cidr, ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'Kubernetes API from the delivery runners' }),
     );
@@ -506,7 +506,9 @@ export class Cluster extends Construct {
         },
         // The cluster-autoscaler moves desired size between min and max; Terraform must not pull it back.
         lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
-        dependsOn: [...nodePolicies, ...nodeIngressFromControlPlane, vpcCni, kubeProxy, podIdentityAgent],
+        // Every rule of the cluster security group first: nodes carry only the workload group, so
+        // controlPlaneFromNodes is their only path to the private API; without it kubelets cannot register.
+        dependsOn: [...nodePolicies, controlPlaneFromNodes, ...controlPlaneFromRunners, ...nodeIngressFromControlPlane, vpcCni, kubeProxy, podIdentityAgent],
       });
       return ng;
     });
