@@ -9,7 +9,7 @@ import { ElasticacheUser } from '@cdktf/provider-aws/lib/elasticache-user';
 import { ElasticacheUserGroup } from '@cdktf/provider-aws/lib/elasticache-user-group';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { clientOnlySecurityGroup } from './client-security-group';
-import { policyJson } from '@awp/config';
+import { policyJson, replacementSuffix } from '@awp/config';
 import type { AwsScope } from './keys';
 
 /** Settings of the cache (the environment file's `data.redis`). */
@@ -130,10 +130,13 @@ export class Cache extends Construct {
       ruleDescription: 'Valkey/Redis (TLS) from the workload security group',
     });
     const subnets = new ElasticacheSubnetGroup(this, 'subnets', { name: groupId, description: `${prefix}: isolated subnets for the cache`, subnetIds: props.subnetIds });
+    // No name_prefix on this type (provider 6.25): the name ends in a hash of what forces a replacement (family,
+    // description), so a create-before-destroy replacement never collides with the old group's name.
+    const paramsDescription = `${prefix}: cluster mode, slow log, eviction`;
     const params = new ElasticacheParameterGroup(this, 'params', {
-      name: `${groupId}-${family}`,
+      name: `${groupId}-${family}-${replacementSuffix([family, paramsDescription])}`,
       family,
-      description: `${prefix}: cluster mode, slow log, eviction`,
+      description: paramsDescription,
       parameter: [
         { name: 'cluster-enabled', value: 'yes' }, // cluster mode enabled needs a cluster-enabled parameter group
         { name: 'slowlog-log-slower-than', value: String(props.slowLogMicroseconds ?? 10000) },
