@@ -42,7 +42,10 @@ describe('prod-data (must show)', () => {
   it('has the read replicas of environments/prod.json (2), each replicating the primary', () => {
     expect(replicas).toHaveLength(2);
     const primaryAddress = named(json, 'aws_db_instance').find(([, i]) => !i.replicate_source_db)![0];
-    for (const r of replicas) expect(r).toMatchObject({ replicate_source_db: `\${aws_db_instance.${primaryAddress}.identifier}`, storage_encrypted: true, kms_key_id: primary.kms_key_id });
+    for (const r of replicas) expect(r).toMatchObject({ replicate_source_db: `\${aws_db_instance.${primaryAddress}.identifier}` });
+    // Same region: RDS encrypts them with the primary's key and refuses KmsKeyId (AWP-DATA-010).
+    expect(primary.kms_key_id).toBeDefined();
+    expect(replicas.every((r) => r.kms_key_id === undefined && r.storage_encrypted === undefined)).toBe(true);
     // Spread over the zones of environments/prod.json (the Multi-AZ primary is placed by RDS).
     expect(replicas.map((r) => r.availability_zone)).toEqual(['eu-west-1b', 'eu-west-1c']);
   });

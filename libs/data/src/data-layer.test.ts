@@ -137,7 +137,11 @@ describe('DataLayer (production defaults)', () => {
   it('adds encrypted read replicas of the primary and exports each instance log to an encrypted group', () => {
     expect(replicas).toHaveLength(1);
     const primaryAddress = addressOf(json, 'aws_db_instance', (r) => !r.replicate_source_db);
-    expect(replicas[0]).toMatchObject({ replicate_source_db: `\${${primaryAddress}.identifier}`, storage_encrypted: true, kms_key_id: primary.kms_key_id, identifier: 'test-postgres-replica-1', performance_insights_enabled: true });
+    expect(primary).toMatchObject({ storage_encrypted: true, kms_key_id: expect.stringContaining('aws_kms_key.') });
+    expect(replicas[0]).toMatchObject({ replicate_source_db: `\${${primaryAddress}.identifier}`, identifier: 'test-postgres-replica-1', performance_insights_enabled: true });
+    // Same region: encrypted with the primary's key by RDS; KmsKeyId would be refused (InvalidParameterCombination).
+    expect(replicas[0].kms_key_id).toBeUndefined();
+    expect(replicas[0].storage_encrypted).toBeUndefined();
     expect(replicas[0].manage_master_user_password).toBeUndefined();
     // A Multi-AZ primary cannot be pinned; replicas go to the zones after the first.
     expect(primary.availability_zone).toBeUndefined();
