@@ -110,9 +110,9 @@ describe('dev-data follows environments/dev.json', () => {
     expect(instances[0]).toMatchObject({ multi_az: false, deletion_protection: false, skip_final_snapshot: true, instance_class: 'db.t4g.medium', backup_retention_period: 3, storage_encrypted: true, manage_master_user_password: true });
   });
 
-  it('has a one-node cache that still encrypts, but without Multi-AZ and snapshots', () => {
+  it('has a one-shard cache with one replica (cluster mode needs automatic failover) that still encrypts, without snapshots', () => {
     const [rg] = all(json, 'aws_elasticache_replication_group');
-    expect(rg).toMatchObject({ num_node_groups: 1, replicas_per_node_group: 0, multi_az_enabled: false, snapshot_retention_limit: 0, at_rest_encryption_enabled: 'true', transit_encryption_enabled: true, node_type: 'cache.t4g.small' });
+    expect(rg).toMatchObject({ num_node_groups: 1, replicas_per_node_group: 1, automatic_failover_enabled: true, multi_az_enabled: true, snapshot_retention_limit: 0, at_rest_encryption_enabled: 'true', transit_encryption_enabled: true, node_type: 'cache.t4g.small' });
     expect(rg.final_snapshot_identifier).toBeUndefined();
   });
 

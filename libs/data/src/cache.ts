@@ -115,7 +115,9 @@ export class Cache extends Construct {
     const minor = Number(engineVersion.split('.')[1] ?? 0);
     const iamCapable = engine === 'valkey' ? major > 7 || (major === 7 && minor >= 2) : major >= 7;
     if (!iamCapable) throw new Error(`Cache ${this.node.path}: engineVersion ${engineVersion} of ${engine} cannot authenticate with IAM (needs Valkey 7.2+ or Redis OSS 7.0+)`);
-    if (shards < 1 || replicas < 0 || replicas > 5) throw new Error(`Cache ${this.node.path}: expected shards >= 1 and 0..5 replicas per shard, got ${shards}/${replicas}`);
+    // Cluster mode requires automatic failover, which needs a replica in every shard: with none, the provider refuses
+    // the group (hashicorp/terraform-provider-aws#43233) and ElastiCache refuses later updates.
+    if (shards < 1 || replicas < 1 || replicas > 5) throw new Error(`Cache ${this.node.path}: expected shards >= 1 and 1..5 replicas per shard (cluster mode needs automatic failover), got ${shards}/${replicas}`);
     const family = engine === 'valkey' ? `valkey${major}` : `redis${major}`;
     const { accountId, region, partition } = props.scope;
     const retentionInDays = props.logRetentionDays ?? 365;

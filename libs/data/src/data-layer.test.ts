@@ -332,7 +332,7 @@ describe('DataLayer (dev-like settings)', () => {
   const { json, data } = synth(
     {
       postgres: { multiAz: false, readReplicas: 0, deletionProtection: false, skipFinalSnapshot: true, backupRetentionDays: 3, instanceClass: 'db.t4g.medium' },
-      cache: { shards: 1, replicasPerShard: 0, snapshotRetentionDays: 0, finalSnapshot: false },
+      cache: { shards: 1, replicasPerShard: 1, snapshotRetentionDays: 0, finalSnapshot: false },
     },
     'dev',
   );
@@ -360,14 +360,18 @@ describe('DataLayer (dev-like settings)', () => {
     expect(out(json, 'writer')).toMatch(/aws_db_instance\..*primary.*\.address\}$/);
   });
 
-  it('skips the final snapshot and Multi-AZ, as configured', () => {
+  it('skips the final snapshot and the database\'s Multi-AZ, as configured; the cache keeps its one replica (cluster mode needs it)', () => {
     const db = one(json, 'aws_db_instance');
     expect(db.availability_zone).toBe('eu-west-1a');
     expect(db).toMatchObject({ multi_az: false, deletion_protection: false, skip_final_snapshot: true });
     expect(db.final_snapshot_identifier).toBeUndefined();
     const rg = one(json, 'aws_elasticache_replication_group');
-    expect(rg).toMatchObject({ multi_az_enabled: false, num_node_groups: 1, replicas_per_node_group: 0, snapshot_retention_limit: 0 });
+    expect(rg).toMatchObject({ automatic_failover_enabled: true, multi_az_enabled: true, num_node_groups: 1, replicas_per_node_group: 1, snapshot_retention_limit: 0 });
     expect(rg.final_snapshot_identifier).toBeUndefined();
+  });
+
+  it('refuses a cache shard without a replica: cluster mode needs automatic failover, which the provider refuses for one node', () => {
+    expect(() => synth({ cache: { shards: 1, replicasPerShard: 0 } }, 'dev')).toThrow(/expected shards >= 1 and 1\.\.5 replicas per shard \(cluster mode needs automatic failover\), got 1\/0/);
   });
 });
 
