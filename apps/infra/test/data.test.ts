@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
-import { loadEnvironment } from '@awp/config';
+import { loadEnvironment } from '../src/environment';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { buildEnvironment } from '../src/platform';

@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
-import { deliveryRoleArns, globalName, PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { deliveryRoleArns, globalName, PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { DataLayer } from '@awp/data';
 import type { Network } from '@awp/network';
 

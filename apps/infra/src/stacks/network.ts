@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
-import { availabilityZones, clusterName, PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { availabilityZones, clusterName, PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { Network } from '@awp/network';
 
 /** `<env>-network`: the VPC every other layer stands in. */

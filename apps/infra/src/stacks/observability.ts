@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
-import { ConfigError, PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { ConfigError, PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { Observability, rdsInstanceMemoryGib, rdsPostgresDefaultMaxConnections } from '@awp/observability';
 
 /**

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, environmentJsonSchema, loadEnvironment, loadEnvironments, listEnvironments, validateEnvironment } from './index';
+import { ConfigError, listEnvironments } from '@awp/config';
+import { environmentJsonSchema, loadEnvironment, loadEnvironments, validateEnvironment } from '../../src/environment';
 
-const ENV_DIR = path.resolve(__dirname, '../../../environments');
+const ENV_DIR = path.resolve(__dirname, '../../../../environments');
 const prodRaw = () => JSON.parse(readFileSync(path.join(ENV_DIR, 'prod.json'), 'utf8'));
 const devRaw = () => JSON.parse(readFileSync(path.join(ENV_DIR, 'dev.json'), 'utf8'));
 
