@@ -92,9 +92,8 @@ const tags: Record<string, string> = { Environment: 'sandbox', Layer: 'network',
 new AwsProvider(stack, 'aws', { region: 'eu-central-1', allowedAccountIds: ['123456789012'], defaultTags: [{ tags }] });
 const network = new Network(stack, 'network', {
   namePrefix: 'sandbox',
-  vpcCidr: '10.42.0.0/16',
-  availabilityZones: ['eu-central-1a', 'eu-central-1b'],
-  natGateways: 'single',
+  region: 'eu-central-1',
+  settings: { vpcCidr: '10.42.0.0/16', azCount: 2, natGateways: 'single' },
 });
 ${
   hasData

@@ -121,11 +121,6 @@ export function clusterName(env: Pick<PlatformEnvironment, 'name'>): string {
   return resourceName(env, 'eks');
 }
 
-/** The environment's AZ names: the explicit list, or `<region>a`, `b`, `c`… up to azCount. */
-export function availabilityZones(env: Pick<PlatformEnvironment, 'region'> & { readonly network: { readonly azCount: number; readonly availabilityZones?: readonly string[] } }): string[] {
-  return zoneNames(env.region, env.network.azCount, env.network.availabilityZones);
-}
-
 /** AZ names: `explicit`, or `<region>a`, `b`, `c`… up to `azCount`. */
 export function zoneNames(region: string, azCount: number, explicit?: readonly string[]): string[] {
   return explicit ? [...explicit] : [...'abcdef'].slice(0, azCount).map((l) => `${region}${l}`);

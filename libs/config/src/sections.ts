@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseCidr, planSubnets, isPrivateRange } from './cidr';
 import { DIGEST_PATTERN, resolveImageDigest } from './images';
 import { issuerUrlProblem, scopeTokenProblem } from './oidc';
 import { addonVersion, awsRoleArn, cidrField, dailyWindow, exactSemver, imageDigest, k8sQuantity, logRetentionDays, positiveInt, quantityMi, quantityMilli, weeklyWindow } from './fields';
@@ -9,8 +8,6 @@ import { addonVersion, awsRoleArn, cidrField, dailyWindow, exactSemver, imageDig
  * → Settings: where a knob lives). Each holds its fields, their defaults and the rules that need only its own fields;
  * the environment schema is assembled from the sections in apps/infra/src/environment.
  */
-
-export const INTERFACE_ENDPOINTS = ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager', 'kms', 'elasticloadbalancing', 'ec2', 'eks', 'eks-auth', 'monitoring'] as const;
 
 /** The site's domain (dns and edge layers). */
 export const domainSection = z.strictObject({
@@ -33,42 +30,6 @@ export const domainSection = z.strictObject({
     const zone = domain.hostedZone.mode === 'lookup' ? domain.hostedZone.name.replace(/\.$/, '') : undefined;
     if (zone !== undefined && domain.name !== zone && !domain.name.endsWith(`.${zone}`)) {
       ctx.addIssue({ code: 'custom', path: ['hostedZone', 'name'], message: `expected a zone containing "${domain.name}" (its parent domain or the name itself), got "${zone}"` });
-    }
-  });
-
-/** The network layer. */
-export const networkSection = z.strictObject({
-  vpcCidr: cidrField,
-  azCount: z.number().int().min(1).max(6).default(3),
-  availabilityZones: z
-    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'expected an AZ name like eu-west-1a'))
-    .optional()
-    .describe('Explicit AZ names (default: <region>a, b, c… up to azCount). Pinned names keep the subnet set from changing when AWS adds a zone.'),
-  natGateways: z.enum(['single', 'perAz']).default('perAz').describe('perAz survives an AZ outage; single is cheaper'),
-  flowLogRetentionDays: logRetentionDays.default(365),
-  flowLogTrafficType: z.enum(['ALL', 'ACCEPT', 'REJECT']).default('ALL'),
-  interfaceEndpoints: z.array(z.enum(INTERFACE_ENDPOINTS)).default(['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager']),
-})
-  .superRefine((n, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    if (n.availabilityZones) {
-      const azs = n.availabilityZones;
-      if (azs.length !== n.azCount) issue(['availabilityZones'], `expected ${n.azCount} names (azCount), got ${azs.length}`);
-      azs.forEach((az, i) => {
-        if (azs.indexOf(az) !== i) issue(['availabilityZones', i], `expected distinct zones, "${az}" appears twice`);
-      });
-    }
-    // VPC range: syntax, private space, and room for three subnets per AZ.
-    const parsed = parseCidr(n.vpcCidr);
-    if (typeof parsed === 'string') {
-      issue(['vpcCidr'], parsed);
-    } else if (parsed.prefix < 16 || parsed.prefix > 24) {
-      issue(['vpcCidr'], `expected a prefix between /16 and /24 (AWS's VPC limits for a usable EKS network), got /${parsed.prefix}`);
-    } else if (!isPrivateRange(parsed)) {
-      issue(['vpcCidr'], `expected an RFC 1918 private range (10/8, 172.16/12, 192.168/16), got "${n.vpcCidr}"`);
-    } else {
-      const plan = planSubnets(n.vpcCidr, n.azCount);
-      if (typeof plan === 'string') issue(['vpcCidr'], plan);
     }
   });
 

@@ -12,7 +12,6 @@ import {
   isPrivateRange,
   isIpv6DocumentationRange,
   KNOWN_REGIONS,
-  networkSection,
   nonPublicRange,
   observabilitySection,
   parseCidr,
@@ -21,6 +20,7 @@ import {
   serviceSection,
   TIERS,
 } from '@awp/config';
+import { networkSettings } from '@awp/network';
 
 /**
  * The environment file's schema, assembled above the layers (docs/architecture.md → Settings: where a knob lives):
@@ -67,7 +67,7 @@ export const environmentSchema = z
       })
       .prefault({}),
     domain: domainSection,
-    network: networkSection,
+    network: networkSettings,
     data: dataSection,
     compute: computeSection,
     edge: edgeSection,
