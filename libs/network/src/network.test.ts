@@ -166,10 +166,17 @@ describe('Network', () => {
       natGateways: 'perAz',
       flowLogRetentionDays: 365,
       flowLogTrafficType: 'ALL',
+      flowLogAggregationSeconds: 60,
       interfaceEndpoints: ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager'],
       kmsDeletionWindowDays: 30,
     });
     expect(network.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+  });
+
+  it('aggregates flow logs over 60 s unless told 600 s, and refuses what AWS refuses', () => {
+    expect(all(json, 'aws_flow_log')[0].max_aggregation_interval).toBe(60);
+    expect(all(synth({ flowLogAggregationSeconds: 600 }).json, 'aws_flow_log')[0].max_aggregation_interval).toBe(600);
+    expect(() => synth({ flowLogAggregationSeconds: 300 as 60 })).toThrow(/settings\.flowLogAggregationSeconds: /);
   });
 
   it('spreads over as many AZs as asked, by count or by name', () => {

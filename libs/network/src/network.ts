@@ -256,7 +256,7 @@ export class Network extends Construct {
       logDestinationType: 'cloud-watch-logs',
       logDestination: flowLogGroup.arn,
       iamRoleArn: flowRole.arn,
-      maxAggregationInterval: 60,
+      maxAggregationInterval: s.flowLogAggregationSeconds,
       tags: { Name: name('vpc-flow-log') },
     });
 

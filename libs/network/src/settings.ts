@@ -21,6 +21,10 @@ export const networkSettings = z
     natGateways: z.enum(['single', 'perAz']).default('perAz').describe('perAz survives an AZ outage; single is cheaper'),
     flowLogRetentionDays: logRetentionDays.default(365).describe('Retention of the VPC flow log group'),
     flowLogTrafficType: z.enum(['ALL', 'ACCEPT', 'REJECT']).default('ALL').describe('Which traffic the flow logs record'),
+    flowLogAggregationSeconds: z
+      .union([z.literal(60), z.literal(600)])
+      .default(60)
+      .describe('Flow log max aggregation interval: 60 s records (default) or 600 s (fewer, cheaper records); the only values AWS accepts'),
     interfaceEndpoints: z
       .array(z.enum(INTERFACE_ENDPOINTS))
       .default(['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager'])
