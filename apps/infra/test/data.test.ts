@@ -139,7 +139,7 @@ describe('a change in one environment file', () => {
   it("changes only that environment's data stack", () => {
     const ws = tempWorkspace();
     editEnv(ws, 'dev', (raw) => {
-      raw.data.postgres.readReplicas = 1;
+      raw.data.database.readReplicas = 1;
     });
     const out2 = path.join(ws, 'cdktf.out');
     synthesize({ dir: path.join(ws, 'environments'), outdir: out2, layers: ['network', 'data'] });

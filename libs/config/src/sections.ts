@@ -36,7 +36,7 @@ export const domainSection = z.strictObject({
 /** The data layer. */
 export const dataSection = z
   .strictObject({
-    postgres: z
+    database: z
       .strictObject({
         engineVersion: z.string().regex(/^\d+(\.\d+)?$/, 'expected a PostgreSQL version like 17 or 17.6').default('17').describe('Major ("17": AWS applies minor upgrades, Terraform does not fight them) or major.minor (pinned)'),
         instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS class like db.r7g.large').default('db.r7g.large'),
@@ -54,7 +54,7 @@ export const dataSection = z
         maintenanceWindow: weeklyWindow.default('sun:03:30-sun:04:30').describe('Weekly maintenance window (UTC), ddd:hh24:mi-ddd:hh24:mi; must not overlap the backup window'),
       })
       .prefault({}),
-    redis: z
+    cache: z
       .strictObject({
         engine: z.enum(['valkey', 'redis']).default('valkey'),
         engineVersion: z.string().default('8.0'),
@@ -66,7 +66,7 @@ export const dataSection = z
         maintenanceWindow: weeklyWindow.default('mon:03:30-mon:04:30').describe('Weekly maintenance window (UTC); must not overlap the snapshot window'),
       })
       .prefault({}),
-    s3: z
+    buckets: z
       .strictObject({
         noncurrentVersionExpirationDays: positiveInt.default(90),
         logExpirationDays: positiveInt.default(365),
@@ -77,9 +77,9 @@ export const dataSection = z
   })
   .superRefine((d, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    const pg = d.postgres;
+    const pg = d.database;
     if (pg.allocatedStorageGb > pg.maxAllocatedStorageGb) {
-      issue(['postgres', 'maxAllocatedStorageGb'], `expected >= allocatedStorageGb (${pg.allocatedStorageGb}), got ${pg.maxAllocatedStorageGb}`);
+      issue(['database', 'maxAllocatedStorageGb'], `expected >= allocatedStorageGb (${pg.allocatedStorageGb}), got ${pg.maxAllocatedStorageGb}`);
     }
     // Windows long enough and not overlapping (RDS and ElastiCache refuse both at apply time).
     dataWindowProblems(d).forEach(([p, message]) => issue(p, message));
@@ -339,7 +339,7 @@ export const observabilitySection = z
       })
       .optional()
       .describe('AWS Chatbot (Amazon Q Developer in chat) Slack channel for alarms; the workspace must be authorized once in the console'),
-    postgresMaxConnections: positiveInt
+    databaseMaxConnections: positiveInt
       .optional()
       .describe("The database's max_connections, when not RDS's default for its instance class (LEAST(memory/9531392, 5000))"),
     thresholds: alarmThresholdsSchema,
@@ -384,11 +384,11 @@ function windowMinutes(window: string): number {
 }
 
 /** Data layer window checks: each at least 30 minutes (RDS, ElastiCache minimum), and no overlap within an engine. */
-export function dataWindowProblems(data: { postgres: { backupWindow: string; maintenanceWindow: string }; redis: { snapshotWindow: string; maintenanceWindow: string } }): [string[], string][] {
+export function dataWindowProblems(data: { database: { backupWindow: string; maintenanceWindow: string }; cache: { snapshotWindow: string; maintenanceWindow: string } }): [string[], string][] {
   const out: [string[], string][] = [];
   const pairs = [
-    { engine: 'postgres', daily: 'backupWindow', dailyValue: data.postgres.backupWindow, weekly: data.postgres.maintenanceWindow },
-    { engine: 'redis', daily: 'snapshotWindow', dailyValue: data.redis.snapshotWindow, weekly: data.redis.maintenanceWindow },
+    { engine: 'database', daily: 'backupWindow', dailyValue: data.database.backupWindow, weekly: data.database.maintenanceWindow },
+    { engine: 'cache', daily: 'snapshotWindow', dailyValue: data.cache.snapshotWindow, weekly: data.cache.maintenanceWindow },
   ];
   for (const p of pairs) {
     for (const [field, value] of [[p.daily, p.dailyValue], ['maintenanceWindow', p.weekly]]) {

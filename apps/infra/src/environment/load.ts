@@ -5,7 +5,12 @@ import { environmentSchema, type EnvironmentConfig } from './schema';
  * Keys renamed so that one concept has one name from the environment file to the construct and its outputs
  * (README → Config migration). The loader refuses the old key with the new one's name.
  */
-export const RENAMED_KEYS: Readonly<Record<string, string>> = {};
+export const RENAMED_KEYS: Readonly<Record<string, string>> = {
+  'data.postgres': 'data.database',
+  'data.redis': 'data.cache',
+  'data.s3': 'data.buckets',
+  'observability.postgresMaxConnections': 'observability.databaseMaxConnections',
+};
 
 /** One repository has one ID: a second value is a typo that would lock that environment's roles out. */
 function repositoryIdProblems(configs: readonly EnvironmentConfig[], fileOf: (c: EnvironmentConfig) => string): ConfigProblem[] {

@@ -119,15 +119,15 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
 
   // Production: highly available and protected.
   if (env.tier === 'prod') {
-    const pg = env.data.postgres;
-    if (!pg.multiAz) issue(['data', 'postgres', 'multiAz'], 'expected true: prod must be Multi-AZ');
+    const pg = env.data.database;
+    if (!pg.multiAz) issue(['data', 'database', 'multiAz'], 'expected true: prod must be Multi-AZ');
     if (env.network.azCount < 2) issue(['network', 'azCount'], `expected at least 2 in prod (Multi-AZ), got ${env.network.azCount}`);
     if (env.network.natGateways !== 'perAz') issue(['network', 'natGateways'], 'expected "perAz" in prod: a single NAT gateway is a single-AZ failure');
-    if (pg.readReplicas < 1) issue(['data', 'postgres', 'readReplicas'], `expected at least 1 read replica in prod, got ${pg.readReplicas}`);
-    if (!pg.deletionProtection) issue(['data', 'postgres', 'deletionProtection'], 'expected true: prod databases are deletion-protected');
-    if (pg.backupRetentionDays < 7) issue(['data', 'postgres', 'backupRetentionDays'], `expected at least 7 days in prod, got ${pg.backupRetentionDays}`);
-    if (env.data.redis.replicasPerShard < 1) issue(['data', 'redis', 'replicasPerShard'], 'expected at least 1 in prod: automatic failover needs a replica');
-    if (env.data.redis.snapshotRetentionDays < 1) issue(['data', 'redis', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
+    if (pg.readReplicas < 1) issue(['data', 'database', 'readReplicas'], `expected at least 1 read replica in prod, got ${pg.readReplicas}`);
+    if (!pg.deletionProtection) issue(['data', 'database', 'deletionProtection'], 'expected true: prod databases are deletion-protected');
+    if (pg.backupRetentionDays < 7) issue(['data', 'database', 'backupRetentionDays'], `expected at least 7 days in prod, got ${pg.backupRetentionDays}`);
+    if (env.data.cache.replicasPerShard < 1) issue(['data', 'cache', 'replicasPerShard'], 'expected at least 1 in prod: automatic failover needs a replica');
+    if (env.data.cache.snapshotRetentionDays < 1) issue(['data', 'cache', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
     if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
     if (env.identity.mode === 'cognito') {
       if (env.identity.threatProtection !== 'ENFORCED') issue(['identity', 'threatProtection'], `expected "ENFORCED" in prod (with featurePlan "PLUS"), got "${env.identity.threatProtection}"`);

@@ -14,60 +14,60 @@ function problems(env: unknown): string[] {
 describe('data section of the environment schema', () => {
   it('fills production-safe data defaults', () => {
     const { config } = validateEnvironment(raw('prod'), 'prod.json');
-    expect(config?.data.postgres.slowQueryMs).toBe(500);
-    expect(config?.data.postgres.backupWindow).toBe('02:00-03:00');
-    expect(config?.data.postgres.maintenanceWindow).toBe('sun:03:30-sun:04:30');
-    expect(config?.data.redis.snapshotWindow).toBe('01:00-02:00');
-    expect(config?.data.redis.maintenanceWindow).toBe('mon:03:30-mon:04:30');
+    expect(config?.data.database.slowQueryMs).toBe(500);
+    expect(config?.data.database.backupWindow).toBe('02:00-03:00');
+    expect(config?.data.database.maintenanceWindow).toBe('sun:03:30-sun:04:30');
+    expect(config?.data.cache.snapshotWindow).toBe('01:00-02:00');
+    expect(config?.data.cache.maintenanceWindow).toBe('mon:03:30-mon:04:30');
     expect(config?.data.logRetentionDays).toBe(365);
     expect(config?.data.kmsDeletionWindowDays).toBe(30);
   });
 
   it('refuses a malformed window, naming the field', () => {
     const env = raw('dev');
-    env.data.postgres.backupWindow = '2am-3am';
-    env.data.redis.maintenanceWindow = 'monday:03:00-monday:04:00';
+    env.data.database.backupWindow = '2am-3am';
+    env.data.cache.maintenanceWindow = 'monday:03:00-monday:04:00';
     const p = problems(env);
-    expect(p).toEqual(expect.arrayContaining([expect.stringMatching(/^data\.postgres\.backupWindow: expected a daily window/), expect.stringMatching(/^data\.redis\.maintenanceWindow: expected a weekly window/)]));
+    expect(p).toEqual(expect.arrayContaining([expect.stringMatching(/^data\.database\.backupWindow: expected a daily window/), expect.stringMatching(/^data\.cache\.maintenanceWindow: expected a weekly window/)]));
   });
 
   it('refuses an RDS maintenance window that overlaps the backup window', () => {
     const env = raw('dev');
-    env.data.postgres.backupWindow = '03:00-04:00';
-    env.data.postgres.maintenanceWindow = 'sun:03:30-sun:04:30';
-    expect(problems(env)).toEqual(['data.postgres.maintenanceWindow: expected no overlap with backupWindow ("03:00-04:00"), got "sun:03:30-sun:04:30"']);
+    env.data.database.backupWindow = '03:00-04:00';
+    env.data.database.maintenanceWindow = 'sun:03:30-sun:04:30';
+    expect(problems(env)).toEqual(['data.database.maintenanceWindow: expected no overlap with backupWindow ("03:00-04:00"), got "sun:03:30-sun:04:30"']);
   });
 
   it('refuses a cache maintenance window that overlaps the snapshot window, also across midnight', () => {
     const env = raw('dev');
-    env.data.redis.snapshotWindow = '23:30-00:30';
-    env.data.redis.maintenanceWindow = 'sun:00:00-sun:01:00';
-    expect(problems(env)).toEqual(['data.redis.maintenanceWindow: expected no overlap with snapshotWindow ("23:30-00:30"), got "sun:00:00-sun:01:00"']);
+    env.data.cache.snapshotWindow = '23:30-00:30';
+    env.data.cache.maintenanceWindow = 'sun:00:00-sun:01:00';
+    expect(problems(env)).toEqual(['data.cache.maintenanceWindow: expected no overlap with snapshotWindow ("23:30-00:30"), got "sun:00:00-sun:01:00"']);
   });
 
   it('refuses windows shorter than 30 minutes', () => {
     const env = raw('dev');
-    env.data.postgres.backupWindow = '02:00-02:15';
-    expect(problems(env)).toEqual(['data.postgres.backupWindow: expected a window of at least 30 minutes, got 15 ("02:00-02:15")']);
+    env.data.database.backupWindow = '02:00-02:15';
+    expect(problems(env)).toEqual(['data.database.backupWindow: expected a window of at least 30 minutes, got 15 ("02:00-02:15")']);
   });
 
   it('accepts adjacent windows and a weekly window that wraps past Sunday midnight', () => {
     const ok = dataWindowProblems({
-      postgres: { backupWindow: '02:00-03:00', maintenanceWindow: 'sun:03:00-sun:04:00' },
-      redis: { snapshotWindow: '05:00-06:00', maintenanceWindow: 'sun:23:00-mon:01:00' },
+      database: { backupWindow: '02:00-03:00', maintenanceWindow: 'sun:03:00-sun:04:00' },
+      cache: { snapshotWindow: '05:00-06:00', maintenanceWindow: 'sun:23:00-mon:01:00' },
     });
     expect(ok).toEqual([]);
   });
 
   it('requires cache snapshots in prod', () => {
     const env = raw('prod');
-    env.data.redis.snapshotRetentionDays = 0;
-    expect(problems(env)).toEqual(['data.redis.snapshotRetentionDays: expected at least 1 in prod: the cache keeps daily snapshots']);
+    env.data.cache.snapshotRetentionDays = 0;
+    expect(problems(env)).toEqual(['data.cache.snapshotRetentionDays: expected at least 1 in prod: the cache keeps daily snapshots']);
   });
 
   it('refuses an unknown data setting (strict objects)', () => {
     const env = raw('dev');
-    env.data.postgres.masterPassword = 'x';
-    expect(problems(env).join('\n')).toMatch(/data\.postgres/);
+    env.data.database.masterPassword = 'x';
+    expect(problems(env).join('\n')).toMatch(/data\.database/);
   });
 });
