@@ -83,7 +83,9 @@ export class PlatformStack extends TerraformStack {
       bucket: env.state.bucket,
       key: `${env.state.keyPrefix}/${env.name}/${props.layer}.tfstate`,
       region: env.state.region ?? env.region,
-      encrypt: true,
+      // No `encrypt`: with it and no kms_key_id the backend sends `x-amz-server-side-encryption: AES256`, which
+      // overrides the state bucket's default SSE-KMS with the state key (the key's ARN is random, unknown here). The
+      // bucket encrypts every object with that key, and its policy refuses any other explicit encryption header.
     });
     this.addOverride('terraform.backend.s3.use_lockfile', true);
     requireTerraformVersion(this);
