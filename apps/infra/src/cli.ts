@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, environmentJsonSchema, findEnvironmentsDir, loadEnvironments } from '@awp/config';
+import { ConfigError, findEnvironmentsDir } from '@awp/config';
+import { environmentJsonSchema, loadEnvironments } from './environment';
 import { GuardrailError, formatFinding } from '@awp/guardrails';
 import { PlanParseError, runPlanReport } from '@awp/delivery';
 import { stackGraph, synthesize } from './synth';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
-import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
+import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import { ALL_RULES, GuardrailError, checkStack, type GuardrailRule } from '@awp/guardrails';
 import { APPLY_MAX_SESSION_SECONDS, BootstrapStack, BOUNDARY_FORBIDDEN_ACTIONS, fromDocument, GITHUB_OIDC_AUDIENCE, statementMatches, synthBootstrap, type DocumentStatement } from '../src/bootstrap';
 import { run } from '../src/cli';

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
+import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, readStack } from './helpers';

@@ -7,7 +7,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadEnvironments, platformIam, type EnvironmentConfig } from '@awp/config';
+import { platformIam } from '@awp/config';
+import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import {
   ACCEPTED_PLAN_EXPOSURES,
   APPLY_MAX_SESSION_SECONDS,

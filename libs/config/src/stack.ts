@@ -3,7 +3,7 @@ import type { Construct, IConstruct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import type { EnvironmentConfig } from './schema';
+import type { PlatformEnvironment } from './environment';
 import { defaultTags, platformIam, stackName } from './naming';
 
 /** Context key under which a stack declares its IAM convention (libs/guardrails AWP-IAM-001/002 check it). */
@@ -45,7 +45,7 @@ export function requireTerraformVersion(stack: TerraformStack): void {
 }
 
 export interface PlatformStackProps {
-  readonly env: EnvironmentConfig;
+  readonly env: PlatformEnvironment;
   /** Layer name: the stack is `<env>-<layer>`. */
   readonly layer: string;
 }
@@ -61,7 +61,7 @@ export interface PlatformStackProps {
  *   (`platformIam`): the only roles the apply role may create (docs/delivery.md → Threat model).
  */
 export class PlatformStack extends TerraformStack {
-  readonly env: EnvironmentConfig;
+  readonly env: PlatformEnvironment;
   readonly layer: string;
   /** The provider for the environment's region. */
   readonly aws: AwsProvider;

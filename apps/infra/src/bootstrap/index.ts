@@ -2,7 +2,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { deliveryRoleArns, loadEnvironments, type LoadOptions } from '@awp/config';
+import { deliveryRoleArns, type LoadOptions } from '@awp/config';
+import { loadEnvironments } from '../environment';
 import { ALL_RULES, GuardrailError, Guardrails, type Finding, type GuardrailRule } from '@awp/guardrails';
 import { APPLY_MAX_SESSION_SECONDS, BootstrapStack, type BootstrapStackProps } from './stack';
 

@@ -1,6 +1,7 @@
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import { clusterName, deliveryRoleArns, PlatformStack, resourceName, type EnvironmentConfig } from '@awp/config';
+import { clusterName, deliveryRoleArns, PlatformStack, resourceName } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { Cluster } from '@awp/compute';
 import type { Network } from '@awp/network';
 

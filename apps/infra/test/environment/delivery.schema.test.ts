@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EKS_MAX_PUBLIC_ACCESS_CIDRS, isSelfHostedRunner, validateEnvironment } from './index';
+import { EKS_MAX_PUBLIC_ACCESS_CIDRS, isSelfHostedRunner, validateEnvironment } from '../../src/environment';
 
-const ENV_DIR = path.resolve(__dirname, '../../../environments');
+const ENV_DIR = path.resolve(__dirname, '../../../../environments');
 const raw = (name: string) => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
 
 function problems(env: unknown): string[] {
