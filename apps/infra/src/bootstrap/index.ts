@@ -4,6 +4,7 @@ import path from 'node:path';
 import { App } from 'cdktf';
 import { deliveryRoleArns, loadEnvironments, type LoadOptions } from '@awp/config';
 import { ALL_RULES, GuardrailError, Guardrails, type Finding, type GuardrailRule } from '@awp/guardrails';
+import { PULL_REQUEST_PLAN_SKIPS } from './plan-reads';
 import { APPLY_MAX_SESSION_SECONDS, BootstrapStack, type BootstrapStackProps } from './stack';
 
 export * from './stack';
@@ -62,7 +63,12 @@ export interface DeliveryTarget {
   readonly account: string;
   readonly region: string;
   readonly stateBucket: string;
+  /** Plans of reviewed code: the merge queue (merge_group) and the default branch (drift). */
   readonly planRoleArn: string;
+  /** Plans on `pull_request` events: reads no secret (the only role the `pull_request` subject may assume). */
+  readonly planPullRequestRoleArn: string;
+  /** Layers not planned on `pull_request` events (their refresh reads a secret): planned in the merge queue. */
+  readonly pullRequestPlanSkips: readonly string[];
   readonly applyRoleArn: string;
   /** The site's domain (CloudFront): the smoke test calls https://<domain>/healthz and /readyz. */
   readonly domain: string;
@@ -83,6 +89,8 @@ export function describeDelivery(envs: readonly string[] | undefined, options: L
       region: env.region,
       stateBucket: env.state.bucket,
       planRoleArn: roles.plan,
+      planPullRequestRoleArn: roles.planPullRequest,
+      pullRequestPlanSkips: PULL_REQUEST_PLAN_SKIPS,
       applyRoleArn: roles.apply,
       domain: env.domain.name,
       promotesFrom: env.promotesFrom ?? null,

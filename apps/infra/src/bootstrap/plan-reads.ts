@@ -122,14 +122,30 @@ export const RESOURCE_CONTENT_READS: Readonly<Record<string, PlanRead>> = {
 };
 
 /**
- * Managed resources whose refresh hands the plan role a secret and that are accepted, each with the reason and the
- * way out. A pull request's code can read them (docs/delivery.md → Threat model); the tests fail on any other.
+ * Managed resources whose refresh hands a plan role a secret and that are accepted, per role, each with the reason
+ * and the way out; the tests fail on any other.
+ * - `plan` (merge queue, default branch, drift): runs reviewed code only.
+ * - `pullRequest`: runs any same-repository pull request's code before review, so it accepts none (a test holds it
+ *   empty); the stacks whose refresh or state holds a secret are planned in the merge queue (PULL_REQUEST_PLAN_SKIPS).
  */
-export const ACCEPTED_PLAN_EXPOSURES: Readonly<Record<string, string>> = {
-  aws_cognito_user_pool_client:
-    'a confidential client\'s secret is returned by DescribeUserPoolClient and kept in the Terraform state, which the plan role reads anyway; ' +
-    'denying the call would only stop plans. Way out: keep the secret out of Terraform (create the confidential client outside the stack or rotate its secret out of band) — identity layer',
+export const ACCEPTED_PLAN_EXPOSURES: Readonly<Record<'plan' | 'pullRequest', Readonly<Record<string, string>>>> = {
+  plan: {
+    aws_cognito_user_pool_client:
+      'a confidential client\'s secret is returned by DescribeUserPoolClient and kept in the Terraform state, which the plan role reads anyway; ' +
+      'only reviewed code (merge queue, default branch) runs with this role. Way out: keep the secret out of Terraform (create the confidential client outside the stack or rotate its secret out of band) — identity layer',
+  },
+  pullRequest: {},
 };
+
+/** Layers whose state holds a secret (the identity stack's: its app clients' secrets): the pull-request plan role may not read it. */
+export const PULL_REQUEST_SECRET_STATES: readonly string[] = ['identity'];
+
+/**
+ * Layers not planned on pull requests (`platform bootstrap --describe` → `pullRequestPlanSkips`; plan-stacks.sh
+ * reports them as planned in the merge queue, and the stacks that read their state wait for them): the pull-request
+ * plan role cannot refresh them without a secret.
+ */
+export const PULL_REQUEST_PLAN_SKIPS: readonly string[] = ['identity'];
 
 /**
  * Kubernetes and Helm resources are read through the cluster's API with the plan role's EKS access entry
