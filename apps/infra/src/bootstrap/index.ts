@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { deliveryRoleArns, loadEnvironments, type LoadOptions } from '@awp/config';
+import { deliveryRoleArns, loadEnvironments, planRunners, type LoadOptions } from '@awp/config';
 import { ALL_RULES, GuardrailError, Guardrails, type Finding, type GuardrailRule } from '@awp/guardrails';
 import { PULL_REQUEST_PLAN_SKIPS } from './plan-reads';
 import { APPLY_MAX_SESSION_SECONDS, BootstrapStack, type BootstrapStackProps } from './stack';
@@ -73,8 +73,10 @@ export interface DeliveryTarget {
   /** The site's domain (CloudFront): the smoke test calls https://<domain>/healthz and /readyz. */
   readonly domain: string;
   readonly promotesFrom: string | null;
-  /** `runs-on` labels of this environment's plan and apply jobs (environment field delivery.runsOn). */
+  /** `runs-on` labels of this environment's apply jobs (deploy-env.yml; environment field delivery.runsOn). */
   readonly runsOn: readonly string[];
+  /** `runs-on` labels of its plan and drift jobs (delivery.planRunsOn; default runsOn, never the apply runners in prod). */
+  readonly planRunsOn: readonly string[];
   /** The apply role's longest session: request it per stack (configure-aws-credentials role-duration-seconds). */
   readonly applySessionSeconds: number;
 }
@@ -95,6 +97,7 @@ export function describeDelivery(envs: readonly string[] | undefined, options: L
       domain: env.domain.name,
       promotesFrom: env.promotesFrom ?? null,
       runsOn: env.delivery.runsOn,
+      planRunsOn: planRunners(env),
       applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
     };
   });
