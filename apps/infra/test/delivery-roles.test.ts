@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LAYER_DEPENDENCIES, loadEnvironments, platformIam, type EnvironmentConfig, type Layer } from '@awp/config';
+import { PLAN_READER_GROUP } from '@awp/compute';
 import {
   ACCEPTED_PLAN_EXPOSURES,
   APPLY_MAX_SESSION_SECONDS,
@@ -15,6 +16,7 @@ import {
   DATA_SOURCE_READS,
   EPHEMERAL_READS,
   evaluate,
+  KUBERNETES_READS,
   KUBERNETES_TYPES,
   planReadServices,
   PULL_REQUEST_PLAN_SKIPS,
@@ -206,35 +208,63 @@ describe('the pull-request plan role reads no secret: it plans every stack but t
   });
 });
 
-describe('the plan role\'s Kubernetes access: view, in the namespaces the workloads stack manages, no Secrets', () => {
+describe('the plan roles\' Kubernetes access: a group, and Roles reading exactly what the workloads stack manages', () => {
+  const FORBIDDEN = ['secrets', 'pods/log', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy', '*'];
   for (const env of envs) {
-    it(`${env.name}: AmazonEKSViewPolicy scoped to every namespace the workloads stack plans in, and Helm releases in ConfigMaps`, () => {
+    it(`${env.name}: both plan roles map to the group with no access policy; each managed namespace has a Role bound to it, covering every kind there, and no Secret, pods/log or pods/exec`, () => {
       const stacks = stacksOf(env);
       const cluster = stacks.find((s) => s.name === `${env.name}-cluster`)!.json;
       const workloads = stacks.find((s) => s.name === `${env.name}-workloads`)!.json;
-      const entries = Object.values<Json>(cluster.resource.aws_eks_access_entry);
-      const planEntry = Object.entries<Json>(cluster.resource.aws_eks_access_entry).find(([, e]) => e.principal_arn === `arn:aws:iam::${env.account.id}:role/delivery/aws-web-platform-${env.name}-plan`);
-      expect(entries.length).toBe(2);
-      const assoc = Object.values<Json>(cluster.resource.aws_eks_access_policy_association).filter((a) => a.principal_arn === `\${aws_eks_access_entry.${planEntry![0]}.principal_arn}`);
-      // AmazonEKSAdminViewPolicy (what the plan role had) reads every Secret of the cluster; the view policy none.
-      expect(assoc.map((a) => a.policy_arn.replace(/^.*\//, ''))).toEqual(['AmazonEKSViewPolicy']);
-      const scope = assoc[0].access_scope as { type: string; namespaces: string[] };
-      expect(scope.type).toBe('namespace');
-      // Every namespace a plan reads in: the namespaces it creates (by name) and every object's namespace.
+      const planArns = [`arn:aws:iam::${env.account.id}:role/delivery/aws-web-platform-${env.name}-plan`, `arn:aws:iam::${env.account.id}:role/delivery/aws-web-platform-${env.name}-plan-pr`];
+      const planEntries = Object.entries<Json>(cluster.resource.aws_eks_access_entry).filter(([, e]) => planArns.includes(e.principal_arn));
+      expect(planEntries.map(([, e]) => [e.principal_arn, e.kubernetes_groups])).toEqual(planArns.map((a) => [a, [PLAN_READER_GROUP]]));
+      // No access policy for them (AmazonEKSViewPolicy reads pods/log; AmazonEKSAdminViewPolicy every Secret).
+      const assoc = Object.values<Json>(cluster.resource.aws_eks_access_policy_association).filter((a) => planEntries.some(([n]) => String(a.principal_arn).includes(`aws_eks_access_entry.${n}.`)));
+      expect(assoc).toEqual([]);
+
       const namespaceNames = new Map(Object.entries<Json>(workloads.resource.kubernetes_namespace_v1 ?? {}).map(([n, ns]) => [n, [ns.metadata].flat()[0].name as string]));
       const resolveNs = (v: unknown) => {
         const ref = /^\$\{kubernetes_namespace_v1\.([^.]+)\.metadata\[0\]\.name\}$/.exec(String(v));
         return ref ? namespaceNames.get(ref[1]) : (v as string | undefined);
       };
-      const used = new Set<string>([...namespaceNames.values()]);
-      for (const [type, byName] of Object.entries<Record<string, Json>>(workloads.resource)) {
-        for (const r of Object.values(byName)) {
-          if (type === 'helm_release') used.add(resolveNs(r.namespace) ?? 'default');
-          else if (type.startsWith('kubernetes_') && type !== 'kubernetes_namespace_v1') used.add(resolveNs([r.metadata].flat()[0]?.namespace) ?? 'default');
+      // What each namespace's Role grants, as "group/resource verb" (only Roles bound to the group count).
+      const roles = Object.entries<Json>(workloads.resource.kubernetes_role_v1 ?? {}).map(([n, r]) => ({ n, ns: resolveNs([r.metadata].flat()[0].namespace), name: [r.metadata].flat()[0].name as string, rules: r.rule as Json[] }));
+      const bound = Object.values<Json>(workloads.resource.kubernetes_role_binding_v1 ?? {}).filter((b) => [b.subject].flat().some((x: Json) => x.kind === 'Group' && x.name === PLAN_READER_GROUP));
+      const grants = new Map<string, Set<string>>();
+      for (const b of bound) {
+        const ns = resolveNs([b.metadata].flat()[0].namespace)!;
+        const ref = [b.role_ref].flat()[0] as Json;
+        expect(ref.kind).toBe('Role');
+        const role = roles.find((r) => r.ns === ns && (ref.name === r.name || String(ref.name).includes(`kubernetes_role_v1.${r.n}.`)));
+        expect([ns, role && 'bound']).toEqual([ns, 'bound']);
+        for (const rule of role!.rules) {
+          for (const g of rule.api_groups) for (const res of rule.resources) for (const v of rule.verbs) (grants.get(ns) ?? grants.set(ns, new Set()).get(ns)!).add(`${g}/${res} ${v}`);
         }
       }
-      expect([...used].filter((ns) => !scope.namespaces.includes(ns))).toEqual([]);
-      // Helm's secret driver would need `list secrets` in kube-system (every Secret there); ConfigMaps are in the view.
+      // Never content: no Secret, no pod logs, no exec, no wildcard; read verbs only.
+      const all = roles.flatMap((r) => r.rules);
+      expect(all.flatMap((r) => r.resources as string[]).filter((res) => FORBIDDEN.includes(res))).toEqual([]);
+      expect(all.flatMap((r) => r.api_groups as string[]).filter((g) => g === '*')).toEqual([]);
+      expect([...new Set(all.flatMap((r) => r.verbs as string[]))].sort()).toEqual(['get', 'list', 'watch']);
+      // Every object the stack manages is refreshable: get (and list, for Helm's release lookup by label) in its namespace.
+      const missing: string[] = [];
+      for (const [type, byName] of Object.entries<Record<string, Json>>(workloads.resource)) {
+        if (type !== 'helm_release' && !type.startsWith('kubernetes_')) continue;
+        const read = KUBERNETES_READS[type];
+        if (!read) {
+          missing.push(`${type}: not in KUBERNETES_READS (apps/infra/src/bootstrap/plan-reads.ts)`);
+          continue;
+        }
+        for (const [name, r] of Object.entries(byName)) {
+          const meta = [r.metadata].flat()[0] as Json | undefined;
+          const ns = type === 'helm_release' ? (resolveNs(r.namespace) ?? 'default') : type === 'kubernetes_namespace_v1' ? meta?.name : (resolveNs(meta?.namespace) ?? 'default');
+          for (const verb of type === 'helm_release' ? ['get', 'list'] : ['get']) {
+            if (!grants.get(ns)?.has(`${read.apiGroup}/${read.resource} ${verb}`)) missing.push(`${type}.${name} in ${ns}: ${verb} ${read.apiGroup || 'core'}/${read.resource}`);
+          }
+        }
+      }
+      expect(missing).toEqual([]);
+      // Helm's secret driver would need `list secrets` in kube-system (every Secret there); ConfigMaps are granted.
       expect([workloads.provider.helm].flat().map((p: Json) => p.helm_driver)).toEqual(['configmap']);
       // …which is only safe while no release passes a secret in its values.
       expect(Object.values<Json>(workloads.resource.helm_release).filter((r) => r.set_sensitive !== undefined)).toEqual([]);

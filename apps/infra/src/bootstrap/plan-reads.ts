@@ -148,14 +148,28 @@ export const PULL_REQUEST_SECRET_STATES: readonly string[] = ['identity'];
 export const PULL_REQUEST_PLAN_SKIPS: readonly string[] = ['identity'];
 
 /**
- * Kubernetes and Helm resources are read through the cluster's API with the plan role's EKS access entry
- * (AmazonEKSViewPolicy in the namespaces the workloads stack manages), not through IAM actions. Helm keeps its
- * releases in ConfigMaps (helm_driver "configmap"), which the view policy reads: no Secret is readable.
+ * Kubernetes and Helm resources are read through the cluster's API, not through IAM actions: the plan roles' EKS
+ * access entries map them to a Kubernetes group (no access policy: AmazonEKSViewPolicy reads pod logs), and the
+ * workloads stack's Roles (libs/compute PlanReaderRbac) grant that group get/list/watch on exactly these kinds, in
+ * the namespaces the stack manages. Helm keeps its releases in ConfigMaps (helm_driver "configmap"): no Secret is
+ * readable. Per Terraform type, the API group and resource a refresh reads (apps/infra/test/delivery-roles.test.ts
+ * checks the Roles cover every one the stack has).
  */
-export const KUBERNETES_TYPES: readonly string[] = [
-  'helm_release', 'kubernetes_deployment_v1', 'kubernetes_horizontal_pod_autoscaler_v2', 'kubernetes_job_v1', 'kubernetes_namespace_v1', 'kubernetes_pod_disruption_budget_v1',
-  'kubernetes_service_account_v1', 'kubernetes_service_v1', 'kubernetes_network_policy_v1', 'kubernetes_config_map_v1', 'kubernetes_role_v1', 'kubernetes_role_binding_v1',
-];
+export const KUBERNETES_READS: Readonly<Record<string, { readonly apiGroup: string; readonly resource: string }>> = {
+  helm_release: { apiGroup: '', resource: 'configmaps' },
+  kubernetes_config_map_v1: { apiGroup: '', resource: 'configmaps' },
+  kubernetes_namespace_v1: { apiGroup: '', resource: 'namespaces' },
+  kubernetes_service_account_v1: { apiGroup: '', resource: 'serviceaccounts' },
+  kubernetes_service_v1: { apiGroup: '', resource: 'services' },
+  kubernetes_deployment_v1: { apiGroup: 'apps', resource: 'deployments' },
+  kubernetes_horizontal_pod_autoscaler_v2: { apiGroup: 'autoscaling', resource: 'horizontalpodautoscalers' },
+  kubernetes_job_v1: { apiGroup: 'batch', resource: 'jobs' },
+  kubernetes_network_policy_v1: { apiGroup: 'networking.k8s.io', resource: 'networkpolicies' },
+  kubernetes_pod_disruption_budget_v1: { apiGroup: 'policy', resource: 'poddisruptionbudgets' },
+  kubernetes_role_v1: { apiGroup: 'rbac.authorization.k8s.io', resource: 'roles' },
+  kubernetes_role_binding_v1: { apiGroup: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
+};
+export const KUBERNETES_TYPES: readonly string[] = Object.keys(KUBERNETES_READS);
 
 /** The services whose metadata the plan role reads (Describe*, Get*, List*), from the tables above. */
 export function planReadServices(): string[] {
