@@ -22,6 +22,17 @@ describe('data section of the environment schema', () => {
     expect(config?.data.kmsDeletionWindowDays).toBe(30);
   });
 
+  it('refuses a cache shard without a replica in every tier (cluster mode needs automatic failover), accepts one replica', () => {
+    for (const name of ['dev', 'staging', 'prod']) {
+      const env = raw(name);
+      env.data.redis.shards = 1;
+      env.data.redis.replicasPerShard = 0;
+      expect(problems(env)).toContain('data.redis.replicasPerShard: expected at least 1 (cluster mode needs automatic failover, which needs a replica per shard; a small environment: 1 shard, 1 replica), got 0');
+      env.data.redis.replicasPerShard = 1;
+      expect(problems(env)).toEqual([]);
+    }
+  });
+
   it('refuses a malformed window, naming the field', () => {
     const env = raw('dev');
     env.data.postgres.backupWindow = '2am-3am';

@@ -7,3 +7,4 @@ export * from './stack';
 export * from './iam';
 export * from './images';
 export * from './oidc';
+export * from './replacement';

@@ -109,7 +109,7 @@ describe('semantic validation', () => {
         'data.postgres.deletionProtection: expected true: prod databases are deletion-protected',
         'data.postgres.multiAz: expected true: prod must be Multi-AZ',
         'data.postgres.readReplicas: expected at least 1 read replica in prod, got 0',
-        'data.redis.replicasPerShard: expected at least 1 in prod: automatic failover needs a replica',
+        'data.redis.replicasPerShard: expected at least 1 (cluster mode needs automatic failover, which needs a replica per shard; a small environment: 1 shard, 1 replica), got 0',
         'network.azCount: expected at least 2 in prod (Multi-AZ), got 1',
         'network.natGateways: expected "perAz" in prod: a single NAT gateway is a single-AZ failure',
         'service.replicas.min: expected at least 2 in prod, got 1',

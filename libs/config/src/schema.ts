@@ -464,6 +464,12 @@ export const environmentSchema = z
     }
     // Data layer: windows long enough and not overlapping (RDS and ElastiCache refuse both at apply time).
     dataWindowProblems(env.data).forEach(([p, message]) => issue(['data', ...p], message));
+    // infra-fixes: the cache always runs in cluster mode, which requires automatic failover; a shard without a replica
+    // breaks: the provider refuses a single node with failover (hashicorp/terraform-provider-aws#43233) and ElastiCache
+    // refuses later updates ("must have at least one read replica to enable autofailover").
+    if (env.data.redis.replicasPerShard < 1) {
+      issue(['data', 'redis', 'replicasPerShard'], `expected at least 1 (cluster mode needs automatic failover, which needs a replica per shard; a small environment: 1 shard, 1 replica), got ${env.data.redis.replicasPerShard}`);
+    }
     if (env.promotesFrom === env.name) issue(['promotesFrom'], 'expected another environment, not this one');
     if (env.identity.mode === 'cognito') {
       // The default prefix carries the environment name: an environment called "aws-…" would get a prefix Cognito refuses.
@@ -480,7 +486,6 @@ export const environmentSchema = z
       if (pg.readReplicas < 1) issue(['data', 'postgres', 'readReplicas'], `expected at least 1 read replica in prod, got ${pg.readReplicas}`);
       if (!pg.deletionProtection) issue(['data', 'postgres', 'deletionProtection'], 'expected true: prod databases are deletion-protected');
       if (pg.backupRetentionDays < 7) issue(['data', 'postgres', 'backupRetentionDays'], `expected at least 7 days in prod, got ${pg.backupRetentionDays}`);
-      if (env.data.redis.replicasPerShard < 1) issue(['data', 'redis', 'replicasPerShard'], 'expected at least 1 in prod: automatic failover needs a replica');
       if (env.data.redis.snapshotRetentionDays < 1) issue(['data', 'redis', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
       if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
       if (env.identity.mode === 'cognito') {

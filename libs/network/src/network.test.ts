@@ -84,8 +84,14 @@ describe('Network', () => {
     expect(ingress.find((r) => r.from_port === 443)?.cidr_ipv4).toBe('10.30.0.0/16');
   });
 
+  it('names both security groups by prefix: they are replaced create-before-destroy (AWP-GEN-003)', () => {
+    const groups = Object.values<Json>(json.resource.aws_security_group);
+    expect(groups.map((g) => g.name_prefix).sort()).toEqual(['test-vpc-endpoints-', 'test-workload-']);
+    expect(groups.every((g) => g.name === undefined && g.lifecycle.create_before_destroy === true)).toBe(true);
+  });
+
   it('names every port of the workload group: DNS and node ports inside it, HTTPS out, PostgreSQL and Valkey to the isolated subnets only', () => {
-    const [address] = Object.entries<Json>(json.resource.aws_security_group).find(([, g]) => g.name === 'test-workload')!;
+    const [address] = Object.entries<Json>(json.resource.aws_security_group).find(([, g]) => g.name_prefix === 'test-workload-')!;
     const ref = `\${aws_security_group.${address}.id}`;
     const rules = (type: string) =>
       all(json, type)

@@ -289,8 +289,9 @@ export class Network extends Construct {
     });
 
     // ---- Security groups --------------------------------------------------------------------------------
+    // name_prefix, not name: both are replaced create-before-destroy, and a fixed name would collide (AWP-GEN-003).
     const workload = new SecurityGroup(this, 'workload-sg', {
-      name: name('workload'),
+      namePrefix: `${name('workload')}-`,
       description: `${props.namePrefix}: EKS nodes and pods of the workloads`,
       vpcId: vpc.id,
       tags: { Name: name('workload') },
@@ -318,7 +319,7 @@ export class Network extends Construct {
     this.workloadSecurityGroupId = workload.id;
 
     const endpointSg = new SecurityGroup(this, 'endpoint-sg', {
-      name: name('vpc-endpoints'),
+      namePrefix: `${name('vpc-endpoints')}-`,
       description: `${props.namePrefix}: interface VPC endpoints (HTTPS from the VPC)`,
       vpcId: vpc.id,
       tags: { Name: name('vpc-endpoints') },
