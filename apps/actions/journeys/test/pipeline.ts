@@ -204,7 +204,7 @@ export class Pipeline {
       PATH: `${this.bin}:${process.env.PATH ?? ''}`,
       HOME: process.env.HOME ?? tmp,
       NO_PROXY: '127.0.0.1,localhost',
-      TF_CLI_CONFIG_FILE: process.env.TF_CLI_CONFIG_FILE ?? '',
+      TF_CLI_CONFIG_FILE: this.world.cliConfig,
       GITHUB_ACTIONS: 'true',
       GITHUB_API_URL: this.gh.url,
       GITHUB_REPOSITORY: `${OWNER}/${REPO}`,

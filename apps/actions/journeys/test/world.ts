@@ -33,10 +33,13 @@ export class World {
   readonly state = path.join(this.root, 'state');
   readonly registry = path.join(this.root, 'registry');
   private readonly synthCache = path.join(this.root, 'synth-cache');
+  /** An empty CLI configuration (no plugin mirrors, no credentials): the same for every run here. */
+  readonly cliConfig = path.join(this.root, 'cli.tfrc');
   /** How many times cdktf really synthesized (the rest were copies of an identical tree). */
   synths = 0;
   constructor(readonly tf: string) {
     for (const d of [this.repo, this.state, this.registry, this.synthCache]) mkdirSync(d);
+    writeFileSync(this.cliConfig, '');
     this.git('init', '-q', '-b', 'main');
     this.git('config', 'user.email', 'dev@example.test');
     this.git('config', 'user.name', 'dev');
@@ -174,7 +177,7 @@ export class World {
   }
 
   private cli(dir: string, ...args: string[]): void {
-    const r = spawnSync(this.tf, [`-chdir=${dir}`, ...args], { encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1' } });
+    const r = spawnSync(this.tf, [`-chdir=${dir}`, ...args], { encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', TF_CLI_CONFIG_FILE: this.cliConfig } });
     if (r.status !== 0) throw new Error(`${this.tf} ${args[0]} in ${dir}: ${r.stdout}${r.stderr}`);
   }
 
