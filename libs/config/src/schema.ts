@@ -52,6 +52,32 @@ const nodeGroup = z
   })
   .describe('A managed node group (an Auto Scaling group)');
 
+/**
+ * The alarm thresholds of the observability layer: the one place their defaults are written. `@awp/observability`
+ * derives its DEFAULT_THRESHOLDS from this section (it depends on this package; the reverse would be a cycle).
+ */
+export const alarmThresholdsSchema = z
+  .strictObject({
+    cpuPercent: z.number().min(1).max(100).default(80).describe('CPU alarms: nodes, pods against limits, RDS, ElastiCache'),
+    memoryPercent: z.number().min(1).max(100).default(80).describe('Memory alarms: nodes, pods against limits, RDS (freeable below 100-x %), ElastiCache'),
+    storageFreePercent: z.number().min(1).max(100).default(20).describe('RDS free storage below this share of the allocated storage'),
+    connectionsPercent: z.number().min(1).max(100).default(80).describe('RDS connections above this share of max_connections'),
+    replicaLagSeconds: z.number().positive().default(30).describe('RDS ReplicaLag and ElastiCache ReplicationLag'),
+    latencyP99Seconds: z.number().positive().default(0.1).describe('The latency SLO: ALB TargetResponseTime p99'),
+    errorRatePercent: z.number().positive().max(100).default(1).describe('The error SLO: ALB 5xx (target + load balancer) per request'),
+    cdnErrorRatePercent: z.number().positive().max(100).default(5).describe('CloudFront 5xxErrorRate'),
+    cacheEvictions: z.number().int().min(0).default(1000).describe('ElastiCache evictions per period per node'),
+    unhealthyHosts: z.number().int().min(0).default(0).describe('Alarm when more targets than this are unhealthy'),
+    rejectedConnections: z.number().int().min(0).default(0).describe('ALB RejectedConnectionCount per period'),
+    wafBlockedRequests: positiveInt.default(1000).describe('WAF blocked requests per period: a spike above this alarms'),
+    errorLogs: positiveInt.default(10).describe("The service's error log lines (pino level >= 50) per period"),
+    hpaAtMaxMinutes: positiveInt.default(15).describe('The HPA at its maximum replicas for this long alarms'),
+    nodeGroupAtMaxMinutes: positiveInt.default(15).describe('The cluster at its node ceiling (the sum of every node group maxSize) for this long alarms'),
+    evaluationPeriods: positiveInt.default(3),
+    periodSeconds: z.union([z.literal(60), z.literal(300)]).default(60),
+  })
+  .prefault({});
+
 export const environmentSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path to the JSON Schema, for editors'),
@@ -308,27 +334,7 @@ export const environmentSchema = z
         postgresMaxConnections: positiveInt
           .optional()
           .describe("The database's max_connections, when not RDS's default for its instance class (LEAST(memory/9531392, 5000))"),
-        thresholds: z
-          .strictObject({
-            cpuPercent: z.number().min(1).max(100).default(80).describe('CPU alarms: nodes, pods against limits, RDS, ElastiCache'),
-            memoryPercent: z.number().min(1).max(100).default(80).describe('Memory alarms: nodes, pods against limits, RDS (freeable below 100-x %), ElastiCache'),
-            storageFreePercent: z.number().min(1).max(100).default(20).describe('RDS free storage below this share of the allocated storage'),
-            connectionsPercent: z.number().min(1).max(100).default(80).describe('RDS connections above this share of max_connections'),
-            replicaLagSeconds: z.number().positive().default(30).describe('RDS ReplicaLag and ElastiCache ReplicationLag'),
-            latencyP99Seconds: z.number().positive().default(0.1).describe('The latency SLO: ALB TargetResponseTime p99'),
-            errorRatePercent: z.number().positive().max(100).default(1).describe('The error SLO: ALB 5xx (target + load balancer) per request'),
-            cdnErrorRatePercent: z.number().positive().max(100).default(5).describe('CloudFront 5xxErrorRate'),
-            cacheEvictions: z.number().int().min(0).default(1000).describe('ElastiCache evictions per period per node'),
-            unhealthyHosts: z.number().int().min(0).default(0).describe('Alarm when more targets than this are unhealthy'),
-            rejectedConnections: z.number().int().min(0).default(0).describe('ALB RejectedConnectionCount per period'),
-            wafBlockedRequests: positiveInt.default(1000).describe('WAF blocked requests per period: a spike above this alarms'),
-            errorLogs: positiveInt.default(10).describe("The service's error log lines (pino level >= 50) per period"),
-            hpaAtMaxMinutes: positiveInt.default(15).describe('The HPA at its maximum replicas for this long alarms'),
-            nodeGroupAtMaxMinutes: positiveInt.default(15).describe('The cluster at its node ceiling (the sum of every node group maxSize) for this long alarms'),
-            evaluationPeriods: positiveInt.default(3),
-            periodSeconds: z.union([z.literal(60), z.literal(300)]).default(60),
-          })
-          .prefault({}),
+        thresholds: alarmThresholdsSchema,
       })
       .superRefine((o, ctx) => {
         const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: ['thresholds', ...path], message });

@@ -1,4 +1,18 @@
 export * from './observability';
+export * from './thresholds';
+export * from './sources';
+export type { AlarmSetProps, GlobalAlarmSetProps } from './alarm-set';
+export { AlarmSet } from './alarm-set';
 export * from './alarm-topic';
+export * from './slack-channel';
+export * from './cluster-alarms';
+export * from './workload-alarms';
+export * from './rds-alarms';
+export * from './cache-alarms';
+export * from './alb-alarms';
+export * from './service-slo';
+export * from './edge-alarms';
+export * from './service-logs';
+export * from './service-dashboard';
 export * from './dashboard';
 export * from './instance-specs';
