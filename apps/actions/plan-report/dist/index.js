@@ -46380,11 +46380,13 @@ function writeEvidence(dir, outcomes, planFiles, stacks, at2) {
 }
 var FORK_NOTICE = [
   PLAN_REPORT_MARKER,
-  readPlanFile,
   "## Terraform plan: not run for pull requests from forks",
   "",
   "This pull request comes from a fork, so its workflow run gets no OIDC token and no write access: no stack was planned and nothing was read from AWS.",
-  "Lint, type checks, tests and the synth ran as usual. A maintainer who wants a plan can push the branch to this repository; the merge queue plans every change before it lands either way.",
+  "Lint, type checks, tests and the synth ran as usual.",
+  "",
+  // The merge queue only lets through what a pull request showed: a fork's change to a stack has no plan to match.
+  "A change that affects no stack can be queued as it is. One that affects a stack cannot pass the merge queue without a reviewed plan: a maintainer can push the branch to this repository and open a pull request from there, which is planned and reviewed like any other.",
   ""
 ].join("\n");
 async function main() {
@@ -46467,6 +46469,15 @@ async function verifyHead(octokit, pr) {
 async function compareWithComment(octokit, pr, stacks, author) {
   const sticky = await findSticky(octokit, pr, author);
   const shown = sticky?.body ? embeddedFingerprints(sticky.body) : void 0;
+  if (shown === void 0) {
+    const { data } = await octokit.rest.pulls.get({ ...repo(), pull_number: pr });
+    const home = `${repo().owner}/${repo().repo}`;
+    const from = data.head.repo?.full_name;
+    if (from !== home) {
+      setOutput("fingerprint-match", "false");
+      throw new Error(`pull request #${pr} comes from a fork (${from ?? "a deleted repository"}) and was never planned: push the branch to this repository to get a reviewed plan, then queue that pull request`);
+    }
+  }
   const problems = shown === void 0 ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, stacks).problems;
   setOutput("fingerprint-match", String(problems.length === 0));
   if (problems.length === 0) {
