@@ -210,7 +210,11 @@ export function checkReviewed(input: {
   const unreviewed = items.filter((i) => !reviewed.has(i.hash));
   const breakGlass = unreviewed.length > 0 && (input.breakGlass ?? []).includes(stack);
   if (unreviewed.length === 0) {
-    const reason = items.length === 0 ? 'no changes' : `all ${items.length} change${items.length === 1 ? '' : 's'} reviewed`;
+    // Say when a stack applies although no item is left: only ignored attributes change (the job summary must not
+    // call an image rollout "no changes").
+    const ignored = reviewItems(input.plan).length - items.length;
+    const only = `only ignored attributes change: ${ignored} resource${ignored === 1 ? '' : 's'}`;
+    const reason = items.length === 0 ? (ignored > 0 ? only : 'no changes') : `all ${items.length} change${items.length === 1 ? '' : 's'} reviewed${ignored > 0 ? `; ${only}` : ''}`;
     return { stack, ok: true, unreviewed, breakGlass: false, reason };
   }
   const list = unreviewed.slice(0, 10).map((i) => `${i.address} (${i.actions})`).join(', ') + (unreviewed.length > 10 ? `, … ${unreviewed.length - 10} more` : '');

@@ -79,7 +79,8 @@ describe('review evidence (W1)', () => {
     it('has no review items, so a stack that only waited in review is applied', () => {
       const deploy = plan(deployment(digest('f')), migration(B));
       expect(reviewItems(deploy, RULES)).toEqual([]);
-      expect(checkReviewed({ stack: 'dev-workloads', plan: deploy, evidence: [waited], ignore: RULES })).toEqual(expect.objectContaining({ ok: true, reason: 'no changes' }));
+      expect(checkReviewed({ stack: 'dev-workloads', plan: deploy, evidence: [waited], ignore: RULES })).toEqual(expect.objectContaining({ ok: true, reason: 'only ignored attributes change: 2 resources' }));
+      expect(checkReviewed({ stack: 'dev-workloads', plan: plan(), evidence: [waited], ignore: RULES }).reason).toBe('no changes');
     });
 
     it('still refuses any other difference, an ignored attribute whose value does not match its pattern, and the same plan without the rules', () => {

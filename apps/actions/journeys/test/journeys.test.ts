@@ -4,6 +4,8 @@
 // for AWS, test/pipeline.ts what stands for the runner). Each journey asserts on the calls the fake GitHub recorded
 // and on the Terraform state afterwards. The journeys run in order on one world: each starts where the last ended.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { BOT, FakeGitHub } from '../../shared/testing/fake-github';
 import { findStep, Pipeline, STEPS, stepKey, workflow } from './pipeline';
 import { ENVS, LAYERS, World } from './world';
@@ -155,7 +157,9 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
       expect([env, d[env].result, d[env].result === 'success' || [d[env].gate.stdout, d[env].fetch?.stderr, d[env].apply?.stdout, d[env].apply?.stderr].join('\n').slice(-3000)]).toEqual([env, 'success', true]);
       // the merge group's run planned the final tree of both commits; the branch's first commit has no run of its own
       expect(d[env].fetch?.stdout).toContain(`review evidence: 1 of 2 commit(s); none for ${world.git('rev-parse', `${landed}~1`).slice(0, 12)} (no successful merge-queue run)`);
-      expect(d[env].apply?.summary).toMatch(new RegExp(`\`${env}-data\` \\| applied \\(reviewed`));
+      expect(d[env].apply?.summary).toMatch(new RegExp(`\`${env}-data\` \\| applied \\(all 1 change reviewed\\)`));
+      // the workloads stack waited in review; at deploy only the image digest and the migration named after it change
+      expect(d[env].apply?.summary).toContain(`| \`${env}-workloads\` | applied (only ignored attributes change: 2 resources) |`);
       expect(world.applied(`${env}-data`).database.version).toBe(3);
       expect(world.applied(`${env}-workloads`).deployment.image).toBe(world.digest(env, landed));
     }
@@ -170,5 +174,134 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     for (const l of sts) expect(l).toMatch(/--role-arn arn:aws:iam::\d+:role\/awp-apply --role-session-name deploy-(dev|staging|prod)-4242-(dev|staging|prod)-\w+ --web-identity-token oidc-token-\d+-for-sts.amazonaws.com --duration-seconds 14400/);
     expect(gh.oidcTokens - tokens).toBe(sts.length);
     main = landed;
+  });
+
+  let x: string;
+  it('journey 4 (W1, W2): main moves after the review — an unreviewed push is refused before anything is applied, break-glass names the stacks and is recorded, the stale merge group is refused', async () => {
+    // PR 10 is reviewed while main is `landed`
+    const head10 = world.branch('pr10', main, 'edge: v2', () => world.layer('edge', { version: 2 }));
+    expect((await p.pullRequest(10, head10, main)).report?.code).toBe(0);
+    // main moves: a commit pushed straight to main (an admin bypassing the queue) replaces the database
+    world.layer('data', { engine: 'aurora' });
+    x = world.commit('data: aurora (pushed without review)');
+    const before = world.snapshot();
+    const refused = await p.deploy(x);
+    expect(Object.keys(refused)).toEqual(['dev']); // staging and prod never start
+    expect(refused.dev.result).toBe('failure');
+    expect(refused.dev.fetch?.stdout).toContain(`review evidence: 0 of 1 commit(s); none for ${x.slice(0, 12)} (no successful merge-queue run)`);
+    expect(refused.dev.apply?.stdout).toContain('::error title=dev-data::refusing to apply: 1 change(s) never reviewed — terraform_data.database (delete,create); no reviewed plan covers this stack');
+    expect(refused.dev.apply?.stdout).toContain('::error::nothing was applied to dev: dev-data would apply changes never reviewed.');
+    expect(refused.dev.apply?.stdout).toContain('run deploy manually with break-glass-stacks naming the stacks and a reason');
+    expect(world.snapshot()).toEqual(before); // phase 1 refused: nothing applied anywhere
+    expect(gh.deployments.filter((d) => d.sha === x).map((d) => [d.environment, d.statuses[0].state])).toEqual([['dev', 'failure']]);
+
+    // break-glass: a person names every stack the replacement changes, with a reason; recorded on the deployment
+    const glass = ['data', 'edge', 'workloads', 'observability'].map((l) => `dev-${l}`);
+    const origin = world.applied('dev-edge').distribution.origin;
+    const d = await p.deploy(x, { envs: ['dev'], breakGlass: glass.join(','), reason: 'engine switch, restored from snapshot' });
+    expect([d.dev.result, d.dev.result === 'success' || `${d.dev.apply?.stdout}${d.dev.apply?.stderr}`.slice(-2000)]).toEqual(['success', true]);
+    expect(world.applied('dev-data').database.engine).toBe('aurora');
+    expect(world.applied('dev-edge').distribution.origin).not.toBe(origin); // the new database's id
+    for (const s of glass) expect(d.dev.apply?.summary).toMatch(new RegExp(`\`${s}\` \\| .*break-glass`));
+    const rec = gh.deployments.filter((x2) => x2.sha === x && x2.statuses[0].state === 'success');
+    expect(rec.map((r) => [r.environment, (r.payload as { breakGlass: { stacks: string[]; reason: string } }).breakGlass])).toEqual([['dev', expect.objectContaining({ stacks: glass, reason: 'engine switch, restored from snapshot' })]]);
+    expect(rec[0].description).toMatch(/^break-glass by .*: unreviewed changes accepted in dev-data, dev-edge/);
+    main = x;
+
+    // PR 10 enters the queue on top of x: dev-edge now plans a new origin, not what the comment showed
+    const applied = world.snapshot();
+    const mq = await p.mergeQueue(10, world.queued('pr10', head10, x), x);
+    expect(mq.results.review.result).toBe('failure');
+    expect(mq.required.code).not.toBe(0);
+    expect(mq.review?.stdout).toMatch(/::error::stale plan: dev-edge: /);
+    expect(mq.review?.stdout).not.toMatch(/(staging|prod)-edge/);
+    expect(mq.run.artifacts.map((a) => a.name)).not.toContain('reviewed'); // no evidence: the deploy could not use it
+    const sticky = gh.comments.filter((c) => c.issue === 10 && c.user === BOT);
+    expect(sticky).toHaveLength(1);
+    expect(sticky[0].body).toContain('> **Stale plan**: what would land now plans differently from this comment');
+    expect(world.snapshot()).toEqual(applied);
+  });
+
+  it('journey 5 (W3): a failed plan is shown with its error excerpt, and the stacks after it as blocked by it', async () => {
+    const head = world.branch('pr11', main, 'cluster: a change whose plan fails', () => world.layer('cluster', { version: 2, fail: true }));
+    const r = await p.pullRequest(11, head, main);
+    expect(r.stacks).toEqual(stackNames(ENVS, ['cluster', 'workloads', 'observability']));
+    expect(r.results.plan.result).toBe('failure');
+    expect(r.required.code).not.toBe(0);
+    for (const env of ENVS) {
+      const outcome = JSON.parse(r.run.artifacts.find((a) => a.name === `plans-${env}`)?.files[`outcome-${env}.txt`] as string);
+      expect(outcome).toEqual({ env, planned: [], waiting: {}, failed: { [`${env}-cluster`]: expect.stringContaining(`${env}-cluster: the plan fails here`) }, blocked: { [`${env}-workloads`]: [`${env}-cluster`], [`${env}-observability`]: [`${env}-workloads`] } });
+    }
+    expect(r.report?.code).toBe(0);
+    const ours = gh.comments.filter((c) => c.issue === 11 && c.user === BOT);
+    expect(ours).toHaveLength(1);
+    expect(ours[0].body).toMatch(/## Terraform plan: 9 stacks, 0 with changes, 3 failed, 6 blocked/);
+    expect(ours[0].body).toContain('| `dev-cluster` | – | – | – | – | – | – | – | – | ❌ plan failed |');
+    expect(ours[0].body).toContain('⛔ blocked by `dev-cluster` (plan failed)');
+    expect(ours[0].body).toContain('dev-cluster: the plan fails here (standing for any plan error)');
+    expect(ours[0].body).not.toContain('waits for');
+  });
+
+  it('journey 6 (W4, W5): drift at the deployed commit — one issue opened, updated (errored, label removed: no duplicate), closed when clean; a run waits for a state lock another run holds', async () => {
+    // someone edits prod's CDN in the console; meanwhile a deploy holds prod-network's state lock
+    world.outOfBand(landed, 'prod-edge', 'distribution', { ttl: 0 }, landed);
+    const lock = world.holdLock('prod-network', () => {
+      const log = readdirSync(world.root).filter((d) => d.endsWith('-drift-prod')).map((d) => path.join(world.root, d, 'plans/prod-network.log')).find((f) => existsSync(f) && readFileSync(f, 'utf8').includes('Acquiring state lock'));
+      return log;
+    });
+    await lock.ready;
+    const first = await p.drift();
+    expect(await lock.released).toMatch(/-drift-prod\/plans\/prod-network\.log$/);
+    expect(first.prod.plan.stdout).toContain('Acquiring state lock'); // it waited for the lock, then planned
+    expect(Object.fromEntries(Object.entries(first).map(([e, r]) => [e, [r.sha, r.result]]))).toEqual({ dev: [x, 'success'], staging: [landed, 'success'], prod: [landed, 'success'] });
+    expect(gh.issues).toHaveLength(1);
+    const issue = gh.issues[0];
+    expect([issue.state, issue.labels, issue.title]).toEqual(['open', ['drift'], expect.stringMatching(/^Drift in prod: /)]);
+    expect(issue.body).toContain('prod-edge');
+    // the next run: the image expired from ECR (the registry file removed) so prod-workloads errors; the label was removed
+    issue.labels = [];
+    rmSync(path.join(world.registry, 'prod-api', landed));
+    const second = await p.drift();
+    expect(second.prod.result).toBe('failure');
+    expect(gh.issues).toHaveLength(1);
+    expect([issue.state, issue.labels, issue.title]).toEqual(['open', ['drift'], expect.stringContaining('errored')]);
+    expect(issue.body).toContain('prod-workloads');
+    // fixed: the image is back and the CDN is set as the code says
+    world.pushImage('prod', landed);
+    world.outOfBand(landed, 'prod-edge', 'distribution', {}, landed);
+    const third = await p.drift();
+    expect(Object.values(third).map((r) => r.result)).toEqual(['success', 'success', 'success']);
+    expect(gh.issues).toHaveLength(1);
+    expect(issue.state).toBe('closed');
+  });
+
+  it('journey 7 (W6): re-running an old deploy is refused in every environment, before anything is planned', async () => {
+    const before = world.snapshot();
+    const deployments = gh.deployments.length;
+    for (const [sha, env] of [...ENVS.map((e) => [c0, e]), [landed, 'dev']]) {
+      const r = await p.deploy(sha, { envs: [env] });
+      expect([env, r[env].result, r[env].fetch, r[env].apply]).toEqual([env, 'failure', undefined, undefined]);
+      expect(r[env].gate.stdout).toContain(`::error::refusing to apply commit ${sha.slice(0, 7)} to ${env}: it is older than (an ancestor of)`);
+    }
+    expect(gh.deployments).toHaveLength(deployments); // nothing recorded
+    expect(world.snapshot()).toEqual(before);
+  });
+
+  it('journey 8 (B4): a PR from a fork gets no credentials and no plan, ONE clear comment and a green required check; the merge queue says what to do', async () => {
+    const tokens = gh.oidcTokens;
+    const calls = p.callLog().length;
+    const head = world.branch('pr12', main, 'observability: v2 (from a fork)', () => world.layer('observability', { version: 2 }));
+    const r = await p.pullRequest(12, head, main, { fork: true });
+    expect([r.fork, r.results.plan.result, r.required.code, r.report?.code]).toEqual([true, 'skipped', 0, 0]);
+    expect(r.plans).toEqual({});
+    expect(gh.oidcTokens).toBe(tokens); // no OIDC token, no AWS call
+    expect(p.callLog()).toHaveLength(calls);
+    const ours = gh.comments.filter((c) => c.issue === 12 && c.user === BOT);
+    expect(ours).toHaveLength(1);
+    expect(ours[0].body).toContain('## Terraform plan: not run for pull requests from forks');
+    expect(ours[0].body).toContain('push the branch to this repository');
+    const mq = await p.mergeQueue(12, world.queued('pr12', head, main), main);
+    expect(mq.results.review.result).toBe('failure');
+    expect(mq.review?.stdout).toContain('::error::pull request #12 comes from a fork (someone/platform) and was never planned: push the branch to this repository to get a reviewed plan');
   });
 });

@@ -432,8 +432,9 @@ export class Pipeline {
     const ws = this.workspace('drift-envs');
     const envs = await this.run('drift.yml', 'envs', 'envs', { GH_TOKEN: 'ghs_drift_read' }, ws);
     if (envs.code !== 0) throw new Error(envs.stderr);
-    const out: Record<string, { sha: string; stacks: Step; plan: Step; report?: Step; result: string }> = {};
-    for (const { env, sha } of (JSON.parse(envs.outputs.envs) as { include: { env: string; sha: string }[] }).include) {
+    const out: Record<string, { sha: string; stacks: Step; plan: Step; report?: Step; result: string; ws: string }> = {};
+    // one job per environment, in parallel like the matrix (separate state files; the issues API is per environment)
+    await Promise.all((JSON.parse(envs.outputs.envs) as { include: { env: string; sha: string }[] }).include.map(async ({ env, sha }) => {
       const dws = this.workspace(`drift-${env}`);
       this.world.synth(sha, path.join(dws, 'deployed'));
       const stacks = await this.action('drift.yml', 'drift', 'stacks', { manifest: 'deployed/cdktf.out', all: 'true', envs: env }, { ws: dws, eventName: 'schedule', token: 'ghs_drift' });
@@ -442,8 +443,8 @@ export class Pipeline {
         ? await this.action('drift.yml', 'drift', 'open, update or close the drift issue', { environment: env, plans: 'plans', outcome: `plans/outcome-${env}.txt`, commit: sha }, { ws: dws, eventName: 'schedule', token: 'ghs_drift' })
         : undefined;
       // the job's last step fails it when a plan failed (steps.plan.outcome == 'failure')
-      out[env] = { sha, stacks, plan, report, result: plan.code === 0 && report?.code === 0 ? 'success' : 'failure' };
-    }
+      out[env] = { sha, stacks, plan, report, result: plan.code === 0 && report?.code === 0 ? 'success' : 'failure', ws: dws };
+    }));
     return out;
   }
 }

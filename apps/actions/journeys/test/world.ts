@@ -9,7 +9,7 @@
 // - the migration terraform_data is named after the image tag and replaced when it changes — the real Job.
 // - a layer can be told to fail its plan (settings "fail": true → a failing precondition) — any plan error.
 // - outOfBand() applies a hand-edited copy of a stack straight to its state — a change made in the AWS console.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,8 @@ export interface Settings {
   version: number;
   /** Make this layer's plan fail (a precondition), standing for any plan error. */
   fail?: boolean;
+  /** data only: changing it replaces the database (triggers_replace), so every stack reading its id changes. */
+  engine?: string;
 }
 
 export class World {
@@ -181,6 +183,37 @@ export class World {
     if (r.status !== 0) throw new Error(`${this.tf} ${args[0]} in ${dir}: ${r.stdout}${r.stderr}`);
   }
 
+  /**
+   * Another run holds a stack's state lock (stands for the S3 lock file / DynamoDB item of a deploy in progress):
+   * a process holds the same fcntl lock Terraform's local backend takes on the state file, with the lock info
+   * Terraform writes beside it, and releases it only once `waiter` (a file) shows a run waiting for it — Terraform
+   * prints "Acquiring state lock" only after 400 ms without the lock, so the release never races the wait.
+   */
+  holdLock(stack: string, waiter: () => string | undefined): { ready: Promise<void>; released: Promise<string> } {
+    const state = path.join(this.state, `${stack}.tfstate`);
+    const info = path.join(this.state, `.${stack}.tfstate.lock.info`);
+    const script = [
+      'import fcntl, json, sys, time',
+      `f = open(${JSON.stringify(state)}, 'r+'); fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)`,
+      `open(${JSON.stringify(info)}, 'w').write(json.dumps({'ID': 'held-by-journey', 'Operation': 'OperationTypeApply', 'Who': 'deploy-prod-4242@runner', 'Version': '1.11.0', 'Created': '2026-01-01T00:00:00Z', 'Path': ${JSON.stringify(state)}, 'Info': ''}))`,
+      "print('held', flush=True)",
+      'sys.stdin.readline()', // released when the test writes a line
+      `import os; os.remove(${JSON.stringify(info)})`,
+    ].join('\n');
+    const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    const held = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => ((out += d.toString()), out.includes('held') && resolve())));
+    const released = (async () => {
+      await held;
+      let seen: string | undefined;
+      for (let i = 0; i < 6000 && !(seen = waiter()); i++) await new Promise((r) => setTimeout(r, 100)); // 10 min at most
+      child.stdin.end('release\n');
+      await new Promise((r) => child.on('close', r));
+      return seen ?? 'nobody waited';
+    })();
+    return { ready: held, released };
+  }
+
   /** The resource inputs in a stack's state file (what the CLI applied). */
   applied(stack: string): Record<string, Record<string, unknown>> {
     const file = path.join(this.state, `${stack}.tfstate`);
@@ -197,7 +230,7 @@ export class World {
   private stacks(app: App, env: string, src: string): void {
     const cfg = JSON.parse(readFileSync(path.join(src, 'environments', `${env}.json`), 'utf8')) as { replicas: number };
     const settings = (layer: string) => JSON.parse(readFileSync(path.join(src, 'libs', PROJECT[layer], `${layer}.json`), 'utf8')) as Settings;
-    const failing = (layer: string) => (settings(layer).fail ? [{ condition: false, error_message: `${env}-${layer}: the plan fails here (standing for any plan error)` }] : []);
+    const failing = (layer: string) => (settings(layer).fail ? [{ condition: '${terraform.workspace == "a plan that fails"}', error_message: `${env}-${layer}: the plan fails here (standing for any plan error)` }] : []);
     const stack = (layer: string) => {
       const s = new TerraformStack(app, `${env}-${layer}`);
       new LocalBackend(s, { path: path.join(this.state, `${env}-${layer}.tfstate`) });
@@ -213,6 +246,8 @@ export class World {
     const vpc = thing(network, 'network', 'vpc', { cidr: '10.0.0.0/16' });
     const data = stack('data');
     const db = thing(data, 'data', 'database', { vpc: vpc.id });
+    // An engine change replaces the database like the real one (a new instance: a new id downstream).
+    db.addOverride('triggers_replace', { engine: settings('data').engine ?? 'postgres' });
     const cluster = stack('cluster');
     const eks = thing(cluster, 'cluster', 'cluster', { vpc: vpc.id });
     new TerraformOutput(cluster, 'ecr_repository_url', { value: `registry.example/${env}-api` });
