@@ -221,13 +221,14 @@ export class FakeGitHub {
       const sha = url.searchParams.get('sha');
       const env = url.searchParams.get('environment');
       const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
       return send(
         200,
         this.deployments
           .filter((d) => (!sha || d.sha === sha) && (!env || d.environment === env))
           .map(({ statuses: _s, creator, ...d }) => ({ ...d, creator: userOf(creator) }))
           .reverse()
-          .slice(0, perPage),
+          .slice((page - 1) * perPage, page * perPage),
       );
     }
     if (p === '/deployments' && method === 'POST') {
