@@ -67,3 +67,18 @@ keep_errored_state() {
   fi
   rm -f "$file"
 }
+
+# show_scrubbed <dir> <out.plan.json>: `show -json` of <dir>/tfplan, scrubbed into <out>. The raw JSON (sensitive
+# values in clear) is written outside the plan directory that workflows upload, and removed whatever happens; on
+# any failure <out> is removed too, so an artifact never holds an unscrubbed or half-written plan.
+show_scrubbed() {
+  local dir=$1 out=$2 raw
+  raw=$(mktemp "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/plan.XXXXXXXX")
+  if "${tf:-terraform}" -chdir="$dir" show -json tfplan >"$raw" && node "$here/dist/scrub-plan.cjs" "$raw" "$out"; then
+    rm -f "$raw"
+  else
+    rm -f "$raw" "$out"
+    echo "::error::could not write the scrubbed plan $out (show -json or the scrubber failed; nothing unscrubbed kept)" >&2
+    return 1
+  fi
+}

@@ -71,16 +71,17 @@ test('pull requests and drift use the read-only plan role; only the environment-
   assert.equal(job.environment.name, '${{ inputs.environment }}');
 });
 
-test('deploy: dev → staging → prod, one non-cancelling concurrency group per environment', () => {
+test('deploy: every environment in promotion order, one non-cancelling concurrency group per environment', () => {
   const d = wf['deploy.yml'];
   assert.deepEqual(Object.keys(d.on).sort(), ['push', 'workflow_dispatch']);
   assert.deepEqual(d.on.push.branches, ['main']);
-  assert.equal(d.jobs.dev.with.environment, 'dev');
-  assert.equal(d.jobs.staging.with.environment, 'staging');
-  assert.equal(d.jobs.prod.with.environment, 'prod');
-  assert.ok(d.jobs.staging.needs.includes('dev'));
-  assert.ok(d.jobs.prod.needs.includes('staging'));
-  for (const env of ['dev', 'staging', 'prod']) assert.equal(d.jobs[env].uses, './.github/workflows/deploy-env.yml');
+  // One job per environment file, in promotion order, one at a time (the order comes from bootstrap --describe).
+  const deploy = d.jobs.deploy;
+  assert.equal(deploy.uses, './.github/workflows/deploy-env.yml');
+  assert.equal(deploy.with.environment, '${{ matrix.environment }}');
+  assert.deepEqual(deploy.strategy, { 'max-parallel': 1, 'fail-fast': true, matrix: { environment: '${{ fromJSON(needs.build.outputs.environments) }}' } });
+  assert.equal(d.jobs.build.outputs.environments, '${{ steps.targets.outputs.environments }}');
+  assert.match(stepNamed(d.jobs.build, /^accounts, regions/).run, /bootstrap --describe/);
   const apply = wf['deploy-env.yml'].jobs.apply;
   assert.deepEqual(apply.concurrency, { group: 'deploy-${{ inputs.environment }}', 'cancel-in-progress': false });
   const names = steps(apply).map((s) => s.name ?? s.uses ?? s.run);
@@ -320,10 +321,8 @@ test('W1: the apply checks every plan against the merge-queue evidence; break-gl
   assert.ok(names.findIndex((n) => /^review evidence/.test(n)) < names.findIndex((n) => /^apply in dependency order/.test(n)));
   const inputs = wf['deploy.yml'].on.workflow_dispatch.inputs;
   assert.deepEqual(Object.keys(inputs).sort(), ['allow-older', 'break-glass-reason', 'break-glass-stacks']);
-  for (const env of ['dev', 'staging', 'prod']) {
-    assert.equal(wf['deploy.yml'].jobs[env].with['break-glass-stacks'], "${{ inputs.break-glass-stacks || '' }}");
-    assert.equal(wf['deploy.yml'].jobs[env].with['break-glass-reason'], "${{ inputs.break-glass-reason || '' }}");
-  }
+  assert.equal(wf['deploy.yml'].jobs.deploy.with['break-glass-stacks'], "${{ inputs.break-glass-stacks || '' }}");
+  assert.equal(wf['deploy.yml'].jobs.deploy.with['break-glass-reason'], "${{ inputs.break-glass-reason || '' }}");
   const gate = stepNamed(apply, /^promotion gate/);
   assert.equal(gate.with['break-glass-stacks'], '${{ inputs.break-glass-stacks }}', 'recorded on the deployment and in the summary');
   assert.equal(gate.with['break-glass-reason'], '${{ inputs.break-glass-reason }}');
@@ -345,7 +344,7 @@ test('W5 / W6: latest-wins concurrency per environment; the gate trusts only the
   assert.equal(gate.with['trusted-creators'], 'github-actions[bot]');
   assert.equal(gate.with['allow-older'], '${{ inputs.allow-older }}');
   assert.equal(wf['deploy-env.yml'].on.workflow_call.inputs['allow-older'].default, false);
-  assert.equal(wf['deploy.yml'].jobs.prod.with['allow-older'], '${{ inputs.allow-older || false }}', 'only a manual run can allow an older commit');
+  assert.equal(wf['deploy.yml'].jobs.deploy.with['allow-older'], '${{ inputs.allow-older || false }}', 'only a manual run can allow an older commit');
 });
 
 test('W10: no artifact upload in a deploy, drift or pull-request run can fail on a re-run', () => {
@@ -394,4 +393,22 @@ test('runners come from the environment (runsOn, default ubuntu-24.04); self-hos
   assert.match(raw['pr.yml'] + raw['drift.yml'] + raw['deploy.yml'], /runsOn: \(\.runsOn \/\/ \["ubuntu-24\.04"\]\)/);
   const lint = YAML.parse(fs.readFileSync(path.join(root, '.github/actionlint.yaml'), 'utf8'));
   assert.ok(lint['self-hosted-runner'].labels.length > 0);
+});
+
+test('no workflow names an environment or a layer: they come from bootstrap --describe and the affected-stacks matrix', () => {
+  const envs = fs.readdirSync(path.join(root, 'environments')).filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json')).map((f) => f.slice(0, -5));
+  // The one layer list: libs/config/src/naming.ts (LAYERS).
+  const layers = JSON.parse(/export const LAYERS = (\[[^\]]*\])/.exec(fs.readFileSync(path.join(root, 'libs/config/src/naming.ts'), 'utf8'))[1].replace(/'/g, '"'));
+  assert.ok(envs.length >= 3 && layers.length >= 8);
+  const names = new RegExp(`(^|[^A-Za-z0-9_./-])(${[...envs, ...layers].join('|')})($|[^A-Za-z0-9_/-])`);
+  const found = [];
+  const walk = (value, at) => {
+    if (typeof value === 'string') {
+      if (names.test(value)) found.push(`${at}: ${value.split('\n').find((l) => names.test(l)).trim()}`);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) if (k !== 'description' && k !== 'name') walk(v, `${at}.${k}`); // human text may give examples
+    }
+  };
+  for (const f of files) walk(wf[f], f);
+  assert.deepEqual(found, []);
 });

@@ -14,12 +14,18 @@ export function listInput(name: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * A boolean input through core.getBooleanInput (the YAML 1.2 core schema: true | True | TRUE | false | False |
+ * FALSE, as GitHub's own actions read them); `fallback` only when the input is empty (no action.yml default).
+ */
 export function booleanInput(name: string, fallback: boolean): boolean {
-  const raw = core.getInput(name).trim().toLowerCase();
+  const raw = core.getInput(name);
   if (raw === '') return fallback;
-  if (['true', 'yes', '1'].includes(raw)) return true;
-  if (['false', 'no', '0'].includes(raw)) return false;
-  throw new Error(`input "${name}": expected true or false, got "${raw}"`);
+  try {
+    return core.getBooleanInput(name);
+  } catch {
+    throw new Error(`input "${name}": expected true or false, got "${raw}" (YAML 1.2 core schema booleans: true, True, TRUE, false, False, FALSE)`);
+  }
 }
 
 export function client(): Octokit {

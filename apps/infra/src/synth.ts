@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { LAYERS, LAYER_DEPENDENCIES, ConfigError, loadEnvironments, stackName, type EnvironmentConfig, type Layer, type LoadOptions, type PlatformStack } from '@awp/config';
+import { LAYERS, LAYER_DEPENDENCIES, ConfigError, findEnvironmentsDir, listEnvironments, loadEnvironments, stackName, type EnvironmentConfig, type Layer, type LoadOptions, type PlatformStack } from '@awp/config';
 import { ALL_RULES, Guardrails, GuardrailError, type Finding } from '@awp/guardrails';
 import { buildEnvironment } from './platform';
 
@@ -89,6 +89,7 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
     merged.version = manifest.version;
     mkdirSync(path.join(outdir, 'stacks'), { recursive: true });
     const stacks: SynthesizedStack[] = [];
+    const order = listEnvironments(options.dir ?? findEnvironmentsDir());
     for (const env of envs) {
       for (const layer of layers) {
         const name = stackName(env, layer);
@@ -101,8 +102,10 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
         stacks.push({ name, env: env.name, layer, resources: countResources(path.join(outdir, entry.synthesizedStackPath)), dependencies: [...entry.dependencies].sort(), path: path.join(outdir, entry.synthesizedStackPath) });
       }
     }
-    // Keep the manifest sorted for stable diffs; write-then-rename so a reader never sees half a file.
-    merged.stacks = Object.fromEntries(Object.entries(merged.stacks).sort(([a], [b]) => a.localeCompare(b)));
+    // A stable order for stable diffs that also carries the environments' promotion order (listEnvironments): the
+    // delivery tools read the environments from it (@awp/delivery readManifest). Write-then-rename so a reader
+    // never sees half a file.
+    merged.stacks = Object.fromEntries(Object.entries(merged.stacks).sort(([a], [b]) => manifestRank(a, order).localeCompare(manifestRank(b, order))));
     const tmpManifest = path.join(scratch, 'manifest.merged.json');
     writeFileSync(tmpManifest, `${JSON.stringify(merged, null, 2)}\n`);
     renameSync(tmpManifest, path.join(outdir, 'manifest.json'));
@@ -111,6 +114,14 @@ export function synthesize(options: SynthOptions = {}): SynthResult {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Sort key of a stack in the manifest: environment in promotion order, then layer order (unknown ones last, by name). */
+function manifestRank(name: string, envs: readonly string[]): string {
+  const layer = LAYERS.findIndex((l) => name.endsWith(`-${l}`));
+  const env = layer < 0 ? -1 : envs.indexOf(name.slice(0, -(LAYERS[layer].length + 1)));
+  const pad = (i: number) => String(i < 0 ? 999 : i).padStart(3, '0');
+  return `${pad(env)}/${pad(layer)}/${name}`;
 }
 
 /** The static stack graph (from LAYER_DEPENDENCIES) for the given environments. */

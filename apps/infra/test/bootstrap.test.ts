@@ -48,13 +48,13 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
     { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:repository_owner_id', values: ['98765432'] },
   ];
 
-  it('plan role trusts only this repository’s pull requests and default-branch runs, exact aud, sub and repository IDs', () => {
+  it('plan role trusts only this repository’s pull requests, default-branch runs and merge-queue runs, exact aud and repository IDs', () => {
     const role = one(json, 'aws_iam_role', 'plan-role');
     expect(role.name).toBe('aws-web-platform-prod-plan');
     expect(role.path).toBe('/delivery/');
     expect(role.assume_role_policy).toBe(docRef('plan-trust'));
     expect(role.max_session_duration).toBe(3600);
-    const [st, ...rest] = doc(json, 'plan-trust');
+    const [st, queue, ...rest] = doc(json, 'plan-trust');
     expect(rest).toHaveLength(0);
     expect(st.actions).toEqual(['sts:AssumeRoleWithWebIdentity']);
     expect(st.principals).toEqual([{ type: 'Federated', identifiers: ['${aws_iam_openid_connect_provider.github-oidc.arn}'] }]);
@@ -73,6 +73,35 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
       },
       ...repoIds,
     ]);
+    // The merge queue's temporary branches: the one pattern, inside this repository's gh-readonly-queue/main/ only.
+    expect(queue.principals).toEqual(st.principals);
+    expect(queue.condition).toEqual([
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: [GITHUB_OIDC_AUDIENCE] },
+      {
+        test: 'StringLike',
+        variable: 'token.actions.githubusercontent.com:sub',
+        values: ['repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/*', 'repo:example-org@98765432/aws-web-platform@812345679:ref:refs/heads/gh-readonly-queue/main/*'],
+      },
+      ...repoIds,
+    ]);
+  });
+
+  it('a merge-queue run may assume the plan role; another branch, another repository or the apply role may not (negative)', () => {
+    const [exact, queue] = fromDocument(doc(json, 'plan-trust') as DocumentStatement[]).map((st) => ({ ...st, Resource: '*' }));
+    const req = (sub: string, id = '812345679') => ({
+      action: 'sts:AssumeRoleWithWebIdentity',
+      resource: 'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan',
+      context: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': sub, 'token.actions.githubusercontent.com:repository_id': id, 'token.actions.githubusercontent.com:repository_owner_id': '98765432' },
+    });
+    const plan = (sub: string, id?: string) => statementMatches(exact, req(sub, id)) || statementMatches(queue, req(sub, id));
+    expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/pr-42-0123456789abcdef0123456789abcdef01234567')).toBe(true);
+    expect(plan('repo:example-org/aws-web-platform:pull_request')).toBe(true);
+    expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/feature/gh-readonly-queue/main/x')).toBe(false);
+    expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/release/pr-1-abc')).toBe(false);
+    expect(plan('repo:example-org/aws-web-platform-fork:ref:refs/heads/gh-readonly-queue/main/pr-1-abc')).toBe(false);
+    expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/pr-1-abc', '999999999')).toBe(false);
+    // The apply role keeps exact subjects only.
+    expect(JSON.stringify(doc(json, 'apply-trust'))).not.toMatch(/StringLike|\*/);
   });
 
   it('apply role trusts only the protected GitHub environment of the same name, in this repository by ID', () => {
@@ -86,9 +115,8 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
       { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:example-org/aws-web-platform:environment:prod', 'repo:example-org@98765432/aws-web-platform@812345679:environment:prod'] },
       ...repoIds,
     ]);
-    // No wildcard anywhere in a trust condition: StringLike with * is how other repositories get in.
-    const text = JSON.stringify([doc(json, 'apply-trust'), doc(json, 'plan-trust')]);
-    expect(text).not.toMatch(/StringLike|repo:[^"]*\*/);
+    // No wildcard in the apply trust: StringLike with * is how other repositories get in.
+    expect(JSON.stringify(doc(json, 'apply-trust'))).not.toMatch(/StringLike|repo:[^"]*\*/);
   });
 
   it('a repository re-created under the same name (same sub, other ID) cannot assume the roles (negative)', () => {
@@ -234,6 +262,20 @@ describe('bootstrap stack: state bucket', () => {
     expect(tls.condition).toEqual([{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }]);
   });
 
+  it('state is written with the state key: no backend asks for other encryption, and the bucket refuses any other header (negative)', () => {
+    // Terraform's S3 backend with `encrypt = true` and no kms_key_id sends SSE-S3 (AES256), overriding the bucket's
+    // SSE-KMS default: the backends send no header, and the bucket policy denies a header asking for anything else.
+    const { json: s3 } = synth(prod, { backend: 's3' });
+    expect(s3.terraform.backend.s3.encrypt).toBeUndefined();
+    const policy = fromDocument(doc(json, 'state-policy-document') as DocumentStatement[]);
+    const put = (headers: Record<string, string>) => ({ action: 's3:PutObject', resource: 'arn:aws:s3:::awp-tfstate-333333333333/platform/prod/data.tfstate', context: { 'aws:SecureTransport': 'true', ...headers } });
+    const denied = (headers: Record<string, string>) => policy.some((st) => st.Effect === 'Deny' && statementMatches(st, put(headers)));
+    expect(denied({})).toBe(false); // the bucket's default: the state key
+    expect(denied({ 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': '${aws_kms_key.state-key.arn}' })).toBe(false);
+    expect(denied({ 's3:x-amz-server-side-encryption': 'AES256' })).toBe(true);
+    expect(denied({ 's3:x-amz-server-side-encryption': 'aws:kms', 's3:x-amz-server-side-encryption-aws-kms-key-id': 'arn:aws:kms:eu-west-1:444444444444:key/other' })).toBe(true);
+  });
+
   it('expires noncurrent versions and logs access to the access-log bucket', () => {
     const rule = one(json, 'aws_s3_bucket_lifecycle_configuration', 'state-lifecycle').rule[0];
     expect(rule.status).toBe('Enabled');
@@ -247,7 +289,7 @@ describe('bootstrap stack: state bucket', () => {
   it('keeps its own state locally by default and in the bucket with --backend s3', () => {
     expect(json.terraform.backend).toEqual({ local: { path: 'terraform.tfstate' } });
     const { json: s3 } = synth(prod, { backend: 's3' });
-    expect(s3.terraform.backend.s3).toMatchObject({ bucket: 'awp-tfstate-333333333333', key: 'platform/prod/bootstrap.tfstate', encrypt: true, use_lockfile: true });
+    expect(s3.terraform.backend.s3).toMatchObject({ bucket: 'awp-tfstate-333333333333', key: 'platform/prod/bootstrap.tfstate', use_lockfile: true });
   });
 
   it('pins the account and tags everything', () => {
@@ -318,7 +360,15 @@ describe('bootstrap stack: guardrails and CLI', () => {
       domain: 'staging.shop.example.com',
       promotesFrom: 'dev',
       applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
+      runsOn: ['self-hosted', 'linux', 'x64', 'awp-staging'],
     });
+    // The workflows' runs-on per environment: self-hosted runners in each VPC reach the private EKS endpoints.
+    expect(targets.map((t) => t.runsOn[3])).toEqual(['awp-dev', 'awp-staging', 'awp-prod']);
+  });
+
+  it('declares required_version >= 1.11 in the bootstrap stack too', () => {
+    expect(synth(prod).json.terraform.required_version).toBe('>= 1.11');
+    expect(synth(dev, { backend: 's3' }).json.terraform.required_version).toBe('>= 1.11');
   });
 
   it('synthBootstrap writes one file per environment', () => {

@@ -45,13 +45,19 @@ describe('the cluster stacks', () => {
     const json = stack('prod-cluster');
     const prod = rawEnv('prod');
 
-    it('has an EKS cluster with secrets encryption, the private endpoint and the configured public CIDRs', () => {
+    it('has an EKS cluster with secrets encryption and a private-only endpoint, reached by the runners of environments/prod.json', () => {
       const [cluster] = all(json, 'aws_eks_cluster');
       expect(cluster.name).toBe('prod-eks');
       expect(cluster.version).toBe(prod.compute.kubernetesVersion);
       expect(cluster.encryption_config).toEqual({ resources: ['secrets'], provider: { key_arn: expect.stringMatching(/^\$\{aws_kms_key\./) } });
       expect(cluster.vpc_config.endpoint_private_access).toBe(true);
-      expect(cluster.vpc_config.public_access_cidrs).toEqual(prod.compute.endpointPublicAccessCidrs);
+      // The committed answer: no public endpoint; self-hosted runners in the private subnets reach the private one.
+      expect(prod.compute.endpointPublicAccessCidrs).toEqual([]);
+      expect(cluster.vpc_config.endpoint_public_access).toBe(false);
+      expect(cluster.vpc_config.public_access_cidrs).toBeUndefined();
+      const fromRunners = all(json, 'aws_vpc_security_group_ingress_rule').filter((r) => r.description === 'Kubernetes API from the delivery runners');
+      expect(fromRunners.map((r) => r.cidr_ipv4)).toEqual(prod.compute.endpointPrivateAccessCidrs);
+      expect(fromRunners.every((r) => r.from_port === 443 && /cluster_security_group_id/.test(r.security_group_id))).toBe(true);
       expect(cluster.vpc_config.subnet_ids).toHaveLength(3);
       expect(cluster.access_config.authentication_mode).toBe('API');
     });
@@ -126,15 +132,15 @@ describe('environment changes', () => {
     expect(group.scaling_config).toEqual({ min_size: prod.compute.nodeGroups[0].minSize, desired_size: prod.compute.nodeGroups[0].desiredSize, max_size: prod.compute.nodeGroups[0].maxSize });
   });
 
-  it('an admin role and an empty CIDR list change the access entries and turn the public endpoint off', () => {
+  it('an admin role and a public allow-list change the access entries and turn the public endpoint on for those CIDRs only', () => {
     const modified = envs.map((e) => structuredClone(e));
     const staging = modified.find((e) => e.name === 'staging') as EnvironmentConfig;
     staging.compute.adminRoleArn = 'arn:aws:iam::222222222222:role/platform-admins';
-    staging.compute.endpointPublicAccessCidrs = [];
+    staging.compute.endpointPublicAccessCidrs = ['52.94.76.10/32'];
     const after = synthAll(modified);
     expect(Object.keys(after).filter((s) => after[s] !== baseline[s])).toEqual(['staging-cluster']);
     const json = JSON.parse(after['staging-cluster']);
     expect(all(json, 'aws_eks_access_entry').map((e) => e.principal_arn)).toContain('arn:aws:iam::222222222222:role/platform-admins');
-    expect(all(json, 'aws_eks_cluster')[0].vpc_config).toEqual(expect.objectContaining({ endpoint_public_access: false, endpoint_private_access: true }));
+    expect(all(json, 'aws_eks_cluster')[0].vpc_config).toEqual(expect.objectContaining({ endpoint_public_access: true, public_access_cidrs: ['52.94.76.10/32'], endpoint_private_access: true }));
   });
 });

@@ -8,7 +8,7 @@ type Json = Record<string, any>;
 const ENV_DIR = path.join(REPO, 'environments');
 const rawEnv = (name: string): Json => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
 const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-synth-')), 'cdktf.out');
-const result = synthesize({ dir: ENV_DIR, outdir, layers: ['cluster', 'edge', 'workloads'] });
+const result = synthesize({ dir: ENV_DIR, outdir, layers: ['cluster', 'data', 'edge', 'workloads'] });
 const stack = (name: string) => readStack(outdir, name);
 const all = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
 const one = (json: Json, type: string): Json => {
@@ -47,7 +47,9 @@ describe('prod-workloads', () => {
     expect(releases['cluster-autoscaler'].version).toMatch(/^\d+\.\d+\.\d+$/);
     const values = JSON.parse(releases['cluster-autoscaler'].values[0]);
     expect(values.autoDiscovery.clusterName).toContain(remote('prod', 'cluster'));
-    expect(values.image.tag).toBe(`v${prod.compute.kubernetesVersion}.0`);
+    // By digest: the promoter-published digest of the tag (libs/config PINNED_IMAGES), never the tag alone.
+    expect(values.image.tag).toBe(`v${prod.compute.kubernetesVersion}.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da`);
+    expect(JSON.parse(releases['metrics-server'].values[0]).image.tag).toBe('v0.8.0@sha256:89258156d0e9af60403eafd44da9676fd66f600c7934d468ccc17e42b199aee2');
   });
 
   it('has a Deployment with probes and a non-root, read-only, capability-free security context', () => {
@@ -78,7 +80,10 @@ describe('prod-workloads', () => {
     const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
     expect(env.DATABASE_HOST).toContain(remote('prod', 'data'));
     expect(env.DATABASE_READ_HOST).toContain(remote('prod', 'data'));
-    expect(env.DATABASE_SECRET_ARN).toContain(remote('prod', 'data'));
+    // IAM database authentication as the "api" user: the service gets no secret to the database at all.
+    expect(env.DATABASE_USER).toBe('api');
+    expect(env.DATABASE_IAM_AUTH).toBe('true');
+    expect(env.DATABASE_SECRET_ARN).toBeUndefined();
     expect(env.REDIS_HOST).toContain(remote('prod', 'data'));
     expect(env.REDIS_AUTH_SECRET_ARN).toContain(remote('prod', 'data'));
     expect(env.S3_BUCKET).toContain(remote('prod', 'data'));
@@ -111,10 +116,37 @@ describe('prod-workloads', () => {
     expect(json.output.image.value).toBe(container.image);
   });
 
-  it('gives the service role the data layer access policy', () => {
-    const attachment = one(json, 'aws_iam_role_policy_attachment');
-    expect(attachment.role).toContain(remote('prod', 'cluster'));
-    expect(attachment.policy_arn).toContain(remote('prod', 'data'));
+  it('gives the service role the data layer access policy, and the migration role (alone) the master secret', () => {
+    const attachments = all(json, 'aws_iam_role_policy_attachment');
+    expect(attachments).toHaveLength(2);
+    for (const a of attachments) {
+      expect(a.role).toContain(remote('prod', 'cluster'));
+      expect(a.policy_arn).toContain(remote('prod', 'data'));
+    }
+    const job = one(json, 'kubernetes_job_v1').spec.template.spec;
+    const env = Object.fromEntries(job.container[0].env.map((e: Json) => [e.name, e.value]));
+    expect(env.DATABASE_SECRET_ARN).toContain(remote('prod', 'data'));
+    expect(env.DATABASE_APP_USER).toBe('api');
+    expect(job.service_account_name).not.toBe(pod.service_account_name);
+    // The data stack's outputs behind the two attachments: the service policy has no master secret in it.
+    const data = stack('prod-data');
+    const policies = Object.fromEntries(all(data, 'aws_iam_policy').map((p) => [p.name, p.policy]));
+    expect(Object.keys(policies).sort()).toEqual(['prod-api-data-access', 'prod-api-migration-access']);
+    const doc = (ref: string) => data.data.aws_iam_policy_document[ref.replace(/^\$\{data\.aws_iam_policy_document\.(.*)\.json\}$/, '$1')];
+    expect(JSON.stringify(doc(policies['prod-api-data-access']))).not.toContain('master_user_secret');
+    expect(JSON.stringify(doc(policies['prod-api-migration-access']))).toContain('master_user_secret');
+  });
+
+  it("default-denies the namespace and allows the service's flows to the subnets of environments/prod.json", () => {
+    const policies = Object.fromEntries(all(json, 'kubernetes_network_policy_v1').map((p) => [p.metadata.name, p.spec]));
+    expect(policies['default-deny']).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
+    const flows = policies['api-flows'];
+    expect(flows.ingress[0].from.map((f: Json) => f.ip_block.cidr)).toEqual(['10.30.0.0/18', '10.30.64.0/18', '10.30.128.0/18']);
+    const toData = flows.egress.filter((e: Json) => ['5432', '6379'].includes(e.ports[0].port));
+    expect(toData.map((e: Json) => e.to.map((t: Json) => t.ip_block.cidr))).toEqual([
+      ['10.30.224.0/21', '10.30.232.0/21', '10.30.240.0/21'],
+      ['10.30.224.0/21', '10.30.232.0/21', '10.30.240.0/21'],
+    ]);
   });
 });
 

@@ -16,7 +16,8 @@ const BASE: ClusterProps = {
     { name: 'general', instanceTypes: ['m7i.large'], minSize: 2, desiredSize: 3, maxSize: 6, labels: { tier: 'web' }, taints: [{ key: 'dedicated', value: 'api', effect: 'NO_SCHEDULE' }] },
     { name: 'spot', instanceTypes: ['m7i.large', 'm6i.large'], capacityType: 'SPOT', minSize: 0, desiredSize: 0, maxSize: 4, maxUnavailablePercentage: 50 },
   ],
-  endpointPublicAccessCidrs: ['203.0.113.0/24'],
+  endpointPublicAccessCidrs: ['52.94.76.0/24'],
+  endpointPrivateAccessCidrs: ['10.30.0.0/18', '10.30.64.0/18'],
   adminRoleArns: ['arn:aws:iam::111111111111:role/apply'],
   viewRoleArns: ['arn:aws:iam::111111111111:role/plan'],
 };
@@ -46,7 +47,7 @@ describe('Cluster', () => {
     const c = one(json, 'aws_eks_cluster');
     expect(c.name).toBe('test-eks');
     expect(c.version).toBe('1.33');
-    expect(c.vpc_config).toEqual(expect.objectContaining({ endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ['203.0.113.0/24'], subnet_ids: BASE.privateSubnetIds }));
+    expect(c.vpc_config).toEqual(expect.objectContaining({ endpoint_private_access: true, endpoint_public_access: true, public_access_cidrs: ['52.94.76.0/24'], subnet_ids: BASE.privateSubnetIds }));
     expect(c.access_config).toEqual({ authentication_mode: 'API', bootstrap_cluster_creator_admin_permissions: false });
     expect(c.encryption_config.resources).toEqual(['secrets']);
     expect(c.encryption_config.provider.key_arn).toMatch(/^\$\{aws_kms_key\.cluster_secrets-key_[0-9A-F]+\.arn\}$/);
@@ -70,7 +71,12 @@ describe('Cluster', () => {
     expect(lg).toEqual(expect.objectContaining({ kms_key_id: BASE.logsKeyArn, retention_in_days: 365 }));
     const c = one(json, 'aws_eks_cluster');
     expect(c.depends_on.some((d: string) => d.startsWith('aws_cloudwatch_log_group.cluster_control-plane-logs'))).toBe(true);
-    expect(cluster.containerInsightsLogGroupNames).toHaveLength(4);
+    // Only the groups the add-on fills on AL2023/Bottlerocket nodes: host and dataplane would stay empty there.
+    expect(all(json, 'aws_cloudwatch_log_group').map((g) => g.name).filter((n) => n.startsWith('/aws/containerinsights/')).sort()).toEqual([
+      '/aws/containerinsights/test-eks/application',
+      '/aws/containerinsights/test-eks/performance',
+    ]);
+    expect(cluster.containerInsightsLogGroupNames).toHaveLength(2);
     expect(all(json, 'aws_cloudwatch_log_group').filter((g) => g.name.startsWith('/aws/containerinsights/test-eks/')).every((g) => g.kms_key_id === BASE.logsKeyArn)).toBe(true);
   });
 
@@ -105,8 +111,23 @@ describe('Cluster', () => {
     expect(addons['kube-proxy'].addon_version).toBe(DEFAULT_ADDON_VERSIONS.kubeProxy);
     expect(addons['vpc-cni'].pod_identity_association).toEqual([{ role_arn: expect.stringContaining('aws_iam_role.cluster_vpc-cni-role'), service_account: 'aws-node' }]);
     expect(addons['amazon-cloudwatch-observability'].pod_identity_association).toEqual([{ role_arn: expect.stringContaining('aws_iam_role.cluster_cloudwatch-agent-role'), service_account: 'cloudwatch-agent' }]);
-    // Networking add-ons come before the nodes (asserted below), the agent after them.
+    // Networking add-ons come before the nodes (asserted below), the agent after them and its log groups.
     expect(addons['amazon-cloudwatch-observability'].depends_on.filter((d: string) => d.startsWith('aws_eks_node_group.'))).toHaveLength(2);
+    expect(addons['amazon-cloudwatch-observability'].depends_on.filter((d: string) => d.startsWith('aws_cloudwatch_log_group.cluster_container-insights'))).toHaveLength(2);
+  });
+
+  it('enforces NetworkPolicies in the VPC CNI', () => {
+    const cni = all(json, 'aws_eks_addon').find((a) => a.addon_name === 'vpc-cni')!;
+    expect(JSON.parse(cni.configuration_values)).toEqual({ enableNetworkPolicy: 'true' });
+  });
+
+  it('runs the CloudWatch agent for Container Insights only: no Application Signals, which its role has no permissions for', () => {
+    const agent = all(json, 'aws_eks_addon').find((a) => a.addon_name === 'amazon-cloudwatch-observability')!;
+    const config = JSON.parse(agent.configuration_values).agent.config;
+    expect(config).toEqual({ logs: { metrics_collected: { kubernetes: { enhanced_container_insights: true } } } });
+    expect(JSON.stringify(config)).not.toContain('application_signals');
+    const role = policyDoc(json, 'cloudwatch-agent-policy-doc').statement;
+    expect(role.flatMap((st: Json) => st.actions).filter((a: string) => a.startsWith('xray:'))).toEqual([]);
   });
 
   it('creates one managed node group per spec with its launch template, labels, taints and autoscaler tags', () => {
@@ -132,16 +153,29 @@ describe('Cluster', () => {
     expect(coredns.depends_on.filter((d: string) => d.startsWith('aws_eks_node_group.'))).toHaveLength(2);
   });
 
-  it('launch templates require IMDSv2 with hop limit 1, encrypt gp3 root volumes, attach both security groups, set no key', () => {
+  it('launch templates require IMDSv2 with hop limit 1, encrypt gp3 root volumes, attach only the workload security group, set no key', () => {
     const lts = all(json, 'aws_launch_template');
     expect(lts).toHaveLength(2);
     for (const lt of lts) {
       expect(lt.metadata_options).toEqual({ http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: 1, instance_metadata_tags: 'disabled' });
       expect(lt.block_device_mappings[0].ebs).toEqual(expect.objectContaining({ volume_type: 'gp3', encrypted: 'true', volume_size: 50 }));
-      expect(lt.vpc_security_group_ids).toEqual(['sg-workload', expect.stringMatching(/aws_eks_cluster\.cluster_[0-9A-F]+\.vpc_config\[0\]\.cluster_security_group_id/)]);
+      // Not EKS's cluster security group: it is open to itself and to all egress, which would undo the workload group's rules.
+      expect(lt.vpc_security_group_ids).toEqual(['sg-workload']);
       expect(lt.key_name).toBeUndefined();
       expect(lt.user_data).toBeUndefined();
     }
+  });
+
+  it('opens the control plane to nodes and the runners on 443, and the nodes to the control plane on kubelet and webhook ports', () => {
+    const rules = all(json, 'aws_vpc_security_group_ingress_rule');
+    const controlPlane = rules.filter((r) => /vpc_config\[0\]\.cluster_security_group_id/.test(r.security_group_id));
+    expect(controlPlane.map((r) => `${r.from_port} ${r.referenced_security_group_id ?? r.cidr_ipv4}`).sort()).toEqual(['443 10.30.0.0/18', '443 10.30.64.0/18', '443 sg-workload']);
+    const nodes = rules.filter((r) => r.security_group_id === 'sg-workload');
+    expect(nodes.map((r) => r.from_port).sort((a, b) => a - b)).toEqual([443, 4443, 6443, 8443, 9443, 10250]);
+    expect(nodes.every((r) => r.ip_protocol === 'tcp' && r.from_port === r.to_port && /cluster_security_group_id/.test(r.referenced_security_group_id))).toBe(true);
+    // Nodes join only once the control plane can reach their kubelets.
+    const group = all(json, 'aws_eks_node_group')[0];
+    expect(group.depends_on.filter((d: string) => d.startsWith('aws_vpc_security_group_ingress_rule.cluster_nodes-from-control-plane'))).toHaveLength(6);
   });
 
   it('gives nodes only the worker and registry-pull policies', () => {
@@ -159,7 +193,9 @@ describe('Cluster', () => {
     expect(write.condition).toEqual([{ test: 'StringEquals', variable: 'aws:ResourceTag/k8s.io/cluster-autoscaler/test-eks', values: ['owned'] }]);
     expect(ca.flatMap((s: Json) => s.actions).some((a: string) => a.endsWith(':*'))).toBe(false);
     const assoc = all(json, 'aws_eks_pod_identity_association');
-    expect(assoc.map((a) => `${a.namespace}/${a.service_account}`).sort()).toEqual(['api/api', 'kube-system/cluster-autoscaler']);
+    expect(assoc.map((a) => `${a.namespace}/${a.service_account}`).sort()).toEqual(['api/api', 'api/api-migrate', 'kube-system/cluster-autoscaler']);
+    expect(cluster.migrationServiceAccountName).toBe('api-migrate');
+    expect(() => synth({ migrationServiceAccountName: 'api' })).toThrow(/the migration Job needs a service account of its own/);
   });
 
   it('creates an ECR repository with immutable tags, scan on push, KMS and a lifecycle policy', () => {

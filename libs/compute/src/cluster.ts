@@ -20,6 +20,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, CLOUDWATCH_AGENT_SERVICE_ACCOUNT, DEFAULT_ADDON_VERSIONS, type AddonVersions } from './versions';
 
 /** A managed node group: an Auto Scaling group of EKS nodes in the private subnets. */
@@ -61,11 +62,17 @@ export interface ClusterProps {
   /** ECR repository of the service image. */
   readonly repositoryName: string;
   /**
-   * CIDRs that may reach the public API endpoint (GitHub-hosted runners, operators). Empty: public endpoint off,
-   * the API is reachable from inside the VPC only (use self-hosted runners in the VPC).
+   * Static public egress CIDRs that may reach the public API endpoint (the NAT of self-hosted runners elsewhere, a
+   * GitHub larger runner's static range). Empty: public endpoint off, the API is reachable from the VPC only.
    * @default []
    */
   readonly endpointPublicAccessCidrs?: readonly string[];
+  /**
+   * Private CIDRs admitted on 443 to the private API endpoint (its ENIs carry the EKS cluster security group, which
+   * admits nothing else): where the self-hosted delivery runners live, e.g. the VPC's private subnets.
+   * @default []
+   */
+  readonly endpointPrivateAccessCidrs?: readonly string[];
   /**
    * Roles granted cluster-admin through EKS access entries (the delivery apply role, an operator role).
    * @default []
@@ -87,6 +94,8 @@ export interface ClusterProps {
   readonly serviceNamespace?: string;
   /** Service account of the service. @default 'api' */
   readonly serviceAccountName?: string;
+  /** Service account of the migration Job (its own pod identity role reads the database master secret). @default '<serviceAccountName>-migrate' */
+  readonly migrationServiceAccountName?: string;
   /** ECR lifecycle: tagged images kept. @default 200 */
   readonly maxImages?: number;
   /** EKS deletion protection. @default true */
@@ -96,7 +105,27 @@ export interface ClusterProps {
 }
 
 const LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
-const CONTAINER_INSIGHTS_GROUPS = ['application', 'dataplane', 'host', 'performance'];
+/**
+ * The Container Insights log groups the add-on writes on AL2023 and Bottlerocket nodes: container logs
+ * (application) and the agent's performance events. "host" and "dataplane" stay empty there (AWS: "When using Amazon
+ * Linux 2023 nodes, dataplane and host logs vended by Container Insights will not be available", the add-on's Fluent
+ * Bit reads AL2 log files), so they are not created.
+ */
+const CONTAINER_INSIGHTS_GROUPS = ['application', 'performance'];
+
+/**
+ * The CloudWatch agent configuration of the amazon-cloudwatch-observability add-on: enhanced Container Insights
+ * only. The add-on's default also turns on Application Signals (traces to X-Ray, the `ApplicationSignals` metrics
+ * and `/aws/application-signals/data` logs), which needs AWSXrayWriteOnlyAccess and more; nothing here is
+ * instrumented for it, so it is off rather than failing for want of permissions.
+ */
+export const CLOUDWATCH_AGENT_CONFIG = { agent: { config: { logs: { metrics_collected: { kubernetes: { enhanced_container_insights: true } } } } } };
+
+/** VPC CNI configuration: enforce Kubernetes NetworkPolicies (the network policy agent, VPC CNI 1.14+). */
+export const VPC_CNI_CONFIG = { enableNetworkPolicy: 'true' };
+
+/** Ports the control plane opens to nodes and pods: kubelet (10250) and admission webhooks / aggregated APIs. */
+export const CONTROL_PLANE_TO_NODE_PORTS = [443, 4443, 6443, 8443, 9443, 10250];
 
 /**
  * The compute layer's AWS side: an EKS cluster with managed node groups (the ASG of the architecture), its add-ons,
@@ -107,7 +136,10 @@ const CONTAINER_INSIGHTS_GROUPS = ['application', 'dataplane', 'host', 'performa
  * - Authentication mode `API`: access entries only (no aws-auth ConfigMap); the creator gets no implicit admin.
  * - Nodes: launch template with IMDSv2 required and hop limit 1 (pods use EKS Pod Identity, never the node role),
  *   encrypted gp3 root volume, no SSH key; node role with the two policies a node needs.
- * - Add-ons pinned; vpc-cni, the CloudWatch agent, the cluster-autoscaler and the service get their own
+ * - Nodes carry only the network's workload security group; the control plane's group admits them (and the
+ *   delivery runners' CIDRs) on 443, the workload group admits the control plane on kubelet and webhook ports.
+ * - Add-ons pinned; vpc-cni enforces NetworkPolicies; the CloudWatch agent collects Container Insights only;
+ *   vpc-cni, the CloudWatch agent, the cluster-autoscaler, the service and its migration Job get their own
  *   least-privilege roles through Pod Identity.
  */
 export class Cluster extends Construct {
@@ -134,6 +166,10 @@ export class Cluster extends Construct {
   readonly serviceRoleName: string;
   readonly serviceAccountName: string;
   readonly serviceNamespace: string;
+  /** Pod identity role of the migration Job: reads the database master secret (attached where the data layer's ARN is known). */
+  readonly migrationRoleArn: string;
+  readonly migrationRoleName: string;
+  readonly migrationServiceAccountName: string;
   readonly clusterAutoscalerRoleArn: string;
   readonly clusterAutoscalerServiceAccount = CLUSTER_AUTOSCALER_SERVICE_ACCOUNT;
   readonly controlPlaneLogGroupName: string;
@@ -164,6 +200,8 @@ export class Cluster extends Construct {
     this.maxNodeCount = props.nodeGroups.reduce((sum, g) => sum + g.maxSize, 0);
     this.serviceNamespace = props.serviceNamespace ?? 'api';
     this.serviceAccountName = props.serviceAccountName ?? 'api';
+    this.migrationServiceAccountName = props.migrationServiceAccountName ?? `${this.serviceAccountName}-migrate`;
+    if (this.migrationServiceAccountName === this.serviceAccountName) throw new Error(`Cluster ${this.node.path}: the migration Job needs a service account of its own, got "${this.serviceAccountName}" for both`);
 
     const partition = new DataAwsPartition(this, 'partition').partition;
     const region = new DataAwsRegion(this, 'region').region;
@@ -268,6 +306,35 @@ export class Cluster extends Construct {
     this.clusterVersion = cluster.version;
     this.oidcIssuerUrl = cluster.identity.get(0).oidc.get(0).issuer;
 
+    // ---- Who reaches the control plane, and what it reaches -------------------------------------------------
+    // Nodes carry only the workload group (not EKS's cluster group, which is open to itself and to all egress):
+    // the control plane's group admits them and the runners on 443, and the workload group admits the control
+    // plane on the kubelet and webhook ports (EKS security group requirements; terraform-aws-modules/eks's set).
+    const controlPlaneSg = cluster.vpcConfig.clusterSecurityGroupId;
+    new VpcSecurityGroupIngressRule(this, 'control-plane-from-nodes', {
+      securityGroupId: controlPlaneSg,
+      referencedSecurityGroupId: props.workloadSecurityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      description: 'Kubernetes API from nodes and pods',
+    });
+    (props.endpointPrivateAccessCidrs ?? []).forEach(
+      (cidr, i) =>
+        new VpcSecurityGroupIngressRule(this, `control-plane-from-runners-${i}`, { securityGroupId: controlPlaneSg, cidrIpv4: cidr, ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'Kubernetes API from the delivery runners' }),
+    );
+    const nodeIngressFromControlPlane = CONTROL_PLANE_TO_NODE_PORTS.map(
+      (port) =>
+        new VpcSecurityGroupIngressRule(this, `nodes-from-control-plane-${port}`, {
+          securityGroupId: props.workloadSecurityGroupId,
+          referencedSecurityGroupId: controlPlaneSg,
+          ipProtocol: 'tcp',
+          fromPort: port,
+          toPort: port,
+          description: port === 10250 ? 'kubelet from the control plane' : 'Webhooks and aggregated APIs from the control plane',
+        }),
+    );
+
     // ---- Access entries -----------------------------------------------------------------------------------
     const access = (kind: 'admin' | 'view', arns: readonly string[], policy: string, scope: { type: string; namespaces?: string[] }) =>
       arns.forEach((principalArn, i) => {
@@ -356,6 +423,12 @@ export class Cluster extends Construct {
     this.serviceRoleArn = serviceRole.arn;
     this.serviceRoleName = serviceRole.name;
     new EksPodIdentityAssociation(this, 'service-pod-identity', { clusterName: cluster.name, namespace: this.serviceNamespace, serviceAccount: this.serviceAccountName, roleArn: serviceRole.arn });
+    // The migration Job's own role: the only one that may read the database master secret (attached by
+    // ServiceWorkloads); the service's role gets IAM database authentication as its own user instead.
+    const migrationRole = podRole('migration');
+    this.migrationRoleArn = migrationRole.arn;
+    this.migrationRoleName = migrationRole.name;
+    new EksPodIdentityAssociation(this, 'migration-pod-identity', { clusterName: cluster.name, namespace: this.serviceNamespace, serviceAccount: this.migrationServiceAccountName, roleArn: migrationRole.arn });
     new EksPodIdentityAssociation(this, 'cluster-autoscaler-pod-identity', { clusterName: cluster.name, namespace: 'kube-system', serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, roleArn: autoscalerRole.arn });
 
     // ---- Add-ons needed before nodes can become Ready -----------------------------------------------------
@@ -373,7 +446,11 @@ export class Cluster extends Construct {
       return a;
     };
     const podIdentityAgent = addon('eks-pod-identity-agent', versions.podIdentityAgent);
-    const vpcCni = addon('vpc-cni', versions.vpcCni, { podIdentityAssociation: [{ roleArn: cniRole.arn, serviceAccount: 'aws-node' }], dependsOn: [podIdentityAgent] });
+    const vpcCni = addon('vpc-cni', versions.vpcCni, {
+      podIdentityAssociation: [{ roleArn: cniRole.arn, serviceAccount: 'aws-node' }],
+      configurationValues: JSON.stringify(VPC_CNI_CONFIG),
+      dependsOn: [podIdentityAgent],
+    });
     const kubeProxy = addon('kube-proxy', versions.kubeProxy);
 
     // ---- Nodes --------------------------------------------------------------------------------------------
@@ -400,7 +477,7 @@ export class Cluster extends Construct {
             ebs: { volumeSize: g.diskSizeGb ?? 50, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
           },
         ],
-        vpcSecurityGroupIds: [props.workloadSecurityGroupId, cluster.vpcConfig.clusterSecurityGroupId],
+        vpcSecurityGroupIds: [props.workloadSecurityGroupId],
         monitoring: { enabled: true },
         tagSpecifications: [
           { resourceType: 'instance', tags: { Name: `${name}-${g.name}` } },
@@ -429,7 +506,7 @@ export class Cluster extends Construct {
         },
         // The cluster-autoscaler moves desired size between min and max; Terraform must not pull it back.
         lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
-        dependsOn: [...nodePolicies, vpcCni, kubeProxy, podIdentityAgent],
+        dependsOn: [...nodePolicies, ...nodeIngressFromControlPlane, vpcCni, kubeProxy, podIdentityAgent],
       });
       return ng;
     });
@@ -440,7 +517,8 @@ export class Cluster extends Construct {
     addon('coredns', versions.coredns, { dependsOn: groups });
     addon('amazon-cloudwatch-observability', versions.cloudwatchObservability, {
       podIdentityAssociation: [{ roleArn: cloudwatchRole.arn, serviceAccount: CLOUDWATCH_AGENT_SERVICE_ACCOUNT }],
-      dependsOn: groups,
+      configurationValues: JSON.stringify(CLOUDWATCH_AGENT_CONFIG),
+      dependsOn: [...groups, ...insightsGroups],
     });
   }
 }

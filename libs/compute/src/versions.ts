@@ -26,12 +26,15 @@ export interface ChartVersions {
   readonly clusterAutoscaler: string;
   /** registry.k8s.io/autoscaling/cluster-autoscaler tag; its minor version must equal the cluster's. */
   readonly clusterAutoscalerImageTag: string;
+  /** registry.k8s.io/metrics-server/metrics-server tag (the chart's appVersion, pinned here to pin its digest). */
+  readonly metricsServerImageTag: string;
 }
 
 export const DEFAULT_CHART_VERSIONS: ChartVersions = {
   metricsServer: '3.13.0',
   clusterAutoscaler: '9.47.0',
   clusterAutoscalerImageTag: 'v1.33.0',
+  metricsServerImageTag: 'v0.8.0',
 };
 
 export const METRICS_SERVER_REPOSITORY = 'https://kubernetes-sigs.github.io/metrics-server/';

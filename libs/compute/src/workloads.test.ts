@@ -4,6 +4,7 @@ import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { DEFAULT_CHART_VERSIONS, EksProviders, ServiceWorkloads, type ServiceWorkloadsProps } from './index';
 
 type Json = Record<string, any>;
+const MASTER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:master';
 const TAGS = { Environment: 'test', Layer: 'workloads', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
 
 const AUTH = { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123', audience: 'client-a,client-b', audienceClaim: 'client_id', writeScope: 'catalogue/write' };
@@ -24,14 +25,16 @@ function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack:
     nodeGroupAsgNames: ['eks-general-asg', 'eks-spot-asg'],
     targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/test-api/abc',
     cdnBaseUrl: 'https://test.example.com',
-    database: { host: 'db.internal', port: 5432, name: 'catalogue', readHost: 'db-ro.internal', secretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db' },
+    network: { privateSubnetCidrs: ['10.30.0.0/18', '10.30.64.0/18'], isolatedSubnetCidrs: ['10.30.224.0/21', '10.30.232.0/21'] },
+    database: { host: 'db.internal', port: 5432, name: 'catalogue', readHost: 'db-ro.internal' },
+    migration: { roleName: 'test-eks-migration', serviceAccountName: 'api-migrate', masterSecretArn: MASTER_SECRET, accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-migration-access'] },
     redis: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
     uploadsBucketName: 'test-uploads',
     auth: AUTH,
     accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-data-access'],
     access: {
       bucketArn: 'arn:aws:s3:::test-uploads',
-      secretArns: ['arn:aws:secretsmanager:eu-west-1:111111111111:secret:db', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis'],
+      secretArns: ['arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis'],
       kmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/data', 'arn:aws:kms:eu-west-1:111111111111:key/secrets'],
     },
     replicas: { min: 3, max: 12 },
@@ -76,8 +79,11 @@ describe('ServiceWorkloads', () => {
     expect(values.autoDiscovery).toEqual({ clusterName: 'test-eks' });
     expect(values.extraArgs).toEqual(expect.objectContaining({ 'balance-similar-node-groups': true, expander: 'least-waste' }));
     expect(values.rbac.serviceAccount).toEqual({ create: true, name: 'cluster-autoscaler' });
-    expect(values.image.tag).toBe(DEFAULT_CHART_VERSIONS.clusterAutoscalerImageTag);
-    expect(JSON.parse(releases['metrics-server'].values[0]).replicas).toBe(2);
+    // Pinned by digest, not only by tag: the chart renders "<repository>:<tag>@<digest>" (kubernetes/k8s.io promoter manifests).
+    expect(values.image.tag).toBe('v1.33.0@sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da');
+    const metrics = JSON.parse(releases['metrics-server'].values[0]);
+    expect(metrics.replicas).toBe(2);
+    expect(metrics.image.tag).toBe('v0.8.0@sha256:89258156d0e9af60403eafd44da9676fd66f600c7934d468ccc17e42b199aee2');
   });
 
   it('runs the digest behind the deploy-time tag with probes, resources and a hardened security context', () => {
@@ -102,12 +108,14 @@ describe('ServiceWorkloads', () => {
     expect(env.DRAIN_SECONDS).toBe('20');
   });
 
-  it('sets the env vars of the contract, none of them a secret value', () => {
+  it('sets the env vars of the contract, none of them a secret value: the service connects as "api" with IAM, not with the master secret', () => {
     const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]));
-    for (const k of ['PORT', 'DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_READ_HOST', 'DATABASE_SECRET_ARN', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_TLS', 'REDIS_AUTH_SECRET_ARN', 'S3_BUCKET', 'AWS_REGION', 'CDN_BASE_URL', 'DRAIN_SECONDS', 'LOG_LEVEL']) {
+    for (const k of ['PORT', 'DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_READ_HOST', 'DATABASE_USER', 'DATABASE_IAM_AUTH', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_TLS', 'REDIS_AUTH_SECRET_ARN', 'S3_BUCKET', 'AWS_REGION', 'CDN_BASE_URL', 'DRAIN_SECONDS', 'LOG_LEVEL']) {
       expect(env[k]).toBeDefined();
     }
-    expect(env).toEqual(expect.objectContaining({ PORT: '3000', DATABASE_PORT: '5432', REDIS_TLS: 'true', DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:db', S3_BUCKET: 'test-uploads' }));
+    expect(env).toEqual(expect.objectContaining({ PORT: '3000', DATABASE_PORT: '5432', DATABASE_USER: 'api', DATABASE_IAM_AUTH: 'true', REDIS_TLS: 'true', S3_BUCKET: 'test-uploads' }));
+    expect(env.DATABASE_SECRET_ARN).toBeUndefined();
+    expect(JSON.stringify(deployment)).not.toContain(MASTER_SECRET);
     expect(JSON.stringify(container.env)).not.toMatch(/password/i);
     // The Job migrates; a database outage keeps pods ready so cached reads survive it.
     expect(env.MIGRATE_ON_START).toBe('false');
@@ -142,8 +150,68 @@ describe('ServiceWorkloads', () => {
     expect(job.spec.template.spec.container[0].command).toEqual(['node', 'dist/main.js', 'migrate']);
     expect(job.spec.template.spec.container[0].image).toBe(container.image);
     expect(job.spec.template.spec.restart_policy).toBe('Never');
-    expect(deployment.depends_on).toEqual([expect.stringMatching(/^kubernetes_job_v1\.workloads_migrate_/)]);
+    expect(deployment.depends_on).toEqual([expect.stringMatching(/^kubernetes_job_v1\.workloads_migrate_/), expect.stringMatching(/^aws_iam_role_policy_attachment\.workloads_service-access-0_/), expect.stringMatching(/^aws_iam_role_policy\.workloads_service-policy_/)]);
     expect(workloads.migrationJobName).toBeDefined();
+  });
+
+  it('runs the migration Job under its own service account and role, the only reader of the master secret, to create the "api" user', () => {
+    const job = one(json, 'kubernetes_job_v1');
+    const spec = job.spec.template.spec;
+    expect(spec.service_account_name).toMatch(/^\$\{kubernetes_service_account_v1\.workloads_migration-service-account_[0-9A-F]+\.metadata\[0\]\.name\}$/);
+    const accounts = all(json, 'kubernetes_service_account_v1').map((a) => a.metadata.name).sort();
+    expect(accounts).toEqual(['api', 'api-migrate']);
+    expect(spec.automount_service_account_token).toBe(false);
+    const env = Object.fromEntries(spec.container[0].env.map((e: Json) => [e.name, e.value]));
+    expect(env).toEqual({
+      DATABASE_HOST: 'db.internal',
+      DATABASE_PORT: '5432',
+      DATABASE_NAME: 'catalogue',
+      DATABASE_SECRET_ARN: MASTER_SECRET,
+      DATABASE_APP_USER: 'api',
+      AWS_REGION: expect.stringMatching(/^\$\{data\.aws_region\./),
+      LOG_LEVEL: 'info',
+      ...Object.fromEntries(Object.entries(Object.fromEntries(container.env.map((e: Json) => [e.name, e.value]))).filter(([k]) => k.startsWith('AUTH_'))),
+    });
+    const attachments = all(json, 'aws_iam_role_policy_attachment');
+    expect(attachments.find((a) => a.role === 'test-eks-migration')).toEqual(expect.objectContaining({ policy_arn: 'arn:aws:iam::111111111111:policy/test-api-migration-access' }));
+    expect(attachments.filter((a) => a.role === 'test-eks-service').map((a) => a.policy_arn)).toEqual(['arn:aws:iam::111111111111:policy/test-api-data-access']);
+    expect(job.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_iam_role_policy_attachment\.workloads_migration-access-0_/)]));
+  });
+
+  it('refuses to share a service account between the service and the migration Job, and the master secret in the service role', () => {
+    expect(() => synth({ migration: { roleName: 'r', serviceAccountName: 'api', masterSecretArn: MASTER_SECRET, accessPolicyArns: [] } })).toThrow(/the migration Job needs its own service account/);
+    expect(() => synth({ access: { bucketArn: 'arn:aws:s3:::b', secretArns: [MASTER_SECRET], kmsKeyArns: [] } })).toThrow(/must not include the database master secret/);
+  });
+
+  it('denies all traffic in the namespace by default and writes out the flows the service and the migration need', () => {
+    const policies = Object.fromEntries(all(json, 'kubernetes_network_policy_v1').map((p) => [p.metadata.name, p.spec]));
+    expect(Object.keys(policies).sort()).toEqual(['api-flows', 'api-migration-flows', 'default-deny']);
+    expect(policies['default-deny']).toEqual({ pod_selector: {}, policy_types: ['Ingress', 'Egress'] });
+    const flows = policies['api-flows'];
+    expect(flows.pod_selector).toEqual({ match_labels: { 'app.kubernetes.io/name': 'api' }, match_expressions: [{ key: 'app.kubernetes.io/component', operator: 'DoesNotExist' }] });
+    // In: the service port from node addresses (the ALB's NodePort traffic, kube-proxy SNAT) only.
+    expect(flows.ingress).toEqual([{ from: [{ ip_block: { cidr: '10.30.0.0/18' } }, { ip_block: { cidr: '10.30.64.0/18' } }], ports: [{ port: '3000', protocol: 'TCP' }] }]);
+    const egress = flows.egress.map((e: Json) => `${e.to.map((t: Json) => t.ip_block?.cidr ?? `${t.namespace_selector.match_labels['kubernetes.io/metadata.name']}/${t.pod_selector.match_labels['k8s-app']}`).join(',')} ${e.ports.map((p: Json) => `${p.protocol}/${p.port}`).join(',')}`);
+    expect(egress).toEqual([
+      'kube-system/kube-dns UDP/53,TCP/53',
+      '10.30.224.0/21,10.30.232.0/21 TCP/5432',
+      '10.30.224.0/21,10.30.232.0/21 TCP/6379',
+      '0.0.0.0/0 TCP/443',
+      '169.254.170.23/32,fd00:ec2::23/128 TCP/80',
+    ]);
+    const migration = policies['api-migration-flows'];
+    expect(migration.pod_selector.match_labels).toEqual({ 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/component': 'migration' });
+    expect(migration.ingress).toBeUndefined();
+    expect(migration.egress.map((e: Json) => e.ports.map((p: Json) => p.port).join())).toEqual(['53,53', '5432', '443', '80']);
+    // The Job starts only once its flows exist (default deny would otherwise cut it off).
+    expect(one(json, 'kubernetes_job_v1').depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^kubernetes_network_policy_v1\.workloads_migration-flows_/)]));
+  });
+
+  it('refuses a chart image tag without a verified digest', () => {
+    expect(() => synth({ charts: { clusterAutoscalerImageTag: 'v1.33.99' } })).toThrow(/cluster-autoscaler: no verified digest is known for registry\.k8s\.io\/autoscaling\/cluster-autoscaler:v1\.33\.99/);
+    const { json: j } = synth({ charts: { clusterAutoscalerImageTag: 'v1.33.99' }, imageDigests: { clusterAutoscaler: `sha256:${'c'.repeat(64)}` } });
+    const ca = all(j, 'helm_release').find((r) => r.name === 'cluster-autoscaler')!;
+    expect(JSON.parse(ca.values[0]).image.tag).toBe(`v1.33.99@sha256:${'c'.repeat(64)}`);
   });
 
   it('exposes the pods on the NodePort and attaches every node group ASG to the target group', () => {
@@ -168,19 +236,17 @@ describe('ServiceWorkloads', () => {
     const doc = Object.values(json.data.aws_iam_policy_document)[0] as Json;
     const bySid = Object.fromEntries(doc.statement.map((s: Json) => [s.sid, s]));
     expect(bySid.ReadWriteUploads.resources).toEqual(['arn:aws:s3:::test-uploads/*']);
-    expect(bySid.ReadOwnSecrets.resources).toHaveLength(2);
+    expect(bySid.ReadOwnSecrets.resources).toEqual(['arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis']);
     expect(bySid.DecryptThroughSecretsManagerAndS3.condition[0].variable).toBe('kms:ViaService');
     expect(doc.statement.flatMap((s: Json) => s.resources)).not.toContain('*');
     expect(one(json, 'aws_iam_role_policy').role).toBe('test-eks-service');
-    expect(one(json, 'aws_iam_role_policy_attachment')).toEqual(expect.objectContaining({ role: 'test-eks-service', policy_arn: 'arn:aws:iam::111111111111:policy/test-api-data-access' }));
-    // The migration needs the secrets: it waits for the grants.
-    expect(one(json, 'kubernetes_job_v1').depends_on).toHaveLength(2);
+    expect(all(json, 'aws_iam_role_policy_attachment').find((a) => a.role === 'test-eks-service')).toEqual(expect.objectContaining({ policy_arn: 'arn:aws:iam::111111111111:policy/test-api-data-access' }));
   });
 
   it('attaches no inline policy without `access`', () => {
     const { json: j } = synth({ access: undefined });
     expect(all(j, 'aws_iam_role_policy')).toEqual([]);
-    expect(all(j, 'aws_iam_role_policy_attachment')).toHaveLength(1);
+    expect(all(j, 'aws_iam_role_policy_attachment')).toHaveLength(2); // the service's and the migration Job's
   });
 
   it('refuses root and inverted replica bounds', () => {

@@ -12,10 +12,12 @@ import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { NetworkPolicyV1, type NetworkPolicyV1SpecEgress } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { resolveImageDigest, tagWithDigest, type PinnedImage } from '@awp/config';
 import { CLUSTER_AUTOSCALER_REPOSITORY, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, DEFAULT_CHART_VERSIONS, METRICS_SERVER_REPOSITORY, type ChartVersions } from './versions';
 
 export interface EksProvidersProps {
@@ -85,8 +87,22 @@ export interface ServiceWorkloadsProps {
   readonly targetGroupArn: string;
   /** `https://<site domain>`: public base URL of uploaded images. */
   readonly cdnBaseUrl: string;
+  // ---- from the network ----
+  /**
+   * Where the pods' traffic may go and come from (NetworkPolicies): the private subnets (nodes: the ALB's NodePort
+   * traffic arrives from node addresses) and the isolated subnets (PostgreSQL, Valkey).
+   */
+  readonly network: { readonly privateSubnetCidrs: readonly string[]; readonly isolatedSubnetCidrs: readonly string[] };
   // ---- from the data layer ----
-  readonly database: { readonly host: string; readonly port: number | string; readonly name: string; readonly readHost: string; readonly secretArn: string };
+  /**
+   * The service connects as `user` with an IAM token (IAM database authentication): it never sees the master secret.
+   */
+  readonly database: { readonly host: string; readonly port: number | string; readonly name: string; readonly readHost: string; /** @default 'api' */ readonly user?: string };
+  /**
+   * The migration Job: its own service account and pod identity role (the Cluster's `migrationRoleName`), the
+   * RDS-managed master secret it alone reads, and the policies that let it (the data layer's `migrationAccessPolicyArn`).
+   */
+  readonly migration: { readonly roleName: string; readonly serviceAccountName: string; readonly masterSecretArn: string; readonly accessPolicyArns: readonly string[] };
   readonly redis: { readonly host: string; readonly port: number | string; readonly authSecretArn: string };
   /** The uploads bucket (S3_BUCKET). */
   readonly uploadsBucketName: string;
@@ -137,7 +153,15 @@ export interface ServiceWorkloadsProps {
   readonly charts?: Partial<ChartVersions>;
   /** Replicas of metrics-server (2 keeps the HPA working through a node drain). @default 2 */
   readonly metricsServerReplicas?: number;
+  /**
+   * Digests (sha256:…) of the charts' images; the pods run `<repository>:<tag>@<digest>`.
+   * @default the verified digests libs/config knows for the tags (`resolveImageDigest`); an unknown tag throws
+   */
+  readonly imageDigests?: { readonly clusterAutoscaler?: string; readonly metricsServer?: string };
 }
+
+/** The EKS Pod Identity Agent's link-local addresses (the SDKs fetch pod credentials there, HTTP on port 80). */
+export const POD_IDENTITY_AGENT = { ipv4: '169.254.170.23/32', ipv6: 'fd00:ec2::23/128', port: '80' };
 
 /** The subset of Kubernetes-safe characters of an image tag, for resource names (DNS-1123 labels). */
 function nameSafe(tag: string): string {
@@ -161,6 +185,8 @@ export class ServiceWorkloads extends Construct {
   readonly pdbName: string;
   /** `<name>-migrate-<tag>`: a new Job per image tag, so each deploy migrates once. */
   readonly migrationJobName: string;
+  /** The NetworkPolicies of the namespace: default deny, then the flows the service and the migration Job need. */
+  readonly networkPolicyNames: string[];
   readonly metricsServerRelease: Release;
   /** `<repository url>@<digest>` the pods run. */
   readonly image: string;
@@ -178,6 +204,13 @@ export class ServiceWorkloads extends Construct {
     const uid = props.runAsUser ?? 1000;
     const charts: ChartVersions = { ...DEFAULT_CHART_VERSIONS, ...props.charts };
     const timeout = props.migrationTimeoutSeconds ?? 600;
+    const digest = (image: PinnedImage, tag: string, given?: string) => {
+      const r = resolveImageDigest(image, tag, given);
+      if ('error' in r) throw new Error(`ServiceWorkloads ${this.node.path}: ${image}: ${r.error}`);
+      return r.digest;
+    };
+    const clusterAutoscalerImage = tagWithDigest(charts.clusterAutoscalerImageTag, digest('cluster-autoscaler', charts.clusterAutoscalerImageTag, props.imageDigests?.clusterAutoscaler));
+    const metricsServerImage = tagWithDigest(charts.metricsServerImageTag, digest('metrics-server', charts.metricsServerImageTag, props.imageDigests?.metricsServer));
     if (replicas.min > replicas.max) throw new Error(`ServiceWorkloads ${this.node.path}: replicas.min (${replicas.min}) > replicas.max (${replicas.max})`);
     if (uid === 0) throw new Error(`ServiceWorkloads ${this.node.path}: runAsUser must not be 0 (root)`);
     const region = new DataAwsRegion(this, 'region').region;
@@ -186,12 +219,18 @@ export class ServiceWorkloads extends Construct {
     const grants: ITerraformDependable[] = (props.accessPolicyArns ?? []).map(
       (policyArn, i) => new IamRolePolicyAttachment(this, `service-access-${i}`, { role: props.serviceRoleName, policyArn }),
     );
+    const migrationGrants = props.migration.accessPolicyArns.map(
+      (policyArn, i) => new IamRolePolicyAttachment(this, `migration-access-${i}`, { role: props.migration.roleName, policyArn }),
+    );
     if (props.access) {
       const a = props.access;
       const statements: DataAwsIamPolicyDocumentStatement[] = [
         { sid: 'ListUploads', actions: ['s3:ListBucket'], resources: [a.bucketArn] },
         { sid: 'ReadWriteUploads', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [`${a.bucketArn}/*`] },
       ];
+      if (a.secretArns.includes(props.migration.masterSecretArn)) {
+        throw new Error(`ServiceWorkloads ${this.node.path}: access.secretArns must not include the database master secret: only the migration Job reads it`);
+      }
       if (a.secretArns.length > 0) statements.push({ sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [...a.secretArns] });
       if (a.kmsKeyArns.length > 0) {
         statements.push({
@@ -233,13 +272,15 @@ export class ServiceWorkloads extends Construct {
       replicas: props.metricsServerReplicas ?? 2,
       podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
       priorityClassName: 'system-cluster-critical',
+      // tag@digest: the chart renders "<repository>:<tag>@<digest>" and the node pulls exactly that manifest.
+      image: { tag: metricsServerImage },
       resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '400Mi' } },
     });
     this.clusterAutoscalerRelease = release('cluster-autoscaler', 'cluster-autoscaler', CLUSTER_AUTOSCALER_REPOSITORY, charts.clusterAutoscaler, {
       cloudProvider: 'aws',
       awsRegion: region,
       autoDiscovery: { clusterName: props.clusterName },
-      image: { tag: charts.clusterAutoscalerImageTag },
+      image: { tag: clusterAutoscalerImage },
       // The pod identity association (cluster stack) binds this exact service account to the autoscaler role.
       rbac: { create: true, serviceAccount: { create: true, name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT } },
       replicaCount: 1, // leader-elected: a second replica only waits
@@ -270,19 +311,29 @@ export class ServiceWorkloads extends Construct {
       // Pod Identity injects its own projected token; the service never talks to the Kubernetes API.
       automountServiceAccountToken: false,
     });
+    if (props.migration.serviceAccountName === props.serviceAccountName) {
+      throw new Error(`ServiceWorkloads ${this.node.path}: the migration Job needs its own service account (its role reads the master secret), got "${props.serviceAccountName}" for both`);
+    }
+    const migrationSa = new ServiceAccountV1(this, 'migration-service-account', {
+      metadata: { name: props.migration.serviceAccountName, namespace: ns.metadata.name, labels: { ...labels, 'app.kubernetes.io/component': 'migration' } },
+      automountServiceAccountToken: false,
+    });
 
     // Pin the pods to the digest behind the tag: the plan fails early on a tag that was never pushed, and the
     // Deployment changes exactly when the image does.
     const ecrImage = new DataAwsEcrImage(this, 'image', { repositoryName: props.ecrRepositoryName, imageTag: props.imageTag });
     const image = `${props.ecrRepositoryUrl}@${ecrImage.imageDigest}`;
     this.image = image;
+    const dbUser = props.database.user ?? 'api';
+    // The service logs in as its own database user with an IAM token; the migration Job (below) creates that user.
     const env: Record<string, string> = {
       PORT: String(port),
       DATABASE_HOST: props.database.host,
       DATABASE_PORT: String(props.database.port),
       DATABASE_NAME: props.database.name,
       DATABASE_READ_HOST: props.database.readHost,
-      DATABASE_SECRET_ARN: props.database.secretArn,
+      DATABASE_USER: dbUser,
+      DATABASE_IAM_AUTH: 'true',
       REDIS_HOST: props.redis.host,
       REDIS_PORT: String(props.redis.port),
       REDIS_TLS: 'true',
@@ -304,6 +355,53 @@ export class ServiceWorkloads extends Construct {
       AUTH_WRITE_SCOPE: props.auth.writeScope,
     };
     const envList = Object.entries(env).map(([k, value]) => ({ name: k, value }));
+    // The migration Job runs as the database owner (the RDS-managed master secret) and creates DATABASE_APP_USER
+    // with only the rights the service needs, IAM authentication (rds_iam) included.
+    const migrationEnv: Record<string, string> = {
+      DATABASE_HOST: props.database.host,
+      DATABASE_PORT: String(props.database.port),
+      DATABASE_NAME: props.database.name,
+      DATABASE_SECRET_ARN: props.migration.masterSecretArn,
+      DATABASE_APP_USER: dbUser,
+      AWS_REGION: region,
+      LOG_LEVEL: props.logLevel ?? 'info',
+      // The service validates its whole configuration before it looks at the command (see AUTH_* above).
+      ...Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('AUTH_'))),
+    };
+    const migrationEnvList = Object.entries(migrationEnv).map(([k, value]) => ({ name: k, value }));
+
+    // ---- NetworkPolicies (enforced by the VPC CNI's network policy agent) -----------------------------------
+    // Default deny in the namespace, then the flows written out. Core kinds only (networking.k8s.io/v1).
+    const servicePods = { matchLabels: selector, matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'DoesNotExist' }] };
+    const migrationPods = { matchLabels: { ...selector, 'app.kubernetes.io/component': 'migration' } };
+    const tcp = (...ports: (number | string)[]) => ports.map((p) => ({ port: String(p), protocol: 'TCP' }));
+    const toCidrs = (cidrs: readonly string[]) => cidrs.map((cidr) => ({ ipBlock: { cidr } }));
+    const dns: NetworkPolicyV1SpecEgress = {
+      to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+      ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
+    };
+    // AWS APIs through the interface endpoints, S3 through the gateway endpoint, the token issuer's JWKS through NAT.
+    const https: NetworkPolicyV1SpecEgress = { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: tcp(443) };
+    const podIdentity: NetworkPolicyV1SpecEgress = {
+      to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.ipv4 } }, { ipBlock: { cidr: POD_IDENTITY_AGENT.ipv6 } }],
+      ports: tcp(POD_IDENTITY_AGENT.port),
+    };
+    const postgres: NetworkPolicyV1SpecEgress = { to: toCidrs(props.network.isolatedSubnetCidrs), ports: tcp(props.database.port) };
+    const valkey: NetworkPolicyV1SpecEgress = { to: toCidrs(props.network.isolatedSubnetCidrs), ports: tcp(props.redis.port) };
+    const policy = (key: string, policyName: string, spec: ConstructorParameters<typeof NetworkPolicyV1>[2]['spec']) =>
+      new NetworkPolicyV1(this, key, { metadata: { name: policyName, namespace: ns.metadata.name, labels }, spec });
+    const networkPolicies = [
+      policy('default-deny', 'default-deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+      policy('service-flows', `${name}-flows`, {
+        podSelector: servicePods,
+        policyTypes: ['Ingress', 'Egress'],
+        // The ALB reaches the pods through the NodePort on instance targets: kube-proxy forwards from node addresses.
+        ingress: [{ from: toCidrs(props.network.privateSubnetCidrs), ports: tcp(port) }],
+        egress: [dns, postgres, valkey, https, podIdentity],
+      }),
+      policy('migration-flows', `${name}-migration-flows`, { podSelector: migrationPods, policyTypes: ['Ingress', 'Egress'], egress: [dns, postgres, https, podIdentity] }),
+    ];
+    this.networkPolicyNames = networkPolicies.map((p) => p.metadata.name);
     const containerSecurity = {
       runAsNonRoot: true,
       runAsUser: String(uid),
@@ -330,7 +428,7 @@ export class ServiceWorkloads extends Construct {
           metadata: { labels: { ...labels, 'app.kubernetes.io/component': 'migration' } },
           spec: {
             restartPolicy: 'Never',
-            serviceAccountName: sa.metadata.name,
+            serviceAccountName: migrationSa.metadata.name,
             automountServiceAccountToken: false,
             securityContext: podSecurity,
             container: [
@@ -339,7 +437,7 @@ export class ServiceWorkloads extends Construct {
                 image,
                 imagePullPolicy: 'Always', // a manifest check per start; the layers stay cached
                 command: [...(props.migrateCommand ?? ['node', 'dist/main.js', 'migrate'])],
-                env: envList,
+                env: migrationEnvList,
                 resources,
                 securityContext: containerSecurity,
                 volumeMount: [tmpMount],
@@ -352,7 +450,7 @@ export class ServiceWorkloads extends Construct {
       // Terraform waits for success: a failed migration stops the apply before the rollout starts.
       waitForCompletion: true,
       timeouts: { create: `${timeout}s`, update: `${timeout}s` },
-      dependsOn: grants,
+      dependsOn: [...migrationGrants, ...networkPolicies],
     });
     this.migrationJobName = job.metadata.name;
 
@@ -404,7 +502,7 @@ export class ServiceWorkloads extends Construct {
       timeouts: { create: '15m', update: '15m' },
       // The HPA owns the replica count after creation.
       lifecycle: { ignoreChanges: ['spec[0].replicas'] },
-      dependsOn: [job],
+      dependsOn: [job, ...grants],
     });
     this.deploymentName = deployment.metadata.name;
 

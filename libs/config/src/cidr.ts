@@ -39,13 +39,7 @@ export function subnet(parent: Cidr, newBits: number, netNum: number): Cidr {
 
 /** True when the block lies inside RFC 1918 private space (VPCs may use others, but we refuse them by default). */
 export function isPrivateRange(c: Cidr): boolean {
-  const inside = (net: string) => {
-    const p = parseCidr(net) as Cidr;
-    if (c.prefix < p.prefix) return false;
-    const mask = (0xffffffff << (32 - p.prefix)) >>> 0;
-    return (c.base & mask) >>> 0 === p.base;
-  };
-  return inside('10.0.0.0/8') || inside('172.16.0.0/12') || inside('192.168.0.0/16');
+  return cidrWithin(c, '10.0.0.0/8') || cidrWithin(c, '172.16.0.0/12') || cidrWithin(c, '192.168.0.0/16');
 }
 
 export interface SubnetPlan {
@@ -88,4 +82,40 @@ export function planSubnets(vpcCidr: string, azCount: number): SubnetPlan | stri
     public: azs.map((i) => formatCidr(subnet(publicHalf, azBits, i))),
     isolated: azs.map((i) => formatCidr(subnet(isolatedHalf, azBits, i))),
   };
+}
+
+/** Whether block `c` lies inside block `outer`. */
+export function cidrWithin(c: Cidr, outer: string): boolean {
+  const p = parseCidr(outer) as Cidr;
+  if (c.prefix < p.prefix) return false;
+  const mask = p.prefix === 0 ? 0 : (0xffffffff << (32 - p.prefix)) >>> 0;
+  return (c.base & mask) >>> 0 === p.base;
+}
+
+/** IPv4 ranges that are not reachable public internet addresses, with the RFC that reserves them. */
+export const NON_PUBLIC_RANGES: readonly { readonly cidr: string; readonly kind: 'documentation' | 'private' | 'reserved'; readonly what: string }[] = [
+  { cidr: '192.0.2.0/24', kind: 'documentation', what: 'a documentation range (RFC 5737 TEST-NET-1)' },
+  { cidr: '198.51.100.0/24', kind: 'documentation', what: 'a documentation range (RFC 5737 TEST-NET-2)' },
+  { cidr: '203.0.113.0/24', kind: 'documentation', what: 'a documentation range (RFC 5737 TEST-NET-3)' },
+  { cidr: '10.0.0.0/8', kind: 'private', what: 'a private range (RFC 1918)' },
+  { cidr: '172.16.0.0/12', kind: 'private', what: 'a private range (RFC 1918)' },
+  { cidr: '192.168.0.0/16', kind: 'private', what: 'a private range (RFC 1918)' },
+  { cidr: '100.64.0.0/10', kind: 'private', what: 'carrier-grade NAT space (RFC 6598)' },
+  { cidr: '0.0.0.0/8', kind: 'reserved', what: '"this network" (RFC 1122), not a source address' },
+  { cidr: '127.0.0.0/8', kind: 'reserved', what: 'loopback (RFC 1122)' },
+  { cidr: '169.254.0.0/16', kind: 'reserved', what: 'link-local (RFC 3927)' },
+  { cidr: '192.0.0.0/24', kind: 'reserved', what: 'IETF protocol assignments (RFC 6890)' },
+  { cidr: '198.18.0.0/15', kind: 'reserved', what: 'benchmarking space (RFC 2544)' },
+  { cidr: '224.0.0.0/4', kind: 'reserved', what: 'multicast (RFC 5771)' },
+  { cidr: '240.0.0.0/4', kind: 'reserved', what: 'reserved space (RFC 1112), including broadcast' },
+];
+
+/** The non-public range a block lies in (documentation, private, reserved), or undefined for public address space. */
+export function nonPublicRange(c: Cidr): (typeof NON_PUBLIC_RANGES)[number] | undefined {
+  return NON_PUBLIC_RANGES.find((r) => cidrWithin(c, r.cidr));
+}
+
+/** IPv6 documentation prefix 2001:db8::/32 (RFC 3849), in any spelling of its first two groups. */
+export function isIpv6DocumentationRange(text: string): boolean {
+  return /^2001:0*db8(:|$)/i.test(text.trim());
 }

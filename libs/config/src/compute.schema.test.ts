@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { quantityMi, quantityMilli, validateEnvironment } from './index';
+import { DIGEST_PATTERN, PINNED_IMAGES, quantityMi, quantityMilli, resolveImageDigest, validateEnvironment } from './index';
 
 const ENV_DIR = path.resolve(__dirname, '../../../environments');
 const prodRaw = () => JSON.parse(readFileSync(path.join(ENV_DIR, 'prod.json'), 'utf8'));
@@ -14,15 +14,33 @@ describe('compute and service sections', () => {
     const { config, problems: p } = validateEnvironment(prodRaw(), 'environments/prod.json');
     expect(p).toEqual([]);
     expect(config?.compute.addons.kubeProxy).toMatch(/^v1\.33\.\d+-eksbuild\.\d+$/);
-    expect(config?.compute.charts).toEqual({ metricsServer: '3.13.0', clusterAutoscaler: '9.47.0', clusterAutoscalerImageTag: 'v1.33.0' });
+    expect(config?.compute.charts).toEqual({ metricsServer: '3.13.0', clusterAutoscaler: '9.47.0', clusterAutoscalerImageTag: 'v1.33.0', metricsServerImageTag: 'v0.8.0' });
     expect(config?.compute.deletionProtection).toBe(true);
     expect(config?.service.logLevel).toBe('info');
   });
 
   it('refuses a cluster-autoscaler image of another Kubernetes minor version', () => {
     const raw = prodRaw();
-    raw.compute.charts = { clusterAutoscalerImageTag: 'v1.31.2' };
+    raw.compute.charts = { clusterAutoscalerImageTag: 'v1.31.2', clusterAutoscalerImageDigest: `sha256:${'a'.repeat(64)}` };
     expect(problems(raw)).toEqual([expect.stringMatching(/^compute\.charts\.clusterAutoscalerImageTag: expected a v1\.33\.x image .* got v1\.31\.2$/)]);
+  });
+
+  it('pins the cluster-autoscaler and metrics-server images by the digest published for their tags', () => {
+    expect(resolveImageDigest('cluster-autoscaler', 'v1.33.0')).toEqual({ digest: 'sha256:6ef10d108e0e45ecd883e074682330bbd4a3403e767ad56804800f2f4ee816da' });
+    expect(resolveImageDigest('metrics-server', 'v0.8.0')).toEqual({ digest: 'sha256:89258156d0e9af60403eafd44da9676fd66f600c7934d468ccc17e42b199aee2' });
+    for (const image of Object.values(PINNED_IMAGES)) for (const digest of Object.values(image.digests)) expect(digest).toMatch(DIGEST_PATTERN);
+  });
+
+  it('refuses a tag without a verified digest, and a digest that is not the tag\'s', () => {
+    const raw = prodRaw();
+    raw.compute.charts = { clusterAutoscalerImageTag: 'v1.33.9' };
+    expect(problems(raw)).toEqual([expect.stringMatching(/^compute\.charts\.clusterAutoscalerImageDigest: no verified digest is known for registry\.k8s\.io\/autoscaling\/cluster-autoscaler:v1\.33\.9: set the digest/)]);
+    raw.compute.charts = { metricsServerImageDigest: `sha256:${'0'.repeat(64)}` };
+    expect(problems(raw)).toEqual([`compute.charts.metricsServerImageDigest: expected sha256:89258156d0e9af60403eafd44da9676fd66f600c7934d468ccc17e42b199aee2 (the digest published for registry.k8s.io/metrics-server/metrics-server:v0.8.0), got sha256:${'0'.repeat(64)}`]);
+    raw.compute.charts = { clusterAutoscalerImageDigest: 'latest' };
+    expect(problems(raw)).toEqual(['compute.charts.clusterAutoscalerImageDigest: expected an image digest like sha256:<64 hex digits>']);
+    raw.compute.charts = { clusterAutoscalerImageTag: 'v1.33.9', clusterAutoscalerImageDigest: `sha256:${'b'.repeat(64)}` };
+    expect(problems(raw)).toEqual([]);
   });
 
   it('refuses a kube-proxy add-on of another Kubernetes minor version', () => {

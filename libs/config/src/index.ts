@@ -5,4 +5,5 @@ export * from './cidr';
 export * from './regions';
 export * from './stack';
 export * from './iam';
+export * from './images';
 export * from './oidc';

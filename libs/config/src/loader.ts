@@ -50,9 +50,32 @@ export function listEnvironments(dir = findEnvironmentsDir()): string[] {
   const names = readdirSync(dir)
     .filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json'))
     .map((f) => f.slice(0, -'.json'.length));
-  const order = ['dev', 'staging', 'prod'];
-  const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
-  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  // Promotion order, read from the files themselves (dev, staging, prod for this repository): a new
+  // environment file takes its place by its promotesFrom; an unreadable file sorts last (the loader reports it).
+  const from = new Map(names.map((n) => [n, peekPromotesFrom(path.join(dir, `${n}.json`))]));
+  return orderByPromotion(names, (n) => from.get(n));
+}
+
+function peekPromotesFrom(file: string): string | undefined {
+  try {
+    const v = (JSON.parse(readFileSync(file, 'utf8')) as { promotesFrom?: unknown }).promotesFrom;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Names in promotion order: by the length of their promotesFrom chain (the first environment has none), then by
+ * name. Unknown targets end a chain and cycles are cut here; the loader (and @awp/delivery's promotionOrder)
+ * report both as errors.
+ */
+export function orderByPromotion(names: readonly string[], promotesFrom: (name: string) => string | undefined): string[] {
+  const depth = (name: string, seen: readonly string[] = []): number => {
+    const next = promotesFrom(name);
+    return next !== undefined && names.includes(next) && !seen.includes(next) ? 1 + depth(next, [...seen, name]) : 0;
+  };
+  return [...names].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
 }
 
 function zodPath(p: readonly PropertyKey[]): string {

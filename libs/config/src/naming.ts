@@ -1,3 +1,4 @@
+// No runtime imports: @awp/delivery (and the action bundles) load this file alone through `@awp/config/naming`.
 import type { EnvironmentConfig } from './schema';
 
 /** The platform's layers, in the order they are built (a topological order of LAYER_DEPENDENCIES); dns is applied first. */
@@ -20,6 +21,22 @@ export const LAYER_DEPENDENCIES: Readonly<Record<Layer, readonly Layer[]>> = {
   identity: [],
   workloads: ['network', 'cluster', 'data', 'edge', 'identity'],
   observability: ['network', 'data', 'cluster', 'edge', 'workloads'],
+};
+
+/**
+ * The Nx project (libs/<project>) that builds each layer: a change to that project re-plans the layer's stacks in
+ * every environment (@awp/delivery's affected stacks). libs/edge builds both SiteZone (dns) and Edge; libs/compute
+ * both the cluster and the workloads.
+ */
+export const LAYER_PROJECTS: Readonly<Record<Layer, string>> = {
+  dns: 'edge',
+  network: 'network',
+  data: 'data',
+  cluster: 'compute',
+  edge: 'edge',
+  identity: 'identity',
+  workloads: 'compute',
+  observability: 'observability',
 };
 
 /** `<env>-<layer>`: the stack name, the state key and the prefix of the layer's resource names. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REGION_AZ_COUNT, KNOWN_REGIONS } from './regions';
-import { parseCidr, planSubnets, isPrivateRange } from './cidr';
+import { parseCidr, planSubnets, isPrivateRange, nonPublicRange, isIpv6DocumentationRange } from './cidr';
+import { DIGEST_PATTERN, resolveImageDigest } from './images';
 import { cognitoDomainPrefixProblem, issuerUrlProblem, scopeTokenProblem } from './oidc';
 import { cognitoDomainPrefix } from './naming';
 
@@ -28,6 +29,7 @@ const dailyWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[
 const weeklyWindow = z
   .string()
   .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected a weekly window like sun:03:30-sun:04:30 (UTC)');
+const imageDigest = z.string().regex(DIGEST_PATTERN, 'expected an image digest like sha256:<64 hex digits>');
 const githubId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN');
 
@@ -106,6 +108,14 @@ export const environmentSchema = z
       .strictObject({
         planRoleName: z.string().optional().describe('Default: <repo>-<env>-plan'),
         applyRoleName: z.string().optional().describe('Default: <repo>-<env>-apply'),
+        runsOn: z
+          .array(z.string().min(1))
+          .min(1)
+          .default(['ubuntu-24.04'])
+          .describe(
+            'runs-on labels of the jobs that plan and apply this environment (`platform bootstrap --describe` prints them for the workflows). ' +
+              'GitHub-hosted (default ["ubuntu-24.04"]) cannot reach a private EKS endpoint; self-hosted runners in the VPC: ["self-hosted", "linux", "x64", "awp-<env>"] (libs/compute/README.md)',
+          ),
       })
       .prefault({}),
     domain: z.strictObject({
@@ -186,7 +196,14 @@ export const environmentSchema = z
       .prefault({}),
     compute: z.strictObject({
       kubernetesVersion: z.string().regex(/^1\.\d{2}$/, 'expected a Kubernetes minor version like "1.33"'),
-      endpointPublicAccessCidrs: z.array(cidr).default([]).describe('CIDRs allowed to reach the public EKS endpoint; empty = private endpoint only'),
+      endpointPublicAccessCidrs: z
+        .array(cidr)
+        .default([])
+        .describe('Static public egress CIDRs (at most 40) allowed to reach the public EKS endpoint: the NAT of self-hosted runners, a GitHub larger runner\'s static IP range; empty = private endpoint only'),
+      endpointPrivateAccessCidrs: z
+        .array(cidr)
+        .default([])
+        .describe('Private CIDRs admitted on 443 to the private EKS endpoint: where the self-hosted runners (delivery.runsOn) live, e.g. the VPC\'s private subnets or a peered runner VPC'),
       adminRoleArn: awsRoleArn.optional().describe('A role granted cluster-admin through an EKS access entry'),
       logRetentionDays: days.default(365),
       nodeGroups: z.array(nodeGroup).min(1),
@@ -212,6 +229,11 @@ export const environmentSchema = z
             .regex(/^v1\.\d{2}\.\d+$/, 'expected a cluster-autoscaler image tag like v1.33.0')
             .default('v1.33.0')
             .describe("cluster-autoscaler image; its minor version must match the cluster's Kubernetes version"),
+          clusterAutoscalerImageDigest: imageDigest
+            .optional()
+            .describe('sha256 digest of the cluster-autoscaler tag (default: the verified digest libs/config/src/images.ts knows for the tag)'),
+          metricsServerImageTag: z.string().regex(/^v\d+\.\d+\.\d+$/, 'expected a metrics-server image tag like v0.8.0').default('v0.8.0').describe('metrics-server image tag'),
+          metricsServerImageDigest: imageDigest.optional().describe('sha256 digest of the metrics-server tag (default: the verified digest for the tag)'),
         })
         .prefault({})
         .describe('Pinned Helm charts of the workloads stack'),
@@ -386,10 +408,7 @@ export const environmentSchema = z
       const plan = planSubnets(env.network.vpcCidr, env.network.azCount);
       if (typeof plan === 'string') issue(['network', 'vpcCidr'], plan);
     }
-    env.compute.endpointPublicAccessCidrs.forEach((c, i) => {
-      const p = parseCidr(c);
-      if (typeof p === 'string') issue(['compute', 'endpointPublicAccessCidrs', i], p);
-    });
+    endpointAccessProblems(env).forEach(([p, message]) => issue(p, message));
 
     // Sizes: min <= desired <= max.
     env.compute.nodeGroups.forEach((g, i) => {
@@ -405,6 +424,15 @@ export const environmentSchema = z
     const caMinor = env.compute.charts.clusterAutoscalerImageTag.replace(/^v(1\.\d+)\..*$/, '$1');
     if (caMinor !== k8s) {
       issue(['compute', 'charts', 'clusterAutoscalerImageTag'], `expected a v${k8s}.x image (cluster-autoscaler must match the Kubernetes minor version ${k8s}), got ${env.compute.charts.clusterAutoscalerImageTag}`);
+    }
+    for (const [image, tagField, digestField] of [
+      ['cluster-autoscaler', 'clusterAutoscalerImageTag', 'clusterAutoscalerImageDigest'],
+      ['metrics-server', 'metricsServerImageTag', 'metricsServerImageDigest'],
+    ] as const) {
+      const given = env.compute.charts[digestField];
+      if (given !== undefined && !DIGEST_PATTERN.test(given)) continue; // the field's own format error says it
+      const resolved = resolveImageDigest(image, env.compute.charts[tagField], given);
+      if ('error' in resolved) issue(['compute', 'charts', digestField], resolved.error);
     }
     if (!env.compute.addons.kubeProxy.startsWith(`v${k8s}.`)) {
       issue(['compute', 'addons', 'kubeProxy'], `expected a v${k8s}.x-eksbuild.N version (kube-proxy must match the Kubernetes minor version ${k8s}), got ${env.compute.addons.kubeProxy}`);
@@ -450,6 +478,83 @@ export const environmentSchema = z
       }
     }
   });
+
+/** EKS accepts at most 40 public endpoint CIDRs per cluster (Service Quotas: "Public endpoint access CIDR ranges per cluster", not adjustable). */
+export const EKS_MAX_PUBLIC_ACCESS_CIDRS = 40;
+
+/** GitHub's standard hosted runner labels (ubuntu-24.04, windows-latest, macos-15, ubuntu-24.04-arm…): no fixed egress IPs. */
+const STANDARD_GITHUB_HOSTED = /^(ubuntu|windows|macos)-(latest|\d+(\.\d+)?)(-arm|-arm64|-intel|-large|-xlarge)?$/;
+
+/** Whether the runs-on labels select self-hosted runners (GitHub gives every self-hosted runner the `self-hosted` label). */
+export function isSelfHostedRunner(runsOn: readonly string[]): boolean {
+  return runsOn.includes('self-hosted');
+}
+
+/**
+ * How the delivery jobs reach the EKS API, checked as one decision (issue: the committed files listed a documentation
+ * range, so no runner could ever reach the endpoint). Public allow-list entries must be real public egress ranges;
+ * a private-only endpoint needs self-hosted runners and the CIDRs they come from; standard GitHub-hosted runners have
+ * no static egress IPs (they use thousands of Azure ranges, GitHub meta API "actions"), so no allow-list fits them.
+ */
+export function endpointAccessProblems(env: {
+  name: string;
+  network: { vpcCidr: string; azCount: number };
+  delivery: { runsOn: readonly string[] };
+  compute: { endpointPublicAccessCidrs: readonly string[]; endpointPrivateAccessCidrs: readonly string[] };
+}): [(string | number)[], string][] {
+  const out: [(string | number)[], string][] = [];
+  const { endpointPublicAccessCidrs: pub, endpointPrivateAccessCidrs: priv } = env.compute;
+  const runsOn = env.delivery.runsOn;
+  const selfHosted = isSelfHostedRunner(runsOn);
+  const privateHint = () => {
+    const plan = planSubnets(env.network.vpcCidr, env.network.azCount);
+    return typeof plan === 'string' ? '' : ` (this VPC's private subnets: ${JSON.stringify(plan.private)})`;
+  };
+  const setInstead =
+    'set the static public egress IPs of your runners (the NAT gateway IPs of self-hosted runners, or a GitHub larger runner\'s static IP range), ' +
+    'or set [] and use self-hosted runners in the VPC (delivery.runsOn, compute.endpointPrivateAccessCidrs)';
+  pub.forEach((c, i) => {
+    const where = ['compute', 'endpointPublicAccessCidrs', i];
+    if (isIpv6DocumentationRange(c)) return out.push([where, `"${c}" is a documentation range (RFC 3849), not a real network; ${setInstead}`]);
+    const p = parseCidr(c);
+    if (typeof p === 'string') return out.push([where, p]);
+    if (p.prefix === 0) return out.push([where, `"${c}" admits every address on the internet; ${setInstead}`]);
+    const range = nonPublicRange(p);
+    if (range?.kind === 'documentation') return out.push([where, `"${c}" is ${range.what}, a placeholder that matches no runner; ${setInstead}`]);
+    if (range) {
+      return out.push([where, `"${c}" is ${range.what}: the public endpoint never sees such a source address; list runners inside the VPC in compute.endpointPrivateAccessCidrs instead`]);
+    }
+    return undefined;
+  });
+  if (pub.length > EKS_MAX_PUBLIC_ACCESS_CIDRS) {
+    out.push([['compute', 'endpointPublicAccessCidrs'], `expected at most ${EKS_MAX_PUBLIC_ACCESS_CIDRS} CIDRs (EKS's fixed limit per cluster), got ${pub.length}; use self-hosted runners behind a NAT gateway instead`]);
+  }
+  priv.forEach((c, i) => {
+    const where = ['compute', 'endpointPrivateAccessCidrs', i];
+    const p = parseCidr(c);
+    if (typeof p === 'string') return out.push([where, p]);
+    if (!isPrivateRange(p)) return out.push([where, `expected an RFC 1918 private range where self-hosted runners live${privateHint()}, got "${c}"`]);
+    return undefined;
+  });
+  if (pub.length === 0 && !selfHosted) {
+    out.push([
+      ['delivery', 'runsOn'],
+      `GitHub-hosted runners (${JSON.stringify(runsOn)}) cannot reach a private-only EKS endpoint (compute.endpointPublicAccessCidrs is empty): ` +
+        `set the labels of self-hosted runners inside the VPC, e.g. ["self-hosted", "linux", "x64", "awp-${env.name}"], or list their static egress IPs in compute.endpointPublicAccessCidrs`,
+    ]);
+  }
+  if (pub.length > 0 && runsOn.every((l) => STANDARD_GITHUB_HOSTED.test(l))) {
+    out.push([
+      ['delivery', 'runsOn'],
+      `standard GitHub-hosted runners (${JSON.stringify(runsOn)}) have no static egress IPs (they use thousands of Azure ranges, far more than the ${EKS_MAX_PUBLIC_ACCESS_CIDRS} CIDRs EKS allows), so compute.endpointPublicAccessCidrs can never admit them: ` +
+        'set the label of a GitHub larger runner with static IPs, or of self-hosted runners',
+    ]);
+  }
+  if (pub.length === 0 && selfHosted && priv.length === 0) {
+    out.push([['compute', 'endpointPrivateAccessCidrs'], `expected the private CIDRs of the self-hosted runners${privateHint()}: the EKS cluster security group admits nothing else on 443`]);
+  }
+  return out;
+}
 
 /** A Kubernetes CPU quantity in millicores ("500m" → 500, "1" → 1000). */
 export function quantityMilli(q: string): number {

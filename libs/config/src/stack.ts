@@ -30,6 +30,20 @@ export function applyIamConvention(scope: IConstruct, convention: IamConvention)
   }
 }
 
+/**
+ * The oldest Terraform / OpenTofu the stacks are written for: the S3 backend's native lock file (`use_lockfile`,
+ * 1.10), ephemeral resources (1.10) and write-only arguments (`*_wo`, Terraform 1.11 / OpenTofu 1.11) — the only way
+ * the guardrails let a secret into a resource (AWP-DATA-005). Every stack declares it as `terraform.required_version`,
+ * so an older CLI stops with a clear version error instead of a confusing one.
+ */
+export const MIN_TERRAFORM_VERSION = '1.11';
+export const TERRAFORM_REQUIRED_VERSION = `>= ${MIN_TERRAFORM_VERSION}`;
+
+/** Declares `terraform.required_version` (cdktf has no setting for it, so an override writes it). */
+export function requireTerraformVersion(stack: TerraformStack): void {
+  stack.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
+}
+
 export interface PlatformStackProps {
   readonly env: EnvironmentConfig;
   /** Layer name: the stack is `<env>-<layer>`. */
@@ -40,6 +54,7 @@ export interface PlatformStackProps {
  * A Terraform stack with the platform's conventions (docs/architecture.md → Stacks):
  * - S3 backend, one state object per stack, encrypted, with Terraform's native lock file (`use_lockfile`,
  *   set by override because cdktf 0.21's S3Backend lacks the option) instead of a DynamoDB table;
+ * - `terraform.required_version` (>= 1.11: native S3 lock file, ephemeral resources, write-only arguments);
  * - the AWS provider pinned (by the prebuilt provider package) with `allowed_account_ids`, so a prod file
  *   can never be applied to another account, and default tags on every resource;
  * - every IAM role and policy under the platform's IAM path, every role inside the workload permissions boundary
@@ -68,9 +83,12 @@ export class PlatformStack extends TerraformStack {
       bucket: env.state.bucket,
       key: `${env.state.keyPrefix}/${env.name}/${props.layer}.tfstate`,
       region: env.state.region ?? env.region,
-      encrypt: true,
+      // No `encrypt`: with it and no kms_key_id the backend sends `x-amz-server-side-encryption: AES256`, which
+      // overrides the state bucket's default SSE-KMS with the state key (the key's ARN is random, unknown here). The
+      // bucket encrypts every object with that key, and its policy refuses any other explicit encryption header.
     });
     this.addOverride('terraform.backend.s3.use_lockfile', true);
+    requireTerraformVersion(this);
     this.aws = new AwsProvider(this, 'aws', {
       region: env.region,
       allowedAccountIds: [env.account.id],

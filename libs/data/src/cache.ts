@@ -74,15 +74,19 @@ export interface CacheProps extends CacheSettings {
 }
 
 const PORT = 6379;
+/** ACL of the mandatory "default" user: disabled, no commands, no keys, no channels. */
+export const DISABLED_ACCESS_STRING = 'off -@all';
 
 /**
  * ElastiCache for Valkey (or Redis OSS): a cluster-mode-enabled replication group, encrypted at rest with the data
- * key and in transit (TLS required), with RBAC: one user that authenticates with IAM (short-lived SigV4 tokens, no
- * password exists anywhere), slow and engine logs to encrypted CloudWatch log groups, daily snapshots.
+ * key and in transit (TLS required), with RBAC: the service's user authenticates with IAM (short-lived SigV4 tokens),
+ * beside the switched-off "default" user every user group must contain; slow and engine logs to encrypted CloudWatch log groups, daily snapshots.
  */
 export class Cache extends Construct {
   readonly replicationGroup: ElasticacheReplicationGroup;
   readonly user: ElasticacheUser;
+  /** The switched-off "default" user the user group must contain. */
+  readonly defaultUser: ElasticacheUser;
   readonly userGroup: ElasticacheUserGroup;
   readonly securityGroup: SecurityGroup;
   readonly configurationEndpoint: string;
@@ -149,18 +153,21 @@ export class Cache extends Construct {
       accessString: props.accessString ?? 'on ~* &* +@all -@dangerous',
       authenticationMode: { type: 'iam' },
     });
-    const members = [this.user.userId];
-    if (engine === 'redis') {
-      // Redis OSS user groups must contain a user named "default": this one is switched off and can do nothing.
-      const off = new ElasticacheUser(this, 'default-user', {
-        userId: `${prefix}-default-off`,
-        userName: 'default',
-        engine,
-        accessString: 'off -@all',
-        authenticationMode: { type: 'no-password-required' },
-      });
-      members.push(off.userId);
-    }
+    // CreateUserGroup refuses a group without a user named "default" (DefaultUserRequired), for Valkey as for Redis OSS,
+    // and AWS's own "default" user (id "default") is enabled for every command without a password. This one is
+    // switched off with no rights ("off -@all"): nobody can authenticate as it. A VALKEY user group holds only users
+    // that authenticate with a password or IAM (ElastiCache RBAC rules), and IAM needs user id = user name, which
+    // the reserved id "default" rules out: so it has a password, random (Terraform's uuid(), 122 random bits),
+    // generated once at create and never read again (ignore_changes), for a user that is off.
+    this.defaultUser = new ElasticacheUser(this, 'default-user', {
+      userId: `${prefix}-default-off`,
+      userName: 'default',
+      engine,
+      accessString: DISABLED_ACCESS_STRING,
+      authenticationMode: { type: 'password', passwords: [Fn.uuid()] },
+      lifecycle: { ignoreChanges: ['authentication_mode', 'passwords'] },
+    });
+    const members = [this.user.userId, this.defaultUser.userId];
     this.userGroup = new ElasticacheUserGroup(this, 'user-group', { userGroupId: groupId, engine, userIds: members });
 
     // ---- logs -------------------------------------------------------------------------------------------

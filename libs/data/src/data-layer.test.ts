@@ -183,16 +183,19 @@ describe('DataLayer (production defaults)', () => {
   });
 
   it('authenticates the service to the cache with IAM: no password exists', () => {
-    const user = one(json, 'aws_elasticache_user');
+    const user = one(json, 'aws_elasticache_user', (u) => u.user_name !== 'default');
     expect(user).toMatchObject({ user_id: 'test-api', user_name: 'test-api', engine: 'valkey', authentication_mode: { type: 'iam' } });
     expect(user.passwords).toBeUndefined();
     const group = one(json, 'aws_elasticache_user_group');
-    expect(group.user_ids).toEqual([`\${${addressOf(json, 'aws_elasticache_user', () => true)}.user_id}`]);
+    expect(group.user_ids).toEqual([
+      `\${${addressOf(json, 'aws_elasticache_user', (u) => u.user_name === 'test-api')}.user_id}`,
+      `\${${addressOf(json, 'aws_elasticache_user', (u) => u.user_name === 'default')}.user_id}`,
+    ]);
     expect(one(json, 'aws_elasticache_replication_group').user_group_ids).toEqual([`\${${addressOf(json, 'aws_elasticache_user_group', () => true)}.user_group_id}`]);
     const secret = one(json, 'aws_secretsmanager_secret');
     expect(secret.kms_key_id).toMatch(/^\$\{aws_kms_key\..*secrets-key.*\.arn\}$/);
     const version = one(json, 'aws_secretsmanager_secret_version');
-    expect(version.secret_string).toMatch(/^\$\{jsonencode\(\{"mode" = "iam", "username" = aws_elasticache_user\./);
+    expect(version.secret_string).toMatch(/^\$\{jsonencode\(\{"mode" = "iam", "username" = aws_elasticache_user\.data_cache_app-user_/);
     const policy = JSON.parse(JSON.stringify(json.data.aws_iam_policy_document));
     const access = Object.values<Json>(policy).find((d) => d.statement?.some((s: Json) => s.sid === 'ConnectToCacheWithIam'))!;
     expect(access.statement.find((s: Json) => s.sid === 'ConnectToCacheWithIam').actions).toEqual(['elasticache:Connect']);
@@ -273,7 +276,7 @@ describe('DataLayer (production defaults)', () => {
   });
 
   it('exposes ARNs and names per the contract, never secret values', () => {
-    expect(data.appSecretArns).toHaveLength(2);
+    expect(data.appSecretArns).toHaveLength(1);
     expect(out(json, 'master_secret')).toMatch(/master_user_secret\[0\]\.secret_arn\}$/);
     expect(out(json, 'cache_secret')).toMatch(/aws_secretsmanager_secret\..*\.arn\}$/);
     expect(out(json, 'data_key')).toMatch(/aws_kms_key\..*\.arn\}$/);
@@ -281,6 +284,39 @@ describe('DataLayer (production defaults)', () => {
     expect(data.postgres.port).toBe(5432);
     expect(data.redis.port).toBe(6379);
     expect(out(json, 'access_policy')).toMatch(/aws_iam_policy\..*\.arn\}$/);
+  });
+
+  it('lets the service connect to the database only as the IAM user "api", never read the master secret', () => {
+    const docs = Object.values<Json>(json.data.aws_iam_policy_document);
+    const service = docs.find((d) => d.statement?.some((st: Json) => st.sid === 'ConnectToDatabaseWithIam'))!;
+    const connect = service.statement.find((st: Json) => st.sid === 'ConnectToDatabaseWithIam');
+    expect(connect.actions).toEqual(['rds-db:connect']);
+    expect(connect.resources).toHaveLength(2); // the primary and its replica
+    for (const r of connect.resources) expect(r).toMatch(/^arn:\$\{data\.aws_partition\..*\}:rds-db:.*:dbuser:\$\{aws_db_instance\..*\.resource_id\}\/api$/);
+    const reads = service.statement.filter((st: Json) => st.actions.includes('secretsmanager:GetSecretValue'));
+    expect(reads.flatMap((st: Json) => st.resources)).toEqual([expect.stringMatching(/^\$\{aws_secretsmanager_secret\..*cache-auth-secret.*\.arn\}$/)]);
+    expect(JSON.stringify(service)).not.toContain('master_user_secret');
+    expect(data.postgres.appUser).toBe('api');
+    expect(one(json, 'aws_db_instance', (d) => !d.replicate_source_db).iam_database_authentication_enabled).toBe(true);
+  });
+
+  it('lets only the migration policy read the RDS-managed master secret, decrypting through Secrets Manager', () => {
+    const migration = one(json, 'aws_iam_policy', (p) => p.name === 'test-api-migration-access');
+    const doc = json.data.aws_iam_policy_document[migration.policy.replace(/^\$\{data\.aws_iam_policy_document\.(.*)\.json\}$/, '$1')];
+    expect(doc.statement).toEqual([
+      { sid: 'ReadMasterSecret', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [expect.stringMatching(/master_user_secret\[0\]\.secret_arn\}$/)] },
+      {
+        sid: 'DecryptMasterSecret',
+        actions: ['kms:Decrypt'],
+        resources: [expect.stringMatching(/aws_kms_key\..*secrets-key.*\.arn\}$/)],
+        condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [expect.stringMatching(/^secretsmanager\.\$\{data\.aws_region\..*\.region\}\.amazonaws\.com$/)] }],
+      },
+    ]);
+    expect(data.migrationAccessPolicyArn).toBeDefined();
+  });
+
+  it('refuses a database user name PostgreSQL would need quoting for', () => {
+    expect(() => synth({ iamDatabaseUser: 'Api-User' })).toThrow(/iamDatabaseUser "Api-User" must be a lowercase PostgreSQL identifier/);
   });
 
   it('passes every guardrail of the platform', () => {
@@ -296,6 +332,22 @@ describe('DataLayer (dev-like settings)', () => {
     },
     'dev',
   );
+
+  it('puts a switched-off "default" user in the user group, as CreateUserGroup requires (DefaultUserRequired), also for Valkey', () => {
+    // A VALKEY user group only takes users that authenticate (password or IAM); IAM needs user id = name, and the id
+    // "default" is AWS's own user: so a generated password (Terraform's uuid(), never in the JSON) on a user that is off.
+    const off = one(json, 'aws_elasticache_user', (u) => u.user_name === 'default');
+    expect(off).toEqual(
+      expect.objectContaining({
+        user_id: 'test-default-off',
+        engine: 'valkey',
+        access_string: 'off -@all',
+        authentication_mode: { type: 'password', passwords: ['${uuid()}'] },
+        lifecycle: { ignore_changes: ['authentication_mode', 'passwords'] },
+      }),
+    );
+    expect(JSON.stringify(json)).not.toMatch(/"passwords":\["(?!\$\{uuid\(\)\})/);
+  });
 
   it('has no replicas, and the reader endpoint falls back to the primary', () => {
     expect(all(json, 'aws_db_instance')).toHaveLength(1);
@@ -316,10 +368,10 @@ describe('DataLayer (dev-like settings)', () => {
 });
 
 describe('DataLayer options and refusals', () => {
-  it('adds a switched-off "default" user for Redis OSS user groups', () => {
+  it('adds the same switched-off "default" user for Redis OSS user groups', () => {
     const { json } = synth({ cache: { engine: 'redis', engineVersion: '7.1' } });
     const users = all(json, 'aws_elasticache_user');
-    expect(users.find((u) => u.user_name === 'default')).toMatchObject({ access_string: 'off -@all', authentication_mode: { type: 'no-password-required' } });
+    expect(users.find((u) => u.user_name === 'default')).toMatchObject({ engine: 'redis', access_string: 'off -@all', authentication_mode: { type: 'password' } });
     expect(one(json, 'aws_elasticache_parameter_group').family).toBe('redis7');
   });
 

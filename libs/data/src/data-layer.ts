@@ -60,8 +60,9 @@ export interface DataLayerProps {
   /** The service whose secrets and access policy this layer creates. @default 'api' */
   readonly serviceName?: string;
   /**
-   * Database user the service may log in as with IAM database authentication (`rds-db:connect`); a migration must
-   * `CREATE USER <name>; GRANT rds_iam TO <name>` for it to exist.
+   * Database user the service logs in as with IAM database authentication (`rds-db:connect` for this user only). The
+   * migration Job, which alone reads the master secret, creates it (`CREATE ROLE <name> LOGIN; GRANT rds_iam TO <name>`)
+   * with only the rights the service needs: the service never connects as the master user (`rds_superuser`).
    * @default 'api'
    */
   readonly iamDatabaseUser?: string;
@@ -78,8 +79,10 @@ export interface DataLayerPostgresOutputs {
   /** The first replica's host (the primary's without replicas); see README "Reader endpoint". */
   readonly readerEndpoint: string;
   readonly databaseName: string;
-  /** RDS-managed secret `{username, password}`, rotated by RDS. */
+  /** RDS-managed secret `{username, password}`, rotated by RDS; only the migration Job may read it (`migrationAccessPolicyArn`). */
   readonly masterSecretArn: string;
+  /** The database user the service connects as with an IAM token (`DATABASE_USER`). */
+  readonly appUser: string;
   readonly securityGroupId: string;
   readonly primaryInstanceId: string;
   readonly replicaInstanceIds: string[];
@@ -118,10 +121,12 @@ export class DataLayer extends Construct {
   readonly uploadsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
   /** Key prefixes in the logs bucket: `alb` (ALB access_logs prefix), `cloudfront/` (standard logs), `s3-access/`. */
   readonly logPrefixes: typeof LOG_PREFIXES = LOG_PREFIXES;
-  /** Every secret the service may read. */
+  /** Every secret the service may read (the cache settings; never the database master secret). */
   readonly appSecretArns: string[];
-  /** Managed policy: read the app secrets, connect to the cache (IAM) and the database (IAM user), use the uploads bucket. */
+  /** Managed policy of the service: read the app secrets, connect to the cache (IAM) and the database as `appUser` (IAM), use the uploads bucket. */
   readonly serviceAccessPolicyArn: string;
+  /** Managed policy of the migration Job: read the RDS-managed master secret (it creates and grants `appUser`), nothing else. */
+  readonly migrationAccessPolicyArn: string;
   /** The sub-constructs, for callers that need more than the outputs. */
   readonly keys: DataKeys;
   readonly database: Postgres;
@@ -155,6 +160,8 @@ export class DataLayer extends Construct {
       availabilityZones: props.availabilityZones,
     });
     const pg = this.database;
+    const iamDbUser = props.iamDatabaseUser ?? 'api';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(iamDbUser)) throw new Error(`DataLayer ${this.node.path}: iamDatabaseUser "${iamDbUser}" must be a lowercase PostgreSQL identifier`);
     this.postgres = {
       endpoint: pg.endpoint,
       port: pg.port,
@@ -162,6 +169,7 @@ export class DataLayer extends Construct {
       readerEndpoint: pg.readerEndpoint,
       databaseName: pg.databaseName,
       masterSecretArn: pg.masterSecretArn,
+      appUser: iamDbUser,
       securityGroupId: pg.securityGroupId,
       primaryInstanceId: pg.primaryInstanceId,
       replicaInstanceIds: pg.replicaInstanceIds,
@@ -226,19 +234,21 @@ export class DataLayer extends Construct {
     this.assetsBucketPolicyStatements = this.storage.assetsBucketPolicyStatements;
     this.uploadsBucketPolicyStatements = this.storage.uploadsBucketPolicyStatements;
 
-    this.appSecretArns = [pg.masterSecretArn, cacheSecret.arn];
+    this.appSecretArns = [cacheSecret.arn];
 
     // ---- what the service may do with all of it -----------------------------------------------------------
-    const iamDbUser = props.iamDatabaseUser ?? 'api';
+    const readSecrets = (sid: string, arns: string[]): DataAwsIamPolicyDocumentStatement[] => [
+      { sid: `Read${sid}`, actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: arns },
+      {
+        sid: `Decrypt${sid}`,
+        actions: ['kms:Decrypt'],
+        resources: [this.keys.secretsKeyArn],
+        condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${aws.region}.amazonaws.com`] }],
+      },
+    ];
     const access = new DataAwsIamPolicyDocument(this, 'service-access', {
       statement: [
-        { sid: 'ReadAppSecrets', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: this.appSecretArns },
-        {
-          sid: 'DecryptAppSecrets',
-          actions: ['kms:Decrypt'],
-          resources: [this.keys.secretsKeyArn],
-          condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${aws.region}.amazonaws.com`] }],
-        },
+        ...readSecrets('AppSecrets', this.appSecretArns),
         { sid: 'ConnectToCacheWithIam', actions: ['elasticache:Connect'], resources: [this.cache.replicationGroupArn, this.cache.userArn] },
         {
           sid: 'ConnectToDatabaseWithIam',
@@ -261,6 +271,15 @@ export class DataLayer extends Construct {
       policy: access.json,
     });
     this.serviceAccessPolicyArn = policy.arn;
+
+    // The migration Job is the database owner's only client: it reads the master secret, runs the migrations and
+    // creates the service's IAM-authenticated role. The service's pod role cannot read that secret.
+    const migration = new IamPolicy(this, 'migration-access-policy', {
+      name: `${prefix}-${service}-migration-access`,
+      description: `${prefix}: what the ${service} migration Job may do (read the database master secret)`,
+      policy: new DataAwsIamPolicyDocument(this, 'migration-access', { statement: readSecrets('MasterSecret', [pg.masterSecretArn]) }).json,
+    });
+    this.migrationAccessPolicyArn = migration.arn;
   }
 
   /**
@@ -269,5 +288,10 @@ export class DataLayer extends Construct {
    */
   grantServiceAccess(scope: Construct, id: string, roleName: string): IamRolePolicyAttachment {
     return new IamRolePolicyAttachment(scope, id, { role: roleName, policyArn: this.serviceAccessPolicyArn });
+  }
+
+  /** Attaches the migration access policy (the master secret) to the migration Job's role, in `scope`. */
+  grantMigrationAccess(scope: Construct, id: string, roleName: string): IamRolePolicyAttachment {
+    return new IamRolePolicyAttachment(scope, id, { role: roleName, policyArn: this.migrationAccessPolicyArn });
   }
 }

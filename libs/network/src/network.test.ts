@@ -84,6 +84,52 @@ describe('Network', () => {
     expect(ingress.find((r) => r.from_port === 443)?.cidr_ipv4).toBe('10.30.0.0/16');
   });
 
+  it('names every port of the workload group: DNS and node ports inside it, HTTPS out, PostgreSQL and Valkey to the isolated subnets only', () => {
+    const [address] = Object.entries<Json>(json.resource.aws_security_group).find(([, g]) => g.name === 'test-workload')!;
+    const ref = `\${aws_security_group.${address}.id}`;
+    const rules = (type: string) =>
+      all(json, type)
+        .filter((r) => r.security_group_id === ref)
+        .map((r) => `${r.ip_protocol} ${r.from_port}-${r.to_port} ${r.referenced_security_group_id === ref ? 'self' : r.cidr_ipv4}`)
+        .sort();
+    expect(rules('aws_vpc_security_group_ingress_rule')).toEqual(['tcp 1025-65535 self', 'tcp 53-53 self', 'udp 53-53 self']);
+    expect(rules('aws_vpc_security_group_egress_rule')).toEqual([
+      'tcp 1025-65535 self',
+      'tcp 443-443 0.0.0.0/0',
+      'tcp 53-53 self',
+      'tcp 5432-5432 10.30.224.0/21',
+      'tcp 5432-5432 10.30.232.0/21',
+      'tcp 5432-5432 10.30.240.0/21',
+      'tcp 6379-6379 10.30.224.0/21',
+      'tcp 6379-6379 10.30.232.0/21',
+      'tcp 6379-6379 10.30.240.0/21',
+      'udp 53-53 self',
+    ]);
+    expect(all(json, 'aws_vpc_security_group_ingress_rule').concat(all(json, 'aws_vpc_security_group_egress_rule')).some((r) => r.ip_protocol === '-1')).toBe(false);
+    expect(network.privateSubnetCidrs).toEqual(['10.30.0.0/18', '10.30.64.0/18', '10.30.128.0/18']);
+    expect(network.isolatedSubnetCidrs).toEqual(['10.30.224.0/21', '10.30.232.0/21', '10.30.240.0/21']);
+  });
+
+  it("limits the S3 gateway endpoint to this account's buckets and the AWS buckets image pulls read", () => {
+    const s3 = all(json, 'aws_vpc_endpoint').find((e) => e.vpc_endpoint_type === 'Gateway')!;
+    const policy = JSON.parse(s3.policy);
+    expect(policy.Statement).toEqual([
+      { Sid: 'ThisAccountsBuckets', Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*', Condition: { StringEquals: { 'aws:ResourceAccount': expect.stringMatching(/^\$\{data\.aws_caller_identity\..*\.account_id\}$/) } } },
+      { Sid: 'EcrImageLayers', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: expect.stringMatching(/^arn:.*:s3:::prod-\$\{data\.aws_region\..*\.region\}-starport-layer-bucket\/\*$/) },
+      { Sid: 'RegistryK8sIoImageLayers', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: expect.stringMatching(/^arn:.*:s3:::prod-registry-k8s-io-\$\{data\.aws_region\..*\.region\}\/\*$/) },
+    ]);
+  });
+
+  it("limits the interface endpoints to this account's principals (and STS web identity to this account's roles)", () => {
+    const iface = all(json, 'aws_vpc_endpoint').filter((e) => e.vpc_endpoint_type === 'Interface');
+    for (const e of iface) {
+      const [first, ...rest] = JSON.parse(e.policy).Statement;
+      expect(first).toEqual({ Sid: 'ThisAccountsPrincipals', Effect: 'Allow', Principal: '*', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': expect.stringMatching(/account_id\}$/) } } });
+      if (e.service_name.endsWith('.sts')) expect(rest).toEqual([expect.objectContaining({ Action: 'sts:AssumeRoleWithWebIdentity', Resource: expect.stringMatching(/^arn:.*:iam::\$\{data\.aws_caller_identity\..*\}:role\/\*$/) })]);
+      else expect(rest).toEqual([]);
+    }
+  });
+
   it('creates the S3 gateway endpoint on private and isolated tables and the configured interface endpoints', () => {
     const endpoints = all(json, 'aws_vpc_endpoint');
     const s3 = endpoints.find((e) => e.vpc_endpoint_type === 'Gateway')!;

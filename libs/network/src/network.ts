@@ -93,9 +93,17 @@ export class Network extends Construct {
   readonly publicSubnetIds: string[];
   readonly privateSubnetIds: string[];
   readonly isolatedSubnetIds: string[];
+  /** CIDRs of the private subnets (nodes and pods), known at synth time; NetworkPolicies and runner rules use them. */
+  readonly privateSubnetCidrs: string[];
+  /** CIDRs of the isolated subnets (PostgreSQL, Valkey), known at synth time. */
+  readonly isolatedSubnetCidrs: string[];
   readonly privateRouteTableIds: string[];
   readonly isolatedRouteTableIds: string[];
-  /** Attach to EKS nodes/pods; the data layer admits it on 5432/6379, the edge layer's ALB reaches it. */
+  /**
+   * Attach to EKS nodes/pods; the data layer admits it on 5432/6379, the edge layer's ALB reaches it. Its rules name
+   * their ports: DNS and node ports inside the group, 443 out, 5432/6379 to the isolated subnets; the cluster stack
+   * adds what the control plane needs (its security group is EKS's).
+   */
   readonly workloadSecurityGroupId: string;
   /** Guards the interface endpoints (443 from the VPC). */
   readonly endpointSecurityGroupId: string;
@@ -211,6 +219,8 @@ export class Network extends Construct {
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.isolatedSubnetIds = isolatedSubnets.map((s) => s.id);
+    this.privateSubnetCidrs = [...plan.private];
+    this.isolatedSubnetCidrs = [...plan.isolated];
 
     // ---- Internet gateway, NAT, routes ------------------------------------------------------------------
     const igw = new InternetGateway(this, 'igw', { vpcId: vpc.id, tags: { Name: name('igw') } });
@@ -286,19 +296,24 @@ export class Network extends Construct {
       tags: { Name: name('workload') },
       lifecycle: { createBeforeDestroy: true },
     });
-    // Pods reach each other (and the node-local agents) inside the group.
-    new VpcSecurityGroupIngressRule(this, 'workload-self', {
-      securityGroupId: workload.id,
-      referencedSecurityGroupId: workload.id,
-      ipProtocol: '-1',
-      description: 'Node-to-node and pod-to-pod traffic',
-    });
-    // Egress must stay open: images, AWS APIs without endpoints, and third-party HTTPS go through NAT.
-    new VpcSecurityGroupEgressRule(this, 'workload-egress', {
-      securityGroupId: workload.id,
-      cidrIpv4: '0.0.0.0/0',
-      ipProtocol: '-1',
-      description: 'Outbound through NAT and endpoints',
+    // Nodes carry only this group (not EKS's all-open cluster group), so its rules are the whole story. Inside the
+    // group: DNS to CoreDNS on any node, and the unprivileged ports pods and kubelets listen on (the node-to-node set
+    // of terraform-aws-modules/eks). NetworkPolicies (workloads stack) narrow pod traffic further.
+    const self = (key: string, ipProtocol: string, from: number, to: number, description: string) => {
+      new VpcSecurityGroupIngressRule(this, `workload-self-${key}-in`, { securityGroupId: workload.id, referencedSecurityGroupId: workload.id, ipProtocol, fromPort: from, toPort: to, description });
+      new VpcSecurityGroupEgressRule(this, `workload-self-${key}-out`, { securityGroupId: workload.id, referencedSecurityGroupId: workload.id, ipProtocol, fromPort: from, toPort: to, description });
+    };
+    self('dns-tcp', 'tcp', 53, 53, 'CoreDNS (TCP) between nodes');
+    self('dns-udp', 'udp', 53, 53, 'CoreDNS (UDP) between nodes');
+    self('ephemeral', 'tcp', 1025, 65535, 'Pod-to-pod and kubelet (10250) ports between nodes');
+    // Out: HTTPS only (AWS APIs through the endpoints, S3 through the gateway endpoint, ECR and registry.k8s.io,
+    // an OIDC issuer's JWKS through NAT); the data stores on their ports in the isolated subnets. The Amazon DNS
+    // server, the instance metadata service and Time Sync are not filtered by security groups.
+    new VpcSecurityGroupEgressRule(this, 'workload-egress-https', { securityGroupId: workload.id, cidrIpv4: '0.0.0.0/0', ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'HTTPS: AWS APIs, registries, OIDC JWKS' });
+    plan.isolated.forEach((cidr, i) => {
+      for (const [port, what] of [[5432, 'PostgreSQL'], [6379, 'Valkey']] as const) {
+        new VpcSecurityGroupEgressRule(this, `workload-egress-${port}-${i}`, { securityGroupId: workload.id, cidrIpv4: cidr, ipProtocol: 'tcp', fromPort: port, toPort: port, description: `${what} in isolated subnet ${i}` });
+      }
     });
     this.workloadSecurityGroupId = workload.id;
 
@@ -320,14 +335,32 @@ export class Network extends Construct {
     this.endpointSecurityGroupId = endpointSg.id;
 
     // ---- Endpoints --------------------------------------------------------------------------------------
+    // Endpoint policies keep the VPC from being a path out for somebody else's credentials or buckets: stolen or
+    // foreign keys used from a pod get nothing through the endpoints, and S3 reaches only this account's buckets
+    // plus the two AWS-owned buckets image pulls read from (ECR layers; registry.k8s.io redirects AWS clients to S3).
+    const account = caller.accountId;
+    const s3Policy = policyJson([
+      { Sid: 'ThisAccountsBuckets', Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*', Condition: { StringEquals: { 'aws:ResourceAccount': account } } },
+      { Sid: 'EcrImageLayers', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:${partition.partition}:s3:::prod-${region.region}-starport-layer-bucket/*` },
+      { Sid: 'RegistryK8sIoImageLayers', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:${partition.partition}:s3:::prod-registry-k8s-io-${region.region}/*` },
+    ]);
     new VpcEndpoint(this, 'endpoint-s3', {
       vpcId: vpc.id,
       serviceName: `com.amazonaws.${region.region}.s3`,
       vpcEndpointType: 'Gateway',
       // Gateway endpoints are free: ECR layers and the data tier's S3 traffic stay off the NAT gateways.
       routeTableIds: [...this.privateRouteTableIds, ...this.isolatedRouteTableIds],
+      policy: s3Policy,
       tags: { Name: name('s3') },
     });
+    const interfacePolicy = (svc: string) =>
+      policyJson([
+        { Sid: 'ThisAccountsPrincipals', Effect: 'Allow', Principal: '*', Action: '*', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': account } } },
+        // Web identity federation (self-hosted runners' GitHub OIDC) has no principal yet: allow it into this account's roles only.
+        ...(svc === 'sts'
+          ? [{ Sid: 'WebIdentityIntoThisAccount', Effect: 'Allow' as const, Principal: '*' as const, Action: 'sts:AssumeRoleWithWebIdentity', Resource: `arn:${partition.partition}:iam::${account}:role/*` }]
+          : []),
+      ]);
     for (const svc of props.interfaceEndpoints ?? ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager']) {
       new VpcEndpoint(this, `endpoint-${svc.replace('.', '-')}`, {
         vpcId: vpc.id,
@@ -336,6 +369,7 @@ export class Network extends Construct {
         privateDnsEnabled: true,
         subnetIds: this.privateSubnetIds,
         securityGroupIds: [endpointSg.id],
+        policy: interfacePolicy(svc),
         tags: { Name: name(svc) },
       });
     }

@@ -39275,6 +39275,17 @@ function getInput(name, options) {
   }
   return val.trim();
 }
+function getBooleanInput(name, options) {
+  const trueValue = ["true", "True", "TRUE"];
+  const falseValue = ["false", "False", "FALSE"];
+  const val = getInput(name, options);
+  if (trueValue.includes(val))
+    return true;
+  if (falseValue.includes(val))
+    return false;
+  throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}
+Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
 function setOutput(name, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
@@ -39496,8 +39507,21 @@ var PATHS = [
 // ../../../libs/delivery/src/stacks/graph.ts
 var import_node_fs = require("node:fs");
 var import_node_path = __toESM(require("node:path"));
-var ENVIRONMENTS = ["dev", "staging", "prod"];
+
+// ../../../libs/config/src/naming.ts
 var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYER_PROJECTS = {
+  dns: "edge",
+  network: "network",
+  data: "data",
+  cluster: "compute",
+  edge: "edge",
+  identity: "identity",
+  workloads: "compute",
+  observability: "observability"
+};
+
+// ../../../libs/delivery/src/stacks/graph.ts
 var ManifestError = class extends Error {
   constructor(file, detail) {
     super(`${file}: ${detail}`);
@@ -39542,7 +39566,8 @@ function parseManifest(value, file, dir = import_node_path.default.dirname(file)
       return target ?? fail(`stacks.${node.name}.dependencies: unknown stack "${d}"`);
     });
   }
-  return { dir, stacks };
+  const environments = [...new Set(Object.keys(stacks).map((n) => splitStackName(n).env).filter((e) => e !== void 0))];
+  return { dir, stacks, environments };
 }
 function readManifest(dir) {
   let file = dir;
@@ -39571,7 +39596,7 @@ function topologicalOrder(graph, subset) {
   const wanted = new Set(subset ?? Object.keys(graph.stacks));
   const rank = (name) => {
     const { env, layer } = splitStackName(name);
-    const e = env ? ENVIRONMENTS.indexOf(env) : -1;
+    const e = env ? graph.environments.indexOf(env) : -1;
     const l = layer ? LAYERS.indexOf(layer) : -1;
     return [e === -1 ? 99 : e, l === -1 ? 99 : l, name];
   };
@@ -39616,15 +39641,10 @@ function splitStackName(name) {
 
 // ../../../libs/delivery/src/stacks/affected.ts
 var import_node_path2 = __toESM(require("node:path"));
-var PROJECT_LAYERS = {
-  network: ["network"],
-  data: ["data"],
-  compute: ["cluster", "workloads"],
-  edge: ["dns", "edge"],
-  // libs/edge builds both: SiteZone (dns) and Edge
-  identity: ["identity"],
-  observability: ["observability"]
-};
+var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
 var GLOBAL_PROJECTS = ["infra", "config", "guardrails"];
 var GLOBAL_PATHS = ["apps/infra/", "libs/config/", "libs/guardrails/", "package.json", "package-lock.json", "tsconfig.base.json"];
 function normalize(file) {
@@ -43825,11 +43845,13 @@ function listInput(name) {
   return getInput(name).split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
 }
 function booleanInput(name, fallback) {
-  const raw = getInput(name).trim().toLowerCase();
+  const raw = getInput(name);
   if (raw === "") return fallback;
-  if (["true", "yes", "1"].includes(raw)) return true;
-  if (["false", "no", "0"].includes(raw)) return false;
-  throw new Error(`input "${name}": expected true or false, got "${raw}"`);
+  try {
+    return getBooleanInput(name);
+  } catch {
+    throw new Error(`input "${name}": expected true or false, got "${raw}" (YAML 1.2 core schema booleans: true, True, TRUE, false, False, FALSE)`);
+  }
 }
 function run(main2) {
   main2().catch((err) => {

@@ -58,6 +58,15 @@ describe('affected-stacks action (bundled dist/index.js)', () => {
     const flag = await runAction(ACTION, { api: gh.url, cwd: workspace, inputs: { all: 'maybe' } });
     expect(flag.stdout).toContain('::error::input "all": expected true or false, got "maybe"');
   });
+
+  it('reads booleans as core.getBooleanInput does (YAML 1.2 core schema): TRUE plans everything, "yes" is refused', async () => {
+    const upper = await runAction(ACTION, { api: gh.url, cwd: workspace, inputs: { all: 'TRUE', envs: 'dev' } });
+    expect(upper.code).toBe(0);
+    expect(JSON.parse(upper.outputs.stacks)).toHaveLength(6);
+    const yes = await runAction(ACTION, { api: gh.url, cwd: workspace, inputs: { all: 'yes' } });
+    expect(yes.code).not.toBe(0);
+    expect(yes.stdout).toContain('::error::input "all": expected true or false, got "yes" (YAML 1.2 core schema booleans: true, True, TRUE, false, False, FALSE)');
+  });
 });
 
 describeActionYml(ACTION);

@@ -41893,6 +41893,25 @@ function expandPlanInputs(input, cwd = process.cwd(), opts = {}) {
   return files;
 }
 
+// ../../../libs/config/src/naming.ts
+var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYER_PROJECTS = {
+  dns: "edge",
+  network: "network",
+  data: "data",
+  cluster: "compute",
+  edge: "edge",
+  identity: "identity",
+  workloads: "compute",
+  observability: "observability"
+};
+
+// ../../../libs/delivery/src/stacks/affected.ts
+var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
+
 // ../../../libs/delivery/src/drift.ts
 var DRIFT_LABEL = "drift";
 function driftMarker(env) {

@@ -39275,6 +39275,17 @@ function getInput(name, options) {
   }
   return val.trim();
 }
+function getBooleanInput(name, options) {
+  const trueValue = ["true", "True", "TRUE"];
+  const falseValue = ["false", "False", "FALSE"];
+  const val = getInput(name, options);
+  if (trueValue.includes(val))
+    return true;
+  if (falseValue.includes(val))
+    return false;
+  throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}
+Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
 function setOutput(name, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
@@ -46153,6 +46164,25 @@ function parseFingerprints(text, source = "fingerprints") {
   return value;
 }
 
+// ../../../libs/config/src/naming.ts
+var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var LAYER_PROJECTS = {
+  dns: "edge",
+  network: "network",
+  data: "data",
+  cluster: "compute",
+  edge: "edge",
+  identity: "identity",
+  workloads: "compute",
+  observability: "observability"
+};
+
+// ../../../libs/delivery/src/stacks/affected.ts
+var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
+
 // ../../../libs/delivery/src/review.ts
 var ReviewEvidenceError = class extends Error {
   constructor(source, detail) {
@@ -46271,11 +46301,13 @@ function listInput(name) {
   return getInput(name).split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
 }
 function booleanInput(name, fallback) {
-  const raw = getInput(name).trim().toLowerCase();
+  const raw = getInput(name);
   if (raw === "") return fallback;
-  if (["true", "yes", "1"].includes(raw)) return true;
-  if (["false", "no", "0"].includes(raw)) return false;
-  throw new Error(`input "${name}": expected true or false, got "${raw}"`);
+  try {
+    return getBooleanInput(name);
+  } catch {
+    throw new Error(`input "${name}": expected true or false, got "${raw}" (YAML 1.2 core schema booleans: true, True, TRUE, false, False, FALSE)`);
+  }
 }
 function client() {
   return getOctokit(getInput("github-token", { required: true }));

@@ -1,7 +1,7 @@
 // A fake GitHub REST API on 127.0.0.1 for the actions' tests: just the endpoints the actions call, with state
 // (comments, labels, issues, deployments) kept in memory, and every request recorded for assertions.
 // Also a runner that executes an action's bundled dist/index.js the way the GitHub runner does.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -490,6 +490,11 @@ export function describeActionYml(actionDir: string): void {
       expect(io.runs).toBe('using: node24; main: dist/index.js');
       expect(io.declaredInputs).toEqual(io.usedInputs);
       expect(io.declaredOutputs).toEqual(io.usedOutputs);
+    });
+    it('has its bundle built for the runtime it declares (esbuild target = runs.using)', () => {
+      const build = path.resolve(__dirname, '../build.mjs');
+      const script = `import(${JSON.stringify(build)}).then((m) => process.stdout.write(m.targetFor(${JSON.stringify(path.basename(actionDir))})))`;
+      expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })).toBe('node24');
     });
   });
 }

@@ -67,6 +67,8 @@ export interface DeliveryTarget {
   /** The site's domain (CloudFront): the smoke test calls https://<domain>/healthz and /readyz. */
   readonly domain: string;
   readonly promotesFrom: string | null;
+  /** `runs-on` labels of this environment's plan and apply jobs (environment field delivery.runsOn). */
+  readonly runsOn: readonly string[];
   /** The apply role's longest session: request it per stack (configure-aws-credentials role-duration-seconds). */
   readonly applySessionSeconds: number;
 }
@@ -84,6 +86,7 @@ export function describeDelivery(envs: readonly string[] | undefined, options: L
       applyRoleArn: roles.apply,
       domain: env.domain.name,
       promotesFrom: env.promotesFrom ?? null,
+      runsOn: env.delivery.runsOn,
       applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
     };
   });

@@ -18,7 +18,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { applyIamConvention, defaultTags, DELIVERY_IAM_PATH, deliveryRoleArns, deliveryRoleNames, globalName, IAM_CONTEXT_KEY, platformIam, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
+import { applyIamConvention, defaultTags, DELIVERY_IAM_PATH, deliveryRoleArns, deliveryRoleNames, globalName, IAM_CONTEXT_KEY, platformIam, requireTerraformVersion, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
 import { applyBoundaryStatements, planRoleStatements, workloadBoundaryStatements, type PlanAccess } from './policies';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
@@ -76,12 +76,16 @@ export interface BootstrapStackProps {
  * `repo:<org>@<ownerId>/<repo>@<repositoryId>:<context>` (the default for repositories created from 2026-07-15 on,
  * and for every repository renamed or transferred since; others opt in — GitHub docs → OpenID Connect reference).
  */
-export function trustedSubjects(env: EnvironmentConfig, defaultBranch = 'main'): { plan: string[]; apply: string[] } {
+export function trustedSubjects(env: EnvironmentConfig, defaultBranch = 'main'): { plan: string[]; planPatterns: string[]; apply: string[] } {
   const [owner, name] = env.repository.split('/');
   const prefixes = [`repo:${env.repository}`, ...(env.repositoryOwnerId !== undefined ? [`repo:${owner}@${env.repositoryOwnerId}/${name}@${env.repositoryId}`] : [])];
   return {
     // Pull requests plan; scheduled drift detection runs on the default branch without an environment.
     plan: prefixes.flatMap((p) => [`${p}:pull_request`, `${p}:ref:refs/heads/${defaultBranch}`]),
+    // The merge queue (pr.yml on merge_group) plans what will land on a temporary branch GitHub names
+    // gh-readonly-queue/<base>/pr-<n>-<sha>; its OIDC subject is that ref. The only wildcard in any trust: after this
+    // repository's own prefix, inside that namespace, and the repository IDs are still matched exactly.
+    planPatterns: prefixes.map((p) => `${p}:ref:refs/heads/gh-readonly-queue/${defaultBranch}/*`),
     // Only jobs bound to the GitHub environment of the same name (protection rules, reviewers on prod) apply.
     apply: prefixes.map((p) => `${p}:environment:${env.name}`),
   };
@@ -128,12 +132,13 @@ export class BootstrapStack extends TerraformStack {
     this.applyRoleName = roles.apply;
 
     if ((props.backend ?? 'local') === 's3') {
-      new S3Backend(this, { bucket, key: `${env.state.keyPrefix}/${env.name}/bootstrap.tfstate`, region, encrypt: true });
+      new S3Backend(this, { bucket, key: `${env.state.keyPrefix}/${env.name}/bootstrap.tfstate`, region }); // encrypted by the bucket's default key (see PlatformStack)
       this.addOverride('terraform.backend.s3.use_lockfile', true);
     } else {
       // Local state in the working directory: copy terraform.tfstate somewhere safe or migrate it (docs/delivery.md).
       new LocalBackend(this, { path: 'terraform.tfstate' });
     }
+    requireTerraformVersion(this);
     new AwsProvider(this, 'aws', { region, allowedAccountIds: [account], defaultTags: [{ tags: defaultTags(env, 'bootstrap') }] });
 
     // ---- State key ------------------------------------------------------------------------------------
@@ -180,6 +185,33 @@ export class BootstrapStack extends TerraformStack {
     const state = new S3Bucket(this, 'state', { bucket, lifecycle: { preventDestroy: true } });
     this.protectBucket('state', state, {
       encryption: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: stateKey.arn },
+      extraStatements: [
+        {
+          // State is encrypted with the state key, by default (the stacks' backends send no encryption header):
+          // an explicit header asking for anything else (SSE-S3, another key) is refused instead of silently
+          // weakening the encryption. Both conditions hold only when the header is present (Null = false).
+          sid: 'DenyOtherEncryption',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:PutObject'],
+          resources: [`${bucketArn}/*`],
+          condition: [
+            { test: 'Null', variable: 's3:x-amz-server-side-encryption', values: ['false'] },
+            { test: 'StringNotEquals', variable: 's3:x-amz-server-side-encryption', values: ['aws:kms'] },
+          ],
+        },
+        {
+          sid: 'DenyOtherKey',
+          effect: 'Deny',
+          principals: [{ type: '*', identifiers: ['*'] }],
+          actions: ['s3:PutObject'],
+          resources: [`${bucketArn}/*`],
+          condition: [
+            { test: 'Null', variable: 's3:x-amz-server-side-encryption-aws-kms-key-id', values: ['false'] },
+            { test: 'StringNotEquals', variable: 's3:x-amz-server-side-encryption-aws-kms-key-id', values: [stateKey.arn] },
+          ],
+        },
+      ],
       lifecycleRules: [
         {
           id: 'expire-old-state-versions',
@@ -201,25 +233,27 @@ export class BootstrapStack extends TerraformStack {
           thumbprintList: GITHUB_OIDC_THUMBPRINTS,
         }).arn;
     const subjects = trustedSubjects(env, props.defaultBranch);
-    const trust = (id: string, subs: string[]) =>
-      new DataAwsIamPolicyDocument(this, id, {
-        statement: [
-          {
-            sid: 'GitHubActionsOidc',
-            actions: ['sts:AssumeRoleWithWebIdentity'],
-            principals: [{ type: 'Federated', identifiers: [oidcArn] }],
-            condition: [
-              { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:aud`, values: [GITHUB_OIDC_AUDIENCE] },
-              // StringEquals, not StringLike: a wildcard here is how other repositories get in.
-              { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:sub`, values: subs },
-              // The repository's immutable IDs (condition keys AWS STS documents for GitHub's provider): a repository
-              // re-created under the same name, or a name taken over after a rename, has other IDs.
-              { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:repository_id`, values: [String(env.repositoryId)] },
-              ...(env.repositoryOwnerId !== undefined ? [{ test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:repository_owner_id`, values: [String(env.repositoryOwnerId)] }] : []),
-            ],
-          },
+    const trust = (id: string, subs: string[], subPatterns: string[] = []) => {
+      const statement = (sid: string, test: 'StringEquals' | 'StringLike', values: string[]): DataAwsIamPolicyDocumentStatement => ({
+        sid,
+        actions: ['sts:AssumeRoleWithWebIdentity'],
+        principals: [{ type: 'Federated', identifiers: [oidcArn] }],
+        condition: [
+          { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:aud`, values: [GITHUB_OIDC_AUDIENCE] },
+          // StringEquals, not StringLike (but for the merge queue's own ref namespace): a wildcard is how other
+          // repositories get in.
+          { test, variable: `${GITHUB_OIDC_HOST}:sub`, values },
+          // The repository's immutable IDs (condition keys AWS STS documents for GitHub's provider): a repository
+          // re-created under the same name, or a name taken over after a rename, has other IDs.
+          { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:repository_id`, values: [String(env.repositoryId)] },
+          ...(env.repositoryOwnerId !== undefined ? [{ test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:repository_owner_id`, values: [String(env.repositoryOwnerId)] }] : []),
         ],
       });
+      // Conditions in one statement are ANDed: the merge-queue pattern needs a statement of its own.
+      return new DataAwsIamPolicyDocument(this, id, {
+        statement: [statement('GitHubActionsOidc', 'StringEquals', subs), ...(subPatterns.length ? [statement('GitHubMergeQueueOidc', 'StringLike', subPatterns)] : [])],
+      });
+    };
 
     const stateObjects = `${bucketArn}/${env.state.keyPrefix}/${env.name}/*`;
     const access: PlanAccess = { bucketArn, stateObjects, stateKeyArn: stateKey.arn, region: env.region, account, secretNames: planSecretNames(env) };
@@ -234,7 +268,7 @@ export class BootstrapStack extends TerraformStack {
     const planRole = new IamRole(this, 'plan-role', {
       name: roles.plan,
       description: `GitHub Actions (${env.repository}) pull-request and drift plans of ${env.name}: read-only`,
-      assumeRolePolicy: trust('plan-trust', subjects.plan).json,
+      assumeRolePolicy: trust('plan-trust', subjects.plan, subjects.planPatterns).json,
       maxSessionDuration: PLAN_MAX_SESSION_SECONDS,
       // The same policy as its ceiling: whatever is attached later, this role stays a plan role.
       permissionsBoundary: planPolicy.arn,

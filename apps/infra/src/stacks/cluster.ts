@@ -18,6 +18,8 @@ export function clusterStack(scope: Construct, env: EnvironmentConfig, network: 
     nodeGroups: compute.nodeGroups,
     repositoryName: resourceName(env, service.name),
     endpointPublicAccessCidrs: compute.endpointPublicAccessCidrs,
+    // Where the self-hosted delivery runners live (environment validation requires them for a private-only endpoint).
+    endpointPrivateAccessCidrs: compute.endpointPrivateAccessCidrs,
     // The apply role deploys the workloads stack; the plan role reads it (Helm keeps releases in Secrets).
     adminRoleArns: [delivery.apply, ...(compute.adminRoleArn ? [compute.adminRoleArn] : [])],
     viewRoleArns: [delivery.plan],

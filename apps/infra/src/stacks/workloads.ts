@@ -5,10 +5,17 @@ import { EksProviders, ServiceWorkloads, type Cluster } from '@awp/compute';
 
 /** What the workloads stack reads from the data layer (the DataLayer construct's public outputs). */
 export interface WorkloadsDataInputs {
-  readonly postgres: { readonly endpoint: string; readonly port: number; readonly readerEndpoint: string; readonly databaseName: string; readonly masterSecretArn: string };
+  readonly postgres: { readonly endpoint: string; readonly port: number; readonly readerEndpoint: string; readonly databaseName: string; readonly masterSecretArn: string; readonly appUser: string };
   readonly redis: { readonly configurationEndpoint: string; readonly port: number; readonly authSecretArn: string };
   readonly buckets: { readonly uploads: { readonly name: string; readonly arn: string } };
   readonly serviceAccessPolicyArn: string;
+  readonly migrationAccessPolicyArn: string;
+}
+
+/** What the workloads stack reads from the network layer (subnet ranges for the NetworkPolicies, known at synth). */
+export interface WorkloadsNetworkInputs {
+  readonly privateSubnetCidrs: readonly string[];
+  readonly isolatedSubnetCidrs: readonly string[];
 }
 
 /** What the workloads stack reads from the edge layer (the Edge construct's public outputs). */
@@ -34,10 +41,10 @@ export interface WorkloadsIdentityInputs {
 export function workloadsStack(
   scope: Construct,
   env: EnvironmentConfig,
-  upstream: { cluster: Cluster; data: WorkloadsDataInputs; edge: WorkloadsEdgeInputs; identity: WorkloadsIdentityInputs },
+  upstream: { cluster: Cluster; data: WorkloadsDataInputs; edge: WorkloadsEdgeInputs; identity: WorkloadsIdentityInputs; network: WorkloadsNetworkInputs },
 ): { stack: PlatformStack; workloads: ServiceWorkloads; imageTag: TerraformVariable } {
   const stack = new PlatformStack(scope, { env, layer: 'workloads' });
-  const { cluster, data, edge, identity } = upstream;
+  const { cluster, data, edge, identity, network } = upstream;
   new EksProviders(stack, 'eks', {
     clusterName: cluster.clusterName,
     clusterEndpoint: cluster.clusterEndpoint,
@@ -65,12 +72,20 @@ export function workloadsStack(
     nodeGroupAsgNames: cluster.nodeGroupAsgNames,
     targetGroupArn: edge.targetGroupArn,
     cdnBaseUrl: edge.uploadsBaseUrl,
+    network: { privateSubnetCidrs: network.privateSubnetCidrs, isolatedSubnetCidrs: network.isolatedSubnetCidrs },
+    // The service connects as its own IAM-authenticated user; only the migration Job reads the master secret.
     database: {
       host: data.postgres.endpoint,
       port: data.postgres.port,
       name: data.postgres.databaseName,
       readHost: data.postgres.readerEndpoint,
-      secretArn: data.postgres.masterSecretArn,
+      user: data.postgres.appUser,
+    },
+    migration: {
+      roleName: cluster.migrationRoleName,
+      serviceAccountName: cluster.migrationServiceAccountName,
+      masterSecretArn: data.postgres.masterSecretArn,
+      accessPolicyArns: [data.migrationAccessPolicyArn],
     },
     redis: { host: data.redis.configurationEndpoint, port: data.redis.port, authSecretArn: data.redis.authSecretArn },
     uploadsBucketName: data.buckets.uploads.name,
@@ -88,6 +103,8 @@ export function workloadsStack(
     logLevel: service.logLevel,
     migrationTimeoutSeconds: service.migrationTimeoutSeconds,
     charts: compute.charts,
+    // Explicit digests from the file, else the verified ones for the tags (environment validation checked both).
+    imageDigests: { clusterAutoscaler: compute.charts.clusterAutoscalerImageDigest, metricsServer: compute.charts.metricsServerImageDigest },
     // One metrics-server is enough where the HPA floor is a single pod.
     metricsServerReplicas: env.tier === 'dev' ? 1 : 2,
   });

@@ -1,15 +1,12 @@
 import path from 'node:path';
+import { LAYER_PROJECTS, LAYERS } from '@awp/config/naming';
 import { downstreamClosure, splitStackName, topologicalOrder, type StackGraph } from './graph';
 
-/** Nx project → the layers (stack suffixes) it builds. */
-export const PROJECT_LAYERS: Readonly<Record<string, readonly string[]>> = {
-  network: ['network'],
-  data: ['data'],
-  compute: ['cluster', 'workloads'],
-  edge: ['dns', 'edge'], // libs/edge builds both: SiteZone (dns) and Edge
-  identity: ['identity'],
-  observability: ['observability'],
-};
+/** Nx project → the layers (stack suffixes) it builds: LAYER_PROJECTS of @awp/config, inverted. */
+export const PROJECT_LAYERS: Readonly<Record<string, readonly string[]>> = LAYERS.reduce<Record<string, string[]>>((acc, layer) => {
+  (acc[LAYER_PROJECTS[layer]] ??= []).push(layer);
+  return acc;
+}, {});
 
 /** Projects that shape every stack: the cdktf app, the environment schema/naming, the guardrails. */
 export const GLOBAL_PROJECTS: readonly string[] = ['infra', 'config', 'guardrails'];

@@ -1,9 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-
-/** The platform's environments and layers (docs/architecture.md → Stacks): stacks are named `<env>-<layer>`. */
-export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
-export const LAYERS = ['dns', 'network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
+// The one layer list (docs/architecture.md → Stacks): stacks are named `<env>-<layer>`. The environments are not
+// listed anywhere in code: they are the environment files, and the manifest holds their stacks in promotion order.
+import { LAYERS } from '@awp/config/naming';
 
 export interface StackNode {
   name: string;
@@ -19,6 +18,11 @@ export interface StackGraph {
   /** Directory that holds manifest.json (cdktf.out), as given. */
   dir: string;
   stacks: Record<string, StackNode>;
+  /**
+   * The environments, in the order their stacks first appear in the manifest: `platform synth` writes the manifest
+   * in promotion order (environments/*.json's promotesFrom), then layer order.
+   */
+  environments: string[];
 }
 
 export class ManifestError extends Error {
@@ -67,7 +71,8 @@ export function parseManifest(value: unknown, file: string, dir = path.dirname(f
       return target ?? fail(`stacks.${node.name}.dependencies: unknown stack "${d}"`);
     });
   }
-  return { dir, stacks };
+  const environments = [...new Set(Object.keys(stacks).map((n) => splitStackName(n).env).filter((e): e is string => e !== undefined))];
+  return { dir, stacks, environments };
 }
 
 /** Reads `<dir>/manifest.json` (dir = cdktf's output directory; a path to the manifest file itself also works). */
@@ -96,14 +101,14 @@ export function readManifest(dir: string): StackGraph {
 }
 
 /**
- * Stacks in dependency order (every stack after all it depends on); ties keep a stable order: by layer order
- * of the platform, then by name. Throws {@link StackCycleError} naming the cycle.
+ * Stacks in dependency order (every stack after all it depends on); ties keep a stable order: by environment
+ * (the manifest's order: promotion order), by layer order of the platform, then by name. Throws {@link StackCycleError} naming the cycle.
  */
 export function topologicalOrder(graph: StackGraph, subset?: Iterable<string>): string[] {
   const wanted = new Set(subset ?? Object.keys(graph.stacks));
   const rank = (name: string): [number, number, string] => {
     const { env, layer } = splitStackName(name);
-    const e = env ? (ENVIRONMENTS as readonly string[]).indexOf(env) : -1;
+    const e = env ? graph.environments.indexOf(env) : -1;
     const l = layer ? (LAYERS as readonly string[]).indexOf(layer) : -1;
     return [e === -1 ? 99 : e, l === -1 ? 99 : l, name];
   };

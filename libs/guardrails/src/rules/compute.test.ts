@@ -3,6 +3,9 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { EksCluster, type EksClusterConfig } from '@cdktf/provider-aws/lib/eks-cluster';
 import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
+import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon';
+import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
+import { NetworkPolicyV1 } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
@@ -71,6 +74,15 @@ describe('EKS rules', () => {
     expect(messages(s, 'AWP-EKS-002')).toEqual([]);
   });
 
+  it('AWP-EKS-004 fires on a vpc-cni add-on that does not enforce NetworkPolicies, not on other add-ons', () => {
+    const s = stack();
+    new EksAddon(s, 'cni-default', { clusterName: 'c', addonName: 'vpc-cni' });
+    new EksAddon(s, 'cni-off', { clusterName: 'c', addonName: 'vpc-cni', configurationValues: JSON.stringify({ enableNetworkPolicy: 'false' }) });
+    new EksAddon(s, 'cni-on', { clusterName: 'c', addonName: 'vpc-cni', configurationValues: JSON.stringify({ enableNetworkPolicy: 'true' }) });
+    new EksAddon(s, 'dns', { clusterName: 'c', addonName: 'coredns' });
+    expect(messages(s, 'AWP-EKS-004')).toEqual(['vpc-cni does not enforce NetworkPolicies (enableNetworkPolicy is not "true")', 'vpc-cni does not enforce NetworkPolicies (enableNetworkPolicy is not "true")']);
+  });
+
   it('AWP-EKS-003 fires on a cluster without secrets encryption', () => {
     const s = stack();
     cluster(s, { encryptionConfig: undefined });
@@ -82,7 +94,7 @@ describe('EKS rules', () => {
 type Container = NonNullable<ConstructorParameters<typeof DeploymentV1>[2]['spec']['template']['spec']>['container'];
 const GOOD_CONTAINER = {
   name: 'app',
-  image: 'repo/app:1',
+  image: `repo/app@sha256:${'a'.repeat(64)}`,
   resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '128Mi' } },
   securityContext: { runAsNonRoot: true, runAsUser: '1000', allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
   livenessProbe: { httpGet: { path: '/healthz', port: '3000' } },
@@ -102,8 +114,36 @@ describe('Kubernetes rules', () => {
   it('stay quiet on a hardened deployment with probes and resources, and on a pinned chart', () => {
     const s = stack();
     deployment(s, GOOD_CONTAINER);
-    new Release(s, 'r', { name: 'metrics-server', chart: 'metrics-server', version: '3.13.0' });
+    new Release(s, 'r', { name: 'metrics-server', chart: 'metrics-server', version: '3.13.0', values: [JSON.stringify({ image: { tag: `v0.8.0@sha256:${'b'.repeat(64)}` } })] });
     expect(findings(s)).toEqual([]);
+  });
+
+  it('AWP-K8S-005 fires on containers and charts pinned by tag only', () => {
+    const s = stack();
+    deployment(s, { ...GOOD_CONTAINER, image: 'registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.0' });
+    new Release(s, 'no-image', { name: 'a', chart: 'metrics-server', version: '3.13.0' });
+    new Release(s, 'tag-only', { name: 'b', chart: 'cluster-autoscaler', version: '9.47.0', values: [JSON.stringify({ image: { tag: 'v1.33.0' } })] });
+    new Release(s, 'digest-key', { name: 'c', chart: 'other', version: '1.0.0', values: [JSON.stringify({ controller: { image: { tag: 'v1', digest: `sha256:${'c'.repeat(64)}` } } })] });
+    expect(messages(s, 'AWP-K8S-005')).toEqual([
+      'container "app" runs image "registry.k8s.io/autoscaling/cluster-autoscaler:v1.33.0" by tag, not by digest',
+      'chart "metrics-server" sets no image in its values: the chart\'s default image is pinned by tag only',
+      'chart "cluster-autoscaler" pins image tag "v1.33.0" without a digest',
+    ]);
+  });
+
+  it('AWP-K8S-006 fires on a namespace without a default-deny NetworkPolicy, not on one with it', () => {
+    const s = stack();
+    const open = new NamespaceV1(s, 'open', { metadata: { name: 'open' } });
+    // An allow policy alone is not a default deny.
+    new NetworkPolicyV1(s, 'allow', { metadata: { name: 'allow', namespace: open.metadata.name }, spec: { podSelector: { matchLabels: { app: 'x' } }, policyTypes: ['Ingress'], ingress: [{}] } });
+    const ingressOnly = new NamespaceV1(s, 'ingress-only', { metadata: { name: 'ingress-only' } });
+    new NetworkPolicyV1(s, 'deny-in', { metadata: { name: 'deny', namespace: ingressOnly.metadata.name }, spec: { podSelector: {}, policyTypes: ['Ingress'] } });
+    const closed = new NamespaceV1(s, 'closed', { metadata: { name: 'closed' } });
+    new NetworkPolicyV1(s, 'deny', { metadata: { name: 'default-deny', namespace: closed.metadata.name }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
+    expect(messages(s, 'AWP-K8S-006')).toEqual([
+      'namespace "open" has no default-deny NetworkPolicy: every pod may reach and be reached by anything',
+      'namespace "ingress-only" has no default-deny NetworkPolicy: every pod may reach and be reached by anything',
+    ]);
   });
 
   it('AWP-K8S-001 fires on a privileged container', () => {

@@ -41,6 +41,39 @@ function containers(element: ElementView, withInit = false): ContainerView[] {
 }
 
 const first = (v: unknown): Record<string, unknown> => blocks(v)[0] ?? {};
+
+/** An image reference that names its content: `…@sha256:<digest>`, or `…@${<digest attribute>}` resolved at plan. */
+const byDigest = (image: unknown) => typeof image === 'string' && /@(sha256:[0-9a-f]{64}|\$\{[^}]+\})$/.test(image);
+
+/** Every `image` object (with `tag`, `digest` or `repository`) in a Helm values tree. */
+function imageValues(value: unknown, out: Record<string, unknown>[] = []): Record<string, unknown>[] {
+  if (Array.isArray(value)) value.forEach((v) => imageValues(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'image' && v && typeof v === 'object' && !Array.isArray(v)) out.push(v as Record<string, unknown>);
+      else imageValues(v, out);
+    }
+  }
+  return out;
+}
+
+/** The Helm values documents of a release that are JSON (the platform writes JSON; YAML text is not inspected). */
+function helmValues(element: ElementView): unknown[] {
+  return ((element.config.values as unknown[] | undefined) ?? []).flatMap((v) => {
+    try {
+      return [JSON.parse(String(v))];
+    } catch {
+      return [];
+    }
+  });
+}
+
+const NAMESPACE_TYPES = ['kubernetes_namespace', 'kubernetes_namespace_v1'];
+const NETWORK_POLICY_TYPES = ['kubernetes_network_policy', 'kubernetes_network_policy_v1'];
+const isEmptySelector = (v: unknown) => {
+  const sel = first(v);
+  return Object.keys(sel).every((k) => (Array.isArray(sel[k]) ? (sel[k] as unknown[]).length === 0 : sel[k] === undefined || (typeof sel[k] === 'object' && Object.keys(sel[k] as object).length === 0)));
+};
 const isZero = (v: unknown) => v === 0 || v === '0';
 
 /** Rules for the compute layer: EKS clusters, their nodes, and what runs on Kubernetes. */
@@ -144,6 +177,62 @@ export const computeRules: GuardrailRule[] = [
     check: ({ element }) => {
       const v = element.config.version;
       return typeof v === 'string' && /^v?\d+\.\d+\.\d+(-[\w.]+)?$/.test(v) ? undefined : `chart "${String(element.config.chart)}" is not pinned to an exact version (version: ${v === undefined ? 'unset' : JSON.stringify(v)})`;
+    },
+  },
+  {
+    id: 'AWP-K8S-005',
+    severity: 'error',
+    description: 'Images are pinned by digest, not only by tag: containers run `<image>@sha256:…`, Helm releases set their image tag as `<tag>@sha256:…` (or a digest value).',
+    fix: 'Resolve the tag to its digest (data.aws_ecr_image for our images; libs/config PINNED_IMAGES for public ones, `crane digest <image>:<tag>`) and pin it.',
+    appliesTo: [...WORKLOAD_TYPES, 'helm_release'],
+    check: ({ element }) => {
+      if (element.type !== 'helm_release') {
+        return containers(element, true)
+          .filter((c) => !byDigest(c.config.image))
+          .map((c) => `container "${c.name}" runs image "${String(c.config.image)}" by tag, not by digest`);
+      }
+      const images = helmValues(element).flatMap((v) => imageValues(v));
+      if (images.length === 0) return `chart "${String(element.config.chart)}" sets no image in its values: the chart's default image is pinned by tag only`;
+      return images
+        .filter((img) => !(typeof img.digest === 'string' && /^sha256:[0-9a-f]{64}$/.test(img.digest)) && !/@sha256:[0-9a-f]{64}$/.test(String(img.tag ?? '')))
+        .map((img) => `chart "${String(element.config.chart)}" pins image tag "${String(img.tag ?? '(chart default)')}" without a digest`);
+    },
+  },
+  {
+    id: 'AWP-K8S-006',
+    severity: 'error',
+    description: 'Every namespace the stack creates has a default-deny NetworkPolicy (all pods, Ingress and Egress, no rules); allowed flows are separate policies.',
+    fix: 'Add a kubernetes_network_policy_v1 in the namespace with pod_selector {}, policy_types ["Ingress", "Egress"] and no rules (ServiceWorkloads does), then one policy per allowed flow.',
+    appliesTo: NAMESPACE_TYPES,
+    check: ({ element, stack }) => {
+      const name = at(element.config, 'metadata.name');
+      const inNamespace = NETWORK_POLICY_TYPES.flatMap((t) => stack.ofType(t)).filter((p) => {
+        const ns = at(p.config, 'metadata.namespace');
+        return ns === name || (typeof ns === 'string' && ns.includes(`\${${element.address}.`));
+      });
+      const denyAll = inNamespace.some((p) => {
+        const spec = first(p.config.spec);
+        const types = (spec.policy_types as string[] | undefined) ?? [];
+        return isEmptySelector(spec.pod_selector) && types.includes('Ingress') && types.includes('Egress') && blocks(spec.ingress).length === 0 && blocks(spec.egress).length === 0;
+      });
+      return denyAll ? undefined : `namespace "${String(name)}" has no default-deny NetworkPolicy: every pod may reach and be reached by anything`;
+    },
+  },
+  {
+    id: 'AWP-EKS-004',
+    severity: 'error',
+    description: 'The VPC CNI add-on enforces Kubernetes NetworkPolicies (configuration enableNetworkPolicy "true"); without it NetworkPolicies are stored but do nothing.',
+    fix: 'Set configuration_values = jsonencode({ enableNetworkPolicy = "true" }) on the vpc-cni add-on (the Cluster construct does).',
+    appliesTo: ['aws_eks_addon'],
+    check: ({ element }) => {
+      if (element.config.addon_name !== 'vpc-cni') return undefined;
+      let config: Record<string, unknown> = {};
+      try {
+        config = JSON.parse(String(element.config.configuration_values ?? '{}')) as Record<string, unknown>;
+      } catch {
+        return 'configuration_values is not JSON: cannot tell whether NetworkPolicies are enforced';
+      }
+      return String(config.enableNetworkPolicy) === 'true' ? undefined : 'vpc-cni does not enforce NetworkPolicies (enableNetworkPolicy is not "true")';
     },
   },
 ];

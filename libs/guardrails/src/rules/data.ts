@@ -28,6 +28,25 @@ function secretAttributes(value: unknown, path = ''): { path: string; key: strin
   });
 }
 
+/** A Redis/Valkey ACL that switches the user off and grants no command: `off` and `-@all`, never `on`. */
+export function isDisabledAcl(acl: unknown): boolean {
+  if (typeof acl !== 'string') return false;
+  const tokens = acl.trim().split(/\s+/);
+  return tokens.includes('off') && !tokens.includes('on') && tokens.includes('-@all') && !tokens.some((t) => t.startsWith('+') || t === 'allcommands' || t === 'nopass');
+}
+
+/** The user ids an aws_elasticache_user_group lists, resolved to the users of the same stack where it references them. */
+function groupMembers(stack: StackView, group: ElementView): { id: string; user?: ElementView }[] {
+  const ids = (group.config.user_ids as unknown[] | undefined) ?? [];
+  const users = stack.ofType('aws_elasticache_user');
+  return ids.map((raw) => {
+    const id = String(raw);
+    const ref = /^\$\{aws_elasticache_user\.([^.}]+)\.(user_id|id)\}$/.exec(id);
+    const user = ref ? users.find((u) => u.name === ref[1]) : users.find((u) => u.config.user_id === id);
+    return { id, user };
+  });
+}
+
 const isEmpty = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
 
 /** Rules for the data layer (they apply to these resource types in every stack). */
@@ -165,7 +184,11 @@ export const dataRules: GuardrailRule[] = [
     fix: 'Use manage_master_user_password (RDS), an IAM-authenticated aws_elasticache_user, or secret_string_wo from an ephemeral generator; never a literal or a random_password result.',
     check: ({ element }) => {
       if (element.kind === 'provider') return undefined;
+      // A switched-off ElastiCache user (the "default" user every user group must contain, AWP-DATA-009) cannot
+      // authenticate at all: its generated password is no credential. A literal one is still refused.
+      const disabledCacheUser = element.type === 'aws_elasticache_user' && isDisabledAcl(element.config.access_string);
       return secretAttributes(element.config)
+        .filter((a) => !(disabledCacheUser && isExpression(JSON.stringify(a.value))))
         .filter((a) => !isEmpty(a.value))
         .flatMap((a) => {
           const text = JSON.stringify(a.value);
@@ -207,5 +230,32 @@ export const dataRules: GuardrailRule[] = [
     fix: "Set kms_key_id to the data layer's secrets key (DataLayer.kms.secretsKeyArn).",
     appliesTo: ['aws_secretsmanager_secret'],
     check: ({ element }) => (element.config.kms_key_id ? undefined : 'secret is encrypted with the AWS-managed aws/secretsmanager key'),
+  },
+  {
+    id: 'AWP-DATA-009',
+    severity: 'error',
+    description: 'Every ElastiCache user group contains a user named "default" that is switched off ("off -@all"), defined in the same stack; never the AWS-created "default" user, which allows every command without a password.',
+    fix: 'Add an aws_elasticache_user with user_name "default", a user_id of your own, access_string "off -@all" (password or IAM authentication: VALKEY groups accept no password-less user) and list it in user_ids.',
+    appliesTo: ['aws_elasticache_user_group'],
+    check: ({ element, stack }) => {
+      // CreateUserGroup fails with DefaultUserRequired without a member named "default" (ElastiCache API).
+      const members = groupMembers(stack, element);
+      const out: string[] = [];
+      if (members.some((m) => m.id === 'default')) out.push('lists user id "default": the AWS-created default user allows every command without a password');
+      const defaults = members.filter((m) => m.user?.config.user_name === 'default');
+      if (defaults.length === 0 && !members.some((m) => m.id === 'default')) {
+        out.push('has no member named "default" (CreateUserGroup fails with DefaultUserRequired)');
+      }
+      for (const d of defaults) {
+        const c = d.user!.config;
+        if (!isDisabledAcl(c.access_string)) out.push(`its "default" user ${d.user!.address} is not switched off (access_string "${String(c.access_string)}", expected "off -@all")`);
+        const engine = String(element.config.engine ?? '').toLowerCase();
+        const mode = at(c, 'authentication_mode.type');
+        if (engine === 'valkey' && (mode === 'no-password-required' || isTruthy(c.no_password_required))) {
+          out.push(`its "default" user ${d.user!.address} requires no password, which a VALKEY user group refuses (password or IAM only)`);
+        }
+      }
+      return out;
+    },
   },
 ];

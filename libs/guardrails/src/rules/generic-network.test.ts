@@ -9,6 +9,8 @@ import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-group';
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
+import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { checkStack, Guardrails, GuardrailError, suppress, genericRules, networkRules, formatFindings, ALL_RULES } from '../index';
 
 const TAGS = { Environment: 'dev', Layer: 't', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
@@ -107,6 +109,42 @@ describe('network rules', () => {
     new Subnet(s, 'pub', { vpcId: 'vpc-1', cidrBlock: '10.0.0.0/24', mapPublicIpOnLaunch: true });
     new Subnet(s, 'priv', { vpcId: 'vpc-1', cidrBlock: '10.0.1.0/24' });
     expect(checkStack(s, networkRules).map((x) => `${x.ruleId} ${x.path}`)).toEqual(['AWP-NET-004 test/pub']);
+  });
+});
+
+describe('network rules: egress and endpoint policies', () => {
+  const messages = (s: TerraformStack, id: string) => checkStack(s, networkRules).filter((f) => f.ruleId === id).map((f) => f.message);
+
+  it('AWP-NET-005 fires on all-traffic egress to anywhere, inline or as a rule, and accepts egress that names ports', () => {
+    const s = stack();
+    const sg = new SecurityGroup(s, 'open-inline', { vpcId: 'vpc-1', egress: [{ protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] }] });
+    new VpcSecurityGroupEgressRule(s, 'open-rule', { securityGroupId: sg.id, ipProtocol: '-1', cidrIpv6: '::/0' });
+    new SecurityGroupRule(s, 'open-classic', { type: 'egress', securityGroupId: sg.id, protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] });
+    new VpcSecurityGroupEgressRule(s, 'https', { securityGroupId: sg.id, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '0.0.0.0/0' });
+    new VpcSecurityGroupEgressRule(s, 'self', { securityGroupId: sg.id, ipProtocol: '-1', referencedSecurityGroupId: sg.id });
+    expect(messages(s, 'AWP-NET-005')).toEqual(['egress of every protocol and port to anywhere', 'egress of every protocol and port to anywhere', 'egress of every protocol and port to anywhere']);
+  });
+
+  it('AWP-NET-006 fires on an endpoint without a policy and on an unconditional Allow of every resource', () => {
+    const s = stack();
+    new VpcEndpoint(s, 'no-policy', { vpcId: 'vpc-1', serviceName: 'com.amazonaws.eu-west-1.sts' });
+    new VpcEndpoint(s, 'full-access', {
+      vpcId: 'vpc-1',
+      serviceName: 'com.amazonaws.eu-west-1.logs',
+      policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'All', Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }] }),
+    });
+    new VpcEndpoint(s, 'scoped', {
+      vpcId: 'vpc-1',
+      serviceName: 'com.amazonaws.eu-west-1.s3',
+      policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*', Condition: { StringEquals: { 'aws:ResourceAccount': '111111111111' } } },
+          { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*' },
+        ],
+      }),
+    });
+    expect(messages(s, 'AWP-NET-006')).toEqual(['endpoint has no policy (AWS attaches full access for any principal to any resource)', 'endpoint policy statement "All" allows resource "*" without a condition']);
   });
 });
 

@@ -3,6 +3,34 @@ import { ANYWHERE, blocks, ingressEntries, isTruthy } from '../util';
 
 const WEB_PORTS = [80, 443];
 
+/** Egress entries that allow every protocol and port to anywhere, from inline blocks or separate rule resources. */
+function openEgress(element: { type: string; config: Record<string, unknown> }): boolean {
+  const c = element.config;
+  const everywhere = (cidrs: unknown[]) => cidrs.some((x) => ANYWHERE.includes(String(x)));
+  switch (element.type) {
+    case 'aws_security_group':
+      return blocks(c.egress).some((e) => String(e.protocol) === '-1' && everywhere([...((e.cidr_blocks as unknown[]) ?? []), ...((e.ipv6_cidr_blocks as unknown[]) ?? [])]));
+    case 'aws_security_group_rule':
+      return c.type === 'egress' && String(c.protocol) === '-1' && everywhere([...((c.cidr_blocks as unknown[]) ?? []), ...((c.ipv6_cidr_blocks as unknown[]) ?? [])]);
+    case 'aws_vpc_security_group_egress_rule':
+      return String(c.ip_protocol) === '-1' && everywhere([c.cidr_ipv4, c.cidr_ipv6]);
+    default:
+      return false;
+  }
+}
+
+/** The statements of a policy written as JSON text in the synthesized stack (undefined for a reference or none). */
+function literalStatements(policy: unknown): Record<string, unknown>[] | undefined {
+  if (typeof policy !== 'string' || policy.startsWith('${')) return undefined;
+  try {
+    const doc = JSON.parse(policy) as { Statement?: unknown };
+    return (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) as Record<string, unknown>[];
+  } catch {
+    return undefined;
+  }
+}
+const isStar = (v: unknown) => v === '*' || (Array.isArray(v) && v.includes('*'));
+
 /** True when a load balancer in the stack uses the security group (given as address or `${address.id}`). */
 function isLoadBalancerGroup(stack: StackView, sg: string): boolean {
   const address = sg.replace(/^\$\{/, '').replace(/\.id\}$/, '');
@@ -52,5 +80,29 @@ export const networkRules: GuardrailRule[] = [
     fix: 'Set mapPublicIpOnLaunch to false; load balancers and NAT gateways get their addresses without it.',
     appliesTo: ['aws_subnet'],
     check: ({ element }) => (isTruthy(element.config.map_public_ip_on_launch) ? 'subnet maps public IPs on launch' : undefined),
+  },
+  {
+    id: 'AWP-NET-005',
+    severity: 'error',
+    description: 'No security group allows every protocol and port out to anywhere: egress names its ports and destinations.',
+    fix: 'Replace the all-traffic egress with rules per port (e.g. 443 to 0.0.0.0/0, 5432 to the data subnets, DNS and node ports to the group itself).',
+    appliesTo: ['aws_security_group', 'aws_security_group_rule', 'aws_vpc_security_group_egress_rule'],
+    check: ({ element }) => (openEgress(element) ? 'egress of every protocol and port to anywhere' : undefined),
+  },
+  {
+    id: 'AWP-NET-006',
+    severity: 'error',
+    description: "Every VPC endpoint has a policy, and no statement of it allows everything to everyone: each Allow names resources or carries a condition (e.g. this account's principals or buckets).",
+    fix: 'Set the endpoint policy (the Network construct limits interface endpoints to aws:PrincipalAccount and the S3 endpoint to aws:ResourceAccount plus the AWS buckets image pulls need).',
+    appliesTo: ['aws_vpc_endpoint'],
+    check: ({ element }) => {
+      const policy = element.config.policy;
+      if (policy === undefined || policy === null || policy === '') return 'endpoint has no policy (AWS attaches full access for any principal to any resource)';
+      const statements = literalStatements(policy);
+      if (!statements) return undefined; // a policy document reference: checked where it is written
+      return statements
+        .filter((st) => st.Effect === 'Allow' && !st.Condition && isStar(st.Resource ?? '*'))
+        .map((st) => `endpoint policy statement ${st.Sid ? `"${String(st.Sid)}" ` : ''}allows resource "*" without a condition`);
+    },
   },
 ];
