@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { DIGEST_PATTERN, resolveImageDigest } from './images';
-import { issuerUrlProblem, scopeTokenProblem } from './oidc';
 import { addonVersion, awsRoleArn, cidrField, dailyWindow, exactSemver, imageDigest, k8sQuantity, logRetentionDays, positiveInt, quantityMi, quantityMilli, weeklyWindow } from './fields';
 
 /**
@@ -204,69 +203,6 @@ export const edgeSection = z
   })
   .prefault({});
 
-/** The identity layer. */
-export const identitySection = z
-  .discriminatedUnion('mode', [
-    z
-      .strictObject({
-        mode: z.literal('cognito').describe('A Cognito user pool of the identity layer issues the tokens (client credentials for machine callers)'),
-        featurePlan: z.enum(['LITE', 'ESSENTIALS', 'PLUS']).default('PLUS').describe('The user pool feature plan; threat protection needs PLUS (billed per monthly active user: nothing while the pool has only machine clients)'),
-        threatProtection: z
-          .enum(['OFF', 'AUDIT', 'ENFORCED'])
-          .default('ENFORCED')
-          .describe('Threat protection of user sign-ins (compromised credentials, adaptive authentication); AWS advises AUDIT for two weeks before ENFORCED. Prod requires ENFORCED'),
-        deletionProtection: z.boolean().default(true).describe('Cognito refuses DeleteUserPool while it is on (every client id and secret would be gone); prod requires it'),
-        accessTokenValidityMinutes: z.number().int().min(5).max(60).default(60).describe('Lifetime of an access token (5-60 minutes); a leaked token is good for this long'),
-        clients: z
-          .array(
-            z.strictObject({
-              name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, 'expected a lowercase name like "catalogue-writer"').describe('One app client per calling system, so one can be revoked without the others'),
-            }),
-          )
-          .min(1)
-          .default([{ name: 'catalogue-writer' }])
-          .describe('Machine-to-machine app clients (client credentials grant, scope catalogue/write only)'),
-        domainPrefix: z.string().optional().describe('Prefix of the Cognito domain that serves the token endpoint (default: <env>-auth-<account id>); unique per region across AWS'),
-      })
-      .superRefine((c, ctx) => {
-        if (c.threatProtection !== 'OFF' && c.featurePlan !== 'PLUS') {
-          ctx.addIssue({ code: 'custom', path: ['threatProtection'], message: `expected "OFF" with featurePlan "${c.featurePlan}": threat protection needs the PLUS feature plan, got "${c.threatProtection}"` });
-        }
-        c.clients.forEach((client, i) => {
-          if (c.clients.findIndex((o) => o.name === client.name) !== i) ctx.addIssue({ code: 'custom', path: ['clients', i, 'name'], message: `expected unique client names, "${client.name}" appears twice` });
-        });
-      }),
-    z.strictObject({
-      mode: z.literal('external').describe('An OpenID Connect issuer outside this platform; no Cognito resources are created'),
-      issuer: z
-        .string()
-        .superRefine((v, ctx) => {
-          const problem = issuerUrlProblem(v);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        })
-        .describe("The issuer identifier, exactly as the tokens' iss claim carries it (https, no query or fragment; a trailing slash only if the issuer's own)"),
-      audience: z
-        .array(z.string().regex(/^[^,\s]+$/, 'expected an audience value without commas or spaces (the pods receive the list comma-separated)'))
-        .min(1)
-        .describe('Accepted values of the audience claim (any one must match)'),
-      audienceClaim: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'expected a claim name like "aud" or "client_id"')
-        .default('aud')
-        .describe('The claim that carries the audience: "aud" for most issuers; "client_id" for Cognito-style access tokens without aud'),
-      writeScope: z
-        .string()
-        .superRefine((v, ctx) => {
-          const problem = scopeTokenProblem(v);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        })
-        .default('catalogue:write')
-        .describe('The scope a token needs to write to the catalogue'),
-    }),
-  ])
-  .prefault({ mode: 'cognito' })
-  .describe('Who issues the access tokens the service requires on writes');
-
 /** The workloads layer: the service. */
 export const serviceSection = z
   .strictObject({
@@ -304,67 +240,6 @@ export const serviceSection = z
     if (s.replicas.min > s.replicas.max) {
       issue(['replicas', 'min'], `expected min <= max (${s.replicas.max}), got ${s.replicas.min}`);
     }
-  })
-  .prefault({});
-
-/**
- * The alarm thresholds of the observability layer: the one place their defaults are written. `@awp/observability`
- * derives its DEFAULT_THRESHOLDS from this section (it depends on this package; the reverse would be a cycle).
- */
-export const alarmThresholdsSchema = z
-  .strictObject({
-    cpuPercent: z.number().min(1).max(100).default(80).describe('CPU alarms: nodes, pods against limits, RDS, ElastiCache'),
-    memoryPercent: z.number().min(1).max(100).default(80).describe('Memory alarms: nodes, pods against limits, RDS (freeable below 100-x %), ElastiCache'),
-    storageFreePercent: z.number().min(1).max(100).default(20).describe('RDS free storage below this share of the allocated storage'),
-    connectionsPercent: z.number().min(1).max(100).default(80).describe('RDS connections above this share of max_connections'),
-    replicaLagSeconds: z.number().positive().default(30).describe('RDS ReplicaLag and ElastiCache ReplicationLag'),
-    latencyP99Seconds: z.number().positive().default(0.1).describe('The latency SLO: ALB TargetResponseTime p99'),
-    errorRatePercent: z.number().positive().max(100).default(1).describe('The error SLO: ALB 5xx (target + load balancer) per request'),
-    cdnErrorRatePercent: z.number().positive().max(100).default(5).describe('CloudFront 5xxErrorRate'),
-    cacheEvictions: z.number().int().min(0).default(1000).describe('ElastiCache evictions per period per node'),
-    unhealthyHosts: z.number().int().min(0).default(0).describe('Alarm when more targets than this are unhealthy'),
-    rejectedConnections: z.number().int().min(0).default(0).describe('ALB RejectedConnectionCount per period'),
-    wafBlockedRequests: positiveInt.default(1000).describe('WAF blocked requests per period: a spike above this alarms'),
-    errorLogs: positiveInt.default(10).describe("The service's error log lines (pino level >= 50) per period"),
-    hpaAtMaxMinutes: positiveInt.default(15).describe('The HPA at its maximum replicas for this long alarms'),
-    nodeGroupAtMaxMinutes: positiveInt.default(15).describe('The cluster at its node ceiling (the sum of every node group maxSize) for this long alarms'),
-    evaluationPeriods: positiveInt.default(3),
-    periodSeconds: z.union([z.literal(60), z.literal(300)]).default(60),
-  })
-  .prefault({});
-
-/** The observability layer. */
-export const observabilitySection = z
-  .strictObject({
-    logRetentionDays: logRetentionDays.default(365).describe("Retention of a service log group the Observability construct creates itself; the platform uses the cluster stack's Container Insights group instead (retention: compute.logRetentionDays)"),
-    alarmEmails: z.array(z.email()).default([]).describe('Email addresses subscribed to the alarm topics (each confirms once per topic)'),
-    chatbot: z
-      .strictObject({
-        slackTeamId: z.string().regex(/^[A-Z0-9]{9,12}$/, 'expected a Slack workspace id like T0123ABCDE'),
-        slackChannelId: z.string().regex(/^[CG][A-Z0-9]{8,12}$/, 'expected a Slack channel id like C0123ABCDE'),
-      })
-      .optional()
-      .describe('AWS Chatbot (Amazon Q Developer in chat) Slack channel for alarms; the workspace must be authorized once in the console'),
-    databaseMaxConnections: positiveInt
-      .optional()
-      .describe("The database's max_connections, when not RDS's default for its instance class (LEAST(memory/9531392, 5000))"),
-    thresholds: alarmThresholdsSchema,
-  })
-  .superRefine((o, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path: ['thresholds', ...path], message });
-    const t = o.thresholds;
-    // CloudWatch refuses alarms whose evaluation range (periods x period) exceeds one day.
-    if (t.evaluationPeriods * t.periodSeconds > 86400) {
-      issue(['evaluationPeriods'], `expected evaluationPeriods x periodSeconds <= 86400 (one day, CloudWatch's limit), got ${t.evaluationPeriods} x ${t.periodSeconds}`);
-    }
-    for (const key of ['hpaAtMaxMinutes', 'nodeGroupAtMaxMinutes'] as const) {
-      const seconds = t[key] * 60;
-      if (seconds % t.periodSeconds !== 0) issue([key], `expected a multiple of periodSeconds (${t.periodSeconds / 60} min), got ${t[key]}`);
-      else if (seconds > 86400) issue([key], `expected at most 1440 (one day, CloudWatch's limit), got ${t[key]}`);
-    }
-    o.alarmEmails.forEach((e, i) => {
-      if (o.alarmEmails.indexOf(e) !== i) ctx.addIssue({ code: 'custom', path: ['alarmEmails', i], message: `expected unique addresses, "${e}" appears twice` });
-    });
   })
   .prefault({});
 

@@ -1,26 +1,26 @@
 import { z } from 'zod';
 import {
   awsAccountId,
-  cognitoDomainPrefix,
+  defaultCognitoDomainPrefix,
   cognitoDomainPrefixProblem,
   computeSection,
   dataSection,
   domainSection,
   edgeSection,
   githubId,
-  identitySection,
   isPrivateRange,
   isIpv6DocumentationRange,
   KNOWN_REGIONS,
   nonPublicRange,
-  observabilitySection,
   parseCidr,
   planSubnets,
   REGION_AZ_COUNT,
   serviceSection,
   TIERS,
 } from '@awp/config';
+import { identitySettings } from '@awp/identity';
 import { networkSettings } from '@awp/network';
+import { observabilitySettings } from '@awp/observability';
 
 /**
  * The environment file's schema, assembled above the layers (docs/architecture.md → Settings: where a knob lives):
@@ -81,9 +81,9 @@ export const environmentSchema = z
     data: dataSection,
     compute: computeSection,
     edge: edgeSection,
-    identity: identitySection,
+    identity: identitySettings,
     service: serviceSection,
-    observability: observabilitySection,
+    observability: observabilitySettings,
   })
   .superRefine((env, ctx) => crossLayerProblems(env).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path, message })));
 
@@ -121,11 +121,11 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
   endpointAccessProblems(env).forEach(([p, message]) => issue(p, message));
   planRunnerProblems(env).forEach(([p, message]) => issue(p, message));
   if (env.promotesFrom === env.name) issue(['promotesFrom'], 'expected another environment, not this one');
-  if (env.identity.mode === 'cognito') {
-    // The default prefix carries the environment name: an environment called "aws-…" would get a prefix Cognito refuses.
-    const prefix = cognitoDomainPrefix({ name: env.name, account: env.account, identity: env.identity });
-    const problem = cognitoDomainPrefixProblem(prefix);
-    if (problem) issue(['identity', 'domainPrefix'], env.identity.domainPrefix === undefined ? `${problem} (the default <env>-auth-<account id>; set identity.domainPrefix)` : problem);
+  if (env.identity.mode === 'cognito' && env.identity.domainPrefix === undefined) {
+    // The default prefix carries the environment name: an environment called "aws-…" would get a prefix Cognito
+    // refuses (an explicit identity.domainPrefix is checked by the identity section).
+    const problem = cognitoDomainPrefixProblem(defaultCognitoDomainPrefix(env));
+    if (problem) issue(['identity', 'domainPrefix'], `${problem} (the default <env>-auth-<account id>; set identity.domainPrefix)`);
   }
 
   // Production: highly available and protected.
