@@ -252,7 +252,7 @@ describe('Cluster', () => {
   });
 
   it('refuses what the settings refuse in an environment file: a documentation range on the public endpoint, a public private-access CIDR, a mismatched kube-proxy, an unknown field', () => {
-    expect(() => synth({ endpointPublicAccessCidrs: ['203.0.113.0/24'] })).toThrow(/Cluster test\/cluster: .*\n  settings\.endpointPublicAccessCidrs\[0\]: "203\.0\.113\.0\/24" is a documentation range/);
+    expect(() => synth({ endpointPublicAccessCidrs: ['203.0.113.0/24'] })).toThrow(/Cluster test\/cluster: .*\n {2}settings\.endpointPublicAccessCidrs\[0\]: "203\.0\.113\.0\/24" is a documentation range/);
     expect(() => synth({ endpointPublicAccessCidrs: ['0.0.0.0/0'] })).toThrow(/settings\.endpointPublicAccessCidrs\[0\]: "0\.0\.0\.0\/0" admits every address on the internet/);
     expect(() => synth({ endpointPrivateAccessCidrs: ['52.94.76.0/24'] })).toThrow(/settings\.endpointPrivateAccessCidrs\[0\]: expected an RFC 1918 private range/);
     expect(() => synth({ addons: { kubeProxy: 'v1.32.0-eksbuild.1' } })).toThrow(/settings\.addons\.kubeProxy: expected a v1\.33\.x-eksbuild\.N version/);
