@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DIGEST_PATTERN } from './images';
 
 /**
  * zod field types every layer's settings may share (libs/<layer>/src/settings.ts). A field type carries its format
@@ -27,6 +26,8 @@ export const dailyWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[
 export const weeklyWindow = z
   .string()
   .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected a weekly window like sun:03:30-sun:04:30 (UTC)');
+/** A content digest of an image manifest. */
+export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 export const imageDigest = z.string().regex(DIGEST_PATTERN, 'expected an image digest like sha256:<64 hex digits>');
 export const githubId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN');

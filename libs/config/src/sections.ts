@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { DIGEST_PATTERN, resolveImageDigest } from './images';
-import { addonVersion, awsRoleArn, cidrField, dailyWindow, exactSemver, imageDigest, k8sQuantity, logRetentionDays, positiveInt, quantityMi, quantityMilli, weeklyWindow } from './fields';
+import { dailyWindow, logRetentionDays, positiveInt, weeklyWindow } from './fields';
 
 /**
  * Layer sections that still live here until their layer takes them into libs/<layer>/src/settings.ts (docs/architecture.md
@@ -91,101 +90,6 @@ export const dataSection = z
   })
   .prefault({});
 
-const nodeGroup = z
-  .strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'expected a lowercase name like "general"'),
-    instanceTypes: z.array(z.string().regex(/^[a-z0-9]+\.[a-z0-9]+$/, 'expected an EC2 instance type like m7i.large')).min(1),
-    capacityType: z.enum(['ON_DEMAND', 'SPOT']).default('ON_DEMAND'),
-    amiType: z.enum(['AL2023_x86_64_STANDARD', 'AL2023_ARM_64_STANDARD', 'BOTTLEROCKET_x86_64', 'BOTTLEROCKET_ARM_64']).default('AL2023_x86_64_STANDARD'),
-    minSize: z.number().int().min(0),
-    desiredSize: z.number().int().min(0),
-    maxSize: positiveInt,
-    diskSizeGb: z.number().int().min(20).max(16384).default(50),
-    maxUnavailablePercentage: z.number().int().min(1).max(100).default(33).describe('Rolling update: share of nodes replaced at once'),
-    labels: z.record(z.string(), z.string()).default({}),
-    taints: z
-      .array(z.strictObject({ key: z.string().min(1), value: z.string().default(''), effect: z.enum(['NO_SCHEDULE', 'NO_EXECUTE', 'PREFER_NO_SCHEDULE']) }))
-      .default([]),
-  })
-  .describe('A managed node group (an Auto Scaling group)');
-
-/** The cluster layer. */
-export const computeSection = z.strictObject({
-  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, 'expected a Kubernetes minor version like "1.33"'),
-  endpointPublicAccessCidrs: z
-    .array(cidrField)
-    .default([])
-    .describe('Static public egress CIDRs (at most 40) allowed to reach the public EKS endpoint: the NAT of self-hosted runners, a GitHub larger runner\'s static IP range; empty = private endpoint only'),
-  endpointPrivateAccessCidrs: z
-    .array(cidrField)
-    .default([])
-    .describe('Private CIDRs admitted on 443 to the private EKS endpoint: where the self-hosted runners (delivery.runsOn) live, e.g. the VPC\'s private subnets or a peered runner VPC'),
-  adminRoleArn: awsRoleArn.optional().describe('A role granted cluster-admin through an EKS access entry'),
-  logRetentionDays: logRetentionDays.default(365),
-  nodeGroups: z.array(nodeGroup).min(1),
-  deletionProtection: z.boolean().default(true).describe('EKS cluster deletion protection (AWS refuses DeleteCluster while it is on)'),
-  // Pinned add-on versions: a new version is a reviewed change in one file, never a surprise at apply.
-  // Defaults are for Kubernetes 1.33; list the valid ones with `aws eks describe-addon-versions --kubernetes-version <v>`.
-  addons: z
-    .strictObject({
-      vpcCni: addonVersion.default('v1.20.0-eksbuild.1'),
-      coredns: addonVersion.default('v1.12.1-eksbuild.2'),
-      kubeProxy: addonVersion.default('v1.33.0-eksbuild.2'),
-      podIdentityAgent: addonVersion.default('v1.3.7-eksbuild.2'),
-      cloudwatchObservability: addonVersion.default('v4.1.0-eksbuild.1'),
-    })
-    .prefault({})
-    .describe('Managed EKS add-on versions (vpc-cni, coredns, kube-proxy, eks-pod-identity-agent, amazon-cloudwatch-observability)'),
-  charts: z
-    .strictObject({
-      metricsServer: exactSemver.default('3.13.0').describe('kubernetes-sigs/metrics-server chart version'),
-      clusterAutoscaler: exactSemver.default('9.47.0').describe('kubernetes/autoscaler cluster-autoscaler chart version'),
-      clusterAutoscalerImageTag: z
-        .string()
-        .regex(/^v1\.\d{2}\.\d+$/, 'expected a cluster-autoscaler image tag like v1.33.0')
-        .default('v1.33.0')
-        .describe("cluster-autoscaler image; its minor version must match the cluster's Kubernetes version"),
-      clusterAutoscalerImageDigest: imageDigest
-        .optional()
-        .describe('sha256 digest of the cluster-autoscaler tag (default: the verified digest libs/config/src/images.ts knows for the tag)'),
-      metricsServerImageTag: z.string().regex(/^v\d+\.\d+\.\d+$/, 'expected a metrics-server image tag like v0.8.0').default('v0.8.0').describe('metrics-server image tag'),
-      metricsServerImageDigest: imageDigest.optional().describe('sha256 digest of the metrics-server tag (default: the verified digest for the tag)'),
-    })
-    .prefault({})
-    .describe('Pinned Helm charts of the workloads stack'),
-  ecrMaxImages: z.number().int().min(10).max(10000).default(200).describe('ECR lifecycle: tagged images kept (oldest expire first)'),
-})
-  .superRefine((c, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    // Sizes: min <= desired <= max.
-    c.nodeGroups.forEach((g, i) => {
-      if (g.minSize > g.desiredSize) issue(['nodeGroups', i, 'desiredSize'], `expected desiredSize >= minSize (${g.minSize}), got ${g.desiredSize}`);
-      if (g.desiredSize > g.maxSize) issue(['nodeGroups', i, 'desiredSize'], `expected desiredSize <= maxSize (${g.maxSize}), got ${g.desiredSize}`);
-    });
-    const names = c.nodeGroups.map((g) => g.name);
-    names.forEach((n, i) => {
-      if (names.indexOf(n) !== i) issue(['nodeGroups', i, 'name'], `expected unique node group names, "${n}" appears twice`);
-    });
-    // Versions that must follow the cluster's Kubernetes minor version.
-    const k8s = c.kubernetesVersion;
-    const caMinor = c.charts.clusterAutoscalerImageTag.replace(/^v(1\.\d+)\..*$/, '$1');
-    if (caMinor !== k8s) {
-      issue(['charts', 'clusterAutoscalerImageTag'], `expected a v${k8s}.x image (cluster-autoscaler must match the Kubernetes minor version ${k8s}), got ${c.charts.clusterAutoscalerImageTag}`);
-    }
-    for (const [image, tagField, digestField] of [
-      ['cluster-autoscaler', 'clusterAutoscalerImageTag', 'clusterAutoscalerImageDigest'],
-      ['metrics-server', 'metricsServerImageTag', 'metricsServerImageDigest'],
-    ] as const) {
-      const given = c.charts[digestField];
-      if (given !== undefined && !DIGEST_PATTERN.test(given)) continue; // the field's own format error says it
-      const resolved = resolveImageDigest(image, c.charts[tagField], given);
-      if ('error' in resolved) issue(['charts', digestField], resolved.error);
-    }
-    if (!c.addons.kubeProxy.startsWith(`v${k8s}.`)) {
-      issue(['addons', 'kubeProxy'], `expected a v${k8s}.x-eksbuild.N version (kube-proxy must match the Kubernetes minor version ${k8s}), got ${c.addons.kubeProxy}`);
-    }
-  });
-
 /** The edge and dns layers. */
 export const edgeSection = z
   .strictObject({
@@ -200,46 +104,6 @@ export const edgeSection = z
     deletionProtection: z.boolean().default(true).describe('ALB deletion protection (guardrail AWP-EDGE-008 requires it in prod)'),
     dnssec: z.boolean().default(true).describe('Sign a created hosted zone with DNSSEC (dns stack; add the DS record to the parent zone once delegated)'),
     logRetentionDays: logRetentionDays.default(365).describe('Retention of the WAF (edge) and Route 53 query (dns) log groups in us-east-1'),
-  })
-  .prefault({});
-
-/** The workloads layer: the service. */
-export const serviceSection = z
-  .strictObject({
-    name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/).default('api'),
-    port: z.number().int().min(1024).max(65535).default(3000),
-    nodePort: z.number().int().min(30000).max(32767).default(30080).describe('NodePort the ALB target group forwards to'),
-    replicas: z.strictObject({ min: positiveInt, max: positiveInt }).prefault({ min: 3, max: 12 }),
-    hpa: z
-      .strictObject({
-        cpuUtilization: z.number().int().min(10).max(95).default(70),
-        memoryUtilization: z.number().int().min(10).max(95).default(80),
-      })
-      .prefault({}),
-    resources: z
-      .strictObject({
-        cpuRequest: k8sQuantity.default('500m'),
-        cpuLimit: k8sQuantity.default('1'),
-        memoryRequest: k8sQuantity.default('512Mi'),
-        memoryLimit: k8sQuantity.default('512Mi'),
-      })
-      .prefault({}),
-    drainSeconds: z.number().int().min(1).max(300).default(20).describe('Graceful shutdown drain; the ALB deregistration delay and pod grace period follow it'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('LOG_LEVEL of the service'),
-    migrationTimeoutSeconds: z.number().int().min(30).max(3600).default(600).describe('The migration Job must finish within this time or the deploy fails'),
-  })
-  .superRefine((s, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    // Limits below requests are refused by the API server at apply time; catch them before synth.
-    if (quantityMi(s.resources.memoryLimit) < quantityMi(s.resources.memoryRequest)) {
-      issue(['resources', 'memoryLimit'], `expected >= memoryRequest (${s.resources.memoryRequest}), got ${s.resources.memoryLimit}`);
-    }
-    if (quantityMilli(s.resources.cpuLimit) < quantityMilli(s.resources.cpuRequest)) {
-      issue(['resources', 'cpuLimit'], `expected >= cpuRequest (${s.resources.cpuRequest}), got ${s.resources.cpuLimit}`);
-    }
-    if (s.replicas.min > s.replicas.max) {
-      issue(['replicas', 'min'], `expected min <= max (${s.replicas.max}), got ${s.replicas.min}`);
-    }
   })
   .prefault({});
 

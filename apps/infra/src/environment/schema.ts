@@ -3,22 +3,17 @@ import {
   awsAccountId,
   defaultCognitoDomainPrefix,
   cognitoDomainPrefixProblem,
-  computeSection,
   dataSection,
   domainSection,
   edgeSection,
   githubId,
-  isPrivateRange,
-  isIpv6DocumentationRange,
   KNOWN_REGIONS,
-  nonPublicRange,
-  parseCidr,
   planSubnets,
   REGION_AZ_COUNT,
-  serviceSection,
   TIERS,
 } from '@awp/config';
 import { identitySettings } from '@awp/identity';
+import { computeSettings, EKS_MAX_PUBLIC_ACCESS_CIDRS, serviceSettings } from '@awp/compute';
 import { networkSettings } from '@awp/network';
 import { observabilitySettings } from '@awp/observability';
 
@@ -79,10 +74,10 @@ export const environmentSchema = z
     domain: domainSection,
     network: networkSettings,
     data: dataSection,
-    compute: computeSection,
+    compute: computeSettings,
     edge: edgeSection,
     identity: identitySettings,
-    service: serviceSection,
+    service: serviceSettings,
     observability: observabilitySettings,
   })
   .superRefine((env, ctx) => crossLayerProblems(env).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path, message })));
@@ -147,9 +142,6 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
   return out;
 }
 
-/** EKS accepts at most 40 public endpoint CIDRs per cluster (Service Quotas: "Public endpoint access CIDR ranges per cluster", not adjustable). */
-export const EKS_MAX_PUBLIC_ACCESS_CIDRS = 40;
-
 /** GitHub's standard hosted runner labels (ubuntu-24.04, windows-latest, macos-15, ubuntu-24.04-arm…): no fixed egress IPs. */
 const STANDARD_GITHUB_HOSTED = /^(ubuntu|windows|macos)-(latest|\d+(\.\d+)?)(-arm|-arm64|-intel|-large|-xlarge)?$/;
 
@@ -204,32 +196,8 @@ export function endpointAccessProblems(env: {
     const plan = planSubnets(env.network.vpcCidr, env.network.azCount);
     return typeof plan === 'string' ? '' : ` (this VPC's private subnets: ${JSON.stringify(plan.private)})`;
   };
-  const setInstead =
-    'set the static public egress IPs of your runners (the NAT gateway IPs of self-hosted runners, or a GitHub larger runner\'s static IP range), ' +
-    'or set [] and use self-hosted runners in the VPC (delivery.runsOn, compute.endpointPrivateAccessCidrs)';
-  pub.forEach((c, i) => {
-    const where = ['compute', 'endpointPublicAccessCidrs', i];
-    if (isIpv6DocumentationRange(c)) return out.push([where, `"${c}" is a documentation range (RFC 3849), not a real network; ${setInstead}`]);
-    const p = parseCidr(c);
-    if (typeof p === 'string') return out.push([where, p]);
-    if (p.prefix === 0) return out.push([where, `"${c}" admits every address on the internet; ${setInstead}`]);
-    const range = nonPublicRange(p);
-    if (range?.kind === 'documentation') return out.push([where, `"${c}" is ${range.what}, a placeholder that matches no runner; ${setInstead}`]);
-    if (range) {
-      return out.push([where, `"${c}" is ${range.what}: the public endpoint never sees such a source address; list runners inside the VPC in compute.endpointPrivateAccessCidrs instead`]);
-    }
-    return undefined;
-  });
-  if (pub.length > EKS_MAX_PUBLIC_ACCESS_CIDRS) {
-    out.push([['compute', 'endpointPublicAccessCidrs'], `expected at most ${EKS_MAX_PUBLIC_ACCESS_CIDRS} CIDRs (EKS's fixed limit per cluster), got ${pub.length}; use self-hosted runners behind a NAT gateway instead`]);
-  }
-  priv.forEach((c, i) => {
-    const where = ['compute', 'endpointPrivateAccessCidrs', i];
-    const p = parseCidr(c);
-    if (typeof p === 'string') return out.push([where, p]);
-    if (!isPrivateRange(p)) return out.push([where, `expected an RFC 1918 private range where self-hosted runners live${privateHint()}, got "${c}"`]);
-    return undefined;
-  });
+  // The CIDRs on their own (documentation ranges, 0.0.0.0/0, private ranges on the public endpoint, the 40-CIDR limit)
+  // are the compute section's rules (libs/compute/src/settings.ts); here: whether the runners can use them.
   for (const [field, runsOn] of runnerSets) {
     if (pub.length === 0 && !isSelfHostedRunner(runsOn)) {
       out.push([

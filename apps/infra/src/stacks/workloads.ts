@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { PlatformStack } from '@awp/config';
+import { PlatformStack, resourceName } from '@awp/config';
 import { type EnvironmentConfig } from '../environment';
 import { EksProviders, ServiceWorkloads, type Cluster } from '@awp/compute';
 
@@ -58,11 +58,14 @@ export function workloadsStack(
     description: 'Tag of the service image in ECR (the commit SHA); ECR tags are immutable.',
     validation: [{ condition: '${can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", var.image_tag))}', errorMessage: 'image_tag must be a Docker image tag (letters, digits, _ . -; at most 128 characters).' }],
   });
-  const { service, compute } = env;
   // The api answers image URLs as `${CDN_BASE_URL}/${key}` with keys at the bucket's top level (products/<id>/…);
   // the edge serves the uploads bucket under a path prefix it strips, so CDN_BASE_URL must carry that prefix.
   if (!edge.uploadsBaseUrl) throw new Error(`workloads stack ${env.name}: the edge layer serves no uploads bucket, so the service has no CDN_BASE_URL for images`);
   const workloads = new ServiceWorkloads(stack, 'workloads', {
+    // The service section passes through as it is; the charts are the cluster's (checked there against its version).
+    settings: env.service,
+    instance: resourceName(env, env.service.name),
+    charts: cluster.settings.charts,
     clusterName: cluster.clusterName,
     ecrRepositoryUrl: cluster.ecrRepositoryUrl,
     ecrRepositoryName: cluster.ecrRepositoryName,
@@ -94,20 +97,6 @@ export function workloadsStack(
     auth: { issuer: identity.issuer, audience: identity.audience, audienceClaim: identity.audienceClaim, writeScope: identity.writeScope },
     // The data layer's policy is the one place that knows what the service may do with its stores.
     accessPolicyArns: [data.serviceAccessPolicyArn],
-    name: service.name,
-    port: service.port,
-    nodePort: service.nodePort,
-    replicas: service.replicas,
-    hpa: service.hpa,
-    resources: service.resources,
-    drainSeconds: service.drainSeconds,
-    logLevel: service.logLevel,
-    migrationTimeoutSeconds: service.migrationTimeoutSeconds,
-    charts: compute.charts,
-    // Explicit digests from the file, else the verified ones for the tags (environment validation checked both).
-    imageDigests: { clusterAutoscaler: compute.charts.clusterAutoscalerImageDigest, metricsServer: compute.charts.metricsServerImageDigest },
-    // One metrics-server is enough where the HPA floor is a single pod.
-    metricsServerReplicas: env.tier === 'dev' ? 1 : 2,
   });
   // Named outputs for the smoke test after a deploy (kubectl rollout status, logs of the migration Job).
   new TerraformOutput(stack, 'namespace', { value: workloads.namespace });
