@@ -80,11 +80,11 @@ export function rolePermissions(outdir: string, stackName: string): Record<strin
     return stacks.get(name)!;
   };
   // `${…}` references: remote-state outputs become the producing stack's expression, hashes go.
-  const resolve = (s: string, from: string): string =>
+  const resolve = (s: string): string =>
     s
       .replace(/\$\{data\.terraform_remote_state\.cross-stack-reference-input-([\w-]+)\.outputs\.([\w-]+)\}/g, (_m, producer: string, output: string) => {
         const value = String(stackOf(producer).output[output].value);
-        return resolve(value, producer);
+        return resolve(value);
       })
       .replace(/_[0-9A-F]{8}\b/g, '')
       .replace(/^\$\{([^${}]+)\}$/, '$1');
@@ -93,26 +93,26 @@ export function rolePermissions(outdir: string, stackName: string): Record<strin
     if (!m) throw new Error(`${at}: expected a policy document reference, got ${ref}`);
     return stackOf(at).data.aws_iam_policy_document[m[1]].statement;
   };
-  const statementsOf = (doc: Record<string, any>[], at: string): RoleStatement[] =>
+  const statementsOf = (doc: Record<string, any>[]): RoleStatement[] =>
     doc.map((st) => ({
       effect: st.effect ?? 'Allow',
       actions: [...st.actions].sort(),
-      resources: st.resources.map((r: string) => resolve(r, at)).sort(),
-      conditions: (st.condition ?? []).map((c: Record<string, any>) => `${c.test} ${c.variable} ${c.values.map((v: string) => resolve(v, at)).join(' | ')}`).sort(),
+      resources: st.resources.map((r: string) => resolve(r)).sort(),
+      conditions: (st.condition ?? []).map((c: Record<string, any>) => `${c.test} ${c.variable} ${c.values.map((v: string) => resolve(v)).join(' | ')}`).sort(),
     }));
   const json = stackOf(stackName);
   const out: Record<string, RoleStatement[]> = {};
-  const add = (role: string, sts: RoleStatement[]) => (out[resolve(role, stackName)] ??= []).push(...sts);
+  const add = (role: string, sts: RoleStatement[]) => (out[resolve(role)] ??= []).push(...sts);
   for (const a of Object.values<Record<string, any>>(json.resource?.aws_iam_role_policy_attachment ?? {})) {
-    const policy = resolve(String(a.policy_arn), stackName); // aws_iam_policy.<id>.arn in its own stack
+    const policy = resolve(String(a.policy_arn)); // aws_iam_policy.<id>.arn in its own stack
     const m = /^aws_iam_policy\.([\w-]+)\.arn$/.exec(policy);
     if (!m) continue; // an AWS managed policy
     const producer = [stackName, ...stacks.keys()].find((n) => Object.keys(stackOf(n).resource?.aws_iam_policy ?? {}).some((k) => k.replace(/_[0-9A-F]{8}$/, '') === m[1]));
     if (!producer) throw new Error(`no stack holds aws_iam_policy ${m[1]}`);
     const [, p] = Object.entries<Record<string, any>>(stackOf(producer).resource.aws_iam_policy).find(([k]) => k.replace(/_[0-9A-F]{8}$/, '') === m[1])!;
-    add(String(a.role), statementsOf(documentOf(String(p.policy), producer), producer));
+    add(String(a.role), statementsOf(documentOf(String(p.policy), producer)));
   }
-  for (const p of Object.values<Record<string, any>>(json.resource?.aws_iam_role_policy ?? {})) add(String(p.role), statementsOf(documentOf(String(p.policy), stackName), stackName));
+  for (const p of Object.values<Record<string, any>>(json.resource?.aws_iam_role_policy ?? {})) add(String(p.role), statementsOf(documentOf(String(p.policy), stackName)));
   const key = (s: RoleStatement) => JSON.stringify(s);
   for (const role of Object.keys(out)) out[role].sort((a, b) => key(a).localeCompare(key(b)));
   return out;

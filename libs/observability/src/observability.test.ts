@@ -16,8 +16,8 @@ function build(overrides: Partial<ObservabilityProps> = {}): { json: Json; const
     cluster: { clusterName: 'prod-eks', maxNodeCount: 13 },
     workloads: { namespace: 'api', deploymentName: 'api', serviceName: 'api', maxReplicas: 12 },
     data: {
-      postgres: { primaryInstanceId: 'prod-postgres', replicaInstanceIds: ['prod-postgres-replica-1', 'prod-postgres-replica-2'], instanceMemoryGib: 16, allocatedStorageGb: 100, maxConnections: 1000 },
-      redis: { replicationGroupId: 'prod-cache', memberClusterIds: ['prod-cache-0001-001', 'prod-cache-0001-002'] },
+      database: { primaryInstanceId: 'prod-postgres', replicaInstanceIds: ['prod-postgres-replica-1', 'prod-postgres-replica-2'], instanceMemoryGib: 16, allocatedStorageGb: 100, maxConnections: 1000 },
+      cache: { replicationGroupId: 'prod-cache', memberClusterIds: ['prod-cache-0001-001', 'prod-cache-0001-002'] },
     },
     edge: { albArnSuffix: 'app/prod-alb/abc', targetGroupArnSuffix: 'targetgroup/prod-api/def', distributionId: 'E123', webAclName: 'prod-web' },
     usEast1Provider: usEast1,
@@ -204,7 +204,7 @@ describe('Observability construct', () => {
 
   it('creates one alarm per member via for_each when ids are a token list from another stack', () => {
     const { json: j } = build({
-      data: { redis: { replicationGroupId: 'prod-cache', memberClusterIds: Token.asList('${aws_elasticache_replication_group.x.member_clusters}') } },
+      data: { cache: { replicationGroupId: 'prod-cache', memberClusterIds: Token.asList('${aws_elasticache_replication_group.x.member_clusters}') } },
       cluster: { clusterName: '${aws_eks_cluster.x.name}', maxNodeCount: 9 },
     });
     const evictions = alarms(j).filter(([, a]) => a.metric_name === 'Evictions');

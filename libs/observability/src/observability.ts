@@ -141,8 +141,8 @@ export class Observability extends Construct {
     const { cluster, workloads, data } = props;
     if (cluster) sets.push(new ClusterAlarms(this, 'cluster-alarms', { ...common, clusterName: cluster.clusterName, maxNodeCount: cluster.maxNodeCount }));
     if (cluster && workloads) sets.push(new WorkloadAlarms(this, 'workload-alarms', { ...common, clusterName: cluster.clusterName, ...workloads }));
-    if (data?.postgres) sets.push(new RdsAlarms(this, 'rds-alarms', { ...common, ...data.postgres }));
-    if (data?.redis) sets.push(new CacheAlarms(this, 'cache-alarms', { ...common, memberClusterIds: data.redis.memberClusterIds }));
+    if (data?.database) sets.push(new RdsAlarms(this, 'rds-alarms', { ...common, ...data.database }));
+    if (data?.cache) sets.push(new CacheAlarms(this, 'cache-alarms', { ...common, memberClusterIds: data.cache.memberClusterIds }));
     if (edge) {
       const alb = { albArnSuffix: edge.albArnSuffix, targetGroupArnSuffix: edge.targetGroupArnSuffix };
       sets.push(new AlbAlarms(this, 'alb-alarms', { ...common, ...alb }));

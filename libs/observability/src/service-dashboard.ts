@@ -102,14 +102,14 @@ export class ServiceDashboard extends Construct {
       if (cdn.length) rows.push({ widgets: cdn });
     }
     const data: Widget[] = [];
-    const redis = props.data?.redis;
-    if (redis) {
+    const cache = props.data?.cache;
+    if (cache) {
       // SEARCH finds every member of the replication group (ids start with it) without knowing their count.
-      const search = (m: string, stat: string) => `SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName="${m}" "${redis.replicationGroupId}"', '${stat}', ${t.periodSeconds})`;
+      const search = (m: string, stat: string) => `SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName="${m}" "${cache.replicationGroupId}"', '${stat}', ${t.periodSeconds})`;
       data.push({ type: 'metric', title: 'Cache hit ratio (%)', region, lines: [expression('hits', `AVG(${search('CacheHitRate', 'Average')})`, 'hit rate')], leftAxis: { min: 0, max: 100 }, width: 8 });
       data.push({ type: 'metric', title: 'Cache load: engine CPU and memory (%)', region, lines: [expression('cpu', search('EngineCPUUtilization', 'Average'), ''), expression('mem', search('DatabaseMemoryUsagePercentage', 'Average'), '')], leftAxis: { min: 0, max: 100 }, width: 8 });
     }
-    const pg = props.data?.postgres;
+    const pg = props.data?.database;
     if (pg) {
       const ids = [pg.primaryInstanceId, ...(Token.isUnresolved(pg.replicaInstanceIds ?? []) ? [] : (pg.replicaInstanceIds ?? []))];
       data.push({

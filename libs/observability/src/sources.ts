@@ -24,7 +24,7 @@ export interface WorkloadsSource {
   readonly maxReplicas: number;
 }
 
-export interface PostgresSource {
+export interface DatabaseSource {
   readonly primaryInstanceId: string;
   /** Read replica identifiers (a token list is fine). @default none */
   readonly replicaInstanceIds?: string[];
@@ -36,7 +36,7 @@ export interface PostgresSource {
   readonly maxConnections: number;
 }
 
-export interface RedisSource {
+export interface CacheSource {
   readonly replicationGroupId: string;
   /** Member cache cluster ids (one node each); a token list is fine. */
   readonly memberClusterIds: string[];
@@ -44,8 +44,8 @@ export interface RedisSource {
 
 /** From the data layer. */
 export interface DataSource {
-  readonly postgres?: PostgresSource;
-  readonly redis?: RedisSource;
+  readonly database?: DatabaseSource;
+  readonly cache?: CacheSource;
 }
 
 /** From the edge layer. */

@@ -4,7 +4,6 @@ import {
   cognitoDomainPrefix,
   cognitoDomainPrefixProblem,
   computeSection,
-  dataSection,
   domainSection,
   edgeSection,
   githubId,
@@ -20,6 +19,7 @@ import {
   serviceSection,
   TIERS,
 } from '@awp/config';
+import { dataSettings } from '@awp/data';
 import { networkSettings } from '@awp/network';
 
 /**
@@ -68,7 +68,7 @@ export const environmentSchema = z
       .prefault({}),
     domain: domainSection,
     network: networkSettings,
-    data: dataSection,
+    data: dataSettings.prefault({}),
     compute: computeSection,
     edge: edgeSection,
     identity: identitySection,
@@ -127,6 +127,9 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
     if (!pg.deletionProtection) issue(['data', 'database', 'deletionProtection'], 'expected true: prod databases are deletion-protected');
     if (pg.backupRetentionDays < 7) issue(['data', 'database', 'backupRetentionDays'], `expected at least 7 days in prod, got ${pg.backupRetentionDays}`);
     if (env.data.cache.snapshotRetentionDays < 1) issue(['data', 'cache', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
+    // Outside prod, environments rebuilt at will may skip them (their files say so); prod keeps a last copy.
+    if (!pg.finalSnapshot) issue(['data', 'database', 'finalSnapshot'], 'expected true: a deleted prod database leaves a final snapshot');
+    if (!env.data.cache.finalSnapshot) issue(['data', 'cache', 'finalSnapshot'], 'expected true: a deleted prod cache leaves a final snapshot');
     if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
     if (env.identity.mode === 'cognito') {
       if (env.identity.threatProtection !== 'ENFORCED') issue(['identity', 'threatProtection'], `expected "ENFORCED" in prod (with featurePlan "PLUS"), got "${env.identity.threatProtection}"`);
