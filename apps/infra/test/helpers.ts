@@ -80,14 +80,14 @@ export function rolePermissions(outdir: string, stackName: string): Record<strin
     return stacks.get(name)!;
   };
   // `${…}` references: remote-state outputs become the producing stack's expression, hashes go.
-  const resolve = (s: string): string =>
+  const expand = (s: string): string =>
     s
-      .replace(/\$\{data\.terraform_remote_state\.cross-stack-reference-input-([\w-]+)\.outputs\.([\w-]+)\}/g, (_m, producer: string, output: string) => {
-        const value = String(stackOf(producer).output[output].value);
-        return resolve(value);
-      })
-      .replace(/_[0-9A-F]{8}\b/g, '')
-      .replace(/^\$\{([^${}]+)\}$/, '$1');
+      .replace(/\$\{data\.terraform_remote_state\.cross-stack-reference-input-([\w-]+)\.outputs\.([\w-]+)\}/g, (_m, producer: string, output: string) =>
+        expand(String(stackOf(producer).output[output].value)),
+      )
+      .replace(/_[0-9A-F]{8}\b/g, '');
+  // A whole-string reference reads as its address (`aws_kms_key.x.arn`); references inside a string keep `${…}`.
+  const resolve = (s: string): string => expand(s).replace(/^\$\{([^${}]+)\}$/, '$1');
   const documentOf = (ref: string, at: string): Record<string, any>[] => {
     const m = /^\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}$/.exec(ref);
     if (!m) throw new Error(`${at}: expected a policy document reference, got ${ref}`);

@@ -116,25 +116,24 @@ describe('prod-workloads', () => {
     expect(json.output.image.value).toBe(container.image);
   });
 
-  it('gives the service role the data layer access policy, and the migration role (alone) the master secret', () => {
-    const attachments = all(json, 'aws_iam_role_policy_attachment');
-    expect(attachments).toHaveLength(2);
-    for (const a of attachments) {
-      expect(a.role).toContain(remote('prod', 'cluster'));
-      expect(a.policy_arn).toContain(remote('prod', 'data'));
-    }
+  it("grants the service role and the migration role (alone: the master secret) through the data layer's grant helpers, here", () => {
+    const grants = all(json, 'aws_iam_role_policy');
+    expect(grants.map((g) => g.name).sort()).toEqual(['cache-auth-secret-read', 'cache-connect', 'database-connect', 'database-master-secret-read', 'uploads-read-write']);
+    for (const g of grants) expect(g.role).toContain(remote('prod', 'cluster'));
+    expect(grants.filter((g) => g.name === 'database-master-secret-read').map((g) => g.role)).toEqual([expect.stringContaining('migration-role')]);
+    expect(all(json, 'aws_iam_role_policy_attachment')).toEqual([]);
+    // The service waits for its grants, the migration Job for its own.
+    expect(deployment.depends_on.filter((d: string) => d.startsWith('aws_iam_role_policy.')).sort()).toEqual(
+      ['cache-auth-secret-read', 'cache-connect', 'database-connect', 'uploads-read-write'].map((n) => `aws_iam_role_policy.service-grant-${n}`),
+    );
+    expect(one(json, 'kubernetes_job_v1').depends_on).toContain('aws_iam_role_policy.migration-grant-database-master-secret-read');
     const job = one(json, 'kubernetes_job_v1').spec.template.spec;
     const env = Object.fromEntries(job.container[0].env.map((e: Json) => [e.name, e.value]));
     expect(env.DATABASE_SECRET_ARN).toContain(remote('prod', 'data'));
     expect(env.DATABASE_APP_USER).toBe('api');
     expect(job.service_account_name).not.toBe(pod.service_account_name);
-    // The data stack's outputs behind the two attachments: the service policy has no master secret in it.
-    const data = stack('prod-data');
-    const policies = Object.fromEntries(all(data, 'aws_iam_policy').map((p) => [p.name, p.policy]));
-    expect(Object.keys(policies).sort()).toEqual(['prod-api-data-access', 'prod-api-migration-access']);
-    const doc = (ref: string) => data.data.aws_iam_policy_document[ref.replace(/^\$\{data\.aws_iam_policy_document\.(.*)\.json\}$/, '$1')];
-    expect(JSON.stringify(doc(policies['prod-api-data-access']))).not.toContain('master_user_secret');
-    expect(JSON.stringify(doc(policies['prod-api-migration-access']))).toContain('master_user_secret');
+    // The data stack writes no IAM policy of its own any more.
+    expect(stack('prod-data').resource.aws_iam_policy).toBeUndefined();
   });
 
   it("default-denies the namespace and allows the service's flows to the subnets of environments/prod.json", () => {
