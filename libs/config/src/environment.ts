@@ -19,5 +19,5 @@ export interface PlatformEnvironment {
   /** `org/repo`. */
   readonly repository: string;
   readonly state: { readonly bucket: string; readonly region?: string; readonly keyPrefix: string };
-  readonly delivery: { readonly planRoleName?: string; readonly applyRoleName?: string; readonly runsOn: readonly string[] };
+  readonly delivery: { readonly planRoleName?: string; readonly applyRoleName?: string; readonly runsOn: readonly string[]; readonly planRunsOn?: readonly string[] };
 }

@@ -20,7 +20,7 @@ describe('naming and tagging', () => {
     expect(resourceName(prod, 'x'.repeat(80)).length).toBeLessThanOrEqual(63);
     expect(globalName(prod, 'assets')).toBe('prod-assets-333333333333');
     expect(clusterName(prod)).toBe('prod-eks');
-    expect(deliveryRoleNames(prod)).toEqual({ plan: 'aws-web-platform-prod-plan', apply: 'aws-web-platform-prod-apply' });
+    expect(deliveryRoleNames(prod)).toEqual({ plan: 'aws-web-platform-prod-plan', planPullRequest: 'aws-web-platform-prod-plan-pr', apply: 'aws-web-platform-prod-apply' });
   });
 
   it('tags carry every required key', () => {

@@ -72,13 +72,22 @@ export function defaultTags(env: PlatformEnvironment, layer: string): Record<str
 
 export const REQUIRED_TAGS = ['Environment', 'Layer', 'Owner', 'CostCenter', 'Repository', 'ManagedBy'] as const;
 
+/** The delivery roles: `plan` (merge queue, default branch, drift), `planPullRequest` (pull requests only), `apply`. */
+export interface DeliveryRoles {
+  readonly plan: string;
+  /**
+   * Pull-request plans: the plan role's reads minus what returns a secret (a pull request's code runs with it), so
+   * it is a role of its own, trusted by the `pull_request` subject only (apps/infra/src/bootstrap/stack.ts).
+   */
+  readonly planPullRequest: string;
+  readonly apply: string;
+}
+
 /** IAM role names created by the bootstrap stack for the delivery pipeline. */
-export function deliveryRoleNames(env: PlatformEnvironment): { plan: string; apply: string } {
+export function deliveryRoleNames(env: PlatformEnvironment): DeliveryRoles {
   const repo = env.repository.split('/')[1].toLowerCase().replace(/[^a-z0-9-]+/g, '-');
-  return {
-    plan: env.delivery.planRoleName ?? `${repo}-${env.name}-plan`,
-    apply: env.delivery.applyRoleName ?? `${repo}-${env.name}-apply`,
-  };
+  const plan = env.delivery.planRoleName ?? `${repo}-${env.name}-plan`;
+  return { plan, planPullRequest: `${plan}-pr`, apply: env.delivery.applyRoleName ?? `${repo}-${env.name}-apply` };
 }
 
 /**
@@ -93,9 +102,9 @@ export function roleArn(env: PlatformEnvironment, roleName: string, path = '/'):
 }
 
 /** ARNs of the delivery roles (they live under DELIVERY_IAM_PATH). */
-export function deliveryRoleArns(env: PlatformEnvironment): { plan: string; apply: string } {
+export function deliveryRoleArns(env: PlatformEnvironment): DeliveryRoles {
   const names = deliveryRoleNames(env);
-  return { plan: roleArn(env, names.plan, DELIVERY_IAM_PATH), apply: roleArn(env, names.apply, DELIVERY_IAM_PATH) };
+  return { plan: roleArn(env, names.plan, DELIVERY_IAM_PATH), planPullRequest: roleArn(env, names.planPullRequest, DELIVERY_IAM_PATH), apply: roleArn(env, names.apply, DELIVERY_IAM_PATH) };
 }
 
 /**

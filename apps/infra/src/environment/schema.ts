@@ -61,8 +61,18 @@ export const environmentSchema = z
           .min(1)
           .default(['ubuntu-24.04'])
           .describe(
-            'runs-on labels of the jobs that plan and apply this environment (`platform bootstrap --describe` prints them for the workflows). ' +
+            'runs-on labels of the jobs that APPLY this environment (`platform bootstrap --describe` prints them for the workflows). ' +
               'GitHub-hosted (default ["ubuntu-24.04"]) cannot reach a private EKS endpoint; self-hosted runners in the VPC: ["self-hosted", "linux", "x64", "awp-<env>"] (libs/compute/README.md)',
+          ),
+        // Plan and drift jobs get runners of their own (a plan job runs pull-request code); checked with runsOn in
+        // planRunnerProblems (below).
+        planRunsOn: z
+          .array(z.string().min(1))
+          .min(1)
+          .optional()
+          .describe(
+            'runs-on labels of the jobs that PLAN this environment (pull requests, merge queue, drift). Default: runsOn, except in the prod tier, ' +
+              'where plan jobs (which run pull-request code) must not be able to land on the apply runners: e.g. ["self-hosted", "linux", "x64", "awp-prod-plan"] in a runner group of its own',
           ),
       })
       .prefault({}),
@@ -109,6 +119,7 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
     if (!az.startsWith(env.region)) issue(['network', 'availabilityZones', i], `expected a zone of ${env.region}, got "${az}"`);
   });
   endpointAccessProblems(env).forEach(([p, message]) => issue(p, message));
+  planRunnerProblems(env).forEach(([p, message]) => issue(p, message));
   if (env.promotesFrom === env.name) issue(['promotesFrom'], 'expected another environment, not this one');
   if (env.identity.mode === 'cognito') {
     // The default prefix carries the environment name: an environment called "aws-…" would get a prefix Cognito refuses.
@@ -150,6 +161,31 @@ export function isSelfHostedRunner(runsOn: readonly string[]): boolean {
   return runsOn.includes('self-hosted');
 }
 
+/** The runs-on labels of an environment's plan and drift jobs (delivery.planRunsOn, default delivery.runsOn). */
+export function planRunners(env: { delivery: { runsOn: readonly string[]; planRunsOn?: readonly string[] } }): readonly string[] {
+  return env.delivery.planRunsOn ?? env.delivery.runsOn;
+}
+
+/**
+ * A plan job runs pull-request code, so in the prod tier it must not be able to land on a runner that applies prod.
+ * GitHub sends a job to a runner that has ALL its runs-on labels: when every plan label is also an apply label
+ * (identical lists included), every apply runner can take plan jobs.
+ */
+export function planRunnerProblems(env: { tier: string; delivery: { runsOn: readonly string[]; planRunsOn?: readonly string[] } }): [(string | number)[], string][] {
+  if (env.tier !== 'prod') return [];
+  const apply = new Set(env.delivery.runsOn);
+  const plan = planRunners(env);
+  if (!plan.every((l) => apply.has(l))) return [];
+  return [
+    [
+      ['delivery', env.delivery.planRunsOn ? 'planRunsOn' : 'runsOn'],
+      `a plan job runs pull-request code, so in the prod tier it must not run on the apply runners: the plan labels (${JSON.stringify(plan)}) are all apply labels ` +
+        `(delivery.runsOn ${JSON.stringify(env.delivery.runsOn)}), so every apply runner would take plan jobs; set delivery.planRunsOn to the labels of separate plan runners, ` +
+        'e.g. ["self-hosted", "linux", "x64", "awp-prod-plan"], registered in a runner group of their own',
+    ],
+  ];
+}
+
 /**
  * How the delivery jobs reach the EKS API, checked as one decision (issue: the committed files listed a documentation
  * range, so no runner could ever reach the endpoint). Public allow-list entries must be real public egress ranges;
@@ -159,13 +195,14 @@ export function isSelfHostedRunner(runsOn: readonly string[]): boolean {
 export function endpointAccessProblems(env: {
   name: string;
   network: { vpcCidr: string; azCount: number };
-  delivery: { runsOn: readonly string[] };
+  delivery: { runsOn: readonly string[]; planRunsOn?: readonly string[] };
   compute: { endpointPublicAccessCidrs: readonly string[]; endpointPrivateAccessCidrs: readonly string[] };
 }): [(string | number)[], string][] {
   const out: [(string | number)[], string][] = [];
   const { endpointPublicAccessCidrs: pub, endpointPrivateAccessCidrs: priv } = env.compute;
-  const runsOn = env.delivery.runsOn;
-  const selfHosted = isSelfHostedRunner(runsOn);
+  // Plan and apply runners both talk to the EKS API (the workloads stack): each label set is checked.
+  const runnerSets = [['runsOn', env.delivery.runsOn] as const, ...(env.delivery.planRunsOn ? [['planRunsOn', env.delivery.planRunsOn] as const] : [])];
+  const selfHosted = runnerSets.some(([, labels]) => isSelfHostedRunner(labels));
   const privateHint = () => {
     const plan = planSubnets(env.network.vpcCidr, env.network.azCount);
     return typeof plan === 'string' ? '' : ` (this VPC's private subnets: ${JSON.stringify(plan.private)})`;
@@ -196,19 +233,21 @@ export function endpointAccessProblems(env: {
     if (!isPrivateRange(p)) return out.push([where, `expected an RFC 1918 private range where self-hosted runners live${privateHint()}, got "${c}"`]);
     return undefined;
   });
-  if (pub.length === 0 && !selfHosted) {
-    out.push([
-      ['delivery', 'runsOn'],
-      `GitHub-hosted runners (${JSON.stringify(runsOn)}) cannot reach a private-only EKS endpoint (compute.endpointPublicAccessCidrs is empty): ` +
-        `set the labels of self-hosted runners inside the VPC, e.g. ["self-hosted", "linux", "x64", "awp-${env.name}"], or list their static egress IPs in compute.endpointPublicAccessCidrs`,
-    ]);
-  }
-  if (pub.length > 0 && runsOn.every((l) => STANDARD_GITHUB_HOSTED.test(l))) {
-    out.push([
-      ['delivery', 'runsOn'],
-      `standard GitHub-hosted runners (${JSON.stringify(runsOn)}) have no static egress IPs (they use thousands of Azure ranges, far more than the ${EKS_MAX_PUBLIC_ACCESS_CIDRS} CIDRs EKS allows), so compute.endpointPublicAccessCidrs can never admit them: ` +
-        'set the label of a GitHub larger runner with static IPs, or of self-hosted runners',
-    ]);
+  for (const [field, runsOn] of runnerSets) {
+    if (pub.length === 0 && !isSelfHostedRunner(runsOn)) {
+      out.push([
+        ['delivery', field],
+        `GitHub-hosted runners (${JSON.stringify(runsOn)}) cannot reach a private-only EKS endpoint (compute.endpointPublicAccessCidrs is empty): ` +
+          `set the labels of self-hosted runners inside the VPC, e.g. ["self-hosted", "linux", "x64", "awp-${env.name}"], or list their static egress IPs in compute.endpointPublicAccessCidrs`,
+      ]);
+    }
+    if (pub.length > 0 && runsOn.every((l) => STANDARD_GITHUB_HOSTED.test(l))) {
+      out.push([
+        ['delivery', field],
+        `standard GitHub-hosted runners (${JSON.stringify(runsOn)}) have no static egress IPs (they use thousands of Azure ranges, far more than the ${EKS_MAX_PUBLIC_ACCESS_CIDRS} CIDRs EKS allows), so compute.endpointPublicAccessCidrs can never admit them: ` +
+          'set the label of a GitHub larger runner with static IPs, or of self-hosted runners',
+      ]);
+    }
   }
   if (pub.length === 0 && selfHosted && priv.length === 0) {
     out.push([['compute', 'endpointPrivateAccessCidrs'], `expected the private CIDRs of the self-hosted runners${privateHint()}: the EKS cluster security group admits nothing else on 443`]);
