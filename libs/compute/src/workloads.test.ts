@@ -37,7 +37,7 @@ function synth(props: Partial<Omit<ServiceWorkloadsProps, 'settings'>> = {}, set
     network: { privateSubnetCidrs: ['10.30.0.0/18', '10.30.64.0/18'], isolatedSubnetCidrs: ['10.30.224.0/21', '10.30.232.0/21'] },
     database: { host: 'db.internal', port: 5432, name: 'catalogue', readHost: 'db-ro.internal' },
     migration: { roleName: 'test-eks-migration', serviceAccountName: 'api-migrate', masterSecretArn: MASTER_SECRET, accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-migration-access'] },
-    redis: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
+    cache: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
     uploadsBucketName: 'test-uploads',
     auth: AUTH,
     accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-data-access'],

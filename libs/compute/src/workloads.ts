@@ -110,10 +110,18 @@ export interface ServiceWorkloadsProps {
   readonly database: { readonly host: string; readonly port: number | string; readonly name: string; readonly readHost: string; /** @default 'api' */ readonly user?: string };
   /**
    * The migration Job: its own service account and pod identity role (the Cluster's `migrationRoleName`), the
-   * RDS-managed master secret it alone reads, and the policies that let it (the data layer's `migrationAccessPolicyArn`).
+   * RDS-managed master secret it alone reads, and what lets it read it: `grants` made on its role by the caller (the
+   * data layer's `database.masterSecret.grantRead(role)`) and/or managed `accessPolicyArns` (default []); the Job waits for both.
    */
-  readonly migration: { readonly roleName: string; readonly serviceAccountName: string; readonly masterSecretArn: string; readonly accessPolicyArns: readonly string[] };
-  readonly redis: { readonly host: string; readonly port: number | string; readonly authSecretArn: string };
+  readonly migration: {
+    readonly roleName: string;
+    readonly serviceAccountName: string;
+    readonly masterSecretArn: string;
+    readonly accessPolicyArns?: readonly string[];
+    readonly grants?: readonly ITerraformDependable[];
+  };
+  /** The cache (REDIS_HOST, REDIS_PORT) and the secret that says how to authenticate to it (REDIS_AUTH_SECRET_ARN). */
+  readonly cache: { readonly host: string; readonly port: number | string; readonly authSecretArn: string };
   /** The uploads bucket (S3_BUCKET). */
   readonly uploadsBucketName: string;
   // ---- from the identity layer ----
@@ -123,11 +131,16 @@ export interface ServiceWorkloadsProps {
    */
   readonly auth: ServiceAuth;
   /**
-   * Managed policies attached to the service role — the data layer's `serviceAccessPolicyArn` (its secrets, the
-   * uploads bucket, IAM auth to the database and the cache).
+   * Managed policies attached to the service role.
    * @default []
    */
   readonly accessPolicyArns?: readonly string[];
+  /**
+   * Grants the caller made on the service role (the data layer's `grant*` helpers: database and cache connect, the
+   * cache secret, the uploads bucket); the Deployment waits for them.
+   * @default []
+   */
+  readonly grants?: readonly ITerraformDependable[];
   /**
    * An inline policy for the service role when no data layer policy exists: read/write `bucketArn/*`, read
    * `secretArns`, decrypt with `kmsKeyArns` only through Secrets Manager and S3.
@@ -191,12 +204,14 @@ export class ServiceWorkloads extends Construct {
     const region = new DataAwsRegion(this, 'region').region;
 
     // ---- The service role's permissions (the role and its pod identity association live in the cluster stack) ----
-    const grants: ITerraformDependable[] = (props.accessPolicyArns ?? []).map(
-      (policyArn, i) => new IamRolePolicyAttachment(this, `service-access-${i}`, { role: props.serviceRoleName, policyArn }),
-    );
-    const migrationGrants = props.migration.accessPolicyArns.map(
-      (policyArn, i) => new IamRolePolicyAttachment(this, `migration-access-${i}`, { role: props.migration.roleName, policyArn }),
-    );
+    const grants: ITerraformDependable[] = [
+      ...(props.grants ?? []),
+      ...(props.accessPolicyArns ?? []).map((policyArn, i) => new IamRolePolicyAttachment(this, `service-access-${i}`, { role: props.serviceRoleName, policyArn })),
+    ];
+    const migrationGrants: ITerraformDependable[] = [
+      ...(props.migration.grants ?? []),
+      ...(props.migration.accessPolicyArns ?? []).map((policyArn, i) => new IamRolePolicyAttachment(this, `migration-access-${i}`, { role: props.migration.roleName, policyArn })),
+    ];
     if (props.access) {
       const a = props.access;
       const statements: DataAwsIamPolicyDocumentStatement[] = [
@@ -316,10 +331,10 @@ export class ServiceWorkloads extends Construct {
       DATABASE_READ_HOST: props.database.readHost,
       DATABASE_USER: dbUser,
       DATABASE_IAM_AUTH: 'true',
-      REDIS_HOST: props.redis.host,
-      REDIS_PORT: String(props.redis.port),
+      REDIS_HOST: props.cache.host,
+      REDIS_PORT: String(props.cache.port),
       REDIS_TLS: 'true',
-      REDIS_AUTH_SECRET_ARN: props.redis.authSecretArn,
+      REDIS_AUTH_SECRET_ARN: props.cache.authSecretArn,
       S3_BUCKET: props.uploadsBucketName,
       AWS_REGION: region,
       CDN_BASE_URL: props.cdnBaseUrl,
@@ -369,7 +384,7 @@ export class ServiceWorkloads extends Construct {
       ports: tcp(POD_IDENTITY_AGENT.port),
     };
     const postgres: NetworkPolicyV1SpecEgress = { to: toCidrs(props.network.isolatedSubnetCidrs), ports: tcp(props.database.port) };
-    const valkey: NetworkPolicyV1SpecEgress = { to: toCidrs(props.network.isolatedSubnetCidrs), ports: tcp(props.redis.port) };
+    const valkey: NetworkPolicyV1SpecEgress = { to: toCidrs(props.network.isolatedSubnetCidrs), ports: tcp(props.cache.port) };
     const policy = (key: string, policyName: string, spec: ConstructorParameters<typeof NetworkPolicyV1>[2]['spec']) =>
       new NetworkPolicyV1(this, key, { metadata: { name: policyName, namespace: ns.metadata.name, labels }, spec });
     const networkPolicies = [

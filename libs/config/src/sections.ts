@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dailyWindow, logRetentionDays, positiveInt, weeklyWindow } from './fields';
+import { logRetentionDays, positiveInt } from './fields';
 
 /**
  * Layer sections that still live here until their layer takes them into libs/<layer>/src/settings.ts (docs/architecture.md
@@ -31,64 +31,6 @@ export const domainSection = z.strictObject({
     }
   });
 
-/** The data layer. */
-export const dataSection = z
-  .strictObject({
-    database: z
-      .strictObject({
-        engineVersion: z.string().regex(/^\d+(\.\d+)?$/, 'expected a PostgreSQL version like 17 or 17.6').default('17').describe('Major ("17": AWS applies minor upgrades, Terraform does not fight them) or major.minor (pinned)'),
-        instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS class like db.r7g.large').default('db.r7g.large'),
-        allocatedStorageGb: z.number().int().min(20).default(100),
-        maxAllocatedStorageGb: z.number().int().min(20).default(500),
-        multiAz: z.boolean().default(true),
-        readReplicas: z.number().int().min(0).max(5).default(1),
-        backupRetentionDays: z.number().int().min(0).max(35).default(14),
-        deletionProtection: z.boolean().default(true),
-        performanceInsightsRetentionDays: z.number().int().min(7).default(7),
-        monitoringIntervalSeconds: z.union([z.literal(0), z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]).default(60),
-        databaseName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/).default('catalogue'),
-        slowQueryMs: z.number().int().min(-1).max(3_600_000).default(500).describe('log_min_duration_statement: statements slower than this are logged (-1 turns it off)'),
-        backupWindow: dailyWindow.default('02:00-03:00').describe('Daily automated backup window (UTC), hh24:mi-hh24:mi'),
-        maintenanceWindow: weeklyWindow.default('sun:03:30-sun:04:30').describe('Weekly maintenance window (UTC), ddd:hh24:mi-ddd:hh24:mi; must not overlap the backup window'),
-      })
-      .prefault({}),
-    cache: z
-      .strictObject({
-        engine: z.enum(['valkey', 'redis']).default('valkey'),
-        engineVersion: z.string().default('8.0'),
-        nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a node type like cache.r7g.large').default('cache.r7g.large'),
-        shards: z.number().int().min(1).max(500).default(2),
-        replicasPerShard: z.number().int().min(0).max(5).default(1),
-        snapshotRetentionDays: z.number().int().min(0).max(35).default(7),
-        snapshotWindow: dailyWindow.default('01:00-02:00').describe('Daily snapshot window (UTC), hh24:mi-hh24:mi'),
-        maintenanceWindow: weeklyWindow.default('mon:03:30-mon:04:30').describe('Weekly maintenance window (UTC); must not overlap the snapshot window'),
-      })
-      .prefault({}),
-    buckets: z
-      .strictObject({
-        noncurrentVersionExpirationDays: positiveInt.default(90),
-        logExpirationDays: positiveInt.default(365),
-      })
-      .prefault({}),
-    logRetentionDays: logRetentionDays.default(365).describe('Retention of the data layer\'s CloudWatch log groups (RDS exports, cache slow log)'),
-    kmsDeletionWindowDays: z.number().int().min(7).max(30).default(30).describe('Days before a deleted data/secrets KMS key is gone for good'),
-  })
-  .superRefine((d, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    // The cache always runs in cluster mode, which requires automatic failover; a shard without a replica breaks: the
-    // provider refuses a single node with failover (hashicorp/terraform-provider-aws#43233) and ElastiCache refuses
-    // later updates ("must have at least one read replica to enable autofailover"). Every tier.
-    if (d.cache.replicasPerShard < 1) {
-      issue(['cache', 'replicasPerShard'], `expected at least 1 (cluster mode needs automatic failover, which needs a replica per shard; a small environment: 1 shard, 1 replica), got ${d.cache.replicasPerShard}`);
-    }
-    const pg = d.database;
-    if (pg.allocatedStorageGb > pg.maxAllocatedStorageGb) {
-      issue(['database', 'maxAllocatedStorageGb'], `expected >= allocatedStorageGb (${pg.allocatedStorageGb}), got ${pg.maxAllocatedStorageGb}`);
-    }
-    // Windows long enough and not overlapping (RDS and ElastiCache refuse both at apply time).
-    dataWindowProblems(d).forEach(([p, message]) => issue(p, message));
-  })
-  .prefault({});
 
 /** The edge and dns layers. */
 export const edgeSection = z
@@ -107,44 +49,3 @@ export const edgeSection = z
   })
   .prefault({});
 
-const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-const WEEK = 7 * 1440;
-/** Minutes of the week a window covers, as [start, end) intervals (a window past Sunday midnight wraps). */
-function windowIntervals(window: string): [number, number][] {
-  const minute = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-  const weekly = /^([a-z]{3}):(\d\d:\d\d)-([a-z]{3}):(\d\d:\d\d)$/.exec(window);
-  const spans: [number, number][] = [];
-  if (weekly) {
-    spans.push([DAYS.indexOf(weekly[1]) * 1440 + minute(weekly[2]), DAYS.indexOf(weekly[3]) * 1440 + minute(weekly[4])]);
-  } else {
-    const [from, to] = window.split('-');
-    for (let d = 0; d < 7; d++) spans.push([d * 1440 + minute(from), d * 1440 + minute(to)]);
-  }
-  return spans.flatMap(([s, e]): [number, number][] => (e > s ? [[s, e]] : [[s, WEEK], [0, e]]));
-}
-
-function windowMinutes(window: string): number {
-  const total = windowIntervals(window).reduce((n, [s, e]) => n + e - s, 0);
-  return /^[a-z]{3}:/.test(window) ? total : total / 7; // a daily window repeats on each of the 7 days
-}
-
-/** Data layer window checks: each at least 30 minutes (RDS, ElastiCache minimum), and no overlap within an engine. */
-export function dataWindowProblems(data: { database: { backupWindow: string; maintenanceWindow: string }; cache: { snapshotWindow: string; maintenanceWindow: string } }): [string[], string][] {
-  const out: [string[], string][] = [];
-  const pairs = [
-    { engine: 'database', daily: 'backupWindow', dailyValue: data.database.backupWindow, weekly: data.database.maintenanceWindow },
-    { engine: 'cache', daily: 'snapshotWindow', dailyValue: data.cache.snapshotWindow, weekly: data.cache.maintenanceWindow },
-  ];
-  for (const p of pairs) {
-    for (const [field, value] of [[p.daily, p.dailyValue], ['maintenanceWindow', p.weekly]]) {
-      const minutes = windowMinutes(value);
-      if (minutes < 30) out.push([[p.engine, field], `expected a window of at least 30 minutes, got ${minutes} ("${value}")`]);
-    }
-    const a = windowIntervals(p.dailyValue);
-    const b = windowIntervals(p.weekly);
-    if (a.some(([s1, e1]) => b.some(([s2, e2]) => s1 < e2 && s2 < e1))) {
-      out.push([[p.engine, 'maintenanceWindow'], `expected no overlap with ${p.daily} ("${p.dailyValue}"), got "${p.weekly}"`]);
-    }
-  }
-  return out;
-}

@@ -3,7 +3,6 @@ import {
   awsAccountId,
   defaultCognitoDomainPrefix,
   cognitoDomainPrefixProblem,
-  dataSection,
   domainSection,
   edgeSection,
   githubId,
@@ -14,6 +13,7 @@ import {
 } from '@awp/config';
 import { identitySettings } from '@awp/identity';
 import { computeSettings, EKS_MAX_PUBLIC_ACCESS_CIDRS, serviceSettings } from '@awp/compute';
+import { dataSettings } from '@awp/data';
 import { networkSettings } from '@awp/network';
 import { observabilitySettings } from '@awp/observability';
 
@@ -73,7 +73,7 @@ export const environmentSchema = z
       .prefault({}),
     domain: domainSection,
     network: networkSettings,
-    data: dataSection,
+    data: dataSettings.prefault({}),
     compute: computeSettings,
     edge: edgeSection,
     identity: identitySettings,
@@ -133,6 +133,9 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
     if (!pg.deletionProtection) issue(['data', 'database', 'deletionProtection'], 'expected true: prod databases are deletion-protected');
     if (pg.backupRetentionDays < 7) issue(['data', 'database', 'backupRetentionDays'], `expected at least 7 days in prod, got ${pg.backupRetentionDays}`);
     if (env.data.cache.snapshotRetentionDays < 1) issue(['data', 'cache', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
+    // Outside prod, environments rebuilt at will may skip them (their files say so); prod keeps a last copy.
+    if (!pg.finalSnapshot) issue(['data', 'database', 'finalSnapshot'], 'expected true: a deleted prod database leaves a final snapshot');
+    if (!env.data.cache.finalSnapshot) issue(['data', 'cache', 'finalSnapshot'], 'expected true: a deleted prod cache leaves a final snapshot');
     if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
     if (env.identity.mode === 'cognito') {
       if (env.identity.threatProtection !== 'ENFORCED') issue(['identity', 'threatProtection'], `expected "ENFORCED" in prod (with featurePlan "PLUS"), got "${env.identity.threatProtection}"`);

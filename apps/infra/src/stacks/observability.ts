@@ -12,8 +12,8 @@ export interface ObservabilityUpstream {
   readonly cluster: { readonly clusterName: string; readonly maxNodeCount: number; readonly applicationLogGroupName: string };
   readonly workloads: { readonly namespace: string; readonly deploymentName: string; readonly serviceName: string };
   readonly data: {
-    readonly postgres: { readonly primaryInstanceId: string; readonly replicaInstanceIds: string[] };
-    readonly redis: { readonly replicationGroupId: string; readonly memberClusterIds: string[] };
+    readonly database: { readonly primaryInstanceId: string; readonly replicaInstanceIds: string[] };
+    readonly cache: { readonly replicationGroupId: string; readonly memberClusterIds: string[] };
   };
   readonly edge: { readonly albArnSuffix: string; readonly targetGroupArnSuffix: string; readonly distributionId: string; readonly webAclName: string };
 }
@@ -40,13 +40,13 @@ export function observabilityStack(scope: Construct, env: EnvironmentConfig, ups
     workloads: { namespace: workloads.namespace, deploymentName: workloads.deploymentName, serviceName: workloads.serviceName, maxReplicas: service.replicas.max },
     data: {
       database: {
-        primaryInstanceId: upstream.data.postgres.primaryInstanceId,
-        replicaInstanceIds: upstream.data.postgres.replicaInstanceIds,
+        primaryInstanceId: upstream.data.database.primaryInstanceId,
+        replicaInstanceIds: upstream.data.database.replicaInstanceIds,
         instanceMemoryGib: memoryGib,
         allocatedStorageGb: data.database.allocatedStorageGb,
         maxConnections,
       },
-      cache: { replicationGroupId: upstream.data.redis.replicationGroupId, memberClusterIds: upstream.data.redis.memberClusterIds },
+      cache: { replicationGroupId: upstream.data.cache.replicationGroupId, memberClusterIds: upstream.data.cache.memberClusterIds },
     },
     edge: { albArnSuffix: edge.albArnSuffix, targetGroupArnSuffix: edge.targetGroupArnSuffix, distributionId: edge.distributionId, webAclName: edge.webAclName, webAclScope: 'CLOUDFRONT' },
     usEast1Provider: stack.awsUsEast1,
