@@ -8,7 +8,7 @@
 import { buildApp, type AppState } from './app';
 import { requireWriteAuth } from './auth/config';
 import { DevIssuer } from './auth/dev-issuer';
-import type { Auth } from './auth/plugin';
+import type { Auth } from './plugins/auth';
 import { createVerifier } from './auth/verify';
 import { createCache } from './cache';
 import { loadConfig, type Config } from './config';
