@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Cache } from './cache';
 import type { Config } from './config';
 import type { Db } from './db';
-import { logStream } from './log-stream';
 import type { Metrics } from './metrics';
 import accessLog from './plugins/access-log';
 import auth, { type Auth } from './plugins/auth';
@@ -27,6 +26,8 @@ export interface Deps {
   storage: Storage;
   metrics: Metrics;
   auth: Auth;
+  /** The process' logger (log-stream.ts createLogger): level, redaction and stream are set there. */
+  logger: FastifyBaseLogger;
 }
 
 export interface AppState {
@@ -43,11 +44,7 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(cfg: Config, deps: Deps, state: AppState = { draining: false }): Promise<FastifyInstance> {
   const { db, cache, storage, metrics } = deps;
   const app = Fastify({
-    logger: {
-      level: cfg.logLevel,
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-amz-security-token"]'],
-      stream: logStream(),
-    },
+    loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }), // one access-log line per request (onResponse), not two
     bodyLimit: cfg.bodyLimitBytes,
     requestTimeout: cfg.requestTimeoutMs * 2, // socket-level backstop; the request-deadline plugin answers first
