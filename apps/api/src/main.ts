@@ -7,7 +7,7 @@
  */
 import { buildApp, type AppState } from './app';
 import { requireWriteAuth } from './auth/config';
-import { DevIssuer } from './auth/dev-issuer';
+import { DEV_TOKEN_TTL_SECONDS, DevIssuer } from './auth/dev-issuer';
 import type { Auth } from './plugins/auth';
 import { createVerifier } from './auth/verify';
 import { createCache } from './cache';
@@ -65,7 +65,7 @@ async function runMigrations(cfg: Config, embedded?: Db): Promise<void> {
 
 /** Embedded mode's start-up note: a ready-to-use write token from the in-process issuer, and how to use it. */
 async function printDevIssuer(dev: DevIssuer, cfg: Config, scope: string): Promise<void> {
-  const token = await dev.mint({ sub: 'dev-user', scope, ttlSeconds: 12 * 3600 });
+  const token = await dev.mint({ sub: 'dev-user', scope, ttlSeconds: DEV_TOKEN_TTL_SECONDS });
   const base = cfg.publicBaseUrl;
   const body = JSON.stringify({ sku: 'DEMO-1', name: 'Demo product', priceCents: 1999, currency: 'EUR', category: 'demo' });
   process.stdout.write(

@@ -56,6 +56,12 @@ export function problems(...codes: number[]) {
   return out;
 }
 
+/** The path of a request URL: `instance` never echoes the query (it may carry an `access_token`, RFC 6750 §2.3). */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 export function sendProblem(
   reply: FastifyReply,
   status: number,
@@ -69,7 +75,7 @@ export function sendProblem(
   return reply
     .code(status)
     .type('application/problem+json')
-    .send({ type: 'about:blank', title, status, ...(detail ? { detail } : {}), instance: reply.request.url, requestId: reply.request.id, ...extra });
+    .send({ type: 'about:blank', title, status, ...(detail ? { detail } : {}), instance: pathOf(reply.request.url), requestId: reply.request.id, ...extra });
 }
 
 function onError(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
@@ -106,7 +112,7 @@ function onError(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
 export default fp(
   async (app) => {
     app.addSchema(problemSchema);
-    app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, 'Not Found', `no route for ${req.method} ${req.url.split('?')[0]}`));
+    app.setNotFoundHandler((req, reply) => sendProblem(reply, 404, 'Not Found', `no route for ${req.method} ${pathOf(req.url)}`));
     app.setErrorHandler(onError);
   },
   { name: 'problem', fastify: '5.x' },
