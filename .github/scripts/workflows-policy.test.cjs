@@ -13,6 +13,8 @@ const raw = Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(di
 const wf = Object.fromEntries(files.map((f) => [f, YAML.parse(raw[f])]));
 const jobs = (f) => Object.entries(wf[f].jobs ?? {});
 const steps = (job) => job.steps ?? [];
+/** deploy.yml's stage-1 … stage-N jobs, in order. */
+const stageJobs = () => jobs('deploy.yml').filter(([id]) => /^stage-\d+$/.test(id)).sort(([a], [b]) => Number(a.slice(6)) - Number(b.slice(6)));
 
 test('the four delivery workflows exist (plus the reusable per-environment deploy and the PR comment)', () => {
   assert.deepEqual(files.sort(), ['deploy-env.yml', 'deploy.yml', 'drift.yml', 'pr-report.yml', 'pr.yml', 'release.yml']);
@@ -75,11 +77,23 @@ test('deploy: every environment in promotion order, one non-cancelling concurren
   const d = wf['deploy.yml'];
   assert.deepEqual(Object.keys(d.on).sort(), ['push', 'workflow_dispatch']);
   assert.deepEqual(d.on.push.branches, ['main']);
-  // One job per environment file, in promotion order, one at a time (the order comes from bootstrap --describe).
-  const deploy = d.jobs.deploy;
-  assert.equal(deploy.uses, './.github/workflows/deploy-env.yml');
-  assert.equal(deploy.with.environment, '${{ matrix.environment }}');
-  assert.deepEqual(deploy.strategy, { 'max-parallel': 1, 'fail-fast': true, matrix: { environment: '${{ fromJSON(needs.build.outputs.environments) }}' } });
+  // Chained positional stages (not a matrix: GitHub creates matrix jobs in order but does not start them in
+  // order, actions/runner#483): stage-i takes the i-th environment of bootstrap --describe and needs stage-(i-1).
+  assert.equal(d.jobs.deploy, undefined, 'no matrix deploy job');
+  const stages = stageJobs();
+  assert.ok(stages.length >= 2);
+  stages.forEach(([id, job], i) => {
+    assert.equal(id, `stage-${i + 1}`);
+    assert.equal(job.name, `stage ${i + 1}`, 'a stable check name (the environment comes from the data)');
+    assert.equal(job.strategy, undefined, `${id}: no matrix`);
+    assert.deepEqual([job.needs].flat(), i === 0 ? ['build'] : ['build', `stage-${i}`], `${id} starts only after the previous stage succeeded`);
+    assert.equal(job.if, `fromJSON(needs.build.outputs.environments)[${i}] != null`, `${id} is skipped when there is no ${i + 1}th environment`);
+    assert.equal(job.uses, './.github/workflows/deploy-env.yml');
+    assert.equal(job.with.environment, `\${{ fromJSON(needs.build.outputs.environments)[${i}] }}`);
+    assert.deepEqual(job.with, { ...stages[0][1].with, environment: job.with.environment }, `${id}: same inputs as stage-1`);
+    assert.deepEqual(job.permissions, stages[0][1].permissions);
+  });
+  assert.deepEqual(Object.keys(d.jobs).sort(), ['build', ...stages.map(([id]) => id)].sort());
   assert.equal(d.jobs.build.outputs.environments, '${{ steps.targets.outputs.environments }}');
   assert.match(stepNamed(d.jobs.build, /^accounts, regions/).run, /bootstrap --describe/);
   const apply = wf['deploy-env.yml'].jobs.apply;
@@ -321,8 +335,10 @@ test('W1: the apply checks every plan against the merge-queue evidence; break-gl
   assert.ok(names.findIndex((n) => /^review evidence/.test(n)) < names.findIndex((n) => /^apply in dependency order/.test(n)));
   const inputs = wf['deploy.yml'].on.workflow_dispatch.inputs;
   assert.deepEqual(Object.keys(inputs).sort(), ['allow-older', 'break-glass-reason', 'break-glass-stacks']);
-  assert.equal(wf['deploy.yml'].jobs.deploy.with['break-glass-stacks'], "${{ inputs.break-glass-stacks || '' }}");
-  assert.equal(wf['deploy.yml'].jobs.deploy.with['break-glass-reason'], "${{ inputs.break-glass-reason || '' }}");
+  for (const [id, job] of stageJobs()) {
+    assert.equal(job.with['break-glass-stacks'], "${{ inputs.break-glass-stacks || '' }}", id);
+    assert.equal(job.with['break-glass-reason'], "${{ inputs.break-glass-reason || '' }}", id);
+  }
   const gate = stepNamed(apply, /^promotion gate/);
   assert.equal(gate.with['break-glass-stacks'], '${{ inputs.break-glass-stacks }}', 'recorded on the deployment and in the summary');
   assert.equal(gate.with['break-glass-reason'], '${{ inputs.break-glass-reason }}');
@@ -344,7 +360,7 @@ test('W5 / W6: latest-wins concurrency per environment; the gate trusts only the
   assert.equal(gate.with['trusted-creators'], 'github-actions[bot]');
   assert.equal(gate.with['allow-older'], '${{ inputs.allow-older }}');
   assert.equal(wf['deploy-env.yml'].on.workflow_call.inputs['allow-older'].default, false);
-  assert.equal(wf['deploy.yml'].jobs.deploy.with['allow-older'], '${{ inputs.allow-older || false }}', 'only a manual run can allow an older commit');
+  for (const [id, job] of stageJobs()) assert.equal(job.with['allow-older'], '${{ inputs.allow-older || false }}', `${id}: only a manual run can allow an older commit`);
 });
 
 test('W10: no artifact upload in a deploy, drift or pull-request run can fail on a re-run', () => {
@@ -411,4 +427,21 @@ test('no workflow names an environment or a layer: they come from bootstrap --de
   };
   for (const f of files) walk(wf[f], f);
   assert.deepEqual(found, []);
+});
+
+test('deploy.yml has a stage job for every environment file; the build job refuses more environments than stages', () => {
+  const envs = fs.readdirSync(path.join(root, 'environments')).filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json'));
+  const stages = stageJobs();
+  assert.ok(envs.length <= stages.length, `${envs.length} environment files but only ${stages.length} stage jobs in deploy.yml: add stage-${stages.length + 1}`);
+  const targets = stepNamed(wf['deploy.yml'].jobs.build, /^accounts, regions/);
+  assert.equal(Number(targets.env.STAGES), stages.length, 'STAGES is the number of stage jobs');
+  const describe = (n) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ env: `e${i}`, account: '1', region: 'r' })));
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'wf-describe-'));
+  // `node apps/infra/bin/platform.js bootstrap --describe` replaced by a stub printing n environments
+  const at = (n) => runStep({ run: targets.run.replace('node apps/infra/bin/platform.js bootstrap --describe', `cat ${bin}/d.json`) }, (fs.writeFileSync(path.join(bin, 'd.json'), describe(n)), { STAGES: targets.env.STAGES }));
+  assert.equal(at(stages.length).status, 0);
+  assert.deepEqual(JSON.parse(at(stages.length).outputs.environments), Array.from({ length: stages.length }, (_, i) => `e${i}`));
+  const over = at(stages.length + 1);
+  assert.notEqual(over.status, 0);
+  assert.match(over.stdout, /environment files but only \d+ stage jobs/);
 });
