@@ -445,3 +445,16 @@ test('deploy.yml has a stage job for every environment file; the build job refus
   assert.notEqual(over.status, 0);
   assert.match(over.stdout, /environment files but only \d+ stage jobs/);
 });
+
+test('whoever reads the deployed commit (deployed.cjs) may read the runs that prove a deployment\'s provenance', () => {
+  let n = 0;
+  for (const f of files) {
+    for (const [id, job] of jobs(f)) {
+      if (!steps(job).some((s) => /deployed\.cjs/.test(s.run ?? ''))) continue;
+      n++;
+      assert.equal(job.permissions.deployments, 'read', `${f} ${id}`);
+      assert.equal(job.permissions.actions, 'read', `${f} ${id}: GET /actions/runs/{id} needs actions: read`);
+    }
+  }
+  assert.ok(n >= 2);
+});
