@@ -458,3 +458,20 @@ test('whoever reads the deployed commit (deployed.cjs) may read the runs that pr
   }
   assert.ok(n >= 2);
 });
+
+test('no job holding id-token: write runs a dependency\'s install scripts (npm ci / npm install without --ignore-scripts)', () => {
+  const installs = [];
+  for (const f of files) {
+    for (const [id, job] of jobs(f)) {
+      if (job.permissions?.['id-token'] !== 'write') continue;
+      for (const s of steps(job)) {
+        for (const line of String(s.run ?? '').split('\n')) {
+          if (!/\bnpm\s+(ci|install|i|add)\b/.test(line)) continue;
+          installs.push(`${f} ${id}`);
+          assert.match(line, /--ignore-scripts\b/, `${f} ${id}: ${line.trim()}`);
+        }
+      }
+    }
+  }
+  assert.ok(installs.includes('deploy-env.yml apply') && installs.includes('drift.yml drift'), installs.join(', '));
+});
