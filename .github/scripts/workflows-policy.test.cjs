@@ -475,3 +475,50 @@ test('no job holding id-token: write runs a dependency\'s install scripts (npm c
   }
   assert.ok(installs.includes('deploy-env.yml apply') && installs.includes('drift.yml drift'), installs.join(', '));
 });
+
+test('release: Node 24 (npm >= 11.5.1 for trusted publishing), repository set before packing, dist-tag from the version, re-runs skip what is published', () => {
+  const { build, publish } = wf['release.yml'].jobs;
+  const node = steps(publish).find((s) => String(s.uses ?? '').startsWith('actions/setup-node@'));
+  assert.ok(Number(node.with['node-version']) >= 24, 'Node 22 ships npm 10: trusted publishing needs npm 11.5.1');
+  const check = stepNamed(publish, /^npm supports trusted publishing/);
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-npm-'));
+  const npmAt = (v) => (fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho ${v}\n`, { mode: 0o755 }), { PATH: `${bin}:${process.env.PATH}` });
+  assert.equal(runStep(check, npmAt('11.6.2')).status, 0);
+  assert.equal(runStep(check, npmAt('11.5.1')).status, 0);
+  assert.notEqual(runStep(check, npmAt('11.5.0')).status, 0);
+  assert.notEqual(runStep(check, npmAt('10.9.2')).status, 0);
+  // repository.url from GitHub's context, written into every package before npm pack (E422 without it)
+  const pack = stepNamed(build, /^pack the tarballs/);
+  assert.equal(pack.env.REPO_URL, 'git+${{ github.server_url }}/${{ github.repository }}.git');
+  assert.match(pack.run, /npm pkg set repository\.type=git "repository\.url=\$REPO_URL" "repository\.directory=\$dir" && npm pack/);
+  // publish: a fake npm records what it is asked; `npm view` knows the published versions
+  const pub = steps(publish).find((s) => /npm publish/.test(s.run ?? ''));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'publish-'));
+  fs.mkdirSync(path.join(dir, 'packed'));
+  for (const name of ['a', 'b']) {
+    fs.mkdirSync(path.join(dir, name, 'package'), { recursive: true });
+    fs.writeFileSync(path.join(dir, name, 'package/package.json'), JSON.stringify({ name: `@awp/${name}`, version: 'VERSION' }));
+  }
+  const log = path.join(dir, 'npm.log');
+  const publishAs = (version, published) => {
+    for (const name of ['a', 'b']) {
+      fs.writeFileSync(path.join(dir, name, 'package/package.json'), JSON.stringify({ name: `@awp/${name}`, version }));
+      spawnSync('tar', ['-czf', path.join(dir, 'packed', `awp-${name}.tgz`), '-C', path.join(dir, name), 'package']);
+    }
+    fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho "$*" >>${log}\nif [ "$1" = view ]; then case " ${published.join(' ')} " in *" $2 "*) echo "\${2##*@}";; *) echo "npm error code E404" >&2; exit 1;; esac; fi\n`, { mode: 0o755 });
+    fs.writeFileSync(log, '');
+    const r = spawnSync('bash', ['-eo', 'pipefail', '-c', `cd ${dir} && ${pub.run}`], { env: { PATH: `${bin}:${process.env.PATH}`, VERSION: version, DRY_RUN: 'false' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('publish'));
+  };
+  assert.deepEqual(publishAs('1.2.0', []), ['publish packed/awp-a.tgz --access public --tag latest --ignore-scripts', 'publish packed/awp-b.tgz --access public --tag latest --ignore-scripts']);
+  assert.deepEqual(publishAs('1.3.0-rc.1', []).map((l) => l.split(' --tag ')[1]), ['rc --ignore-scripts', 'rc --ignore-scripts'], 'a prerelease never becomes latest');
+  assert.deepEqual(publishAs('1.2.1', ['@awp/a@1.2.1']), ['publish packed/awp-b.tgz --access public --tag latest --ignore-scripts'], 'a re-run skips what the registry has');
+});
+
+test('docs: the GitHub settings the release workflow cannot enforce itself', () => {
+  const docs = fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8');
+  assert.match(docs, /tag ruleset[^\n]*`v\*`/i, 'only release managers create v* tags');
+  assert.match(docs, /`release`[^\n]*required reviewers/i);
+  assert.match(docs, /`NPM_TOKEN`[^\n]*`release` environment secret[^\n]*never a repository secret/i);
+});
