@@ -183,7 +183,11 @@ test('release: build without a token (npm ci --ignore-scripts, locked tools), pu
 
 test('CODEOWNERS covers the workflows, the actions and the CI checks', () => {
   const owners = fs.readFileSync(path.resolve(__dirname, '../CODEOWNERS'), 'utf8');
-  for (const p of ['/.github/', '/apps/actions/', '/.ci/']) assert.match(owners, new RegExp(`^${p.replace(/[./]/g, '\\$&')}\\s+@`, 'm'), p);
+  // and what runs with apply credentials or decides trust: delivery logic, dependency manifests, environments, bootstrap
+  for (const p of ['/.github/', '/apps/actions/', '/.ci/', '/libs/delivery/', '/package.json', '/package-lock.json', '/environments/', '/apps/infra/src/bootstrap/']) {
+    assert.match(owners, new RegExp(`^${p.replace(/[./]/g, '\\$&')}\\s+@`, 'm'), p);
+  }
+  assert.match(fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8'), /Require review from Code Owners/, 'CODEOWNERS only requests reviews unless the rule requires them');
 });
 
 // ---- Issue 18 / 17 / 12: the rules below each fail on the workflows before the merge-queue design. ----
