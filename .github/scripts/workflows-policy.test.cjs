@@ -526,3 +526,16 @@ test('docs: the GitHub settings the release workflow cannot enforce itself', () 
   assert.match(docs, /`release`[^\n]*required reviewers/i);
   assert.match(docs, /`NPM_TOKEN`[^\n]*`release` environment secret[^\n]*never a repository secret/i);
 });
+
+test('the api image outlives a late prod approval (30 days); the docs say what happens after, how prod waits, and the first deploy', () => {
+  const image = uploads(wf['deploy.yml'].jobs.build).find((u) => u.with.name === 'api-image');
+  assert.ok(image.with['retention-days'] >= 30, `api-image kept ${image.with['retention-days']} days`);
+  const synth = uploads(wf['deploy.yml'].jobs.build).find((u) => u.with.name === 'synth');
+  assert.ok(synth.with['retention-days'] >= image.with['retention-days'], 'synth lives as long as the image');
+  const docs = fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8');
+  assert.match(docs, /`api-image` artifact is kept \*\*30 days\*\*/);
+  assert.match(docs, /After it expires/);
+  assert.match(docs, /approve or reject/i, 'a waiting prod run holds its concurrency group');
+  assert.match(docs, /\[docs\/first-deploy\.md\]\(first-deploy\.md\)/, 'the first deploy of an empty account is break-glass');
+  assert.ok(fs.existsSync(path.join(root, 'docs/first-deploy.md')));
+});
