@@ -119,6 +119,10 @@ SQL
   export CDN_BASE_URL=https://cdn.example.test
   # For apps/api/test/faults.test.ts: how to take the servers away and bring them back.
   export API_PG_STOP_CMD="$pg_stop" API_PG_START_CMD="$pg_start"
+  # A hung database (what a failover or a partition looks like to a client): SIGSTOP every process of THIS
+  # cluster — the postmaster first, so it forks nothing new, then all its children (backends, WAL writer, …).
+  export API_PG_PAUSE_CMD="pm=\$(head -1 $pgdata/postmaster.pid) && kill -STOP \$pm && kill -STOP \$(pgrep -P \$pm)"
+  export API_PG_RESUME_CMD="pm=\$(head -1 $pgdata/postmaster.pid) && kill -CONT \$(pgrep -P \$pm) \$pm"
   export API_REDIS_STOP_CMD="redis-cli -p $redis_port shutdown nosave" API_REDIS_START_CMD="$redis_start"
   export API_REDIS_CLI="redis-cli -p $redis_port"
   echo "20-services: PostgreSQL 127.0.0.1:$pg_port, Redis 127.0.0.1:$redis_port, moto 127.0.0.1:$moto_port ready"

@@ -66,9 +66,7 @@ plan_and_check() {
   "$tf" -chdir="$dir" plan -input=false -no-color -lock-timeout=10m -detailed-exitcode -out=tfplan "${vars[@]}" || rc=$?
   echo "::endgroup::"
   [ $rc -eq 0 ] || [ $rc -eq 2 ] || { echo "| \`${stack}\` | **plan failed** (nothing after it applied) |" >>"$summary"; echo "::error title=${stack}::${tf} plan failed"; exit 1; }
-  "$tf" -chdir="$dir" show -json tfplan >"$PLAN_DIR/${stack}.raw.json"
-  node "$here/scrub-plan.cjs" "$PLAN_DIR/${stack}.raw.json" "$PLAN_DIR/${stack}.plan.json"
-  rm -f "$PLAN_DIR/${stack}.raw.json"
+  show_scrubbed "$dir" "$PLAN_DIR/${stack}.plan.json" || exit 1
   out=0
   verdict=$(node "$here/review.cjs" check --stack "$stack" --plan "$PLAN_DIR/${stack}.plan.json" --evidence "$EVIDENCE_DIR" \
     ${IGNORE_RULES:+--ignore "$IGNORE_RULES"} --break-glass "${BREAK_GLASS:-}") || out=$?

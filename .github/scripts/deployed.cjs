@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Usage: deployed.cjs <env>  → prints the commit <env> runs: its newest deployment (task "deploy") created by the
+// Usage: deployed.cjs <env>  → prints the commit <env> runs: its newest deployment created by the
 // workflows' own token (github-actions[bot]) whose latest status by that token is success AND whose payload names
 // a run of .github/workflows/deploy.yml on main (push or workflow_dispatch) for the same commit — any workflow of
 // the repository, a pushed branch's too, holds that token, so the creator alone proves nothing (@awp/delivery
@@ -39,7 +39,8 @@ async function main() {
     },
     run: (id) => api(`/repos/${repo}/actions/runs/${id}`, { allow404: true }),
   };
-  const now = await findCurrentDeployment(source, env, 'deploy', trusted.length ? trusted : DEFAULT_TRUSTED_CREATORS);
+  // Every task: only deploy.yml's own runs pass the provenance check, whatever task they recorded.
+  const now = await findCurrentDeployment(source, env, undefined, trusted.length ? trusted : DEFAULT_TRUSTED_CREATORS);
   if (now) process.stdout.write(`${now.sha}\n`);
 }
 

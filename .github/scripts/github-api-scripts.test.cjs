@@ -61,8 +61,8 @@ test('deployed.cjs: finds the deployed commit behind more than 30 newer deployme
     const r = await script(gh, 'deployed.cjs', ['staging']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), OTHER);
-    const pages = gh.requests.filter((q) => q.path === '/repos/acme/platform/deployments').map((q) => `${q.query.task}:${q.query.page}:${q.query.per_page}`);
-    assert.deepEqual(pages, ['deploy:1:100', 'deploy:2:100']);
+    const pages = gh.requests.filter((q) => q.path === '/repos/acme/platform/deployments').map((q) => `${q.query.page}:${q.query.per_page}`);
+    assert.deepEqual(pages, ['1:100', '2:100']);
   }));
 
 test('deployed.cjs: prints nothing before the first deployment; a failing API fails the script', () =>

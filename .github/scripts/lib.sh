@@ -28,7 +28,7 @@ refresh_credentials() {
   [ -n "$token" ] && [ "$token" != null ] || { echo "::error::no OIDC token from the runner" >&2; return 1; }
   echo "::add-mask::$token"
   creds=$(aws sts assume-role-with-web-identity --role-arn "$AWS_ROLE_ARN" --role-session-name "${AWS_ROLE_SESSION_PREFIX:-deploy}-${label}" \
-    --web-identity-token "$token" --duration-seconds "${AWS_SESSION_SECONDS:-3600}" --output json)
+    --web-identity-token "$token" --duration-seconds "${AWS_SESSION_SECONDS:?AWS_SESSION_SECONDS: the apply role session length (platform bootstrap --describe applySessionSeconds)}" --output json)
   AWS_ACCESS_KEY_ID=$(jq -r .Credentials.AccessKeyId <<<"$creds")
   AWS_SECRET_ACCESS_KEY=$(jq -r .Credentials.SecretAccessKey <<<"$creds")
   AWS_SESSION_TOKEN=$(jq -r .Credentials.SessionToken <<<"$creds")
@@ -66,4 +66,19 @@ keep_errored_state() {
     fi
   fi
   rm -f "$file"
+}
+
+# show_scrubbed <dir> <out.plan.json>: `show -json` of <dir>/tfplan, scrubbed into <out>. The raw JSON (sensitive
+# values in clear) is written outside the plan directory that workflows upload, and removed whatever happens; on
+# any failure <out> is removed too, so an artifact never holds an unscrubbed or half-written plan.
+show_scrubbed() {
+  local dir=$1 out=$2 raw
+  raw=$(mktemp "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/plan.XXXXXXXX")
+  if "${tf:-terraform}" -chdir="$dir" show -json tfplan >"$raw" && node "$here/dist/scrub-plan.cjs" "$raw" "$out"; then
+    rm -f "$raw"
+  else
+    rm -f "$raw" "$out"
+    echo "::error::could not write the scrubbed plan $out (show -json or the scrubber failed; nothing unscrubbed kept)" >&2
+    return 1
+  fi
 }

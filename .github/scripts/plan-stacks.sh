@@ -69,9 +69,8 @@ while IFS=$'\t' read -r stack dir needs; do
   echo "::endgroup::"
   case $rc in
     0 | 2)
-      "$tf" -chdir="$dir" show -json tfplan >"$PLAN_DIR/${stack}.raw.json"
-      node "$here/scrub-plan.cjs" "$PLAN_DIR/${stack}.raw.json" "$PLAN_DIR/${stack}.plan.json"
-      rm -f "$PLAN_DIR/${stack}.raw.json" "$dir/tfplan" # the binary plan holds sensitive values in clear
+      show_scrubbed "$dir" "$PLAN_DIR/${stack}.plan.json" || { rm -f "$dir/tfplan"; exit 1; }
+      rm -f "$dir/tfplan" # the binary plan holds sensitive values in clear
       outcome=$(jq -c --arg s "$stack" '.planned += [$s]' <<<"$outcome")
       if [ $rc -eq 2 ]; then changed[$stack]=1; echo "| \`${stack}\` | changes |" >>"$summary"; else echo "| \`${stack}\` | no changes |" >>"$summary"; fi
       ;;

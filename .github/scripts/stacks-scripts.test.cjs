@@ -113,7 +113,7 @@ function writeEvidence(w, plans, { ignore } = {}) {
     const raw = path.join(w.dir, `reviewed-${layer}.raw.json`);
     const scrubbed = path.join(w.dir, `reviewed-${layer}.plan.json`);
     fs.writeFileSync(raw, JSON.stringify(p));
-    execFileSync(process.execPath, [path.join(here, 'scrub-plan.cjs'), raw, scrubbed]);
+    execFileSync(process.execPath, [path.join(here, 'dist', 'scrub-plan.cjs'), raw, scrubbed]);
     stacks[`dev-${layer}`] = { status: 'planned', items: reviewItems(readPlanFile(scrubbed)[0], rules).map((i) => i.hash) };
   }
   fs.writeFileSync(path.join(dir, `${'a'.repeat(40)}-review-dev.json`), JSON.stringify({ version: 1, env: 'dev', head: 'a'.repeat(40), stacks }));
@@ -394,5 +394,26 @@ test('apply: an image already in ECR for this commit is kept (immutable tags), n
     assert.match(r.summary, /already in ECR/);
   } finally {
     w.cleanup();
+  }
+});
+
+test('plan and apply: when show -json or the scrubber fails, no unscrubbed or half-written plan is left in the uploaded folder', () => {
+  for (const script of ['plan-stacks.sh', 'apply-stacks.sh']) {
+    const w = setup({ network: 2 });
+    try {
+      // `show -json` prints something the scrubber refuses, but with a secret in it: it must not reach PLAN_DIR.
+      fs.writeFileSync(path.join(stackDir(w, 'network'), 'plan.json'), JSON.stringify({ values: { token: 's3cr3t-raw' } }));
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'));
+      const r = runScript(script, w, { MODE: 'pr', IMAGE_TAG: 'x', RUNNER_TEMP: tmp, EVIDENCE_DIR: path.join(w.dir, 'no-evidence') });
+      assert.notEqual(r.status, 0, `${script} must fail`);
+      const planDir = path.join(w.dir, 'plans');
+      const files = fs.existsSync(planDir) ? fs.readdirSync(planDir) : [];
+      assert.deepEqual(files.filter((f) => /\.(raw|plan)\.json$/.test(f)), [], `${script} left ${files.join(', ')}`);
+      for (const f of files) assert.doesNotMatch(fs.readFileSync(path.join(planDir, f), 'utf8'), /s3cr3t-raw/);
+      assert.deepEqual(fs.readdirSync(tmp), [], `${script} left its raw plan in RUNNER_TEMP`);
+      assert.match(r.stderr + r.stdout, /could not write the scrubbed plan/);
+    } finally {
+      w.cleanup();
+    }
   }
 });

@@ -1,28 +1,33 @@
 /**
  * `npm run bench:api` — prints numbers, asserts nothing (not a test).
  *
- * The service runs as a child process; autocannon runs in this process (a second process).
- *   1. real PostgreSQL + Redis, 10,000 seeded products: fixed 500 req/s for 30 s, mix 90 % get-by-id,
- *      5 % list, 5 % writes (POST) → achieved rate, p50, p99, max, errors
- *   2. maximum throughput of cached get-by-id beside a bare Fastify hello-world route → both and the ratio;
- *      plus the 90/5/5 mix at maximum throughput (the per-pod capacity)
- *   3. the same on embedded defaults (PGlite, in-process cache)
+ * Everything runs on the Node that runs this script (`PATH=<node 24>/bin:$PATH npm run bench:api` for the shipped
+ * one), each server in its own process, the load from separate processes:
+ *   1. latency at a fixed rate, open loop: vegeta (Go, installed by bench/install-vegeta.sh from the Go module
+ *      proxy) sends the 90 % get-by-id / 5 % list / 5 % create mix at 500 req/s for 30 s to the service, and the
+ *      same rate to a bare node:http server (bench/bare.ts) right before it: every p99 has its floor beside it.
+ *      vegeta sends on schedule whatever the answers do, so queueing shows up in the latencies (no coordinated
+ *      omission) — unlike autocannon's -R, which sends each second's quota in a burst.
+ *   2. maximum throughput (autocannon, closed loop, in this process) of cached get-by-id beside a bare Fastify
+ *      route (bench/hello.ts), alternating rounds, medians compared; the 90/5/5 mix at maximum throughput.
+ * in two modes: real PostgreSQL + Redis (10,000 seeded products), and embedded defaults (PGlite, in-process cache).
  *
  * Real servers: DATABASE_URL and REDIS_URL when set, else .ci/setup/20-services.sh starts them (needs root
  * or an installed PostgreSQL/Redis). A fresh database `api_bench` is created on that server for the run.
  * Knobs: BENCH_DURATION (s, phase 1, default 30), BENCH_MAX_DURATION (s per run, phase 2, default 5), BENCH_ROUNDS (3),
- * BENCH_RATE (default 500), BENCH_SEED (default 10000), BENCH_CONNECTIONS (default 50 fixed / 32 max),
- * BENCH_SKIP_REAL=1, BENCH_SKIP_EMBEDDED=1.
+ * BENCH_RATE (default 500), BENCH_SEED (default 10000), BENCH_MAX_CONNECTIONS (default 32), BENCH_SKIP_REAL=1,
+ * BENCH_SKIP_EMBEDDED=1, BENCH_CPU_PROF=<dir> (one more max get-by-id run per mode with the service under
+ * `node --cpu-prof`; its top frames are printed, see bench/profile-top.ts).
  */
 import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { topFrames } from './profile-top';
 
 const API_ROOT = path.resolve(__dirname, '..');
 const REPO_ROOT = path.resolve(API_ROOT, '../..');
@@ -32,8 +37,8 @@ const MAX_DURATION = num('BENCH_MAX_DURATION', 5);
 const ROUNDS = num('BENCH_ROUNDS', 3);
 const RATE = num('BENCH_RATE', 500);
 const SEED = num('BENCH_SEED', 10_000);
-const FIXED_CONNECTIONS = num('BENCH_CONNECTIONS', 50);
 const MAX_CONNECTIONS = num('BENCH_MAX_CONNECTIONS', 32);
+const PROFILE_DIR = process.env.BENCH_CPU_PROF || undefined;
 const CATEGORIES = ['books', 'games', 'music', 'garden', 'kitchen', 'toys', 'tools', 'sports', 'office', 'outdoor'];
 
 async function freePort(): Promise<number> {
@@ -61,9 +66,9 @@ async function waitHttp(url: string, ms = 120_000) {
   throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
-async function start(script: string, env: NodeJS.ProcessEnv, healthPath: string): Promise<{ url: string; proc: ChildProcess }> {
+async function start(script: string, env: NodeJS.ProcessEnv, healthPath: string, nodeFlags: string[] = []): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+  const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
     cwd: API_ROOT,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
     stdio: ['ignore', 'ignore', 'inherit'], // JSON access logs stay on (as in production) but go nowhere
@@ -161,72 +166,53 @@ function mixRequest(ids: string[]): autocannon.Request {
   } as autocannon.Request;
 }
 
-interface Req {
+/** A vegeta target (its JSON target format). */
+interface Target {
   method: string;
-  path: string;
-  body?: string;
-  headers?: Record<string, string>;
+  url: string;
+  body?: string; // base64
+  header?: Record<string, string[]>;
 }
 
-function mixNext(ids: string[]): Req {
-  const x = Math.random();
-  if (x < 0.9) return { method: 'GET', path: `/v1/products/${pick(ids)}` };
-  if (x < 0.95) return { method: 'GET', path: `/v1/products?category=${pick(CATEGORIES)}&limit=20` };
-  const body = JSON.stringify({ sku: `BENCH-${crypto.randomBytes(8).toString('hex')}`, name: 'Bench product', priceCents: 1234, currency: 'EUR', category: pick(CATEGORIES) });
-  return { method: 'POST', path: '/v1/products', body, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } };
-}
-
-/**
- * Open-loop fixed-rate load: request i is due at t0 + i/rate and its latency is measured from that due time
- * (no coordinated omission). autocannon's overallRate instead sends each second's quota in a burst at the
- * start of the second, which measures burst absorption rather than a steady 500 req/s; both are printed.
- */
-async function paced(base: string, rate: number, seconds: number, next: () => Req): Promise<Line & { achieved: number }> {
-  const u = new URL(base);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const total = Math.round(rate * seconds);
-  const lat: number[] = [];
-  let errors = 0;
-  let done = 0;
-  const t0 = performance.now() + 50;
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const fire = (due: number) => {
-      const r = next();
-      const req = http.request({ host: u.hostname, port: u.port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          lat.push(performance.now() - due);
-          if (res.statusCode! >= 400) errors++;
-          if (++done === total) resolve();
-        });
-      });
-      req.on('error', () => {
-        errors++;
-        lat.push(performance.now() - due);
-        if (++done === total) resolve();
-      });
-      req.end(r.body);
-    };
-    const tick = () => {
-      const now = performance.now();
-      while (sent < total && t0 + (sent * 1000) / rate <= now) fire(t0 + (sent++ * 1000) / rate);
-      if (sent < total) setTimeout(tick, 1);
-    };
-    setTimeout(tick, 50);
+function mixTargets(base: string, ids: string[], n: number): Target[] {
+  return Array.from({ length: n }, () => {
+    const x = Math.random();
+    if (x < 0.9) return { method: 'GET', url: `${base}/v1/products/${pick(ids)}` };
+    if (x < 0.95) return { method: 'GET', url: `${base}/v1/products?category=${pick(CATEGORIES)}&limit=20` };
+    const body = JSON.stringify({ sku: `BENCH-${crypto.randomBytes(8).toString('hex')}`, name: 'Bench product', priceCents: 1234, currency: 'EUR', category: pick(CATEGORIES) });
+    return { method: 'POST', url: `${base}/v1/products`, body: Buffer.from(body).toString('base64'), header: { 'Content-Type': ['application/json'] } };
   });
-  const elapsed = (performance.now() - t0) / 1000;
-  agent.destroy();
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => Math.round(lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]! * 100) / 100;
-  return { scenario: '', rps: Math.round(total / elapsed), achieved: total / elapsed, p50: q(0.5), p99: q(0.99), max: q(1), errors, requests: total };
+}
+
+let vegetaBin: string | undefined;
+function vegetaPath(): string {
+  vegetaBin ??= execSync(path.join(__dirname, 'install-vegeta.sh'), { stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+  return vegetaBin;
+}
+
+/** Open-loop load: vegeta sends `targets` (round robin) at `rate` req/s for `seconds`; latencies in ms. */
+function vegeta(targets: Target[], rate: number, seconds: number): Line {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awp-vegeta-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'targets.jsonl'), targets.map((t) => JSON.stringify(t)).join('\n') + '\n');
+    const attack = spawnSync(vegetaPath(), ['attack', '-format=json', `-targets=${dir}/targets.jsonl`, `-rate=${rate}/1s`, `-duration=${seconds}s`, '-timeout=10s', `-output=${dir}/results.bin`], { encoding: 'utf8' });
+    if (attack.status !== 0) throw new Error(`vegeta attack failed: ${attack.stderr}`);
+    const report = spawnSync(vegetaPath(), ['report', '-type=json', `${dir}/results.bin`], { encoding: 'utf8' });
+    if (report.status !== 0) throw new Error(`vegeta report failed: ${report.stderr}`);
+    const r = JSON.parse(report.stdout) as { latencies: Record<string, number>; requests: number; rate: number; status_codes: Record<string, number> };
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    const ok = Object.entries(r.status_codes).filter(([c]) => Number(c) >= 200 && Number(c) < 400).reduce((a, [, n]) => a + n, 0);
+    return { scenario: '', rps: Math.round(r.rate), p50: ms(r.latencies['50th']!), p99: ms(r.latencies['99th']!), max: ms(r.latencies.max!), errors: r.requests - ok, requests: r.requests };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function getById(ids: string[]): autocannon.Request {
   return { setupRequest: (req: autocannon.Request) => ({ ...req, method: 'GET', path: `/v1/products/${pick(ids)}` }) } as autocannon.Request;
 }
 
-async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string): Promise<Line[]> {
+async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string, bareUrl: string): Promise<Line[]> {
   const lines: Line[] = [];
   console.log(`\n## ${label}`);
   const seed = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'seed', String(SEED)], {
@@ -239,13 +225,15 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
     console.log(`${ids.length} products; warming the cache…`);
     await warm(api.url, ids);
 
-    const steady = await paced(api.url, RATE, DURATION, () => mixNext(ids));
-    lines.push({ ...steady, scenario: `${label}: paced ${RATE} req/s, 90/5/5 mix, ${DURATION}s` });
-    print(lines[lines.length - 1]!);
-
-    const fixed = await run({ url: api.url, connections: FIXED_CONNECTIONS, duration: DURATION, overallRate: RATE, requests: [mixRequest(ids)] });
-    lines.push(summarize(`${label}: autocannon -R ${RATE} (bursty), 90/5/5, ${DURATION}s`, fixed));
-    print(lines[lines.length - 1]!);
+    // The floor first, then the service: same generator, rate, duration and Node, back to back.
+    const total = Math.round(RATE * DURATION);
+    const floor = { ...vegeta(Array.from({ length: 64 }, () => ({ method: 'GET', url: bareUrl })), RATE, DURATION), scenario: `${label}: bare node:http, vegeta ${RATE} req/s, ${DURATION}s` };
+    const steady = { ...vegeta(mixTargets(api.url, ids, total), RATE, DURATION), scenario: `${label}: service 90/5/5 mix, vegeta ${RATE} req/s, ${DURATION}s` };
+    lines.push(floor, steady);
+    print(floor);
+    print(steady);
+    console.log(`  p99 service / bare node:http: ${(steady.p99 / floor.p99).toFixed(2)} (goal <= 2)`);
+    lines.push({ scenario: `${label}: ratio p99 service / bare node:http at ${RATE} req/s`, rps: Math.round((steady.p99 / floor.p99) * 100) / 100, p50: 0, p99: 0, max: 0, errors: 0, requests: 0 });
 
     // The bare route and get-by-id alternate over BENCH_ROUNDS rounds and the medians are compared: on a
     // shared 2-core machine that cancels most of the drift from other load.
@@ -273,7 +261,32 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
   } finally {
     await stop(api.proc);
   }
+  if (PROFILE_DIR) await profile(label, env);
   return lines;
+}
+
+/** One more max get-by-id run with the service under --cpu-prof, then its top frames. */
+async function profile(label: string, env: NodeJS.ProcessEnv) {
+  const dir = path.resolve(PROFILE_DIR!, label.replace(/[^a-z0-9]+/gi, '-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const t0 = Date.now();
+  const api = await start('src/main.ts', env, '/readyz', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  let skipMs = 0;
+  try {
+    const ids = await productIds(api.url);
+    await warm(api.url, ids);
+    skipMs = Date.now() - t0; // start-up and warm-up are not what is measured
+    await run({ url: api.url, connections: MAX_CONNECTIONS, duration: Math.max(10, MAX_DURATION), requests: [getById(ids)] });
+  } finally {
+    await stop(api.proc);
+  }
+  // One profile per thread (tsx's loader has its own): the main thread's is the big one.
+  const file = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f)).sort((a, b) => fs.statSync(a).size - fs.statSync(b).size).pop()!;
+  const r = topFrames(JSON.parse(fs.readFileSync(file, 'utf8')), 15, skipMs);
+  console.log(`\n### ${label}: CPU profile of max cached get-by-id (${file}, ${r.totalMs} ms busy), self time`);
+  for (const f of r.frames) console.log(`${String(f.pct).padStart(5)} %  ${f.frame}`);
+  console.log('by package:');
+  for (const p of r.packages) console.log(`${String(p.pct).padStart(5)} %  ${p.frame}`);
 }
 
 /** DATABASE_URL/REDIS_URL from the environment, else start the servers with the CI script and read its exports. */
@@ -300,23 +313,27 @@ async function freshDatabase(url: string, name: string): Promise<string> {
 
 async function main() {
   console.log(`# apps/api benchmark — ${new Date().toISOString()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  vegetaPath(); // install before anything is measured
   const hello = await start('bench/hello.ts', { ...process.env }, '/hello');
   const helloUrl = `${hello.url}/hello`;
+  const bare = await start('bench/bare.ts', { ...process.env }, '/');
+  const bareUrl = `${bare.url}/`;
   const all: Line[] = [];
   if (!process.env.BENCH_SKIP_REAL) {
     const env = realEnv();
     const dbUrl = await freshDatabase(env.DATABASE_URL!, 'api_bench');
     const realRun = { ...env, DATABASE_URL: dbUrl, DATABASE_READ_URL: dbUrl, S3_BUCKET: '', LOG_LEVEL: 'info' };
-    all.push(...(await benchmark('postgres+redis', realRun, helloUrl)));
+    all.push(...(await benchmark('postgres+redis', realRun, helloUrl, bareUrl)));
   }
   if (!process.env.BENCH_SKIP_EMBEDDED) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awp-api-bench-'));
     const embedded: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', EMBEDDED_DATA_DIR: dir };
     for (const k of ['DATABASE_URL', 'DATABASE_READ_URL', 'REDIS_URL', 'S3_BUCKET', 'AWS_ENDPOINT_URL']) delete embedded[k];
-    all.push(...(await benchmark('embedded (PGlite+memory)', embedded, helloUrl)));
+    all.push(...(await benchmark('embedded (PGlite+memory)', embedded, helloUrl, bareUrl)));
     fs.rmSync(dir, { recursive: true, force: true });
   }
   await stop(hello.proc);
+  await stop(bare.proc);
   console.log('\n```json');
   console.log(JSON.stringify(all, null, 2));
   console.log('```');

@@ -2,11 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
-import underPressure from '@fastify/under-pressure';
 import { installAuth, loggableUrl, securitySchemes, type Auth } from './auth/plugin';
 import type { Cache } from './cache';
 import type { Config } from './config';
-import { isDbUnavailable, type Db } from './db';
+import type { Db } from './db';
+import { dependencyProblem, outcomeUnknownProblem } from './db-errors';
+import { logStream } from './log-stream';
+import { LoadGuard } from './pressure';
 import type { Metrics } from './metrics';
 import { HttpProblem, ProductService, type NewProduct, type ProductPatch } from './products';
 import { installResponsePolicy } from './response-policy';
@@ -67,6 +69,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     logger: {
       level: cfg.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-amz-security-token"]'],
+      stream: logStream(),
     },
     logController: new LogController({ disableRequestLogging: true }), // one access-log line per request (onResponse), not two
     bodyLimit: cfg.bodyLimitBytes,
@@ -94,15 +97,18 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  // Overload protection 1: event-loop delay (CPU saturation) → 503 + Retry-After before latency collapses.
-  await app.register(underPressure, {
-    maxEventLoopDelay: cfg.maxEventLoopDelayMs,
-    retryAfter: Number(RETRY_AFTER_SECONDS),
-    pressureHandler: (req, reply, type) => {
-      if (req.url === '/healthz') return;
-      metrics.shed.inc({ reason: `pressure_${type}` });
-      void sendProblem(reply, 503, 'Service Unavailable', 'the service is overloaded; retry later');
-    },
+  // Overload protection 1: event-loop delay (CPU saturation) → 503 + Retry-After before latency collapses, only
+  // when the delay is this process' own doing: a slow machine is no reason to refuse cached reads (pressure.ts).
+  const guard = new LoadGuard(cfg.maxEventLoopDelayMs);
+  app.addHook('onListen', (done) => {
+    guard.start();
+    done();
+  });
+  app.addHook('onClose', async () => guard.stop());
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!guard.shedding || req.url === '/healthz') return done();
+    metrics.shed.inc({ reason: 'pressure_eventLoopDelay' });
+    void sendProblem(reply, 503, 'Service Unavailable', 'the service is overloaded; retry later');
   });
 
   // In-flight requests and their deadlines. One sweeper timer instead of a timer per request keeps the
@@ -120,6 +126,10 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       // Still reading the body → the client is slow (408); else we are (503, try again).
       if (!req.bodyPhase && req.method !== 'GET' && req.method !== 'HEAD') {
         void sendProblem(reply, 408, 'Request Timeout', `the request body was not received within ${cfg.requestTimeoutMs} ms`, {}, { connection: 'close' });
+      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+        // A write still running may yet commit: say so (504), never claim it failed.
+        const p = outcomeUnknownProblem(`the request did not complete within ${cfg.requestTimeoutMs} ms`);
+        void sendProblem(reply, p.status, p.title, p.detail, p.extra, { 'retry-after': RETRY_AFTER_SECONDS });
       } else {
         void sendProblem(reply, 503, 'Service Unavailable', `the request did not complete within ${cfg.requestTimeoutMs} ms`);
       }
@@ -158,7 +168,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const seconds = req.startedAt ? Number(process.hrtime.bigint() - req.startedAt) / 1e9 : 0;
-    metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, seconds);
+    metrics.observeHttp(req.method, route, reply.statusCode, seconds);
     req.log.info({ method: req.method, url: loggableUrl(req.url), route, statusCode: reply.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
     done();
   });
@@ -172,9 +182,10 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
       const errors = err.validation.map((v) => ({ path: `${err.validationContext ?? ''}${v.instancePath}`, message: `${v.message ?? 'invalid'}${v.params && 'additionalProperty' in v.params ? `: ${String(v.params.additionalProperty)}` : ''}` }));
       return sendProblem(reply, 400, 'Bad Request', errors.map((e) => `${e.path} ${e.message}`).join('; '), { errors });
     }
-    if (isDbUnavailable(err)) {
-      req.log.warn({ err: { message: err.message, cause: String((err as Error).cause ?? '') } }, 'database unavailable');
-      return sendProblem(reply, 503, 'Service Unavailable', 'the database is unavailable; retry later');
+    const dep = dependencyProblem(err, req.method);
+    if (dep) {
+      req.log.warn({ err: { message: err.message, cause: String((err as Error).cause ?? '') }, status: dep.status }, 'database unavailable');
+      return sendProblem(reply, dep.status, dep.title, dep.detail, dep.extra, { 'retry-after': RETRY_AFTER_SECONDS });
     }
     const pgCode = (err as { code?: unknown }).code;
     if (typeof pgCode === 'string' && /^(22|23514)/.test(pgCode)) {
@@ -233,6 +244,7 @@ export async function buildApp(cfg: Config, deps: Deps, state: AppState = { drai
     if (!p) return sendProblem(reply, 404, 'Not Found', `product ${req.params.id} does not exist`);
     const etag = `"${p.version}"`;
     reply.header('etag', etag).header('cache-control', 'private, no-cache');
+    if (p.stale) reply.header('cache-status', 'catalogue-api; hit; detail=stale-if-error'); // RFC 9211
     const inm = req.headers['if-none-match'];
     if (inm && inm.split(',').some((t) => { const v = parseVersionTag(t); return v === 'any' || v === p.version; })) {
       return reply.code(304).send();

@@ -3,6 +3,9 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from './config';
 import type { RedisTarget } from './connections';
 import type { Metrics } from './metrics';
+import { CircuitBreaker, settle } from './resilience';
+
+export { CircuitBreaker } from './resilience';
 
 export type CacheHealth = 'ok' | 'degraded';
 
@@ -13,6 +16,12 @@ export type CacheHealth = 'ok' | 'degraded';
 export interface Cache {
   readonly kind: 'redis' | 'memory';
   get(key: string): Promise<string | undefined>;
+  /**
+   * The last value known for `key`, fresh or not (stale-if-error, RFC 5861): asked only when the database can't
+   * answer a miss, so a product that was cached is still served during a database outage. Invalidated keys
+   * (deleted, or a write that could not reach Redis) are never returned.
+   */
+  getStale(key: string): Promise<string | undefined>;
   /** `onlyIfAbsent`: loaders use it so a value read before a concurrent write can't overwrite the write's value. */
   set(key: string, value: string, ttlSeconds: number, onlyIfAbsent?: boolean): Promise<void>;
   del(key: string): Promise<void>;
@@ -20,18 +29,57 @@ export interface Cache {
   close(): Promise<void>;
 }
 
+interface Entry {
+  value: string;
+  freshUntil: number;
+}
+
+/**
+ * An LRU whose entries outlive their freshness: `get` returns fresh values only, `getStale` any value still held
+ * (bounded by the entry count, not by time), so expiry never makes a product unservable while the database is down.
+ */
+export class StaleLru {
+  private readonly lru: LRUCache<string, Entry>;
+  constructor(maxEntries: number) {
+    this.lru = new LRUCache<string, Entry>({ max: maxEntries });
+  }
+  get(key: string): string | undefined {
+    const e = this.lru.get(key);
+    return e !== undefined && e.freshUntil > performance.now() ? e.value : undefined;
+  }
+  getStale(key: string): string | undefined {
+    return this.lru.peek(key)?.value;
+  }
+  hasFresh(key: string): boolean {
+    const e = this.lru.peek(key);
+    return e !== undefined && e.freshUntil > performance.now();
+  }
+  set(key: string, value: string, freshMs: number) {
+    this.lru.set(key, { value, freshUntil: performance.now() + freshMs });
+  }
+  delete(key: string) {
+    this.lru.delete(key);
+  }
+  clear() {
+    this.lru.clear();
+  }
+}
+
 export class MemoryCache implements Cache {
   readonly kind = 'memory' as const;
-  private readonly lru: LRUCache<string, string>;
+  private readonly lru: StaleLru;
   constructor(maxEntries: number) {
-    this.lru = new LRUCache<string, string>({ max: maxEntries, ttlAutopurge: false });
+    this.lru = new StaleLru(maxEntries);
   }
   async get(key: string) {
     return this.lru.get(key);
   }
+  async getStale(key: string) {
+    return this.lru.getStale(key);
+  }
   async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false) {
-    if (onlyIfAbsent && this.lru.has(key)) return;
-    this.lru.set(key, value, { ttl: ttlSeconds * 1000 });
+    if (onlyIfAbsent && this.lru.hasFresh(key)) return;
+    this.lru.set(key, value, ttlSeconds * 1000);
   }
   async del(key: string) {
     this.lru.delete(key);
@@ -41,48 +89,6 @@ export class MemoryCache implements Cache {
   }
   async close() {
     this.lru.clear();
-  }
-}
-
-/**
- * Closed → (N consecutive failures) → open: calls are skipped for `cooldownMs` → half-open: one probe;
- * success closes, failure re-opens. Stops every request paying Redis' timeout while it is down.
- */
-export class CircuitBreaker {
-  state: 'closed' | 'open' | 'half-open' = 'closed';
-  private failures = 0;
-  private openedAt = 0;
-  private probing = false;
-  constructor(
-    private readonly threshold: number,
-    private readonly cooldownMs: number,
-    private readonly onChange: (state: CircuitBreaker['state']) => void = () => {},
-  ) {}
-  allow(): boolean {
-    if (this.state === 'closed') return true;
-    if (this.state === 'open' && Date.now() - this.openedAt >= this.cooldownMs) this.set('half-open');
-    if (this.state === 'half-open' && !this.probing) {
-      this.probing = true;
-      return true;
-    }
-    return false;
-  }
-  success() {
-    this.failures = 0;
-    this.probing = false;
-    if (this.state !== 'closed') this.set('closed');
-  }
-  failure() {
-    this.failures++;
-    this.probing = false;
-    if (this.state === 'half-open' || this.failures >= this.threshold) {
-      this.openedAt = Date.now();
-      if (this.state !== 'open') this.set('open');
-    }
-  }
-  private set(s: CircuitBreaker['state']) {
-    this.state = s;
-    this.onChange(s);
   }
 }
 
@@ -98,6 +104,10 @@ export class RedisCache implements Cache {
   private readonly pendingDeletes = new Set<string>();
   private flushing = false;
   private lastErrorLog = 0;
+  private readonly timeoutMs: number;
+  /** The budget of a read asked only because the database failed too (getStale): worth waiting longer for. */
+  private readonly degradedTimeoutMs: number;
+  private wasReady = false;
 
   constructor(
     target: RedisTarget,
@@ -106,10 +116,14 @@ export class RedisCache implements Cache {
     private readonly log: (msg: string, err?: unknown) => void,
     initialPassword?: string,
   ) {
+    this.timeoutMs = cfg.redisCommandTimeoutMs;
+    this.degradedTimeoutMs = Math.max(500, 5 * cfg.redisCommandTimeoutMs);
     const common = {
       enableOfflineQueue: false, // while disconnected, fail at once instead of queueing behind a dead socket
       maxRetriesPerRequest: 0,
-      commandTimeout: cfg.redisCommandTimeoutMs,
+      // Each call has its own lag-aware timeout (settle); ioredis' own timer is only the backstop that clears
+      // commands a blackholed connection would otherwise keep forever.
+      commandTimeout: 2 * this.degradedTimeoutMs,
       connectTimeout: 1000,
       retryStrategy: (times: number) => Math.min(100 * times, 1000),
       lazyConnect: false,
@@ -141,6 +155,7 @@ export class RedisCache implements Cache {
       }, 10 * 60_000);
       this.refresher.unref();
     }
+    this.redis.once('ready', () => (this.wasReady = true));
     this.redis.on('error', (err) => {
       if (Date.now() - this.lastErrorLog > 5000) {
         this.lastErrorLog = Date.now();
@@ -154,22 +169,31 @@ export class RedisCache implements Cache {
     });
   }
 
-  private async call<T>(op: string, fn: () => Promise<T>): Promise<T | undefined> {
-    if (!this.breaker.allow()) return undefined;
-    try {
-      const v = await fn();
-      this.breaker.success();
-      return v;
-    } catch {
-      this.metrics.cacheErrors.inc({ op });
-      this.breaker.failure();
-      return undefined;
-    }
+  /**
+   * One Redis command under the breaker and its own timeout. A timeout that our own event-loop lag explains
+   * fails this call (the request goes on without the cache) but does not count against Redis: a slow machine
+   * must not open the breaker and send every read to the database.
+   */
+  private async call<T>(op: string, fn: () => Promise<T>, opts: { timeoutMs?: number; bypassBreaker?: boolean } = {}): Promise<T | undefined> {
+    if (!opts.bypassBreaker && !this.breaker.allow()) return undefined;
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const s = await settle(fn(), timeoutMs);
+    if (!opts.bypassBreaker) this.breaker.record(s, timeoutMs);
+    if (s.ok) return s.value;
+    this.metrics.cacheErrors.inc({ op });
+    return undefined;
   }
 
   async get(key: string) {
     if (this.pendingDeletes.size && this.pendingDeletes.has(key)) return undefined;
     const v = await this.call('get', () => this.redis.get(key));
+    return v ?? undefined;
+  }
+
+  /** The database failed too: one more try, with a longer budget and past an open breaker (a dead socket fails at once). */
+  async getStale(key: string) {
+    if (this.pendingDeletes.size && this.pendingDeletes.has(key)) return undefined;
+    const v = await this.call('get_stale', () => this.redis.get(key), { timeoutMs: this.degradedTimeoutMs, bypassBreaker: true });
     return v ?? undefined;
   }
 
@@ -214,6 +238,12 @@ export class RedisCache implements Cache {
   }
 
   async health(): Promise<CacheHealth> {
+    if (!this.wasReady) {
+      // Still opening its first connection (a loaded machine, TLS, IAM auth): not "down" yet. Wait for it, bounded.
+      let onReady = () => {};
+      await settle(new Promise<void>((r) => this.redis.once('ready', (onReady = r))), this.degradedTimeoutMs);
+      this.redis.off('ready', onReady);
+    }
     try {
       const pong = await this.redis.ping();
       if (pong === 'PONG') {
@@ -236,18 +266,19 @@ export class RedisCache implements Cache {
 /**
  * A small in-process cache (L1, ~1 s) in front of Redis: hot keys are answered without a network round trip.
  * Writes update this process's L1 at once; other pods see a change after at most CACHE_L1_TTL_MS (their L1
- * entries expire), which bounds cross-pod staleness. If-Match keeps writes safe regardless.
+ * entries expire), which bounds cross-pod staleness. If-Match keeps writes safe regardless. Expired entries
+ * stay (LRU-bounded) for getStale: the last resort while Redis and the database both fail.
  */
 export class TieredCache implements Cache {
   readonly kind = 'redis' as const;
-  private readonly l1: LRUCache<string, string>;
+  private readonly l1: StaleLru;
   constructor(
     readonly l2: RedisCache,
     private readonly l1TtlMs: number,
     maxEntries: number,
     private readonly metrics: Metrics,
   ) {
-    this.l1 = new LRUCache<string, string>({ max: maxEntries, ttl: l1TtlMs, ttlAutopurge: false });
+    this.l1 = new StaleLru(maxEntries);
   }
   async get(key: string) {
     const v = this.l1.get(key);
@@ -256,12 +287,17 @@ export class TieredCache implements Cache {
       return v;
     }
     const remote = await this.l2.get(key);
-    if (remote !== undefined) this.l1.set(key, remote);
+    if (remote !== undefined) this.l1.set(key, remote, this.l1TtlMs);
     return remote;
   }
+  /** Redis first (shared, newest); this pod's expired L1 copy when Redis can't answer either. */
+  async getStale(key: string) {
+    const local = this.l1.getStale(key);
+    if (local !== undefined && this.l2.breaker.state !== 'closed') return local; // Redis is known down: don't wait for it
+    return (await this.l2.getStale(key)) ?? local;
+  }
   async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false) {
-    const ttl = Math.min(this.l1TtlMs, ttlSeconds * 1000);
-    if (!onlyIfAbsent || !this.l1.has(key)) this.l1.set(key, value, { ttl });
+    if (!onlyIfAbsent || !this.l1.hasFresh(key)) this.l1.set(key, value, Math.min(this.l1TtlMs, ttlSeconds * 1000));
     await this.l2.set(key, value, ttlSeconds, onlyIfAbsent);
   }
   async del(key: string) {

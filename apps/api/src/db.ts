@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import pg from 'pg';
 import type { Config } from './config';
 import type { DbConnections } from './connections';
+import { classifyDbError, dbTimeouts, DbUnavailableError, isDbUnavailable } from './db-errors';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -34,32 +34,7 @@ export interface Db {
   close(): Promise<void>;
 }
 
-/** Error thrown when the database can't be reached: mapped to 503 + Retry-After, never 500. */
-export class DbUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super('database unavailable', { cause });
-    this.name = 'DbUnavailableError';
-  }
-}
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-  '57P01', '57P02', '57P03', // admin/crash shutdown, cannot connect now
-  '08000', '08001', '08003', '08004', '08006', // connection exceptions
-  '53300', // too many connections
-  '57014', // statement timeout: the database is too slow to answer in our budget
-  '25006', // read-only transaction: a failover is in progress
-  '28P01', '28000', // authentication failed: the secret was just rotated; the next connection re-reads it
-]);
-
-export function isDbUnavailable(err: unknown): boolean {
-  if (err instanceof DbUnavailableError) return true;
-  if (!err || typeof err !== 'object') return false;
-  const e = err as { code?: string; message?: string };
-  if (e.code && UNAVAILABLE_CODES.has(e.code)) return true;
-  const m = e.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|connect ECONNREFUSED/i.test(m);
-}
+export { DbUnavailableError, isDbUnavailable } from './db-errors';
 
 function wrap(q: Queryable): Queryable {
   return {
@@ -67,14 +42,14 @@ function wrap(q: Queryable): Queryable {
       try {
         return await q.query<T>(sql, params);
       } catch (err) {
-        throw isDbUnavailable(err) ? new DbUnavailableError(err) : err;
+        throw classifyDbError(err, { sql });
       }
     },
     async exec(sql: string) {
       try {
         await q.exec(sql);
       } catch (err) {
-        throw isDbUnavailable(err) ? new DbUnavailableError(err) : err;
+        throw classifyDbError(err, { sql });
       }
     },
   };
@@ -84,10 +59,8 @@ function pgPool(target: pg.PoolConfig, cfg: Config, name: string, onError: (err:
   const pool = new pg.Pool({
     ...target,
     max: cfg.dbPoolMax,
-    connectionTimeoutMillis: 2000, // fail fast when the database is down instead of queueing forever
+    ...dbTimeouts(cfg),
     idleTimeoutMillis: 30_000,
-    statement_timeout: cfg.dbStatementTimeoutMs,
-    query_timeout: cfg.dbStatementTimeoutMs + 1000,
     application_name: `awp-api-${name}`,
     keepAlive: true,
   });
@@ -96,14 +69,39 @@ function pgPool(target: pg.PoolConfig, cfg: Config, name: string, onError: (err:
   return pool;
 }
 
+const ignore = () => {};
+
 function pgAdapter(pool: pg.Pool): Queryable {
+  // pool.query() in two steps, so a failure to connect (nothing sent: "not applied") is told from a failure
+  // after the statement was sent (a write's outcome is unknown).
+  const run = async (sql: string, params?: unknown[]) => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw classifyDbError(err, 'connect');
+    }
+    // A checked-out client whose connection dies emits 'error' (pool.query listens too): without a listener the
+    // process would crash; the query's own rejection carries the error.
+    client.on('error', ignore);
+    try {
+      const r = await client.query(sql, params as unknown[]);
+      client.release();
+      return r;
+    } catch (err) {
+      client.release(isDbUnavailable(err)); // a connection that failed to answer is dropped, not reused
+      throw err;
+    } finally {
+      client.off('error', ignore);
+    }
+  };
   return {
     async query<T>(sql: string, params?: unknown[]) {
-      const r = await pool.query(sql, params as unknown[]);
+      const r = await run(sql, params);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {
-      await pool.query(sql);
+      await run(sql);
     },
   };
 }
@@ -142,12 +140,14 @@ export function createPostgresDb(cfg: Config, onError: (err: Error) => void, con
       try {
         client = await primaryPool.connect();
       } catch (err) {
-        throw new DbUnavailableError(err);
+        throw new DbUnavailableError(err, 'not-applied');
       }
       let broken = false;
+      let phase: 'in-transaction' | 'commit' = 'in-transaction';
+      client.on('error', ignore); // see pgAdapter
       try {
         await client.query('BEGIN');
-        const tx = wrap({
+        const out = await fn({
           async query<R>(sql: string, params?: unknown[]) {
             const r = await client.query(sql, params as unknown[]);
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
@@ -156,14 +156,16 @@ export function createPostgresDb(cfg: Config, onError: (err: Error) => void, con
             await client.query(sql);
           },
         });
-        const out = await fn(tx);
+        phase = 'commit';
         await client.query('COMMIT');
         return out;
       } catch (err) {
         broken = isDbUnavailable(err);
-        if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
-        throw isDbUnavailable(err) ? new DbUnavailableError(err) : err;
+        // Never COMMIT after a failure: before the COMMIT nothing took effect (a dropped connection rolls back).
+        if (!broken && phase === 'in-transaction') await client.query('ROLLBACK').catch(() => (broken = true));
+        throw classifyDbError(err, phase);
       } finally {
+        client.off('error', ignore);
         client.release(broken); // a broken connection is destroyed, not returned to the pool
       }
     },
@@ -184,49 +186,12 @@ export function createPostgresDb(cfg: Config, onError: (err: Error) => void, con
   };
 }
 
-/** Embedded default: PGlite (Postgres compiled to WASM) in this process, persisted to a directory or in memory. */
+/**
+ * Embedded default: PGlite (Postgres compiled to WASM), persisted to a directory or in memory, on its own thread so
+ * its statements never block the event loop (pglite-thread.ts). Loaded lazily: a production image with real
+ * Postgres never pays for the WASM module.
+ */
 export async function createPgliteDb(cfg: Config): Promise<Db> {
-  // Loaded lazily so a production image with real Postgres never pays for the WASM module.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const memory = cfg.embeddedDataDir === 'memory://';
-  const dir = `${cfg.embeddedDataDir}/pg`;
-  if (!memory) fs.mkdirSync(dir, { recursive: true });
-  const lite = memory ? new PGlite() : new PGlite(dir);
-  await lite.waitReady;
-  const q: Queryable = {
-    async query<T>(sql: string, params?: unknown[]) {
-      const r = await lite.query<T>(sql, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    },
-    async exec(sql: string) {
-      await lite.exec(sql);
-    },
-  };
-  return {
-    kind: 'pglite',
-    primary: q,
-    read: q,
-    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return lite.transaction((tx) =>
-        fn({
-          async query<R>(sql: string, params?: unknown[]) {
-            const r = await tx.query<R>(sql, params);
-            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-          },
-          async exec(sql: string) {
-            await tx.exec(sql);
-          },
-        }),
-      );
-    },
-    async ping() {
-      await q.query('select 1');
-    },
-    stats() {
-      return [{ pool: 'primary', total: 1, idle: 1, waiting: 0 }];
-    },
-    async close() {
-      await lite.close();
-    },
-  };
+  const { createThreadedPgliteDb } = await import('./pglite-thread');
+  return createThreadedPgliteDb(cfg);
 }

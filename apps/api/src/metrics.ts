@@ -9,6 +9,8 @@ export interface Metrics {
   cacheL1Hits: client.Counter;
   breakerState: client.Gauge;
   shed: client.Counter<'reason'>;
+  /** httpDuration.observe through a cached child per (method, route, status): no label hashing per request. */
+  observeHttp(method: string, route: string, status: number, seconds: number): void;
 }
 
 /** One registry per app instance (tests start several), so nothing leaks through prom-client's global registry. */
@@ -64,5 +66,12 @@ export function createMetrics(poolStats: () => PoolStats[]): Metrics {
       }
     },
   });
-  return { registry, httpDuration, cacheRequests, cacheErrors, cacheL1Hits, breakerState, shed };
+  const httpChildren = new Map<string, client.Histogram.Internal<'method' | 'route' | 'status_code'>>();
+  const observeHttp = (method: string, route: string, status: number, seconds: number) => {
+    const key = `${method} ${status} ${route}`;
+    let child = httpChildren.get(key);
+    if (!child) httpChildren.set(key, (child = httpDuration.labels(method, route, String(status))));
+    child.observe(seconds);
+  };
+  return { registry, httpDuration, cacheRequests, cacheErrors, cacheL1Hits, breakerState, shed, observeHttp };
 }

@@ -3,6 +3,7 @@ import type { Cache } from './cache';
 import type { Config } from './config';
 import type { Db, Queryable } from './db';
 import type { Metrics } from './metrics';
+import { forgetIfOutcomeUnknown, staleIfError } from './stale';
 import { imageKey, type PresignedUpload, type Storage } from './storage';
 
 export interface Product {
@@ -61,6 +62,8 @@ export class HttpProblem extends Error {
 export interface CachedProduct {
   version: number;
   json: string;
+  /** Served from the cache past its freshness because the database failed (stale-if-error). */
+  stale?: boolean;
 }
 
 const COLS = 'id, seq, sku, name, description, price_cents, currency, category, image_key, version, created_at, updated_at';
@@ -148,7 +151,13 @@ export class ProductService {
   }
 
   private async load(id: string, key: string): Promise<CachedProduct | null> {
-    const { rows } = await this.db.read.query<Row>(`select ${COLS} from products where id = $1`, [id]);
+    let rows: Row[];
+    try {
+      ({ rows } = await this.db.read.query<Row>(`select ${COLS} from products where id = $1`, [id]));
+    } catch (err) {
+      const stale = this.parse(await staleIfError(this.cache, key, err, this.metrics));
+      return stale && { ...stale, stale: true };
+    }
     const row = rows[0];
     if (!row) {
       await this.cache.set(key, NEGATIVE, this.cfg.cacheNegativeTtlSeconds, true);
@@ -269,7 +278,7 @@ export class ProductService {
       ));
     } catch (err) {
       if (isUniqueViolation(err, 'products_sku_key')) throw new HttpProblem(409, 'Conflict', `a product with sku "${patch.sku}" already exists`);
-      throw err;
+      return forgetIfOutcomeUnknown(this.cache, this.key(id), err);
     }
     if (!rows[0]) throw await this.missingOrStale(id);
     const product = this.toProduct(rows[0]);
@@ -280,6 +289,7 @@ export class ProductService {
   private async missingOrStale(id: string): Promise<HttpProblem> {
     const { rows } = await this.db.primary.query<{ version: number }>('select version from products where id = $1', [id]);
     if (!rows[0]) return new HttpProblem(404, 'Not Found', `product ${id} does not exist`);
+    await this.cache.del(this.key(id)); // the client acted on an old version: don't let the cache keep serving one
     return new HttpProblem(412, 'Precondition Failed', `product ${id} is at version ${rows[0].version}; If-Match does not match`, {
       etag: `"${rows[0].version}"`,
     });
@@ -292,7 +302,7 @@ export class ProductService {
       params.push(expectedVersion);
       sql += ' and version = $2';
     }
-    const { rowCount } = await this.db.primary.query(sql, params);
+    const { rowCount } = await this.db.primary.query(sql, params).catch((err) => forgetIfOutcomeUnknown(this.cache, this.key(id), err));
     if (rowCount === 0) throw await this.missingOrStale(id);
     await this.afterWrite(id, null);
   }
@@ -306,7 +316,7 @@ export class ProductService {
     const { rows } = await this.db.primary.query<Row>(
       `update products set image_key = $2, version = version + 1, updated_at = now() where id = $1 returning ${COLS}`,
       [id, key],
-    );
+    ).catch((err) => forgetIfOutcomeUnknown(this.cache, this.key(id), err));
     if (!rows[0]) throw new HttpProblem(404, 'Not Found', `product ${id} does not exist`);
     const product = this.toProduct(rows[0]);
     await this.afterWrite(id, product);

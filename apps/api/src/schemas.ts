@@ -46,6 +46,11 @@ export const problemSchema = {
     detail: { type: 'string' },
     instance: { type: 'string' },
     requestId: { type: 'string' },
+    outcome: {
+      type: 'string',
+      enum: ['not-applied', 'unknown'],
+      description: 'On a failed write: not-applied (nothing changed, retry), or unknown (retry with the same Idempotency-Key or If-Match to learn it)',
+    },
     errors: {
       type: 'array',
       items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
@@ -142,8 +147,9 @@ export function problems(...codes: number[]) {
     428: 'If-Match header required',
     500: 'Internal error',
     503: 'Overloaded, draining, timed out or database unavailable; see Retry-After',
+    504: 'A write the database did not answer: its outcome is unknown (outcome: unknown); retry with the same Idempotency-Key or If-Match',
   };
   const out: Record<number, unknown> = {};
-  for (const c of [400, 408, 413, 415, 500, 503, ...codes]) out[c] = problemResponse(text[c] ?? 'Error');
+  for (const c of [400, 408, 413, 415, 500, 503, 504, ...codes]) out[c] = problemResponse(text[c] ?? 'Error');
   return out;
 }

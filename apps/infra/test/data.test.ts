@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
-import { loadEnvironment } from '@awp/config';
+import { loadEnvironment } from '../src/environment';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { buildEnvironment } from '../src/platform';
@@ -42,7 +42,10 @@ describe('prod-data (must show)', () => {
   it('has the read replicas of environments/prod.json (2), each replicating the primary', () => {
     expect(replicas).toHaveLength(2);
     const primaryAddress = named(json, 'aws_db_instance').find(([, i]) => !i.replicate_source_db)![0];
-    for (const r of replicas) expect(r).toMatchObject({ replicate_source_db: `\${aws_db_instance.${primaryAddress}.identifier}`, storage_encrypted: true, kms_key_id: primary.kms_key_id });
+    for (const r of replicas) expect(r).toMatchObject({ replicate_source_db: `\${aws_db_instance.${primaryAddress}.identifier}` });
+    // Same region: RDS encrypts them with the primary's key and refuses KmsKeyId (AWP-DATA-010).
+    expect(primary.kms_key_id).toBeDefined();
+    expect(replicas.every((r) => r.kms_key_id === undefined && r.storage_encrypted === undefined)).toBe(true);
     // Spread over the zones of environments/prod.json (the Multi-AZ primary is placed by RDS).
     expect(replicas.map((r) => r.availability_zone)).toEqual(['eu-west-1b', 'eu-west-1c']);
   });
@@ -107,9 +110,9 @@ describe('dev-data follows environments/dev.json', () => {
     expect(instances[0]).toMatchObject({ multi_az: false, deletion_protection: false, skip_final_snapshot: true, instance_class: 'db.t4g.medium', backup_retention_period: 3, storage_encrypted: true, manage_master_user_password: true });
   });
 
-  it('has a one-node cache that still encrypts, but without Multi-AZ and snapshots', () => {
+  it('has a one-shard cache with one replica (cluster mode needs automatic failover) that still encrypts, without snapshots', () => {
     const [rg] = all(json, 'aws_elasticache_replication_group');
-    expect(rg).toMatchObject({ num_node_groups: 1, replicas_per_node_group: 0, multi_az_enabled: false, snapshot_retention_limit: 0, at_rest_encryption_enabled: 'true', transit_encryption_enabled: true, node_type: 'cache.t4g.small' });
+    expect(rg).toMatchObject({ num_node_groups: 1, replicas_per_node_group: 1, automatic_failover_enabled: true, multi_az_enabled: true, snapshot_retention_limit: 0, at_rest_encryption_enabled: 'true', transit_encryption_enabled: true, node_type: 'cache.t4g.small' });
     expect(rg.final_snapshot_identifier).toBeUndefined();
   });
 
@@ -139,7 +142,7 @@ describe('a change in one environment file', () => {
   it("changes only that environment's data stack", () => {
     const ws = tempWorkspace();
     editEnv(ws, 'dev', (raw) => {
-      raw.data.postgres.readReplicas = 1;
+      raw.data.database.readReplicas = 1;
     });
     const out2 = path.join(ws, 'cdktf.out');
     synthesize({ dir: path.join(ws, 'environments'), outdir: out2, layers: ['network', 'data'] });

@@ -1,7 +1,7 @@
 import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack, computeRules } from '@awp/guardrails';
-import { Cluster, DEFAULT_ADDON_VERSIONS, type ClusterProps } from './index';
+import { Cluster, DEFAULT_ADDON_VERSIONS, PLAN_READER_GROUP, type ClusterProps } from './index';
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'cluster', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
@@ -95,13 +95,13 @@ describe('Cluster', () => {
     expect(synth({ nodeGroups: [BASE.nodeGroups[0]] }).cluster.maxNodeCount).toBe(6);
   });
 
-  it('grants cluster-admin to the admin roles and view (no Secrets) in the workloads\' namespaces to the view roles', () => {
+  it('grants cluster-admin to the admin roles and maps the view roles to the plan readers\' group, with no access policy', () => {
     const entries = all(json, 'aws_eks_access_entry');
     expect(entries.map((e) => e.principal_arn).sort()).toEqual(['arn:aws:iam::111111111111:role/apply', 'arn:aws:iam::111111111111:role/plan']);
+    expect(entries.find((e) => e.principal_arn.endsWith('/plan'))?.kubernetes_groups).toEqual([PLAN_READER_GROUP]);
+    // Only the admin role has an access policy: AmazonEKSViewPolicy reads pod logs, AmazonEKSAdminViewPolicy every Secret.
     const assoc = all(json, 'aws_eks_access_policy_association');
-    const byPolicy = Object.fromEntries(assoc.map((a) => [a.policy_arn.replace(/^.*\//, ''), a.access_scope]));
-    // Not AmazonEKSAdminViewPolicy: it reads every Secret of the cluster.
-    expect(byPolicy).toEqual({ AmazonEKSClusterAdminPolicy: { type: 'cluster' }, AmazonEKSViewPolicy: { type: 'namespace', namespaces: ['api', 'kube-system'] } });
+    expect(assoc.map((a) => [a.principal_arn, a.policy_arn.replace(/^.*\//, ''), a.access_scope])).toEqual([[expect.stringMatching(/admin-access-0_\w+\.principal_arn/), 'AmazonEKSClusterAdminPolicy', { type: 'cluster' }]]);
   });
 
   it('pins the five managed add-ons, with pod identity for vpc-cni and the CloudWatch agent', () => {
@@ -178,16 +178,45 @@ describe('Cluster', () => {
     expect(group.depends_on.filter((d: string) => d.startsWith('aws_vpc_security_group_ingress_rule.cluster_nodes-from-control-plane'))).toHaveLength(6);
   });
 
+  it('creates every node group after every ingress rule of the cluster security group (nodes reach the private API only through them)', () => {
+    const ingress = json.resource.aws_vpc_security_group_ingress_rule as Record<string, Json>;
+    const toControlPlane = Object.keys(ingress).filter((k) => /vpc_config\[0\]\.cluster_security_group_id/.test(ingress[k].security_group_id));
+    expect(toControlPlane).toContain(Object.keys(ingress).find((k) => k.startsWith('cluster_control-plane-from-nodes')));
+    for (const group of all(json, 'aws_eks_node_group')) {
+      for (const rule of toControlPlane) expect(group.depends_on).toContain(`aws_vpc_security_group_ingress_rule.${rule}`);
+    }
+  });
+
   it('gives nodes only the worker and registry-pull policies', () => {
     const attachments = all(json, 'aws_iam_role_policy_attachment').filter((a) => String(a.role).includes('node-role'));
     expect(attachments.map((a) => a.policy_arn.replace(/^.*\//, '')).sort()).toEqual(['AmazonEC2ContainerRegistryPullOnly', 'AmazonEKSWorkerNodePolicy']);
   });
 
   it('scopes the pod identity roles: trust to this cluster, autoscaler writes only to its tagged groups', () => {
-    const trust = policyDoc(json, 'pod-identity-trust').statement[0];
-    expect(trust.principals).toEqual([{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }]);
-    expect(trust.actions).toEqual(['sts:AssumeRole', 'sts:TagSession']);
-    expect(trust.condition.find((c: Json) => c.variable === 'aws:SourceArn').values[0]).toMatch(/:cluster\/test-eks$/);
+    // Pod Identity sends no aws:SourceAccount/aws:SourceArn: each role trusts one cluster, namespace and service account
+    // through the session tags (EKS User Guide, pod-id-role.html).
+    const expected: Record<string, [string, string]> = {
+      'vpc-cni': ['kube-system', 'aws-node'],
+      'cluster-autoscaler': ['kube-system', 'cluster-autoscaler'],
+      'cloudwatch-agent': ['amazon-cloudwatch', 'cloudwatch-agent'],
+      service: ['api', 'api'],
+      migration: ['api', 'api-migrate'],
+    };
+    for (const [key, [namespace, serviceAccount]] of Object.entries(expected)) {
+      const trust = policyDoc(json, `cluster_${key}-trust`).statement;
+      expect(trust).toHaveLength(1);
+      expect(trust[0].principals).toEqual([{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }]);
+      expect(trust[0].actions).toEqual(['sts:AssumeRole', 'sts:TagSession']);
+      expect(trust[0].condition).toEqual([
+        { test: 'StringEquals', variable: 'aws:RequestTag/eks-cluster-arn', values: [expect.stringMatching(/:cluster\/test-eks$/)] },
+        { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-namespace', values: [namespace] },
+        { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-service-account', values: [serviceAccount] },
+      ]);
+      const role = Object.values<Json>(json.resource.aws_iam_role).find((r) => r.name === `test-eks-${key}`)!;
+      expect(role.assume_role_policy).toMatch(new RegExp(`data\\.aws_iam_policy_document\\.cluster_${key}-trust_`));
+    }
+    // The node role: EC2 documents no confused-deputy keys for instance roles (create-node-role.html).
+    expect(policyDoc(json, 'cluster_node-trust').statement).toEqual([{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['ec2.amazonaws.com'] }] }]);
     const ca = policyDoc(json, 'cluster-autoscaler-policy-doc').statement;
     const write = ca.find((s: Json) => s.sid === 'ScaleOnlyThisClustersGroups');
     expect(write.condition).toEqual([{ test: 'StringEquals', variable: 'aws:ResourceTag/k8s.io/cluster-autoscaler/test-eks', values: ['owned'] }]);

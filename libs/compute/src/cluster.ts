@@ -21,7 +21,8 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, CLOUDWATCH_AGENT_SERVICE_ACCOUNT, DEFAULT_ADDON_VERSIONS, type AddonVersions } from './versions';
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, CLOUDWATCH_AGENT_NAMESPACE, CLOUDWATCH_AGENT_SERVICE_ACCOUNT, DEFAULT_ADDON_VERSIONS, type AddonVersions } from './versions';
+import { PLAN_READER_GROUP } from './plan-reader';
 
 /** A managed node group: an Auto Scaling group of EKS nodes in the private subnets. */
 export interface NodeGroupSpec {
@@ -79,13 +80,14 @@ export interface ClusterProps {
    */
   readonly adminRoleArns?: readonly string[];
   /**
-   * Roles granted read access (AmazonEKSViewPolicy: no Secrets) in `viewNamespaces` only — the delivery plan role,
-   * whose plans refresh the workloads stack's objects and Helm releases (kept in ConfigMaps, helm_driver "configmap").
+   * Roles mapped to the Kubernetes group `viewGroup`, with no access policy — the delivery plan roles, whose plans
+   * refresh the workloads stack's objects and Helm releases (kept in ConfigMaps, helm_driver "configmap"). What the
+   * group may read is the workloads stack's RBAC (PlanReaderRbac: its own kinds, no Secrets, no pod logs).
    * @default []
    */
   readonly viewRoleArns?: readonly string[];
-  /** Namespaces the view roles may read: those the workloads stack manages. @default [serviceNamespace, 'kube-system'] */
-  readonly viewNamespaces?: readonly string[];
+  /** The Kubernetes group of the view roles. @default PLAN_READER_GROUP */
+  readonly viewGroup?: string;
   /** Managed add-on versions. @default DEFAULT_ADDON_VERSIONS (for Kubernetes 1.33) */
   readonly addonVersions?: Partial<AddonVersions>;
   /** Control-plane and Container Insights log retention in days. @default 365 */
@@ -254,17 +256,18 @@ export class Cluster extends Construct {
     this.ecrRepositoryName = repo.name;
 
     // ---- Cluster role and control plane -------------------------------------------------------------------
-    const serviceTrust = (sid: string, service: string) =>
-      new DataAwsIamPolicyDocument(this, `${sid}-trust`, {
-        statement: [
-          {
-            actions: ['sts:AssumeRole', 'sts:TagSession'],
-            principals: [{ type: 'Service', identifiers: [service] }],
-            condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] }],
-          },
-        ],
-      });
-    const clusterRole = new IamRole(this, 'cluster-role', { name: `${name}-cluster`, assumeRolePolicy: serviceTrust('cluster', 'eks.amazonaws.com').json });
+    // Cluster role: EKS documents aws:SourceArn / aws:SourceAccount for eks.amazonaws.com
+    // (https://docs.aws.amazon.com/eks/latest/userguide/cross-service-confused-deputy-prevention.html).
+    const clusterTrust = new DataAwsIamPolicyDocument(this, 'cluster-trust', {
+      statement: [
+        {
+          actions: ['sts:AssumeRole', 'sts:TagSession'],
+          principals: [{ type: 'Service', identifiers: ['eks.amazonaws.com'] }],
+          condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] }],
+        },
+      ],
+    });
+    const clusterRole = new IamRole(this, 'cluster-role', { name: `${name}-cluster`, assumeRolePolicy: clusterTrust.json });
     const clusterPolicy = new IamRolePolicyAttachment(this, 'cluster-policy', { role: clusterRole.name, policyArn: managedPolicy('AmazonEKSClusterPolicy') });
     const clusterKms = new IamRolePolicy(this, 'cluster-kms', {
       role: clusterRole.id,
@@ -311,7 +314,7 @@ export class Cluster extends Construct {
     // the control plane's group admits them and the runners on 443, and the workload group admits the control
     // plane on the kubelet and webhook ports (EKS security group requirements; terraform-aws-modules/eks's set).
     const controlPlaneSg = cluster.vpcConfig.clusterSecurityGroupId;
-    new VpcSecurityGroupIngressRule(this, 'control-plane-from-nodes', {
+    const controlPlaneFromNodes = new VpcSecurityGroupIngressRule(this, 'control-plane-from-nodes', {
       securityGroupId: controlPlaneSg,
       referencedSecurityGroupId: props.workloadSecurityGroupId,
       ipProtocol: 'tcp',
@@ -319,7 +322,7 @@ export class Cluster extends Construct {
       toPort: 443,
       description: 'Kubernetes API from nodes and pods',
     });
-    (props.endpointPrivateAccessCidrs ?? []).forEach(
+    const controlPlaneFromRunners = (props.endpointPrivateAccessCidrs ?? []).map(
       (cidr, i) =>
         new VpcSecurityGroupIngressRule(this, `control-plane-from-runners-${i}`, { securityGroupId: controlPlaneSg, cidrIpv4: cidr, ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'Kubernetes API from the delivery runners' }),
     );
@@ -336,7 +339,7 @@ export class Cluster extends Construct {
     );
 
     // ---- Access entries -----------------------------------------------------------------------------------
-    const access = (kind: 'admin' | 'view', arns: readonly string[], policy: string, scope: { type: string; namespaces?: string[] }) =>
+    const access = (kind: 'admin', arns: readonly string[], policy: string, scope: { type: string; namespaces?: string[] }) =>
       arns.forEach((principalArn, i) => {
         const entry = new EksAccessEntry(this, `${kind}-access-${i}`, { clusterName: cluster.name, principalArn, type: 'STANDARD' });
         new EksAccessPolicyAssociation(this, `${kind}-access-policy-${i}`, {
@@ -347,27 +350,33 @@ export class Cluster extends Construct {
         });
       });
     access('admin', props.adminRoleArns ?? [], 'AmazonEKSClusterAdminPolicy', { type: 'cluster' });
-    // A pull request's code plans with the view role: AmazonEKSViewPolicy reads no Secret, and only where the
-    // workloads stack has objects (AmazonEKSAdminViewPolicy would read every Secret in the cluster).
-    const viewNamespaces = [...(props.viewNamespaces ?? [this.serviceNamespace, 'kube-system'])];
-    access('view', props.viewRoleArns ?? [], 'AmazonEKSViewPolicy', { type: 'namespace', namespaces: viewNamespaces });
+    // A pull request's code plans with a view role: a group, no access policy. AmazonEKSViewPolicy would also read
+    // pod logs (pods/log), AmazonEKSAdminViewPolicy every Secret; the workloads stack's Roles grant the group exactly
+    // the kinds it manages (PlanReaderRbac).
+    (props.viewRoleArns ?? []).forEach(
+      (principalArn, i) => new EksAccessEntry(this, `view-access-${i}`, { clusterName: cluster.name, principalArn, type: 'STANDARD', kubernetesGroups: [props.viewGroup ?? PLAN_READER_GROUP] }),
+    );
 
     // ---- Pod identity roles -------------------------------------------------------------------------------
-    const podTrust = new DataAwsIamPolicyDocument(this, 'pod-identity-trust', {
-      statement: [
-        {
-          actions: ['sts:AssumeRole', 'sts:TagSession'],
-          principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
-          // Confused-deputy guard: only pod identity of this account's cluster may assume these roles.
-          condition: [
-            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] },
-            { test: 'ArnEquals', variable: 'aws:SourceArn', values: [clusterArnFromName] },
-          ],
-        },
-      ],
-    });
-    const podRole = (key: string, statements?: DataAwsIamPolicyDocumentStatement[], managed?: string) => {
-      const role = new IamRole(this, `${key}-role`, { name: `${name}-${key}`, assumeRolePolicy: podTrust.json });
+    // Pod Identity sends no aws:SourceAccount/aws:SourceArn; its documented restriction is on the session tags it sets
+    // (sts:TagSession): cluster ARN, namespace and service account
+    // (https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html, pod-id-abac.html#pod-id-abac-tags).
+    const podTrust = (key: string, namespace: string, serviceAccount: string) =>
+      new DataAwsIamPolicyDocument(this, `${key}-trust`, {
+        statement: [
+          {
+            actions: ['sts:AssumeRole', 'sts:TagSession'],
+            principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
+            condition: [
+              { test: 'StringEquals', variable: 'aws:RequestTag/eks-cluster-arn', values: [clusterArnFromName] },
+              { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-namespace', values: [namespace] },
+              { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-service-account', values: [serviceAccount] },
+            ],
+          },
+        ],
+      });
+    const podRole = (key: string, who: { namespace: string; serviceAccount: string }, statements?: DataAwsIamPolicyDocumentStatement[], managed?: string) => {
+      const role = new IamRole(this, `${key}-role`, { name: `${name}-${key}`, assumeRolePolicy: podTrust(key, who.namespace, who.serviceAccount).json });
       if (statements) {
         new IamRolePolicy(this, `${key}-policy`, { role: role.id, name: key, policy: new DataAwsIamPolicyDocument(this, `${key}-policy-doc`, { statement: statements }).json });
       }
@@ -376,9 +385,9 @@ export class Cluster extends Construct {
     };
 
     // vpc-cni: the AWS policy is exactly the ENI/IP calls the CNI makes (IPv4 cluster).
-    const cniRole = podRole('vpc-cni', undefined, 'AmazonEKS_CNI_Policy');
+    const cniRole = podRole('vpc-cni', { namespace: 'kube-system', serviceAccount: 'aws-node' }, undefined, 'AmazonEKS_CNI_Policy');
 
-    const autoscalerRole = podRole('cluster-autoscaler', [
+    const autoscalerRole = podRole('cluster-autoscaler', { namespace: 'kube-system', serviceAccount: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT }, [
       {
         sid: 'Discover',
         actions: [
@@ -406,7 +415,7 @@ export class Cluster extends Construct {
     this.clusterAutoscalerRoleArn = autoscalerRole.arn;
 
     const insightsArn = `${arnPrefix('logs')}:log-group:/aws/containerinsights/${name}/*`;
-    const cloudwatchRole = podRole('cloudwatch-agent', [
+    const cloudwatchRole = podRole('cloudwatch-agent', { namespace: CLOUDWATCH_AGENT_NAMESPACE, serviceAccount: CLOUDWATCH_AGENT_SERVICE_ACCOUNT }, [
       { sid: 'Metrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'], condition: [{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: ['ContainerInsights', 'CWAgent'] }] },
       { sid: 'WriteContainerInsightsLogs', actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [insightsArn, `${insightsArn}:*`] },
       { sid: 'Describe', actions: ['logs:DescribeLogGroups', 'ec2:DescribeTags', 'ec2:DescribeVolumes', 'ec2:DescribeInstances'], resources: ['*'] },
@@ -419,13 +428,13 @@ export class Cluster extends Construct {
 
     // The service's role: trust only here; its permissions (uploads bucket, secrets, their keys) are attached by
     // ServiceWorkloads, which knows the data layer's ARNs (the cluster stack depends on the network only).
-    const serviceRole = podRole('service');
+    const serviceRole = podRole('service', { namespace: this.serviceNamespace, serviceAccount: this.serviceAccountName });
     this.serviceRoleArn = serviceRole.arn;
     this.serviceRoleName = serviceRole.name;
     new EksPodIdentityAssociation(this, 'service-pod-identity', { clusterName: cluster.name, namespace: this.serviceNamespace, serviceAccount: this.serviceAccountName, roleArn: serviceRole.arn });
     // The migration Job's own role: the only one that may read the database master secret (attached by
     // ServiceWorkloads); the service's role gets IAM database authentication as its own user instead.
-    const migrationRole = podRole('migration');
+    const migrationRole = podRole('migration', { namespace: this.serviceNamespace, serviceAccount: this.migrationServiceAccountName });
     this.migrationRoleArn = migrationRole.arn;
     this.migrationRoleName = migrationRole.name;
     new EksPodIdentityAssociation(this, 'migration-pod-identity', { clusterName: cluster.name, namespace: this.serviceNamespace, serviceAccount: this.migrationServiceAccountName, roleArn: migrationRole.arn });
@@ -454,7 +463,12 @@ export class Cluster extends Construct {
     const kubeProxy = addon('kube-proxy', versions.kubeProxy);
 
     // ---- Nodes --------------------------------------------------------------------------------------------
-    const nodeRole = new IamRole(this, 'node-role', { name: `${name}-node`, assumeRolePolicy: serviceTrust('node', 'ec2.amazonaws.com').json });
+    // The EKS node role page's trust policy has no condition: EC2 documents no confused-deputy keys for instance roles
+    // (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html).
+    const nodeTrust = new DataAwsIamPolicyDocument(this, 'node-trust', {
+      statement: [{ actions: ['sts:AssumeRole'], principals: [{ type: 'Service', identifiers: ['ec2.amazonaws.com'] }] }],
+    });
+    const nodeRole = new IamRole(this, 'node-role', { name: `${name}-node`, assumeRolePolicy: nodeTrust.json });
     // Only what a node needs: join the cluster (incl. eks-auth for pod identity) and pull images. The CNI policy
     // sits on the vpc-cni pod identity role instead, so no pod can borrow it through the node.
     const nodePolicies = ['AmazonEKSWorkerNodePolicy', 'AmazonEC2ContainerRegistryPullOnly'].map(
@@ -506,7 +520,9 @@ export class Cluster extends Construct {
         },
         // The cluster-autoscaler moves desired size between min and max; Terraform must not pull it back.
         lifecycle: { ignoreChanges: ['scaling_config[0].desired_size'] },
-        dependsOn: [...nodePolicies, ...nodeIngressFromControlPlane, vpcCni, kubeProxy, podIdentityAgent],
+        // Every rule of the cluster security group first: nodes carry only the workload group, so
+        // controlPlaneFromNodes is their only path to the private API; without it kubelets cannot register.
+        dependsOn: [...nodePolicies, controlPlaneFromNodes, ...controlPlaneFromRunners, ...nodeIngressFromControlPlane, vpcCni, kubeProxy, podIdentityAgent],
       });
       return ng;
     });

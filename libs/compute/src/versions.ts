@@ -44,3 +44,5 @@ export const CLUSTER_AUTOSCALER_REPOSITORY = 'https://kubernetes.github.io/autos
 export const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = 'cluster-autoscaler';
 /** The amazon-cloudwatch-observability add-on's agent service account (namespace amazon-cloudwatch). */
 export const CLOUDWATCH_AGENT_SERVICE_ACCOUNT = 'cloudwatch-agent';
+/** The namespace the amazon-cloudwatch-observability add-on installs the agent into (its pod identity association's namespace). */
+export const CLOUDWATCH_AGENT_NAMESPACE = 'amazon-cloudwatch';

@@ -1,4 +1,7 @@
-export * from './schema';
+export * from './environment';
+export * from './fields';
+export * from './settings';
+export * from './sections';
 export * from './loader';
 export * from './naming';
 export * from './cidr';
@@ -7,3 +10,4 @@ export * from './stack';
 export * from './iam';
 export * from './images';
 export * from './oidc';
+export * from './replacement';

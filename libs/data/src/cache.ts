@@ -9,7 +9,7 @@ import { ElasticacheUser } from '@cdktf/provider-aws/lib/elasticache-user';
 import { ElasticacheUserGroup } from '@cdktf/provider-aws/lib/elasticache-user-group';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { clientOnlySecurityGroup } from './client-security-group';
-import { policyJson } from '@awp/config';
+import { policyJson, replacementSuffix } from '@awp/config';
 import type { AwsScope } from './keys';
 
 /** Settings of the cache (the environment file's `data.redis`). */
@@ -115,7 +115,9 @@ export class Cache extends Construct {
     const minor = Number(engineVersion.split('.')[1] ?? 0);
     const iamCapable = engine === 'valkey' ? major > 7 || (major === 7 && minor >= 2) : major >= 7;
     if (!iamCapable) throw new Error(`Cache ${this.node.path}: engineVersion ${engineVersion} of ${engine} cannot authenticate with IAM (needs Valkey 7.2+ or Redis OSS 7.0+)`);
-    if (shards < 1 || replicas < 0 || replicas > 5) throw new Error(`Cache ${this.node.path}: expected shards >= 1 and 0..5 replicas per shard, got ${shards}/${replicas}`);
+    // Cluster mode requires automatic failover, which needs a replica in every shard: with none, the provider refuses
+    // the group (hashicorp/terraform-provider-aws#43233) and ElastiCache refuses later updates.
+    if (shards < 1 || replicas < 1 || replicas > 5) throw new Error(`Cache ${this.node.path}: expected shards >= 1 and 1..5 replicas per shard (cluster mode needs automatic failover), got ${shards}/${replicas}`);
     const family = engine === 'valkey' ? `valkey${major}` : `redis${major}`;
     const { accountId, region, partition } = props.scope;
     const retentionInDays = props.logRetentionDays ?? 365;
@@ -130,10 +132,13 @@ export class Cache extends Construct {
       ruleDescription: 'Valkey/Redis (TLS) from the workload security group',
     });
     const subnets = new ElasticacheSubnetGroup(this, 'subnets', { name: groupId, description: `${prefix}: isolated subnets for the cache`, subnetIds: props.subnetIds });
+    // No name_prefix on this type (provider 6.25): the name ends in a hash of what forces a replacement (family,
+    // description), so a create-before-destroy replacement never collides with the old group's name.
+    const paramsDescription = `${prefix}: cluster mode, slow log, eviction`;
     const params = new ElasticacheParameterGroup(this, 'params', {
-      name: `${groupId}-${family}`,
+      name: `${groupId}-${family}-${replacementSuffix([family, paramsDescription])}`,
       family,
-      description: `${prefix}: cluster mode, slow log, eviction`,
+      description: paramsDescription,
       parameter: [
         { name: 'cluster-enabled', value: 'yes' }, // cluster mode enabled needs a cluster-enabled parameter group
         { name: 'slowlog-log-slower-than', value: String(props.slowLogMicroseconds ?? 10000) },

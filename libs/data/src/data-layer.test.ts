@@ -137,7 +137,11 @@ describe('DataLayer (production defaults)', () => {
   it('adds encrypted read replicas of the primary and exports each instance log to an encrypted group', () => {
     expect(replicas).toHaveLength(1);
     const primaryAddress = addressOf(json, 'aws_db_instance', (r) => !r.replicate_source_db);
-    expect(replicas[0]).toMatchObject({ replicate_source_db: `\${${primaryAddress}.identifier}`, storage_encrypted: true, kms_key_id: primary.kms_key_id, identifier: 'test-postgres-replica-1', performance_insights_enabled: true });
+    expect(primary).toMatchObject({ storage_encrypted: true, kms_key_id: expect.stringContaining('aws_kms_key.') });
+    expect(replicas[0]).toMatchObject({ replicate_source_db: `\${${primaryAddress}.identifier}`, identifier: 'test-postgres-replica-1', performance_insights_enabled: true });
+    // Same region: encrypted with the primary's key by RDS; KmsKeyId would be refused (InvalidParameterCombination).
+    expect(replicas[0].kms_key_id).toBeUndefined();
+    expect(replicas[0].storage_encrypted).toBeUndefined();
     expect(replicas[0].manage_master_user_password).toBeUndefined();
     // A Multi-AZ primary cannot be pinned; replicas go to the zones after the first.
     expect(primary.availability_zone).toBeUndefined();
@@ -328,7 +332,7 @@ describe('DataLayer (dev-like settings)', () => {
   const { json, data } = synth(
     {
       postgres: { multiAz: false, readReplicas: 0, deletionProtection: false, skipFinalSnapshot: true, backupRetentionDays: 3, instanceClass: 'db.t4g.medium' },
-      cache: { shards: 1, replicasPerShard: 0, snapshotRetentionDays: 0, finalSnapshot: false },
+      cache: { shards: 1, replicasPerShard: 1, snapshotRetentionDays: 0, finalSnapshot: false },
     },
     'dev',
   );
@@ -356,14 +360,18 @@ describe('DataLayer (dev-like settings)', () => {
     expect(out(json, 'writer')).toMatch(/aws_db_instance\..*primary.*\.address\}$/);
   });
 
-  it('skips the final snapshot and Multi-AZ, as configured', () => {
+  it('skips the final snapshot and the database\'s Multi-AZ, as configured; the cache keeps its one replica (cluster mode needs it)', () => {
     const db = one(json, 'aws_db_instance');
     expect(db.availability_zone).toBe('eu-west-1a');
     expect(db).toMatchObject({ multi_az: false, deletion_protection: false, skip_final_snapshot: true });
     expect(db.final_snapshot_identifier).toBeUndefined();
     const rg = one(json, 'aws_elasticache_replication_group');
-    expect(rg).toMatchObject({ multi_az_enabled: false, num_node_groups: 1, replicas_per_node_group: 0, snapshot_retention_limit: 0 });
+    expect(rg).toMatchObject({ automatic_failover_enabled: true, multi_az_enabled: true, num_node_groups: 1, replicas_per_node_group: 1, snapshot_retention_limit: 0 });
     expect(rg.final_snapshot_identifier).toBeUndefined();
+  });
+
+  it('refuses a cache shard without a replica: cluster mode needs automatic failover, which the provider refuses for one node', () => {
+    expect(() => synth({ cache: { shards: 1, replicasPerShard: 0 } }, 'dev')).toThrow(/expected shards >= 1 and 1\.\.5 replicas per shard \(cluster mode needs automatic failover\), got 1\/0/);
   });
 });
 

@@ -253,12 +253,16 @@ export class Postgres extends Construct {
       dependsOn: logGroups(identifier, 'primary'),
     });
 
+    // A same-region replica is always encrypted with the source's key, and RDS refuses KmsKeyId for it
+    // (CreateDBInstanceReadReplica: "don't specify a value for this parameter"; InvalidParameterCombination,
+    // cloudposse/terraform-aws-rds-replica#5): both encryption settings stay off the replicas (AWP-DATA-010).
+    const { storageEncrypted: _encrypted, kmsKeyId: _key, ...replicaCommon } = common;
     this.replicas = [...Array(replicaCount).keys()].map((i) => {
       const replicaId = `${identifier}-replica-${i + 1}`;
       return new DbInstance(this, `replica-${i + 1}`, {
-        ...common,
+        ...replicaCommon,
         identifier: replicaId,
-        // Same region: the source's identifier; storage encryption and key must match the source's.
+        // Same region: the source's identifier (an ARN only for a source in another region).
         replicateSourceDb: this.primary.identifier,
         instanceClass: props.replicaInstanceClass ?? instanceClass,
         multiAz: false,

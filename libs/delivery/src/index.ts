@@ -4,6 +4,7 @@ export * from './plan/decode';
 export * from './plan/normalize';
 export * from './plan/read';
 export * from './plan/mask';
+export * from './plan/scrub';
 export * from './plan/risk';
 export * from './plan/summarize';
 export * from './plan/render';

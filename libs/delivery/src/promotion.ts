@@ -219,7 +219,7 @@ export interface ApiDeployment {
 /** What the deployment readers need from GitHub (the promote-gate action and deployed.cjs each implement it). */
 export interface DeploymentsApi {
   /** One page (1-based) of deployments, newest first, as GET /repos/{o}/{r}/deployments filters them. */
-  deployments(query: { environment: string; sha?: string; task?: string; page: number; per_page: number }): Promise<ApiDeployment[]>;
+  deployments(query: { environment: string; sha?: string; task?: string; per_page: number; page: number }): Promise<ApiDeployment[]>;
   /** Every status of a deployment (all pages), newest first. */
   statuses(id: number): Promise<{ state: string; created_at?: string; creator?: { login?: string } | null }[]>;
   /** GET /repos/{o}/{r}/actions/runs/{id}; undefined when there is no such run (404). */
@@ -250,23 +250,23 @@ export async function readDeploymentsOf(api: DeploymentsApi, environment: string
   const runs = new Map<number, Promise<WorkflowRunInfo | undefined>>();
   const out: DeploymentRecord[] = [];
   for (let page = 1; ; page++) {
-    const list = await api.deployments({ environment, sha, task, page, per_page: PAGE });
+    const list = await api.deployments({ environment, sha, task, per_page: PAGE, page });
     for (const d of list) out.push(await readRecord(api, d, trusted, runs));
     if (list.length < PAGE) return out;
   }
 }
 
 /**
- * What `environment` runs now: its newest trusted, proven ({@link provenanceProblem}), successful deployment of
- * task `task`. Reads page after page (newest first, 100 each) until one is found or none are left — every deploy
+ * What `environment` runs now: its newest trusted, proven ({@link provenanceProblem}), successful deployment (of
+ * task `task` when given). Reads page after page (newest first, 100 each) until one is found or none are left — every deploy
  * leaves several deployments (GitHub's automatic one for the job's environment, the gate's), and failed or
  * forged ones may be many, so a fixed look-back could miss what the environment runs.
  */
-export async function findCurrentDeployment(api: DeploymentsApi, environment: string, task: string, trusted: readonly string[] = DEFAULT_TRUSTED_CREATORS): Promise<DeploymentRecord | undefined> {
+export async function findCurrentDeployment(api: DeploymentsApi, environment: string, task: string | undefined, trusted: readonly string[] = DEFAULT_TRUSTED_CREATORS): Promise<DeploymentRecord | undefined> {
   const runs = new Map<number, Promise<WorkflowRunInfo | undefined>>();
   const seen: DeploymentRecord[] = [];
   for (let page = 1; ; page++) {
-    const list = await api.deployments({ environment, task, page, per_page: PAGE });
+    const list = await api.deployments({ environment, ...(task ? { task } : {}), per_page: PAGE, page });
     for (const d of list) seen.push(await readRecord(api, d, trusted, runs));
     const now = currentDeployment(seen, environment, trusted);
     if (now || list.length < PAGE) return now;

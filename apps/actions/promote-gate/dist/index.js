@@ -43808,7 +43808,7 @@ async function readDeploymentsOf(api, environment, sha, task, trusted = DEFAULT_
   const runs = /* @__PURE__ */ new Map();
   const out = [];
   for (let page = 1; ; page++) {
-    const list = await api.deployments({ environment, sha, task, page, per_page: PAGE });
+    const list = await api.deployments({ environment, sha, task, per_page: PAGE, page });
     for (const d of list) out.push(await readRecord(api, d, trusted, runs));
     if (list.length < PAGE) return out;
   }
@@ -43817,7 +43817,7 @@ async function findCurrentDeployment(api, environment, task, trusted = DEFAULT_T
   const runs = /* @__PURE__ */ new Map();
   const seen = [];
   for (let page = 1; ; page++) {
-    const list = await api.deployments({ environment, task, page, per_page: PAGE });
+    const list = await api.deployments({ environment, ...task ? { task } : {}, per_page: PAGE, page });
     for (const d of list) seen.push(await readRecord(api, d, trusted, runs));
     const now = currentDeployment(seen, environment, trusted);
     if (now || list.length < PAGE) return now;

@@ -22,9 +22,9 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('::error::refusing to apply commit 9f8e7d6 to prod: it has no deployment in staging; apply it to staging first');
     expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual([
-      `GET /repos/acme/platform/deployments?environment=staging&sha=${SHA}&task=deploy&page=1&per_page=100`,
+      `GET /repos/acme/platform/deployments?environment=staging&sha=${SHA}&task=deploy&per_page=100&page=1`,
       // what prod runs now: an older commit must never replace it
-      'GET /repos/acme/platform/deployments?environment=prod&task=deploy&page=1&per_page=100',
+      'GET /repos/acme/platform/deployments?environment=prod&task=deploy&per_page=100&page=1',
     ]);
     expect(gh.writes()).toEqual([]);
     expect(r.outputs).toEqual(expect.objectContaining({ allowed: 'false', requires: 'staging' }));
@@ -44,11 +44,11 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     const r = await gate('staging');
     expect(r.code).toBe(0);
     expect(gh.requests.filter((q) => q.method === 'GET').map((q) => `${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual([
-      `/repos/acme/platform/deployments?environment=dev&sha=${SHA}&task=deploy&page=1&per_page=100`,
+      `/repos/acme/platform/deployments?environment=dev&sha=${SHA}&task=deploy&per_page=100&page=1`,
       `/repos/acme/platform/deployments/${dev.id}/statuses?per_page=100`,
       // provenance: the run the deployment names (a deploy.yml push run on main for this commit)
       `/repos/acme/platform/actions/runs/${(dev.payload as { run_id: number }).run_id}?`,
-      '/repos/acme/platform/deployments?environment=staging&task=deploy&page=1&per_page=100',
+      '/repos/acme/platform/deployments?environment=staging&task=deploy&per_page=100&page=1',
     ]);
     const created = gh.deployments.find((x) => x.environment === 'staging');
     expect(created).toBeDefined();
@@ -78,7 +78,7 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
   it('dev takes any commit not older than what dev runs, reading only what dev runs', async () => {
     const r = await gate('dev', { record: 'false' });
     expect(r.code).toBe(0);
-    expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual(['GET /repos/acme/platform/deployments?environment=dev&task=deploy&page=1&per_page=100']);
+    expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual(['GET /repos/acme/platform/deployments?environment=dev&task=deploy&per_page=100&page=1']);
     expect(r.outputs.reason).toBe('dev is the first environment: any commit may be applied');
   });
 

@@ -88,6 +88,8 @@ export class FakeGitHub {
   pulls: FakePull[] = [];
   /** GitHub's compare status of base...head (ahead, behind, identical, diverged) and the commits after base. */
   compare?: (base: string, head: string) => { status: string; commits: string[] };
+  /** OIDC tokens handed out by the runner's token endpoint (/_runner/id-token). */
+  oidcTokens = 0;
   private nextId = 1000;
   private server?: Server;
   url = '';
@@ -164,6 +166,8 @@ export class FakeGitHub {
     const token = (req.headers.authorization ?? '').replace(/^(token|bearer) /i, '');
     const login = this.logins.get(token) ?? BOT;
     if (method !== 'GET' && this.readOnlyTokens.has(token)) return send(403, { message: 'Resource not accessible by integration' });
+    // The runner's OIDC token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL): a fresh token per request, counted.
+    if (url.pathname === '/_runner/id-token' && method === 'GET') return send(200, { value: `oidc-token-${++this.oidcTokens}-for-${url.searchParams.get('audience')}` });
     const prefix = `/repos/${OWNER}/${REPO}`;
     if (!url.pathname.startsWith(prefix)) return send(404, { message: 'Not Found' });
     const p = url.pathname.slice(prefix.length);

@@ -73,7 +73,7 @@ describe('data guardrails: the good constructs pass', () => {
   it('raises nothing for an encrypted, backed-up, protected database, cache and bucket in prod', () => {
     const stack = stackOf('prod', (s) => {
       new DbInstance(s, 'db', goodDb);
-      new DbInstance(s, 'replica', { identifier: 'replica', instanceClass: 'db.t4g.medium', replicateSourceDb: 'db', storageEncrypted: true, kmsKeyId: KEY, deletionProtection: true, skipFinalSnapshot: true, backupRetentionPeriod: 0 });
+      new DbInstance(s, 'replica', { identifier: 'replica', instanceClass: 'db.t4g.medium', replicateSourceDb: 'db', deletionProtection: true, skipFinalSnapshot: true, backupRetentionPeriod: 0 });
       new ElasticacheReplicationGroup(s, 'cache', goodCache);
       const app = new ElasticacheUser(s, 'user', { userId: 'app', userName: 'app', engine: 'valkey', accessString: 'on ~* +@all', authenticationMode: { type: 'iam' } });
       const off = new ElasticacheUser(s, 'default-user', { ...disabledDefault });
@@ -302,5 +302,30 @@ describe('AWP-DATA-008 secrets with a customer-managed key', () => {
     const stack = stackOf('dev', (s) => new SecretsmanagerSecret(s, 'secret', { name: 'x' }));
     const f = checkStack(stack, dataRules).filter((x) => x.ruleId === 'AWP-DATA-008');
     expect(f.map((x) => [x.severity, x.message])).toEqual([['warning', 'secret is encrypted with the AWS-managed aws/secretsmanager key']]);
+  });
+});
+
+describe('AWP-DATA-010 same-region replica encryption', () => {
+  const replica = { identifier: 'db-replica', instanceClass: 'db.t4g.medium', replicateSourceDb: 'db', skipFinalSnapshot: true };
+  it('fires on a same-region replica that sets kms_key_id or storage_encrypted, not on one that inherits them', () => {
+    const stack = stackOf('prod', (s) => {
+      new DbInstance(s, 'db', goodDb);
+      new DbInstance(s, 'with-key', { ...replica, identifier: 'r1', storageEncrypted: true, kmsKeyId: KEY });
+      new DbInstance(s, 'with-flag', { ...replica, identifier: 'r2', storageEncrypted: true });
+      new DbInstance(s, 'inherits', { ...replica, identifier: 'r3' });
+    });
+    expect(findings(stack, 'AWP-DATA-010').sort()).toEqual([
+      'same-region replica of db sets kms_key_id and storage_encrypted: RDS refuses KmsKeyId for it (InvalidParameterCombination); the source\'s key applies',
+      'same-region replica of db sets storage_encrypted: RDS refuses KmsKeyId for it (InvalidParameterCombination); the source\'s key applies',
+    ]);
+    // The inheriting replica is not reported as unencrypted either: its source is checked instead.
+    expect(findings(stack, 'AWP-DATA-001')).toEqual([]);
+  });
+
+  it('leaves a cross-region replica (source ARN) to set its own region\'s key', () => {
+    const stack = stackOf('prod', (s) => {
+      new DbInstance(s, 'cross', { ...replica, replicateSourceDb: 'arn:aws:rds:eu-central-1:111111111111:db:db', storageEncrypted: true, kmsKeyId: KEY });
+    });
+    expect(findings(stack, 'AWP-DATA-010')).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@ function companions(stack: StackView, element: ElementView, type: string): Eleme
 }
 
 const isReplica = (e: ElementView) => Boolean(e.config.replicate_source_db);
+/** A replica whose source is named by identifier, not ARN: RDS takes identifiers only for a source in the same region. */
+const isSameRegionReplica = (e: ElementView) => e.type === 'aws_db_instance' && isReplica(e) && !String(e.config.replicate_source_db).startsWith('arn:');
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
 
 /** Attribute names that hold a secret value in Terraform state when set (write-only `*_wo` variants excluded). */
@@ -63,6 +65,8 @@ export const dataRules: GuardrailRule[] = [
       switch (element.type) {
         case 'aws_db_instance':
         case 'aws_rds_cluster':
+          // A same-region replica inherits the source's encryption and key (AWP-DATA-010): the source is checked.
+          if (isSameRegionReplica(element)) break;
           if (!isTruthy(c.storage_encrypted)) out.push('storage_encrypted is not true');
           else if (!c.kms_key_id) out.push('storage is encrypted with the AWS-managed key (kms_key_id unset), not a CMK');
           if (isTruthy(c.performance_insights_enabled) && !c.performance_insights_kms_key_id) out.push('Performance Insights without performance_insights_kms_key_id');
@@ -256,6 +260,21 @@ export const dataRules: GuardrailRule[] = [
         }
       }
       return out;
+    },
+  },
+  {
+    id: 'AWP-DATA-010',
+    severity: 'error',
+    description: 'A same-region RDS read replica sets neither kms_key_id nor storage_encrypted: it is always encrypted with the source\'s key.',
+    fix: 'Leave kmsKeyId and storageEncrypted out of the replica (Postgres construct does); set kms_key_id only on a cross-region replica (source given as an ARN), with a key of the replica\'s region.',
+    appliesTo: ['aws_db_instance'],
+    check: ({ element }) => {
+      if (!isSameRegionReplica(element)) return undefined;
+      // CreateDBInstanceReadReplica, KmsKeyId: "If you create an encrypted read replica in the same AWS Region as the
+      // source DB instance, don't specify a value for this parameter" (RDS API reference); the API answers
+      // InvalidParameterCombination "Your request does not require the KMS key parameter" (cloudposse/terraform-aws-rds-replica#5).
+      const set = ['kms_key_id', 'storage_encrypted'].filter((k) => element.config[k] !== undefined);
+      return set.length ? `same-region replica of ${String(element.config.replicate_source_db)} sets ${set.join(' and ')}: RDS refuses KmsKeyId for it (InvalidParameterCombination); the source's key applies` : undefined;
     },
   },
 ];

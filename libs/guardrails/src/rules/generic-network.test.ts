@@ -11,6 +11,8 @@ import { DefaultSecurityGroup } from '@cdktf/provider-aws/lib/default-security-g
 import { FlowLog } from '@cdktf/provider-aws/lib/flow-log';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { ElasticacheParameterGroup } from '@cdktf/provider-aws/lib/elasticache-parameter-group';
+import { replacementSuffix } from '@awp/config';
 import { checkStack, Guardrails, GuardrailError, suppress, genericRules, networkRules, formatFindings, ALL_RULES } from '../index';
 
 const TAGS = { Environment: 'dev', Layer: 't', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
@@ -174,5 +176,28 @@ describe('suppressions and the aspect', () => {
     expect(guardrails.errors.map((f) => `${f.stack} ${f.ruleId}`)).toEqual(['one AWP-LOG-001', 'two AWP-LOG-001']);
     expect(() => guardrails.assertClean()).toThrow(GuardrailError);
     expect(() => guardrails.assertClean()).toThrow(/2 errors[\s\S]*one\/g[\s\S]*two\/g[\s\S]*fix: Set kmsKeyId/);
+  });
+});
+
+describe('AWP-GEN-003: create_before_destroy and unique names', () => {
+  it('fires on a security group with a fixed name, not on one with a name prefix or without create_before_destroy', () => {
+    const s = stack();
+    new SecurityGroup(s, 'fixed', { name: 'app', vpcId: 'vpc-1', lifecycle: { createBeforeDestroy: true } });
+    new SecurityGroup(s, 'prefixed', { namePrefix: 'app-', vpcId: 'vpc-1', lifecycle: { createBeforeDestroy: true } });
+    new SecurityGroup(s, 'plain', { name: 'plain', vpcId: 'vpc-1' });
+    const f = checkStack(s, genericRules).filter((x) => x.ruleId === 'AWP-GEN-003');
+    expect(f.map((x) => x.address)).toEqual([expect.stringMatching(/^aws_security_group\.fixed/)]);
+    expect(f[0].message).toMatch(/fixed name "app".*use name_prefix/);
+  });
+
+  it('fires on an ElastiCache parameter group (no name_prefix) whose name does not carry the hash of family and description', () => {
+    const s = stack();
+    const description = 'cache params';
+    new ElasticacheParameterGroup(s, 'fixed', { name: 'cache-valkey8', family: 'valkey8', description, lifecycle: { createBeforeDestroy: true } });
+    new ElasticacheParameterGroup(s, 'hashed', { name: `cache-valkey8-${replacementSuffix(['valkey8', description])}`, family: 'valkey8', description, lifecycle: { createBeforeDestroy: true } });
+    // The hash of another description: a changed description would replace the group under the same name.
+    new ElasticacheParameterGroup(s, 'stale', { name: `cache-valkey8-${replacementSuffix(['valkey8', 'old'])}`, family: 'valkey8', description, lifecycle: { createBeforeDestroy: true } });
+    const f = checkStack(s, genericRules).filter((x) => x.ruleId === 'AWP-GEN-003');
+    expect(f.map((x) => x.address.split('.')[1].replace(/_[0-9A-F]+$/, '')).sort()).toEqual(['fixed', 'stale']);
   });
 });

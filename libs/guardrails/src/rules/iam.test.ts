@@ -3,7 +3,9 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IAM_CONTEXT_KEY } from '@awp/config';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { checkStack, iamRules } from '../index';
+import { CONFUSED_DEPUTY_KEY_PRINCIPALS } from './iam';
 
 const BOUNDARY = 'arn:aws:iam::111111111111:policy/delivery/dev-workload-boundary';
 const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
@@ -48,5 +50,35 @@ describe('IAM rules', () => {
     const s = stack();
     new IamRole(s, 'any', { name: 'x', assumeRolePolicy: trust });
     expect(findings(s)).toEqual([]);
+  });
+});
+
+describe('AWP-IAM-003 confused-deputy keys only for services that send them', () => {
+  const doc = (service: string, condition?: Record<string, Record<string, string>>) =>
+    JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', ...(condition ? { Condition: condition } : {}) }] });
+  const ids = (s: TerraformStack) => checkStack(s, iamRules).filter((f) => f.ruleId === 'AWP-IAM-003');
+  const podsRole = (s: TerraformStack, condition: { test: string; variable: string; values: string[] }) => {
+    const trust = new DataAwsIamPolicyDocument(s, 'pods-trust', {
+      statement: [{ actions: ['sts:AssumeRole', 'sts:TagSession'], principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }], condition: [condition] }],
+    });
+    new IamRole(s, 'pods', { name: 'pods', assumeRolePolicy: trust.json });
+  };
+
+  it('fires on Pod Identity or EC2 conditioned on aws:SourceAccount/aws:SourceArn, in a policy document or literal JSON', () => {
+    const s = stack();
+    podsRole(s, { test: 'ArnEquals', variable: 'aws:SourceArn', values: ['arn:aws:eks:eu-west-1:111111111111:cluster/c'] });
+    new IamRole(s, 'node', { name: 'node', assumeRolePolicy: doc('ec2.amazonaws.com', { StringEquals: { 'aws:SourceAccount': '111111111111' } }) });
+    const f = ids(s);
+    expect(f.map((x) => x.path)).toEqual(['test/pods', 'test/node']);
+    expect(f[0].message).toMatch(/conditions pods\.eks\.amazonaws\.com on aws:SourceArn/);
+  });
+
+  it('accepts the keys for a documented service, session tags for Pod Identity and no condition at all', () => {
+    const s = stack();
+    podsRole(s, { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-namespace', values: ['api'] });
+    new IamRole(s, 'cluster', { name: 'cluster', assumeRolePolicy: doc('eks.amazonaws.com', { StringEquals: { 'aws:SourceAccount': '111111111111' } }) });
+    new IamRole(s, 'node', { name: 'node', assumeRolePolicy: doc('ec2.amazonaws.com') });
+    expect(ids(s)).toEqual([]);
+    expect(Object.values(CONFUSED_DEPUTY_KEY_PRINCIPALS).every((url) => url.startsWith('https://docs.aws.amazon.com/'))).toBe(true);
   });
 });

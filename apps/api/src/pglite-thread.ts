@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Config } from './config';
+import type { Db, Queryable, QueryResult } from './db';
+
+/**
+ * Embedded PGlite on a worker thread. PGlite runs SQL synchronously inside WASM: on the event loop, every write or
+ * list blocked every cached read queued behind it (embedded p99 at 500 req/s was many times the bare server's,
+ * README "Benchmark"). On its own thread the loop keeps answering cached reads while a statement runs, and the
+ * statement gets the second core. One connection, as before: statements run one at a time in arrival order, and
+ * a transaction holds the connection from BEGIN to COMMIT/ROLLBACK.
+ */
+export async function createThreadedPgliteDb(cfg: Pick<Config, 'embeddedDataDir'>): Promise<Db> {
+  const ext = path.extname(__filename);
+  const file = path.join(__dirname, `pglite-thread-worker${ext}`);
+  const workerData = { dataDir: cfg.embeddedDataDir };
+  // Built (dist/*.js): the file itself. Under tsx (tests, `npm run start:api`) the worker is TypeScript, and loader
+  // hooks are per thread: register tsx's require hook in the worker first.
+  const worker =
+    ext === '.ts'
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true, workerData })
+      : new Worker(file, { workerData });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 0;
+  let failed: unknown;
+  worker.on('message', (m: { id: number; result?: unknown; error?: Record<string, unknown> & { message: string } }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error) p?.reject(Object.assign(new Error(m.error.message), m.error));
+    else p?.resolve(m.result);
+  });
+  const fail = (err: unknown) => {
+    failed = err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the embedded database thread exited (${code})`)));
+  const call = <T>(op: string, sql?: string, params?: unknown[]): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (failed) return reject(failed);
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ id, op, sql, params });
+    });
+
+  // The one connection: each use waits for the previous one (a transaction is one use).
+  let tail: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(use: () => Promise<T>): Promise<T> => {
+    const run = tail.then(use, use);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  const direct: Queryable = {
+    query: <T>(sql: string, params?: unknown[]) => call<QueryResult<T>>('query', sql, params),
+    exec: (sql: string) => call<void>('exec', sql),
+  };
+  const q: Queryable = {
+    query: <T>(sql: string, params?: unknown[]) => exclusive(() => direct.query<T>(sql, params)),
+    exec: (sql: string) => exclusive(() => direct.exec(sql)),
+  };
+
+  await call('ready');
+  return {
+    kind: 'pglite',
+    primary: q,
+    read: q,
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+      exclusive(async () => {
+        await direct.exec('BEGIN');
+        try {
+          const out = await fn(direct);
+          await direct.exec('COMMIT');
+          return out;
+        } catch (err) {
+          await direct.exec('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      }),
+    async ping() {
+      await q.query('select 1');
+    },
+    stats() {
+      return [{ pool: 'primary', total: 1, idle: 1, waiting: 0 }];
+    },
+    async close() {
+      await exclusive(() => call('close'));
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    },
+  };
+}
