@@ -13,6 +13,7 @@ import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, editEnv, readStack, tempWorkspace } from './helpers';
 import { evaluateWebAcl, type SampleRequest } from './waf-evaluator';
+import { all, only as one } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 
@@ -24,12 +25,6 @@ const dev = readStack(outdir, 'dev-edge');
 const prodDns = readStack(outdir, 'prod-dns');
 const [devEnv, stagingEnv, prodEnv] = loadEnvironments(['dev', 'staging', 'prod'], { dir: ENV_DIR });
 
-const values = (json: Json, type: string, kind = 'resource'): Json[] => Object.values(json[kind]?.[type] ?? {});
-const one = (json: Json, type: string, kind = 'resource'): Json => {
-  const all = values(json, type, kind);
-  if (all.length !== 1) throw new Error(`expected one ${type}, got ${all.length}`);
-  return all[0];
-};
 const address = (json: Json, type: string, pick: (c: Json) => boolean = () => true): string => `${type}.${Object.entries<Json>(json.resource[type]).find(([, c]) => pick(c))?.[0]}`;
 
 /** Builds one environment in a fresh app and returns its edge stack's JSON. */
@@ -102,7 +97,7 @@ describe('edge stacks', () => {
     expect(s3?.domain_name).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-data\.outputs\.[\w-]+\}$/);
     expect(dist.logging_config.bucket).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-data\.outputs\.[\w-]+\}\.s3\.amazonaws\.com$/);
     expect(one(prod, 'aws_lb').access_logs.bucket).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
-    const policies = values(prod, 'aws_s3_bucket_policy');
+    const policies = all(prod, 'aws_s3_bucket_policy');
     expect(policies).toHaveLength(2);
     for (const p of policies) expect(p.bucket).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
     const prodNetwork = readStack(outdir, 'prod-network');
@@ -136,7 +131,7 @@ describe('edge stacks', () => {
     });
 
     it('owns the uploads bucket policy: read for this distribution only, plus the data layer TLS statements', () => {
-      const policy = values(prod, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)));
+      const policy = all(prod, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)));
       expect(producerOf(policy?.bucket)).toMatch(/^\$\{aws_s3_bucket\.data_buckets_uploads_\w+\.bucket\}$/);
       const doc = policyDocOf(policy!);
       expect(doc.statement.map((st: Json) => st.sid)).toEqual(['AllowCloudFrontDistributionRead', 'DenyInsecureTransport', 'DenyTlsBelow12']);
@@ -153,7 +148,7 @@ describe('edge stacks', () => {
     it('passes AWP-EDGE-009 as synthesized, and the rule fires on the real stack once the SourceArn condition is gone', () => {
       expect(evaluate(stackView('prod-edge', prod as never, 'prod'), edgeRules).filter((f) => f.ruleId === 'AWP-EDGE-009')).toEqual([]);
       const tampered = structuredClone(prod);
-      const policy = values(tampered, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)))!;
+      const policy = all(tampered, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)))!;
       const name = /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(policy.policy)![1];
       delete tampered.data.aws_iam_policy_document[name].statement[0].condition;
       expect(evaluate(stackView('prod-edge', tampered as never, 'prod'), edgeRules).filter((f) => f.ruleId === 'AWP-EDGE-009').map((f) => f.message)).toEqual([
@@ -203,23 +198,23 @@ describe('edge stacks', () => {
   it("prod: an internal ALB with one HTTPS listener whose security group admits only CloudFront's VPC-origin group", () => {
     const lb = one(prod, 'aws_lb');
     expect(lb).toMatchObject({ internal: true, enable_deletion_protection: true, drop_invalid_header_fields: true });
-    expect(values(prod, 'aws_lb_listener')).toEqual([expect.objectContaining({ port: 443, protocol: 'HTTPS', ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' })]);
+    expect(all(prod, 'aws_lb_listener')).toEqual([expect.objectContaining({ port: 443, protocol: 'HTTPS', ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' })]);
     const sg = address(prod, 'aws_security_group');
     expect(lb.security_groups).toEqual([`\${${sg}.id}`]);
-    const ingress = values(prod, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${sg}.id}`);
+    const ingress = all(prod, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${sg}.id}`);
     expect(ingress).toHaveLength(1);
     expect(ingress[0]).toMatchObject({ referenced_security_group_id: `\${data.${address({ resource: prod.data }, 'aws_security_group')}.id}`, from_port: 443, to_port: 443 });
     expect(one(prod, 'aws_security_group', 'data')).toMatchObject({ name: 'CloudFront-VPCOrigins-Service-SG', vpc_id: expect.stringMatching(/cross-stack-reference-input-prod-network/) });
   });
 
   it('prod: Route 53 alias records and certificates in the right regions', () => {
-    const site = values(prod, 'aws_route53_record').filter((r) => r.name === prodEnv.domain.name);
+    const site = all(prod, 'aws_route53_record').filter((r) => r.name === prodEnv.domain.name);
     expect(site.map((r) => r.type).sort()).toEqual(['A', 'AAAA']);
     for (const r of site) expect(r.alias.name).toMatch(/aws_cloudfront_distribution\./);
-    const certs = values(prod, 'aws_acm_certificate');
+    const certs = all(prod, 'aws_acm_certificate');
     expect(certs.find((c) => c.domain_name === 'shop.example.com')?.provider).toBe('aws.us_east_1');
     expect(certs.find((c) => c.domain_name === 'origin.shop.example.com')?.provider).toBeUndefined();
-    expect(values(prod, 'aws_acm_certificate_validation')).toHaveLength(2);
+    expect(all(prod, 'aws_acm_certificate_validation')).toHaveLength(2);
     expect(prod.resource.aws_route53_zone).toBeUndefined();
     expect(one(prod, 'aws_route53_health_check')).toMatchObject({ fqdn: 'shop.example.com', resource_path: '/healthz', type: 'HTTPS' });
   });
@@ -228,7 +223,7 @@ describe('edge stacks', () => {
     const tg = one(prod, 'aws_lb_target_group');
     expect(tg).toMatchObject({ port: prodEnv.service.nodePort, target_type: 'instance', deregistration_delay: String(prodEnv.service.drainSeconds + 5) });
     expect(tg.health_check.path).toBe('/readyz');
-    const workloadRule = values(prod, 'aws_vpc_security_group_ingress_rule').find((r) => String(r.security_group_id).includes('terraform_remote_state'));
+    const workloadRule = all(prod, 'aws_vpc_security_group_ingress_rule').find((r) => String(r.security_group_id).includes('terraform_remote_state'));
     expect(workloadRule).toMatchObject({ from_port: prodEnv.service.nodePort, to_port: prodEnv.service.nodePort, referenced_security_group_id: `\${${address(prod, 'aws_security_group')}.id}` });
     const env = structuredClone(stagingEnv);
     env.service.drainSeconds = 45;
@@ -281,13 +276,13 @@ describe('edge stacks', () => {
 
     it('prod-edge writes into that zone and refuses to plan until public DNS shows the delegation to its name servers', () => {
       const zone = address(prodDns, 'aws_route53_zone');
-      for (const r of values(prod, 'aws_route53_record')) expect(producerOf(r.zone_id)).toBe(`\${${zone}.zone_id}`);
+      for (const r of all(prod, 'aws_route53_record')) expect(producerOf(r.zone_id)).toBe(`\${${zone}.zone_id}`);
       const [expected] = Object.values(prod.locals) as string[];
       expect(producerOf(expected)).toBe(`\${${zone}.name_servers}`);
       const lookup = one(prod, 'http', 'data');
       expect(lookup.url).toBe(`https://dns.google/resolve?name=${prodEnv.domain.name}&type=NS`);
       expect(lookup.lifecycle.postcondition[0].error_message).toContain(`Create an NS record named ${prodEnv.domain.name} in its parent zone example.com`);
-      for (const v of values(prod, 'aws_acm_certificate_validation')) expect([v.timeouts.create, v.lifecycle.precondition.length]).toEqual(['30m', 1]);
+      for (const v of all(prod, 'aws_acm_certificate_validation')) expect([v.timeouts.create, v.lifecycle.precondition.length]).toEqual(['30m', 1]);
     });
 
     it('lookup mode works in one apply: the dns stack only reads the zone, the edge checks no delegation', () => {
@@ -301,7 +296,7 @@ describe('edge stacks', () => {
       const edge = JSON.parse(Testing.synth(stacks.get('edge')!)) as Json;
       expect(edge.data.http).toBeUndefined();
       expect(edge.locals).toBeUndefined();
-      for (const v of values(edge, 'aws_acm_certificate_validation')) expect([v.timeouts, v.lifecycle]).toEqual([{ create: '30m' }, undefined]);
+      for (const v of all(edge, 'aws_acm_certificate_validation')) expect([v.timeouts, v.lifecycle]).toEqual([{ create: '30m' }, undefined]);
     });
   });
 

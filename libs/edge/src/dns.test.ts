@@ -1,6 +1,7 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SiteZone, type SiteZoneProps } from './dns';
+import { only } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 
@@ -11,11 +12,6 @@ function build(overrides: Partial<SiteZoneProps> = {}): { zone: SiteZone; json: 
   const zone = new SiteZone(stack, 'zone', { namePrefix: 'prod', domainName: 'shop.example.com', usEast1Provider: usEast1, ...overrides });
   return { zone, json: JSON.parse(Testing.synth(stack)) as Json };
 }
-const only = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json => {
-  const all = Object.values(json[kind]?.[type] ?? {}) as Json[];
-  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
-  return all[0];
-};
 
 describe('SiteZone (the dns layer)', () => {
   const { zone, json } = build();

@@ -1,6 +1,7 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Edge, type EdgeProps } from './edge';
+import { all, only } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 
@@ -30,12 +31,6 @@ function synth(overrides: Partial<EdgeProps> = {}): Json {
   return JSON.parse(Testing.synth(stack)) as Json;
 }
 
-const only = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json => {
-  const all = Object.values(json[kind]?.[type] ?? {}) as Json[];
-  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
-  return all[0];
-};
-const all = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json[] => Object.values(json[kind]?.[type] ?? {}) as Json[];
 const one = (json: Json, type: string, predicate: (c: Json) => boolean): Json => {
   const hits = all(json, type).filter(predicate);
   if (hits.length !== 1) throw new Error(`expected one matching ${type}, found ${hits.length}`);
