@@ -3,7 +3,7 @@
 // the service and its migration Job, the ECR repository) on its documented defaults but for the Kubernetes version
 // and the node group, which have none. The network it stands in is the team's own: its IDs are Terraform variables
 // here (`-var private_subnet_ids=[…]`), cross-stack references when the team builds the network in cdktf.
-// `npx tsx main.ts` (or compile and `node main.js`) writes cdktf.out/stacks/team-cluster.
+// `npx tsx main.ts` (or compile and `node main.js`; examples/README.md) writes cdktf.out/stacks/team-cluster.
 import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Cluster } from '@awp/compute';

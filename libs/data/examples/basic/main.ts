@@ -2,7 +2,7 @@
 // with its tags, and the DataLayer (PostgreSQL, Valkey, S3 buckets, KMS keys, secrets) on its documented defaults
 // but for deletion protection and final snapshots (a sandbox). The network it stands in is the team's own: its IDs
 // are Terraform variables here (`-var vpc_id=…`), cross-stack references when the team builds the network in cdktf.
-// `npx tsx main.ts` (or compile and `node main.js`) writes cdktf.out/stacks/team-data.
+// `npx tsx main.ts` (or compile and `node main.js`; examples/README.md) writes cdktf.out/stacks/team-data.
 import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DataLayer } from '@awp/data';

@@ -2,7 +2,7 @@
 // the team's own AWS providers with their tags (the default region, and us-east-1 where Route 53 query logs and the
 // DNSSEC key must live), and the site's public hosted zone with query logging and DNSSEC on their defaults. Apply it
 // first: its `name_servers` output is the NS record to create in the parent zone before the site stack is applied.
-// `npx tsx main.ts` (or compile and `node main.js`) writes cdktf.out/stacks/team-dns.
+// `npx tsx main.ts` (or compile and `node main.js`; examples/README.md) writes cdktf.out/stacks/team-dns.
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SiteZone } from '@awp/edge';

@@ -4,7 +4,7 @@
 // assets and uploads buckets and of an internal ALB (a CloudFront VPC origin) that forwards to the service's node
 // port, and the records in the site's zone. The zone, network and buckets are the team's own: Terraform variables
 // and plain values here, cross-stack references when the team builds them in cdktf (@awp/network, @awp/data).
-// `npx tsx main.ts` (or compile and `node main.js`) writes cdktf.out/stacks/team-site.
+// `npx tsx main.ts` (or compile and `node main.js`; examples/README.md) writes cdktf.out/stacks/team-site.
 import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Edge } from '@awp/edge';

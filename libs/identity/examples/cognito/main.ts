@@ -2,7 +2,7 @@
 // provider with its tags, and the Identity construct as a Cognito issuer of client-credentials access tokens (the
 // user pool, the `catalogue/write` resource server, one app client per calling system, the token endpoint's domain)
 // on its documented defaults but for the callers' names and the domain prefix (unique per region across AWS).
-// `npx tsx main.ts` (or compile and `node main.js`) writes cdktf.out/stacks/team-identity.
+// `npx tsx main.ts` (or compile and `node main.js`; examples/README.md) writes cdktf.out/stacks/team-identity.
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, Guardrails } from '@awp/guardrails';

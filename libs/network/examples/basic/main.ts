@@ -1,6 +1,7 @@
 // The smallest stack a team writes with @awp/network: a plain cdktf App and TerraformStack, the team's own AWS
 // provider with its tags, and the Network construct on its documented defaults but for the CIDR, two AZs and one
-// NAT gateway (a sandbox). `npx tsx main.ts` (or compile and `node main.js`) writes cdktf.out/stacks/team-network.
+// NAT gateway (a sandbox). `npx tsx main.ts` (or compile and `node main.js`; examples/README.md) writes
+// cdktf.out/stacks/team-network.
 import { App, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, Guardrails } from '@awp/guardrails';

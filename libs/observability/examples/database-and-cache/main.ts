@@ -3,7 +3,7 @@
 // cache (built elsewhere, e.g. with @awp/data): the alarm topic (encrypted with its own key) and its email subscription, alarms at
 // the platform's thresholds (80 % CPU, memory and connections, 20 % free storage), and the dashboard. The other
 // sources (cluster, workloads, edge) are optional; each one given adds its alarms and dashboard rows.
-// `npx tsx main.ts` (or compile and `node main.js`) writes cdktf.out/stacks/team-observability.
+// `npx tsx main.ts` (or compile and `node main.js`; examples/README.md) writes cdktf.out/stacks/team-observability.
 import { App, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, Guardrails } from '@awp/guardrails';
