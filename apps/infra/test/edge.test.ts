@@ -290,6 +290,37 @@ describe('edge stacks', () => {
       for (const v of values(prod, 'aws_acm_certificate_validation')) expect([v.timeouts.create, v.lifecycle.precondition.length]).toEqual(['30m', 1]);
     });
 
+    it('dev-edge, inside prod\'s zone, refuses until prod-dns delegates it and says to write that in prod.json', () => {
+      const message = one(dev, 'http', 'data').lifecycle.postcondition[0].error_message as string;
+      expect(message).toContain('Create an NS record named dev.shop.example.com in its parent zone shop.example.com with the values');
+      expect(message).toContain(
+        'the prod-dns stack writes it: add these values as "nameServers" of the entry { "name": "dev.shop.example.com" } in environments/prod.json (domain.delegations) and apply prod-dns by hand',
+      );
+      expect(message).not.toContain('registrar');
+      const devDns = readStack(outdir, 'dev-dns');
+      expect(devDns.output.name_servers.description).toBe('Add these values as nameServers of dev.shop.example.com in environments/prod.json (domain.delegations) and apply prod-dns by hand before applying dev-edge');
+      expect(devDns.output.ds_record.description).toContain('add this value to dsRecords of dev.shop.example.com in environments/prod.json');
+      // No name servers listed yet: prod-dns writes no delegation records.
+      expect(prodDns.resource.aws_route53_record).toBeUndefined();
+    });
+
+    it('prod-dns writes the NS and DS records of the children prod.json lists with name servers', () => {
+      const ws = tempWorkspace();
+      const NS = ['ns-1111.awsdns-11.org', 'ns-2222.awsdns-22.co.uk', 'ns-333.awsdns-33.com', 'ns-444.awsdns-44.net'];
+      const ds = `2371 13 2 ${'AB'.repeat(32)}`;
+      editEnv(ws, 'prod', (raw) => {
+        raw.domain.delegations = [{ name: 'dev.shop.example.com', nameServers: NS, dsRecords: [ds] }, { name: 'staging.shop.example.com' }];
+      });
+      const edited = path.join(ws, 'cdktf.out');
+      synthesize({ dir: path.join(ws, 'environments'), outdir: edited, envs: ['prod'], layers: ['dns'] });
+      const dns = readStack(edited, 'prod-dns');
+      const zoneId = `\${${address(dns, 'aws_route53_zone')}.zone_id}`;
+      expect(values(dns, 'aws_route53_record').map((r) => [r.name, r.type, r.records, r.zone_id]).sort((a, b) => a[1].localeCompare(b[1]))).toEqual([
+        ['dev.shop.example.com', 'DS', [ds], zoneId],
+        ['dev.shop.example.com', 'NS', NS, zoneId],
+      ]);
+    });
+
     it('lookup mode works in one apply: the dns stack only reads the zone, the edge checks no delegation', () => {
       const env = structuredClone(devEnv);
       env.domain.hostedZone = { mode: 'lookup', name: 'shop.example.com' };

@@ -8,3 +8,4 @@ export * from './iam';
 export * from './images';
 export * from './oidc';
 export * from './replacement';
+export * from './delegations';

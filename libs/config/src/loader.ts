@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { environmentSchema, type EnvironmentConfig } from './schema';
+import { parentZoneOf, zoneDelegationProblems } from './delegations';
 
 /** One problem in one environment file: the file, the field path and what was expected. */
 export interface ConfigProblem {
@@ -153,8 +154,16 @@ export function loadEnvironments(names?: readonly string[], options: LoadOptions
       }
     }
   }
+  // Zones across files (./delegations.ts): the other files are read too, so `--env dev` still sees prod's delegations;
+  // a file that does not validate is left to its own load to report.
+  const all = [...configs, ...known.filter((n) => !wanted.includes(n)).flatMap((n) => readOne(n, dir, relativeTo).config ?? [])];
+  problemsAcross.push(...zoneDelegationProblems(configs, all, fileOf));
   if (problemsAcross.length > 0) throw new ConfigError(problemsAcross);
-  return configs;
+  return configs.map((c) => {
+    // Named from the folder, not the working directory: the name ends up in synthesized messages, which must not vary.
+    const parentZone = parentZoneOf(c, all, (o) => `${path.basename(dir)}/${o.name}.json`);
+    return parentZone ? { ...c, parentZone } : c;
+  });
 }
 
 export function loadEnvironment(name: string, options: LoadOptions = {}): EnvironmentConfig {

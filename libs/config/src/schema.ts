@@ -4,6 +4,7 @@ import { parseCidr, planSubnets, isPrivateRange, nonPublicRange, isIpv6Documenta
 import { DIGEST_PATTERN, resolveImageDigest } from './images';
 import { cognitoDomainPrefixProblem, issuerUrlProblem, scopeTokenProblem } from './oidc';
 import { cognitoDomainPrefix } from './naming';
+import { zoneDelegationSchema, domainDelegationProblems, type ParentZone } from './delegations';
 
 /**
  * The environment file's schema: the only knob of the platform. Defaults are the production-safe choice;
@@ -132,8 +133,14 @@ export const environmentSchema = z
         .regex(/^https:\/\/[^\s?#]+$/, 'expected an https URL without a query, like https://dns.google/resolve')
         .default('https://dns.google/resolve')
         .describe("DNS JSON API (Google's ?name=&type=NS format) the edge stack asks whether a created zone is delegated"),
+      // Child zones this environment's created zone delegates (dns layer; rules and the check across files: ./delegations.ts).
+      delegations: z
+        .array(zoneDelegationSchema)
+        .default([])
+        .describe('Child zones delegated from this environment\'s created zone (e.g. prod lists dev.shop.example.com): the dns stack writes their NS (and DS) records'),
     })
       .superRefine((domain, ctx) => {
+        for (const [path, message] of domainDelegationProblems(domain)) ctx.addIssue({ code: 'custom', path, message });
         // The edge writes the site's records and certificate validation records into the looked-up zone.
         const zone = domain.hostedZone.mode === 'lookup' ? domain.hostedZone.name.replace(/\.$/, '') : undefined;
         if (zone !== undefined && domain.name !== zone && !domain.name.endsWith(`.${zone}`)) {
@@ -617,7 +624,10 @@ export function dataWindowProblems(data: { postgres: { backupWindow: string; mai
 }
 
 /** What an environment file holds after validation and defaults. */
-export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type EnvironmentConfig = z.output<typeof environmentSchema> & {
+  /** Set by the loader, never in a file: the environment whose created zone must delegate this one's (./delegations.ts). */
+  readonly parentZone?: ParentZone;
+};
 /** What an environment file may contain (defaults optional). */
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type NodeGroupConfig = EnvironmentConfig['compute']['nodeGroups'][number];

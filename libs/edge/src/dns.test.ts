@@ -50,6 +50,25 @@ describe('SiteZone (the dns layer)', () => {
     expect(build({ dnssec: false }).json.resource.aws_route53_hosted_zone_dnssec).toBeUndefined();
   });
 
+  it('delegates child zones with NS records (and DS records) only once their name servers are listed', () => {
+    const NS = ['ns-1111.awsdns-11.org', 'ns-2222.awsdns-22.co.uk', 'ns-333.awsdns-33.com', 'ns-444.awsdns-44.net'];
+    const ds = `2371 13 2 ${'ab'.repeat(32)}`;
+    const { json: parent } = build({
+      delegations: [{ name: 'dev.shop.example.com', nameServers: NS, dsRecords: [ds] }, { name: 'staging.shop.example.com', nameServers: NS }, { name: 'qa.shop.example.com' }],
+    });
+    const records = Object.values<Json>(parent.resource.aws_route53_record).map((r) => [r.name, r.type, r.ttl, r.records, r.zone_id]).sort((a, b) => `${a[0]} ${a[1]}`.localeCompare(`${b[0]} ${b[1]}`));
+    const zoneId = expect.stringMatching(/^\$\{aws_route53_zone\..*\.zone_id\}$/);
+    expect(records).toEqual([
+      ['dev.shop.example.com', 'DS', 3600, [ds], zoneId],
+      ['dev.shop.example.com', 'NS', 3600, NS, zoneId],
+      ['staging.shop.example.com', 'NS', 3600, NS, zoneId],
+    ]);
+    expect(json.resource.aws_route53_record).toBeUndefined();
+    expect(() => build({ delegations: [{ name: 'dev.example.com', nameServers: NS }] })).toThrow(/delegation "dev.example.com" is not a subdomain of "shop.example.com"/);
+    expect(() => build({ delegations: [{ name: 'dev.shop.example.com', dsRecords: [ds] }] })).toThrow(/has DS records but no name servers/);
+    expect(() => build({ hostedZone: { mode: 'lookup', name: 'example.com' }, delegations: [{ name: 'dev.shop.example.com' }] })).toThrow(/delegations need a created zone/);
+  });
+
   it('looks an existing zone up instead: no zone, logs or DNSSEC, and nothing for the edge to check', () => {
     const looked = build({ hostedZone: { mode: 'lookup', name: 'example.com.' } });
     expect(looked.json.resource).toBeUndefined();

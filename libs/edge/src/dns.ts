@@ -7,6 +7,7 @@ import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone';
 import { Route53QueryLog } from '@cdktf/provider-aws/lib/route53-query-log';
 import { Route53KeySigningKey } from '@cdktf/provider-aws/lib/route53-key-signing-key';
 import { Route53HostedZoneDnssec } from '@cdktf/provider-aws/lib/route53-hosted-zone-dnssec';
+import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { policyJson } from '@awp/config';
 import { UsEast1Logs } from './us-east-1-logs';
@@ -39,7 +40,30 @@ export interface SiteZoneProps {
    * @default 30
    */
   readonly kmsDeletionWindowDays?: number;
+  /**
+   * Child zones this (created) zone delegates, e.g. `dev.shop.example.com` from `shop.example.com`: an NS record for
+   * each one with `nameServers`, and a DS record set with `dsRecords`. Entries without name servers create nothing yet.
+   * @default []
+   */
+  readonly delegations?: readonly ZoneDelegationProps[];
 }
+
+/** One child zone delegated from a created zone (`SiteZoneProps.delegations`). */
+export interface ZoneDelegationProps {
+  /** The child zone: a subdomain of `domainName`. */
+  readonly name: string;
+  /** The child zone's four Route 53 name servers (its dns stack's `name_servers` output). */
+  readonly nameServers?: readonly string[];
+  /** DNSSEC: the child's DS record values (`<key tag> <algorithm> <digest type> <digest>`); needs `nameServers`. */
+  readonly dsRecords?: readonly string[];
+}
+
+/**
+ * TTL of the delegation records. An hour, not Route 53's two days for a zone's own NS records: a mistyped delegation
+ * or DS record heals within the hour (the Route 53 DNSSEC guide recommends TTLs of at most an hour while a chain of
+ * trust is set up: "Enabling DNSSEC signing and establishing a chain of trust", step 1).
+ */
+export const DELEGATION_TTL_SECONDS = 3600;
 
 /**
  * The site's public hosted zone, the `dns` layer (docs/architecture.md → Stacks): created (with query logging and, by
@@ -57,11 +81,14 @@ export class SiteZone extends Construct {
   readonly created: boolean;
   /** What the edge layer takes (`EdgeProps.zone`): a created zone carries the name servers its delegation must show. */
   readonly ref: ZoneRef;
+  /** A signed created zone's DS record value, for the parent zone (a child's `dsRecords` entry in its parent's delegations). */
+  readonly dsRecord?: string;
 
   constructor(scope: Construct, id: string, props: SiteZoneProps) {
     super(scope, id);
     const hostedZone = props.hostedZone ?? { mode: 'create' };
     if (hostedZone.mode === 'lookup') {
+      if ((props.delegations ?? []).length > 0) throw new Error(`SiteZone ${this.node.path}: delegations need a created zone (mode "create")`);
       const name = hostedZone.name.replace(/\.$/, '');
       if (!(props.domainName === name || props.domainName.endsWith(`.${name}`))) {
         throw new Error(`SiteZone ${this.node.path}: domainName "${props.domainName}" is not inside the looked-up zone "${name}"`);
@@ -98,6 +125,16 @@ export class SiteZone extends Construct {
     this.zoneName = props.domainName;
     this.created = true;
     this.ref = { zoneId: this.zoneId, delegatedNameServers: this.nameServers };
+    for (const d of props.delegations ?? []) {
+      if (!d.name.endsWith(`.${props.domainName}`)) throw new Error(`SiteZone ${this.node.path}: delegation "${d.name}" is not a subdomain of "${props.domainName}"`);
+      if (d.dsRecords && !d.nameServers) throw new Error(`SiteZone ${this.node.path}: delegation "${d.name}" has DS records but no name servers`);
+      if (!d.nameServers) continue; // listed before the child's dns stack exists: nothing to delegate to yet
+      // Route 53 Developer Guide, "Routing traffic for subdomains": the NS record for the subdomain's own hosted zone
+      // goes into the parent domain's zone; the DS record beside it extends the DNSSEC chain of trust to the child.
+      const id = d.name.slice(0, -(props.domainName.length + 1)).replace(/[^a-z0-9-]/g, '-');
+      new Route53Record(this, `delegation-${id}-ns`, { zoneId: zone.zoneId, name: d.name, type: 'NS', ttl: DELEGATION_TTL_SECONDS, records: [...d.nameServers] });
+      if (d.dsRecords) new Route53Record(this, `delegation-${id}-ds`, { zoneId: zone.zoneId, name: d.name, type: 'DS', ttl: DELEGATION_TTL_SECONDS, records: [...d.dsRecords] });
+    }
     new Route53QueryLog(this, 'query-log', { zoneId: zone.zoneId, cloudwatchLogGroupArn: logs.queryLogGroup?.arn ?? '', dependsOn: [logs.deliveryPolicy] });
 
     if (props.dnssec ?? true) {
@@ -135,6 +172,7 @@ export class SiteZone extends Construct {
         name: `${props.namePrefix.replace(/[^A-Za-z0-9_]/g, '_')}_ksk`,
       });
       new Route53HostedZoneDnssec(this, 'dnssec', { hostedZoneId: ksk.hostedZoneId, dependsOn: [ksk] });
+      this.dsRecord = ksk.dsRecord;
     }
   }
 }

@@ -8,7 +8,7 @@ import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { EdgeAlb } from './alb';
 import { EdgeCdn } from './cdn';
 import { DnsValidatedCertificate } from './certificates';
-import { DelegationCheck } from './delegation';
+import { DelegationCheck, type ParentZoneAdvice } from './delegation';
 import { UsEast1Logs } from './us-east-1-logs';
 import { EdgeWaf } from './waf';
 import type { BucketRef, UsEast1Provider, ZoneRef } from './types';
@@ -30,6 +30,12 @@ export interface EdgeProps {
    * @default 'https://dns.google/resolve'
    */
   readonly delegationResolverUrl?: string;
+  /**
+   * With a created zone inside another managed zone (another environment's): that zone and how its delegation is
+   * written, for the delegation check's message.
+   * @default the parent domain, at its DNS host or registrar
+   */
+  readonly delegationParentZone?: ParentZoneAdvice;
   /** The stack's aliased us-east-1 AWS provider (`PlatformStack.awsUsEast1`). */
   readonly usEast1Provider: UsEast1Provider;
   /** From the network layer. */
@@ -222,6 +228,7 @@ export class Edge extends Construct {
         domainName: props.domainName,
         nameServers: props.zone.delegatedNameServers,
         resolverUrl: props.delegationResolverUrl,
+        parentZone: props.delegationParentZone,
       });
     }
     const precondition = this.delegation?.precondition;

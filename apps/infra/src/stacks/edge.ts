@@ -19,6 +19,13 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, zone: ZoneRe
     domainName: env.domain.name,
     zone,
     delegationResolverUrl: env.domain.delegationResolverUrl,
+    // dev.shop.example.com inside prod's zone: only prod's dns stack can delegate it (docs/first-deploy.md, section 4).
+    delegationParentZone: env.parentZone && {
+      zone: env.parentZone.zone,
+      howTo:
+        `the ${env.parentZone.environment}-dns stack writes it: ${env.parentZone.nameServersListed ? 'check' : 'add'} these values as "nameServers" of the entry ` +
+        `{ "name": "${env.domain.name}" } in ${env.parentZone.file} (domain.delegations) and apply ${env.parentZone.environment}-dns by hand (the pipeline reaches ${env.parentZone.environment} only after ${env.name})`,
+    },
     usEast1Provider: stack.awsUsEast1,
     vpcId: network.vpcId,
     vpcCidr: network.vpcCidr,
