@@ -16,7 +16,10 @@ describe('edge and domain sections of the environment schema', () => {
     delete env.edge;
     const { config } = validateEnvironment(env, 'staging.json');
     expect(config?.edge).toEqual({
-      wafRateLimit: 2000,
+      rateLimitWindowSeconds: 300,
+      writeRateLimit: 600,
+      readRateLimit: 50000,
+      rateLimitExemptCidrs: [],
       botControl: false,
       maxRequestBodyBytes: 65536,
       priceClass: 'PriceClass_100',
@@ -35,6 +38,34 @@ describe('edge and domain sections of the environment schema', () => {
     const env = raw('dev');
     env.edge.logRetentionDays = 45;
     expect(problems(env)).toEqual([expect.stringMatching(/^edge\.logRetentionDays: /)]);
+  });
+
+  /** dev.json with `edge` fields replaced: the problems. */
+  const withEdge = (fields: Record<string, unknown>) => {
+    const env = raw('dev');
+    Object.assign(env.edge, fields);
+    return problems(env);
+  };
+
+  it('refuses rate limits AWS WAF does not accept: below 10, above 2e9, not an integer, a window other than 60/120/300/600 s', () => {
+    expect(withEdge({ writeRateLimit: 9 })).toEqual(["edge.writeRateLimit: expected at least 10 (AWS WAF's smallest rate limit)"]);
+    expect(withEdge({ readRateLimit: 2_000_000_001 })).toEqual(["edge.readRateLimit: expected at most 2000000000 (AWS WAF's largest rate limit)"]);
+    expect(withEdge({ readRateLimit: 15000.5 })).toEqual([expect.stringMatching(/^edge\.readRateLimit: /)]);
+    expect(withEdge({ rateLimitWindowSeconds: 30 })).toEqual([expect.stringMatching(/^edge\.rateLimitWindowSeconds: /)]);
+    expect(withEdge({ rateLimitWindowSeconds: 60, writeRateLimit: 10, readRateLimit: 2_000_000_000 })).toEqual([]);
+  });
+
+  it('refuses a write limit above the overall (read) limit, and the replaced single limit by name', () => {
+    expect(withEdge({ writeRateLimit: 60000 })).toEqual(['edge.writeRateLimit: expected at most readRateLimit (50000): every request counts towards it, got 60000']);
+    expect(withEdge({ wafRateLimit: 2000 })).toEqual(['edge.wafRateLimit: replaced: set edge.writeRateLimit (writes) and edge.readRateLimit (every request) instead']);
+  });
+
+  it('refuses exempt CIDRs an AWS WAF IP set cannot hold: not IPv4 CIDR, /0, host bits set', () => {
+    expect(withEdge({ rateLimitExemptCidrs: ['203.0.113.0/24', '0.0.0.0/0', '203.0.113.7', '198.51.100.1/24'] })).toEqual([
+      'edge.rateLimitExemptCidrs[1]: expected a prefix from /1 to /32 (AWS WAF refuses /0)',
+      'edge.rateLimitExemptCidrs[2]: expected an IPv4 CIDR block like 10.0.0.0/16, got "203.0.113.7"',
+      'edge.rateLimitExemptCidrs[3]: expected the network address of the block (host bits zero), got "198.51.100.1/24"; did you mean "198.51.100.0/24"?',
+    ]);
   });
 
   it('refuses a body limit WAF cannot inspect, naming the field', () => {

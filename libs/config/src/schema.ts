@@ -32,6 +32,8 @@ const weeklyWindow = z
   .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected a weekly window like sun:03:30-sun:04:30 (UTC)');
 const imageDigest = z.string().regex(DIGEST_PATTERN, 'expected an image digest like sha256:<64 hex digits>');
 const githubId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+// AWS WAF's range for a rate-based rule's limit (edge layer).
+const wafRateLimit = z.number().int().min(10, 'expected at least 10 (AWS WAF\'s smallest rate limit)').max(2_000_000_000, 'expected at most 2000000000 (AWS WAF\'s largest rate limit)');
 const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN');
 
 export const TIERS = ['dev', 'staging', 'prod'] as const;
@@ -248,7 +250,30 @@ export const environmentSchema = z
     }),
     edge: z
       .strictObject({
-        wafRateLimit: z.number().int().min(10).max(2_000_000_000).default(2000).describe('Requests per 5 minutes per client IP'),
+        // ---- WAF per-IP rate limits (libs/edge EdgeWaf; DEFAULT_RATE_LIMITS there holds the same defaults) ----
+        // AWS WAF rate-based rules: limit 10 to 2,000,000,000, evaluation window 60, 120, 300 or 600 s (AWS WAF
+        // Developer Guide, "Rate-based rule high-level settings"). Reads get a high limit so the 500 req/s target is
+        // reachable from 4 load-generator IPs and a carrier NAT of phones is not blocked; writes a strict one.
+        rateLimitWindowSeconds: z
+          .union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)])
+          .default(300)
+          .describe('Evaluation window of both rate limits, in seconds (AWS WAF accepts 60, 120, 300, 600)'),
+        writeRateLimit: wafRateLimit.default(600).describe('Requests per window per client IP that change something (any method but GET, HEAD, OPTIONS)'),
+        readRateLimit: wafRateLimit
+          .default(50_000)
+          .describe('Requests of any kind per window per client IP: the ceiling for reads (GET/HEAD on /api/* and the storefront); 50,000 per 5 min is ~167 req/s'),
+        rateLimitExemptCidrs: z
+          .array(
+            z.string().superRefine((v, ctx) => {
+              const c = parseCidr(v);
+              // AWS WAF IP sets take any CIDR but /0 (WAFV2 API Reference, IPSet.Addresses).
+              if (typeof c === 'string' || c.prefix === 0) ctx.addIssue({ code: 'custom', message: typeof c === 'string' ? c : 'expected a prefix from /1 to /32 (AWS WAF refuses /0)' });
+            }),
+          )
+          .max(50)
+          .default([])
+          .describe('IPv4 CIDR blocks of allow-listed load generators: neither rate limit counts them (a WAF IP set); every other rule still applies'),
+        wafRateLimit: z.never({ error: 'replaced: set edge.writeRateLimit (writes) and edge.readRateLimit (every request) instead' }).optional().describe('Replaced by writeRateLimit and readRateLimit'),
         botControl: z.boolean().default(false),
         // WAF inspects at most 64 KB of a CloudFront request body: a larger limit could not be enforced.
         maxRequestBodyBytes: positiveInt
@@ -259,6 +284,9 @@ export const environmentSchema = z
         deletionProtection: z.boolean().default(true).describe('ALB deletion protection (guardrail AWP-EDGE-008 requires it in prod)'),
         dnssec: z.boolean().default(true).describe('Sign a created hosted zone with DNSSEC (dns stack; add the DS record to the parent zone once delegated)'),
         logRetentionDays: days.default(365).describe('Retention of the WAF (edge) and Route 53 query (dns) log groups in us-east-1'),
+      })
+      .superRefine((e, ctx) => {
+        if (e.writeRateLimit > e.readRateLimit) ctx.addIssue({ code: 'custom', path: ['writeRateLimit'], message: `expected at most readRateLimit (${e.readRateLimit}): every request counts towards it, got ${e.writeRateLimit}` });
       })
       .prefault({}),
     // The issuer of the access tokens the service requires on every write (issue 16): a Cognito user pool of the

@@ -121,12 +121,28 @@ describe('Edge', () => {
       expect(JSON.parse(body.content)).toMatchObject({ status: 401, title: 'Unauthorized' });
     });
 
-    it('has a rate-based rule with the configured limit', () => {
-      const rate = rules.find((r) => r.statement.rate_based_statement);
-      expect(rate?.action).toEqual({ block: {} });
-      expect(rate?.statement.rate_based_statement).toEqual({ limit: 2000, aggregate_key_type: 'IP', evaluation_window_sec: 300 });
-      const custom = only(synth({ wafRateLimit: 750 }), 'aws_wafv2_web_acl');
-      expect((custom.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(750);
+    it('has two per-IP rate rules: a strict one scoped to writes, a high one for every request', () => {
+      const rate = Object.fromEntries(rules.filter((r) => r.statement.rate_based_statement).map((r) => [r.name, [r.priority, r.action, r.statement.rate_based_statement]]));
+      expect(Object.keys(rate)).toEqual(['RateLimitWritesPerIp', 'RateLimitPerIp']);
+      const [wp, wAction, writes] = rate.RateLimitWritesPerIp;
+      expect([wp, wAction]).toEqual([1, { block: {} }]);
+      expect(writes).toMatchObject({ limit: 600, aggregate_key_type: 'IP', evaluation_window_sec: 300 });
+      const safe = writes.scope_down_statement.not_statement.statement.or_statement.statement as Json[];
+      expect(safe.map((m) => m.byte_match_statement.search_string)).toEqual(['GET', 'HEAD', 'OPTIONS']);
+      expect(rate.RateLimitPerIp).toEqual([2, { block: {} }, { limit: 50000, aggregate_key_type: 'IP', evaluation_window_sec: 300 }]);
+      const custom = only(synth({ wafRateLimits: { windowSeconds: 60, writes: 100, all: 20000, sensitivePaths: ['/api/v1/search/'] } }), 'aws_wafv2_web_acl');
+      const customRates = (custom.rule as Json[]).filter((r) => r.statement.rate_based_statement).map((r) => r.statement.rate_based_statement);
+      expect(customRates.map((r) => [r.limit, r.evaluation_window_sec])).toEqual([[100, 60], [20000, 60]]);
+      // A sensitive path is limited like a write, whatever the method.
+      expect(customRates[0].scope_down_statement.or_statement.statement[1].byte_match_statement).toMatchObject({ search_string: '/api/v1/search/', positional_constraint: 'STARTS_WITH' });
+    });
+
+    it('refuses rate limits AWS WAF does not accept (window, range) and a write limit above the overall one', () => {
+      expect(() => synth({ wafRateLimits: { windowSeconds: 30 } })).toThrow(/rateLimits.windowSeconds must be one of 60, 120, 300, 600 \(AWS WAF\), got 30/);
+      expect(() => synth({ wafRateLimits: { writes: 9 } })).toThrow(/rateLimits.writes must be an integer from 10 to 2000000000 \(AWS WAF\), got 9/);
+      expect(() => synth({ wafRateLimits: { all: 2_000_000_001 } })).toThrow(/rateLimits.all must be an integer from 10/);
+      expect(() => synth({ wafRateLimits: { writes: 60_000 } })).toThrow(/rateLimits.writes \(60000\) must not exceed rateLimits.all \(50000\)/);
+      expect(() => synth({ wafRateLimits: { exemptCidrs: ['0.0.0.0/0'] } })).toThrow(/exemptCidrs must be IPv4 CIDR blocks from \/1 to \/32/);
     });
 
     it('blocks API bodies above the configured size and inspects enough of the body to tell', () => {

@@ -10,7 +10,7 @@ import { EdgeCdn } from './cdn';
 import { DnsValidatedCertificate } from './certificates';
 import { DelegationCheck, type ParentZoneAdvice } from './delegation';
 import { UsEast1Logs } from './us-east-1-logs';
-import { EdgeWaf } from './waf';
+import { DEFAULT_RATE_LIMITS, EdgeWaf, type WafRateLimits } from './waf';
 import type { BucketRef, UsEast1Provider, ZoneRef } from './types';
 
 export type PriceClass = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
@@ -89,10 +89,11 @@ export interface EdgeProps {
    */
   readonly deregistrationDelaySeconds?: number;
   /**
-   * WAF rate limit: requests per 5 minutes per client IP.
-   * @default 2000
+   * WAF per-IP rate limits: a strict one for writes and sensitive paths, a high one for every request (reads).
+   * Load tests must come from several IPs (4 for 500 req/s with the defaults): README → WAF rate limits.
+   * @default DEFAULT_RATE_LIMITS (300 s window, 600 writes, 50,000 requests)
    */
-  readonly wafRateLimit?: number;
+  readonly wafRateLimits?: Partial<WafRateLimits>;
   /**
    * Add AWS's Bot Control rule group (common level; billed per request).
    * @default false
@@ -244,7 +245,7 @@ export class Edge extends Construct {
     this.waf = new EdgeWaf(this, 'waf', {
       namePrefix: props.namePrefix,
       provider: props.usEast1Provider,
-      rateLimit: props.wafRateLimit ?? 2000,
+      rateLimits: { ...DEFAULT_RATE_LIMITS, ...props.wafRateLimits },
       botControl: props.botControl ?? false,
       maxRequestBodyBytes: props.maxRequestBodyBytes ?? 65536,
       apiUriPrefix: `${apiPathPrefix}/`,

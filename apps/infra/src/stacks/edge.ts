@@ -40,7 +40,7 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, zone: ZoneRe
     uploadsBucketPolicyStatements: data.uploadsBucketPolicyStatements,
     nodePort: env.service.nodePort,
     deregistrationDelaySeconds: env.service.drainSeconds + DEREGISTRATION_MARGIN_SECONDS,
-    wafRateLimit: env.edge.wafRateLimit,
+    wafRateLimits: { windowSeconds: env.edge.rateLimitWindowSeconds, writes: env.edge.writeRateLimit, all: env.edge.readRateLimit, exemptCidrs: env.edge.rateLimitExemptCidrs },
     botControl: env.edge.botControl,
     maxRequestBodyBytes: env.edge.maxRequestBodyBytes,
     priceClass: env.edge.priceClass,
