@@ -82,7 +82,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Network } from '@awp/network';
 ${hasData ? "import { DataLayer } from '@awp/data';" : ''}
 import { ALL_RULES, checkStack } from '@awp/guardrails';
-import { defaultTags, environmentSchema } from '@awp/config';
+import { defaultTags, parseSettings } from '@awp/config';
 
 declare const process: { argv: string[] }; // no @types/node in the consumer: only the packages' own types
 // A team's own stack: plain TerraformStack, their own provider, no PlatformStack.
@@ -92,9 +92,8 @@ const tags: Record<string, string> = { Environment: 'sandbox', Layer: 'network',
 new AwsProvider(stack, 'aws', { region: 'eu-central-1', allowedAccountIds: ['123456789012'], defaultTags: [{ tags }] });
 const network = new Network(stack, 'network', {
   namePrefix: 'sandbox',
-  vpcCidr: '10.42.0.0/16',
-  availabilityZones: ['eu-central-1a', 'eu-central-1b'],
-  natGateways: 'single',
+  region: 'eu-central-1',
+  settings: { vpcCidr: '10.42.0.0/16', azCount: 2, natGateways: 'single' },
 });
 ${
   hasData
@@ -110,7 +109,7 @@ ${
     : ''
 }
 // The schema and helpers of @awp/config work from the tarball too.
-if (typeof environmentSchema.safeParse !== 'function' || defaultTags === undefined) throw new Error('@awp/config exports are broken');
+if (typeof parseSettings !== 'function' || defaultTags === undefined) throw new Error('@awp/config exports are broken');
 const findings = checkStack(stack, ALL_RULES).filter((f) => f.severity === 'error' && !f.suppressedBecause);
 app.synth();
 console.log(JSON.stringify({ guardrailErrors: findings.map((f) => f.ruleId + ' ' + f.address), constructs: Object.keys(mainConstructs) }));

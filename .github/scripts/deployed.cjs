@@ -21,13 +21,17 @@ async function main() {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(env || '')) throw new Error('usage: deployed.cjs <env>');
   const repo = process.env.GITHUB_REPOSITORY;
   const trusted = (process.env.TRUSTED_CREATORS || '').split(',').filter(Boolean);
-  const list = await api(`/repos/${repo}/deployments?environment=${env}&per_page=30`);
   const records = [];
-  for (const d of list) {
-    const statuses = await api(`/repos/${repo}/deployments/${d.id}/statuses?per_page=100`);
-    records.push({ id: d.id, environment: d.environment, sha: d.sha, created_at: d.created_at, creator: d.creator?.login, statuses: statuses.map((s) => ({ state: s.state, created_at: s.created_at, creator: s.creator?.login })) });
-    const now = currentDeployment(records, env, trusted.length ? trusted : DEFAULT_TRUSTED_CREATORS);
-    if (now) return process.stdout.write(`${now.sha}\n`);
+  // Newest first, page after page: failed or untrusted deployments can outnumber one page.
+  for (let page = 1; ; page++) {
+    const list = await api(`/repos/${repo}/deployments?environment=${env}&per_page=100&page=${page}`);
+    for (const d of list) {
+      const statuses = await api(`/repos/${repo}/deployments/${d.id}/statuses?per_page=100`);
+      records.push({ id: d.id, environment: d.environment, sha: d.sha, created_at: d.created_at, creator: d.creator?.login, statuses: statuses.map((s) => ({ state: s.state, created_at: s.created_at, creator: s.creator?.login })) });
+      const now = currentDeployment(records, env, trusted.length ? trusted : DEFAULT_TRUSTED_CREATORS);
+      if (now) return process.stdout.write(`${now.sha}\n`);
+    }
+    if (list.length < 100) return;
   }
 }
 

@@ -28,7 +28,7 @@ refresh_credentials() {
   [ -n "$token" ] && [ "$token" != null ] || { echo "::error::no OIDC token from the runner" >&2; return 1; }
   echo "::add-mask::$token"
   creds=$(aws sts assume-role-with-web-identity --role-arn "$AWS_ROLE_ARN" --role-session-name "${AWS_ROLE_SESSION_PREFIX:-deploy}-${label}" \
-    --web-identity-token "$token" --duration-seconds "${AWS_SESSION_SECONDS:-3600}" --output json)
+    --web-identity-token "$token" --duration-seconds "${AWS_SESSION_SECONDS:?AWS_SESSION_SECONDS: the apply role session length (platform bootstrap --describe applySessionSeconds)}" --output json)
   AWS_ACCESS_KEY_ID=$(jq -r .Credentials.AccessKeyId <<<"$creds")
   AWS_SECRET_ACCESS_KEY=$(jq -r .Credentials.SecretAccessKey <<<"$creds")
   AWS_SESSION_TOKEN=$(jq -r .Credentials.SessionToken <<<"$creds")

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { ConfigError, environmentJsonSchema, findEnvironmentsDir, loadEnvironments } from '@awp/config';
+import { ConfigError, findEnvironmentsDir } from '@awp/config';
+import { environmentJsonSchema, loadEnvironments } from './environment';
 import { GuardrailError, formatFinding } from '@awp/guardrails';
 import { PlanParseError, runPlanReport } from '@awp/delivery';
 import { stackGraph, synthesize } from './synth';
@@ -102,7 +103,7 @@ export function buildProgram(out: (s: string) => void = (s) => process.stdout.wr
     .addOption(new Option('-e, --env <name>', 'environment to bootstrap (repeatable; default: all)').argParser(collect))
     .addOption(new Option('--backend <kind>', 'where the bootstrap state lives: local for the first apply, s3 to migrate it into the bucket').choices(['local', 's3']).default('local'))
     .option('--existing-oidc-provider', 'the account already has the GitHub OIDC provider: look it up instead of creating it')
-    .option('--describe', 'write nothing; print JSON per environment: account, region, state bucket, plan/apply role ARNs, domain, runsOn (the workflows read it)')
+    .option('--describe', 'write nothing; print JSON per environment: account, region, state bucket, plan, pull-request plan and apply role ARNs, layers pull requests do not plan, domain, runner labels (the workflows read it)')
     .option('-o, --out <dir>', 'output folder', 'cdktf.out')
     .action((opts: { env?: string[]; backend: 'local' | 's3'; existingOidcProvider?: boolean; describe?: boolean; out: string }) => {
       const root = workspaceRoot();

@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
-import { LAYER_DEPENDENCIES, type EnvironmentConfig, type Layer, type PlatformStack } from '@awp/config';
+import { LAYER_DEPENDENCIES, type Layer, type PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from './environment';
 import { dnsStack } from './stacks/dns';
 import { networkStack } from './stacks/network';
 import { dataStack } from './stacks/data';

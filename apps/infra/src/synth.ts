@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { LAYERS, LAYER_DEPENDENCIES, ConfigError, findEnvironmentsDir, listEnvironments, loadEnvironments, stackName, type EnvironmentConfig, type Layer, type LoadOptions, type PlatformStack } from '@awp/config';
+import { LAYERS, LAYER_DEPENDENCIES, ConfigError, findEnvironmentsDir, listEnvironments, stackName, type Layer, type LoadOptions, type PlatformStack } from '@awp/config';
+import { loadEnvironments, type EnvironmentConfig } from './environment';
 import { ALL_RULES, Guardrails, GuardrailError, type Finding } from '@awp/guardrails';
 import { buildEnvironment } from './platform';
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
-import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
+import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import { ALL_RULES, GuardrailError, checkStack, type GuardrailRule } from '@awp/guardrails';
 import { APPLY_MAX_SESSION_SECONDS, BootstrapStack, BOUNDARY_FORBIDDEN_ACTIONS, fromDocument, GITHUB_OIDC_AUDIENCE, statementMatches, synthBootstrap, type DocumentStatement } from '../src/bootstrap';
 import { run } from '../src/cli';
@@ -48,7 +48,7 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
     { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:repository_owner_id', values: ['98765432'] },
   ];
 
-  it('plan role trusts only this repository’s pull requests, default-branch runs and merge-queue runs, exact aud and repository IDs', () => {
+  it('plan role trusts only this repository’s default-branch runs and merge-queue runs (not pull requests), exact aud and repository IDs', () => {
     const role = one(json, 'aws_iam_role', 'plan-role');
     expect(role.name).toBe('aws-web-platform-prod-plan');
     expect(role.path).toBe('/delivery/');
@@ -64,10 +64,8 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
         test: 'StringEquals',
         variable: 'token.actions.githubusercontent.com:sub',
         values: [
-          'repo:example-org/aws-web-platform:pull_request',
           'repo:example-org/aws-web-platform:ref:refs/heads/main',
           // GitHub's immutable subject format (repositories created or renamed from 2026-07-15 on).
-          'repo:example-org@98765432/aws-web-platform@812345679:pull_request',
           'repo:example-org@98765432/aws-web-platform@812345679:ref:refs/heads/main',
         ],
       },
@@ -95,13 +93,43 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
     });
     const plan = (sub: string, id?: string) => statementMatches(exact, req(sub, id)) || statementMatches(queue, req(sub, id));
     expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/pr-42-0123456789abcdef0123456789abcdef01234567')).toBe(true);
-    expect(plan('repo:example-org/aws-web-platform:pull_request')).toBe(true);
+    // Pull requests plan with their own role (below), which reads no secret.
+    expect(plan('repo:example-org/aws-web-platform:pull_request')).toBe(false);
+    expect(plan('repo:example-org@98765432/aws-web-platform@812345679:pull_request')).toBe(false);
     expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/feature/gh-readonly-queue/main/x')).toBe(false);
     expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/release/pr-1-abc')).toBe(false);
     expect(plan('repo:example-org/aws-web-platform-fork:ref:refs/heads/gh-readonly-queue/main/pr-1-abc')).toBe(false);
     expect(plan('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/pr-1-abc', '999999999')).toBe(false);
     // The apply role keeps exact subjects only.
     expect(JSON.stringify(doc(json, 'apply-trust'))).not.toMatch(/StringLike|\*/);
+  });
+
+  it('the pull-request plan role trusts this repository’s pull_request subject only, exact, with its own read policy as boundary', () => {
+    const role = one(json, 'aws_iam_role', 'plan-pr-role');
+    expect(role).toMatchObject({ name: 'aws-web-platform-prod-plan-pr', path: '/delivery/', max_session_duration: 3600, assume_role_policy: docRef('plan-pr-trust'), permissions_boundary: '${aws_iam_policy.plan-pr-read.arn}' });
+    const [st, ...rest] = doc(json, 'plan-pr-trust');
+    expect(rest).toHaveLength(0);
+    expect(st.condition).toEqual([
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: [GITHUB_OIDC_AUDIENCE] },
+      { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:example-org/aws-web-platform:pull_request', 'repo:example-org@98765432/aws-web-platform@812345679:pull_request'] },
+      ...repoIds,
+    ]);
+    const trusted = fromDocument(doc(json, 'plan-pr-trust') as DocumentStatement[]).map((x) => ({ ...x, Resource: '*' }));
+    const req = (sub: string) => ({
+      action: 'sts:AssumeRoleWithWebIdentity',
+      resource: 'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan-pr',
+      context: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': sub, 'token.actions.githubusercontent.com:repository_id': '812345679', 'token.actions.githubusercontent.com:repository_owner_id': '98765432' },
+    });
+    const can = (sub: string) => trusted.some((t) => statementMatches(t, req(sub)));
+    expect(can('repo:example-org/aws-web-platform:pull_request')).toBe(true);
+    // Reviewed code plans with the other plan role; nobody else gets this one (negative).
+    expect(can('repo:example-org/aws-web-platform:ref:refs/heads/main')).toBe(false);
+    expect(can('repo:example-org/aws-web-platform:ref:refs/heads/gh-readonly-queue/main/pr-1-abc')).toBe(false);
+    expect(can('repo:example-org/aws-web-platform:environment:prod')).toBe(false);
+    expect(can('repo:example-org/aws-web-platform-fork:pull_request')).toBe(false);
+    const attachments = Object.values(json.resource.aws_iam_role_policy_attachment as Record<string, Json>).filter((a) => a.role === '${aws_iam_role.plan-pr-role.name}');
+    expect(attachments.map((a) => a.policy_arn)).toEqual(['${aws_iam_policy.plan-pr-read.arn}']);
+    expect(one(json, 'aws_iam_policy', 'plan-pr-read')).toMatchObject({ name: 'prod-delivery-plan-pr-read', path: '/delivery/', policy: docRef('plan-pr-read-policy') });
   });
 
   it('apply role trusts only the protected GitHub environment of the same name, in this repository by ID', () => {
@@ -153,7 +181,7 @@ describe('bootstrap stack: GitHub OIDC trust', () => {
   });
 });
 
-describe('bootstrap stack: plan role is read-only except lock files', () => {
+describe('bootstrap stack: the plan roles write nothing', () => {
   const { json } = synth(dev);
   const bucketArn = 'arn:aws:s3:::awp-tfstate-111111111111';
   const statements = doc(json, 'plan-read-policy');
@@ -167,25 +195,25 @@ describe('bootstrap stack: plan role is read-only except lock files', () => {
     expect(json.resource.aws_iam_role_policy).toBeUndefined();
   });
 
-  it('allows writes only on this environment’s *.tflock objects', () => {
-    const allowedWrites = statements.filter((s) => s.effect !== 'Deny').filter((s) => (s.actions ?? []).some((a) => writeVerb.test(a) && !a.startsWith('kms:')));
-    expect(allowedWrites).toHaveLength(1);
-    expect(allowedWrites[0].actions?.sort()).toEqual(['s3:DeleteObject', 's3:PutObject']);
-    expect(allowedWrites[0].resources).toEqual([`${bucketArn}/platform/dev/*.tflock`]);
-    expect(statements.some((s) => s.not_actions)).toBe(false);
+  it('allows no write at all, not even a lock file (plans run with -lock=false)', () => {
+    for (const name of ['plan-read-policy', 'plan-pr-read-policy']) {
+      const allowedWrites = doc(json, name).filter((s) => s.effect !== 'Deny').filter((s) => (s.actions ?? []).some((a) => writeVerb.test(a)));
+      expect([name, allowedWrites]).toEqual([name, []]);
+      expect(doc(json, name).some((s) => s.not_actions)).toBe(false);
+    }
   });
 
-  it('denies every other object write explicitly', () => {
-    const deny = statements.find((s) => s.sid === 'DenyStateWrites');
+  it('denies every object write explicitly, wherever', () => {
+    const deny = statements.find((s) => s.sid === 'DenyObjectWrites');
     expect(deny?.effect).toBe('Deny');
     expect(deny?.actions).toEqual(expect.arrayContaining(['s3:PutObject', 's3:DeleteObject']));
-    expect(deny?.not_resources).toEqual([`${bucketArn}/platform/dev/*.tflock`]);
+    expect(deny?.resources).toEqual(['*']);
   });
 
-  it('reads this environment’s state, and uses the state key only for decrypt and the lock file’s data key', () => {
+  it('reads this environment’s state, and uses the state key only to decrypt it', () => {
     expect(statements.find((s) => s.sid === 'ReadState')).toMatchObject({ actions: ['s3:GetObject'], resources: [`${bucketArn}/platform/dev/*`] });
     expect(statements.find((s) => s.sid === 'UseStateKey')).toMatchObject({ resources: ['${aws_kms_key.state-key.arn}'] });
-    expect(statements.find((s) => s.sid === 'UseStateKey')?.actions?.sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey']);
+    expect(statements.find((s) => s.sid === 'UseStateKey')?.actions?.sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
   });
 });
 
@@ -226,10 +254,12 @@ describe('bootstrap stack: apply role', () => {
     expect(deny('DenyStateKeyTampering')?.actions).toContain('kms:ScheduleKeyDeletion');
     expect(deny('DenyDeliveryTampering')?.resources).toEqual([
       'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan',
+      'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan-pr',
       'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-apply',
       'arn:aws:iam::333333333333:policy/delivery/prod-delivery-apply-boundary',
       'arn:aws:iam::333333333333:policy/delivery/prod-workload-boundary',
       'arn:aws:iam::333333333333:policy/delivery/prod-delivery-plan-read',
+      'arn:aws:iam::333333333333:policy/delivery/prod-delivery-plan-pr-read',
     ]);
   });
 });
@@ -356,14 +386,19 @@ describe('bootstrap stack: guardrails and CLI', () => {
       region: 'eu-west-1',
       stateBucket: 'awp-tfstate-222222222222',
       planRoleArn: 'arn:aws:iam::222222222222:role/delivery/aws-web-platform-staging-plan',
+      planPullRequestRoleArn: 'arn:aws:iam::222222222222:role/delivery/aws-web-platform-staging-plan-pr',
+      pullRequestPlanSkips: ['identity'],
       applyRoleArn: 'arn:aws:iam::222222222222:role/delivery/aws-web-platform-staging-apply',
       domain: 'staging.shop.example.com',
       promotesFrom: 'dev',
       applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
       runsOn: ['self-hosted', 'linux', 'x64', 'awp-staging'],
+      planRunsOn: ['self-hosted', 'linux', 'x64', 'awp-staging'],
     });
     // The workflows' runs-on per environment: self-hosted runners in each VPC reach the private EKS endpoints.
     expect(targets.map((t) => t.runsOn[3])).toEqual(['awp-dev', 'awp-staging', 'awp-prod']);
+    // Prod plans (pull-request code) never run on the runners that apply prod.
+    expect(targets.map((t) => t.planRunsOn[3])).toEqual(['awp-dev', 'awp-staging', 'awp-prod-plan']);
   });
 
   it('declares required_version >= 1.11 in the bootstrap stack too', () => {

@@ -50,20 +50,20 @@ describe('platform synth', () => {
       raw.network.vpcCidr = '10.0.0.0/33';
       raw.compute.nodeGroups[0].desiredSize = 99;
     });
-    editEnv(ws, 'prod', (raw) => (raw.data.postgres.multiAz = false));
+    editEnv(ws, 'prod', (raw) => (raw.data.database.multiAz = false));
     try {
       const r = cli(['synth'], ws);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/3 problems/);
       expect(r.stderr).toMatch(/environments\/dev\.json: compute\.nodeGroups\[0\]\.desiredSize: expected desiredSize <= maxSize/);
-      expect(r.stderr).toMatch(/environments\/prod\.json: data\.postgres\.multiAz: expected true: prod must be Multi-AZ/);
+      expect(r.stderr).toMatch(/environments\/prod\.json: data\.database\.multiAz: expected true: prod must be Multi-AZ/);
       expect(treeDigest(out)).toBe(digest);
     } finally {
       editEnv(ws, 'dev', (raw) => {
         raw.network.vpcCidr = '10.10.0.0/16';
         raw.compute.nodeGroups[0].desiredSize = 2;
       });
-      editEnv(ws, 'prod', (raw) => (raw.data.postgres.multiAz = true));
+      editEnv(ws, 'prod', (raw) => (raw.data.database.multiAz = true));
     }
   });
 

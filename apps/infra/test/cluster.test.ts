@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
+import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, readStack } from './helpers';
@@ -87,11 +87,15 @@ describe('the cluster stacks', () => {
       expect(all(json, 'aws_ecr_repository')).toEqual([expect.objectContaining({ name: 'prod-api', image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true } })]);
     });
 
-    it('grants the delivery apply role cluster-admin and the plan role view (no Secrets) in the workloads\' namespaces', () => {
+    it('grants the delivery apply role cluster-admin and maps both plan roles to the plan readers\' group (no access policy)', () => {
       const policies = all(json, 'aws_eks_access_policy_association').map((a) => a.policy_arn.replace(/^.*\//, '')).sort();
-      expect(policies).toEqual(['AmazonEKSClusterAdminPolicy', 'AmazonEKSViewPolicy']);
-      const entries = all(json, 'aws_eks_access_entry').map((e) => e.principal_arn).sort();
-      expect(entries).toEqual(['arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-apply', 'arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan']);
+      expect(policies).toEqual(['AmazonEKSClusterAdminPolicy']);
+      const entries = all(json, 'aws_eks_access_entry').map((e) => [e.principal_arn, e.kubernetes_groups]).sort();
+      expect(entries).toEqual([
+        ['arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-apply', undefined],
+        ['arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan', ['awp-plan-readers']],
+        ['arn:aws:iam::333333333333:role/delivery/aws-web-platform-prod-plan-pr', ['awp-plan-readers']],
+      ]);
     });
 
     it('sends control-plane logs to /aws/eks/prod-eks/cluster, encrypted with the network logs key', () => {

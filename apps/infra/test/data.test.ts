@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
-import { loadEnvironment } from '@awp/config';
+import { loadEnvironment } from '../src/environment';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { buildEnvironment } from '../src/platform';
@@ -142,7 +142,7 @@ describe('a change in one environment file', () => {
   it("changes only that environment's data stack", () => {
     const ws = tempWorkspace();
     editEnv(ws, 'dev', (raw) => {
-      raw.data.postgres.readReplicas = 1;
+      raw.data.database.readReplicas = 1;
     });
     const out2 = path.join(ws, 'cdktf.out');
     synthesize({ dir: path.join(ws, 'environments'), outdir: out2, layers: ['network', 'data'] });

@@ -7,7 +7,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadEnvironments, platformIam, type EnvironmentConfig } from '@awp/config';
+import { LAYER_DEPENDENCIES, platformIam, type Layer } from '@awp/config';
+import { PLAN_READER_GROUP } from '@awp/compute';
+import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import {
   ACCEPTED_PLAN_EXPOSURES,
   APPLY_MAX_SESSION_SECONDS,
@@ -15,8 +17,10 @@ import {
   DATA_SOURCE_READS,
   EPHEMERAL_READS,
   evaluate,
+  KUBERNETES_READS,
   KUBERNETES_TYPES,
   planReadServices,
+  PULL_REQUEST_PLAN_SKIPS,
   RESOURCE_CONTENT_READS,
   RESOURCE_READ_SERVICES,
   worstCaseApply,
@@ -38,15 +42,19 @@ const stacksOf = (env: EnvironmentConfig) =>
 
 const RESOURCE_SERVICE = new Map(Object.entries(RESOURCE_READ_SERVICES).flatMap(([svc, types]) => types.map((t) => [t, svc] as const)));
 
-/** The plan role as the evaluator sees it: its attached policy, bounded by the same policy. */
-function planRole(env: EnvironmentConfig) {
+/**
+ * A plan role as the evaluator sees it: its attached policy, bounded by the same policy. `plan` (merge queue,
+ * default branch, drift) or `pullRequest` (pull requests only).
+ */
+function planRole(env: EnvironmentConfig, which: 'plan' | 'pullRequest' = 'plan') {
   const b = bootstrap(env);
-  const policy = b.statements('plan-read-policy');
-  return { ...b, can: (req: Request) => evaluate(policy, req, policy) };
+  const policy = b.statements(which === 'plan' ? 'plan-read-policy' : 'plan-pr-read-policy');
+  return { ...b, accepted: ACCEPTED_PLAN_EXPOSURES[which], can: (req: Request) => evaluate(policy, req, policy) };
 }
+type PlanRole = Pick<ReturnType<typeof planRole>, 'can' | 'accepted'>;
 
 /** The requests a plan makes for one element of a stack, or a problem when the table does not know it. */
-function planRequests(env: EnvironmentConfig, kind: 'data' | 'ephemeral' | 'resource', type: string, config: Json, stackJson: Json): { requests: Request[]; problem?: string } {
+function planRequests(env: EnvironmentConfig, kind: 'data' | 'ephemeral' | 'resource', type: string, config: Json, stackJson: Json, acceptedExposures: Readonly<Record<string, string>>): { requests: Request[]; problem?: string } {
   const region = env.region;
   const acct = env.account.id;
   const table: Readonly<Record<string, PlanRead>> = kind === 'data' ? DATA_SOURCE_READS : kind === 'ephemeral' ? EPHEMERAL_READS : RESOURCE_CONTENT_READS;
@@ -61,7 +69,7 @@ function planRequests(env: EnvironmentConfig, kind: 'data' | 'ephemeral' | 'reso
     return { requests: [], problem: `${kind} type ${type} is not in ${table} (apps/infra/src/bootstrap/plan-reads.ts): add the IAM actions terraform plan calls for it` };
   }
   if (read.content === 'secret-in-metadata') {
-    const accepted = kind === 'resource' ? ACCEPTED_PLAN_EXPOSURES[type] : undefined;
+    const accepted = kind === 'resource' ? acceptedExposures[type] : undefined;
     if (!accepted) return { requests: [], problem: `${type} returns a secret with its metadata (${read.note ?? ''}); plans must not read it` };
     return { requests: read.actions.map((action) => ({ action, resource: `arn:aws:${action.split(':')[0]}:${region}:${acct}:userpool/eu-west-1_Example` })) };
   }
@@ -82,7 +90,7 @@ function planRequests(env: EnvironmentConfig, kind: 'data' | 'ephemeral' | 'reso
 }
 
 /** Every problem a plan of this stack would hit with the plan role. */
-function planProblems(env: EnvironmentConfig, stack: { name: string; json: Json }, can: (r: Request) => ReturnType<typeof evaluate>): string[] {
+function planProblems(env: EnvironmentConfig, stack: { name: string; json: Json }, { can, accepted }: PlanRole): string[] {
   const out: string[] = [];
   const elements: [kind: 'data' | 'ephemeral' | 'resource', type: string, name: string, config: Json][] = [];
   for (const [section, kind] of [['data', 'data'], ['ephemeral', 'ephemeral'], ['resource', 'resource']] as const) {
@@ -90,22 +98,27 @@ function planProblems(env: EnvironmentConfig, stack: { name: string; json: Json 
       for (const [name, config] of Object.entries(byName)) elements.push([kind, type, name, config]);
     }
   }
-  // The backend: read the state, take and release the lock (use_lockfile).
+  // The backend: read the state (plans run with -lock=false: no lock file is written).
   const backend = stack.json.terraform.backend.s3 as Json;
   const backendRequests: Request[] = [
     { action: 's3:ListBucket', resource: `arn:aws:s3:::${backend.bucket}` },
     { action: 's3:GetObject', resource: `arn:aws:s3:::${backend.bucket}/${backend.key}` },
-    { action: 's3:PutObject', resource: `arn:aws:s3:::${backend.bucket}/${backend.key}.tflock` },
-    { action: 's3:DeleteObject', resource: `arn:aws:s3:::${backend.bucket}/${backend.key}.tflock` },
-    { action: 'kms:GenerateDataKey', resource: `arn:aws:kms:${env.region}:${env.account.id}:key/0000-state-key` },
+    { action: 'kms:Decrypt', resource: `arn:aws:kms:${env.region}:${env.account.id}:key/0000-state-key`, context: { 'kms:ViaService': `s3.${env.region}.amazonaws.com` } },
   ];
-  for (const req of backendRequests) if (can(req).decision !== 'allow') out.push(`${stack.name} backend: ${req.action} on ${req.resource} is ${can(req).decision}`);
+  const refused = (req: Request): string | undefined => {
+    const { decision, by } = can(req);
+    return decision === 'allow' ? undefined : `${req.action} on ${req.resource} is ${decision}${by.length ? ` by ${[...new Set(by.map((s) => s.Sid))].join(', ')}` : ''}`;
+  };
+  for (const req of backendRequests) {
+    const why = refused(req);
+    if (why) out.push(`${stack.name} backend: ${why}`);
+  }
   for (const [kind, type, name, config] of elements) {
-    const { requests, problem } = planRequests(env, kind, type, config, stack.json);
+    const { requests, problem } = planRequests(env, kind, type, config, stack.json, accepted);
     if (problem) out.push(`${stack.name} ${kind === 'resource' ? '' : `${kind}.`}${type}.${name}: ${problem}`);
     for (const req of requests) {
-      const { decision, by } = can(req);
-      if (decision !== 'allow') out.push(`${stack.name} ${kind === 'resource' ? '' : `${kind}.`}${type}.${name}: ${req.action} on ${req.resource} is ${decision}${by.length ? ` by ${[...new Set(by.map((s) => s.Sid))].join(', ')}` : ''}`);
+      const why = refused(req);
+      if (why) out.push(`${stack.name} ${kind === 'resource' ? '' : `${kind}.`}${type}.${name}: ${why}`);
     }
   }
   return out;
@@ -114,34 +127,34 @@ function planProblems(env: EnvironmentConfig, stack: { name: string; json: Json 
 describe('the plan role can plan every stack of every environment', () => {
   for (const env of envs) {
     it(`${env.name}: every data source, ephemeral resource, refreshed resource and the backend is covered by the plan role`, () => {
-      const { can } = planRole(env);
-      const problems = stacksOf(env).flatMap((s) => planProblems(env, s, can));
+      const problems = stacksOf(env).flatMap((s) => planProblems(env, s, planRole(env)));
       expect(problems).toEqual([]);
     });
   }
 
   it('every accepted secret exposure is one the stacks really have, and only resources whose refresh returns a secret are accepted', () => {
     const types = new Set(envs.flatMap((env) => stacksOf(env).flatMap((s) => Object.keys(s.json.resource ?? {}))));
-    expect(Object.keys(ACCEPTED_PLAN_EXPOSURES).filter((t) => !types.has(t))).toEqual([]);
-    expect(Object.keys(ACCEPTED_PLAN_EXPOSURES).filter((t) => RESOURCE_CONTENT_READS[t]?.content !== 'secret-in-metadata')).toEqual([]);
+    const accepted = Object.values(ACCEPTED_PLAN_EXPOSURES).flatMap((byType) => Object.keys(byType));
+    expect(accepted.filter((t) => !types.has(t))).toEqual([]);
+    expect(accepted.filter((t) => RESOURCE_CONTENT_READS[t]?.content !== 'secret-in-metadata')).toEqual([]);
   });
 
   it('a data source type missing from the table fails with a message asking to add it (negative)', () => {
     const env = envs[0];
-    const { can } = planRole(env);
+    const role = planRole(env);
     const stack = stacksOf(env)[0];
     const json = { ...stack.json, data: { ...stack.json.data, aws_imaginary_thing: { x: { name: 'y' } } } };
-    expect(planProblems(env, { name: stack.name, json }, can)).toEqual([
+    expect(planProblems(env, { name: stack.name, json }, role)).toEqual([
       `${stack.name} data.aws_imaginary_thing.x: data type aws_imaginary_thing is not in DATA_SOURCE_READS (apps/infra/src/bootstrap/plan-reads.ts): add the IAM actions terraform plan calls for it`,
     ]);
   });
 
   it('a data source reading a secret the plan role was not granted fails, naming the deny (negative)', () => {
     const env = envs[0];
-    const { can } = planRole(env);
+    const role = planRole(env);
     const stack = stacksOf(env)[0];
     const json = { ...stack.json, data: { ...stack.json.data, aws_secretsmanager_secret_version: { db: { secret_id: `${env.name}/api/db-password` } } } };
-    expect(planProblems(env, { name: stack.name, json }, can)).toEqual([
+    expect(planProblems(env, { name: stack.name, json }, role)).toEqual([
       `${stack.name} data.aws_secretsmanager_secret_version.db: secretsmanager:GetSecretValue on arn:aws:secretsmanager:${env.region}:${env.account.id}:secret:${env.name}/api/db-password-AbCdEf is explicit-deny by DenySecretValues`,
       `${stack.name} data.aws_secretsmanager_secret_version.db: kms:Decrypt on arn:aws:kms:${env.region}:${env.account.id}:key/1111-secrets-key is explicit-deny by DenyDecryptOutsideStateKey`,
     ]);
@@ -149,45 +162,110 @@ describe('the plan role can plan every stack of every environment', () => {
 
   it('the Cognito app client (its secret) and an EKS token are refused even though they are in the table (negative)', () => {
     const env = envs[0];
-    const { can } = planRole(env);
+    const role = planRole(env);
     const stack = stacksOf(env)[0];
     const json = { ...stack.json, data: { aws_cognito_user_pool_client: { c: {} }, aws_eks_cluster_auth: { t: {} } } };
-    expect(planProblems(env, { name: stack.name, json }, can)).toEqual([
+    expect(planProblems(env, { name: stack.name, json }, role)).toEqual([
       expect.stringMatching(/data\.aws_cognito_user_pool_client\.c: aws_cognito_user_pool_client returns a secret/),
       expect.stringMatching(/data\.aws_eks_cluster_auth\.t: aws_eks_cluster_auth returns a secret/),
     ]);
   });
 });
 
-describe('the plan role\'s Kubernetes access: view, in the namespaces the workloads stack manages, no Secrets', () => {
+describe('the pull-request plan role reads no secret: it plans every stack but the identity stack and the stacks reading its state', () => {
+  it('accepts no secret exposure at all (a pull request\'s code runs with it, before review)', () => {
+    expect(ACCEPTED_PLAN_EXPOSURES.pullRequest).toEqual({});
+  });
+
   for (const env of envs) {
-    it(`${env.name}: AmazonEKSViewPolicy scoped to every namespace the workloads stack plans in, and Helm releases in ConfigMaps`, () => {
+    it(`${env.name}: what it cannot plan is exactly the skipped layers (a secret in their refresh) and their readers (a secret in the state they read)`, () => {
+      const role = planRole(env, 'pullRequest');
+      const problems = new Map(stacksOf(env).map((s) => [s.name.slice(env.name.length + 1) as Layer, planProblems(env, s, role)] as const).filter(([, p]) => p.length > 0));
+      // plan-stacks.sh does not plan a skipped layer on pull requests, and a layer that reads it waits for it.
+      const waits = (layer: Layer) => LAYER_DEPENDENCIES[layer].some((d) => PULL_REQUEST_PLAN_SKIPS.includes(d));
+      expect([...problems.keys()].filter((l) => !PULL_REQUEST_PLAN_SKIPS.includes(l) && !waits(l))).toEqual([]);
+      // …and only for the secret: nothing else stops these plans.
+      const reasons = [...problems.values()].flat();
+      expect(reasons.filter((p) => !/aws_cognito_user_pool_client returns a secret|s3:GetObject on \S+\/identity\.tfstate is explicit-deny by DenySecretStateToPullRequests/.test(p))).toEqual([]);
+      if (env.identity.mode !== 'external') expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^\S+-identity aws_cognito_user_pool_client\./), expect.stringMatching(/^\S+-workloads data\.terraform_remote_state\.\S+: s3:GetObject/)]));
+    });
+  }
+
+  it('is refused the app clients\' secrets and the identity state the other plan role reads (negative)', () => {
+    const env = envs.find((e) => e.name === 'prod')!;
+    const pr = planRole(env, 'pullRequest');
+    const reviewed = planRole(env, 'plan');
+    const client = { action: 'cognito-idp:DescribeUserPoolClient', resource: `arn:aws:cognito-idp:${env.region}:${env.account.id}:userpool/eu-west-1_Example` };
+    const identityState = (action: string) => ({ action, resource: `${pr.state.bucket}/platform/prod/identity.tfstate` });
+    expect(pr.can(client).decision).toBe('explicit-deny');
+    expect(pr.can(identityState('s3:GetObject')).decision).toBe('explicit-deny');
+    expect(pr.can(identityState('s3:GetObjectVersion')).decision).toBe('explicit-deny');
+    // The plan role of reviewed code (merge queue, drift) still plans the identity stack.
+    expect(reviewed.can(client).decision).toBe('allow');
+    expect(reviewed.can(identityState('s3:GetObject')).decision).toBe('allow');
+    // Every other state object of the environment stays readable to pull requests.
+    expect(pr.can({ action: 's3:GetObject', resource: `${pr.state.bucket}/platform/prod/data.tfstate` }).decision).toBe('allow');
+    expect(pr.can({ action: 'cognito-idp:DescribeUserPool', resource: client.resource }).decision).toBe('allow');
+  });
+});
+
+describe('the plan roles\' Kubernetes access: a group, and Roles reading exactly what the workloads stack manages', () => {
+  const FORBIDDEN = ['secrets', 'pods/log', 'pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy', '*'];
+  for (const env of envs) {
+    it(`${env.name}: both plan roles map to the group with no access policy; each managed namespace has a Role bound to it, covering every kind there, and no Secret, pods/log or pods/exec`, () => {
       const stacks = stacksOf(env);
       const cluster = stacks.find((s) => s.name === `${env.name}-cluster`)!.json;
       const workloads = stacks.find((s) => s.name === `${env.name}-workloads`)!.json;
-      const entries = Object.values<Json>(cluster.resource.aws_eks_access_entry);
-      const planEntry = Object.entries<Json>(cluster.resource.aws_eks_access_entry).find(([, e]) => e.principal_arn === `arn:aws:iam::${env.account.id}:role/delivery/aws-web-platform-${env.name}-plan`);
-      expect(entries.length).toBe(2);
-      const assoc = Object.values<Json>(cluster.resource.aws_eks_access_policy_association).filter((a) => a.principal_arn === `\${aws_eks_access_entry.${planEntry![0]}.principal_arn}`);
-      // AmazonEKSAdminViewPolicy (what the plan role had) reads every Secret of the cluster; the view policy none.
-      expect(assoc.map((a) => a.policy_arn.replace(/^.*\//, ''))).toEqual(['AmazonEKSViewPolicy']);
-      const scope = assoc[0].access_scope as { type: string; namespaces: string[] };
-      expect(scope.type).toBe('namespace');
-      // Every namespace a plan reads in: the namespaces it creates (by name) and every object's namespace.
+      const planArns = [`arn:aws:iam::${env.account.id}:role/delivery/aws-web-platform-${env.name}-plan`, `arn:aws:iam::${env.account.id}:role/delivery/aws-web-platform-${env.name}-plan-pr`];
+      const planEntries = Object.entries<Json>(cluster.resource.aws_eks_access_entry).filter(([, e]) => planArns.includes(e.principal_arn));
+      expect(planEntries.map(([, e]) => [e.principal_arn, e.kubernetes_groups])).toEqual(planArns.map((a) => [a, [PLAN_READER_GROUP]]));
+      // No access policy for them (AmazonEKSViewPolicy reads pods/log; AmazonEKSAdminViewPolicy every Secret).
+      const assoc = Object.values<Json>(cluster.resource.aws_eks_access_policy_association).filter((a) => planEntries.some(([n]) => String(a.principal_arn).includes(`aws_eks_access_entry.${n}.`)));
+      expect(assoc).toEqual([]);
+
       const namespaceNames = new Map(Object.entries<Json>(workloads.resource.kubernetes_namespace_v1 ?? {}).map(([n, ns]) => [n, [ns.metadata].flat()[0].name as string]));
       const resolveNs = (v: unknown) => {
         const ref = /^\$\{kubernetes_namespace_v1\.([^.]+)\.metadata\[0\]\.name\}$/.exec(String(v));
         return ref ? namespaceNames.get(ref[1]) : (v as string | undefined);
       };
-      const used = new Set<string>([...namespaceNames.values()]);
-      for (const [type, byName] of Object.entries<Record<string, Json>>(workloads.resource)) {
-        for (const r of Object.values(byName)) {
-          if (type === 'helm_release') used.add(resolveNs(r.namespace) ?? 'default');
-          else if (type.startsWith('kubernetes_') && type !== 'kubernetes_namespace_v1') used.add(resolveNs([r.metadata].flat()[0]?.namespace) ?? 'default');
+      // What each namespace's Role grants, as "group/resource verb" (only Roles bound to the group count).
+      const roles = Object.entries<Json>(workloads.resource.kubernetes_role_v1 ?? {}).map(([n, r]) => ({ n, ns: resolveNs([r.metadata].flat()[0].namespace), name: [r.metadata].flat()[0].name as string, rules: r.rule as Json[] }));
+      const bound = Object.values<Json>(workloads.resource.kubernetes_role_binding_v1 ?? {}).filter((b) => [b.subject].flat().some((x: Json) => x.kind === 'Group' && x.name === PLAN_READER_GROUP));
+      const grants = new Map<string, Set<string>>();
+      for (const b of bound) {
+        const ns = resolveNs([b.metadata].flat()[0].namespace)!;
+        const ref = [b.role_ref].flat()[0] as Json;
+        expect(ref.kind).toBe('Role');
+        const role = roles.find((r) => r.ns === ns && (ref.name === r.name || String(ref.name).includes(`kubernetes_role_v1.${r.n}.`)));
+        expect([ns, role && 'bound']).toEqual([ns, 'bound']);
+        for (const rule of role!.rules) {
+          for (const g of rule.api_groups) for (const res of rule.resources) for (const v of rule.verbs) (grants.get(ns) ?? grants.set(ns, new Set()).get(ns)!).add(`${g}/${res} ${v}`);
         }
       }
-      expect([...used].filter((ns) => !scope.namespaces.includes(ns))).toEqual([]);
-      // Helm's secret driver would need `list secrets` in kube-system (every Secret there); ConfigMaps are in the view.
+      // Never content: no Secret, no pod logs, no exec, no wildcard; read verbs only.
+      const all = roles.flatMap((r) => r.rules);
+      expect(all.flatMap((r) => r.resources as string[]).filter((res) => FORBIDDEN.includes(res))).toEqual([]);
+      expect(all.flatMap((r) => r.api_groups as string[]).filter((g) => g === '*')).toEqual([]);
+      expect([...new Set(all.flatMap((r) => r.verbs as string[]))].sort()).toEqual(['get', 'list', 'watch']);
+      // Every object the stack manages is refreshable: get (and list, for Helm's release lookup by label) in its namespace.
+      const missing: string[] = [];
+      for (const [type, byName] of Object.entries<Record<string, Json>>(workloads.resource)) {
+        if (type !== 'helm_release' && !type.startsWith('kubernetes_')) continue;
+        const read = KUBERNETES_READS[type];
+        if (!read) {
+          missing.push(`${type}: not in KUBERNETES_READS (apps/infra/src/bootstrap/plan-reads.ts)`);
+          continue;
+        }
+        for (const [name, r] of Object.entries(byName)) {
+          const meta = [r.metadata].flat()[0] as Json | undefined;
+          const ns = type === 'helm_release' ? (resolveNs(r.namespace) ?? 'default') : type === 'kubernetes_namespace_v1' ? meta?.name : (resolveNs(meta?.namespace) ?? 'default');
+          for (const verb of type === 'helm_release' ? ['get', 'list'] : ['get']) {
+            if (!grants.get(ns)?.has(`${read.apiGroup}/${read.resource} ${verb}`)) missing.push(`${type}.${name} in ${ns}: ${verb} ${read.apiGroup || 'core'}/${read.resource}`);
+          }
+        }
+      }
+      expect(missing).toEqual([]);
+      // Helm's secret driver would need `list secrets` in kube-system (every Secret there); ConfigMaps are granted.
       expect([workloads.provider.helm].flat().map((p: Json) => p.helm_driver)).toEqual(['configmap']);
       // …which is only safe while no release passes a secret in its values.
       expect(Object.values<Json>(workloads.resource.helm_release).filter((r) => r.set_sensitive !== undefined)).toEqual([]);
@@ -232,10 +310,19 @@ describe('the plan role reads metadata, not content', () => {
     expect(can({ action: 'kms:Decrypt', resource: state.key }).decision).toBe('allow');
   });
 
-  it('writes nothing but this environment\'s lock files, and nothing at all in IAM', () => {
+  it('writes nothing: no state, no lock file (it cannot delete the lock an apply holds), nothing at all in IAM', () => {
     denied({ action: 's3:PutObject', resource: `${state.bucket}/platform/prod/data.tfstate` });
-    expect(can({ action: 's3:PutObject', resource: `${state.bucket}/platform/staging/data.tfstate.tflock` }).decision).not.toBe('allow');
-    expect(can({ action: 's3:PutObject', resource: `${state.bucket}/platform/prod/data.tfstate.tflock` }).decision).toBe('allow');
+    // Plans run with -lock=false: a plan role able to write or delete `<key>.tflock` could break an apply's lock.
+    for (const role of ['plan', 'pullRequest'] as const) {
+      const r = planRole(env, role);
+      for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion']) {
+        for (const key of ['platform/prod/data.tfstate.tflock', 'platform/prod/workloads.tfstate.tflock', 'platform/staging/data.tfstate.tflock']) {
+          expect([role, action, key, r.can({ action, resource: `${state.bucket}/${key}` }).decision]).toEqual([role, action, key, 'explicit-deny']);
+        }
+      }
+      // The lock file is encrypted with a data key of the state key: no data key for a plan role either.
+      expect([role, r.can({ action: 'kms:GenerateDataKey', resource: state.key }).decision]).toEqual([role, 'implicit-deny']);
+    }
     for (const action of ['iam:CreateRole', 'iam:PassRole', 'ec2:RunInstances', 'eks:UpdateClusterConfig', 'sts:AssumeRole', 'lambda:InvokeFunction', 's3:PutBucketPolicy']) {
       expect([action, can({ action, resource: '*' }).decision]).toEqual([action, 'implicit-deny']);
     }
@@ -248,10 +335,10 @@ describe('the plan role reads metadata, not content', () => {
     expect(json.resource.aws_iam_role['plan-role'].permissions_boundary).toBe('${aws_iam_policy.plan-read.arn}');
     const allowed = statements('plan-read-policy').filter((s: Statement) => s.Effect === 'Allow').flatMap((s) => [s.Action ?? []].flat());
     const verbs = allowed.filter((a) => !/^[a-z0-9-]+:(Describe|Get|List)(\*|[A-Z]\w*)$/.test(a));
-    expect(verbs.sort()).toEqual(['kms:Decrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 's3:DeleteObject', 's3:PutObject']);
+    expect(verbs.sort()).toEqual(['kms:Decrypt', 'kms:Decrypt']);
     expect(planReadServices()).toEqual(expect.arrayContaining(['ec2', 'eks', 'rds', 'elasticache', 's3', 'cloudfront', 'wafv2', 'route53']));
     // AWS caps a managed policy at 6,144 characters without whitespace (IAM quotas).
-    expect(JSON.stringify({ Version: '2012-10-17', Statement: statements('plan-read-policy') }).length).toBeLessThan(6144);
+    for (const name of ['plan-read-policy', 'plan-pr-read-policy']) expect(JSON.stringify({ Version: '2012-10-17', Statement: statements(name) }).length).toBeLessThan(6144);
   });
 });
 

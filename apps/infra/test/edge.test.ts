@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
+import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import type { Edge } from '@awp/edge';
 import { edgeRules, evaluate, stackView } from '@awp/guardrails';
 import { runInNewContext } from 'node:vm';

@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import type { EnvironmentConfig } from '@awp/config';
+import type { EnvironmentConfig } from '../src/environment';
 import { BootstrapStack, fromDocument, type DocumentStatement, type Statement } from '../src/bootstrap';
 
 type Json = Record<string, any>;

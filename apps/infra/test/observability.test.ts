@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Testing } from 'cdktf';
-import { loadEnvironments, type EnvironmentConfig } from '@awp/config';
+import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
@@ -82,7 +82,7 @@ describe('observability stacks', () => {
     expect(evictions[0][1].for_each).toMatch(/terraform_remote_state/);
     // Two read replicas in prod: replica lag per replica, by reference to the data stack.
     const lag = alarms(prod).filter(([, a]) => a.metric_name === 'ReplicaLag');
-    expect(lag).toHaveLength(prodEnv.data.postgres.readReplicas);
+    expect(lag).toHaveLength(prodEnv.data.database.readReplicas);
     for (const [, a] of lag) expect(remote(a.dimensions.DBInstanceIdentifier)).toBe(true);
     expect(JSON.stringify(prod.data.terraform_remote_state ?? {})).toMatch(/prod\/(network|data|cluster|edge|workloads)\.tfstate/);
   });

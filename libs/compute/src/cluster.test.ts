@@ -1,7 +1,7 @@
 import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack, computeRules } from '@awp/guardrails';
-import { Cluster, DEFAULT_ADDON_VERSIONS, type ClusterProps } from './index';
+import { Cluster, DEFAULT_ADDON_VERSIONS, PLAN_READER_GROUP, type ClusterProps } from './index';
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'cluster', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
@@ -95,13 +95,13 @@ describe('Cluster', () => {
     expect(synth({ nodeGroups: [BASE.nodeGroups[0]] }).cluster.maxNodeCount).toBe(6);
   });
 
-  it('grants cluster-admin to the admin roles and view (no Secrets) in the workloads\' namespaces to the view roles', () => {
+  it('grants cluster-admin to the admin roles and maps the view roles to the plan readers\' group, with no access policy', () => {
     const entries = all(json, 'aws_eks_access_entry');
     expect(entries.map((e) => e.principal_arn).sort()).toEqual(['arn:aws:iam::111111111111:role/apply', 'arn:aws:iam::111111111111:role/plan']);
+    expect(entries.find((e) => e.principal_arn.endsWith('/plan'))?.kubernetes_groups).toEqual([PLAN_READER_GROUP]);
+    // Only the admin role has an access policy: AmazonEKSViewPolicy reads pod logs, AmazonEKSAdminViewPolicy every Secret.
     const assoc = all(json, 'aws_eks_access_policy_association');
-    const byPolicy = Object.fromEntries(assoc.map((a) => [a.policy_arn.replace(/^.*\//, ''), a.access_scope]));
-    // Not AmazonEKSAdminViewPolicy: it reads every Secret of the cluster.
-    expect(byPolicy).toEqual({ AmazonEKSClusterAdminPolicy: { type: 'cluster' }, AmazonEKSViewPolicy: { type: 'namespace', namespaces: ['api', 'kube-system'] } });
+    expect(assoc.map((a) => [a.principal_arn, a.policy_arn.replace(/^.*\//, ''), a.access_scope])).toEqual([[expect.stringMatching(/admin-access-0_\w+\.principal_arn/), 'AmazonEKSClusterAdminPolicy', { type: 'cluster' }]]);
   });
 
   it('pins the five managed add-ons, with pod identity for vpc-cni and the CloudWatch agent', () => {

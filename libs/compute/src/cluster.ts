@@ -22,6 +22,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, CLOUDWATCH_AGENT_NAMESPACE, CLOUDWATCH_AGENT_SERVICE_ACCOUNT, DEFAULT_ADDON_VERSIONS, type AddonVersions } from './versions';
+import { PLAN_READER_GROUP } from './plan-reader';
 
 /** A managed node group: an Auto Scaling group of EKS nodes in the private subnets. */
 export interface NodeGroupSpec {
@@ -79,13 +80,14 @@ export interface ClusterProps {
    */
   readonly adminRoleArns?: readonly string[];
   /**
-   * Roles granted read access (AmazonEKSViewPolicy: no Secrets) in `viewNamespaces` only — the delivery plan role,
-   * whose plans refresh the workloads stack's objects and Helm releases (kept in ConfigMaps, helm_driver "configmap").
+   * Roles mapped to the Kubernetes group `viewGroup`, with no access policy — the delivery plan roles, whose plans
+   * refresh the workloads stack's objects and Helm releases (kept in ConfigMaps, helm_driver "configmap"). What the
+   * group may read is the workloads stack's RBAC (PlanReaderRbac: its own kinds, no Secrets, no pod logs).
    * @default []
    */
   readonly viewRoleArns?: readonly string[];
-  /** Namespaces the view roles may read: those the workloads stack manages. @default [serviceNamespace, 'kube-system'] */
-  readonly viewNamespaces?: readonly string[];
+  /** The Kubernetes group of the view roles. @default PLAN_READER_GROUP */
+  readonly viewGroup?: string;
   /** Managed add-on versions. @default DEFAULT_ADDON_VERSIONS (for Kubernetes 1.33) */
   readonly addonVersions?: Partial<AddonVersions>;
   /** Control-plane and Container Insights log retention in days. @default 365 */
@@ -337,7 +339,7 @@ export class Cluster extends Construct {
     );
 
     // ---- Access entries -----------------------------------------------------------------------------------
-    const access = (kind: 'admin' | 'view', arns: readonly string[], policy: string, scope: { type: string; namespaces?: string[] }) =>
+    const access = (kind: 'admin', arns: readonly string[], policy: string, scope: { type: string; namespaces?: string[] }) =>
       arns.forEach((principalArn, i) => {
         const entry = new EksAccessEntry(this, `${kind}-access-${i}`, { clusterName: cluster.name, principalArn, type: 'STANDARD' });
         new EksAccessPolicyAssociation(this, `${kind}-access-policy-${i}`, {
@@ -348,10 +350,12 @@ export class Cluster extends Construct {
         });
       });
     access('admin', props.adminRoleArns ?? [], 'AmazonEKSClusterAdminPolicy', { type: 'cluster' });
-    // A pull request's code plans with the view role: AmazonEKSViewPolicy reads no Secret, and only where the
-    // workloads stack has objects (AmazonEKSAdminViewPolicy would read every Secret in the cluster).
-    const viewNamespaces = [...(props.viewNamespaces ?? [this.serviceNamespace, 'kube-system'])];
-    access('view', props.viewRoleArns ?? [], 'AmazonEKSViewPolicy', { type: 'namespace', namespaces: viewNamespaces });
+    // A pull request's code plans with a view role: a group, no access policy. AmazonEKSViewPolicy would also read
+    // pod logs (pods/log), AmazonEKSAdminViewPolicy every Secret; the workloads stack's Roles grant the group exactly
+    // the kinds it manages (PlanReaderRbac).
+    (props.viewRoleArns ?? []).forEach(
+      (principalArn, i) => new EksAccessEntry(this, `view-access-${i}`, { clusterName: cluster.name, principalArn, type: 'STANDARD', kubernetesGroups: [props.viewGroup ?? PLAN_READER_GROUP] }),
+    );
 
     // ---- Pod identity roles -------------------------------------------------------------------------------
     // Pod Identity sends no aws:SourceAccount/aws:SourceArn; its documented restriction is on the session tags it sets

@@ -1,3 +1,4 @@
 export * from './versions';
 export * from './cluster';
 export * from './workloads';
+export * from './plan-reader';

@@ -18,6 +18,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { resolveImageDigest, tagWithDigest, type PinnedImage } from '@awp/config';
+import { PlanReaderRbac } from './plan-reader';
 import { CLUSTER_AUTOSCALER_REPOSITORY, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, DEFAULT_CHART_VERSIONS, METRICS_SERVER_REPOSITORY, type ChartVersions } from './versions';
 
 export interface EksProvidersProps {
@@ -42,11 +43,14 @@ export class EksProviders extends Construct {
     const exec = { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'aws', args: ['eks', 'get-token', '--cluster-name', props.clusterName, '--region', props.region] };
     const caCertificate = Fn.base64decode(props.clusterCertificateAuthority);
     this.kubernetes = new KubernetesProvider(scope, 'kubernetes', { host: props.clusterEndpoint, clusterCaCertificate: caCertificate, exec: [exec] });
-    // Releases in ConfigMaps, not Secrets: the plan role reads them with AmazonEKSViewPolicy, which reads no Secret
+    // Releases in ConfigMaps, not Secrets: the plan roles read them through PlanReaderRbac, which reads no Secret
     // (the secret driver would need `list secrets` in kube-system, i.e. every Secret there). No release sets secrets.
     this.helm = new HelmProvider(scope, 'helm', { helmDriver: 'configmap', kubernetes: { host: props.clusterEndpoint, clusterCaCertificate: caCertificate, exec } });
   }
 }
+
+/** The namespace of the cluster add-ons' Helm releases (and so of their release ConfigMaps). */
+export const HELM_NAMESPACE = 'kube-system';
 
 export interface ServiceResources {
   readonly cpuRequest: string;
@@ -260,7 +264,7 @@ export class ServiceWorkloads extends Construct {
         chart,
         repository,
         version,
-        namespace: 'kube-system',
+        namespace: HELM_NAMESPACE,
         values: [JSON.stringify(values)], // JSON is YAML; keys are the chart's own (camelCase) names
         atomic: true, // a failed upgrade rolls back instead of leaving a half-applied release
         cleanupOnFail: true,
@@ -306,6 +310,9 @@ export class ServiceWorkloads extends Construct {
       },
     });
     this.namespace = ns.metadata.name;
+    // The delivery plan roles read exactly what this stack manages, in the namespaces it manages (no Secrets, no
+    // pod logs): their access entries map them to PLAN_READER_GROUP with no access policy (Cluster).
+    new PlanReaderRbac(this, 'plan-reader', { namespaces: [ns.metadata.name, HELM_NAMESPACE] });
     const sa = new ServiceAccountV1(this, 'service-account', {
       metadata: { name: props.serviceAccountName, namespace: ns.metadata.name, labels },
       // Pod Identity injects its own projected token; the service never talks to the Kubernetes API.

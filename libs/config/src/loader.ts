@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { environmentSchema, type EnvironmentConfig } from './schema';
-import { parentZoneOf, zoneDelegationProblems } from './delegations';
+import { fieldPath, settingsProblems } from './settings';
 
 /** One problem in one environment file: the file, the field path and what was expected. */
 export interface ConfigProblem {
@@ -79,30 +78,67 @@ export function orderByPromotion(names: readonly string[], promotesFrom: (name: 
   return [...names].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
 }
 
-function zodPath(p: readonly PropertyKey[]): string {
-  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '');
+/**
+ * What the generic loader needs to know about an environment file: its schema (assembled by the app from the layers'
+ * sections), the keys that were renamed (refused with the new name), and the checks that compare files.
+ */
+export interface EnvironmentFileSpec<T extends { readonly name: string; readonly promotesFrom?: string }> {
+  readonly schema: z.ZodType<T>;
+  /**
+   * Renamed keys, dotted old path → dotted new path (`'data.redis': 'data.cache'`): a file that still uses the old key
+   * is refused with a message naming the new one (README → Config migration), not a bare "unknown field".
+   */
+  readonly renamed?: Readonly<Record<string, string>>;
+  /**
+   * Problems only visible across files (each file valid on its own); `fileOf` names a config's file. `all` holds the
+   * loaded configs and every other valid file of the folder (loading `dev` alone still sees prod's zone delegations).
+   */
+  readonly acrossFiles?: (configs: readonly T[], fileOf: (config: T) => string, all: readonly T[]) => ConfigProblem[];
+  /** Adds what only the other files tell (e.g. which environment's zone delegates this one) to each loaded config. */
+  readonly annotate?: (config: T, all: readonly T[], folder: string) => T;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  // zod's own wording for the common cases is good ("Invalid input: expected number, received string");
-  // unknown keys get the list so a typo is obvious.
-  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  return issue.message.replace(/^Invalid input: /, '');
-}
-
-/** Validates already-parsed JSON; returns the typed config or the problems. */
-export function validateEnvironment(raw: unknown, file: string, expectedName?: string): { config?: EnvironmentConfig; problems: ConfigProblem[] } {
-  const result = environmentSchema.safeParse(raw);
-  if (!result.success) {
-    return { problems: result.error.issues.map((i) => ({ file, path: zodPath(i.path), message: describeIssue(i) })) };
+/** Old keys still present in `raw`, as problems naming the new key. */
+function renamedKeyProblems(raw: unknown, renamed: Readonly<Record<string, string>>, file: string): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const [from, to] of Object.entries(renamed)) {
+    const keys = from.split('.');
+    let node: unknown = raw;
+    for (const k of keys.slice(0, -1)) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[k] : undefined;
+    if (node !== null && typeof node === 'object' && Object.hasOwn(node, keys[keys.length - 1])) {
+      out.push({ file, path: from, message: `renamed to "${to}" (README → Config migration): move this key's fields there` });
+    }
   }
+  return out;
+}
+
+/** Validates already-parsed JSON against `spec`; returns the typed config or every problem. */
+export function validateEnvironmentFile<T extends { readonly name: string; readonly promotesFrom?: string }>(
+  spec: EnvironmentFileSpec<T>,
+  raw: unknown,
+  file: string,
+  expectedName?: string,
+): { config?: T; problems: ConfigProblem[] } {
+  const renamed = spec.renamed ?? {};
+  const renames = renamedKeyProblems(raw, renamed, file);
+  const result = spec.schema.safeParse(raw);
+  if (!result.success) {
+    // An old key is reported once, by its rename, not again as an unknown field.
+    const issues = result.error.issues.flatMap((i): z.core.$ZodIssue[] => {
+      if (i.code !== 'unrecognized_keys') return [i];
+      const keys = i.keys.filter((k) => renamed[fieldPath([...i.path, k])] === undefined);
+      return keys.length > 0 ? [{ ...i, keys }] : [];
+    });
+    return { problems: [...renames, ...settingsProblems(issues).map((p) => ({ file, ...p }))] };
+  }
+  if (renames.length > 0) return { problems: renames };
   if (expectedName && result.data.name !== expectedName) {
     return { problems: [{ file, path: 'name', message: `expected "${expectedName}" (the file name), got "${result.data.name}"` }] };
   }
   return { config: result.data, problems: [] };
 }
 
-function readOne(name: string, dir: string, relativeTo: string): { config?: EnvironmentConfig; problems: ConfigProblem[] } {
+function readOne<T extends { readonly name: string; readonly promotesFrom?: string }>(spec: EnvironmentFileSpec<T>, name: string, dir: string, relativeTo: string): { config?: T; problems: ConfigProblem[] } {
   const full = path.join(dir, `${name}.json`);
   const file = path.relative(relativeTo, full) || full;
   let text: string;
@@ -117,14 +153,14 @@ function readOne(name: string, dir: string, relativeTo: string): { config?: Envi
   } catch (e) {
     return { problems: [{ file, path: '', message: `expected valid JSON: ${(e as Error).message}` }] };
   }
-  return validateEnvironment(raw, file, name);
+  return validateEnvironmentFile(spec, raw, file, name);
 }
 
 /**
- * Loads and validates the named environments (default: all). Every problem of every file is collected and
- * thrown together as one ConfigError; an unknown name lists the valid ones.
+ * Loads and validates the named environments (default: all) against `spec`. Every problem of every file is collected
+ * and thrown together as one ConfigError; an unknown name lists the valid ones.
  */
-export function loadEnvironments(names?: readonly string[], options: LoadOptions = {}): EnvironmentConfig[] {
+export function loadEnvironmentFiles<T extends { readonly name: string; readonly promotesFrom?: string }>(spec: EnvironmentFileSpec<T>, names?: readonly string[], options: LoadOptions = {}): T[] {
   const dir = options.dir ?? findEnvironmentsDir();
   const relativeTo = options.relativeTo ?? process.cwd();
   const known = listEnvironments(dir);
@@ -136,36 +172,21 @@ export function loadEnvironments(names?: readonly string[], options: LoadOptions
       unknown.map((n) => ({ file: path.join(rel, `${n}.json`), path: '', message: `unknown environment "${n}"; valid environments: ${known.join(', ')}` })),
     );
   }
-  const results = wanted.map((n) => readOne(n, dir, relativeTo));
+  const results = wanted.map((n) => readOne(spec, n, dir, relativeTo));
   const problems = results.flatMap((r) => r.problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  const configs = results.map((r) => r.config as EnvironmentConfig);
+  const configs = results.map((r) => r.config as T);
+  const fileOf = (c: T) => path.join(path.relative(relativeTo, dir), `${c.name}.json`);
   const problemsAcross: ConfigProblem[] = [];
-  const fileOf = (c: EnvironmentConfig) => path.join(path.relative(relativeTo, dir), `${c.name}.json`);
   for (const c of configs) {
     if (c.promotesFrom && !known.includes(c.promotesFrom)) {
       problemsAcross.push({ file: fileOf(c), path: 'promotesFrom', message: `expected one of ${known.join(', ')}, got "${c.promotesFrom}"` });
     }
-    // One repository has one ID: a second value is a typo that would lock that environment's roles out.
-    const first = configs.find((o) => o.repository.toLowerCase() === c.repository.toLowerCase());
-    for (const key of ['repositoryId', 'repositoryOwnerId'] as const) {
-      if (first && first !== c && first[key] !== undefined && c[key] !== undefined && first[key] !== c[key]) {
-        problemsAcross.push({ file: fileOf(c), path: key, message: `expected ${first[key]} (as in ${first.name}.json for ${c.repository}), got ${c[key]}` });
-      }
-    }
   }
-  // Zones across files (./delegations.ts): the other files are read too, so `--env dev` still sees prod's delegations;
-  // a file that does not validate is left to its own load to report.
-  const all = [...configs, ...known.filter((n) => !wanted.includes(n)).flatMap((n) => readOne(n, dir, relativeTo).config ?? [])];
-  problemsAcross.push(...zoneDelegationProblems(configs, all, fileOf));
+  // A file that does not validate is left to its own load to report.
+  const all = [...configs, ...known.filter((n) => !wanted.includes(n)).flatMap((n) => readOne(spec, n, dir, relativeTo).config ?? [])];
+  problemsAcross.push(...(spec.acrossFiles?.(configs, fileOf, all) ?? []));
   if (problemsAcross.length > 0) throw new ConfigError(problemsAcross);
-  return configs.map((c) => {
-    // Named from the folder, not the working directory: the name ends up in synthesized messages, which must not vary.
-    const parentZone = parentZoneOf(c, all, (o) => `${path.basename(dir)}/${o.name}.json`);
-    return parentZone ? { ...c, parentZone } : c;
-  });
-}
-
-export function loadEnvironment(name: string, options: LoadOptions = {}): EnvironmentConfig {
-  return loadEnvironments([name], options)[0];
+  const annotate = spec.annotate;
+  return annotate ? configs.map((c) => annotate(c, all, dir)) : configs;
 }

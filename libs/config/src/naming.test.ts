@@ -1,8 +1,17 @@
-import { clusterName, defaultTags, deliveryRoleNames, globalName, LAYER_DEPENDENCIES, LAYERS, planSubnets, resourceName, REQUIRED_TAGS, stackName } from './index';
-import { loadEnvironment } from './loader';
-import path from 'node:path';
+import { clusterName, defaultTags, deliveryRoleNames, globalName, LAYER_DEPENDENCIES, LAYERS, planSubnets, resourceName, REQUIRED_TAGS, stackName, type PlatformEnvironment } from './index';
 
-const prod = loadEnvironment('prod', { dir: path.resolve(__dirname, '../../../environments') });
+// The top-level fields of environments/prod.json (the whole file is assembled and loaded in apps/infra).
+const prod: PlatformEnvironment = {
+  name: 'prod',
+  tier: 'prod',
+  account: { id: '333333333333' },
+  region: 'eu-west-1',
+  owner: 'platform-team',
+  costCenter: 'cc-platform-prod',
+  repository: 'example-org/aws-web-platform',
+  state: { bucket: 'awp-tfstate-333333333333', keyPrefix: 'platform' },
+  delivery: { runsOn: ['self-hosted', 'linux', 'x64', 'awp-prod'] },
+};
 
 describe('naming and tagging', () => {
   it('names stacks and resources per environment', () => {
@@ -11,7 +20,7 @@ describe('naming and tagging', () => {
     expect(resourceName(prod, 'x'.repeat(80)).length).toBeLessThanOrEqual(63);
     expect(globalName(prod, 'assets')).toBe('prod-assets-333333333333');
     expect(clusterName(prod)).toBe('prod-eks');
-    expect(deliveryRoleNames(prod)).toEqual({ plan: 'aws-web-platform-prod-plan', apply: 'aws-web-platform-prod-apply' });
+    expect(deliveryRoleNames(prod)).toEqual({ plan: 'aws-web-platform-prod-plan', planPullRequest: 'aws-web-platform-prod-plan-pr', apply: 'aws-web-platform-prod-apply' });
   });
 
   it('tags carry every required key', () => {

@@ -1,5 +1,5 @@
 // No runtime imports: @awp/delivery (and the action bundles) load this file alone through `@awp/config/naming`.
-import type { EnvironmentConfig } from './schema';
+import type { PlatformEnvironment } from './environment';
 
 /** The platform's layers, in the order they are built (a topological order of LAYER_DEPENDENCIES); dns is applied first. */
 export const LAYERS = ['dns', 'network', 'data', 'cluster', 'edge', 'identity', 'workloads', 'observability'] as const;
@@ -40,7 +40,7 @@ export const LAYER_PROJECTS: Readonly<Record<Layer, string>> = {
 };
 
 /** `<env>-<layer>`: the stack name, the state key and the prefix of the layer's resource names. */
-export function stackName(env: Pick<EnvironmentConfig, 'name'>, layer: string): string {
+export function stackName(env: Pick<PlatformEnvironment, 'name'>, layer: string): string {
   return `${env.name}-${layer}`;
 }
 
@@ -48,18 +48,18 @@ export function stackName(env: Pick<EnvironmentConfig, 'name'>, layer: string): 
  * A resource name unique per environment: `<env>-<parts…>`, lowercased, with characters AWS names commonly
  * refuse replaced by '-', cut to `maxLength` (default 63, the tightest common limit: S3, RDS, ElastiCache ids).
  */
-export function resourceName(env: Pick<EnvironmentConfig, 'name'>, ...parts: string[]): string {
+export function resourceName(env: Pick<PlatformEnvironment, 'name'>, ...parts: string[]): string {
   const raw = [env.name, ...parts].join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-');
   return raw.slice(0, 63).replace(/-$/, '');
 }
 
 /** Globally unique names (S3 buckets): the account id makes them unique without random suffixes. */
-export function globalName(env: Pick<EnvironmentConfig, 'name' | 'account'>, ...parts: string[]): string {
+export function globalName(env: Pick<PlatformEnvironment, 'name' | 'account'>, ...parts: string[]): string {
   return resourceName(env, ...parts, env.account.id);
 }
 
 /** Default tags every resource carries (the guardrails check for them). */
-export function defaultTags(env: EnvironmentConfig, layer: string): Record<string, string> {
+export function defaultTags(env: PlatformEnvironment, layer: string): Record<string, string> {
   return {
     Environment: env.name,
     Layer: layer,
@@ -72,13 +72,22 @@ export function defaultTags(env: EnvironmentConfig, layer: string): Record<strin
 
 export const REQUIRED_TAGS = ['Environment', 'Layer', 'Owner', 'CostCenter', 'Repository', 'ManagedBy'] as const;
 
+/** The delivery roles: `plan` (merge queue, default branch, drift), `planPullRequest` (pull requests only), `apply`. */
+export interface DeliveryRoles {
+  readonly plan: string;
+  /**
+   * Pull-request plans: the plan role's reads minus what returns a secret (a pull request's code runs with it), so
+   * it is a role of its own, trusted by the `pull_request` subject only (apps/infra/src/bootstrap/stack.ts).
+   */
+  readonly planPullRequest: string;
+  readonly apply: string;
+}
+
 /** IAM role names created by the bootstrap stack for the delivery pipeline. */
-export function deliveryRoleNames(env: EnvironmentConfig): { plan: string; apply: string } {
+export function deliveryRoleNames(env: PlatformEnvironment): DeliveryRoles {
   const repo = env.repository.split('/')[1].toLowerCase().replace(/[^a-z0-9-]+/g, '-');
-  return {
-    plan: env.delivery.planRoleName ?? `${repo}-${env.name}-plan`,
-    apply: env.delivery.applyRoleName ?? `${repo}-${env.name}-apply`,
-  };
+  const plan = env.delivery.planRoleName ?? `${repo}-${env.name}-plan`;
+  return { plan, planPullRequest: `${plan}-pr`, apply: env.delivery.applyRoleName ?? `${repo}-${env.name}-apply` };
 }
 
 /**
@@ -88,14 +97,14 @@ export function deliveryRoleNames(env: EnvironmentConfig): { plan: string; apply
 export const DELIVERY_IAM_PATH = '/delivery/';
 
 /** An IAM role ARN; `path` is the role's IAM path ('/' or '/a/b/'). */
-export function roleArn(env: EnvironmentConfig, roleName: string, path = '/'): string {
+export function roleArn(env: PlatformEnvironment, roleName: string, path = '/'): string {
   return `arn:aws:iam::${env.account.id}:role${path}${roleName}`;
 }
 
 /** ARNs of the delivery roles (they live under DELIVERY_IAM_PATH). */
-export function deliveryRoleArns(env: EnvironmentConfig): { plan: string; apply: string } {
+export function deliveryRoleArns(env: PlatformEnvironment): DeliveryRoles {
   const names = deliveryRoleNames(env);
-  return { plan: roleArn(env, names.plan, DELIVERY_IAM_PATH), apply: roleArn(env, names.apply, DELIVERY_IAM_PATH) };
+  return { plan: roleArn(env, names.plan, DELIVERY_IAM_PATH), planPullRequest: roleArn(env, names.planPullRequest, DELIVERY_IAM_PATH), apply: roleArn(env, names.apply, DELIVERY_IAM_PATH) };
 }
 
 /**
@@ -103,7 +112,7 @@ export function deliveryRoleArns(env: EnvironmentConfig): { plan: string; apply:
  * must carry. The apply role's boundary (bootstrap stack) only lets it create or change roles and policies under
  * `path`, and only roles that carry `permissionsBoundary`; PlatformStack applies both to every role and policy.
  */
-export function platformIam(env: EnvironmentConfig): { path: string; permissionsBoundary: string; boundaryName: string } {
+export function platformIam(env: PlatformEnvironment): { path: string; permissionsBoundary: string; boundaryName: string } {
   const boundaryName = `${env.name}-workload-boundary`;
   return { path: `/platform/${env.name}/`, permissionsBoundary: `arn:aws:iam::${env.account.id}:policy${DELIVERY_IAM_PATH}${boundaryName}`, boundaryName };
 }
@@ -112,16 +121,16 @@ export function platformIam(env: EnvironmentConfig): { path: string; permissions
  * The Cognito domain prefix (`<prefix>.auth.<region>.amazoncognito.com` serves the token endpoint): the explicit
  * `identity.domainPrefix`, or `<env>-auth-<account id>` (prefixes are unique per region across every AWS account).
  */
-export function cognitoDomainPrefix(env: Pick<EnvironmentConfig, 'name' | 'account' | 'identity'>): string {
+export function cognitoDomainPrefix(env: Pick<PlatformEnvironment, 'name' | 'account'> & { readonly identity: { readonly mode: string; readonly domainPrefix?: string } }): string {
   return (env.identity.mode === 'cognito' ? env.identity.domainPrefix : undefined) ?? globalName(env, 'auth');
 }
 
 /** The EKS cluster name; the network layer tags subnets with it for load balancer discovery. */
-export function clusterName(env: Pick<EnvironmentConfig, 'name'>): string {
+export function clusterName(env: Pick<PlatformEnvironment, 'name'>): string {
   return resourceName(env, 'eks');
 }
 
-/** The environment's AZ names: the explicit list, or `<region>a`, `b`, `c`… up to azCount. */
-export function availabilityZones(env: Pick<EnvironmentConfig, 'region' | 'network'>): string[] {
-  return env.network.availabilityZones ?? [...'abcdef'].slice(0, env.network.azCount).map((l) => `${env.region}${l}`);
+/** AZ names: `explicit`, or `<region>a`, `b`, `c`… up to `azCount`. */
+export function zoneNames(region: string, azCount: number, explicit?: readonly string[]): string[] {
+  return explicit ? [...explicit] : [...'abcdef'].slice(0, azCount).map((l) => `${region}${l}`);
 }

@@ -3,8 +3,13 @@ import type { Construct, IConstruct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { IamPolicy } from '@cdktf/provider-aws/lib/iam-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import type { EnvironmentConfig } from './schema';
+import type { PlatformEnvironment } from './environment';
 import { defaultTags, platformIam, stackName } from './naming';
+
+/** The S3 key of a layer's Terraform state (the bootstrap stack's plan roles are scoped by it). */
+export function stateObjectKey(env: PlatformEnvironment, layer: string): string {
+  return `${env.state.keyPrefix}/${env.name}/${layer}.tfstate`;
+}
 
 /** Context key under which a stack declares its IAM convention (libs/guardrails AWP-IAM-001/002 check it). */
 export const IAM_CONTEXT_KEY = 'awp:iam';
@@ -45,7 +50,7 @@ export function requireTerraformVersion(stack: TerraformStack): void {
 }
 
 export interface PlatformStackProps {
-  readonly env: EnvironmentConfig;
+  readonly env: PlatformEnvironment;
   /** Layer name: the stack is `<env>-<layer>`. */
   readonly layer: string;
 }
@@ -61,7 +66,7 @@ export interface PlatformStackProps {
  *   (`platformIam`): the only roles the apply role may create (docs/delivery.md → Threat model).
  */
 export class PlatformStack extends TerraformStack {
-  readonly env: EnvironmentConfig;
+  readonly env: PlatformEnvironment;
   readonly layer: string;
   /** The provider for the environment's region. */
   readonly aws: AwsProvider;
@@ -81,7 +86,7 @@ export class PlatformStack extends TerraformStack {
     this.node.setContext(IAM_CONTEXT_KEY, this.iam);
     new S3Backend(this, {
       bucket: env.state.bucket,
-      key: `${env.state.keyPrefix}/${env.name}/${props.layer}.tfstate`,
+      key: stateObjectKey(env, props.layer),
       region: env.state.region ?? env.region,
       // No `encrypt`: with it and no kms_key_id the backend sends `x-amz-server-side-encryption: AES256`, which
       // overrides the state bucket's default SSE-KMS with the state key (the key's ARN is random, unknown here). The

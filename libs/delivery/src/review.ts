@@ -84,13 +84,37 @@ function known(unknown: unknown, path: readonly string[]): unknown {
   return unknown;
 }
 
-function under(path: readonly unknown[], rule: IgnoreRule): boolean {
-  return rule.path.every((seg, i) => i < path.length && matches(seg, String(path[i])));
+/** The value at an attribute path (as Terraform prints replace_paths: keys and list indexes). */
+function at(value: unknown, path: readonly unknown[]): unknown {
+  let v = value;
+  for (const seg of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[String(seg)];
+  }
+  return v;
+}
+
+/** `value` without the attributes `unknown` (after_unknown) marks as known only after apply. */
+function withoutUnknown(value: unknown, unknown: unknown): unknown {
+  if (unknown === true) return undefined;
+  if (Array.isArray(value)) return value.map((v, i) => withoutUnknown(v, Array.isArray(unknown) ? unknown[i] : undefined));
+  if (typeof value === 'object' && value !== null && typeof unknown === 'object' && unknown !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if ((unknown as Record<string, unknown>)[k] !== true) out[k] = withoutUnknown(v, (unknown as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
 }
 
 /**
  * The resource change with ignored attributes blanked, or undefined when nothing but ignored attributes changes
  * (an update whose before equals its after, or a replacement forced only by ignored attributes).
+ *
+ * Values Terraform knows only after apply are left out of that comparison: a replaced object's new `id`, and
+ * computed attributes an update recomputes (terraform_data's `output`, a resource version). They follow from the
+ * change itself; every value they could depend on is either known here or another resource change, checked on its
+ * own. Only a change some ignored attribute actually makes is dropped: an update showing no known difference at
+ * all stays an item (something unknown changes, and the review must have seen it).
  */
 export function normalizeChange(rc: PlanResourceChange, ignore: readonly IgnoreRule[]): PlanResourceChange | undefined {
   const rules = ignore.filter((r) => r.type === rc.type || r.type === '*');
@@ -109,13 +133,18 @@ export function normalizeChange(rc: PlanResourceChange, ignore: readonly IgnoreR
   if (unknownAtIgnored) for (const r of rules) after = blank(after, r.path, undefined);
   const a = rc.change.actions;
   const replace = a.length === 2 && a.includes('create') && a.includes('delete');
-  const forcedOnlyByIgnored = (rc.change.replace_paths ?? []).length > 0 && (rc.change.replace_paths ?? []).every((p) => rules.some((r) => under(p, r)));
-  const same = deepEqual(before, after) && !containsTrue(afterUnknown);
-  if (same && ((a.length === 1 && a[0] === 'update') || (replace && forcedOnlyByIgnored))) return undefined;
+  // Terraform names the attribute that forces a replacement at the granularity the provider reports (SDK
+  // providers: `metadata.0.name`; terraform_data: the whole `triggers_replace`), so compare the values there.
+  const paths = rc.change.replace_paths ?? [];
+  const forcedOnlyByIgnored = replace && paths.length > 0 && paths.every((p) => !containsTrue(at(afterUnknown, p)) && deepEqual(at(before, p), at(after, p)));
+  const knownValues = (v: unknown) => withoutUnknown(v, afterUnknown);
+  const differs = !deepEqual(knownValues(rc.change.before), knownValues(rc.change.after));
+  const onlyIgnored = differs && deepEqual(knownValues(before), knownValues(after));
+  if (onlyIgnored && ((a.length === 1 && a[0] === 'update') || forcedOnlyByIgnored)) return undefined;
   // A replacement forced only by an ignored attribute (a Job named after the image tag) is the same object
   // updated: hashed as an update, so it matches a reviewed in-place change of its other attributes.
-  const actions = replace && forcedOnlyByIgnored ? (['update'] as PlanResourceChange['change']['actions']) : a;
-  return { ...rc, change: { ...rc.change, actions, before, after, after_unknown: afterUnknown, replace_paths: replace && forcedOnlyByIgnored ? [] : rc.change.replace_paths } };
+  const actions = forcedOnlyByIgnored ? (['update'] as PlanResourceChange['change']['actions']) : a;
+  return { ...rc, change: { ...rc.change, actions, before, after, after_unknown: afterUnknown, replace_paths: forcedOnlyByIgnored ? [] : rc.change.replace_paths } };
 }
 
 function containsTrue(v: unknown): boolean {
@@ -181,7 +210,11 @@ export function checkReviewed(input: {
   const unreviewed = items.filter((i) => !reviewed.has(i.hash));
   const breakGlass = unreviewed.length > 0 && (input.breakGlass ?? []).includes(stack);
   if (unreviewed.length === 0) {
-    const reason = items.length === 0 ? 'no changes' : `all ${items.length} change${items.length === 1 ? '' : 's'} reviewed`;
+    // Say when a stack applies although no item is left: only ignored attributes change (the job summary must not
+    // call an image rollout "no changes").
+    const ignored = reviewItems(input.plan).length - items.length;
+    const only = `only ignored attributes change: ${ignored} resource${ignored === 1 ? '' : 's'}`;
+    const reason = items.length === 0 ? (ignored > 0 ? only : 'no changes') : `all ${items.length} change${items.length === 1 ? '' : 's'} reviewed${ignored > 0 ? `; ${only}` : ''}`;
     return { stack, ok: true, unreviewed, breakGlass: false, reason };
   }
   const list = unreviewed.slice(0, 10).map((i) => `${i.address} (${i.actions})`).join(', ') + (unreviewed.length > 10 ? `, … ${unreviewed.length - 10} more` : '');

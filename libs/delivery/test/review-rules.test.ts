@@ -39,6 +39,60 @@ describe('review evidence (W1)', () => {
     expect(normalizeChange(rc({ spec: [{ image: 'r/api@sha256:zzz', replicas: 2 }] }), IMAGE_RULE)).toBeUndefined();
   });
 
+  // `terraform show -json` of Terraform 1.11 for a deploy of a new image tag (a terraform_data stand-in for the
+  // workloads stack: the Deployment's image digest, and the migration Job named after the tag and replaced with it).
+  // Terraform marks computed attributes unknown (`output`, a replacement's new `id`) and names only the top-level
+  // `triggers_replace` in replace_paths: neither may make an image-only deploy look like an unreviewed change.
+  describe('a deploy whose only differences are ignored attributes, in the shape Terraform really prints', () => {
+    const A = 'a'.repeat(40);
+    const B = 'b'.repeat(40);
+    const digest = (c: string) => `registry.example/dev-api@sha256:${c.repeat(64)}`;
+    const RULES = parseIgnoreRules({
+      ignore: [
+        { type: 'terraform_data', path: ['input', 'image'], pattern: '^registry\\.example/[a-z-]+@sha256:[0-9a-f]{64}$', why: 'image digest' },
+        { type: 'terraform_data', path: ['input', 'name'], pattern: '^api-migrate-[0-9a-f]{40}$', why: 'migration named after the tag' },
+        { type: 'terraform_data', path: ['triggers_replace', 'name'], pattern: '^api-migrate-[0-9a-f]{40}$', why: 'migration named after the tag' },
+      ],
+    }, 'ignore.json');
+    const deployment = (image: string, version = 1) => ({
+      address: 'terraform_data.deployment', type: 'terraform_data', name: 'deployment', mode: 'managed' as const,
+      change: {
+        actions: ['update'],
+        before: { id: '5fc6e8e1-28fc-8302-e534-e2ef7db45a89', input: { image: digest('e'), layer: 'workloads', version: 1 }, output: { image: digest('e'), layer: 'workloads', version: 1 }, triggers_replace: null },
+        after: { id: '5fc6e8e1-28fc-8302-e534-e2ef7db45a89', input: { image, layer: 'workloads', version }, triggers_replace: null },
+        after_unknown: { input: {}, output: true },
+      },
+    });
+    const migration = (tag: string) => ({
+      address: 'terraform_data.migration', type: 'terraform_data', name: 'migration', mode: 'managed' as const,
+      change: {
+        actions: ['delete', 'create'],
+        before: { id: '73f20a84-aef4-9054-323a-a7d947ac7bb5', input: { name: `api-migrate-${A}` }, output: { name: `api-migrate-${A}` }, triggers_replace: { name: `api-migrate-${A}` } },
+        after: { input: { name: `api-migrate-${tag}` }, triggers_replace: { name: `api-migrate-${tag}` } },
+        after_unknown: { id: true, input: {}, output: true, triggers_replace: {} },
+        replace_paths: [['triggers_replace']],
+      },
+    });
+    const plan = (...changes: object[]) => ({ format_version: '1.2', resource_changes: changes }) as unknown as TerraformPlan;
+    const waited: ReviewEvidence = { version: 1, env: 'dev', head: A, stacks: { 'dev-workloads': { status: 'waiting', upstream: ['dev-data'] } } };
+
+    it('has no review items, so a stack that only waited in review is applied', () => {
+      const deploy = plan(deployment(digest('f')), migration(B));
+      expect(reviewItems(deploy, RULES)).toEqual([]);
+      expect(checkReviewed({ stack: 'dev-workloads', plan: deploy, evidence: [waited], ignore: RULES })).toEqual(expect.objectContaining({ ok: true, reason: 'only ignored attributes change: 2 resources' }));
+      expect(checkReviewed({ stack: 'dev-workloads', plan: plan(), evidence: [waited], ignore: RULES }).reason).toBe('no changes');
+    });
+
+    it('still refuses any other difference, an ignored attribute whose value does not match its pattern, and the same plan without the rules', () => {
+      const items = (p: TerraformPlan, rules = RULES) => reviewItems(p, rules).map((i) => `${i.address} (${i.actions})`);
+      expect(items(plan(deployment(digest('f'), 2), migration(B)))).toEqual(['terraform_data.deployment (update)']);
+      expect(items(plan(deployment('registry.example/dev-api:latest'), migration('latest')))).toEqual(['terraform_data.deployment (update)', 'terraform_data.migration (delete,create)']);
+      expect(items(plan(deployment(digest('f')), migration(B)), [])).toEqual(['terraform_data.deployment (update)', 'terraform_data.migration (delete,create)']);
+      const unreviewed = checkReviewed({ stack: 'dev-workloads', plan: plan(deployment(digest('f'), 2)), evidence: [waited], ignore: RULES });
+      expect(unreviewed.ok).toBe(false);
+    });
+  });
+
   it('no evidence, or evidence where the stack only waited, is never reviewed; break-glass names the stack', () => {
     expect(checkReviewed({ stack: 'dev-workloads', plan: reviewed, evidence: [] }).reason).toMatch(/no reviewed plan covers this stack/);
     const waited: ReviewEvidence = { version: 1, env: 'dev', head: 'a'.repeat(40), stacks: { 'dev-workloads': { status: 'waiting', upstream: ['dev-data'] } } };

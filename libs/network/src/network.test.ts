@@ -1,15 +1,16 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
-import { Network, type NetworkProps } from './index';
+import { SettingsError } from '@awp/config';
+import { Network, type NetworkSettings } from './index';
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'network', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
 
-function synth(props: Partial<NetworkProps> = {}): { json: Json; stack: TerraformStack; network: Network } {
+function synth(settings: Partial<NetworkSettings> = {}): { json: Json; stack: TerraformStack; network: Network } {
   const stack = new TerraformStack(Testing.app(), 'test');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
-  const network = new Network(stack, 'network', { namePrefix: 'test', vpcCidr: '10.30.0.0/16', availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'], clusterName: 'test-eks', ...props });
+  const network = new Network(stack, 'network', { namePrefix: 'test', region: 'eu-west-1', clusterName: 'test-eks', settings: { vpcCidr: '10.30.0.0/16', ...settings } });
   return { json: JSON.parse(Testing.synth(stack)), stack, network };
 }
 const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
@@ -152,12 +153,41 @@ describe('Network', () => {
     expect(checkStack(stack, ALL_RULES).filter((f) => f.severity === 'error')).toEqual([]);
   });
 
-  it('refuses a VPC range that cannot hold the subnets', () => {
-    expect(() => synth({ vpcCidr: '10.0.0.0/25' })).toThrow(/vpcCidr 10\.0\.0\.0\/25: \/25 is too small for 3 AZs/);
+  it('refuses a VPC range that cannot hold the subnets, naming the construct and the field', () => {
+    expect(() => synth({ vpcCidr: '10.0.0.0/25' })).toThrow(SettingsError);
+    expect(() => synth({ vpcCidr: '10.0.0.0/25' })).toThrow('Network test/network: invalid settings (1 problem):\n  settings.vpcCidr: expected a prefix between /16 and /24');
+    expect(() => synth({ vpcCidr: '10.0.0.0/24', azCount: 6 })).toThrow(/settings\.vpcCidr: \/24 is too small for 6 AZs/);
   });
 
-  it('spreads over as many AZs as asked', () => {
-    const two = synth({ availabilityZones: ['eu-west-1a', 'eu-west-1b'] }).json;
+  it('refuses what the settings refuse in an environment file: a public range, AZ names that disagree with azCount', () => {
+    expect(() => synth({ vpcCidr: '8.8.0.0/16' })).toThrow('settings.vpcCidr: expected an RFC 1918 private range');
+    expect(() => synth({ availabilityZones: ['eu-west-1a', 'eu-west-1b'] })).toThrow('settings.availabilityZones: expected 3 names (azCount), got 2');
+    expect(() => synth({ natGateways: 'one' as 'single' })).toThrow(/settings\.natGateways: /);
+  });
+
+  it('takes its defaults from the settings section, the only place they are written', () => {
+    expect(network.settings).toEqual({
+      vpcCidr: '10.30.0.0/16',
+      azCount: 3,
+      natGateways: 'perAz',
+      flowLogRetentionDays: 365,
+      flowLogTrafficType: 'ALL',
+      flowLogAggregationSeconds: 60,
+      interfaceEndpoints: ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager'],
+      kmsDeletionWindowDays: 30,
+    });
+    expect(network.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+  });
+
+  it('aggregates flow logs over 60 s unless told 600 s, and refuses what AWS refuses', () => {
+    expect(all(json, 'aws_flow_log')[0].max_aggregation_interval).toBe(60);
+    expect(all(synth({ flowLogAggregationSeconds: 600 }).json, 'aws_flow_log')[0].max_aggregation_interval).toBe(600);
+    expect(() => synth({ flowLogAggregationSeconds: 300 as 60 })).toThrow(/settings\.flowLogAggregationSeconds: /);
+  });
+
+  it('spreads over as many AZs as asked, by count or by name', () => {
+    expect(all(synth({ azCount: 2 }).json, 'aws_subnet').map((s) => s.availability_zone)).toEqual(expect.arrayContaining(['eu-west-1a', 'eu-west-1b']));
+    const two = synth({ azCount: 2, availabilityZones: ['eu-west-1b', 'eu-west-1c'] }).json;
     expect(all(two, 'aws_subnet')).toHaveLength(6);
     expect(all(two, 'aws_nat_gateway')).toHaveLength(2);
   });

@@ -25,53 +25,21 @@ import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { planSubnets, policyJson } from '@awp/config';
-
-export type NatGatewayMode = 'single' | 'perAz';
-
-/** Interface endpoint service short names (`com.amazonaws.<region>.<name>`). */
-export type InterfaceEndpointName = 'ecr.api' | 'ecr.dkr' | 'sts' | 'logs' | 'secretsmanager' | 'kms' | 'elasticloadbalancing' | 'ec2' | 'eks' | 'eks-auth' | 'monitoring';
+import { parseSettings, planSubnets, policyJson, zoneNames } from '@awp/config';
+import { networkSettings, type NetworkSettings, type ResolvedNetworkSettings } from './settings';
 
 export interface NetworkProps {
   /** Prefix of every name (the environment, e.g. `prod`). */
   readonly namePrefix: string;
-  /** The VPC's IPv4 range; an RFC 1918 block between /16 and /24. */
-  readonly vpcCidr: string;
-  /**
-   * The availability zones to spread over, by name (each gets a public, a private and an isolated subnet).
-   * Explicit names, as in terraform-aws-modules' `azs`: the subnet layout never moves when AWS adds a zone.
-   */
-  readonly availabilityZones: readonly string[];
-  /**
-   * One NAT gateway per AZ (an AZ outage leaves the others reachable) or a single one (cheaper, for dev).
-   * @default 'perAz'
-   */
-  readonly natGateways?: NatGatewayMode;
-  /**
-   * VPC flow logs retention in days.
-   * @default 365
-   */
-  readonly flowLogRetentionDays?: number;
-  /**
-   * Which traffic the flow logs record.
-   * @default 'ALL'
-   */
-  readonly flowLogTrafficType?: 'ALL' | 'ACCEPT' | 'REJECT';
-  /**
-   * Interface endpoints in the private subnets, so nodes reach these AWS APIs without the NAT gateways.
-   * @default ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager']
-   */
-  readonly interfaceEndpoints?: readonly InterfaceEndpointName[];
+  /** The region's name: the default AZ names are `<region>a`, `b`, `c`… (settings.availabilityZones overrides them). */
+  readonly region: string;
   /**
    * EKS cluster name: subnets get the `kubernetes.io/cluster/<name>` and load-balancer role tags.
    * @default no cluster tags
    */
   readonly clusterName?: string;
-  /**
-   * Days before a deleted KMS key is gone for good.
-   * @default 30
-   */
-  readonly kmsDeletionWindowDays?: number;
+  /** The layer's settings (`networkSettings`, libs/network/src/settings.ts): documented there, with their defaults. */
+  readonly settings: NetworkSettings;
 }
 
 /**
@@ -112,14 +80,18 @@ export class Network extends Construct {
   readonly flowLogGroupName: string;
   /** Public IPs of the NAT gateways (for allow-lists of third parties). */
   readonly natPublicIps: string[];
+  /** The settings in force (defaults filled in). */
+  readonly settings: ResolvedNetworkSettings;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const azCount = props.availabilityZones.length;
-    if (azCount < 1) throw new Error(`Network ${this.node.path}: availabilityZones is empty`);
-    const natMode = props.natGateways ?? 'perAz';
-    const plan = planSubnets(props.vpcCidr, azCount);
-    if (typeof plan === 'string') throw new Error(`Network ${this.node.path}: vpcCidr ${props.vpcCidr}: ${plan}`);
+    const s = parseSettings(networkSettings, props.settings, `Network ${this.node.path}`);
+    this.settings = s;
+    const zones = zoneNames(props.region, s.azCount, s.availabilityZones);
+    const azCount = zones.length;
+    const natMode = s.natGateways;
+    const plan = planSubnets(s.vpcCidr, azCount);
+    if (typeof plan === 'string') throw new Error(`Network ${this.node.path}: vpcCidr ${s.vpcCidr}: ${plan}`); // the settings' own check says it first
     const name = (suffix: string) => `${props.namePrefix}-${suffix}`;
 
     const partition = new DataAwsPartition(this, 'partition');
@@ -128,12 +100,12 @@ export class Network extends Construct {
     // Looks the pinned zones up (plan fails early on a name this account lacks) and keeps their order.
     new DataAwsAvailabilityZones(this, 'azs', {
       state: 'available',
-      filter: [{ name: 'zone-name', values: [...props.availabilityZones] }],
+      filter: [{ name: 'zone-name', values: [...zones] }],
       lifecycle: {
         postcondition: [
           {
             condition: `\${length(self.names) == ${azCount}}`,
-            errorMessage: `Not every zone of ${props.availabilityZones.join(', ')} is available to this account; set network.availabilityZones.`,
+            errorMessage: `Not every zone of ${zones.join(', ')} is available to this account; set network.availabilityZones.`,
           },
         ],
       },
@@ -155,7 +127,7 @@ export class Network extends Construct {
     const logsKey = new KmsKey(this, 'logs-key', {
       description: `${props.namePrefix}: CloudWatch Logs encryption`,
       enableKeyRotation: true,
-      deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
+      deletionWindowInDays: s.kmsDeletionWindowDays,
       policy: logsKeyPolicy,
     });
     new KmsAlias(this, 'logs-key-alias', { name: `alias/${name('logs')}`, targetKeyId: logsKey.keyId });
@@ -163,13 +135,13 @@ export class Network extends Construct {
 
     // ---- VPC and its defaults ---------------------------------------------------------------------------
     const vpc = new Vpc(this, 'vpc', {
-      cidrBlock: props.vpcCidr,
+      cidrBlock: s.vpcCidr,
       enableDnsHostnames: true, // interface endpoints' private DNS and EKS need both
       enableDnsSupport: true,
       tags: { Name: name('vpc') },
     });
     this.vpcId = vpc.id;
-    this.vpcCidr = props.vpcCidr;
+    this.vpcCidr = s.vpcCidr;
     // No rules at all: nothing may rely on the default group (CIS 5.4).
     new DefaultSecurityGroup(this, 'default-sg', { vpcId: vpc.id, ingress: [], egress: [], tags: { Name: name('default-do-not-use') } });
     new DefaultRouteTable(this, 'default-rt', { defaultRouteTableId: vpc.defaultRouteTableId, route: [], tags: { Name: name('default-unused') } });
@@ -185,7 +157,7 @@ export class Network extends Construct {
     // ---- Subnets ----------------------------------------------------------------------------------------
     const clusterTags = (role: 'elb' | 'internal-elb'): Record<string, string> =>
       props.clusterName ? { [`kubernetes.io/cluster/${props.clusterName}`]: 'shared', [`kubernetes.io/role/${role}`]: '1' } : {};
-    const az = (i: number) => props.availabilityZones[i];
+    const az = (i: number) => zones[i];
     const indices = [...Array(azCount).keys()];
     const publicSubnets = indices.map(
       (i) =>
@@ -254,7 +226,7 @@ export class Network extends Construct {
     // ---- Flow logs --------------------------------------------------------------------------------------
     const flowLogGroup = new CloudwatchLogGroup(this, 'flow-logs', {
       name: `/aws/vpc/${name('vpc')}/flow-logs`,
-      retentionInDays: props.flowLogRetentionDays ?? 365,
+      retentionInDays: s.flowLogRetentionDays,
       kmsKeyId: logsKey.arn,
     });
     this.flowLogGroupName = flowLogGroup.name;
@@ -280,11 +252,11 @@ export class Network extends Construct {
     new IamRolePolicy(this, 'flow-logs-policy', { role: flowRole.id, name: 'write-flow-logs', policy: flowWrite.json });
     new FlowLog(this, 'flow-log', {
       vpcId: vpc.id,
-      trafficType: props.flowLogTrafficType ?? 'ALL',
+      trafficType: s.flowLogTrafficType,
       logDestinationType: 'cloud-watch-logs',
       logDestination: flowLogGroup.arn,
       iamRoleArn: flowRole.arn,
-      maxAggregationInterval: 60,
+      maxAggregationInterval: s.flowLogAggregationSeconds,
       tags: { Name: name('vpc-flow-log') },
     });
 
@@ -327,7 +299,7 @@ export class Network extends Construct {
     });
     new VpcSecurityGroupIngressRule(this, 'endpoint-https', {
       securityGroupId: endpointSg.id,
-      cidrIpv4: props.vpcCidr,
+      cidrIpv4: s.vpcCidr,
       ipProtocol: 'tcp',
       fromPort: 443,
       toPort: 443,
@@ -362,7 +334,7 @@ export class Network extends Construct {
           ? [{ Sid: 'WebIdentityIntoThisAccount', Effect: 'Allow' as const, Principal: '*' as const, Action: 'sts:AssumeRoleWithWebIdentity', Resource: `arn:${partition.partition}:iam::${account}:role/*` }]
           : []),
       ]);
-    for (const svc of props.interfaceEndpoints ?? ['ecr.api', 'ecr.dkr', 'sts', 'logs', 'secretsmanager']) {
+    for (const svc of s.interfaceEndpoints) {
       new VpcEndpoint(this, `endpoint-${svc.replace('.', '-')}`, {
         vpcId: vpc.id,
         serviceName: `com.amazonaws.${region.region}.${svc}`,

@@ -124,6 +124,15 @@ describe('drift-report: the issue is found by marker and author; errored plans k
     const none = await run({ plans: path.join(planDir({}), '*.plan.json'), outcome: errored({ env: 'staging', failed: { 'staging-network': 'Error: x' } }) });
     expect(none.code).toBe(0);
     expect(none.outputs.action).toBe('update');
+    // as drift.yml passes it: the plans FOLDER, holding only the outcome file (every stack failed or was blocked)
+    const onlyOutcome = errored({ env: 'staging', planned: [], failed: { 'staging-network': 'Error: x' }, blocked: { 'staging-data': ['staging-network'] } });
+    const folder = await run({ plans: path.dirname(onlyOutcome), outcome: onlyOutcome });
+    expect([folder.code, folder.outputs.action, folder.outputs.errored]).toEqual([0, 'update', 'true']);
+    expect(issue?.state).toBe('open');
+    // the same empty folder without an errored outcome is an error (nothing planned cannot mean "clean")
+    const empty = await run({ plans: planDir({}) });
+    expect(empty.code).toBe(1);
+    expect(issue?.state).toBe('open');
     // an errored plan JSON (errored: true) is errored too, not clean
     const erroredJson = await run({ plans: planDir({ 'staging-data.plan.json': path.resolve(__dirname, '../../../../libs/delivery/test/fixtures/terraform/tf111-errored.plan.json') }) });
     expect(erroredJson.code).toBe(0);

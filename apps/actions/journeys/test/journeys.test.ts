@@ -1,96 +1,310 @@
-// Delivery journeys (issue 18): whole journeys through the real pieces — .github/scripts, the committed action
-// bundles, the fake GitHub REST API — on a REAL Terraform CLI (and OpenTofu, where .ci/run built it: JOURNEY_TOFU),
-// with provider-free stacks shaped like ours (test/world.ts says what stands for AWS). Each journey asserts on the
-// calls the fake GitHub recorded and on the Terraform state afterwards.
+// Delivery journeys (issue 18): whole journeys through the real pieces — the workflows' own `run:` steps and
+// .github/scripts, the committed action bundles, the fake GitHub REST API — on a REAL Terraform CLI (and OpenTofu,
+// where .ci/run built it: JOURNEY_TOFU), with provider-free stacks shaped like ours (test/world.ts says what stands
+// for AWS, test/pipeline.ts what stands for the runner). Each journey asserts on the calls the fake GitHub recorded
+// and on the Terraform state afterwards. The journeys run in order on one world: each starts where the last ended.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { BOT, FakeGitHub } from '../../shared/testing/fake-github';
-import { Pipeline } from './pipeline';
+import { findStep, Pipeline, STEPS, stepKey, workflow } from './pipeline';
 import { ENVS, LAYERS, World } from './world';
 
-const CLIS = [['terraform', process.env.JOURNEY_TERRAFORM ?? 'terraform'], ...(process.env.JOURNEY_TOFU ? [['tofu', process.env.JOURNEY_TOFU]] : [])].filter(([, bin]) => {
-  try {
-    execFileSync(bin, ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
-if (CLIS.length === 0) throw new Error('no terraform (or JOURNEY_TOFU) on PATH: the journeys need a real CLI');
-
-/** The resource values in a stack's state file (what Terraform applied). */
-function state(world: World, stack: string): Record<string, Record<string, unknown>> {
-  const file = path.join(world.state, `${stack}.tfstate`);
-  if (!existsSync(file)) return {};
-  const s = JSON.parse(readFileSync(file, 'utf8')) as { resources: { type: string; name: string; instances: { attributes: { input?: { value: Record<string, unknown> } } }[] }[] };
-  return Object.fromEntries(s.resources.filter((r) => r.type === 'terraform_data').map((r) => [r.name, r.instances[0].attributes.input?.value ?? {}]));
+/** The CLIs to run on: terraform on PATH (JOURNEY_TERRAFORM overrides), and OpenTofu when JOURNEY_TOFU names it. */
+function clis(): [string, string][] {
+  const wanted: [string, string][] = [['terraform', process.env.JOURNEY_TERRAFORM ?? 'terraform'], ...(process.env.JOURNEY_TOFU ? [['tofu', process.env.JOURNEY_TOFU] as [string, string]] : [])];
+  const missing = wanted.filter(([, bin]) => {
+    try {
+      execFileSync(bin, ['version'], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  // Never skip silently: the journeys are the test of the delivery glue, and they need a real CLI.
+  if (missing.length) throw new Error(`the journeys need a real Terraform/OpenTofu CLI: ${missing.map(([n, b]) => `${n} (${b})`).join(', ')} not runnable. Put terraform on PATH (or set JOURNEY_TERRAFORM), or build OpenTofu and set JOURNEY_TOFU.`);
+  return wanted;
 }
 
-describe.each(CLIS)('delivery journeys on %s', (_name, bin) => {
+const stackNames = (envs: readonly string[], layers: readonly string[]) => envs.flatMap((e) => layers.map((l) => `${e}-${l}`));
+/** Stacks grouped by environment, each group in the order given (dependency order within an environment; the order of environments is not). */
+const byEnv = (stacks: readonly string[]) => Object.fromEntries(ENVS.map((e) => [e, stacks.filter((s) => s.startsWith(`${e}-`))]).filter(([, v]) => v.length));
+const posts = (gh: FakeGitHub, route: RegExp) => gh.requests.filter((r) => r.method !== 'GET' && route.test(r.path));
+
+describe('the pipeline mirrors the workflows (a workflow edit the pipeline does not follow fails here)', () => {
+  // The jobs the pipeline plays; in them, every step that runs a repository action, a delivery script or the
+  // platform CLI is a delivery step and must be played with the YAML's keys.
+  const emulated: [string, string][] = [
+    ['pr.yml', 'verify'],
+    ['pr.yml', 'plan'],
+    ['pr.yml', 'review'],
+    ['pr.yml', 'required'],
+    ['pr-report.yml', 'comment'],
+    ['deploy.yml', 'build'],
+    ['deploy-env.yml', 'apply'],
+    ['drift.yml', 'envs'],
+    ['drift.yml', 'drift'],
+  ];
+  it.each(emulated)('%s job %s: every delivery step is played, with the keys the YAML passes', (file, job) => {
+    for (const step of workflow(file).jobs[job].steps ?? []) {
+      const delivery = step.uses?.startsWith('./apps/actions/') || /\.github\/scripts\/|platform\.js/.test(step.run ?? '');
+      const id = `${file} ${job} ${stepKey(step)}`;
+      if (!delivery && !(id in STEPS)) continue;
+      expect([id, STEPS[id]]).toEqual([id, Object.keys((step.uses ? step.with : step.env) ?? {}).sort()]);
+    }
+  });
+  it('every played step exists in its workflow', () => {
+    for (const id of Object.keys(STEPS)) {
+      const [file, job, ...rest] = id.split(' ');
+      expect(() => findStep(file, job, rest.join(' '))).not.toThrow();
+    }
+  });
+});
+
+describe.each(clis())('delivery journeys on %s', (_name, bin) => {
   const gh = new FakeGitHub();
   let world: World;
   let p: Pipeline;
   let c0: string;
+  let main: string;
 
   beforeAll(async () => {
     await gh.start();
     world = new World(bin);
     p = new Pipeline(world, gh);
-    // The first deploy of an empty account: no review evidence exists, so every stack is applied by break-glass,
-    // named explicitly and recorded on the deployment.
+    // The starting state, applied with the CLI directly (no pipeline): c0 runs in every environment.
     c0 = world.commit('initial platform');
     for (const env of ENVS) {
-      const d = await p.deploy(env, c0, { breakGlass: LAYERS.map((l) => `${env}-${l}`).join(','), reason: 'first deploy of an empty account' });
-      expect(d.apply?.code).toBe(0);
+      world.seed(c0, env);
+      gh.addDeployment(env, c0, ['success']);
     }
+    main = c0;
   });
   afterAll(async () => {
     await gh.stop();
-    world.cleanup();
+    if (!process.env.JOURNEY_KEEP) world.cleanup();
   });
 
-  it('setup: the first deploy is break-glass, recorded on each deployment with who and why', () => {
-    const first = gh.deployments.filter((d) => d.sha === c0);
-    expect(first.map((d) => d.environment)).toEqual(['dev', 'staging', 'prod']);
-    for (const d of first) expect(d.payload).toEqual(expect.objectContaining({ breakGlass: expect.objectContaining({ actor: 'octocat', reason: 'first deploy of an empty account' }) }));
-    expect(state(world, 'prod-workloads').deployment.image).toMatch(/^registry\.example\/prod-api@sha256:[0-9a-f]{64}$/);
-  });
-
-  let c1: string;
-  it('journey 1+2: a PR touching the data layer plans only affected stacks in order, waits downstream, ONE sticky comment by the bot; a person quoting the marker is left alone', async () => {
-    world.write('libs/data/settings.json', { version: 2 });
-    c1 = world.commit('data: v2');
-    gh.logins.set('ghp_person', 'alice');
+  let pr7: string;
+  it('journey 1: a PR touching one layer plans only the affected stacks in dependency order, ONE sticky comment edited on the next push; a person quoting the marker is left alone', async () => {
+    const before = world.snapshot();
+    gh.logins.set('ghp_alice', 'alice');
     gh.comments.push({ id: 1, issue: 7, body: 'why does <!-- awp:plan-report --> appear in my comment?', user: 'alice' });
-    const r = await p.pullRequest(7, c1, c0);
-    expect(r.steps.dev.code).toBe(0);
-    expect(r.stacks).toEqual(ENVS.flatMap((e) => ['data', 'edge', 'workloads', 'observability'].map((l) => `${e}-${l}`)));
-    const outcome = JSON.parse(readFileSync(path.join(r.plans, 'outcome-dev.txt'), 'utf8'));
-    expect(outcome).toEqual({ env: 'dev', planned: ['dev-data'], waiting: { 'dev-edge': ['dev-data'], 'dev-workloads': ['dev-data', 'dev-edge'], 'dev-observability': ['dev-data', 'dev-edge', 'dev-workloads'] }, failed: {}, blocked: {} });
+    pr7 = world.branch('pr7', main, 'data: v2', () => world.layer('data', { version: 2 }));
+    const r = await p.pullRequest(7, pr7, main);
+    expect(r.required.code).toBe(0);
+    expect(byEnv(r.stacks)).toEqual(byEnv(stackNames(ENVS, ['data', 'edge', 'workloads', 'observability'])));
+    for (const env of ENVS) {
+      expect(r.plans[env].code).toBe(0);
+      expect(JSON.parse(r.run.artifacts.find((a) => a.name === `plans-${env}`)?.files[`outcome-${env}.txt`] as string)).toEqual({
+        env,
+        planned: [`${env}-data`],
+        waiting: { [`${env}-edge`]: [`${env}-data`], [`${env}-workloads`]: [`${env}-data`, `${env}-edge`], [`${env}-observability`]: [`${env}-data`, `${env}-edge`, `${env}-workloads`] },
+        failed: {},
+        blocked: {},
+      });
+    }
+    expect(r.report?.code).toBe(0);
     const ours = gh.comments.filter((c) => c.issue === 7 && c.user === BOT);
     expect(ours).toHaveLength(1);
-    expect(ours[0].body).toContain('⏳ waits for `dev-data`');
-    expect(ours[0].body).toContain(`head \`${c1.slice(0, 12)}\` merged into base \`${c0.slice(0, 12)}\``);
-    expect(gh.comments.find((c) => c.id === 1)?.body).toBe('why does <!-- awp:plan-report --> appear in my comment?');
-    // second push: the same comment is edited, not a new one
-    const again = await p.pullRequest(7, c1, c0);
-    expect(again.report.code).toBe(0);
+    expect(ours[0].body).toContain('waits for `dev-data`');
+    expect(ours[0].body).toContain(pr7.slice(0, 12));
+    // second push: the same comment is edited
+    pr7 = world.branch('pr7b', pr7, 'data: v3', () => world.layer('data', { version: 3 }));
+    const again = await p.pullRequest(7, pr7, main);
+    expect(again.report?.code).toBe(0);
     expect(gh.comments.filter((c) => c.issue === 7 && c.user === BOT)).toHaveLength(1);
-    expect(gh.writes().filter((w) => w.startsWith('PATCH /repos/acme/platform/issues/comments/'))).toContain(`PATCH /repos/acme/platform/issues/comments/${ours[0].id}`);
+    expect(posts(gh, /^\/repos\/acme\/platform\/issues\/7\/comments$/)).toHaveLength(1);
+    expect(gh.writes().filter((w) => w.includes('/issues/comments/'))).toEqual([`PATCH /repos/acme/platform/issues/comments/${ours[0].id}`]);
+    expect(gh.comments.find((c) => c.id === 1)?.body).toBe('why does <!-- awp:plan-report --> appear in my comment?');
+    expect(gh.comments.find((c) => c.user === BOT && c.issue === 7)?.body).toContain(pr7.slice(0, 12));
+    expect(world.snapshot()).toEqual(before); // a pull request never applies
   });
 
-  it('journey 2 (B1): a PR that changes replicas plans the workloads stack with the image that is deployed, and succeeds', async () => {
-    const base = world.git('rev-parse', 'HEAD');
-    world.write('environments/dev.json', { ...world.read<object>('environments/dev.json'), replicas: 3 });
-    const head = world.commit('dev: 3 replicas');
-    const r = await p.pullRequest(8, head, base);
-    expect(r.steps.dev.code).toBe(0);
-    const plan = JSON.parse(readFileSync(path.join(r.plans, 'dev-workloads.plan.json'), 'utf8'));
+  it('journey 2 (B1): a PR changing the workloads layer, and one changing replicas, plan with the image the environment runs', async () => {
+    const before = world.snapshot();
+    const head = world.branch('pr8', main, 'workloads: v2', () => world.layer('workloads', { version: 2 }));
+    const r = await p.pullRequest(8, head, main);
+    expect(r.required.code).toBe(0);
+    expect(byEnv(r.stacks)).toEqual(byEnv(stackNames(ENVS, ['cluster', 'workloads', 'observability'])));
+    for (const env of ENVS) {
+      const plan = JSON.parse(r.run.artifacts.find((a) => a.name === `plans-${env}`)?.files[`${env}-workloads.plan.json`] as string);
+      const dep = plan.resource_changes.find((c: { address: string }) => c.address === 'terraform_data.deployment');
+      expect(dep.change.actions).toEqual(['update']);
+      expect(dep.change.after.input.version).toBe(2);
+      expect(dep.change.after.input.image).toBe(world.digest(env, c0)); // the deployed image: the PR head was never pushed
+    }
+    // deployed.cjs asked the Deployments API which commit each environment runs
+    expect(gh.requests.filter((q) => q.path === '/repos/acme/platform/deployments' && q.authorization === 'Bearer ghs_pr_read').map((q) => q.query.environment)).toEqual(expect.arrayContaining([...ENVS]));
+    const replicas = world.branch('pr9', main, 'dev: 3 replicas', () => world.write('environments/dev.json', { ...world.read<object>('environments/dev.json'), replicas: 3 }));
+    const r9 = await p.pullRequest(9, replicas, main);
+    expect(byEnv(r9.stacks)).toEqual(byEnv(stackNames(['dev'], LAYERS)));
+    const plan = JSON.parse(r9.run.artifacts.find((a) => a.name === 'plans-dev')?.files['dev-workloads.plan.json'] as string);
     const dep = plan.resource_changes.find((c: { address: string }) => c.address === 'terraform_data.deployment');
-    expect(dep.change.actions).toEqual(['update']);
-    expect(dep.change.after.input.replicas).toBe(3);
-    expect(dep.change.after.input.image).toBe(dep.change.before.input.image); // the deployed image, not the PR head's
-    world.git('reset', '-q', '--hard', base);
+    expect([dep.change.before.input.replicas, dep.change.after.input.replicas]).toEqual([2, 3]);
+    expect(world.snapshot()).toEqual(before);
+  });
+
+  let landed: string;
+  it('journey 3: merge queue → apply dev in order → smoke → staging → prod; the applies run the reviewed plans, fresh credentials per stack', async () => {
+    const mq = await p.mergeQueue(7, pr7, main);
+    expect(mq.results).toEqual({ verify: { result: 'success' }, plan: { result: 'success' }, review: { result: 'success' } });
+    expect(Object.keys(mq.run.artifacts.find((a) => a.name === 'reviewed')?.files ?? {}).sort()).toEqual(ENVS.map((e) => `review-${e}.json`).sort());
+    world.land(pr7);
+    landed = pr7;
+    const calls = p.callLog().length;
+    const tokens = gh.oidcTokens;
+    const d = await p.deploy(landed);
+    for (const env of ENVS) {
+      expect([env, d[env].result, d[env].result === 'success' || [d[env].gate.stdout, d[env].fetch?.stderr, d[env].apply?.stdout, d[env].apply?.stderr].join('\n').slice(-3000)]).toEqual([env, 'success', true]);
+      // the merge group's run planned the final tree of both commits; the branch's first commit has no run of its own
+      // (before the last merge of main this printed "1 of 2 commit(s); none for <the branch's first commit>")
+      expect(d[env].fetch?.stdout).toMatch(/^review evidence: 1 of [12] commit\(s\)/);
+      expect(d[env].apply?.summary).toMatch(new RegExp(`\`${env}-data\` \\| applied \\(all 1 change reviewed\\)`));
+      // the workloads stack waited in review; at deploy only the image digest and the migration named after it change
+      expect(d[env].apply?.summary).toContain(`| \`${env}-workloads\` | applied (only ignored attributes change: 2 resources) |`);
+      expect(world.applied(`${env}-data`).database.version).toBe(3);
+      expect(world.applied(`${env}-workloads`).deployment.image).toBe(world.digest(env, landed));
+    }
+    // promotion order on the Deployments API: dev, staging, prod, each finished as success by the bot
+    const created = gh.deployments.filter((x) => x.sha === landed);
+    expect(created.map((x) => [x.environment, x.statuses[0].state, x.statuses[0].creator])).toEqual(ENVS.map((e) => [e, 'success', BOT]));
+    // the image was pushed once per environment's registry; every stack that planned/applied started with a new STS session of 4 h
+    const log = p.callLog().slice(calls);
+    expect(log.filter((l) => l.startsWith('docker push'))).toEqual(ENVS.map((e) => `docker push registry.example/${e}-api:${landed}`));
+    const sts = log.filter((l) => l.startsWith('aws sts assume-role-with-web-identity'));
+    expect(sts.length).toBeGreaterThanOrEqual(ENVS.length * LAYERS.length);
+    for (const l of sts) expect(l).toMatch(/--role-arn arn:aws:iam::\d+:role\/awp-apply --role-session-name deploy-(dev|staging|prod)-4242-(dev|staging|prod)-\w+ --web-identity-token oidc-token-\d+-for-sts.amazonaws.com --duration-seconds 14400/);
+    expect(gh.oidcTokens - tokens).toBe(sts.length);
+    main = landed;
+  });
+
+  let x: string;
+  it('journey 4 (W1, W2): main moves after the review — an unreviewed push is refused before anything is applied, break-glass names the stacks and is recorded, the stale merge group is refused', async () => {
+    // PR 10 is reviewed while main is `landed`
+    const head10 = world.branch('pr10', main, 'edge: v2', () => world.layer('edge', { version: 2 }));
+    expect((await p.pullRequest(10, head10, main)).report?.code).toBe(0);
+    // main moves: a commit pushed straight to main (an admin bypassing the queue) replaces the database
+    world.layer('data', { engine: 'aurora' });
+    x = world.commit('data: aurora (pushed without review)');
+    const before = world.snapshot();
+    const refused = await p.deploy(x);
+    expect(Object.keys(refused)).toEqual(['dev']); // staging and prod never start
+    expect(refused.dev.result).toBe('failure');
+    expect(refused.dev.fetch?.stdout).toContain(`review evidence: 0 of 1 commit(s); none for ${x.slice(0, 12)} (no successful merge-queue run)`);
+    expect(refused.dev.apply?.stdout).toContain('::error title=dev-data::refusing to apply: 1 change(s) never reviewed — terraform_data.database (delete,create); no reviewed plan covers this stack');
+    expect(refused.dev.apply?.stdout).toContain('::error::nothing was applied to dev: dev-data would apply changes never reviewed.');
+    expect(refused.dev.apply?.stdout).toContain('run deploy manually with break-glass-stacks naming the stacks and a reason');
+    expect(world.snapshot()).toEqual(before); // phase 1 refused: nothing applied anywhere
+    expect(gh.deployments.filter((d) => d.sha === x).map((d) => [d.environment, d.statuses[0].state])).toEqual([['dev', 'failure']]);
+
+    // break-glass: a person names every stack the replacement changes, with a reason; recorded on the deployment
+    const glass = ['data', 'edge', 'workloads', 'observability'].map((l) => `dev-${l}`);
+    const origin = world.applied('dev-edge').distribution.origin;
+    const d = await p.deploy(x, { envs: ['dev'], breakGlass: glass.join(','), reason: 'engine switch, restored from snapshot' });
+    expect([d.dev.result, d.dev.result === 'success' || `${d.dev.apply?.stdout}${d.dev.apply?.stderr}`.slice(-2000)]).toEqual(['success', true]);
+    expect(world.applied('dev-data').database.engine).toBe('aurora');
+    expect(world.applied('dev-edge').distribution.origin).not.toBe(origin); // the new database's id
+    for (const s of glass) expect(d.dev.apply?.summary).toMatch(new RegExp(`\`${s}\` \\| .*break-glass`));
+    const rec = gh.deployments.filter((x2) => x2.sha === x && x2.statuses[0].state === 'success');
+    expect(rec.map((r) => [r.environment, (r.payload as { breakGlass: { stacks: string[]; reason: string } }).breakGlass])).toEqual([['dev', expect.objectContaining({ stacks: glass, reason: 'engine switch, restored from snapshot' })]]);
+    expect(rec[0].description).toMatch(/^break-glass by .*: unreviewed changes accepted in dev-data, dev-edge/);
+    main = x;
+
+    // PR 10 enters the queue on top of x: dev-edge now plans a new origin, not what the comment showed
+    const applied = world.snapshot();
+    const mq = await p.mergeQueue(10, world.queued('pr10', head10, x), x);
+    expect(mq.results.review.result).toBe('failure');
+    expect(mq.required.code).not.toBe(0);
+    expect(mq.review?.stdout).toMatch(/::error::stale plan: dev-edge: /);
+    expect(mq.review?.stdout).not.toMatch(/(staging|prod)-edge/);
+    expect(mq.run.artifacts.map((a) => a.name)).not.toContain('reviewed'); // no evidence: the deploy could not use it
+    const sticky = gh.comments.filter((c) => c.issue === 10 && c.user === BOT);
+    expect(sticky).toHaveLength(1);
+    expect(sticky[0].body).toContain('> **Stale plan**: what would land now plans differently from this comment');
+    expect(world.snapshot()).toEqual(applied);
+  });
+
+  it('journey 5 (W3): a failed plan is shown with its error excerpt, and the stacks after it as blocked by it', async () => {
+    const head = world.branch('pr11', main, 'cluster: a change whose plan fails', () => world.layer('cluster', { version: 2, fail: true }));
+    const r = await p.pullRequest(11, head, main);
+    expect(byEnv(r.stacks)).toEqual(byEnv(stackNames(ENVS, ['cluster', 'workloads', 'observability'])));
+    expect(r.results.plan.result).toBe('failure');
+    expect(r.required.code).not.toBe(0);
+    for (const env of ENVS) {
+      const outcome = JSON.parse(r.run.artifacts.find((a) => a.name === `plans-${env}`)?.files[`outcome-${env}.txt`] as string);
+      expect(outcome).toEqual({ env, planned: [], waiting: {}, failed: { [`${env}-cluster`]: expect.stringContaining(`${env}-cluster: the plan fails here`) }, blocked: { [`${env}-workloads`]: [`${env}-cluster`], [`${env}-observability`]: [`${env}-workloads`] } });
+    }
+    expect(r.report?.code).toBe(0);
+    const ours = gh.comments.filter((c) => c.issue === 11 && c.user === BOT);
+    expect(ours).toHaveLength(1);
+    expect(ours[0].body).toMatch(/## Terraform plan: 9 stacks, 0 with changes, 3 failed, 6 blocked/);
+    expect(ours[0].body).toContain('| `dev-cluster` | – | – | – | – | – | – | – | – | ❌ plan failed |');
+    expect(ours[0].body).toContain('⛔ blocked by `dev-cluster` (plan failed)');
+    expect(ours[0].body).toContain('dev-cluster: the plan fails here (standing for any plan error)');
+    expect(ours[0].body).not.toContain('waits for');
+  });
+
+  it('journey 6 (W4, W5): drift at the deployed commit — one issue opened, updated (errored, label removed: no duplicate), closed when clean; a run waits for a state lock another run holds', async () => {
+    // someone edits prod's CDN in the console; meanwhile a deploy holds prod-network's state lock
+    world.outOfBand(landed, 'prod-edge', 'distribution', { ttl: 0 }, landed);
+    const lock = world.holdLock('prod-network', () => {
+      const log = readdirSync(world.root).filter((d) => d.endsWith('-drift-prod')).map((d) => path.join(world.root, d, 'plans/prod-network.log')).find((f) => existsSync(f) && readFileSync(f, 'utf8').includes('Acquiring state lock'));
+      return log;
+    });
+    await lock.ready;
+    const first = await p.drift();
+    expect(await lock.released).toMatch(/-drift-prod\/plans\/prod-network\.log$/);
+    expect(first.prod.plan.stdout).toContain('Acquiring state lock'); // it waited for the lock, then planned
+    expect(Object.fromEntries(Object.entries(first).map(([e, r]) => [e, [r.sha, r.result]]))).toEqual({ dev: [x, 'success'], staging: [landed, 'success'], prod: [landed, 'success'] });
+    expect(gh.issues).toHaveLength(1);
+    const issue = gh.issues[0];
+    expect([issue.state, issue.labels, issue.title]).toEqual(['open', ['drift'], expect.stringMatching(/^Drift in prod: /)]);
+    expect(issue.body).toContain('prod-edge');
+    // the next run: the image expired from ECR (the registry file removed) so prod-workloads errors; the label was removed
+    issue.labels = [];
+    rmSync(path.join(world.registry, 'prod-api', landed));
+    const second = await p.drift();
+    expect(second.prod.result).toBe('failure');
+    expect(gh.issues).toHaveLength(1);
+    expect([issue.state, issue.labels, issue.title]).toEqual(['open', ['drift'], expect.stringContaining('errored')]);
+    expect(issue.body).toContain('prod-workloads');
+    // fixed: the image is back and the CDN is set as the code says
+    world.pushImage('prod', landed);
+    world.outOfBand(landed, 'prod-edge', 'distribution', {}, landed);
+    const third = await p.drift();
+    expect(Object.values(third).map((r) => r.result)).toEqual(['success', 'success', 'success']);
+    expect(gh.issues).toHaveLength(1);
+    expect(issue.state).toBe('closed');
+  });
+
+  it('journey 7 (W6): re-running an old deploy is refused in every environment, before anything is planned', async () => {
+    const before = world.snapshot();
+    const deployments = gh.deployments.length;
+    for (const [sha, env] of [...ENVS.map((e) => [c0, e]), [landed, 'dev']]) {
+      const r = await p.deploy(sha, { envs: [env] });
+      expect([env, r[env].result, r[env].fetch, r[env].apply]).toEqual([env, 'failure', undefined, undefined]);
+      expect(r[env].gate.stdout).toContain(`::error::refusing to apply commit ${sha.slice(0, 7)} to ${env}: it is older than (an ancestor of)`);
+    }
+    expect(gh.deployments).toHaveLength(deployments); // nothing recorded
+    expect(world.snapshot()).toEqual(before);
+  });
+
+  it('journey 8 (B4): a PR from a fork gets no credentials and no plan, ONE clear comment and a green required check; the merge queue says what to do', async () => {
+    const tokens = gh.oidcTokens;
+    const calls = p.callLog().length;
+    const head = world.branch('pr12', main, 'observability: v2 (from a fork)', () => world.layer('observability', { version: 2 }));
+    const r = await p.pullRequest(12, head, main, { fork: true });
+    expect([r.fork, r.results.plan.result, r.required.code, r.report?.code]).toEqual([true, 'skipped', 0, 0]);
+    expect(r.plans).toEqual({});
+    expect(gh.oidcTokens).toBe(tokens); // no OIDC token, no AWS call
+    expect(p.callLog()).toHaveLength(calls);
+    const ours = gh.comments.filter((c) => c.issue === 12 && c.user === BOT);
+    expect(ours).toHaveLength(1);
+    expect(ours[0].body).toContain('## Terraform plan: not run for pull requests from forks');
+    expect(ours[0].body).toContain('push the branch to this repository');
+    const mq = await p.mergeQueue(12, world.queued('pr12', head, main), main);
+    expect(mq.results.review.result).toBe('failure');
+    expect(mq.review?.stdout).toContain('::error::pull request #12 comes from a fork (someone/platform) and was never planned: push the branch to this repository to get a reviewed plan');
   });
 });

@@ -5801,35 +5801,35 @@ var require_client_h1 = __commonJS({
       return await WebAssembly.instantiate(mod, {
         env: {
           /* eslint-disable camelcase */
-          wasm_on_url: (p, at, len) => {
+          wasm_on_url: (p, at2, len) => {
             return 0;
           },
-          wasm_on_status: (p, at, len) => {
+          wasm_on_status: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_begin: (p) => {
             assert(currentParser.ptr === p);
             return currentParser.onMessageBegin() || 0;
           },
-          wasm_on_header_field: (p, at, len) => {
+          wasm_on_header_field: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
-          wasm_on_header_value: (p, at, len) => {
+          wasm_on_header_value: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
             assert(currentParser.ptr === p);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           },
-          wasm_on_body: (p, at, len) => {
+          wasm_on_body: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_complete: (p) => {
@@ -24763,35 +24763,35 @@ var require_client_h12 = __commonJS({
       return await WebAssembly.instantiate(mod, {
         env: {
           /* eslint-disable camelcase */
-          wasm_on_url: (p, at, len) => {
+          wasm_on_url: (p, at2, len) => {
             return 0;
           },
-          wasm_on_status: (p, at, len) => {
+          wasm_on_status: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_begin: (p) => {
             assert(currentParser.ptr === p);
             return currentParser.onMessageBegin() || 0;
           },
-          wasm_on_header_field: (p, at, len) => {
+          wasm_on_header_field: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
-          wasm_on_header_value: (p, at, len) => {
+          wasm_on_header_value: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
             assert(currentParser.ptr === p);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           },
-          wasm_on_body: (p, at, len) => {
+          wasm_on_body: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len)) || 0;
           },
           wasm_on_message_complete: (p) => {
@@ -43541,15 +43541,15 @@ function typeFromAddress(address) {
 function fail(file, where, detail) {
   throw new PlanParseError(file, `${where}${detail}`);
 }
-function normalizeResourceChange(rc, file, where, at) {
-  if (!isObject(rc)) return fail(file, where, `${at} must be an object, got ${Array.isArray(rc) ? "an array" : String(rc)}`);
+function normalizeResourceChange(rc, file, where, at2) {
+  if (!isObject(rc)) return fail(file, where, `${at2} must be an object, got ${Array.isArray(rc) ? "an array" : String(rc)}`);
   const address = str(rc.address) || deriveAddress(rc);
-  if (!address) return fail(file, where, `${at} has no "address" and no "type"/"name" to derive one from`);
+  if (!address) return fail(file, where, `${at2} has no "address" and no "type"/"name" to derive one from`);
   const change = rc.change;
-  if (!isObject(change)) return fail(file, where, `${at} (${address}) has no "change" object`);
+  if (!isObject(change)) return fail(file, where, `${at2} (${address}) has no "change" object`);
   const actions = change.actions;
-  if (!Array.isArray(actions) || actions.length === 0) return fail(file, where, `${at} (${address}): "change.actions" must be a non-empty array`);
-  if (actions.some((a) => typeof a !== "string")) return fail(file, where, `${at} (${address}): "change.actions" must hold strings, got ${JSON.stringify(actions).slice(0, 80)}`);
+  if (!Array.isArray(actions) || actions.length === 0) return fail(file, where, `${at2} (${address}): "change.actions" must be a non-empty array`);
+  if (actions.some((a) => typeof a !== "string")) return fail(file, where, `${at2} (${address}): "change.actions" must hold strings, got ${JSON.stringify(actions).slice(0, 80)}`);
   const importing = isObject(change.importing) ? change.importing : void 0;
   return {
     address,
@@ -43605,9 +43605,9 @@ function normalizePlan(value, file, docLabel = "", opts = {}) {
   const resourceChanges = list(doc, "resource_changes", file, where).map((rc, i) => normalizeResourceChange(rc, file, where, `resource_changes[${i}]`));
   const resourceDrift = list(doc, "resource_drift", file, where).map((rc, i) => normalizeResourceChange(rc, file, where, `resource_drift[${i}]`));
   const deferred = list(doc, "deferred_changes", file, where).map((d, i) => {
-    const at = `deferred_changes[${i}]`;
-    if (!isObject(d)) return fail(file, where, `${at} must be an object`);
-    return { reason: str(d.reason) ?? "unknown", resource_change: normalizeResourceChange(d.resource_change, file, where, `${at}.resource_change`) };
+    const at2 = `deferred_changes[${i}]`;
+    if (!isObject(d)) return fail(file, where, `${at2} must be an object`);
+    return { reason: str(d.reason) ?? "unknown", resource_change: normalizeResourceChange(d.resource_change, file, where, `${at2}.resource_change`) };
   });
   const invocations = list(doc, "action_invocations", file, where).map((a, i) => {
     const o = isObject(a) ? a : {};
@@ -46218,8 +46218,23 @@ function known(unknown, path3) {
   }
   return unknown;
 }
-function under(path3, rule) {
-  return rule.path.every((seg, i) => i < path3.length && matches(seg, String(path3[i])));
+function at(value, path3) {
+  let v = value;
+  for (const seg of path3) {
+    if (typeof v !== "object" || v === null) return void 0;
+    v = v[String(seg)];
+  }
+  return v;
+}
+function withoutUnknown(value, unknown) {
+  if (unknown === true) return void 0;
+  if (Array.isArray(value)) return value.map((v, i) => withoutUnknown(v, Array.isArray(unknown) ? unknown[i] : void 0));
+  if (typeof value === "object" && value !== null && typeof unknown === "object" && unknown !== null) {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) if (unknown[k] !== true) out[k] = withoutUnknown(v, unknown[k]);
+    return out;
+  }
+  return value;
 }
 function normalizeChange(rc, ignore) {
   const rules = ignore.filter((r) => r.type === rc.type || r.type === "*");
@@ -46237,11 +46252,14 @@ function normalizeChange(rc, ignore) {
   if (unknownAtIgnored) for (const r of rules) after = blank(after, r.path, void 0);
   const a = rc.change.actions;
   const replace = a.length === 2 && a.includes("create") && a.includes("delete");
-  const forcedOnlyByIgnored = (rc.change.replace_paths ?? []).length > 0 && (rc.change.replace_paths ?? []).every((p) => rules.some((r) => under(p, r)));
-  const same = deepEqual(before, after) && !containsTrue(afterUnknown);
-  if (same && (a.length === 1 && a[0] === "update" || replace && forcedOnlyByIgnored)) return void 0;
-  const actions = replace && forcedOnlyByIgnored ? ["update"] : a;
-  return { ...rc, change: { ...rc.change, actions, before, after, after_unknown: afterUnknown, replace_paths: replace && forcedOnlyByIgnored ? [] : rc.change.replace_paths } };
+  const paths = rc.change.replace_paths ?? [];
+  const forcedOnlyByIgnored = replace && paths.length > 0 && paths.every((p) => !containsTrue(at(afterUnknown, p)) && deepEqual(at(before, p), at(after, p)));
+  const knownValues = (v) => withoutUnknown(v, afterUnknown);
+  const differs = !deepEqual(knownValues(rc.change.before), knownValues(rc.change.after));
+  const onlyIgnored = differs && deepEqual(knownValues(before), knownValues(after));
+  if (onlyIgnored && (a.length === 1 && a[0] === "update" || forcedOnlyByIgnored)) return void 0;
+  const actions = forcedOnlyByIgnored ? ["update"] : a;
+  return { ...rc, change: { ...rc.change, actions, before, after, after_unknown: afterUnknown, replace_paths: forcedOnlyByIgnored ? [] : rc.change.replace_paths } };
 }
 function containsTrue(v) {
   if (v === true) return true;
@@ -46372,13 +46390,13 @@ function readOutcomes(dir) {
     return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {} };
   });
 }
-function writeEvidence(dir, outcomes, planFiles, stacks, at) {
+function writeEvidence(dir, outcomes, planFiles, stacks, at2) {
   const ignoreFile = getInput("ignore-rules").trim();
   const ignore = ignoreFile ? parseIgnoreRules(JSON.parse((0, import_node_fs3.readFileSync)(ignoreFile, "utf8")), ignoreFile) : [];
-  if (!at.planned || !/^[0-9a-f]{40}$/.test(at.planned)) throw new Error('evidence needs the planned commit SHA (input "planned-sha" or the event)');
+  if (!at2.planned || !/^[0-9a-f]{40}$/.test(at2.planned)) throw new Error('evidence needs the planned commit SHA (input "planned-sha" or the event)');
   (0, import_node_fs3.mkdirSync)(dir, { recursive: true });
   for (const o of outcomes) {
-    const evidence = { version: 1, env: o.env, head: at.planned, base: at.base, stacks: {} };
+    const evidence = { version: 1, env: o.env, head: at2.planned, base: at2.base, stacks: {} };
     for (const name of o.planned) {
       const i = stacks.findIndex((s) => s.name === name);
       if (i < 0) throw new Error(`outcome-${o.env}.txt: "${name}" was planned but has no plan file`);
@@ -46394,11 +46412,13 @@ function writeEvidence(dir, outcomes, planFiles, stacks, at) {
 }
 var FORK_NOTICE = [
   PLAN_REPORT_MARKER,
-  readPlanFile,
   "## Terraform plan: not run for pull requests from forks",
   "",
   "This pull request comes from a fork, so its workflow run gets no OIDC token and no write access: no stack was planned and nothing was read from AWS.",
-  "Lint, type checks, tests and the synth ran as usual. A maintainer who wants a plan can push the branch to this repository; the merge queue plans every change before it lands either way.",
+  "Lint, type checks, tests and the synth ran as usual.",
+  "",
+  // The merge queue only lets through what a pull request showed: a fork's change to a stack has no plan to match.
+  "A change that affects no stack can be queued as it is. One that affects a stack cannot pass the merge queue without a reviewed plan: a maintainer can push the branch to this repository and open a pull request from there, which is planned and reviewed like any other.",
   ""
 ].join("\n");
 async function main() {
@@ -46430,7 +46450,7 @@ async function main() {
   const budgetInput = getInput("max-comment-chars");
   const budget = budgetInput ? Number(budgetInput) : DEFAULT_COMMENT_BUDGET;
   if (!Number.isInteger(budget) || budget < 1e3 || budget > 65536) throw new Error(`input "max-comment-chars": expected an integer from 1000 to 65536, got "${budgetInput}"`);
-  const at = commits();
+  const at2 = commits();
   setOutput("has-changes", String(changes));
   setOutput("has-destroy", String(destroy));
   setOutput("risk", risk);
@@ -46439,10 +46459,10 @@ async function main() {
   setOutput("fingerprints", JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint]))));
   setOutput("json", renderJson(stacks).trim());
   const evidenceDir = getInput("evidence-dir").trim();
-  if (evidenceDir) writeEvidence(evidenceDir, outcomes, planFiles, stacks, at);
+  if (evidenceDir) writeEvidence(evidenceDir, outcomes, planFiles, stacks, at2);
   const comparison = expected ? compareFingerprints(expected, stacks) : void 0;
   setOutput("fingerprint-match", comparison ? String(comparison.match) : "");
-  const view = { waiting, failed, blocked, commits: at };
+  const view = { waiting, failed, blocked, commits: at2 };
   const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, ...view, fullReportLocation: `the \`${artifact}\` artifact of this run` });
   summary.addRaw(full.markdown, true);
   if (comparison && !comparison.match) {
@@ -46481,6 +46501,15 @@ async function verifyHead(octokit, pr) {
 async function compareWithComment(octokit, pr, stacks, author) {
   const sticky = await findSticky(octokit, pr, author);
   const shown = sticky?.body ? embeddedFingerprints(sticky.body) : void 0;
+  if (shown === void 0) {
+    const { data } = await octokit.rest.pulls.get({ ...repo(), pull_number: pr });
+    const home = `${repo().owner}/${repo().repo}`;
+    const from = data.head.repo?.full_name;
+    if (from !== home) {
+      setOutput("fingerprint-match", "false");
+      throw new Error(`pull request #${pr} comes from a fork (${from ?? "a deleted repository"}) and was never planned: push the branch to this repository to get a reviewed plan, then queue that pull request`);
+    }
+  }
   const problems = shown === void 0 ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, stacks).problems;
   setOutput("fingerprint-match", String(problems.length === 0));
   if (problems.length === 0) {
@@ -46496,8 +46525,8 @@ async function compareWithComment(octokit, pr, stacks, author) {
   ].join("\n");
   if (sticky?.body) {
     const body = sticky.body.replace(/\n> \[!WARNING\]\n> \*\*Stale plan\*\*[\s\S]*?queue again\.\n/, "\n");
-    const at = body.indexOf("\n");
-    await octokit.rest.issues.updateComment({ ...repo(), comment_id: sticky.id, body: `${body.slice(0, at + 1)}${warning2}${body.slice(at + 1)}` });
+    const at2 = body.indexOf("\n");
+    await octokit.rest.issues.updateComment({ ...repo(), comment_id: sticky.id, body: `${body.slice(0, at2 + 1)}${warning2}${body.slice(at2 + 1)}` });
   }
   throw new Error(`stale plan: ${problems.join("; ")}`);
 }

@@ -137,11 +137,13 @@ function writeEvidence(dir: string, outcomes: Outcome[], planFiles: string[], st
 
 const FORK_NOTICE = [
   PLAN_REPORT_MARKER,
-  readPlanFile,
   '## Terraform plan: not run for pull requests from forks',
   '',
   'This pull request comes from a fork, so its workflow run gets no OIDC token and no write access: no stack was planned and nothing was read from AWS.',
-  'Lint, type checks, tests and the synth ran as usual. A maintainer who wants a plan can push the branch to this repository; the merge queue plans every change before it lands either way.',
+  'Lint, type checks, tests and the synth ran as usual.',
+  '',
+  // The merge queue only lets through what a pull request showed: a fork's change to a stack has no plan to match.
+  'A change that affects no stack can be queued as it is. One that affects a stack cannot pass the merge queue without a reviewed plan: a maintainer can push the branch to this repository and open a pull request from there, which is planned and reviewed like any other.',
   '',
 ].join('\n');
 
@@ -239,6 +241,16 @@ async function verifyHead(octokit: Octokit, pr: number): Promise<void> {
 async function compareWithComment(octokit: Octokit, pr: number, stacks: StackSummary[], author: string): Promise<void> {
   const sticky = await findSticky(octokit, pr, author);
   const shown = sticky?.body ? embeddedFingerprints(sticky.body) : undefined;
+  if (shown === undefined) {
+    // A fork's run gets no credentials, so it never planned (its comment is the fork notice): say what to do.
+    const { data } = await octokit.rest.pulls.get({ ...repo(), pull_number: pr });
+    const home = `${repo().owner}/${repo().repo}`;
+    const from = data.head.repo?.full_name;
+    if (from !== home) {
+      core.setOutput('fingerprint-match', 'false');
+      throw new Error(`pull request #${pr} comes from a fork (${from ?? 'a deleted repository'}) and was never planned: push the branch to this repository to get a reviewed plan, then queue that pull request`);
+    }
+  }
   const problems = shown === undefined ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, stacks).problems;
   core.setOutput('fingerprint-match', String(problems.length === 0));
   if (problems.length === 0) {

@@ -73,6 +73,24 @@ describe('plan-report: review flow (issue 18)', () => {
     const again = await report({ fork: 'true' });
     expect(again.code).toBe(0);
     expect(gh.comments).toHaveLength(1);
+    // the notice is prose only (no source code joined into it) and does not promise a plan the queue will not make
+    const lines = gh.comments[0].body.split('\n');
+    expect(lines[0]).toBe(MARKER);
+    expect(gh.comments[0].body).not.toMatch(/function|=>|readPlanFile/);
+    expect(gh.comments[0].body).not.toContain('plans every change');
+    expect(gh.comments[0].body).toContain('push the branch to this repository');
+  });
+
+  it('B4 / journey 8: in the merge queue, a fork pull request that affects stacks is refused with what to do', async () => {
+    gh.pulls.push({ number: PR, head: { sha: HEAD, repo: { full_name: 'someone/platform' } }, base: { sha: BASE, ref: 'main' } });
+    expect((await report({ fork: 'true' })).code).toBe(0);
+    const r = await report({ plans: planDir({ 'prod-data.plan.json': CHANGES }), 'compare-with-comment': 'true' }, mergeGroup);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`::error::pull request #${PR} comes from a fork (someone/platform) and was never planned: push the branch to this repository to get a reviewed plan, then queue that pull request`);
+    // the same-repository case keeps its message
+    gh.pulls[0].head.repo = { full_name: 'acme/platform' };
+    const same = await report({ plans: planDir({ 'prod-data.plan.json': CHANGES }), 'compare-with-comment': 'true' }, mergeGroup);
+    expect(same.stdout).toContain(`pull request #${PR} has no plan comment with fingerprints by ${BOT}`);
   });
 
   it('W2 / journey 4: the comment records the commits; the merge-queue plan is compared with it, and a stale plan is flagged on the pull request and refused', async () => {
@@ -95,6 +113,7 @@ describe('plan-report: review flow (issue 18)', () => {
     expect(gh.comments[0].body).toMatch(/> - prod-data: /);
     // a person's comment carrying fingerprints is not what was reviewed
     gh.comments = [{ id: 5, issue: PR, body: body, user: 'octocat' }];
+    gh.pulls.push({ number: PR, head: { sha: HEAD, repo: { full_name: 'acme/platform' } }, base: { sha: BASE, ref: 'main' } });
     const forged = await report({ plans: reviewed, 'compare-with-comment': 'true' }, mergeGroup);
     expect(forged.code).toBe(1);
     expect(forged.stdout).toContain(`pull request #${PR} has no plan comment with fingerprints by ${BOT}`);

@@ -85,6 +85,8 @@ export class FakeGitHub {
   pulls: FakePull[] = [];
   /** GitHub's compare status of base...head (ahead, behind, identical, diverged) and the commits after base. */
   compare?: (base: string, head: string) => { status: string; commits: string[] };
+  /** OIDC tokens handed out by the runner's token endpoint (/_runner/id-token). */
+  oidcTokens = 0;
   private nextId = 1000;
   private server?: Server;
   url = '';
@@ -151,6 +153,8 @@ export class FakeGitHub {
     const token = (req.headers.authorization ?? '').replace(/^(token|bearer) /i, '');
     const login = this.logins.get(token) ?? BOT;
     if (method !== 'GET' && this.readOnlyTokens.has(token)) return send(403, { message: 'Resource not accessible by integration' });
+    // The runner's OIDC token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL): a fresh token per request, counted.
+    if (url.pathname === '/_runner/id-token' && method === 'GET') return send(200, { value: `oidc-token-${++this.oidcTokens}-for-${url.searchParams.get('audience')}` });
     const prefix = `/repos/${OWNER}/${REPO}`;
     if (!url.pathname.startsWith(prefix)) return send(404, { message: 'Not Found' });
     const p = url.pathname.slice(prefix.length);
@@ -217,13 +221,14 @@ export class FakeGitHub {
       const sha = url.searchParams.get('sha');
       const env = url.searchParams.get('environment');
       const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
       return send(
         200,
         this.deployments
           .filter((d) => (!sha || d.sha === sha) && (!env || d.environment === env))
           .map(({ statuses: _s, creator, ...d }) => ({ ...d, creator: userOf(creator) }))
           .reverse()
-          .slice(0, perPage),
+          .slice((page - 1) * perPage, page * perPage),
       );
     }
     if (p === '/deployments' && method === 'POST') {

@@ -2,8 +2,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { deliveryRoleArns, loadEnvironments, type LoadOptions } from '@awp/config';
+import { deliveryRoleArns, type LoadOptions } from '@awp/config';
+import { loadEnvironments, planRunners } from '../environment';
 import { ALL_RULES, GuardrailError, Guardrails, type Finding, type GuardrailRule } from '@awp/guardrails';
+import { PULL_REQUEST_PLAN_SKIPS } from './plan-reads';
 import { APPLY_MAX_SESSION_SECONDS, BootstrapStack, type BootstrapStackProps } from './stack';
 
 export * from './stack';
@@ -62,13 +64,20 @@ export interface DeliveryTarget {
   readonly account: string;
   readonly region: string;
   readonly stateBucket: string;
+  /** Plans of reviewed code: the merge queue (merge_group) and the default branch (drift). */
   readonly planRoleArn: string;
+  /** Plans on `pull_request` events: reads no secret (the only role the `pull_request` subject may assume). */
+  readonly planPullRequestRoleArn: string;
+  /** Layers not planned on `pull_request` events (their refresh reads a secret): planned in the merge queue. */
+  readonly pullRequestPlanSkips: readonly string[];
   readonly applyRoleArn: string;
   /** The site's domain (CloudFront): the smoke test calls https://<domain>/healthz and /readyz. */
   readonly domain: string;
   readonly promotesFrom: string | null;
-  /** `runs-on` labels of this environment's plan and apply jobs (environment field delivery.runsOn). */
+  /** `runs-on` labels of this environment's apply jobs (deploy-env.yml; environment field delivery.runsOn). */
   readonly runsOn: readonly string[];
+  /** `runs-on` labels of its plan and drift jobs (delivery.planRunsOn; default runsOn, never the apply runners in prod). */
+  readonly planRunsOn: readonly string[];
   /** The apply role's longest session: request it per stack (configure-aws-credentials role-duration-seconds). */
   readonly applySessionSeconds: number;
 }
@@ -83,10 +92,13 @@ export function describeDelivery(envs: readonly string[] | undefined, options: L
       region: env.region,
       stateBucket: env.state.bucket,
       planRoleArn: roles.plan,
+      planPullRequestRoleArn: roles.planPullRequest,
+      pullRequestPlanSkips: PULL_REQUEST_PLAN_SKIPS,
       applyRoleArn: roles.apply,
       domain: env.domain.name,
       promotesFrom: env.promotesFrom ?? null,
       runsOn: env.delivery.runsOn,
+      planRunsOn: planRunners(env),
       applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
     };
   });

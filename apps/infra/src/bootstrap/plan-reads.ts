@@ -122,24 +122,54 @@ export const RESOURCE_CONTENT_READS: Readonly<Record<string, PlanRead>> = {
 };
 
 /**
- * Managed resources whose refresh hands the plan role a secret and that are accepted, each with the reason and the
- * way out. A pull request's code can read them (docs/delivery.md → Threat model); the tests fail on any other.
+ * Managed resources whose refresh hands a plan role a secret and that are accepted, per role, each with the reason
+ * and the way out; the tests fail on any other.
+ * - `plan` (merge queue, default branch, drift): runs reviewed code only.
+ * - `pullRequest`: runs any same-repository pull request's code before review, so it accepts none (a test holds it
+ *   empty); the stacks whose refresh or state holds a secret are planned in the merge queue (PULL_REQUEST_PLAN_SKIPS).
  */
-export const ACCEPTED_PLAN_EXPOSURES: Readonly<Record<string, string>> = {
-  aws_cognito_user_pool_client:
-    'a confidential client\'s secret is returned by DescribeUserPoolClient and kept in the Terraform state, which the plan role reads anyway; ' +
-    'denying the call would only stop plans. Way out: keep the secret out of Terraform (create the confidential client outside the stack or rotate its secret out of band) — identity layer',
+export const ACCEPTED_PLAN_EXPOSURES: Readonly<Record<'plan' | 'pullRequest', Readonly<Record<string, string>>>> = {
+  plan: {
+    aws_cognito_user_pool_client:
+      'a confidential client\'s secret is returned by DescribeUserPoolClient and kept in the Terraform state, which the plan role reads anyway; ' +
+      'only reviewed code (merge queue, default branch) runs with this role. Way out: keep the secret out of Terraform (create the confidential client outside the stack or rotate its secret out of band) — identity layer',
+  },
+  pullRequest: {},
 };
 
+/** Layers whose state holds a secret (the identity stack's: its app clients' secrets): the pull-request plan role may not read it. */
+export const PULL_REQUEST_SECRET_STATES: readonly string[] = ['identity'];
+
 /**
- * Kubernetes and Helm resources are read through the cluster's API with the plan role's EKS access entry
- * (AmazonEKSViewPolicy in the namespaces the workloads stack manages), not through IAM actions. Helm keeps its
- * releases in ConfigMaps (helm_driver "configmap"), which the view policy reads: no Secret is readable.
+ * Layers not planned on pull requests (`platform bootstrap --describe` → `pullRequestPlanSkips`; plan-stacks.sh
+ * reports them as planned in the merge queue, and the stacks that read their state wait for them): the pull-request
+ * plan role cannot refresh them without a secret.
  */
-export const KUBERNETES_TYPES: readonly string[] = [
-  'helm_release', 'kubernetes_deployment_v1', 'kubernetes_horizontal_pod_autoscaler_v2', 'kubernetes_job_v1', 'kubernetes_namespace_v1', 'kubernetes_pod_disruption_budget_v1',
-  'kubernetes_service_account_v1', 'kubernetes_service_v1', 'kubernetes_network_policy_v1', 'kubernetes_config_map_v1', 'kubernetes_role_v1', 'kubernetes_role_binding_v1',
-];
+export const PULL_REQUEST_PLAN_SKIPS: readonly string[] = ['identity'];
+
+/**
+ * Kubernetes and Helm resources are read through the cluster's API, not through IAM actions: the plan roles' EKS
+ * access entries map them to a Kubernetes group (no access policy: AmazonEKSViewPolicy reads pod logs), and the
+ * workloads stack's Roles (libs/compute PlanReaderRbac) grant that group get/list/watch on exactly these kinds, in
+ * the namespaces the stack manages. Helm keeps its releases in ConfigMaps (helm_driver "configmap"): no Secret is
+ * readable. Per Terraform type, the API group and resource a refresh reads (apps/infra/test/delivery-roles.test.ts
+ * checks the Roles cover every one the stack has).
+ */
+export const KUBERNETES_READS: Readonly<Record<string, { readonly apiGroup: string; readonly resource: string }>> = {
+  helm_release: { apiGroup: '', resource: 'configmaps' },
+  kubernetes_config_map_v1: { apiGroup: '', resource: 'configmaps' },
+  kubernetes_namespace_v1: { apiGroup: '', resource: 'namespaces' },
+  kubernetes_service_account_v1: { apiGroup: '', resource: 'serviceaccounts' },
+  kubernetes_service_v1: { apiGroup: '', resource: 'services' },
+  kubernetes_deployment_v1: { apiGroup: 'apps', resource: 'deployments' },
+  kubernetes_horizontal_pod_autoscaler_v2: { apiGroup: 'autoscaling', resource: 'horizontalpodautoscalers' },
+  kubernetes_job_v1: { apiGroup: 'batch', resource: 'jobs' },
+  kubernetes_network_policy_v1: { apiGroup: 'networking.k8s.io', resource: 'networkpolicies' },
+  kubernetes_pod_disruption_budget_v1: { apiGroup: 'policy', resource: 'poddisruptionbudgets' },
+  kubernetes_role_v1: { apiGroup: 'rbac.authorization.k8s.io', resource: 'roles' },
+  kubernetes_role_binding_v1: { apiGroup: 'rbac.authorization.k8s.io', resource: 'rolebindings' },
+};
+export const KUBERNETES_TYPES: readonly string[] = Object.keys(KUBERNETES_READS);
 
 /** The services whose metadata the plan role reads (Describe*, Get*, List*), from the tables above. */
 export function planReadServices(): string[] {

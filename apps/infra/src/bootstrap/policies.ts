@@ -17,7 +17,19 @@ export interface PlanAccess {
   readonly account: string;
   /** Secrets whose value a plan reads (their versions are managed by Terraform) — exactly these. */
   readonly secretNames: readonly string[];
+  /**
+   * Set for the pull-request plan role: a pull request's code runs with it, so it is also refused what returns a
+   * secret that the other plan role may read — these state objects (the identity stack's holds the app clients'
+   * secrets) and PULL_REQUEST_DENIED_READS.
+   */
+  readonly pullRequest?: { readonly secretStateObjects: readonly string[] };
 }
+
+/**
+ * Calls refused to the pull-request plan role on top of PLAN_DENIED_CONTENT_READS: DescribeUserPoolClient returns
+ * a confidential app client's secret (Cognito API reference → UserPoolClientType.ClientSecret).
+ */
+export const PULL_REQUEST_DENIED_READS: readonly string[] = ['cognito-idp:DescribeUserPoolClient'];
 
 /**
  * A secret's ARN pattern from its name: Secrets Manager appends `-` and six random characters, and AWS recommends
@@ -26,12 +38,11 @@ export interface PlanAccess {
 export const secretArnPattern = (a: Pick<PlanAccess, 'region' | 'account'>, name: string): string => `arn:aws:secretsmanager:${a.region}:${a.account}:secret:${name}-??????`;
 
 /**
- * The plan role: Describe/Get/List in the services the stacks use (`plan-reads.ts`), this environment's state
- * and lock files, exactly the secret values its refresh reads — and explicit denies on everything that returns
- * content, which win over any Allow (IAM policy evaluation logic), also over a policy someone attaches later.
+ * The plan roles: Describe/Get/List in the services the stacks use (`plan-reads.ts`), this environment's state,
+ * exactly the secret values its refresh reads — and explicit denies on everything that returns content, and on
+ * every object write, which win over any Allow (IAM policy evaluation logic), also over a policy attached later.
  */
 export function planRoleStatements(a: PlanAccess): DataAwsIamPolicyDocumentStatement[] {
-  const lockFiles = a.stateObjects.replace(/\*$/, '*.tflock');
   const secrets = a.secretNames.map((n) => secretArnPattern(a, n));
   const viaSecretsManager = { test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${a.region}.amazonaws.com`] };
   // Secrets Manager decrypts with the secret's ARN as encryption context (Secrets Manager User Guide →
@@ -41,10 +52,9 @@ export function planRoleStatements(a: PlanAccess): DataAwsIamPolicyDocumentState
     { sid: 'ReadMetadata', actions: planReadServices().flatMap((s) => [`${s}:Describe*`, `${s}:Get*`, `${s}:List*`]), resources: ['*'] },
     { sid: 'ListState', actions: ['s3:ListBucket'], resources: [a.bucketArn] },
     { sid: 'ReadState', actions: ['s3:GetObject'], resources: [a.stateObjects] },
-    // use_lockfile: terraform plan takes and releases `<key>.tflock` next to the state object.
-    { sid: 'WriteLockFilesOnly', actions: ['s3:PutObject', 's3:DeleteObject'], resources: [lockFiles] },
-    // Reading the encrypted state needs Decrypt; writing the (encrypted) lock file needs GenerateDataKey.
-    { sid: 'UseStateKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [a.stateKeyArn] },
+    // Reading the encrypted state needs Decrypt. Plans run with -lock=false and write no lock file: a plan role
+    // that could write or delete `<key>.tflock` could delete the lock an apply holds (and GenerateDataKey is gone too).
+    { sid: 'UseStateKey', actions: ['kms:Decrypt', 'kms:DescribeKey'], resources: [a.stateKeyArn] },
     ...(secrets.length > 0
       ? [
           { sid: 'ReadExactSecrets', actions: ['secretsmanager:GetSecretValue'], resources: secrets },
@@ -52,7 +62,7 @@ export function planRoleStatements(a: PlanAccess): DataAwsIamPolicyDocumentState
         ]
       : []),
     // ---- Denies: content stays out of reach, whatever is attached ----
-    { sid: 'DenyStateWrites', effect: 'Deny', actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], notResources: [lockFiles] },
+    { sid: 'DenyObjectWrites', effect: 'Deny', actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], resources: ['*'] },
     { sid: 'DenyObjectReadsOutsideState', effect: 'Deny', actions: ['s3:GetObject*'], notResources: [a.stateObjects] },
     { sid: 'DenyContentReads', effect: 'Deny', actions: [...PLAN_DENIED_CONTENT_READS], resources: ['*'] },
     { sid: 'DenySecretValues', effect: 'Deny', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue'], ...(secrets.length > 0 ? { notResources: secrets } : { resources: ['*'] }) },
@@ -65,6 +75,12 @@ export function planRoleStatements(a: PlanAccess): DataAwsIamPolicyDocumentState
       // match when the key is absent — IAM User Guide → "Condition operators").
       ...(secrets.length > 0 ? { condition: [{ test: 'StringNotLike', variable: 'kms:EncryptionContext:SecretARN', values: secrets }] } : {}),
     },
+    ...(a.pullRequest
+      ? [
+          { sid: 'DenySecretReadsToPullRequests', effect: 'Deny', actions: [...PULL_REQUEST_DENIED_READS], resources: ['*'] },
+          { sid: 'DenySecretStateToPullRequests', effect: 'Deny', actions: ['s3:GetObject*'], resources: [...a.pullRequest.secretStateObjects] },
+        ]
+      : []),
   ];
 }
 

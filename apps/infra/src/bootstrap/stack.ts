@@ -18,8 +18,10 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { applyIamConvention, defaultTags, DELIVERY_IAM_PATH, deliveryRoleArns, deliveryRoleNames, globalName, IAM_CONTEXT_KEY, platformIam, requireTerraformVersion, resourceName, tlsOnlyBucketStatements, type EnvironmentConfig } from '@awp/config';
+import { applyIamConvention, defaultTags, DELIVERY_IAM_PATH, deliveryRoleArns, deliveryRoleNames, globalName, IAM_CONTEXT_KEY, platformIam, requireTerraformVersion, resourceName, stateObjectKey, tlsOnlyBucketStatements } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { applyBoundaryStatements, planRoleStatements, workloadBoundaryStatements, type PlanAccess } from './policies';
+import { PULL_REQUEST_SECRET_STATES } from './plan-reads';
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -76,12 +78,15 @@ export interface BootstrapStackProps {
  * `repo:<org>@<ownerId>/<repo>@<repositoryId>:<context>` (the default for repositories created from 2026-07-15 on,
  * and for every repository renamed or transferred since; others opt in — GitHub docs → OpenID Connect reference).
  */
-export function trustedSubjects(env: EnvironmentConfig, defaultBranch = 'main'): { plan: string[]; planPatterns: string[]; apply: string[] } {
+export function trustedSubjects(env: EnvironmentConfig, defaultBranch = 'main'): { plan: string[]; planPatterns: string[]; planPullRequest: string[]; apply: string[] } {
   const [owner, name] = env.repository.split('/');
   const prefixes = [`repo:${env.repository}`, ...(env.repositoryOwnerId !== undefined ? [`repo:${owner}@${env.repositoryOwnerId}/${name}@${env.repositoryId}`] : [])];
   return {
-    // Pull requests plan; scheduled drift detection runs on the default branch without an environment.
-    plan: prefixes.flatMap((p) => [`${p}:pull_request`, `${p}:ref:refs/heads/${defaultBranch}`]),
+    // Scheduled drift detection runs on the default branch without an environment. Not pull requests: they get
+    // their own role (below), which reads no secret; reviewed code (merge queue, default branch) plans with this one.
+    plan: prefixes.map((p) => `${p}:ref:refs/heads/${defaultBranch}`),
+    // Every same-repository pull request, reviewed or not, shares this subject: only the pull-request plan role.
+    planPullRequest: prefixes.map((p) => `${p}:pull_request`),
     // The merge queue (pr.yml on merge_group) plans what will land on a temporary branch GitHub names
     // gh-readonly-queue/<base>/pr-<n>-<sha>; its OIDC subject is that ref. The only wildcard in any trust: after this
     // repository's own prefix, inside that namespace, and the repository IDs are still matched exactly.
@@ -99,6 +104,11 @@ export function planSecretNames(env: EnvironmentConfig): string[] {
   return [`${env.name}/${env.service.name}/cache-auth`];
 }
 
+/** The plan roles' policy names (also their permissions boundaries). */
+export function planPolicyNames(env: EnvironmentConfig): { plan: string; planPullRequest: string } {
+  return { plan: `${env.name}-delivery-plan-read`, planPullRequest: `${env.name}-delivery-plan-pr-read` };
+}
+
 /**
  * The per-account foundation of the delivery pipeline, applied once by hand (docs/delivery.md):
  * the Terraform state bucket with its KMS key and access-log bucket, GitHub's OIDC provider, the environment's
@@ -110,6 +120,7 @@ export class BootstrapStack extends TerraformStack {
   readonly stateBucketName: string;
   readonly accessLogBucketName: string;
   readonly planRoleName: string;
+  readonly planPullRequestRoleName: string;
   readonly applyRoleName: string;
 
   constructor(scope: Construct, props: BootstrapStackProps) {
@@ -129,6 +140,7 @@ export class BootstrapStack extends TerraformStack {
     const platform = platformIam(env);
     this.stateBucketName = bucket;
     this.planRoleName = roles.plan;
+    this.planPullRequestRoleName = roles.planPullRequest;
     this.applyRoleName = roles.apply;
 
     if ((props.backend ?? 'local') === 's3') {
@@ -258,22 +270,41 @@ export class BootstrapStack extends TerraformStack {
     const stateObjects = `${bucketArn}/${env.state.keyPrefix}/${env.name}/*`;
     const access: PlanAccess = { bucketArn, stateObjects, stateKeyArn: stateKey.arn, region: env.region, account, secretNames: planSecretNames(env) };
 
-    // ---- Plan role: reads metadata and this environment's state, writes only lock files ----------------------
-    const planDoc = new DataAwsIamPolicyDocument(this, 'plan-read-policy', { statement: planRoleStatements(access) });
-    const planPolicy = new IamPolicy(this, 'plan-read', {
-      name: `${env.name}-delivery-plan-read`,
-      description: 'What terraform plan reads: service metadata, this environment\'s state, the state lock files; no content outside them',
-      policy: planDoc.json,
-    });
-    const planRole = new IamRole(this, 'plan-role', {
+    // ---- Plan roles: read metadata and this environment's state, write nothing (plans run with -lock=false) -----
+    const planRoleOf = (id: string, p: { name: string; policyName: string; access: PlanAccess; trust: DataAwsIamPolicyDocument; description: string; policyDescription: string }) => {
+      const planDoc = new DataAwsIamPolicyDocument(this, `${id}-read-policy`, { statement: planRoleStatements(p.access) });
+      const planPolicy = new IamPolicy(this, `${id}-read`, { name: p.policyName, description: p.policyDescription, policy: planDoc.json });
+      const role = new IamRole(this, `${id}-role`, {
+        name: p.name,
+        description: p.description,
+        assumeRolePolicy: p.trust.json,
+        maxSessionDuration: PLAN_MAX_SESSION_SECONDS,
+        // The same policy as its ceiling: whatever is attached later, this role stays a plan role.
+        permissionsBoundary: planPolicy.arn,
+      });
+      new IamRolePolicyAttachment(this, `${id}-read-attachment`, { role: role.name, policyArn: planPolicy.arn });
+      return role;
+    };
+    // Reviewed code: the merge queue (what will land) and the default branch (drift). Reads what a refresh reads.
+    const planRole = planRoleOf('plan', {
       name: roles.plan,
-      description: `GitHub Actions (${env.repository}) pull-request and drift plans of ${env.name}: read-only`,
-      assumeRolePolicy: trust('plan-trust', subjects.plan, subjects.planPatterns).json,
-      maxSessionDuration: PLAN_MAX_SESSION_SECONDS,
-      // The same policy as its ceiling: whatever is attached later, this role stays a plan role.
-      permissionsBoundary: planPolicy.arn,
+      policyName: planPolicyNames(env).plan,
+      access,
+      trust: trust('plan-trust', subjects.plan, subjects.planPatterns),
+      description: `GitHub Actions (${env.repository}) merge-queue and drift plans of ${env.name}: read-only`,
+      policyDescription: 'What terraform plan reads: service metadata, this environment\'s state; no content outside them, no writes',
     });
-    new IamRolePolicyAttachment(this, 'plan-read-attachment', { role: planRole.name, policyArn: planPolicy.arn });
+    // Any same-repository pull request runs its own code with this role, before review: it reads no secret at all
+    // (ACCEPTED_PLAN_EXPOSURES.pullRequest is empty). The identity stack (its app clients' secrets, in its refresh
+    // and its state) and what reads its state are planned in the merge queue instead (PULL_REQUEST_PLAN_SKIPS).
+    const planPullRequestRole = planRoleOf('plan-pr', {
+      name: roles.planPullRequest,
+      policyName: planPolicyNames(env).planPullRequest,
+      access: { ...access, pullRequest: { secretStateObjects: PULL_REQUEST_SECRET_STATES.map((layer) => `${bucketArn}/${stateObjectKey(env, layer)}`) } },
+      trust: trust('plan-pr-trust', subjects.planPullRequest),
+      description: `GitHub Actions (${env.repository}) pull-request plans of ${env.name}: read-only, no secrets`,
+      policyDescription: 'What a pull request\'s terraform plan reads: the plan role\'s reads minus every secret (app client secrets, the identity state); no writes',
+    });
 
     // ---- Workload boundary: the ceiling of every role the platform (the apply role) creates ----------------
     const workloadDoc = new DataAwsIamPolicyDocument(this, 'workload-boundary-policy', {
@@ -296,7 +327,15 @@ export class BootstrapStack extends TerraformStack {
         bucketArns: [bucketArn, logBucketArn],
         logBucketArn,
         stateKeyArn: stateKey.arn,
-        deliveryArns: [roleArns.plan, roleArns.apply, boundaryArn(applyBoundaryName), boundaryArn(platform.boundaryName), boundaryArn(`${env.name}-delivery-plan-read`)],
+        deliveryArns: [
+          roleArns.plan,
+          roleArns.planPullRequest,
+          roleArns.apply,
+          boundaryArn(applyBoundaryName),
+          boundaryArn(platform.boundaryName),
+          boundaryArn(planPolicyNames(env).plan),
+          boundaryArn(planPolicyNames(env).planPullRequest),
+        ],
       }),
     });
     const boundary = new IamPolicy(this, 'apply-boundary', {
@@ -322,6 +361,7 @@ export class BootstrapStack extends TerraformStack {
     new TerraformOutput(this, 'state_key_arn', { value: stateKey.arn });
     new TerraformOutput(this, 'oidc_provider_arn', { value: oidcArn });
     new TerraformOutput(this, 'plan_role_arn', { value: planRole.arn });
+    new TerraformOutput(this, 'plan_pull_request_role_arn', { value: planPullRequestRole.arn });
     new TerraformOutput(this, 'apply_role_arn', { value: applyRole.arn });
     new TerraformOutput(this, 'workload_boundary_arn', { value: workloadBoundary.arn });
   }

@@ -1,6 +1,7 @@
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import { clusterName, deliveryRoleArns, PlatformStack, resourceName, type EnvironmentConfig } from '@awp/config';
+import { clusterName, deliveryRoleArns, PlatformStack, resourceName } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { Cluster } from '@awp/compute';
 import type { Network } from '@awp/network';
 
@@ -20,9 +21,10 @@ export function clusterStack(scope: Construct, env: EnvironmentConfig, network: 
     endpointPublicAccessCidrs: compute.endpointPublicAccessCidrs,
     // Where the self-hosted delivery runners live (environment validation requires them for a private-only endpoint).
     endpointPrivateAccessCidrs: compute.endpointPrivateAccessCidrs,
-    // The apply role deploys the workloads stack; the plan role reads it (Helm keeps releases in Secrets).
+    // The apply role deploys the workloads stack (cluster-admin).
     adminRoleArns: [delivery.apply, ...(compute.adminRoleArn ? [compute.adminRoleArn] : [])],
-    viewRoleArns: [delivery.plan],
+    // Both plan roles (merge queue/drift, pull requests) read the workloads stack through its RBAC (PlanReaderRbac).
+    viewRoleArns: [delivery.plan, delivery.planPullRequest],
     addonVersions: compute.addons,
     logRetentionDays: compute.logRetentionDays,
     serviceNamespace: service.name,

@@ -1,12 +1,14 @@
 import type { Construct } from 'constructs';
-import { deliveryRoleArns, globalName, PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { deliveryRoleArns, globalName, PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { DataLayer } from '@awp/data';
 import type { Network } from '@awp/network';
 
 /** `<env>-data`: databases, cache, buckets, keys and secrets, inside the network's isolated subnets. */
 export function dataStack(scope: Construct, env: EnvironmentConfig, network: Network): { stack: PlatformStack; data: DataLayer } {
   const stack = new PlatformStack(scope, { env, layer: 'data' });
-  const { postgres, redis, s3 } = env.data;
+  // The data construct's props still say postgres and s3 (renamed with the data layer's own settings.ts).
+  const { database: postgres, cache: redis, buckets: s3 } = env.data;
   const data = new DataLayer(stack, 'data', {
     namePrefix: env.name,
     vpcId: network.vpcId,

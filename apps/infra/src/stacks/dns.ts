@@ -1,6 +1,7 @@
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import { PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { SiteZone } from '@awp/edge';
 
 /**

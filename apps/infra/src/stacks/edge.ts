@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
-import { PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import type { DataLayer } from '@awp/data';
 import { Edge, type ZoneRef } from '@awp/edge';
 import type { Network } from '@awp/network';

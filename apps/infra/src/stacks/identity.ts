@@ -1,6 +1,7 @@
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import { cognitoDomainPrefix, PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { cognitoDomainPrefix, PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { Identity } from '@awp/identity';
 
 /**

@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
-import { ConfigError, PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { ConfigError, PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { Observability, rdsInstanceMemoryGib, rdsPostgresDefaultMaxConnections } from '@awp/observability';
 
 /**
@@ -22,10 +23,10 @@ export function observabilityStack(scope: Construct, env: EnvironmentConfig, ups
   const stack = new PlatformStack(scope, { env, layer: 'observability' });
   const { observability: o, data, service } = env;
   const file = `environments/${env.name}.json`;
-  const memoryGib = rdsInstanceMemoryGib(data.postgres.instanceClass);
-  const maxConnections = o.postgresMaxConnections ?? rdsPostgresDefaultMaxConnections(data.postgres.instanceClass);
+  const memoryGib = rdsInstanceMemoryGib(data.database.instanceClass);
+  const maxConnections = o.databaseMaxConnections ?? rdsPostgresDefaultMaxConnections(data.database.instanceClass);
   if (memoryGib === undefined || maxConnections === undefined) {
-    throw new ConfigError([{ file, path: 'data.postgres.instanceClass', message: `the observability layer cannot derive the memory of "${data.postgres.instanceClass}" (known: db.{t,m,r,x,c}<gen>.<size>); use such a class or extend libs/observability instance-specs` }]);
+    throw new ConfigError([{ file, path: 'data.database.instanceClass', message: `the observability layer cannot derive the memory of "${data.database.instanceClass}" (known: db.{t,m,r,x,c}<gen>.<size>); use such a class or extend libs/observability instance-specs` }]);
   }
   const { cluster, workloads, edge } = upstream;
   const observability = new Observability(stack, 'observability', {
@@ -41,7 +42,7 @@ export function observabilityStack(scope: Construct, env: EnvironmentConfig, ups
         primaryInstanceId: upstream.data.postgres.primaryInstanceId,
         replicaInstanceIds: upstream.data.postgres.replicaInstanceIds,
         instanceMemoryGib: memoryGib,
-        allocatedStorageGb: data.postgres.allocatedStorageGb,
+        allocatedStorageGb: data.database.allocatedStorageGb,
         maxConnections,
       },
       redis: { replicationGroupId: upstream.data.redis.replicationGroupId, memberClusterIds: upstream.data.redis.memberClusterIds },

@@ -1,6 +1,7 @@
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { PlatformStack, type EnvironmentConfig } from '@awp/config';
+import { PlatformStack } from '@awp/config';
+import { type EnvironmentConfig } from '../environment';
 import { EksProviders, ServiceWorkloads, type Cluster } from '@awp/compute';
 
 /** What the workloads stack reads from the data layer (the DataLayer construct's public outputs). */

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cognitoDomainPrefix, validateEnvironment } from './index';
+import { cognitoDomainPrefix } from '@awp/config';
+import { validateEnvironment } from '../../src/environment';
 
-const ENV_DIR = path.resolve(__dirname, '../../../environments');
+const ENV_DIR = path.resolve(__dirname, '../../../../environments');
 const raw = (name: string) => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
 
 /** Validates a modified copy and returns the problems as "path: message" lines. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { validateEnvironment } from './index';
+import { validateEnvironment } from '../../src/environment';
 
-const ENV_DIR = path.resolve(__dirname, '../../../environments');
+const ENV_DIR = path.resolve(__dirname, '../../../../environments');
 const prodRaw = () => JSON.parse(readFileSync(path.join(ENV_DIR, 'prod.json'), 'utf8'));
 
 function problems(raw: unknown): string[] {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EKS_MAX_PUBLIC_ACCESS_CIDRS, isSelfHostedRunner, validateEnvironment } from './index';
+import { EKS_MAX_PUBLIC_ACCESS_CIDRS, isSelfHostedRunner, planRunners, validateEnvironment } from '../../src/environment';
 
-const ENV_DIR = path.resolve(__dirname, '../../../environments');
+const ENV_DIR = path.resolve(__dirname, '../../../../environments');
 const raw = (name: string) => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
 
 function problems(env: unknown): string[] {
@@ -31,7 +31,11 @@ describe('how the delivery runners reach the EKS API', () => {
   it('defaults runsOn to a GitHub-hosted runner, which the validation then holds to what it can reach', () => {
     const env = publicEndpoint(['52.94.76.10/32']);
     delete env.delivery;
-    expect(problems(env)).toEqual([expect.stringMatching(/^delivery\.runsOn: standard GitHub-hosted runners \(\["ubuntu-24\.04"\]\)/)]);
+    expect(problems(env)).toEqual([
+      expect.stringMatching(/^delivery\.runsOn: standard GitHub-hosted runners \(\["ubuntu-24\.04"\]\)/),
+      // prod: plan jobs default to the apply runners, which the tier refuses (below).
+      expect.stringMatching(/^delivery\.runsOn: a plan job runs pull-request code/),
+    ]);
   });
 
   it('accepts real public egress ranges of self-hosted runners', () => {
@@ -99,5 +103,46 @@ describe('how the delivery runners reach the EKS API', () => {
       expect.stringMatching(/^compute\.endpointPrivateAccessCidrs\[0\]: expected an RFC 1918 private range where self-hosted runners live \(this VPC's private subnets: .*\), got "203\.0\.113\.0\/24"$/),
       expect.stringMatching(/^compute\.endpointPrivateAccessCidrs\[2\]: expected a prefix length between 0 and 32/),
     ]);
+  });
+});
+
+describe('plan runners and apply runners (delivery.planRunsOn, delivery.runsOn)', () => {
+  const prodMessage = (field: string, plan: string, apply: string) =>
+    `delivery.${field}: a plan job runs pull-request code, so in the prod tier it must not run on the apply runners: the plan labels (${plan}) are all apply labels (delivery.runsOn ${apply}), ` +
+    'so every apply runner would take plan jobs; set delivery.planRunsOn to the labels of separate plan runners, e.g. ["self-hosted", "linux", "x64", "awp-prod-plan"], registered in a runner group of their own';
+
+  it('prod plans on runners of their own; other tiers default to the apply runners', () => {
+    const prod = validateEnvironment(raw('prod'), 'environments/prod.json').config!;
+    expect(planRunners(prod)).toEqual(['self-hosted', 'linux', 'x64', 'awp-prod-plan']);
+    expect(prod.delivery.runsOn).toEqual(['self-hosted', 'linux', 'x64', 'awp-prod']);
+    const dev = validateEnvironment(raw('dev'), 'environments/dev.json').config!;
+    expect(dev.delivery.planRunsOn).toBeUndefined();
+    expect(planRunners(dev)).toEqual(dev.delivery.runsOn);
+  });
+
+  it('refuses identical plan and apply labels in the prod tier, saying why (negative)', () => {
+    const env = raw('prod');
+    env.delivery.planRunsOn = ['x64', 'awp-prod', 'self-hosted', 'linux']; // the same set, in another order
+    expect(problems(env)).toEqual([prodMessage('planRunsOn', '["x64","awp-prod","self-hosted","linux"]', '["self-hosted","linux","x64","awp-prod"]')]);
+  });
+
+  it('refuses prod plan labels that every apply runner has (a subset), and prod without planRunsOn (negative)', () => {
+    const env = raw('prod');
+    env.delivery.planRunsOn = ['self-hosted', 'linux'];
+    expect(problems(env)).toEqual([prodMessage('planRunsOn', '["self-hosted","linux"]', '["self-hosted","linux","x64","awp-prod"]')]);
+    delete env.delivery.planRunsOn;
+    expect(problems(env)).toEqual([prodMessage('runsOn', '["self-hosted","linux","x64","awp-prod"]', '["self-hosted","linux","x64","awp-prod"]')]);
+  });
+
+  it('accepts shared runners outside the prod tier', () => {
+    const env = raw('staging');
+    env.delivery.planRunsOn = [...env.delivery.runsOn];
+    expect(problems(env)).toEqual([]);
+  });
+
+  it('holds the plan runners to the EKS endpoint too: GitHub-hosted plan runners cannot reach a private one (negative)', () => {
+    const env = raw('prod');
+    env.delivery.planRunsOn = ['ubuntu-24.04'];
+    expect(problems(env)).toEqual([expect.stringMatching(/^delivery\.planRunsOn: GitHub-hosted runners \(\["ubuntu-24\.04"\]\) cannot reach a private-only EKS endpoint/)]);
   });
 });

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, environmentJsonSchema, loadEnvironment, loadEnvironments, listEnvironments, validateEnvironment } from './index';
+import { ConfigError, listEnvironments } from '@awp/config';
+import { environmentJsonSchema, loadEnvironment, loadEnvironments, RENAMED_KEYS, validateEnvironment } from '../../src/environment';
 
-const ENV_DIR = path.resolve(__dirname, '../../../environments');
+const ENV_DIR = path.resolve(__dirname, '../../../../environments');
 const prodRaw = () => JSON.parse(readFileSync(path.join(ENV_DIR, 'prod.json'), 'utf8'));
 const devRaw = () => JSON.parse(readFileSync(path.join(ENV_DIR, 'dev.json'), 'utf8'));
 
@@ -22,9 +23,9 @@ describe('the checked-in environment files', () => {
   it('get production-safe defaults where the file is silent', () => {
     const prod = loadEnvironment('prod', { dir: ENV_DIR });
     expect(prod.network.natGateways).toBe('perAz');
-    expect(prod.data.postgres.multiAz).toBe(true);
-    expect(prod.data.postgres.deletionProtection).toBe(true);
-    expect(prod.data.redis.engine).toBe('valkey');
+    expect(prod.data.database.multiAz).toBe(true);
+    expect(prod.data.database.deletionProtection).toBe(true);
+    expect(prod.data.cache.engine).toBe('valkey');
     expect(prod.observability.thresholds.cpuPercent).toBe(80);
     expect(prod.observability.thresholds.latencyP99Seconds).toBe(0.1);
   });
@@ -34,6 +35,33 @@ describe('the checked-in environment files', () => {
     const onDisk = JSON.parse(readFileSync(path.join(ENV_DIR, 'environment.schema.json'), 'utf8'));
     expect(onDisk).toEqual(environmentJsonSchema());
     expect((onDisk.properties.network.properties.vpcCidr as { description: string }).description).toMatch(/CIDR/);
+  });
+});
+
+describe('renamed keys (README → Config migration)', () => {
+  it('refuses each old key with the new one\'s name, once, and reports the other problems with it', () => {
+    const raw = devRaw();
+    raw.data.redis = raw.data.cache;
+    delete raw.data.cache;
+    raw.data.postgres = raw.data.database;
+    delete raw.data.database;
+    raw.data.s3 = raw.data.buckets;
+    delete raw.data.buckets;
+    raw.observability = { postgresMaxConnections: 100 };
+    raw.network.natGateways = 'none';
+    expect(problems(raw)).toEqual([
+      'data.postgres: renamed to "data.database" (README → Config migration): move this key\'s fields there',
+      'data.redis: renamed to "data.cache" (README → Config migration): move this key\'s fields there',
+      'data.s3: renamed to "data.buckets" (README → Config migration): move this key\'s fields there',
+      'observability.postgresMaxConnections: renamed to "observability.databaseMaxConnections" (README → Config migration): move this key\'s fields there',
+      expect.stringMatching(/^network\.natGateways: /),
+    ]);
+  });
+
+  it('lists every rename in the README\'s Config migration section', () => {
+    const readme = readFileSync(path.resolve(ENV_DIR, '../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Config migration'));
+    for (const [from, to] of Object.entries(RENAMED_KEYS)) expect(section).toContain(`\`${from}\` → \`${to}\``);
   });
 });
 
@@ -95,21 +123,21 @@ describe('semantic validation', () => {
 
   it('requires prod to be Multi-AZ, replicated and protected', () => {
     const raw = prodRaw();
-    raw.data.postgres.multiAz = false;
-    raw.data.postgres.readReplicas = 0;
-    raw.data.postgres.deletionProtection = false;
+    raw.data.database.multiAz = false;
+    raw.data.database.readReplicas = 0;
+    raw.data.database.deletionProtection = false;
     raw.network.natGateways = 'single';
     raw.network.azCount = 1;
-    raw.data.redis.replicasPerShard = 0;
-    raw.data.postgres.backupRetentionDays = 1;
+    raw.data.cache.replicasPerShard = 0;
+    raw.data.database.backupRetentionDays = 1;
     raw.service.replicas.min = 1;
     expect(problems(raw).sort()).toEqual(
       [
-        'data.postgres.backupRetentionDays: expected at least 7 days in prod, got 1',
-        'data.postgres.deletionProtection: expected true: prod databases are deletion-protected',
-        'data.postgres.multiAz: expected true: prod must be Multi-AZ',
-        'data.postgres.readReplicas: expected at least 1 read replica in prod, got 0',
-        'data.redis.replicasPerShard: expected at least 1 (cluster mode needs automatic failover, which needs a replica per shard; a small environment: 1 shard, 1 replica), got 0',
+        'data.database.backupRetentionDays: expected at least 7 days in prod, got 1',
+        'data.database.deletionProtection: expected true: prod databases are deletion-protected',
+        'data.database.multiAz: expected true: prod must be Multi-AZ',
+        'data.database.readReplicas: expected at least 1 read replica in prod, got 0',
+        'data.cache.replicasPerShard: expected at least 1 (cluster mode needs automatic failover, which needs a replica per shard; a small environment: 1 shard, 1 replica), got 0',
         'network.azCount: expected at least 2 in prod (Multi-AZ), got 1',
         'network.natGateways: expected "perAz" in prod: a single NAT gateway is a single-AZ failure',
         'service.replicas.min: expected at least 2 in prod, got 1',
@@ -117,7 +145,7 @@ describe('semantic validation', () => {
     );
     // The same settings are fine below prod: environments relax the defaults.
     const dev = devRaw();
-    expect(dev.data.postgres.multiAz).toBe(false);
+    expect(dev.data.database.multiAz).toBe(false);
     expect(problems(dev)).toEqual([]);
   });
 

@@ -1,10 +1,10 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ConfigError} from './index';
-import { loadEnvironment, loadEnvironments, validateEnvironment } from './index';
+import type { ConfigError } from '@awp/config';
+import { loadEnvironment, loadEnvironments, validateEnvironment } from '../../src/environment';
 
-const ENV_DIR = path.resolve(__dirname, '../../../environments');
+const ENV_DIR = path.resolve(__dirname, '../../../../environments');
 const raw = (name: string) => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
 const problems = (env: unknown) => validateEnvironment(env, 'environments/x.json').problems.map((p) => `${p.path}: ${p.message}`);
 const NS = ['ns-1111.awsdns-11.org', 'ns-2222.awsdns-22.co.uk', 'ns-333.awsdns-33.com', 'ns-444.awsdns-44.net'];

@@ -1,0 +1,257 @@
+import { z } from 'zod';
+import {
+  awsAccountId,
+  cognitoDomainPrefix,
+  cognitoDomainPrefixProblem,
+  computeSection,
+  dataSection,
+  domainSection,
+  edgeSection,
+  githubId,
+  identitySection,
+  isPrivateRange,
+  isIpv6DocumentationRange,
+  KNOWN_REGIONS,
+  nonPublicRange,
+  observabilitySection,
+  parseCidr,
+  type ParentZone,
+  planSubnets,
+  REGION_AZ_COUNT,
+  serviceSection,
+  TIERS,
+} from '@awp/config';
+import { networkSettings } from '@awp/network';
+
+/**
+ * The environment file's schema, assembled above the layers (docs/architecture.md → Settings: where a knob lives):
+ * the top-level fields every stack reads (name, tier, account, region, tags, repository, delivery, state), one section
+ * per layer taken from the package that owns it, and the rules that span more than one section. A layer's own defaults
+ * and rules are written in its section, never here.
+ */
+export const environmentSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path to the JSON Schema, for editors'),
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/, 'expected a short lowercase name like "dev"').describe('Environment name; prefix of every stack (<name>-<layer>)'),
+    tier: z.enum(TIERS).describe('Which guardrails apply: prod requires Multi-AZ, deletion protection, backups'),
+    promotesFrom: z.string().optional().describe('The environment a commit must have succeeded in before it may be applied here'),
+    account: z.strictObject({ id: awsAccountId }),
+    region: z.string().describe('AWS region, e.g. eu-west-1'),
+    owner: z.string().min(1).describe('Owning team, written to the owner tag'),
+    costCenter: z.string().min(1).describe('Cost centre tag'),
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'expected "org/repo"').describe('GitHub repository that deploys this environment'),
+    // GitHub's numeric IDs never change and are never reused: the delivery roles' OIDC trust pins them, so a
+    // renamed, deleted or re-created repository of the same name cannot assume them (docs/delivery.md → Threat model).
+    repositoryId: githubId.describe('The repository\'s immutable numeric ID (gh api repos/<org>/<repo> --jq .id)'),
+    repositoryOwnerId: githubId
+      .optional()
+      .describe('The owner\'s numeric ID (gh api repos/<org>/<repo> --jq .owner.id): the roles then also accept GitHub\'s immutable subject format repo:<org>@<ownerId>/<repo>@<repositoryId>:…'),
+    state: z
+      .strictObject({
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name'),
+        region: z.string().optional().describe('Defaults to the environment region'),
+        keyPrefix: z.string().default('platform'),
+      })
+      .describe('Remote state (created by the bootstrap stack)'),
+    delivery: z
+      .strictObject({
+        planRoleName: z.string().optional().describe('Default: <repo>-<env>-plan'),
+        applyRoleName: z.string().optional().describe('Default: <repo>-<env>-apply'),
+        runsOn: z
+          .array(z.string().min(1))
+          .min(1)
+          .default(['ubuntu-24.04'])
+          .describe(
+            'runs-on labels of the jobs that APPLY this environment (`platform bootstrap --describe` prints them for the workflows). ' +
+              'GitHub-hosted (default ["ubuntu-24.04"]) cannot reach a private EKS endpoint; self-hosted runners in the VPC: ["self-hosted", "linux", "x64", "awp-<env>"] (libs/compute/README.md)',
+          ),
+        // Plan and drift jobs get runners of their own (a plan job runs pull-request code); checked with runsOn in
+        // planRunnerProblems (below).
+        planRunsOn: z
+          .array(z.string().min(1))
+          .min(1)
+          .optional()
+          .describe(
+            'runs-on labels of the jobs that PLAN this environment (pull requests, merge queue, drift). Default: runsOn, except in the prod tier, ' +
+              'where plan jobs (which run pull-request code) must not be able to land on the apply runners: e.g. ["self-hosted", "linux", "x64", "awp-prod-plan"] in a runner group of its own',
+          ),
+      })
+      .prefault({}),
+    domain: domainSection,
+    network: networkSettings,
+    data: dataSection,
+    compute: computeSection,
+    edge: edgeSection,
+    identity: identitySection,
+    service: serviceSection,
+    observability: observabilitySection,
+  })
+  .superRefine((env, ctx) => crossLayerProblems(env).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path, message })));
+
+/** What an environment file holds after validation and defaults. */
+export type EnvironmentConfig = z.output<typeof environmentSchema> & {
+  /** Set by the loader, never in a file: the environment whose created zone must delegate this one's (libs/config delegations.ts). */
+  readonly parentZone?: ParentZone;
+};
+/** What an environment file may contain (defaults optional). */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+export type NodeGroupConfig = EnvironmentConfig['compute']['nodeGroups'][number];
+
+/** The JSON Schema that environment files reference for editor completion (`platform schema`). */
+export function environmentJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(environmentSchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as Record<string, unknown>;
+}
+
+type Problem = [(string | number)[], string];
+
+/**
+ * The rules that read more than one section (or a section and the top-level fields). A rule that needs only one
+ * layer's fields belongs in that layer's section.
+ */
+export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
+  const out: Problem[] = [];
+  const issue = (path: (string | number)[], message: string) => out.push([path, message]);
+
+  // Region and AZ count: a region we do not know cannot be checked, so it is refused with the list.
+  const azInRegion = REGION_AZ_COUNT[env.region];
+  if (azInRegion === undefined) {
+    issue(['region'], `expected a known AWS region (${KNOWN_REGIONS.join(', ')}), got "${env.region}"`);
+  } else if (env.network.azCount > azInRegion) {
+    issue(['network', 'azCount'], `expected at most ${azInRegion} (the AZs of ${env.region}), got ${env.network.azCount}`);
+  }
+  env.network.availabilityZones?.forEach((az, i) => {
+    if (!az.startsWith(env.region)) issue(['network', 'availabilityZones', i], `expected a zone of ${env.region}, got "${az}"`);
+  });
+  endpointAccessProblems(env).forEach(([p, message]) => issue(p, message));
+  planRunnerProblems(env).forEach(([p, message]) => issue(p, message));
+  if (env.promotesFrom === env.name) issue(['promotesFrom'], 'expected another environment, not this one');
+  if (env.identity.mode === 'cognito') {
+    // The default prefix carries the environment name: an environment called "aws-…" would get a prefix Cognito refuses.
+    const prefix = cognitoDomainPrefix({ name: env.name, account: env.account, identity: env.identity });
+    const problem = cognitoDomainPrefixProblem(prefix);
+    if (problem) issue(['identity', 'domainPrefix'], env.identity.domainPrefix === undefined ? `${problem} (the default <env>-auth-<account id>; set identity.domainPrefix)` : problem);
+  }
+
+  // Production: highly available and protected.
+  if (env.tier === 'prod') {
+    const pg = env.data.database;
+    if (!pg.multiAz) issue(['data', 'database', 'multiAz'], 'expected true: prod must be Multi-AZ');
+    if (env.network.azCount < 2) issue(['network', 'azCount'], `expected at least 2 in prod (Multi-AZ), got ${env.network.azCount}`);
+    if (env.network.natGateways !== 'perAz') issue(['network', 'natGateways'], 'expected "perAz" in prod: a single NAT gateway is a single-AZ failure');
+    if (pg.readReplicas < 1) issue(['data', 'database', 'readReplicas'], `expected at least 1 read replica in prod, got ${pg.readReplicas}`);
+    if (!pg.deletionProtection) issue(['data', 'database', 'deletionProtection'], 'expected true: prod databases are deletion-protected');
+    if (pg.backupRetentionDays < 7) issue(['data', 'database', 'backupRetentionDays'], `expected at least 7 days in prod, got ${pg.backupRetentionDays}`);
+    if (env.data.cache.snapshotRetentionDays < 1) issue(['data', 'cache', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
+    if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
+    if (env.identity.mode === 'cognito') {
+      if (env.identity.threatProtection !== 'ENFORCED') issue(['identity', 'threatProtection'], `expected "ENFORCED" in prod (with featurePlan "PLUS"), got "${env.identity.threatProtection}"`);
+      if (!env.identity.deletionProtection) issue(['identity', 'deletionProtection'], 'expected true: a deleted prod user pool takes every client id and secret with it');
+    }
+  }
+  return out;
+}
+
+/** EKS accepts at most 40 public endpoint CIDRs per cluster (Service Quotas: "Public endpoint access CIDR ranges per cluster", not adjustable). */
+export const EKS_MAX_PUBLIC_ACCESS_CIDRS = 40;
+
+/** GitHub's standard hosted runner labels (ubuntu-24.04, windows-latest, macos-15, ubuntu-24.04-arm…): no fixed egress IPs. */
+const STANDARD_GITHUB_HOSTED = /^(ubuntu|windows|macos)-(latest|\d+(\.\d+)?)(-arm|-arm64|-intel|-large|-xlarge)?$/;
+
+/** Whether the runs-on labels select self-hosted runners (GitHub gives every self-hosted runner the `self-hosted` label). */
+export function isSelfHostedRunner(runsOn: readonly string[]): boolean {
+  return runsOn.includes('self-hosted');
+}
+
+/** The runs-on labels of an environment's plan and drift jobs (delivery.planRunsOn, default delivery.runsOn). */
+export function planRunners(env: { delivery: { runsOn: readonly string[]; planRunsOn?: readonly string[] } }): readonly string[] {
+  return env.delivery.planRunsOn ?? env.delivery.runsOn;
+}
+
+/**
+ * A plan job runs pull-request code, so in the prod tier it must not be able to land on a runner that applies prod.
+ * GitHub sends a job to a runner that has ALL its runs-on labels: when every plan label is also an apply label
+ * (identical lists included), every apply runner can take plan jobs.
+ */
+export function planRunnerProblems(env: { tier: string; delivery: { runsOn: readonly string[]; planRunsOn?: readonly string[] } }): [(string | number)[], string][] {
+  if (env.tier !== 'prod') return [];
+  const apply = new Set(env.delivery.runsOn);
+  const plan = planRunners(env);
+  if (!plan.every((l) => apply.has(l))) return [];
+  return [
+    [
+      ['delivery', env.delivery.planRunsOn ? 'planRunsOn' : 'runsOn'],
+      `a plan job runs pull-request code, so in the prod tier it must not run on the apply runners: the plan labels (${JSON.stringify(plan)}) are all apply labels ` +
+        `(delivery.runsOn ${JSON.stringify(env.delivery.runsOn)}), so every apply runner would take plan jobs; set delivery.planRunsOn to the labels of separate plan runners, ` +
+        'e.g. ["self-hosted", "linux", "x64", "awp-prod-plan"], registered in a runner group of their own',
+    ],
+  ];
+}
+
+/**
+ * How the delivery jobs reach the EKS API, checked as one decision (issue: the committed files listed a documentation
+ * range, so no runner could ever reach the endpoint). Public allow-list entries must be real public egress ranges;
+ * a private-only endpoint needs self-hosted runners and the CIDRs they come from; standard GitHub-hosted runners have
+ * no static egress IPs (they use thousands of Azure ranges, GitHub meta API "actions"), so no allow-list fits them.
+ */
+export function endpointAccessProblems(env: {
+  name: string;
+  network: { vpcCidr: string; azCount: number };
+  delivery: { runsOn: readonly string[]; planRunsOn?: readonly string[] };
+  compute: { endpointPublicAccessCidrs: readonly string[]; endpointPrivateAccessCidrs: readonly string[] };
+}): [(string | number)[], string][] {
+  const out: [(string | number)[], string][] = [];
+  const { endpointPublicAccessCidrs: pub, endpointPrivateAccessCidrs: priv } = env.compute;
+  // Plan and apply runners both talk to the EKS API (the workloads stack): each label set is checked.
+  const runnerSets = [['runsOn', env.delivery.runsOn] as const, ...(env.delivery.planRunsOn ? [['planRunsOn', env.delivery.planRunsOn] as const] : [])];
+  const selfHosted = runnerSets.some(([, labels]) => isSelfHostedRunner(labels));
+  const privateHint = () => {
+    const plan = planSubnets(env.network.vpcCidr, env.network.azCount);
+    return typeof plan === 'string' ? '' : ` (this VPC's private subnets: ${JSON.stringify(plan.private)})`;
+  };
+  const setInstead =
+    'set the static public egress IPs of your runners (the NAT gateway IPs of self-hosted runners, or a GitHub larger runner\'s static IP range), ' +
+    'or set [] and use self-hosted runners in the VPC (delivery.runsOn, compute.endpointPrivateAccessCidrs)';
+  pub.forEach((c, i) => {
+    const where = ['compute', 'endpointPublicAccessCidrs', i];
+    if (isIpv6DocumentationRange(c)) return out.push([where, `"${c}" is a documentation range (RFC 3849), not a real network; ${setInstead}`]);
+    const p = parseCidr(c);
+    if (typeof p === 'string') return out.push([where, p]);
+    if (p.prefix === 0) return out.push([where, `"${c}" admits every address on the internet; ${setInstead}`]);
+    const range = nonPublicRange(p);
+    if (range?.kind === 'documentation') return out.push([where, `"${c}" is ${range.what}, a placeholder that matches no runner; ${setInstead}`]);
+    if (range) {
+      return out.push([where, `"${c}" is ${range.what}: the public endpoint never sees such a source address; list runners inside the VPC in compute.endpointPrivateAccessCidrs instead`]);
+    }
+    return undefined;
+  });
+  if (pub.length > EKS_MAX_PUBLIC_ACCESS_CIDRS) {
+    out.push([['compute', 'endpointPublicAccessCidrs'], `expected at most ${EKS_MAX_PUBLIC_ACCESS_CIDRS} CIDRs (EKS's fixed limit per cluster), got ${pub.length}; use self-hosted runners behind a NAT gateway instead`]);
+  }
+  priv.forEach((c, i) => {
+    const where = ['compute', 'endpointPrivateAccessCidrs', i];
+    const p = parseCidr(c);
+    if (typeof p === 'string') return out.push([where, p]);
+    if (!isPrivateRange(p)) return out.push([where, `expected an RFC 1918 private range where self-hosted runners live${privateHint()}, got "${c}"`]);
+    return undefined;
+  });
+  for (const [field, runsOn] of runnerSets) {
+    if (pub.length === 0 && !isSelfHostedRunner(runsOn)) {
+      out.push([
+        ['delivery', field],
+        `GitHub-hosted runners (${JSON.stringify(runsOn)}) cannot reach a private-only EKS endpoint (compute.endpointPublicAccessCidrs is empty): ` +
+          `set the labels of self-hosted runners inside the VPC, e.g. ["self-hosted", "linux", "x64", "awp-${env.name}"], or list their static egress IPs in compute.endpointPublicAccessCidrs`,
+      ]);
+    }
+    if (pub.length > 0 && runsOn.every((l) => STANDARD_GITHUB_HOSTED.test(l))) {
+      out.push([
+        ['delivery', field],
+        `standard GitHub-hosted runners (${JSON.stringify(runsOn)}) have no static egress IPs (they use thousands of Azure ranges, far more than the ${EKS_MAX_PUBLIC_ACCESS_CIDRS} CIDRs EKS allows), so compute.endpointPublicAccessCidrs can never admit them: ` +
+          'set the label of a GitHub larger runner with static IPs, or of self-hosted runners',
+      ]);
+    }
+  }
+  if (pub.length === 0 && selfHosted && priv.length === 0) {
+    out.push([['compute', 'endpointPrivateAccessCidrs'], `expected the private CIDRs of the self-hosted runners${privateHint()}: the EKS cluster security group admits nothing else on 443`]);
+  }
+  return out;
+}
