@@ -58,3 +58,62 @@ export function oneOf(json: Record<string, any>, type: string): Record<string, a
   expect(list).toHaveLength(1);
   return list[0];
 }
+
+/** One effective Allow/Deny of a role, its references resolved to the producing stack's own addresses (no hash suffixes). */
+export interface RoleStatement {
+  readonly effect: string;
+  readonly actions: string[];
+  readonly resources: string[];
+  readonly conditions: string[];
+}
+
+/**
+ * The statements each IAM role of `stackName` receives there, however they are delivered: managed policies attached
+ * (aws_iam_role_policy_attachment → an aws_iam_policy of any stack) or inline (aws_iam_role_policy). Cross-stack
+ * references are followed to the producing stack's expression and logical-id hashes dropped, so the same grant
+ * compares equal whether it is built in the data stack or where the role is used. Keyed by the role's address.
+ */
+export function rolePermissions(outdir: string, stackName: string): Record<string, RoleStatement[]> {
+  const stacks = new Map<string, Record<string, any>>();
+  const stackOf = (name: string) => {
+    if (!stacks.has(name)) stacks.set(name, readStack(outdir, name));
+    return stacks.get(name)!;
+  };
+  // `${…}` references: remote-state outputs become the producing stack's expression, hashes go.
+  const expand = (s: string): string =>
+    s
+      .replace(/\$\{data\.terraform_remote_state\.cross-stack-reference-input-([\w-]+)\.outputs\.([\w-]+)\}/g, (_m, producer: string, output: string) =>
+        expand(String(stackOf(producer).output[output].value)),
+      )
+      .replace(/_[0-9A-F]{8}\b/g, '');
+  // A whole-string reference reads as its address (`aws_kms_key.x.arn`); references inside a string keep `${…}`.
+  const resolve = (s: string): string => expand(s).replace(/^\$\{([^${}]+)\}$/, '$1');
+  const documentOf = (ref: string, at: string): Record<string, any>[] => {
+    const m = /^\$\{data\.aws_iam_policy_document\.([^.]+)\.json\}$/.exec(ref);
+    if (!m) throw new Error(`${at}: expected a policy document reference, got ${ref}`);
+    return stackOf(at).data.aws_iam_policy_document[m[1]].statement;
+  };
+  const statementsOf = (doc: Record<string, any>[]): RoleStatement[] =>
+    doc.map((st) => ({
+      effect: st.effect ?? 'Allow',
+      actions: [...st.actions].sort(),
+      resources: st.resources.map((r: string) => resolve(r)).sort(),
+      conditions: (st.condition ?? []).map((c: Record<string, any>) => `${c.test} ${c.variable} ${c.values.map((v: string) => resolve(v)).join(' | ')}`).sort(),
+    }));
+  const json = stackOf(stackName);
+  const out: Record<string, RoleStatement[]> = {};
+  const add = (role: string, sts: RoleStatement[]) => (out[resolve(role)] ??= []).push(...sts);
+  for (const a of Object.values<Record<string, any>>(json.resource?.aws_iam_role_policy_attachment ?? {})) {
+    const policy = resolve(String(a.policy_arn)); // aws_iam_policy.<id>.arn in its own stack
+    const m = /^aws_iam_policy\.([\w-]+)\.arn$/.exec(policy);
+    if (!m) continue; // an AWS managed policy
+    const producer = [stackName, ...stacks.keys()].find((n) => Object.keys(stackOf(n).resource?.aws_iam_policy ?? {}).some((k) => k.replace(/_[0-9A-F]{8}$/, '') === m[1]));
+    if (!producer) throw new Error(`no stack holds aws_iam_policy ${m[1]}`);
+    const [, p] = Object.entries<Record<string, any>>(stackOf(producer).resource.aws_iam_policy).find(([k]) => k.replace(/_[0-9A-F]{8}$/, '') === m[1])!;
+    add(String(a.role), statementsOf(documentOf(String(p.policy), producer)));
+  }
+  for (const p of Object.values<Record<string, any>>(json.resource?.aws_iam_role_policy ?? {})) add(String(p.role), statementsOf(documentOf(String(p.policy), stackName)));
+  const key = (s: RoleStatement) => JSON.stringify(s);
+  for (const role of Object.keys(out)) out[role].sort((a, b) => key(a).localeCompare(key(b)));
+  return out;
+}

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { synthesize } from '../src/synth';
-import { REPO, readStack } from './helpers';
+import { REPO, readStack, rolePermissions } from './helpers';
 
 type Json = Record<string, any>;
 const ENV_DIR = path.join(REPO, 'environments');
@@ -116,25 +116,24 @@ describe('prod-workloads', () => {
     expect(json.output.image.value).toBe(container.image);
   });
 
-  it('gives the service role the data layer access policy, and the migration role (alone) the master secret', () => {
-    const attachments = all(json, 'aws_iam_role_policy_attachment');
-    expect(attachments).toHaveLength(2);
-    for (const a of attachments) {
-      expect(a.role).toContain(remote('prod', 'cluster'));
-      expect(a.policy_arn).toContain(remote('prod', 'data'));
-    }
+  it("grants the service role and the migration role (alone: the master secret) through the data layer's grant helpers, here", () => {
+    const grants = all(json, 'aws_iam_role_policy');
+    expect(grants.map((g) => g.name).sort()).toEqual(['cache-auth-secret-read', 'cache-connect', 'database-connect', 'database-master-secret-read', 'uploads-read-write']);
+    for (const g of grants) expect(g.role).toContain(remote('prod', 'cluster'));
+    expect(grants.filter((g) => g.name === 'database-master-secret-read').map((g) => g.role)).toEqual([expect.stringContaining('migration-role')]);
+    expect(all(json, 'aws_iam_role_policy_attachment')).toEqual([]);
+    // The service waits for its grants, the migration Job for its own.
+    expect(deployment.depends_on.filter((d: string) => d.startsWith('aws_iam_role_policy.')).sort()).toEqual(
+      ['cache-auth-secret-read', 'cache-connect', 'database-connect', 'uploads-read-write'].map((n) => `aws_iam_role_policy.service-grant-${n}`),
+    );
+    expect(one(json, 'kubernetes_job_v1').depends_on).toContain('aws_iam_role_policy.migration-grant-database-master-secret-read');
     const job = one(json, 'kubernetes_job_v1').spec.template.spec;
     const env = Object.fromEntries(job.container[0].env.map((e: Json) => [e.name, e.value]));
     expect(env.DATABASE_SECRET_ARN).toContain(remote('prod', 'data'));
     expect(env.DATABASE_APP_USER).toBe('api');
     expect(job.service_account_name).not.toBe(pod.service_account_name);
-    // The data stack's outputs behind the two attachments: the service policy has no master secret in it.
-    const data = stack('prod-data');
-    const policies = Object.fromEntries(all(data, 'aws_iam_policy').map((p) => [p.name, p.policy]));
-    expect(Object.keys(policies).sort()).toEqual(['prod-api-data-access', 'prod-api-migration-access']);
-    const doc = (ref: string) => data.data.aws_iam_policy_document[ref.replace(/^\$\{data\.aws_iam_policy_document\.(.*)\.json\}$/, '$1')];
-    expect(JSON.stringify(doc(policies['prod-api-data-access']))).not.toContain('master_user_secret');
-    expect(JSON.stringify(doc(policies['prod-api-migration-access']))).toContain('master_user_secret');
+    // The data stack writes no IAM policy of its own any more.
+    expect(stack('prod-data').resource.aws_iam_policy).toBeUndefined();
   });
 
   it("default-denies the namespace and allows the service's flows to the subnets of environments/prod.json", () => {
@@ -148,6 +147,35 @@ describe('prod-workloads', () => {
       ['10.30.224.0/21', '10.30.232.0/21', '10.30.240.0/21'],
     ]);
   });
+});
+
+describe('what each role may do with the data layer (the grants, whichever way they are delivered)', () => {
+  // Written down from the bundled service-access and migration-access policies before the grant helpers replaced
+  // them: the same actions on the same resources under the same conditions, role by role (issue 14).
+  const region = '${data.aws_region.data_region.region}';
+  const viaSecretsManager = `StringEquals kms:ViaService secretsmanager.${region}.amazonaws.com`;
+  const decryptSecrets = { effect: 'Allow', actions: ['kms:Decrypt'], resources: ['aws_kms_key.data_keys_secrets-key.arn'], conditions: [viaSecretsManager] };
+  const readSecret = (secret: string) => ({ effect: 'Allow', actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], resources: [secret], conditions: [] });
+  const dbUser = (instance: string) =>
+    `arn:\${data.aws_partition.data_partition.partition}:rds-db:${region}:\${data.aws_caller_identity.data_caller.account_id}:dbuser:\${aws_db_instance.data_postgres_${instance}.resource_id}/api`;
+  const expected = (replicas: number) => ({
+    'aws_iam_role.cluster_migration-role.name': [decryptSecrets, readSecret('aws_db_instance.data_postgres_primary.master_user_secret[0].secret_arn')],
+    'aws_iam_role.cluster_service-role.name': [
+      { effect: 'Allow', actions: ['elasticache:Connect'], resources: ['aws_elasticache_replication_group.data_cache_group.arn', 'aws_elasticache_user.data_cache_app-user.arn'], conditions: [] },
+      { effect: 'Allow', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['aws_kms_key.data_keys_data-key.arn'], conditions: [`StringEquals kms:ViaService s3.${region}.amazonaws.com`] },
+      decryptSecrets,
+      { effect: 'Allow', actions: ['rds-db:connect'], resources: ['primary', ...[...Array(replicas).keys()].map((i) => `replica-${i + 1}`)].map(dbUser).sort(), conditions: [] },
+      { effect: 'Allow', actions: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject'], resources: ['${aws_s3_bucket.data_buckets_uploads.arn}/*'], conditions: [] },
+      { effect: 'Allow', actions: ['s3:ListBucket'], resources: ['aws_s3_bucket.data_buckets_uploads.arn'], conditions: [] },
+      readSecret('aws_secretsmanager_secret.data_cache-auth-secret.arn'),
+    ],
+  });
+
+  for (const env of ['dev', 'staging', 'prod']) {
+    it(`${env}: the service role connects to the database (as "api") and the cache, reads its secret and the uploads; the migration role reads the master secret, nothing else`, () => {
+      expect(rolePermissions(outdir, `${env}-workloads`)).toEqual(expected(rawEnv(env).data.database?.readReplicas ?? 1));
+    });
+  }
 });
 
 describe('dev-workloads', () => {

@@ -1,31 +1,38 @@
 import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack, computeRules } from '@awp/guardrails';
-import { Cluster, DEFAULT_ADDON_VERSIONS, PLAN_READER_GROUP, type ClusterProps } from './index';
+import { SettingsError } from '@awp/config';
+import { Cluster, computeSettings, PLAN_READER_GROUP, type ClusterProps, type ComputeSettings } from './index';
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'cluster', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
-const BASE: ClusterProps = {
-  clusterName: 'test-eks',
+const SETTINGS = {
   kubernetesVersion: '1.33',
+  nodeGroups: [
+    { name: 'general', instanceTypes: ['m7i.large'], minSize: 2, desiredSize: 3, maxSize: 6, labels: { tier: 'web' }, taints: [{ key: 'dedicated', value: 'api', effect: 'NO_SCHEDULE' as const }] },
+    { name: 'spot', instanceTypes: ['m7i.large', 'm6i.large'], capacityType: 'SPOT' as const, minSize: 0, desiredSize: 0, maxSize: 4, maxUnavailablePercentage: 50 },
+  ],
+  endpointPublicAccessCidrs: ['52.94.76.0/24'],
+  endpointPrivateAccessCidrs: ['10.30.0.0/18', '10.30.64.0/18'],
+} satisfies ComputeSettings;
+const BASE: ClusterProps = {
+  settings: SETTINGS,
+  clusterName: 'test-eks',
   privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
   workloadSecurityGroupId: 'sg-workload',
   logsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/logs',
   repositoryName: 'test-api',
-  nodeGroups: [
-    { name: 'general', instanceTypes: ['m7i.large'], minSize: 2, desiredSize: 3, maxSize: 6, labels: { tier: 'web' }, taints: [{ key: 'dedicated', value: 'api', effect: 'NO_SCHEDULE' }] },
-    { name: 'spot', instanceTypes: ['m7i.large', 'm6i.large'], capacityType: 'SPOT', minSize: 0, desiredSize: 0, maxSize: 4, maxUnavailablePercentage: 50 },
-  ],
-  endpointPublicAccessCidrs: ['52.94.76.0/24'],
-  endpointPrivateAccessCidrs: ['10.30.0.0/18', '10.30.64.0/18'],
   adminRoleArns: ['arn:aws:iam::111111111111:role/apply'],
   viewRoleArns: ['arn:aws:iam::111111111111:role/plan'],
+  serviceNamespace: 'api',
+  serviceAccountName: 'api',
 };
 
-function synth(props: Partial<ClusterProps> = {}): { json: Json; stack: TerraformStack; cluster: Cluster } {
+/** Synthesizes a Cluster with BASE's settings and wiring, each overridden field by field. */
+function synth(settings: Partial<ComputeSettings> = {}, wiring: Partial<Omit<ClusterProps, 'settings'>> = {}): { json: Json; stack: TerraformStack; cluster: Cluster } {
   const stack = new TerraformStack(Testing.app(), 'test');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
-  const cluster = new Cluster(stack, 'cluster', { ...BASE, ...props });
+  const cluster = new Cluster(stack, 'cluster', { ...BASE, ...wiring, settings: { ...SETTINGS, ...settings } });
   return { json: JSON.parse(Testing.synth(stack)), stack, cluster };
 }
 const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
@@ -92,7 +99,7 @@ describe('Cluster', () => {
     // A token of the resource, not the literal name: a consumer in another stack references (and waits for) it.
     expect(out.output.application_log_group.value).toBe(`\${aws_cloudwatch_log_group.${address}.name}`);
     expect(c.maxNodeCount).toBe(6 + 4);
-    expect(synth({ nodeGroups: [BASE.nodeGroups[0]] }).cluster.maxNodeCount).toBe(6);
+    expect(synth({ nodeGroups: [SETTINGS.nodeGroups[0]] }).cluster.maxNodeCount).toBe(6);
   });
 
   it('grants cluster-admin to the admin roles and maps the view roles to the plan readers\' group, with no access policy', () => {
@@ -107,8 +114,10 @@ describe('Cluster', () => {
   it('pins the five managed add-ons, with pod identity for vpc-cni and the CloudWatch agent', () => {
     const addons = Object.fromEntries(all(json, 'aws_eks_addon').map((a) => [a.addon_name, a]));
     expect(Object.keys(addons).sort()).toEqual(['amazon-cloudwatch-observability', 'coredns', 'eks-pod-identity-agent', 'kube-proxy', 'vpc-cni']);
-    expect(addons['vpc-cni'].addon_version).toBe(DEFAULT_ADDON_VERSIONS.vpcCni);
-    expect(addons['kube-proxy'].addon_version).toBe(DEFAULT_ADDON_VERSIONS.kubeProxy);
+    // The defaults of the settings section, the one place they are written.
+    expect(addons['vpc-cni'].addon_version).toBe(cluster.settings.addons.vpcCni);
+    expect(addons['kube-proxy'].addon_version).toBe('v1.33.0-eksbuild.2');
+    expect(addons['coredns'].addon_version).toBe(computeSettings.parse(SETTINGS).addons.coredns);
     expect(addons['vpc-cni'].pod_identity_association).toEqual([{ role_arn: expect.stringContaining('aws_iam_role.cluster_vpc-cni-role'), service_account: 'aws-node' }]);
     expect(addons['amazon-cloudwatch-observability'].pod_identity_association).toEqual([{ role_arn: expect.stringContaining('aws_iam_role.cluster_cloudwatch-agent-role'), service_account: 'cloudwatch-agent' }]);
     // Networking add-ons come before the nodes (asserted below), the agent after them and its log groups.
@@ -224,7 +233,7 @@ describe('Cluster', () => {
     const assoc = all(json, 'aws_eks_pod_identity_association');
     expect(assoc.map((a) => `${a.namespace}/${a.service_account}`).sort()).toEqual(['api/api', 'api/api-migrate', 'kube-system/cluster-autoscaler']);
     expect(cluster.migrationServiceAccountName).toBe('api-migrate');
-    expect(() => synth({ migrationServiceAccountName: 'api' })).toThrow(/the migration Job needs a service account of its own/);
+    expect(() => synth({}, { migrationServiceAccountName: 'api' })).toThrow(/the migration Job needs a service account of its own/);
   });
 
   it('creates an ECR repository with immutable tags, scan on push, KMS and a lifecycle policy', () => {
@@ -236,8 +245,39 @@ describe('Cluster', () => {
     expect(rules[1].selection.countNumber).toBe(200);
   });
 
-  it('refuses node groups whose sizes are out of order', () => {
-    expect(() => synth({ nodeGroups: [{ name: 'bad', instanceTypes: ['m7i.large'], minSize: 3, desiredSize: 2, maxSize: 4 }] })).toThrow(/node group "bad": expected minSize <= desiredSize <= maxSize, got 3\/2\/4/);
+  it('refuses node groups whose sizes are out of order, naming the construct and the field', () => {
+    const bad = () => synth({ nodeGroups: [{ name: 'bad', instanceTypes: ['m7i.large'], minSize: 3, desiredSize: 2, maxSize: 4 }] });
+    expect(bad).toThrow(SettingsError);
+    expect(bad).toThrow('Cluster test/cluster: invalid settings (1 problem):\n  settings.nodeGroups[0].desiredSize: expected desiredSize >= minSize (3), got 2');
+  });
+
+  it('refuses what the settings refuse in an environment file: a documentation range on the public endpoint, a public private-access CIDR, a mismatched kube-proxy, an unknown field', () => {
+    expect(() => synth({ endpointPublicAccessCidrs: ['203.0.113.0/24'] })).toThrow(/Cluster test\/cluster: .*\n {2}settings\.endpointPublicAccessCidrs\[0\]: "203\.0\.113\.0\/24" is a documentation range/);
+    expect(() => synth({ endpointPublicAccessCidrs: ['0.0.0.0/0'] })).toThrow(/settings\.endpointPublicAccessCidrs\[0\]: "0\.0\.0\.0\/0" admits every address on the internet/);
+    expect(() => synth({ endpointPrivateAccessCidrs: ['52.94.76.0/24'] })).toThrow(/settings\.endpointPrivateAccessCidrs\[0\]: expected an RFC 1918 private range/);
+    expect(() => synth({ addons: { kubeProxy: 'v1.32.0-eksbuild.1' } })).toThrow(/settings\.addons\.kubeProxy: expected a v1\.33\.x-eksbuild\.N version/);
+    expect(() => synth({ maxImages: 10 } as Partial<ComputeSettings>)).toThrow(/settings: unknown field "maxImages"/);
+  });
+
+  it('takes its defaults from the settings section, the only place they are written', () => {
+    const s = cluster.settings;
+    expect(s).toEqual(computeSettings.parse(SETTINGS));
+    expect({ logRetentionDays: s.logRetentionDays, deletionProtection: s.deletionProtection, ecrMaxImages: s.ecrMaxImages, kmsDeletionWindowDays: s.kmsDeletionWindowDays }).toEqual({
+      logRetentionDays: 365,
+      deletionProtection: true,
+      ecrMaxImages: 200,
+      kmsDeletionWindowDays: 30,
+    });
+    expect(s.nodeGroups[0]).toEqual(expect.objectContaining({ capacityType: 'ON_DEMAND', amiType: 'AL2023_x86_64_STANDARD', diskSizeGb: 50, maxUnavailablePercentage: 33 }));
+    expect(s.charts).toEqual({ metricsServer: '3.13.0', clusterAutoscaler: '9.47.0', clusterAutoscalerImageTag: 'v1.33.0', metricsServerImageTag: 'v0.8.0', metricsServerReplicas: 2 });
+    expect(all(json, 'aws_kms_key').map((k) => k.deletion_window_in_days)).toEqual([30, 30]);
+    const ng = all(json, 'aws_eks_node_group').find((g) => g.node_group_name === 'general')!;
+    expect(ng).toEqual(expect.objectContaining({ capacity_type: 'ON_DEMAND', ami_type: 'AL2023_x86_64_STANDARD', update_config: { max_unavailable_percentage: 33 } }));
+    const set = synth({ kmsDeletionWindowDays: 7, ecrMaxImages: 50, adminRoleArn: 'arn:aws:iam::111111111111:role/operator' }).json;
+    expect(all(set, 'aws_kms_key').map((k) => k.deletion_window_in_days)).toEqual([7, 7]);
+    expect(JSON.parse(one(set, 'aws_ecr_lifecycle_policy').policy).rules[1].selection.countNumber).toBe(50);
+    // The wiring's admin roles first, then settings.adminRoleArn (the order keeps the entries' addresses stable).
+    expect(all(set, 'aws_eks_access_entry').filter((e) => !e.kubernetes_groups).map((e) => e.principal_arn)).toEqual(['arn:aws:iam::111111111111:role/apply', 'arn:aws:iam::111111111111:role/operator']);
   });
 
   it('passes every guardrail', () => {

@@ -1,6 +1,6 @@
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { policyJson } from '@awp/config';
+import { parseSettings, policyJson } from '@awp/config';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
@@ -21,61 +21,25 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, CLOUDWATCH_AGENT_NAMESPACE, CLOUDWATCH_AGENT_SERVICE_ACCOUNT, DEFAULT_ADDON_VERSIONS, type AddonVersions } from './versions';
+import { CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, CLOUDWATCH_AGENT_NAMESPACE, CLOUDWATCH_AGENT_SERVICE_ACCOUNT } from './versions';
+import { computeSettings, type ComputeSettings, type ResolvedComputeSettings } from './settings';
 import { PLAN_READER_GROUP } from './plan-reader';
 
-/** A managed node group: an Auto Scaling group of EKS nodes in the private subnets. */
-export interface NodeGroupSpec {
-  /** Short lowercase name, unique in the cluster (e.g. `general`). */
-  readonly name: string;
-  /** Instance types; the first that has capacity is used. Same vCPU/memory shape keeps the autoscaler's maths right. */
-  readonly instanceTypes: readonly string[];
-  readonly minSize: number;
-  /** Initial size only: Terraform ignores later changes so the cluster-autoscaler owns it. */
-  readonly desiredSize: number;
-  readonly maxSize: number;
-  /** @default 'ON_DEMAND' */
-  readonly capacityType?: 'ON_DEMAND' | 'SPOT';
-  /** @default 'AL2023_x86_64_STANDARD' */
-  readonly amiType?: string;
-  /** Root volume (gp3, encrypted) in GiB. @default 50 */
-  readonly diskSizeGb?: number;
-  /** Rolling updates replace at most this share of nodes at once. @default 33 */
-  readonly maxUnavailablePercentage?: number;
-  /** Kubernetes node labels. @default {} */
-  readonly labels?: Readonly<Record<string, string>>;
-  /** Kubernetes taints. @default [] */
-  readonly taints?: readonly { key: string; value?: string; effect: 'NO_SCHEDULE' | 'NO_EXECUTE' | 'PREFER_NO_SCHEDULE' }[];
-}
-
 export interface ClusterProps {
+  /** The layer's settings (`computeSettings`, libs/compute/src/settings.ts): documented there, with their defaults. */
+  readonly settings: ComputeSettings;
   /** EKS cluster name (`clusterName(env)`); also the prefix of IAM role and key names. */
   readonly clusterName: string;
-  /** Kubernetes minor version, e.g. `1.33`; node groups follow it. */
-  readonly kubernetesVersion: string;
   /** Private subnets (one per AZ) for the control plane ENIs and the nodes. */
   readonly privateSubnetIds: string[];
   /** The network's workload security group: nodes (and so pods) carry it next to the cluster security group. */
   readonly workloadSecurityGroupId: string;
   /** CMK for CloudWatch Logs (the network's `logsKeyArn`); every log group here uses it. */
   readonly logsKeyArn: string;
-  readonly nodeGroups: readonly NodeGroupSpec[];
   /** ECR repository of the service image. */
   readonly repositoryName: string;
   /**
-   * Static public egress CIDRs that may reach the public API endpoint (the NAT of self-hosted runners elsewhere, a
-   * GitHub larger runner's static range). Empty: public endpoint off, the API is reachable from the VPC only.
-   * @default []
-   */
-  readonly endpointPublicAccessCidrs?: readonly string[];
-  /**
-   * Private CIDRs admitted on 443 to the private API endpoint (its ENIs carry the EKS cluster security group, which
-   * admits nothing else): where the self-hosted delivery runners live, e.g. the VPC's private subnets.
-   * @default []
-   */
-  readonly endpointPrivateAccessCidrs?: readonly string[];
-  /**
-   * Roles granted cluster-admin through EKS access entries (the delivery apply role, an operator role).
+   * Roles granted cluster-admin through EKS access entries (the delivery apply role), before `settings.adminRoleArn`.
    * @default []
    */
   readonly adminRoleArns?: readonly string[];
@@ -88,22 +52,12 @@ export interface ClusterProps {
   readonly viewRoleArns?: readonly string[];
   /** The Kubernetes group of the view roles. @default PLAN_READER_GROUP */
   readonly viewGroup?: string;
-  /** Managed add-on versions. @default DEFAULT_ADDON_VERSIONS (for Kubernetes 1.33) */
-  readonly addonVersions?: Partial<AddonVersions>;
-  /** Control-plane and Container Insights log retention in days. @default 365 */
-  readonly logRetentionDays?: number;
-  /** Namespace the service runs in; its pod identity association is created here. @default 'api' */
-  readonly serviceNamespace?: string;
-  /** Service account of the service. @default 'api' */
-  readonly serviceAccountName?: string;
+  /** Namespace the service runs in (the service settings' `name`); its pod identity association is created here. */
+  readonly serviceNamespace: string;
+  /** Service account of the service (the service settings' `name`). */
+  readonly serviceAccountName: string;
   /** Service account of the migration Job (its own pod identity role reads the database master secret). @default '<serviceAccountName>-migrate' */
   readonly migrationServiceAccountName?: string;
-  /** ECR lifecycle: tagged images kept. @default 200 */
-  readonly maxImages?: number;
-  /** EKS deletion protection. @default true */
-  readonly deletionProtection?: boolean;
-  /** Days before a deleted KMS key is gone. @default 30 */
-  readonly kmsDeletionWindowDays?: number;
 }
 
 const LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
@@ -186,22 +140,20 @@ export class Cluster extends Construct {
   readonly maxNodeCount: number;
   /** The EKS add-ons, by add-on name. */
   readonly addons: Record<string, EksAddon> = {};
+  /** The settings in force (defaults filled in); `settings.charts` is what ServiceWorkloads installs. */
+  readonly settings: ResolvedComputeSettings;
 
   constructor(scope: Construct, id: string, props: ClusterProps) {
     super(scope, id);
+    const s = parseSettings(computeSettings, props.settings, `Cluster ${this.node.path}`);
+    this.settings = s;
     const name = props.clusterName;
-    const versions: AddonVersions = { ...DEFAULT_ADDON_VERSIONS, ...props.addonVersions };
-    const retention = props.logRetentionDays ?? 365;
-    const publicCidrs = [...(props.endpointPublicAccessCidrs ?? [])];
-    if (props.nodeGroups.length === 0) throw new Error(`Cluster ${this.node.path}: nodeGroups must not be empty`);
-    for (const g of props.nodeGroups) {
-      if (!(g.minSize <= g.desiredSize && g.desiredSize <= g.maxSize)) {
-        throw new Error(`Cluster ${this.node.path}: node group "${g.name}": expected minSize <= desiredSize <= maxSize, got ${g.minSize}/${g.desiredSize}/${g.maxSize}`);
-      }
-    }
-    this.maxNodeCount = props.nodeGroups.reduce((sum, g) => sum + g.maxSize, 0);
-    this.serviceNamespace = props.serviceNamespace ?? 'api';
-    this.serviceAccountName = props.serviceAccountName ?? 'api';
+    const versions = s.addons;
+    const retention = s.logRetentionDays;
+    const publicCidrs = [...s.endpointPublicAccessCidrs];
+    this.maxNodeCount = s.nodeGroups.reduce((sum, g) => sum + g.maxSize, 0);
+    this.serviceNamespace = props.serviceNamespace;
+    this.serviceAccountName = props.serviceAccountName;
     this.migrationServiceAccountName = props.migrationServiceAccountName ?? `${this.serviceAccountName}-migrate`;
     if (this.migrationServiceAccountName === this.serviceAccountName) throw new Error(`Cluster ${this.node.path}: the migration Job needs a service account of its own, got "${this.serviceAccountName}" for both`);
 
@@ -220,7 +172,7 @@ export class Cluster extends Construct {
     const secretsKey = new KmsKey(this, 'secrets-key', {
       description: `${name}: envelope encryption of Kubernetes secrets`,
       enableKeyRotation: true,
-      deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
+      deletionWindowInDays: s.kmsDeletionWindowDays,
       policy: keyPolicy,
     });
     new KmsAlias(this, 'secrets-key-alias', { name: `alias/${name}-secrets`, targetKeyId: secretsKey.keyId });
@@ -228,7 +180,7 @@ export class Cluster extends Construct {
     const imagesKey = new KmsKey(this, 'images-key', {
       description: `${name}: ECR image encryption`,
       enableKeyRotation: true,
-      deletionWindowInDays: props.kmsDeletionWindowDays ?? 30,
+      deletionWindowInDays: s.kmsDeletionWindowDays,
       policy: keyPolicy,
     });
     new KmsAlias(this, 'images-key-alias', { name: `alias/${name}-images`, targetKeyId: imagesKey.keyId });
@@ -247,7 +199,7 @@ export class Cluster extends Construct {
         rules: [
           { rulePriority: 1, description: 'Untagged layers of failed pushes go after 7 days', selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 7 }, action: { type: 'expire' } },
           // Keep enough tags to roll back across every environment's recent deploys.
-          { rulePriority: 10, description: `Keep the newest ${props.maxImages ?? 200} images`, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: props.maxImages ?? 200 }, action: { type: 'expire' } },
+          { rulePriority: 10, description: `Keep the newest ${s.ecrMaxImages} images`, selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: s.ecrMaxImages }, action: { type: 'expire' } },
         ],
       }),
     });
@@ -283,7 +235,7 @@ export class Cluster extends Construct {
 
     const cluster = new EksCluster(this, 'cluster', {
       name,
-      version: props.kubernetesVersion,
+      version: s.kubernetesVersion,
       roleArn: clusterRole.arn,
       vpcConfig: {
         subnetIds: props.privateSubnetIds,
@@ -298,7 +250,7 @@ export class Cluster extends Construct {
       // The add-ons below are EKS-managed and pinned; the self-managed defaults would be unmanaged duplicates.
       bootstrapSelfManagedAddons: false,
       upgradePolicy: { supportType: 'STANDARD' }, // extended support costs 6x: upgrading is the plan
-      deletionProtection: props.deletionProtection ?? true,
+      deletionProtection: s.deletionProtection,
       dependsOn: [clusterPolicy, clusterKms, controlPlaneLogs],
     });
     this.clusterName = cluster.name;
@@ -322,7 +274,7 @@ export class Cluster extends Construct {
       toPort: 443,
       description: 'Kubernetes API from nodes and pods',
     });
-    const controlPlaneFromRunners = (props.endpointPrivateAccessCidrs ?? []).map(
+    const controlPlaneFromRunners = s.endpointPrivateAccessCidrs.map(
       (cidr, i) =>
         new VpcSecurityGroupIngressRule(this, `control-plane-from-runners-${i}`, { securityGroupId: controlPlaneSg, cidrIpv4: cidr, ipProtocol: 'tcp', fromPort: 443, toPort: 443, description: 'Kubernetes API from the delivery runners' }),
     );
@@ -349,7 +301,7 @@ export class Cluster extends Construct {
           accessScope: scope,
         });
       });
-    access('admin', props.adminRoleArns ?? [], 'AmazonEKSClusterAdminPolicy', { type: 'cluster' });
+    access('admin', [...(props.adminRoleArns ?? []), ...(s.adminRoleArn ? [s.adminRoleArn] : [])], 'AmazonEKSClusterAdminPolicy', { type: 'cluster' });
     // A pull request's code plans with a view role: a group, no access policy. AmazonEKSViewPolicy would also read
     // pod logs (pods/log), AmazonEKSAdminViewPolicy every Secret; the workloads stack's Roles grant the group exactly
     // the kinds it manages (PlanReaderRbac).
@@ -476,8 +428,8 @@ export class Cluster extends Construct {
     );
     this.nodeRoleArn = nodeRole.arn;
 
-    const groups = props.nodeGroups.map((g) => {
-      const bottlerocket = (g.amiType ?? '').startsWith('BOTTLEROCKET');
+    const groups = s.nodeGroups.map((g) => {
+      const bottlerocket = g.amiType.startsWith('BOTTLEROCKET');
       const lt = new LaunchTemplate(this, `lt-${g.name}`, {
         name: `${name}-${g.name}`,
         description: `${name}: node group ${g.name}`,
@@ -488,7 +440,7 @@ export class Cluster extends Construct {
         blockDeviceMappings: [
           {
             deviceName: bottlerocket ? '/dev/xvdb' : '/dev/xvda',
-            ebs: { volumeSize: g.diskSizeGb ?? 50, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
+            ebs: { volumeSize: g.diskSizeGb, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' },
           },
         ],
         vpcSecurityGroupIds: [props.workloadSecurityGroupId],
@@ -501,17 +453,17 @@ export class Cluster extends Construct {
       const ng = new EksNodeGroup(this, `node-group-${g.name}`, {
         clusterName: cluster.name,
         nodeGroupName: g.name,
-        version: props.kubernetesVersion,
+        version: s.kubernetesVersion,
         nodeRoleArn: nodeRole.arn,
         subnetIds: props.privateSubnetIds,
         instanceTypes: [...g.instanceTypes],
-        capacityType: g.capacityType ?? 'ON_DEMAND',
-        amiType: g.amiType ?? 'AL2023_x86_64_STANDARD',
+        capacityType: g.capacityType,
+        amiType: g.amiType,
         scalingConfig: { minSize: g.minSize, desiredSize: g.desiredSize, maxSize: g.maxSize },
-        updateConfig: { maxUnavailablePercentage: g.maxUnavailablePercentage ?? 33 },
+        updateConfig: { maxUnavailablePercentage: g.maxUnavailablePercentage },
         launchTemplate: { id: lt.id, version: Token.asString(lt.latestVersion) },
-        labels: { ...(g.labels ?? {}), 'awp/node-group': g.name },
-        ...(g.taints?.length ? { taint: g.taints.map((t) => ({ key: t.key, value: t.value ?? '', effect: t.effect })) } : {}),
+        labels: { ...g.labels, 'awp/node-group': g.name },
+        ...(g.taints.length ? { taint: g.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect })) } : {}),
         nodeRepairConfig: { enabled: true },
         tags: {
           // cluster-autoscaler auto-discovery (EKS propagates them to the group's ASG as well).

@@ -1,7 +1,8 @@
 import { Testing, TerraformStack, TerraformVariable } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
-import { DEFAULT_CHART_VERSIONS, EksProviders, ServiceWorkloads, type ServiceWorkloadsProps } from './index';
+import { SettingsError } from '@awp/config';
+import { computeSettings, EksProviders, serviceSettings, ServiceWorkloads, type ResolvedChartSettings, type ServiceSettings, type ServiceWorkloadsProps } from './index';
 
 type Json = Record<string, any>;
 const MASTER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:master';
@@ -9,12 +10,20 @@ const TAGS = { Environment: 'test', Layer: 'workloads', Owner: 'o', CostCenter: 
 
 const AUTH = { issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123', audience: 'client-a,client-b', audienceClaim: 'client_id', writeScope: 'catalogue/write' };
 
-function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack: TerraformStack; workloads: ServiceWorkloads } {
+/** The charts as a Cluster resolves them from the compute settings' defaults. */
+const CHARTS: ResolvedChartSettings = computeSettings.shape.charts.parse(undefined);
+const SETTINGS = { replicas: { min: 3, max: 12 }, drainSeconds: 20 } satisfies ServiceSettings;
+
+/** Synthesizes ServiceWorkloads with the wiring below (overridden by `props`) and SETTINGS (overridden field by field). */
+function synth(props: Partial<Omit<ServiceWorkloadsProps, 'settings'>> = {}, settings: Partial<ServiceSettings> = {}): { json: Json; stack: TerraformStack; workloads: ServiceWorkloads } {
   const stack = new TerraformStack(Testing.app(), 'test');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
   new EksProviders(stack, 'eks', { clusterName: 'test-eks', clusterEndpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', clusterCertificateAuthority: 'Q0E=', region: 'eu-west-1' });
   const tag = new TerraformVariable(stack, 'image_tag', { type: 'string' });
   const workloads = new ServiceWorkloads(stack, 'workloads', {
+    settings: { ...SETTINGS, ...settings },
+    instance: 'test-api',
+    charts: CHARTS,
     clusterName: 'test-eks',
     ecrRepositoryUrl: '111111111111.dkr.ecr.eu-west-1.amazonaws.com/test-api',
     ecrRepositoryName: 'test-api',
@@ -28,7 +37,7 @@ function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack:
     network: { privateSubnetCidrs: ['10.30.0.0/18', '10.30.64.0/18'], isolatedSubnetCidrs: ['10.30.224.0/21', '10.30.232.0/21'] },
     database: { host: 'db.internal', port: 5432, name: 'catalogue', readHost: 'db-ro.internal' },
     migration: { roleName: 'test-eks-migration', serviceAccountName: 'api-migrate', masterSecretArn: MASTER_SECRET, accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-migration-access'] },
-    redis: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
+    cache: { host: 'redis.internal', port: 6379, authSecretArn: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis' },
     uploadsBucketName: 'test-uploads',
     auth: AUTH,
     accessPolicyArns: ['arn:aws:iam::111111111111:policy/test-api-data-access'],
@@ -37,8 +46,6 @@ function synth(props: Partial<ServiceWorkloadsProps> = {}): { json: Json; stack:
       secretArns: ['arn:aws:secretsmanager:eu-west-1:111111111111:secret:redis'],
       kmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/data', 'arn:aws:kms:eu-west-1:111111111111:key/secrets'],
     },
-    replicas: { min: 3, max: 12 },
-    drainSeconds: 20,
     ...props,
   });
   return { json: JSON.parse(Testing.synth(stack)), stack, workloads };
@@ -72,9 +79,9 @@ describe('ServiceWorkloads', () => {
 
   it('installs metrics-server and cluster-autoscaler from pinned charts with reviewed values', () => {
     const releases = Object.fromEntries(all(json, 'helm_release').map((r) => [r.name, r]));
-    expect(releases['metrics-server']).toEqual(expect.objectContaining({ chart: 'metrics-server', version: DEFAULT_CHART_VERSIONS.metricsServer, namespace: 'kube-system', atomic: true }));
+    expect(releases['metrics-server']).toEqual(expect.objectContaining({ chart: 'metrics-server', version: '3.13.0', namespace: 'kube-system', atomic: true }));
     const ca = releases['cluster-autoscaler'];
-    expect(ca).toEqual(expect.objectContaining({ chart: 'cluster-autoscaler', version: DEFAULT_CHART_VERSIONS.clusterAutoscaler, repository: 'https://kubernetes.github.io/autoscaler' }));
+    expect(ca).toEqual(expect.objectContaining({ chart: 'cluster-autoscaler', version: '9.47.0', repository: 'https://kubernetes.github.io/autoscaler' }));
     const values = JSON.parse(ca.values[0]);
     expect(values.autoDiscovery).toEqual({ clusterName: 'test-eks' });
     expect(values.extraArgs).toEqual(expect.objectContaining({ 'balance-similar-node-groups': true, expander: 'least-waste' }));
@@ -208,8 +215,8 @@ describe('ServiceWorkloads', () => {
   });
 
   it('refuses a chart image tag without a verified digest', () => {
-    expect(() => synth({ charts: { clusterAutoscalerImageTag: 'v1.33.99' } })).toThrow(/cluster-autoscaler: no verified digest is known for registry\.k8s\.io\/autoscaling\/cluster-autoscaler:v1\.33\.99/);
-    const { json: j } = synth({ charts: { clusterAutoscalerImageTag: 'v1.33.99' }, imageDigests: { clusterAutoscaler: `sha256:${'c'.repeat(64)}` } });
+    expect(() => synth({ charts: { ...CHARTS, clusterAutoscalerImageTag: 'v1.33.99' } })).toThrow(/cluster-autoscaler: no verified digest is known for registry\.k8s\.io\/autoscaling\/cluster-autoscaler:v1\.33\.99/);
+    const { json: j } = synth({ charts: { ...CHARTS, clusterAutoscalerImageTag: 'v1.33.99', clusterAutoscalerImageDigest: `sha256:${'c'.repeat(64)}` } });
     const ca = all(j, 'helm_release').find((r) => r.name === 'cluster-autoscaler')!;
     expect(JSON.parse(ca.values[0]).image.tag).toBe(`v1.33.99@sha256:${'c'.repeat(64)}`);
   });
@@ -249,9 +256,52 @@ describe('ServiceWorkloads', () => {
     expect(all(j, 'aws_iam_role_policy_attachment')).toHaveLength(2); // the service's and the migration Job's
   });
 
-  it('refuses root and inverted replica bounds', () => {
-    expect(() => synth({ runAsUser: 0 })).toThrow(/runAsUser must not be 0/);
-    expect(() => synth({ replicas: { min: 5, max: 2 } })).toThrow(/replicas\.min \(5\) > replicas\.max \(2\)/);
+  it('refuses what the settings refuse in an environment file (root, inverted bounds, limits below requests), naming the construct and the field', () => {
+    expect(() => synth({}, { runAsUser: 0 })).toThrow(SettingsError);
+    expect(() => synth({}, { runAsUser: 0 })).toThrow('ServiceWorkloads test/workloads: invalid settings (1 problem):\n  settings.runAsUser: expected a non-root UID (not 0)');
+    expect(() => synth({}, { replicas: { min: 5, max: 2 } })).toThrow(/settings\.replicas\.min: expected min <= max \(2\), got 5/);
+    expect(() => synth({}, { resources: { cpuRequest: '2', cpuLimit: '1', memoryRequest: '512Mi', memoryLimit: '512Mi' } })).toThrow(/settings\.resources\.cpuLimit: expected >= cpuRequest \(2\), got 1/);
+    expect(() => synth({}, { nodeport: 30080 } as Partial<ServiceSettings>)).toThrow(/settings: unknown field "nodeport"/);
+  });
+
+  it('takes its defaults from the settings section, the only place they are written', () => {
+    expect(workloads.settings).toEqual(serviceSettings.parse(SETTINGS));
+    expect(workloads.settings).toEqual({
+      name: 'api',
+      port: 3000,
+      nodePort: 30080,
+      replicas: { min: 3, max: 12 },
+      hpa: { cpuUtilization: 70, memoryUtilization: 80 },
+      resources: { cpuRequest: '500m', cpuLimit: '1', memoryRequest: '512Mi', memoryLimit: '512Mi' },
+      drainSeconds: 20,
+      preStopSeconds: 10,
+      logLevel: 'info',
+      migrationTimeoutSeconds: 600,
+      migrateCommand: ['node', 'dist/main.js', 'migrate'],
+      runAsUser: 1000,
+    });
+    // The migration Job runs with the same requests and limits as the service.
+    expect(one(json, 'kubernetes_job_v1').spec.template.spec.container[0].resources).toEqual(container.resources);
+    const set = synth({}, { resources: { cpuRequest: '250m', cpuLimit: '500m', memoryRequest: '256Mi', memoryLimit: '1Gi' }, preStopSeconds: 5, runAsUser: 2000 }).json;
+    const c = one(set, 'kubernetes_deployment_v1').spec.template.spec.container[0];
+    expect(c.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } });
+    expect(c.lifecycle.pre_stop[0].exec.command).toEqual(['node', '-e', 'setTimeout(() => {}, 5000)']);
+    expect(c.security_context.run_as_user).toBe('2000');
+  });
+
+  it('labels every object with the instance, and what runs the image with its version (the tag)', () => {
+    const labelled = ['kubernetes_namespace_v1', 'kubernetes_service_account_v1', 'kubernetes_network_policy_v1', 'kubernetes_job_v1', 'kubernetes_deployment_v1', 'kubernetes_service_v1', 'kubernetes_pod_disruption_budget_v1', 'kubernetes_horizontal_pod_autoscaler_v2'];
+    for (const type of labelled) {
+      for (const o of all(json, type)) expect([type, o.metadata.labels['app.kubernetes.io/instance']]).toEqual([type, 'test-api']);
+    }
+    const version = '${replace(substr(var.image_tag, 0, 63), "/[^0-9A-Za-z]+$/", "")}';
+    const job = one(json, 'kubernetes_job_v1');
+    for (const labels of [deployment.metadata.labels, deployment.spec.template.metadata.labels, job.metadata.labels, job.spec.template.metadata.labels]) {
+      expect(labels).toEqual(expect.objectContaining({ 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/instance': 'test-api', 'app.kubernetes.io/version': version }));
+    }
+    // Not on the objects that do not change with the image, and never in the (immutable) selector.
+    expect(one(json, 'kubernetes_service_v1').metadata.labels['app.kubernetes.io/version']).toBeUndefined();
+    expect(deployment.spec.selector.match_labels).toEqual({ 'app.kubernetes.io/name': 'api' });
   });
 
   it('passes every guardrail', () => {

@@ -17,9 +17,10 @@ import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disrup
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import { resolveImageDigest, tagWithDigest, type PinnedImage } from '@awp/config';
+import { parseSettings } from '@awp/config';
 import { PlanReaderRbac } from './plan-reader';
-import { CLUSTER_AUTOSCALER_REPOSITORY, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, DEFAULT_CHART_VERSIONS, METRICS_SERVER_REPOSITORY, type ChartVersions } from './versions';
+import { CLUSTER_AUTOSCALER_REPOSITORY, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, METRICS_SERVER_REPOSITORY, resolveImageDigest, tagWithDigest, type PinnedImage } from './versions';
+import { serviceSettings, type ResolvedChartSettings, type ResolvedServiceSettings, type ServiceSettings } from './settings';
 
 export interface EksProvidersProps {
   readonly clusterName: string;
@@ -52,13 +53,6 @@ export class EksProviders extends Construct {
 /** The namespace of the cluster add-ons' Helm releases (and so of their release ConfigMaps). */
 export const HELM_NAMESPACE = 'kube-system';
 
-export interface ServiceResources {
-  readonly cpuRequest: string;
-  readonly cpuLimit: string;
-  readonly memoryRequest: string;
-  readonly memoryLimit: string;
-}
-
 /** How the service verifies the bearer tokens of writes: the identity layer's issuer contract. */
 export interface ServiceAuth {
   /** The `iss` claim, byte for byte (an https URL). */
@@ -72,8 +66,20 @@ export interface ServiceAuth {
 }
 
 export interface ServiceWorkloadsProps {
+  /** The service's settings (`serviceSettings`, libs/compute/src/settings.ts): documented there, with their defaults. */
+  readonly settings: ServiceSettings;
+  /**
+   * A name unique to this installation of the service, the `app.kubernetes.io/instance` label of its objects (the
+   * platform passes `<env>-<service name>`, e.g. `prod-api`).
+   */
+  readonly instance: string;
   // ---- from the cluster ----
   readonly clusterName: string;
+  /**
+   * The cluster-wide Helm charts to install (metrics-server, cluster-autoscaler): the Cluster's `settings.charts`,
+   * already checked against its Kubernetes version and the verified image digests.
+   */
+  readonly charts: ResolvedChartSettings;
   /** The ECR repository URL; pods run `<url>@<digest of imageTag>`. */
   readonly ecrRepositoryUrl: string;
   /** The ECR repository name, to resolve the tag to its digest at plan time. */
@@ -104,10 +110,18 @@ export interface ServiceWorkloadsProps {
   readonly database: { readonly host: string; readonly port: number | string; readonly name: string; readonly readHost: string; /** @default 'api' */ readonly user?: string };
   /**
    * The migration Job: its own service account and pod identity role (the Cluster's `migrationRoleName`), the
-   * RDS-managed master secret it alone reads, and the policies that let it (the data layer's `migrationAccessPolicyArn`).
+   * RDS-managed master secret it alone reads, and what lets it read it: `grants` made on its role by the caller (the
+   * data layer's `database.masterSecret.grantRead(role)`) and/or managed `accessPolicyArns` (default []); the Job waits for both.
    */
-  readonly migration: { readonly roleName: string; readonly serviceAccountName: string; readonly masterSecretArn: string; readonly accessPolicyArns: readonly string[] };
-  readonly redis: { readonly host: string; readonly port: number | string; readonly authSecretArn: string };
+  readonly migration: {
+    readonly roleName: string;
+    readonly serviceAccountName: string;
+    readonly masterSecretArn: string;
+    readonly accessPolicyArns?: readonly string[];
+    readonly grants?: readonly ITerraformDependable[];
+  };
+  /** The cache (REDIS_HOST, REDIS_PORT) and the secret that says how to authenticate to it (REDIS_AUTH_SECRET_ARN). */
+  readonly cache: { readonly host: string; readonly port: number | string; readonly authSecretArn: string };
   /** The uploads bucket (S3_BUCKET). */
   readonly uploadsBucketName: string;
   // ---- from the identity layer ----
@@ -117,51 +131,22 @@ export interface ServiceWorkloadsProps {
    */
   readonly auth: ServiceAuth;
   /**
-   * Managed policies attached to the service role — the data layer's `serviceAccessPolicyArn` (its secrets, the
-   * uploads bucket, IAM auth to the database and the cache).
+   * Managed policies attached to the service role.
    * @default []
    */
   readonly accessPolicyArns?: readonly string[];
+  /**
+   * Grants the caller made on the service role (the data layer's `grant*` helpers: database and cache connect, the
+   * cache secret, the uploads bucket); the Deployment waits for them.
+   * @default []
+   */
+  readonly grants?: readonly ITerraformDependable[];
   /**
    * An inline policy for the service role when no data layer policy exists: read/write `bucketArn/*`, read
    * `secretArns`, decrypt with `kmsKeyArns` only through Secrets Manager and S3.
    * @default no inline policy
    */
   readonly access?: { readonly bucketArn: string; readonly secretArns: readonly string[]; readonly kmsKeyArns: readonly string[] };
-  // ---- the service ----
-  /** Name of the Deployment, Service, HPA, PDB. @default 'api' */
-  readonly name?: string;
-  /** Container port. @default 3000 */
-  readonly port?: number;
-  /** NodePort the ALB target group forwards to. @default 30080 */
-  readonly nodePort?: number;
-  /** HPA bounds; the Deployment starts at `min`. @default { min: 3, max: 12 } */
-  readonly replicas?: { readonly min: number; readonly max: number };
-  /** HPA targets in percent of requests. @default { cpuUtilization: 70, memoryUtilization: 80 } */
-  readonly hpa?: { readonly cpuUtilization: number; readonly memoryUtilization: number };
-  /** @default { cpuRequest: '500m', cpuLimit: '1', memoryRequest: '512Mi', memoryLimit: '512Mi' } */
-  readonly resources?: ServiceResources;
-  /** The service's graceful drain (DRAIN_SECONDS); the pod's grace period is longer. @default 20 */
-  readonly drainSeconds?: number;
-  /** preStop sleep, so endpoints and load balancers stop sending before the process starts draining. @default 10 */
-  readonly preStopSeconds?: number;
-  /** @default 'info' */
-  readonly logLevel?: string;
-  /** Command of the migration Job. @default ['node', 'dist/main.js', 'migrate'] */
-  readonly migrateCommand?: readonly string[];
-  /** @default 600 */
-  readonly migrationTimeoutSeconds?: number;
-  /** UID/GID the containers run as (never 0). @default 1000 */
-  readonly runAsUser?: number;
-  /** Pinned Helm charts. @default DEFAULT_CHART_VERSIONS */
-  readonly charts?: Partial<ChartVersions>;
-  /** Replicas of metrics-server (2 keeps the HPA working through a node drain). @default 2 */
-  readonly metricsServerReplicas?: number;
-  /**
-   * Digests (sha256:…) of the charts' images; the pods run `<repository>:<tag>@<digest>`.
-   * @default the verified digests libs/config knows for the tags (`resolveImageDigest`); an unknown tag throws
-   */
-  readonly imageDigests?: { readonly clusterAutoscaler?: string; readonly metricsServer?: string };
 }
 
 /** The EKS Pod Identity Agent's link-local addresses (the SDKs fetch pod credentials there, HTTP on port 80). */
@@ -171,6 +156,11 @@ export const POD_IDENTITY_AGENT = { ipv4: '169.254.170.23/32', ipv6: 'fd00:ec2::
 function nameSafe(tag: string): string {
   // A label must end alphanumeric: drop dashes the replacement or the cut left at the end.
   return Fn.replace(Fn.substr(Fn.lower(Fn.replace(tag, '/[^0-9A-Za-z-]/', '-')), 0, 40), '/-+$/', '');
+}
+
+/** An image tag as a label value (at most 63 characters, ending alphanumeric); a commit SHA passes unchanged. */
+function labelValue(tag: string): string {
+  return Fn.replace(Fn.substr(tag, 0, 63), '/[^0-9A-Za-z]+$/', '');
 }
 
 /**
@@ -195,37 +185,33 @@ export class ServiceWorkloads extends Construct {
   /** `<repository url>@<digest>` the pods run. */
   readonly image: string;
   readonly clusterAutoscalerRelease: Release;
+  /** The settings in force (defaults filled in). */
+  readonly settings: ResolvedServiceSettings;
 
   constructor(scope: Construct, id: string, props: ServiceWorkloadsProps) {
     super(scope, id);
-    const name = props.name ?? 'api';
-    const port = props.port ?? 3000;
-    const replicas = props.replicas ?? { min: 3, max: 12 };
-    const hpa = props.hpa ?? { cpuUtilization: 70, memoryUtilization: 80 };
-    const res = props.resources ?? { cpuRequest: '500m', cpuLimit: '1', memoryRequest: '512Mi', memoryLimit: '512Mi' };
-    const drain = props.drainSeconds ?? 20;
-    const preStop = props.preStopSeconds ?? 10;
-    const uid = props.runAsUser ?? 1000;
-    const charts: ChartVersions = { ...DEFAULT_CHART_VERSIONS, ...props.charts };
-    const timeout = props.migrationTimeoutSeconds ?? 600;
+    const s = parseSettings(serviceSettings, props.settings, `ServiceWorkloads ${this.node.path}`);
+    this.settings = s;
+    const { name, port, replicas, hpa, resources: res, drainSeconds: drain, preStopSeconds: preStop, runAsUser: uid, migrationTimeoutSeconds: timeout } = s;
+    const charts = props.charts;
     const digest = (image: PinnedImage, tag: string, given?: string) => {
       const r = resolveImageDigest(image, tag, given);
       if ('error' in r) throw new Error(`ServiceWorkloads ${this.node.path}: ${image}: ${r.error}`);
       return r.digest;
     };
-    const clusterAutoscalerImage = tagWithDigest(charts.clusterAutoscalerImageTag, digest('cluster-autoscaler', charts.clusterAutoscalerImageTag, props.imageDigests?.clusterAutoscaler));
-    const metricsServerImage = tagWithDigest(charts.metricsServerImageTag, digest('metrics-server', charts.metricsServerImageTag, props.imageDigests?.metricsServer));
-    if (replicas.min > replicas.max) throw new Error(`ServiceWorkloads ${this.node.path}: replicas.min (${replicas.min}) > replicas.max (${replicas.max})`);
-    if (uid === 0) throw new Error(`ServiceWorkloads ${this.node.path}: runAsUser must not be 0 (root)`);
+    const clusterAutoscalerImage = tagWithDigest(charts.clusterAutoscalerImageTag, digest('cluster-autoscaler', charts.clusterAutoscalerImageTag, charts.clusterAutoscalerImageDigest));
+    const metricsServerImage = tagWithDigest(charts.metricsServerImageTag, digest('metrics-server', charts.metricsServerImageTag, charts.metricsServerImageDigest));
     const region = new DataAwsRegion(this, 'region').region;
 
     // ---- The service role's permissions (the role and its pod identity association live in the cluster stack) ----
-    const grants: ITerraformDependable[] = (props.accessPolicyArns ?? []).map(
-      (policyArn, i) => new IamRolePolicyAttachment(this, `service-access-${i}`, { role: props.serviceRoleName, policyArn }),
-    );
-    const migrationGrants = props.migration.accessPolicyArns.map(
-      (policyArn, i) => new IamRolePolicyAttachment(this, `migration-access-${i}`, { role: props.migration.roleName, policyArn }),
-    );
+    const grants: ITerraformDependable[] = [
+      ...(props.grants ?? []),
+      ...(props.accessPolicyArns ?? []).map((policyArn, i) => new IamRolePolicyAttachment(this, `service-access-${i}`, { role: props.serviceRoleName, policyArn })),
+    ];
+    const migrationGrants: ITerraformDependable[] = [
+      ...(props.migration.grants ?? []),
+      ...(props.migration.accessPolicyArns ?? []).map((policyArn, i) => new IamRolePolicyAttachment(this, `migration-access-${i}`, { role: props.migration.roleName, policyArn })),
+    ];
     if (props.access) {
       const a = props.access;
       const statements: DataAwsIamPolicyDocumentStatement[] = [
@@ -273,7 +259,7 @@ export class ServiceWorkloads extends Construct {
         maxHistory: 10,
       });
     this.metricsServerRelease = release('metrics-server', 'metrics-server', METRICS_SERVER_REPOSITORY, charts.metricsServer, {
-      replicas: props.metricsServerReplicas ?? 2,
+      replicas: charts.metricsServerReplicas,
       podDisruptionBudget: { enabled: true, maxUnavailable: 1 },
       priorityClassName: 'system-cluster-critical',
       // tag@digest: the chart renders "<repository>:<tag>@<digest>" and the node pulls exactly that manifest.
@@ -300,7 +286,11 @@ export class ServiceWorkloads extends Construct {
     });
 
     // ---- The service --------------------------------------------------------------------------------------
-    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'aws-web-platform', 'app.kubernetes.io/managed-by': 'terraform' };
+    // Kubernetes' recommended labels. The selector stays the name alone: a Deployment's selector is immutable.
+    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': props.instance, 'app.kubernetes.io/part-of': 'aws-web-platform', 'app.kubernetes.io/managed-by': 'terraform' };
+    // The version is the image tag, on the objects that run the image (the Deployment, the migration Job and their
+    // pods): on the others it would turn every deploy into in-place updates of objects that did not change.
+    const versioned = { ...labels, 'app.kubernetes.io/version': labelValue(props.imageTag) };
     const selector = { 'app.kubernetes.io/name': name };
     const ns = new NamespaceV1(this, 'namespace', {
       metadata: {
@@ -341,15 +331,15 @@ export class ServiceWorkloads extends Construct {
       DATABASE_READ_HOST: props.database.readHost,
       DATABASE_USER: dbUser,
       DATABASE_IAM_AUTH: 'true',
-      REDIS_HOST: props.redis.host,
-      REDIS_PORT: String(props.redis.port),
+      REDIS_HOST: props.cache.host,
+      REDIS_PORT: String(props.cache.port),
       REDIS_TLS: 'true',
-      REDIS_AUTH_SECRET_ARN: props.redis.authSecretArn,
+      REDIS_AUTH_SECRET_ARN: props.cache.authSecretArn,
       S3_BUCKET: props.uploadsBucketName,
       AWS_REGION: region,
       CDN_BASE_URL: props.cdnBaseUrl,
       DRAIN_SECONDS: String(drain),
-      LOG_LEVEL: props.logLevel ?? 'info',
+      LOG_LEVEL: s.logLevel,
       MIGRATE_ON_START: 'false', // the Job below migrates, once per image
       // A database outage must not fail every pod's readiness: the NodePort would lose all endpoints and the cached
       // reads the service can still serve would be lost too. /readyz reports "degraded"; writes answer 503 + Retry-After.
@@ -371,7 +361,7 @@ export class ServiceWorkloads extends Construct {
       DATABASE_SECRET_ARN: props.migration.masterSecretArn,
       DATABASE_APP_USER: dbUser,
       AWS_REGION: region,
-      LOG_LEVEL: props.logLevel ?? 'info',
+      LOG_LEVEL: s.logLevel,
       // The service validates its whole configuration before it looks at the command (see AUTH_* above).
       ...Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('AUTH_'))),
     };
@@ -394,7 +384,7 @@ export class ServiceWorkloads extends Construct {
       ports: tcp(POD_IDENTITY_AGENT.port),
     };
     const postgres: NetworkPolicyV1SpecEgress = { to: toCidrs(props.network.isolatedSubnetCidrs), ports: tcp(props.database.port) };
-    const valkey: NetworkPolicyV1SpecEgress = { to: toCidrs(props.network.isolatedSubnetCidrs), ports: tcp(props.redis.port) };
+    const valkey: NetworkPolicyV1SpecEgress = { to: toCidrs(props.network.isolatedSubnetCidrs), ports: tcp(props.cache.port) };
     const policy = (key: string, policyName: string, spec: ConstructorParameters<typeof NetworkPolicyV1>[2]['spec']) =>
       new NetworkPolicyV1(this, key, { metadata: { name: policyName, namespace: ns.metadata.name, labels }, spec });
     const networkPolicies = [
@@ -427,12 +417,12 @@ export class ServiceWorkloads extends Construct {
 
     const tag = nameSafe(props.imageTag);
     const job = new JobV1(this, 'migrate', {
-      metadata: { name: `${name}-migrate-${tag}`, namespace: ns.metadata.name, labels: { ...labels, 'app.kubernetes.io/component': 'migration' } },
+      metadata: { name: `${name}-migrate-${tag}`, namespace: ns.metadata.name, labels: { ...versioned, 'app.kubernetes.io/component': 'migration' } },
       spec: {
         backoffLimit: 2,
         activeDeadlineSeconds: timeout,
         template: {
-          metadata: { labels: { ...labels, 'app.kubernetes.io/component': 'migration' } },
+          metadata: { labels: { ...versioned, 'app.kubernetes.io/component': 'migration' } },
           spec: {
             restartPolicy: 'Never',
             serviceAccountName: migrationSa.metadata.name,
@@ -443,7 +433,7 @@ export class ServiceWorkloads extends Construct {
                 name: 'migrate',
                 image,
                 imagePullPolicy: 'Always', // a manifest check per start; the layers stay cached
-                command: [...(props.migrateCommand ?? ['node', 'dist/main.js', 'migrate'])],
+                command: [...s.migrateCommand],
                 env: migrationEnvList,
                 resources,
                 securityContext: containerSecurity,
@@ -462,7 +452,7 @@ export class ServiceWorkloads extends Construct {
     this.migrationJobName = job.metadata.name;
 
     const deployment = new DeploymentV1(this, 'deployment', {
-      metadata: { name, namespace: ns.metadata.name, labels },
+      metadata: { name, namespace: ns.metadata.name, labels: versioned },
       spec: {
         replicas: String(replicas.min),
         revisionHistoryLimit: 5,
@@ -471,7 +461,7 @@ export class ServiceWorkloads extends Construct {
         // Never below the current capacity during a rollout.
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '0' } },
         template: {
-          metadata: { labels },
+          metadata: { labels: versioned },
           spec: {
             serviceAccountName: sa.metadata.name,
             automountServiceAccountToken: false,
@@ -520,7 +510,7 @@ export class ServiceWorkloads extends Construct {
         selector,
         // Cluster: every node answers on the NodePort, so the ALB's health checks pass on nodes without a pod too.
         externalTrafficPolicy: 'Cluster',
-        port: [{ name: 'http', port: 80, targetPort: 'http', nodePort: props.nodePort ?? 30080, protocol: 'TCP' }],
+        port: [{ name: 'http', port: 80, targetPort: 'http', nodePort: s.nodePort, protocol: 'TCP' }],
       },
       waitForLoadBalancer: false,
     });

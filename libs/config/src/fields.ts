@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DIGEST_PATTERN } from './images';
 
 /**
  * zod field types every layer's settings may share (libs/<layer>/src/settings.ts). A field type carries its format
@@ -27,6 +26,8 @@ export const dailyWindow = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[
 export const weeklyWindow = z
   .string()
   .regex(/^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/, 'expected a weekly window like sun:03:30-sun:04:30 (UTC)');
+/** A content digest of an image manifest. */
+export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 export const imageDigest = z.string().regex(DIGEST_PATTERN, 'expected an image digest like sha256:<64 hex digits>');
 export const githubId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const awsRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'expected an IAM role ARN');
@@ -43,4 +44,44 @@ export function quantityMi(q: string): number {
   if (!m) return Number.NaN;
   const n = Number(m[1]);
   return m[2] === 'Gi' ? n * 1024 : m[2] === 'Ki' ? n / 1024 : m[2] === 'Mi' ? n : n / (1024 * 1024);
+}
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const WEEK = 7 * 1440;
+/** Minutes of the week a window covers, as [start, end) intervals (a window past Sunday midnight wraps). */
+function windowIntervals(window: string): [number, number][] {
+  const minute = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+  const weekly = /^([a-z]{3}):(\d\d:\d\d)-([a-z]{3}):(\d\d:\d\d)$/.exec(window);
+  const spans: [number, number][] = [];
+  if (weekly) {
+    spans.push([DAYS.indexOf(weekly[1]) * 1440 + minute(weekly[2]), DAYS.indexOf(weekly[3]) * 1440 + minute(weekly[4])]);
+  } else {
+    const [from, to] = window.split('-');
+    for (let d = 0; d < 7; d++) spans.push([d * 1440 + minute(from), d * 1440 + minute(to)]);
+  }
+  return spans.flatMap(([s, e]): [number, number][] => (e > s ? [[s, e]] : [[s, WEEK], [0, e]]));
+}
+
+function windowMinutes(window: string): number {
+  const total = windowIntervals(window).reduce((n, [s, e]) => n + e - s, 0);
+  return /^[a-z]{3}:/.test(window) ? total : total / 7; // a daily window repeats on each of the 7 days
+}
+
+/**
+ * A data store's daily window (backups, snapshots) and weekly maintenance window, both already well-formed
+ * (`dailyWindow`, `weeklyWindow`): each at least 30 minutes (the RDS and ElastiCache minimum) and not overlapping
+ * (both refuse it at apply time). Paths are the field names given.
+ */
+export function windowProblems(daily: { field: string; value: string }, maintenanceWindow: string): [string[], string][] {
+  const out: [string[], string][] = [];
+  for (const [field, value] of [[daily.field, daily.value], ['maintenanceWindow', maintenanceWindow]]) {
+    const minutes = windowMinutes(value);
+    if (minutes < 30) out.push([[field], `expected a window of at least 30 minutes, got ${minutes} ("${value}")`]);
+  }
+  const a = windowIntervals(daily.value);
+  const b = windowIntervals(maintenanceWindow);
+  if (a.some(([s1, e1]) => b.some(([s2, e2]) => s1 < e2 && s2 < e1))) {
+    out.push([['maintenanceWindow'], `expected no overlap with ${daily.field} ("${daily.value}"), got "${maintenanceWindow}"`]);
+  }
+  return out;
 }

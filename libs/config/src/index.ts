@@ -8,7 +8,6 @@ export * from './cidr';
 export * from './regions';
 export * from './stack';
 export * from './iam';
-export * from './images';
 export * from './oidc';
 export * from './replacement';
 export * from './delegations';

@@ -122,7 +122,12 @@ export function platformIam(env: PlatformEnvironment): { path: string; permissio
  * `identity.domainPrefix`, or `<env>-auth-<account id>` (prefixes are unique per region across every AWS account).
  */
 export function cognitoDomainPrefix(env: Pick<PlatformEnvironment, 'name' | 'account'> & { readonly identity: { readonly mode: string; readonly domainPrefix?: string } }): string {
-  return (env.identity.mode === 'cognito' ? env.identity.domainPrefix : undefined) ?? globalName(env, 'auth');
+  return (env.identity.mode === 'cognito' ? env.identity.domainPrefix : undefined) ?? defaultCognitoDomainPrefix(env);
+}
+
+/** The platform's Cognito domain prefix when `identity.domainPrefix` is unset: `<env>-auth-<account id>` (the identity stack's `defaultDomainPrefix`). */
+export function defaultCognitoDomainPrefix(env: Pick<PlatformEnvironment, 'name' | 'account'>): string {
+  return globalName(env, 'auth');
 }
 
 /** The EKS cluster name; the network layer tags subnets with it for load balancer discovery. */

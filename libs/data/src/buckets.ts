@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { DataAwsCanonicalUserId } from '@cdktf/provider-aws/lib/data-aws-canonical-user-id';
 import { DataAwsElbServiceAccount } from '@cdktf/provider-aws/lib/data-aws-elb-service-account';
 import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketAcl } from '@cdktf/provider-aws/lib/s3-bucket-acl';
 import { S3BucketCorsConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-cors-configuration';
@@ -12,14 +13,41 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
-import { policyJson, tlsOnlyBucketPolicy, tlsOnlyBucketStatements, type PolicyStatement } from '@awp/config';
+import { parseSettings, policyJson, tlsOnlyBucketPolicy, tlsOnlyBucketStatements, type PolicyStatement } from '@awp/config';
+import { grantStatements, viaService, type Grantee } from './grants';
 import type { AwsScope } from './keys';
+import { bucketsSettings, type BucketsSettings, type ResolvedBucketsSettings } from './settings';
 
-/** What other layers need of a bucket. */
-export interface BucketOutputs {
-  readonly name: string;
-  readonly arn: string;
-  readonly regionalDomainName: string;
+/** A bucket of the layer: what other layers need of it (name, ARN, regional domain name) and who may use its objects. */
+export class DataBucket {
+  constructor(
+    readonly name: string,
+    readonly arn: string,
+    readonly regionalDomainName: string,
+    private readonly opts: { readonly key: string; readonly scope: AwsScope; readonly kmsKeyArn?: string },
+  ) {}
+
+  /**
+   * Read, write and delete objects (under `keyPrefix` when given), list them, abort multipart uploads, and use the
+   * bucket's KMS key only through S3 (SSE-KMS needs GenerateDataKey to write, Decrypt to read; S3 User Guide →
+   * "Using server-side encryption with AWS KMS keys"). The inline policy is `<bucket>-read-write`, e.g. `uploads-read-write`.
+   */
+  grantReadWrite(grantee: Grantee, keyPrefix?: string): IamRolePolicy {
+    const objects = `${this.arn}/${keyPrefix ?? ''}*`;
+    const statements: DataAwsIamPolicyDocumentStatement[] = [
+      {
+        sid: 'ListObjects',
+        actions: ['s3:ListBucket'],
+        resources: [this.arn],
+        condition: keyPrefix === undefined ? undefined : [{ test: 'StringLike', variable: 's3:prefix', values: [`${keyPrefix}*`] }],
+      },
+      { sid: 'ReadWriteObjects', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [objects] },
+    ];
+    if (this.opts.kmsKeyArn) {
+      statements.push({ sid: 'UseBucketKeyThroughS3', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.opts.kmsKeyArn], condition: viaService('s3', this.opts.scope.region) });
+    }
+    return grantStatements(grantee, `${this.opts.key}-read-write`, statements);
+  }
 }
 
 /** Canonical user of the `awslogsdelivery` account that writes CloudFront standard (legacy) logs. */
@@ -29,26 +57,16 @@ export const CLOUDFRONT_LOG_DELIVERY_CANONICAL_ID = 'c4c1ede66af53448b93c283ce94
 export const LOG_PREFIXES = { s3Access: 's3-access/', alb: 'alb', cloudfront: 'cloudfront/' } as const;
 
 export interface DataBucketsProps {
+  /** The buckets' settings (`bucketsSettings`, libs/data/src/settings.ts): documented there, with their defaults. */
+  readonly settings: BucketsSettings;
   readonly namePrefix: string;
   readonly scope: AwsScope;
   /** Globally unique bucket names. */
   readonly names: { readonly assets: string; readonly uploads: string; readonly logs: string };
   /** CMK for SSE-KMS of assets and uploads. */
   readonly dataKeyArn: string;
-  /** Origins allowed to PUT presigned uploads from the browser, e.g. `https://shop.example.com`. */
-  readonly uploadsCorsOrigins: string[];
-  /** @default 90 */
-  readonly noncurrentVersionExpirationDays?: number;
-  /** @default 365 */
-  readonly logExpirationDays?: number;
-  /** @default 7 */
-  readonly abortIncompleteMultipartDays?: number;
-  /**
-   * Grant the region's Elastic Load Balancing account write access for ALB logs (regions launched before
-   * August 2022; newer regions use only the `logdelivery.elasticloadbalancing.amazonaws.com` principal, which is always granted).
-   * @default true
-   */
-  readonly legacyElbAccountLogDelivery?: boolean;
+  /** The site's origin (`https://<site domain>`): allowed to PUT presigned uploads from the browser, with `settings.extraCorsOrigins`. */
+  readonly siteOrigin: string;
 }
 
 /**
@@ -63,12 +81,13 @@ export interface DataBucketsProps {
  * S3 server access logging and ALB logs only write to SSE-S3 buckets and CloudFront standard logging needs ACLs.
  */
 export class DataBuckets extends Construct {
-  readonly assets: BucketOutputs;
-  readonly uploads: BucketOutputs;
-  readonly logs: BucketOutputs;
-  readonly assetsBucket: S3Bucket;
-  readonly uploadsBucket: S3Bucket;
-  readonly logsBucket: S3Bucket;
+  /** The settings in force (defaults filled in). */
+  readonly settings: ResolvedBucketsSettings;
+  readonly assets: DataBucket;
+  readonly uploads: DataBucket;
+  readonly logs: DataBucket;
+  /** Key prefixes in the logs bucket: `alb` (ALB access_logs prefix), `cloudfront/` (standard logs), `s3-access/`. */
+  readonly logPrefixes: typeof LOG_PREFIXES = LOG_PREFIXES;
   /** Statements the edge layer's assets bucket policy must include (deny non-TLS). */
   readonly assetsBucketPolicyStatements: DataAwsIamPolicyDocumentStatement[];
   /** Statements the edge layer's uploads bucket policy must include (deny non-TLS). */
@@ -76,10 +95,11 @@ export class DataBuckets extends Construct {
 
   constructor(scope: Construct, id: string, props: DataBucketsProps) {
     super(scope, id);
+    const s = (this.settings = parseSettings(bucketsSettings, props.settings, `DataBuckets ${this.node.path}`));
     const { accountId } = props.scope;
-    const noncurrentDays = props.noncurrentVersionExpirationDays ?? 90;
-    const logDays = props.logExpirationDays ?? 365;
-    const abortDays = props.abortIncompleteMultipartDays ?? 7;
+    const noncurrentDays = s.noncurrentVersionExpirationDays;
+    const logDays = s.logExpirationDays;
+    const abortDays = s.abortIncompleteMultipartDays;
     const hygiene: S3BucketLifecycleConfigurationRule[] = [
       { id: 'abort-incomplete-multipart-uploads', status: 'Enabled', filter: [{ prefix: '' }], abortIncompleteMultipartUpload: [{ daysAfterInitiation: abortDays }] },
       {
@@ -107,7 +127,7 @@ export class DataBuckets extends Construct {
       new S3BucketLifecycleConfiguration(this, `${key}-lifecycle`, { bucket: b.id, rule: opts.rules, dependsOn: [versioning] });
       return { bucket: b, ownership };
     };
-    const out = (b: S3Bucket): BucketOutputs => ({ name: b.bucket, arn: b.arn, regionalDomainName: b.bucketRegionalDomainName });
+    const out = (key: string, b: S3Bucket, kmsKeyArn?: string) => new DataBucket(b.bucket, b.arn, b.bucketRegionalDomainName, { key, scope: props.scope, kmsKeyArn });
 
     // ---- logs -----------------------------------------------------------------------------------------
     const logs = bucket('logs', {
@@ -151,7 +171,7 @@ export class DataBuckets extends Construct {
       corsRule: [
         {
           id: 'browser-presigned-put',
-          allowedOrigins: props.uploadsCorsOrigins,
+          allowedOrigins: [props.siteOrigin, ...s.extraCorsOrigins],
           allowedMethods: ['PUT', 'GET', 'HEAD'],
           allowedHeaders: ['Content-Type', 'Content-MD5', 'x-amz-*'],
           exposeHeaders: ['ETag'],
@@ -177,7 +197,7 @@ export class DataBuckets extends Construct {
     const elbWriters: PolicyStatement[] = [
       { Sid: 'AlbLogDeliveryService', Effect: 'Allow', Principal: { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' }, Action: 's3:PutObject', Resource: albObjects },
     ];
-    if (props.legacyElbAccountLogDelivery ?? true) {
+    if (s.legacyElbAccountLogDelivery) {
       const elb = new DataAwsElbServiceAccount(this, 'elb-account');
       elbWriters.push({ Sid: 'AlbLogDeliveryRegionalAccount', Effect: 'Allow', Principal: { AWS: elb.arn }, Action: 's3:PutObject', Resource: albObjects });
     }
@@ -195,12 +215,9 @@ export class DataBuckets extends Construct {
     ]);
     new S3BucketPolicy(this, 'logs-bucket-policy', { bucket: logs.bucket.id, policy: logsPolicy });
 
-    this.assetsBucket = assets.bucket;
-    this.uploadsBucket = uploads.bucket;
-    this.logsBucket = logs.bucket;
-    this.assets = out(assets.bucket);
-    this.uploads = out(uploads.bucket);
-    this.logs = out(logs.bucket);
+    this.assets = out('assets', assets.bucket, props.dataKeyArn);
+    this.uploads = out('uploads', uploads.bucket, props.dataKeyArn);
+    this.logs = out('logs', logs.bucket); // SSE-S3: no key to grant
     this.assetsBucketPolicyStatements = tlsOnlyBucketStatements(assets.bucket.arn);
     this.uploadsBucketPolicyStatements = tlsOnlyBucketStatements(uploads.bucket.arn);
   }

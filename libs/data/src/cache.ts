@@ -9,53 +9,15 @@ import { ElasticacheUser } from '@cdktf/provider-aws/lib/elasticache-user';
 import { ElasticacheUserGroup } from '@cdktf/provider-aws/lib/elasticache-user-group';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { clientOnlySecurityGroup } from './client-security-group';
-import { policyJson, replacementSuffix } from '@awp/config';
+import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { parseSettings, policyJson, replacementSuffix } from '@awp/config';
+import { grantStatements, type Grantee } from './grants';
 import type { AwsScope } from './keys';
+import { cacheSettings, type CacheSettings, type ResolvedCacheSettings } from './settings';
 
-/** Settings of the cache (the environment file's `data.redis`). */
-export interface CacheSettings {
-  /** @default 'valkey' */
-  readonly engine?: 'valkey' | 'redis';
-  /**
-   * Valkey 7.2+ or Redis OSS 7.0+ (IAM authentication needs them).
-   * @default '8.0'
-   */
-  readonly engineVersion?: string;
-  /** @default 'cache.r7g.large' */
-  readonly nodeType?: string;
-  /** Shards (node groups) of the cluster-mode-enabled group. @default 2 */
-  readonly shards?: number;
-  /** Replicas per shard; 0 means no Multi-AZ. @default 1 */
-  readonly replicasPerShard?: number;
-  /** Days of daily snapshots kept; 0 turns snapshots off. @default 7 */
-  readonly snapshotRetentionDays?: number;
-  /** @default '01:00-02:00' */
-  readonly snapshotWindow?: string;
-  /** @default 'mon:03:30-mon:04:30' */
-  readonly maintenanceWindow?: string;
-  /**
-   * Take a final snapshot when the group is deleted.
-   * @default true
-   */
-  readonly finalSnapshot?: boolean;
-  /**
-   * Commands slower than this (microseconds) go to the slow log.
-   * @default 10000
-   */
-  readonly slowLogMicroseconds?: number;
-  /**
-   * Eviction policy when memory is full (a cache-aside cache may drop any key).
-   * @default 'allkeys-lru'
-   */
-  readonly maxmemoryPolicy?: string;
-  /**
-   * ACL of the service's user.
-   * @default 'on ~* &* +@all -@dangerous'
-   */
-  readonly accessString?: string;
-}
-
-export interface CacheProps extends CacheSettings {
+export interface CacheProps {
+  /** The cache's settings (`cacheSettings`, libs/data/src/settings.ts): documented there, with their defaults. */
+  readonly settings: CacheSettings;
   readonly namePrefix: string;
   readonly scope: AwsScope;
   readonly vpcId: string;
@@ -64,8 +26,8 @@ export interface CacheProps extends CacheSettings {
   readonly clientSecurityGroupId: string;
   readonly dataKeyArn: string;
   readonly logsKeyArn: string;
-  /** @default 365 */
-  readonly logRetentionDays?: number;
+  /** Retention of the slow and engine log groups (the data section's `logRetentionDays`). */
+  readonly logRetentionDays: number;
   /**
    * Name of the service's cache user (IAM authentication: user id = user name). Lowercase.
    * @default '<namePrefix>-app'
@@ -83,6 +45,8 @@ export const DISABLED_ACCESS_STRING = 'off -@all';
  * beside the switched-off "default" user every user group must contain; slow and engine logs to encrypted CloudWatch log groups, daily snapshots.
  */
 export class Cache extends Construct {
+  /** The settings in force (defaults filled in). */
+  readonly settings: ResolvedCacheSettings;
   readonly replicationGroup: ElasticacheReplicationGroup;
   readonly user: ElasticacheUser;
   /** The switched-off "default" user the user group must contain. */
@@ -102,25 +66,20 @@ export class Cache extends Construct {
   readonly userArn: string;
   readonly slowLogGroupName: string;
   readonly engineLogGroupName: string;
+  private readonly scope: AwsScope;
 
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
+    // Engine, version (IAM-capable) and replicas per shard (cluster mode needs failover) are checked by the settings.
+    const c = (this.settings = parseSettings(cacheSettings, props.settings, `Cache ${this.node.path}`));
+    this.scope = props.scope;
     const prefix = props.namePrefix;
     const groupId = `${prefix}-cache`;
-    const engine = props.engine ?? 'valkey';
-    const engineVersion = props.engineVersion ?? '8.0';
-    const shards = props.shards ?? 2;
-    const replicas = props.replicasPerShard ?? 1;
+    const { engine, engineVersion, shards, replicasPerShard: replicas } = c;
     const major = Number(engineVersion.split('.')[0]);
-    const minor = Number(engineVersion.split('.')[1] ?? 0);
-    const iamCapable = engine === 'valkey' ? major > 7 || (major === 7 && minor >= 2) : major >= 7;
-    if (!iamCapable) throw new Error(`Cache ${this.node.path}: engineVersion ${engineVersion} of ${engine} cannot authenticate with IAM (needs Valkey 7.2+ or Redis OSS 7.0+)`);
-    // Cluster mode requires automatic failover, which needs a replica in every shard: with none, the provider refuses
-    // the group (hashicorp/terraform-provider-aws#43233) and ElastiCache refuses later updates.
-    if (shards < 1 || replicas < 1 || replicas > 5) throw new Error(`Cache ${this.node.path}: expected shards >= 1 and 1..5 replicas per shard (cluster mode needs automatic failover), got ${shards}/${replicas}`);
     const family = engine === 'valkey' ? `valkey${major}` : `redis${major}`;
     const { accountId, region, partition } = props.scope;
-    const retentionInDays = props.logRetentionDays ?? 365;
+    const retentionInDays = props.logRetentionDays;
 
     this.securityGroup = clientOnlySecurityGroup(this, {
       vpcId: props.vpcId,
@@ -141,9 +100,9 @@ export class Cache extends Construct {
       description: paramsDescription,
       parameter: [
         { name: 'cluster-enabled', value: 'yes' }, // cluster mode enabled needs a cluster-enabled parameter group
-        { name: 'slowlog-log-slower-than', value: String(props.slowLogMicroseconds ?? 10000) },
+        { name: 'slowlog-log-slower-than', value: String(c.slowLogMicroseconds) },
         { name: 'slowlog-max-len', value: '256' },
-        { name: 'maxmemory-policy', value: props.maxmemoryPolicy ?? 'allkeys-lru' },
+        { name: 'maxmemory-policy', value: c.maxmemoryPolicy },
       ],
       lifecycle: { createBeforeDestroy: true },
     });
@@ -155,7 +114,7 @@ export class Cache extends Construct {
       userId: this.userName,
       userName: this.userName,
       engine,
-      accessString: props.accessString ?? 'on ~* &* +@all -@dangerous',
+      accessString: c.accessString,
       authenticationMode: { type: 'iam' },
     });
     // CreateUserGroup refuses a group without a user named "default" (DefaultUserRequired), for Valkey as for Redis OSS,
@@ -198,7 +157,7 @@ export class Cache extends Construct {
       description: `${prefix}: service cache (${engine} ${engineVersion}, ${shards} shard(s) x ${1 + replicas} node(s))`,
       engine,
       engineVersion,
-      nodeType: props.nodeType ?? 'cache.r7g.large',
+      nodeType: c.nodeType,
       port: PORT,
       clusterMode: 'enabled',
       numNodeGroups: shards,
@@ -214,10 +173,10 @@ export class Cache extends Construct {
       transitEncryptionEnabled: true,
       transitEncryptionMode: 'required',
       userGroupIds: [this.userGroup.userGroupId],
-      maintenanceWindow: props.maintenanceWindow ?? 'mon:03:30-mon:04:30',
-      snapshotWindow: props.snapshotWindow ?? '01:00-02:00',
-      snapshotRetentionLimit: props.snapshotRetentionDays ?? 7,
-      finalSnapshotIdentifier: props.finalSnapshot ?? true ? `${groupId}-final` : undefined,
+      maintenanceWindow: c.maintenanceWindow,
+      snapshotWindow: c.snapshotWindow,
+      snapshotRetentionLimit: c.snapshotRetentionDays,
+      finalSnapshotIdentifier: c.finalSnapshot ? `${groupId}-final` : undefined,
       autoMinorVersionUpgrade: 'true',
       applyImmediately: false,
       logDeliveryConfiguration: [
@@ -236,5 +195,16 @@ export class Cache extends Construct {
     this.userArn = this.user.arn;
     this.slowLogGroupName = slowLog.name;
     this.engineLogGroupName = engineLog.name;
+  }
+
+  /**
+   * IAM authentication to the cache as `userId` (`elasticache:Connect` on the replication group and that user; ElastiCache
+   * User Guide → "Authenticating with IAM"): the role signs a short-lived token per connection, no password exists.
+   * @param userId default: the service's user this construct creates (`userName`)
+   */
+  grantConnect(grantee: Grantee, userId?: string): IamRolePolicy {
+    const { partition, region, accountId } = this.scope;
+    const user = userId === undefined ? this.userArn : `arn:${partition}:elasticache:${region}:${accountId}:user:${userId}`;
+    return grantStatements(grantee, 'cache-connect', [{ sid: 'ConnectToCacheWithIam', actions: ['elasticache:Connect'], resources: [this.replicationGroupArn, user] }]);
   }
 }

@@ -3,11 +3,14 @@ import path from 'node:path';
 import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
-import { DataLayer, type DataLayerProps } from './index';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { SettingsError } from '@awp/config';
+import { Cache, DataBuckets, DataKeys, DataLayer, dataSettings, Postgres, type DataLayerProps, type DataSettings, type Grantee } from './index';
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'data', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
 const BASE: DataLayerProps = {
+  settings: {},
   namePrefix: 'test',
   vpcId: 'vpc-123',
   isolatedSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
@@ -19,20 +22,20 @@ const BASE: DataLayerProps = {
   availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
 };
 
-function synth(props: Partial<DataLayerProps> = {}, tier = 'prod'): { json: Json; stack: TerraformStack; data: DataLayer } {
+/** A DataLayer with these settings (and wiring overrides) in a test stack. */
+function synth(settings: DataSettings = {}, props: Partial<DataLayerProps> = {}, tier = 'prod'): { json: Json; stack: TerraformStack; data: DataLayer } {
   const stack = new TerraformStack(Testing.app(), 'test');
   stack.node.setContext('awp:tier', tier);
   new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
-  const data = new DataLayer(stack, 'data', { ...BASE, ...props });
+  const data = new DataLayer(stack, 'data', { ...BASE, ...props, settings });
   // Outputs make the construct's token fields visible in the JSON, as a consuming stack would see them.
   const fields: Record<string, unknown> = {
-    reader: data.postgres.readerEndpoint,
-    writer: data.postgres.endpoint,
-    master_secret: data.postgres.masterSecretArn,
-    cache_secret: data.redis.authSecretArn,
-    data_key: data.kms.dataKeyArn,
+    reader: data.database.readerEndpoint,
+    writer: data.database.endpoint,
+    master_secret: data.database.masterSecret.arn,
+    cache_secret: data.cacheAuthSecret.arn,
+    data_key: data.keys.dataKeyArn,
     uploads_domain: data.buckets.uploads.regionalDomainName,
-    access_policy: data.serviceAccessPolicyArn,
   };
   for (const [k, v] of Object.entries(fields)) new TerraformOutput(stack, k, { value: v });
   return { json: JSON.parse(Testing.synth(stack)), stack, data };
@@ -155,7 +158,7 @@ describe('DataLayer (production defaults)', () => {
       '/aws/rds/instance/test-postgres/upgrade',
     ]);
     expect(groups.every((g) => g.kms_key_id === BASE.logsKeyArn && g.retention_in_days === 365)).toBe(true);
-    expect(data.postgres.readerEndpoints).toHaveLength(1);
+    expect(data.database.readerEndpoints).toHaveLength(1);
     expect(out(json, 'reader')).toMatch(/replica-1.*\.address\}$/);
   });
 
@@ -183,7 +186,7 @@ describe('DataLayer (production defaults)', () => {
     expect(params.family).toBe('valkey8');
     expect(params.parameter).toEqual(expect.arrayContaining([{ name: 'cluster-enabled', value: 'yes' }]));
     expect(rg.parameter_group_name).toContain('aws_elasticache_parameter_group.');
-    expect(data.redis.nodeIds).toEqual(['test-cache-0001-001', 'test-cache-0001-002', 'test-cache-0002-001', 'test-cache-0002-002']);
+    expect(data.cache.nodeIds).toEqual(['test-cache-0001-001', 'test-cache-0001-002', 'test-cache-0002-001', 'test-cache-0002-002']);
   });
 
   it('authenticates the service to the cache with IAM: no password exists', () => {
@@ -200,9 +203,7 @@ describe('DataLayer (production defaults)', () => {
     expect(secret.kms_key_id).toMatch(/^\$\{aws_kms_key\..*secrets-key.*\.arn\}$/);
     const version = one(json, 'aws_secretsmanager_secret_version');
     expect(version.secret_string).toMatch(/^\$\{jsonencode\(\{"mode" = "iam", "username" = aws_elasticache_user\.data_cache_app-user_/);
-    const policy = JSON.parse(JSON.stringify(json.data.aws_iam_policy_document));
-    const access = Object.values<Json>(policy).find((d) => d.statement?.some((s: Json) => s.sid === 'ConnectToCacheWithIam'))!;
-    expect(access.statement.find((s: Json) => s.sid === 'ConnectToCacheWithIam').actions).toEqual(['elasticache:Connect']);
+    // Who may connect: cache.grantConnect (tested with the grant helpers below).
   });
 
   it('delivers the slow log and engine log to encrypted CloudWatch log groups', () => {
@@ -253,11 +254,11 @@ describe('DataLayer (production defaults)', () => {
       const doc = JSON.parse(p.policy);
       expect(doc.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Sid: 'DenyInsecureTransport', Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]));
     }
-    expect(data.assetsBucketPolicyStatements.map((s) => s.sid)).toEqual(['DenyInsecureTransport', 'DenyTlsBelow12']);
-    expect(data.assetsBucketPolicyStatements[0]).toMatchObject({ effect: 'Deny', condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
-    expect(data.uploadsBucketPolicyStatements.map((s) => s.sid)).toEqual(['DenyInsecureTransport', 'DenyTlsBelow12']);
-    expect(data.uploadsBucketPolicyStatements[0]).toMatchObject({ effect: 'Deny', actions: ['s3:*'], condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
-    expect(data.uploadsBucketPolicyStatements[1]).toMatchObject({ effect: 'Deny', condition: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }] });
+    expect(data.buckets.assetsBucketPolicyStatements.map((s) => s.sid)).toEqual(['DenyInsecureTransport', 'DenyTlsBelow12']);
+    expect(data.buckets.assetsBucketPolicyStatements[0]).toMatchObject({ effect: 'Deny', condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+    expect(data.buckets.uploadsBucketPolicyStatements.map((s) => s.sid)).toEqual(['DenyInsecureTransport', 'DenyTlsBelow12']);
+    expect(data.buckets.uploadsBucketPolicyStatements[0]).toMatchObject({ effect: 'Deny', actions: ['s3:*'], condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+    expect(data.buckets.uploadsBucketPolicyStatements[1]).toMatchObject({ effect: 'Deny', condition: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }] });
   });
 
   it('logs access to assets and uploads into the logs bucket, which accepts ALB, S3 and CloudFront log delivery', () => {
@@ -280,47 +281,20 @@ describe('DataLayer (production defaults)', () => {
   });
 
   it('exposes ARNs and names per the contract, never secret values', () => {
-    expect(data.appSecretArns).toHaveLength(1);
     expect(out(json, 'master_secret')).toMatch(/master_user_secret\[0\]\.secret_arn\}$/);
     expect(out(json, 'cache_secret')).toMatch(/aws_secretsmanager_secret\..*\.arn\}$/);
     expect(out(json, 'data_key')).toMatch(/aws_kms_key\..*\.arn\}$/);
     expect(out(json, 'uploads_domain')).toMatch(/bucket_regional_domain_name\}$/);
-    expect(data.postgres.port).toBe(5432);
-    expect(data.redis.port).toBe(6379);
-    expect(out(json, 'access_policy')).toMatch(/aws_iam_policy\..*\.arn\}$/);
-  });
-
-  it('lets the service connect to the database only as the IAM user "api", never read the master secret', () => {
-    const docs = Object.values<Json>(json.data.aws_iam_policy_document);
-    const service = docs.find((d) => d.statement?.some((st: Json) => st.sid === 'ConnectToDatabaseWithIam'))!;
-    const connect = service.statement.find((st: Json) => st.sid === 'ConnectToDatabaseWithIam');
-    expect(connect.actions).toEqual(['rds-db:connect']);
-    expect(connect.resources).toHaveLength(2); // the primary and its replica
-    for (const r of connect.resources) expect(r).toMatch(/^arn:\$\{data\.aws_partition\..*\}:rds-db:.*:dbuser:\$\{aws_db_instance\..*\.resource_id\}\/api$/);
-    const reads = service.statement.filter((st: Json) => st.actions.includes('secretsmanager:GetSecretValue'));
-    expect(reads.flatMap((st: Json) => st.resources)).toEqual([expect.stringMatching(/^\$\{aws_secretsmanager_secret\..*cache-auth-secret.*\.arn\}$/)]);
-    expect(JSON.stringify(service)).not.toContain('master_user_secret');
-    expect(data.postgres.appUser).toBe('api');
+    expect(data.database.port).toBe(5432);
+    expect(data.cache.port).toBe(6379);
+    expect(data.iamDatabaseUser).toBe('api');
+    // Access is granted by the parts, to the roles that need it: the layer itself writes no IAM policy.
+    expect(json.resource.aws_iam_policy).toBeUndefined();
     expect(one(json, 'aws_db_instance', (d) => !d.replicate_source_db).iam_database_authentication_enabled).toBe(true);
   });
 
-  it('lets only the migration policy read the RDS-managed master secret, decrypting through Secrets Manager', () => {
-    const migration = one(json, 'aws_iam_policy', (p) => p.name === 'test-api-migration-access');
-    const doc = json.data.aws_iam_policy_document[migration.policy.replace(/^\$\{data\.aws_iam_policy_document\.(.*)\.json\}$/, '$1')];
-    expect(doc.statement).toEqual([
-      { sid: 'ReadMasterSecret', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [expect.stringMatching(/master_user_secret\[0\]\.secret_arn\}$/)] },
-      {
-        sid: 'DecryptMasterSecret',
-        actions: ['kms:Decrypt'],
-        resources: [expect.stringMatching(/aws_kms_key\..*secrets-key.*\.arn\}$/)],
-        condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [expect.stringMatching(/^secretsmanager\.\$\{data\.aws_region\..*\.region\}\.amazonaws\.com$/)] }],
-      },
-    ]);
-    expect(data.migrationAccessPolicyArn).toBeDefined();
-  });
-
   it('refuses a database user name PostgreSQL would need quoting for', () => {
-    expect(() => synth({ iamDatabaseUser: 'Api-User' })).toThrow(/iamDatabaseUser "Api-User" must be a lowercase PostgreSQL identifier/);
+    expect(() => synth({}, { iamDatabaseUser: 'Api-User' })).toThrow(/iamDatabaseUser "Api-User" must be a lowercase PostgreSQL identifier/);
   });
 
   it('passes every guardrail of the platform', () => {
@@ -331,9 +305,10 @@ describe('DataLayer (production defaults)', () => {
 describe('DataLayer (dev-like settings)', () => {
   const { json, data } = synth(
     {
-      postgres: { multiAz: false, readReplicas: 0, deletionProtection: false, skipFinalSnapshot: true, backupRetentionDays: 3, instanceClass: 'db.t4g.medium' },
+      database: { multiAz: false, readReplicas: 0, deletionProtection: false, finalSnapshot: false, backupRetentionDays: 3, instanceClass: 'db.t4g.medium' },
       cache: { shards: 1, replicasPerShard: 1, snapshotRetentionDays: 0, finalSnapshot: false },
     },
+    {},
     'dev',
   );
 
@@ -355,7 +330,7 @@ describe('DataLayer (dev-like settings)', () => {
 
   it('has no replicas, and the reader endpoint falls back to the primary', () => {
     expect(all(json, 'aws_db_instance')).toHaveLength(1);
-    expect(data.postgres.readerEndpoints).toEqual([]);
+    expect(data.database.readerEndpoints).toEqual([]);
     expect(out(json, 'reader')).toBe(out(json, 'writer'));
     expect(out(json, 'writer')).toMatch(/aws_db_instance\..*primary.*\.address\}$/);
   });
@@ -371,7 +346,7 @@ describe('DataLayer (dev-like settings)', () => {
   });
 
   it('refuses a cache shard without a replica: cluster mode needs automatic failover, which the provider refuses for one node', () => {
-    expect(() => synth({ cache: { shards: 1, replicasPerShard: 0 } }, 'dev')).toThrow(/expected shards >= 1 and 1\.\.5 replicas per shard \(cluster mode needs automatic failover\), got 1\/0/);
+    expect(() => synth({ cache: { shards: 1, replicasPerShard: 0 } }, {}, 'dev')).toThrow(/DataLayer test\/data: invalid settings \(1 problem\):\n {2}settings\.cache\.replicasPerShard: expected at least 1 \(cluster mode needs automatic failover/);
   });
 });
 
@@ -384,35 +359,169 @@ describe('DataLayer options and refusals', () => {
   });
 
   it('refuses an engine version that cannot authenticate with IAM', () => {
-    expect(() => synth({ cache: { engine: 'valkey', engineVersion: '7.0' } })).toThrow(/engineVersion 7.0 of valkey cannot authenticate with IAM/);
+    expect(() => synth({ cache: { engine: 'valkey', engineVersion: '7.0' } })).toThrow(/settings\.cache\.engineVersion: expected a version that can authenticate with IAM \(Valkey 7\.2\+ or Redis OSS 7\.0\+\), got valkey 7\.0/);
   });
 
   it('refuses more read replicas than RDS allows', () => {
-    expect(() => synth({ postgres: { readReplicas: 6 } })).toThrow(/readReplicas must be an integer 0..5/);
+    expect(() => synth({ database: { readReplicas: 6 } })).toThrow(/settings\.database\.readReplicas: Too big: expected number to be <=5/);
   });
 
   it('spreads three replicas over the zones after the first, wrapping around', () => {
-    const { json } = synth({ postgres: { readReplicas: 3 } });
+    const { json } = synth({ database: { readReplicas: 3 } });
     const zones = all(json, 'aws_db_instance').filter((r) => r.replicate_source_db).map((r) => r.availability_zone);
     expect(zones).toEqual(['eu-west-1b', 'eu-west-1c', 'eu-west-1a']);
   });
 
-  it('attaches the service access policy to a role in another stack by reference', () => {
+  it('derives the parameter group family from a pinned minor version', () => {
+    const { json } = synth({ database: { engineVersion: '16.4' } });
+    expect(one(json, 'aws_db_parameter_group').family).toBe('postgres16');
+    expect(one(json, 'aws_db_instance', (r) => !r.replicate_source_db).engine_version).toBe('16.4');
+  });
+});
+
+describe('DataLayer settings (libs/data/src/settings.ts, the data section of an environment file)', () => {
+  const { data } = synth();
+
+  it('takes its defaults from the section, the only place they are written, and exposes them per part', () => {
+    expect(data.settings).toEqual(dataSettings.parse({}));
+    expect(data.settings.database).toMatchObject({ engineVersion: '17', instanceClass: 'db.r7g.large', multiAz: true, readReplicas: 1, finalSnapshot: true, masterUsername: 'app_admin' });
+    expect(data.settings.cache).toMatchObject({ engine: 'valkey', engineVersion: '8.0', shards: 2, replicasPerShard: 1, finalSnapshot: true, maxmemoryPolicy: 'allkeys-lru' });
+    expect(data.settings.buckets).toEqual({ noncurrentVersionExpirationDays: 90, logExpirationDays: 365, abortIncompleteMultipartDays: 7, legacyElbAccountLogDelivery: true, extraCorsOrigins: [] });
+    expect(data.database.settings).toEqual(data.settings.database);
+    expect(data.cache.settings).toEqual(data.settings.cache);
+    expect(data.buckets.settings).toEqual(data.settings.buckets);
+  });
+
+  it('refuses what the environment file refuses, naming the construct and the field', () => {
+    const err = (() => {
+      try {
+        synth({ database: { allocatedStorageGb: 200, maxAllocatedStorageGb: 100 }, buckets: { logExpirationDays: 0 } });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(SettingsError);
+    expect((err as SettingsError).message).toBe(
+      'DataLayer test/data: invalid settings (2 problems):\n' +
+        '  settings.database.maxAllocatedStorageGb: expected >= allocatedStorageGb (200), got 100\n' +
+        '  settings.buckets.logExpirationDays: Too small: expected number to be >0',
+    );
+    expect(() => synth({ cache: { maintenanceWindow: 'mon:01:30-mon:02:30' } })).toThrow('settings.cache.maintenanceWindow: expected no overlap with snapshotWindow ("01:00-02:00"), got "mon:01:30-mon:02:30"');
+    expect(() => synth({ database: { masterPassword: 'x' } as DataSettings['database'] })).toThrow('settings.database: unknown field "masterPassword"');
+  });
+
+  it('lets each part be used alone with the same section and messages', () => {
+    const stack = new TerraformStack(Testing.app(), 'alone');
+    const aws = { accountId: '111111111111', region: 'eu-west-1', partition: 'aws' };
+    const wiring = { namePrefix: 'x', scope: aws, vpcId: 'vpc', subnetIds: ['s'], clientSecurityGroupId: 'sg', dataKeyArn: 'k', logsKeyArn: 'l', logRetentionDays: 30 };
+    expect(new Postgres(stack, 'pg', { ...wiring, settings: {}, secretsKeyArn: 's' }).settings.readReplicas).toBe(1);
+    expect(() => new Postgres(stack, 'pg2', { ...wiring, settings: { readReplicas: 9 }, secretsKeyArn: 's' })).toThrow(/^Postgres alone\/pg2: invalid settings \(1 problem\):\n {2}settings\.readReplicas: /);
+    expect(() => new Cache(stack, 'c', { ...wiring, settings: { engine: 'redis', engineVersion: '6.2' } })).toThrow('Cache alone/c: invalid settings (1 problem):\n  settings.engineVersion: expected a version that can authenticate with IAM');
+    expect(() => new DataBuckets(stack, 'b', { settings: { extraCorsOrigins: ['localhost'] }, namePrefix: 'x', scope: aws, names: { assets: 'a', uploads: 'u', logs: 'l' }, dataKeyArn: 'k', siteOrigin: 'https://x' })).toThrow(
+      /^DataBuckets alone\/b: invalid settings \(1 problem\):\n {2}settings\.extraCorsOrigins\[0\]: expected an origin/,
+    );
+    expect(() => new DataKeys(stack, 'k', { settings: { kmsDeletionWindowDays: 3 }, namePrefix: 'x', scope: aws })).toThrow(/^DataKeys alone\/k: invalid settings \(1 problem\):\n {2}settings\.kmsDeletionWindowDays: /);
+  });
+
+  it('writes what the section says: final snapshots, extra CORS origins, secret recovery window', () => {
+    const { json } = synth({ database: { finalSnapshot: false }, cache: { finalSnapshot: false }, buckets: { extraCorsOrigins: ['http://localhost:5173'] }, secretRecoveryWindowDays: 7 });
+    expect(one(json, 'aws_db_instance', (r) => !r.replicate_source_db)).toMatchObject({ skip_final_snapshot: true });
+    expect(one(json, 'aws_elasticache_replication_group').final_snapshot_identifier).toBeUndefined();
+    expect(one(json, 'aws_s3_bucket_cors_configuration').cors_rule[0].allowed_origins).toEqual(['https://shop.example.com', 'http://localhost:5173']);
+    expect(one(json, 'aws_secretsmanager_secret').recovery_window_in_days).toBe(7);
+  });
+});
+
+describe('grant helpers: each part grants access to what it owns, to one role, as an inline policy', () => {
+  /** The layer and two roles in one stack; `grant` gives them access. Returns each role's statements. */
+  function granted(grant: (data: DataLayer, role: (name: string) => Grantee) => void): Record<string, Json[]> {
+    const stack = new TerraformStack(Testing.app(), 'test');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+    const data = new DataLayer(stack, 'data', BASE);
+    grant(data, (name) => ({ scope: stack, id: `${name}-grant`, roleName: new IamRole(stack, name, { name, assumeRolePolicy: '{}' }).name }));
+    const json = JSON.parse(Testing.synth(stack));
+    const byRole: Record<string, Json[]> = {};
+    for (const p of all(json, 'aws_iam_role_policy')) {
+      const role = String(p.role).replace(/^\$\{aws_iam_role\.(\w+)\.name\}$/, '$1');
+      const doc = json.data.aws_iam_policy_document[String(p.policy).replace(/^\$\{data\.aws_iam_policy_document\.(.*)\.json\}$/, '$1')];
+      (byRole[role] ??= []).push(...doc.statement.map((st: Json) => ({ policy: p.name, ...st })));
+    }
+    return byRole;
+  }
+
+  it('database.grantConnect: rds-db:connect as that user only, on the primary and every replica', () => {
+    const { svc } = granted((d, role) => d.database.grantConnect(role('svc'), 'reporting'));
+    expect(svc).toEqual([{ policy: 'database-connect', sid: 'ConnectToDatabaseWithIam', actions: ['rds-db:connect'], resources: [expect.stringMatching(/dbuser:\$\{aws_db_instance\.data_postgres_primary_\w+\.resource_id\}\/reporting$/), expect.stringMatching(/dbuser:\$\{aws_db_instance\.data_postgres_replica-1_\w+\.resource_id\}\/reporting$/)] }]);
+    expect(svc[0].resources[0]).toMatch(/^arn:\$\{data\.aws_partition\..*\}:rds-db:\$\{data\.aws_region\..*\}:\$\{data\.aws_caller_identity\..*\.account_id\}:dbuser:/);
+    expect(() => granted((d, role) => d.database.grantConnect(role('svc'), 'Bad-User'))).toThrow(/grantConnect: dbUser "Bad-User" must be a lowercase PostgreSQL identifier/);
+  });
+
+  it("cache.grantConnect: elasticache:Connect on the group and the service's user (or a named user)", () => {
+    const { svc, other } = granted((d, role) => {
+      d.cache.grantConnect(role('svc'));
+      d.cache.grantConnect(role('other'), 'reports');
+    });
+    expect(svc).toEqual([{ policy: 'cache-connect', sid: 'ConnectToCacheWithIam', actions: ['elasticache:Connect'], resources: [expect.stringMatching(/^\$\{aws_elasticache_replication_group\..*\.arn\}$/), expect.stringMatching(/^\$\{aws_elasticache_user\.data_cache_app-user_\w+\.arn\}$/)] }]);
+    expect(other[0].resources[1]).toMatch(/:elasticache:\$\{data\.aws_region\..*\}:\$\{data\.aws_caller_identity\..*\}:user:reports$/);
+  });
+
+  it('buckets.<bucket>.grantReadWrite: its objects (under a prefix when given) and its key only through S3', () => {
+    const { svc, scoped } = granted((d, role) => {
+      d.buckets.uploads.grantReadWrite(role('svc'));
+      d.buckets.uploads.grantReadWrite(role('scoped'), 'products/');
+    });
+    expect(svc).toEqual([
+      { policy: 'uploads-read-write', sid: 'ListObjects', actions: ['s3:ListBucket'], resources: [expect.stringMatching(/^\$\{aws_s3_bucket\.data_buckets_uploads_\w+\.arn\}$/)] },
+      { policy: 'uploads-read-write', sid: 'ReadWriteObjects', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [expect.stringMatching(/uploads_\w+\.arn\}\/\*$/)] },
+      { policy: 'uploads-read-write', sid: 'UseBucketKeyThroughS3', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [expect.stringMatching(/data-key_\w+\.arn\}$/)], condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [expect.stringMatching(/^s3\..*\.amazonaws\.com$/)] }] },
+    ]);
+    expect(scoped[0].condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['products/*'] }]);
+    expect(scoped[1].resources).toEqual([expect.stringMatching(/\/products\/\*$/)]);
+    // The logs bucket is SSE-S3: no key to grant.
+    const { logs } = granted((d, role) => d.buckets.logs.grantReadWrite(role('logs')));
+    expect(logs.map((st) => st.sid)).toEqual(['ListObjects', 'ReadWriteObjects']);
+  });
+
+  it('secret.grantRead: that secret only, decrypted with the secrets key only through Secrets Manager', () => {
+    const { svc, migrate } = granted((d, role) => {
+      d.cacheAuthSecret.grantRead(role('svc'));
+      d.database.masterSecret.grantRead(role('migrate'));
+    });
+    const decrypt = { sid: 'DecryptSecret', actions: ['kms:Decrypt'], resources: [expect.stringMatching(/secrets-key_\w+\.arn\}$/)], condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [expect.stringMatching(/^secretsmanager\./)] }] };
+    expect(svc).toEqual([
+      { policy: 'cache-auth-secret-read', sid: 'ReadSecret', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [expect.stringMatching(/^\$\{aws_secretsmanager_secret\.data_cache-auth-secret_\w+\.arn\}$/)] },
+      { policy: 'cache-auth-secret-read', ...decrypt },
+    ]);
+    expect(migrate).toEqual([
+      { policy: 'database-master-secret-read', sid: 'ReadSecret', actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [expect.stringMatching(/master_user_secret\[0\]\.secret_arn\}$/)] },
+      { policy: 'database-master-secret-read', ...decrypt },
+    ]);
+  });
+
+  it('a role granted only the buckets cannot connect to the database or the cache, nor read a secret (negative)', () => {
+    const { svc, buckets } = granted((d, role) => {
+      d.database.grantConnect(role('svc'), 'api');
+      d.buckets.uploads.grantReadWrite(role('buckets'));
+    });
+    const actions = buckets.flatMap((st) => st.actions as string[]);
+    expect(actions.filter((a) => /^(rds-db|rds|elasticache|secretsmanager):/.test(a))).toEqual([]);
+    expect(buckets.flatMap((st) => st.resources as string[]).some((r) => /dbuser|aws_db_instance|elasticache|secretsmanager/.test(r))).toBe(false);
+    expect(svc.map((st) => st.actions)).toEqual([['rds-db:connect']]);
+  });
+
+  it('grants to a role of another stack by reference (the cross-stack case the workloads stack uses)', () => {
     const app = Testing.app();
     const dataStack = new TerraformStack(app, 'data');
     new AwsProvider(dataStack, 'aws', { region: 'eu-west-1' });
     const data = new DataLayer(dataStack, 'data', BASE);
-    const other = new TerraformStack(app, 'cluster');
+    const other = new TerraformStack(app, 'workloads');
     new AwsProvider(other, 'aws', { region: 'eu-west-1' });
-    data.grantServiceAccess(other, 'api-data', 'prod-api');
+    data.database.grantConnect({ scope: other, id: 'svc', roleName: 'prod-api' }, 'api');
     app.synth(); // cross-stack references resolve only when the whole app is synthesized
-    const json = JSON.parse(readFileSync(path.join(app.outdir, 'stacks', 'cluster', 'cdk.tf.json'), 'utf8'));
-    expect(one(json, 'aws_iam_role_policy_attachment')).toMatchObject({ role: 'prod-api', policy_arn: expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-data\.outputs\./) });
-  });
-
-  it('derives the parameter group family from a pinned minor version', () => {
-    const { json } = synth({ postgres: { engineVersion: '16.4' } });
-    expect(one(json, 'aws_db_parameter_group').family).toBe('postgres16');
-    expect(one(json, 'aws_db_instance', (r) => !r.replicate_source_db).engine_version).toBe('16.4');
+    const json = JSON.parse(readFileSync(path.join(app.outdir, 'stacks', 'workloads', 'cdk.tf.json'), 'utf8'));
+    expect(one(json, 'aws_iam_role_policy')).toMatchObject({ role: 'prod-api', name: 'database-connect' });
+    const [doc] = Object.values<Json>(json.data.aws_iam_policy_document);
+    expect(doc.statement[0].resources[0]).toContain('${data.terraform_remote_state.cross-stack-reference-input-data.outputs.');
   });
 });

@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { policyJson, type PolicyStatement } from '@awp/config';
+import { parseSettings, policyJson, type PolicyStatement } from '@awp/config';
+import { keysSettings, type KeysSettings } from './settings';
 
 /** Where the keys live: account, region and partition (from data sources or literals). */
 export interface AwsScope {
@@ -20,11 +21,8 @@ export interface DataKeysProps {
    * @default []
    */
   readonly keyAdministratorArns?: readonly string[];
-  /**
-   * Days before a deleted key is gone for good.
-   * @default 30
-   */
-  readonly deletionWindowDays?: number;
+  /** The keys' settings (`keysSettings`, libs/data/src/settings.ts): documented there, with their defaults. */
+  readonly settings: KeysSettings;
 }
 
 const USE_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
@@ -50,6 +48,7 @@ export class DataKeys extends Construct {
 
   constructor(scope: Construct, id: string, props: DataKeysProps) {
     super(scope, id);
+    const s = parseSettings(keysSettings, props.settings, `DataKeys ${this.node.path}`);
     const { accountId, region, partition } = props.scope;
     const root = `arn:${partition}:iam::${accountId}:root`;
     const admins = props.keyAdministratorArns ?? [];
@@ -89,7 +88,7 @@ export class DataKeys extends Construct {
     ]);
     const secretsPolicy = policyJson([...common('Secrets'), ...viaServices('SecretsManagerUsesKey', ['secretsmanager'])]);
 
-    const deletionWindowInDays = props.deletionWindowDays ?? 30;
+    const deletionWindowInDays = s.kmsDeletionWindowDays;
     this.dataKey = new KmsKey(this, 'data-key', {
       description: `${props.namePrefix}: data at rest (RDS, ElastiCache, S3)`,
       enableKeyRotation: true,

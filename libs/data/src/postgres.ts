@@ -5,76 +5,18 @@ import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import type { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import type { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { parseSettings } from '@awp/config';
 import { clientOnlySecurityGroup } from './client-security-group';
+import { grantStatements, SecretRef, type Grantee } from './grants';
 import type { AwsScope } from './keys';
+import { databaseSettings, type DatabaseSettings, type ResolvedDatabaseSettings } from './settings';
 
-/** Settings of the PostgreSQL primary and its replicas (the environment file's `data.postgres`). */
-export interface PostgresSettings {
-  /**
-   * Engine version. A major version alone ("17") lets RDS apply minor upgrades without Terraform reverting them.
-   * @default '17'
-   */
-  readonly engineVersion?: string;
-  /** @default 'db.r7g.large' */
-  readonly instanceClass?: string;
-  /**
-   * Class of the read replicas.
-   * @default the primary's instanceClass
-   */
-  readonly replicaInstanceClass?: string;
-  /** @default 100 */
-  readonly allocatedStorageGb?: number;
-  /**
-   * Storage autoscaling ceiling (gp3 grows by itself up to this size).
-   * @default 500
-   */
-  readonly maxAllocatedStorageGb?: number;
-  /** @default true */
-  readonly multiAz?: boolean;
-  /** @default 1 */
-  readonly readReplicas?: number;
-  /** @default 14 */
-  readonly backupRetentionDays?: number;
-  /** @default true */
-  readonly deletionProtection?: boolean;
-  /**
-   * Skip the final snapshot when the primary is deleted (only outside prod).
-   * @default false
-   */
-  readonly skipFinalSnapshot?: boolean;
-  /** @default 7 */
-  readonly performanceInsightsRetentionDays?: number;
-  /**
-   * Enhanced monitoring interval; 0 turns it off.
-   * @default 60
-   */
-  readonly monitoringIntervalSeconds?: number;
-  /** @default 'catalogue' */
-  readonly databaseName?: string;
-  /**
-   * Master user name; its password is generated and rotated by RDS in Secrets Manager.
-   * @default 'app_admin'
-   */
-  readonly masterUsername?: string;
-  /**
-   * `log_min_duration_statement` in milliseconds (-1: off).
-   * @default 500
-   */
-  readonly slowQueryMs?: number;
-  /** @default '02:00-03:00' */
-  readonly backupWindow?: string;
-  /** @default 'sun:03:30-sun:04:30' */
-  readonly maintenanceWindow?: string;
-  /**
-   * Server certificate authority.
-   * @default 'rds-ca-rsa2048-g1'
-   */
-  readonly caCertIdentifier?: string;
-}
-
-export interface PostgresProps extends PostgresSettings {
+export interface PostgresProps {
+  /** The database's settings (`databaseSettings`, libs/data/src/settings.ts): documented there, with their defaults. */
+  readonly settings: DatabaseSettings;
   readonly namePrefix: string;
   readonly scope: AwsScope;
   readonly vpcId: string;
@@ -88,8 +30,8 @@ export interface PostgresProps extends PostgresSettings {
   readonly secretsKeyArn: string;
   /** CMK for the exported logs' log groups. */
   readonly logsKeyArn: string;
-  /** @default 365 */
-  readonly logRetentionDays?: number;
+  /** Retention of the exported logs' log groups (the data section's `logRetentionDays`). */
+  readonly logRetentionDays: number;
   /**
    * Zones of the isolated subnets, in order. Replica i is placed in zone (i + 1) mod n, so replicas never share a
    * zone with each other while there are zones left; a single-AZ primary is placed in zone 0 (a Multi-AZ
@@ -107,6 +49,8 @@ const PORT = 5432;
  * pre-created, encrypted log groups with retention (RDS would otherwise create them unencrypted, kept forever).
  */
 export class Postgres extends Construct {
+  /** The settings in force (defaults filled in). */
+  readonly settings: ResolvedDatabaseSettings;
   readonly primary: DbInstance;
   readonly replicas: DbInstance[];
   readonly securityGroup: SecurityGroup;
@@ -116,30 +60,31 @@ export class Postgres extends Construct {
   readonly readerEndpoints: string[];
   readonly readerEndpoint: string;
   readonly databaseName: string;
-  readonly masterSecretArn: string;
+  /** RDS-managed secret `{username, password}`, rotated by RDS; only the migration Job should read it (`masterSecret.grantRead`). */
+  readonly masterSecret: SecretRef;
   readonly securityGroupId: string;
   readonly primaryInstanceId: string;
   readonly replicaInstanceIds: string[];
   /** `dbi-resource-id`s (primary first): the `rds-db:connect` resource of IAM database authentication. */
   readonly resourceIds: string[];
+  private readonly scope: AwsScope;
 
   constructor(scope: Construct, id: string, props: PostgresProps) {
     super(scope, id);
+    const s = (this.settings = parseSettings(databaseSettings, props.settings, `Postgres ${this.node.path}`));
+    this.scope = props.scope;
     const prefix = props.namePrefix;
     const identifier = `${prefix}-postgres`;
-    const engineVersion = props.engineVersion ?? '17';
+    const engineVersion = s.engineVersion;
     const major = engineVersion.split('.')[0];
-    const instanceClass = props.instanceClass ?? 'db.r7g.large';
-    const monitoringInterval = props.monitoringIntervalSeconds ?? 60;
-    const retentionInDays = props.logRetentionDays ?? 365;
-    const deletionProtection = props.deletionProtection ?? true;
-    const skipFinalSnapshot = props.skipFinalSnapshot ?? false;
-    const replicaCount = props.readReplicas ?? 1;
-    const multiAz = props.multiAz ?? true;
+    const instanceClass = s.instanceClass;
+    const monitoringInterval = s.monitoringIntervalSeconds;
+    const retentionInDays = props.logRetentionDays;
+    const deletionProtection = s.deletionProtection;
+    const skipFinalSnapshot = !s.finalSnapshot;
+    const replicaCount = s.readReplicas;
+    const multiAz = s.multiAz;
     const azs = props.availabilityZones ?? [];
-    if (!Number.isInteger(replicaCount) || replicaCount < 0 || replicaCount > 5) {
-      throw new Error(`Postgres ${this.node.path}: readReplicas must be an integer 0..5 (RDS allows 5 for PostgreSQL), got ${replicaCount}`);
-    }
 
     this.securityGroup = clientOnlySecurityGroup(this, {
       vpcId: props.vpcId,
@@ -166,7 +111,7 @@ export class Postgres extends Construct {
         { name: 'rds.force_ssl', value: '1' },
         { name: 'ssl_min_protocol_version', value: 'TLSv1.2' },
         { name: 'password_encryption', value: 'scram-sha-256' },
-        { name: 'log_min_duration_statement', value: String(props.slowQueryMs ?? 500) },
+        { name: 'log_min_duration_statement', value: String(s.slowQueryMs) },
         { name: 'log_statement', value: 'ddl' }, // schema changes are audited; data statements only when slow
         { name: 'log_connections', value: '1' },
         { name: 'log_disconnections', value: '1' },
@@ -208,15 +153,15 @@ export class Postgres extends Construct {
       storageType: 'gp3',
       storageEncrypted: true,
       kmsKeyId: props.dataKeyArn,
-      maxAllocatedStorage: props.maxAllocatedStorageGb ?? 500,
+      maxAllocatedStorage: s.maxAllocatedStorageGb,
       port: PORT,
       vpcSecurityGroupIds: [this.securityGroup.id],
       publiclyAccessible: false,
       parameterGroupName: this.parameterGroup.name,
-      caCertIdentifier: props.caCertIdentifier ?? 'rds-ca-rsa2048-g1',
+      caCertIdentifier: s.caCertIdentifier,
       performanceInsightsEnabled: true,
       performanceInsightsKmsKeyId: props.dataKeyArn,
-      performanceInsightsRetentionPeriod: props.performanceInsightsRetentionDays ?? 7,
+      performanceInsightsRetentionPeriod: s.performanceInsightsRetentionDays,
       monitoringInterval,
       monitoringRoleArn,
       iamDatabaseAuthenticationEnabled: true,
@@ -224,7 +169,7 @@ export class Postgres extends Construct {
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       deletionProtection,
-      maintenanceWindow: props.maintenanceWindow ?? 'sun:03:30-sun:04:30',
+      maintenanceWindow: s.maintenanceWindow,
       // Changes wait for the maintenance window unless an operator applies them by hand.
       applyImmediately: false,
     };
@@ -235,17 +180,17 @@ export class Postgres extends Construct {
       engine: 'postgres',
       engineVersion,
       instanceClass,
-      allocatedStorage: props.allocatedStorageGb ?? 100,
-      dbName: props.databaseName ?? 'catalogue',
-      username: props.masterUsername ?? 'app_admin',
+      allocatedStorage: s.allocatedStorageGb,
+      dbName: s.databaseName,
+      username: s.masterUsername,
       // RDS generates the password, keeps it in Secrets Manager under the secrets key and rotates it (7 days).
       manageMasterUserPassword: true,
       masterUserSecretKmsKeyId: props.secretsKeyArn,
       multiAz,
       availabilityZone: !multiAz && azs.length > 0 ? azs[0] : undefined,
       dbSubnetGroupName: subnetGroup.name,
-      backupRetentionPeriod: props.backupRetentionDays ?? 14,
-      backupWindow: props.backupWindow ?? '02:00-03:00',
+      backupRetentionPeriod: s.backupRetentionDays,
+      backupWindow: s.backupWindow,
       deleteAutomatedBackups: false,
       skipFinalSnapshot,
       finalSnapshotIdentifier: skipFinalSnapshot ? undefined : `${identifier}-final`,
@@ -264,7 +209,7 @@ export class Postgres extends Construct {
         identifier: replicaId,
         // Same region: the source's identifier (an ARN only for a source in another region).
         replicateSourceDb: this.primary.identifier,
-        instanceClass: props.replicaInstanceClass ?? instanceClass,
+        instanceClass: s.replicaInstanceClass ?? instanceClass,
         multiAz: false,
         availabilityZone: azs.length > 0 ? azs[(i + 1) % azs.length] : undefined,
         // Replicas keep no backups of their own (the primary's are the recovery path) and take no final snapshot.
@@ -280,10 +225,23 @@ export class Postgres extends Construct {
     // name the instance host, so clients can verify TLS (sslmode=verify-full); a Route 53 alias would break that.
     this.readerEndpoint = this.replicas.length > 0 ? this.replicas[0].address : this.primary.address;
     this.databaseName = this.primary.dbName;
-    this.masterSecretArn = this.primary.masterUserSecret.get(0).secretArn;
+    this.masterSecret = new SecretRef(this.primary.masterUserSecret.get(0).secretArn, { name: 'database-master-secret', secretsKeyArn: props.secretsKeyArn, region: props.scope.region });
     this.securityGroupId = this.securityGroup.id;
     this.primaryInstanceId = this.primary.identifier;
     this.replicaInstanceIds = this.replicas.map((r) => r.identifier);
     this.resourceIds = [this.primary, ...this.replicas].map((r) => r.resourceId);
+  }
+
+  /**
+   * IAM database authentication as `dbUser` (`rds-db:connect` for that user only, on the primary and every replica):
+   * the role connects with a 15-minute token, never a password. The user must exist in the database with the
+   * `rds_iam` role (the migration Job creates it). IAM User Guide → "Creating and using an IAM policy for IAM database access".
+   */
+  grantConnect(grantee: Grantee, dbUser: string): IamRolePolicy {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(dbUser)) throw new Error(`Postgres ${this.node.path}: grantConnect: dbUser "${dbUser}" must be a lowercase PostgreSQL identifier`);
+    const { partition, region, accountId } = this.scope;
+    return grantStatements(grantee, 'database-connect', [
+      { sid: 'ConnectToDatabaseWithIam', actions: ['rds-db:connect'], resources: this.resourceIds.map((rid) => `arn:${partition}:rds-db:${region}:${accountId}:dbuser:${rid}/${dbUser}`) },
+    ]);
   }
 }

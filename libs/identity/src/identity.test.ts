@@ -1,19 +1,24 @@
 import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
-import { CATALOGUE_WRITE_SCOPE, Identity, type CognitoIssuerProps, type IdentityProps } from './index';
+import { SettingsError } from '@awp/config';
+import { CATALOGUE_WRITE_SCOPE, Identity, identitySettings, type IdentityProps, type IdentitySettings } from './index';
+
+type CognitoInput = Partial<Extract<IdentitySettings, { mode: 'cognito' }>>;
+type ExternalInput = Extract<IdentitySettings, { mode: 'external' }>;
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'identity', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
 
-function synth(props: Partial<IdentityProps> = {}, cognito: Partial<CognitoIssuerProps> = {}, tier = 'prod'): { json: Json; stack: TerraformStack; identity: Identity } {
+function synth(props: Partial<IdentityProps> = {}, cognito: CognitoInput = {}, tier = 'prod'): { json: Json; stack: TerraformStack; identity: Identity } {
   const stack = new TerraformStack(Testing.app(), 'test');
   stack.node.setContext('awp:tier', tier);
   new AwsProvider(stack, 'aws', { region: 'eu-west-1', allowedAccountIds: ['111111111111'], defaultTags: [{ tags: TAGS }] });
   const identity = new Identity(stack, 'identity', {
     namePrefix: 'test',
     region: 'eu-west-1',
-    ...(props.external ? {} : { cognito: { domainPrefix: 'test-auth-111111111111', ...cognito } }),
+    defaultDomainPrefix: 'test-auth-111111111111',
+    settings: { mode: 'cognito', ...cognito },
     ...props,
   });
   // Consumers read the contract; an output makes its expressions visible in the JSON.
@@ -102,47 +107,65 @@ describe('Identity with Cognito (the default)', () => {
     expect(one(dev, 'aws_cognito_user_pool_client').access_token_validity).toBe(15);
   });
 
-  it.each<[string, Partial<CognitoIssuerProps>, RegExp]>([
-    ['threat protection without Plus', { featurePlan: 'ESSENTIALS', threatProtection: 'AUDIT' }, /cognito\.threatProtection: expected "OFF" with featurePlan "ESSENTIALS"/],
-    ['an access token lifetime above an hour', { accessTokenValidityMinutes: 61 }, /cognito\.accessTokenValidityMinutes: expected a whole number of minutes between 5 and 60, got 61/],
-    ['a duplicate client', { clients: [{ name: 'a' }, { name: 'a' }] }, /cognito\.clients\[1\]\.name: expected unique names/],
-    ['no client', { clients: [] }, /cognito\.clients: expected at least one app client/],
-    ['a reserved word in the domain prefix', { domainPrefix: 'prod-cognito-1' }, /cognito\.domainPrefix: expected a prefix without "cognito"/],
-  ])('refuses %s, naming the field', (_what, cognito, message) => {
+  it.each<[string, CognitoInput, string | RegExp]>([
+    ['threat protection without Plus', { featurePlan: 'ESSENTIALS', threatProtection: 'AUDIT' }, 'settings.threatProtection: expected "OFF" with featurePlan "ESSENTIALS": threat protection needs the PLUS feature plan, got "AUDIT"'],
+    ['an access token lifetime above an hour', { accessTokenValidityMinutes: 61 }, /settings\.accessTokenValidityMinutes: Too big: expected number to be <=60/],
+    ['a duplicate client', { clients: [{ name: 'a' }, { name: 'a' }] }, 'settings.clients[1].name: expected unique client names, "a" appears twice'],
+    ['no client', { clients: [] }, /settings\.clients: Too small/],
+    ['a client name in capitals', { clients: [{ name: 'Writer' }] }, 'settings.clients[0].name: expected a lowercase name like "catalogue-writer"'],
+    ['a reserved word in the domain prefix', { domainPrefix: 'prod-cognito-1' }, 'settings.domainPrefix: expected a prefix without "cognito"'],
+    ['an unknown field', { featurPlan: 'PLUS' } as CognitoInput, 'settings: unknown field "featurPlan"'],
+  ])('refuses what the environment file refuses: %s, naming the construct and the field', (_what, cognito, message) => {
+    expect(() => synth({}, cognito)).toThrow(SettingsError);
+    expect(() => synth({}, cognito)).toThrow(/^Identity test\/identity: invalid settings \(1 problem\):\n/);
     expect(() => synth({}, cognito)).toThrow(message);
+  });
+
+  it('takes its defaults from the settings section, the only place they are written', () => {
+    expect(identity.settings).toEqual({ ...identitySettings.parse(undefined), clients: [{ name: 'catalogue-writer' }, { name: 'back-office' }] });
+    const defaults = synth().identity;
+    expect(defaults.settings).toEqual(identitySettings.parse(undefined));
+    expect(defaults.settings).toEqual({ mode: 'cognito', featurePlan: 'PLUS', threatProtection: 'ENFORCED', deletionProtection: true, accessTokenValidityMinutes: 60, clients: [{ name: 'catalogue-writer' }] });
+  });
+
+  it('uses settings.domainPrefix over the wiring default, and checks the default it is given', () => {
+    expect(synth({}, { domainPrefix: 'shop-auth' }).identity.cognito?.tokenEndpoint).toBe('https://shop-auth.auth.eu-west-1.amazoncognito.com/oauth2/token');
+    expect(() => synth({ defaultDomainPrefix: 'aws-dev-auth-1' })).toThrow('Identity test/identity: defaultDomainPrefix: expected a prefix without "aws"');
+    expect(() => synth({ defaultDomainPrefix: undefined })).toThrow('Identity test/identity: settings.domainPrefix: expected a Cognito domain prefix');
   });
 });
 
 describe('Identity with an external issuer', () => {
-  const external = { issuer: 'https://login.example.com/tenant', audience: ['https://api.example.com', 'catalogue'], audienceClaim: 'aud', writeScope: 'catalogue:write' };
+  const external: ExternalInput = { mode: 'external', issuer: 'https://login.example.com/tenant', audience: ['https://api.example.com', 'catalogue'], audienceClaim: 'aud', writeScope: 'catalogue:write' };
 
   it('creates nothing and passes the issuer through', () => {
-    const { json, identity } = synth({ external });
+    const { json, identity } = synth({ settings: external });
     expect(json.resource).toBeUndefined();
     expect(json.output.contract.value).toEqual({ issuer: 'https://login.example.com/tenant', audience: 'https://api.example.com,catalogue', claim: 'aud', scope: 'catalogue:write' });
     expect(identity.cognito).toBeUndefined();
   });
 
   it("keeps an issuer's own trailing slash byte for byte (Auth0's issuers end with one)", () => {
-    expect(synth({ external: { ...external, issuer: 'https://tenant.eu.auth0.com/' } }).identity.issuer).toBe('https://tenant.eu.auth0.com/');
+    expect(synth({ settings: { ...external, issuer: 'https://tenant.eu.auth0.com/' } }).identity.issuer).toBe('https://tenant.eu.auth0.com/');
   });
 
   it.each<[string, Partial<typeof external>, RegExp]>([
-    ['plain http', { issuer: 'http://login.example.com' }, /external\.issuer: expected an https URL/],
-    ['a relative URL', { issuer: 'login.example.com' }, /external\.issuer: expected an absolute https URL/],
-    ['a query', { issuer: 'https://login.example.com/?tenant=1' }, /external\.issuer: expected no query or fragment/],
-    ['a host in capitals', { issuer: 'https://Login.Example.com/t' }, /external\.issuer: expected the URL in normalized form.*parses as "https:\/\/login\.example\.com\/t"/],
-    ['a default port', { issuer: 'https://login.example.com:443/t' }, /external\.issuer: expected the URL in normalized form/],
-    ['an empty path segment', { issuer: 'https://login.example.com//t' }, /external\.issuer: expected no empty path segment/],
-    ['credentials', { issuer: 'https://u:p@login.example.com' }, /external\.issuer: expected no credentials/],
-    ['a scope with a space', { writeScope: 'catalogue write' }, /external\.writeScope: expected one OAuth scope token/],
-    ['no audience', { audience: [] }, /external\.audience: expected at least one audience value/],
-    ['an audience with a comma', { audience: ['a,b'] }, /external\.audience: expected values without commas/],
-  ])('refuses %s, naming the field', (_what, patch, message) => {
-    expect(() => synth({ external: { ...external, ...patch } })).toThrow(message);
+    ['plain http', { issuer: 'http://login.example.com' }, /settings\.issuer: expected an https URL/],
+    ['a relative URL', { issuer: 'login.example.com' }, /settings\.issuer: expected an absolute https URL/],
+    ['a query', { issuer: 'https://login.example.com/?tenant=1' }, /settings\.issuer: expected no query or fragment/],
+    ['a host in capitals', { issuer: 'https://Login.Example.com/t' }, /settings\.issuer: expected the URL in normalized form.*parses as "https:\/\/login\.example\.com\/t"/],
+    ['a default port', { issuer: 'https://login.example.com:443/t' }, /settings\.issuer: expected the URL in normalized form/],
+    ['an empty path segment', { issuer: 'https://login.example.com//t' }, /settings\.issuer: expected no empty path segment/],
+    ['credentials', { issuer: 'https://u:p@login.example.com' }, /settings\.issuer: expected no credentials/],
+    ['a scope with a space', { writeScope: 'catalogue write' }, /settings\.writeScope: expected one OAuth scope token/],
+    ['no audience', { audience: [] }, /settings\.audience: Too small/],
+    ['an audience with a comma', { audience: ['a,b'] }, /settings\.audience\[0\]: expected an audience value without commas or spaces/],
+  ])('refuses %s, naming the construct and the field', (_what, patch, message) => {
+    expect(() => synth({ settings: { ...external, ...patch } })).toThrow(/^Identity test\/identity: invalid settings/);
+    expect(() => synth({ settings: { ...external, ...patch } })).toThrow(message);
   });
 
   it('refuses Cognito settings next to an external issuer', () => {
-    expect(() => synth({ external, cognito: { domainPrefix: 'x' } })).toThrow(/cognito: expected no Cognito settings with an external issuer/);
+    expect(() => synth({ settings: { ...external, domainPrefix: 'x' } as ExternalInput })).toThrow('settings: unknown field "domainPrefix"');
   });
 });

@@ -5,19 +5,13 @@ import { CognitoRiskConfiguration } from '@cdktf/provider-aws/lib/cognito-risk-c
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import { CognitoUserPoolDomain } from '@cdktf/provider-aws/lib/cognito-user-pool-domain';
-import { cognitoDomainPrefixProblem, issuerUrlProblem, scopeTokenProblem } from '@awp/config';
+import { cognitoDomainPrefixProblem, parseSettings } from '@awp/config';
+import { identitySettings, MIN_ACCESS_TOKEN_MINUTES, type CognitoIssuerSettings, type IdentitySettings, type ResolvedIdentitySettings } from './settings';
 
 /** The resource server of the catalogue API and its write scope: Cognito names the scope `<identifier>/<scope>`. */
 export const CATALOGUE_RESOURCE_SERVER = 'catalogue';
 export const CATALOGUE_WRITE_SCOPE_NAME = 'write';
 export const CATALOGUE_WRITE_SCOPE = `${CATALOGUE_RESOURCE_SERVER}/${CATALOGUE_WRITE_SCOPE_NAME}`;
-
-/** Cognito's bounds for an access token's lifetime are 5 minutes to 1 day; the platform allows at most 1 hour. */
-export const MAX_ACCESS_TOKEN_MINUTES = 60;
-const MIN_ACCESS_TOKEN_MINUTES = 5;
-
-export type FeaturePlan = 'LITE' | 'ESSENTIALS' | 'PLUS';
-export type ThreatProtectionMode = 'OFF' | 'AUDIT' | 'ENFORCED';
 
 /**
  * What the service needs to verify a token (the pods' AUTH_* variables). Values are Terraform expressions for a
@@ -34,65 +28,19 @@ export interface IssuerContract {
   readonly writeScope: string;
 }
 
-export interface CognitoIssuerProps {
-  /**
-   * Prefix of the Cognito domain that serves the token endpoint (`<prefix>.auth.<region>.amazoncognito.com`):
-   * unique per region across every AWS account; no "aws", "amazon" or "cognito".
-   */
-  readonly domainPrefix: string;
-  /**
-   * Machine-to-machine callers: one app client each (client credentials grant, the write scope only), so one
-   * caller can be revoked or rotated without the others.
-   * @default [{ name: 'catalogue-writer' }]
-   */
-  readonly clients?: readonly { readonly name: string }[];
-  /**
-   * Lifetime of an access token, 5–60 minutes: how long a leaked token stays good.
-   * @default 60
-   */
-  readonly accessTokenValidityMinutes?: number;
-  /**
-   * The user pool feature plan. Threat protection needs PLUS, billed per monthly active *user*: nothing while the
-   * pool holds only machine clients (client-credentials tokens are billed per request on every plan).
-   * @default 'PLUS'
-   */
-  readonly featurePlan?: FeaturePlan;
-  /**
-   * Threat protection (compromised-credential and account-takeover detection) for user sign-ins. It watches human
-   * users only — a client-credentials grant is not a sign-in — and guards any operator accounts added later.
-   * @default 'ENFORCED'
-   */
-  readonly threatProtection?: ThreatProtectionMode;
-  /**
-   * Cognito refuses DeleteUserPool while on: deleting the pool deletes every client id and secret with it.
-   * @default true
-   */
-  readonly deletionProtection?: boolean;
-}
-
-export interface ExternalIssuerProps {
-  /** The issuer identifier, exactly as the tokens' `iss` claim carries it (https, no query or fragment). */
-  readonly issuer: string;
-  /** Accepted audience values (any one must match). */
-  readonly audience: readonly string[];
-  /** @default 'aud' */
-  readonly audienceClaim?: string;
-  /** @default 'catalogue:write' */
-  readonly writeScope?: string;
-}
-
 export interface IdentityProps {
+  /** The layer's settings (`identitySettings`, libs/identity/src/settings.ts): documented there, with their defaults. */
+  readonly settings: IdentitySettings;
   /** Prefix of every name (the environment, e.g. `prod`). */
   readonly namePrefix: string;
   /** The region of the user pool (the token endpoint's host carries it). */
   readonly region: string;
   /**
-   * Use an existing OpenID Connect issuer instead of Cognito: nothing is created, the contract passes it through.
-   * @default a Cognito user pool (see `cognito`)
+   * The Cognito domain prefix when `settings.domainPrefix` is unset. It must be unique per region across every AWS
+   * account, so it is made of names the settings do not hold: the platform passes `<env>-auth-<account id>`.
+   * @default none: a Cognito issuer then needs settings.domainPrefix
    */
-  readonly external?: ExternalIssuerProps;
-  /** Settings of the Cognito issuer; required unless `external` is set. */
-  readonly cognito?: CognitoIssuerProps;
+  readonly defaultDomainPrefix?: string;
 }
 
 /** Outputs of the Cognito issuer, for callers and operators (none of them secret). */
@@ -126,57 +74,35 @@ export class Identity extends Construct implements IssuerContract {
   /** Present when this layer runs the issuer (not `external`). */
   readonly cognito?: CognitoIssuerOutputs;
 
+  /** The settings in force (defaults filled in). */
+  readonly settings: ResolvedIdentitySettings;
+
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
-    const contract = props.external ? this.passThrough(props) : this.createCognito(props);
+    const s = parseSettings(identitySettings, props.settings, `Identity ${this.node.path}`);
+    this.settings = s;
+    // An external issuer was checked by the settings (https, normalized, a scope token): nothing is created.
+    const contract = s.mode === 'external' ? { issuer: s.issuer, audience: s.audience.join(','), audienceClaim: s.audienceClaim, writeScope: s.writeScope } : this.createCognito(s, props);
     this.issuer = contract.issuer;
     this.audience = contract.audience;
     this.audienceClaim = contract.audienceClaim;
     this.writeScope = contract.writeScope;
-    this.cognito = contract.cognito;
+    this.cognito = 'cognito' in contract ? contract.cognito : undefined;
   }
 
-  private fail(field: string, problem: string): never {
-    throw new Error(`Identity ${this.node.path}: ${field}: ${problem}`);
-  }
-
-  /** An external issuer: validated, nothing created. */
-  private passThrough(props: IdentityProps): IssuerContract & { cognito?: CognitoIssuerOutputs } {
-    const ext = props.external as ExternalIssuerProps;
-    if (props.cognito) this.fail('cognito', 'expected no Cognito settings with an external issuer (nothing of Cognito is created)');
-    const issuerProblem = issuerUrlProblem(ext.issuer);
-    if (issuerProblem) this.fail('external.issuer', issuerProblem);
-    if (ext.audience.length === 0) this.fail('external.audience', 'expected at least one audience value');
-    ext.audience.forEach((a) => /^[^,\s]+$/.test(a) || this.fail('external.audience', `expected values without commas or spaces (they are passed comma-separated), got "${a}"`));
-    const writeScope = ext.writeScope ?? 'catalogue:write';
-    const scopeProblem = scopeTokenProblem(writeScope);
-    if (scopeProblem) this.fail('external.writeScope', scopeProblem);
-    return { issuer: ext.issuer, audience: ext.audience.join(','), audienceClaim: ext.audienceClaim ?? 'aud', writeScope };
-  }
-
-  private createCognito(props: IdentityProps): IssuerContract & { cognito: CognitoIssuerOutputs } {
-    const c = props.cognito ?? this.fail('cognito', 'expected Cognito settings (domainPrefix at least) or an external issuer');
-    const fail = (field: string, problem: string): never => this.fail(field, problem);
+  private createCognito(c: CognitoIssuerSettings, props: IdentityProps): IssuerContract & { cognito: CognitoIssuerOutputs } {
     const name = (suffix: string) => `${props.namePrefix}-${suffix}`;
-    const featurePlan = c.featurePlan ?? 'PLUS';
-    const threatProtection = c.threatProtection ?? 'ENFORCED';
-    const accessMinutes = c.accessTokenValidityMinutes ?? MAX_ACCESS_TOKEN_MINUTES;
-    const clients = c.clients ?? [{ name: 'catalogue-writer' }];
-    const prefixProblem = cognitoDomainPrefixProblem(c.domainPrefix);
-    if (prefixProblem) fail('cognito.domainPrefix', prefixProblem);
-    if (threatProtection !== 'OFF' && featurePlan !== 'PLUS') fail('cognito.threatProtection', `expected "OFF" with featurePlan "${featurePlan}": threat protection needs PLUS`);
-    if (!Number.isInteger(accessMinutes) || accessMinutes < MIN_ACCESS_TOKEN_MINUTES || accessMinutes > MAX_ACCESS_TOKEN_MINUTES) {
-      fail('cognito.accessTokenValidityMinutes', `expected a whole number of minutes between ${MIN_ACCESS_TOKEN_MINUTES} and ${MAX_ACCESS_TOKEN_MINUTES}, got ${accessMinutes}`);
-    }
-    if (clients.length === 0) fail('cognito.clients', 'expected at least one app client');
-    clients.forEach((cl, i) => {
-      if (!/^[a-z][a-z0-9-]{0,40}$/.test(cl.name)) fail(`cognito.clients[${i}].name`, `expected a lowercase name like "catalogue-writer", got "${cl.name}"`);
-      if (clients.findIndex((o) => o.name === cl.name) !== i) fail(`cognito.clients[${i}].name`, `expected unique names, "${cl.name}" appears twice`);
-    });
+    const { featurePlan, threatProtection, clients } = c;
+    const accessMinutes = c.accessTokenValidityMinutes;
+    // The prefix is a setting when given (checked there); otherwise the wiring's default, checked here.
+    const domainPrefix = c.domainPrefix ?? props.defaultDomainPrefix;
+    if (domainPrefix === undefined) throw new Error(`Identity ${this.node.path}: settings.domainPrefix: expected a Cognito domain prefix (or the defaultDomainPrefix prop)`);
+    const prefixProblem = cognitoDomainPrefixProblem(domainPrefix);
+    if (prefixProblem) throw new Error(`Identity ${this.node.path}: defaultDomainPrefix: ${prefixProblem}`);
 
     const pool = new CognitoUserPool(this, 'user-pool', {
       name: name('catalogue-issuer'),
-      deletionProtection: c.deletionProtection === false ? 'INACTIVE' : 'ACTIVE',
+      deletionProtection: c.deletionProtection ? 'ACTIVE' : 'INACTIVE',
       userPoolTier: featurePlan,
       userPoolAddOns: { advancedSecurityMode: threatProtection },
       // No self sign-up: only an administrator creates users (an open pool lets anyone on the internet make one).
@@ -222,7 +148,7 @@ export class Identity extends Construct implements IssuerContract {
     });
 
     // The token endpoint (/oauth2/token) exists only on a user pool domain; a prefix domain needs no certificate.
-    new CognitoUserPoolDomain(this, 'domain', { domain: c.domainPrefix, userPoolId: pool.id });
+    new CognitoUserPoolDomain(this, 'domain', { domain: domainPrefix, userPoolId: pool.id });
 
     const clientIds: Record<string, string> = {};
     for (const client of clients) {
@@ -260,7 +186,7 @@ export class Identity extends Construct implements IssuerContract {
       cognito: {
         userPoolId: pool.id,
         userPoolArn: pool.arn,
-        tokenEndpoint: `https://${c.domainPrefix}.auth.${props.region}.amazoncognito.com/oauth2/token`,
+        tokenEndpoint: `https://${domainPrefix}.auth.${props.region}.amazoncognito.com/oauth2/token`,
         clientIds,
       },
     };

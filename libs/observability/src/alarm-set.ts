@@ -3,14 +3,14 @@ import { Construct, type IConstruct } from 'constructs';
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmMetricQuery } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 // cdktf's own id function (not re-exported by the package root): the ids kept below must be exactly the ones it makes.
 import { makeUniqueId } from 'cdktf/lib/private/unique';
-import { resolveThresholds, type AlarmThresholds } from './thresholds';
+import { resolveThresholds, type AlarmThresholds, type AlarmThresholdsSettings } from './settings';
 
 /** What every alarm set takes: names, thresholds and who is told. */
 export interface AlarmSetProps {
   /** Prefix of every alarm name (the environment, e.g. `prod`). */
   readonly namePrefix: string;
-  /** Thresholds; each one not given takes its DEFAULT_THRESHOLDS value. @default DEFAULT_THRESHOLDS */
-  readonly thresholds?: Partial<AlarmThresholds>;
+  /** Thresholds (`alarmThresholdsSettings`, src/settings.ts): each one not given takes its default there. */
+  readonly thresholds?: AlarmThresholdsSettings;
   /** The topic (in the stack's region) every alarm of the set notifies, on ALARM and on OK. */
   readonly topicArn: string;
 }
@@ -114,7 +114,7 @@ export abstract class AlarmSet extends Construct {
 
   protected constructor(scope: Construct, id: string, props: GlobalAlarmSetProps) {
     super(scope, id);
-    this.thresholds = resolveThresholds(props.thresholds, this.node.path);
+    this.thresholds = resolveThresholds(props.thresholds, `${this.constructor.name} ${this.node.path}`);
     this.topicArn = props.topicArn;
     this.usEast1TopicArn = props.usEast1?.topicArn;
     this.namePrefix = props.namePrefix;

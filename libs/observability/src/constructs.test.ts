@@ -1,17 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { alarmThresholdsSchema } from '@awp/config';
 import { foldChildIds, keepLogicalId } from './alarm-set';
 import { ClusterAlarms } from './cluster-alarms';
 import { EdgeAlarms } from './edge-alarms';
 import { Observability } from './observability';
 import { RdsAlarms } from './rds-alarms';
+import { ServiceDashboard } from './service-dashboard';
 import { ServiceSlo } from './service-slo';
-import { DEFAULT_THRESHOLDS } from './thresholds';
 
 function stackWithProviders() {
   const app = Testing.app();
@@ -23,23 +20,11 @@ function stackWithProviders() {
 const synth = (stack: TerraformStack) => JSON.parse(Testing.synth(stack)) as Record<string, Record<string, Record<string, Record<string, any>>>>;
 const common = { namePrefix: 'prod', topicArn: 'arn:aws:sns:eu-west-1:111111111111:prod-alarms' };
 
-describe('thresholds: one source for the defaults', () => {
-  it('DEFAULT_THRESHOLDS are the environment schema section parsed empty', () => {
-    expect(DEFAULT_THRESHOLDS).toEqual(alarmThresholdsSchema.parse({}));
-  });
-
-  it('every @default in the AlarmThresholds docs states the value in force', () => {
-    const source = readFileSync(join(__dirname, 'thresholds.ts'), 'utf8');
-    const documented = [...source.matchAll(/@default (\S+) \*\/\n\s+readonly (\w+): number;/g)].map(([, value, key]) => [key, Number(value)]);
-    expect(documented.map(([key]) => key).sort()).toEqual(Object.keys(DEFAULT_THRESHOLDS).sort());
-    expect(Object.fromEntries(documented)).toEqual({ ...DEFAULT_THRESHOLDS });
-  });
-});
-
 describe('logical ids of the composed constructs', () => {
   it('Observability keeps the ids its resources had as its own children (no Terraform re-creation)', () => {
     const { stack, usEast1 } = stackWithProviders();
     new Observability(stack, 'observability', {
+      settings: {},
       namePrefix: 'prod',
       network: { logsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/logs' },
       cluster: { clusterName: 'prod-eks', maxNodeCount: 4 },
@@ -80,9 +65,11 @@ describe('the concern constructs on their own', () => {
 
   it('an alarm set refuses invalid thresholds, naming itself', () => {
     const { stack } = stackWithProviders();
-    expect(() => new RdsAlarms(stack, 'rds', { ...common, thresholds: { hpaAtMaxMinutes: 0.5 }, primaryInstanceId: 'db', instanceMemoryGib: 4, allocatedStorageGb: 20, maxConnections: 400 })).toThrow(
-      /test\/rds: invalid thresholds: hpaAtMaxMinutes \(0.5 min\) must be a whole number of periods/,
-    );
+    const rds = (id: string, thresholds: object) => () => new RdsAlarms(stack, id, { ...common, thresholds, primaryInstanceId: 'db', instanceMemoryGib: 4, allocatedStorageGb: 20, maxConnections: 400 });
+    // The same section as the environment file's observability.thresholds: its rules, its messages.
+    expect(rds('rds', { hpaAtMaxMinutes: 7, periodSeconds: 300 })).toThrow('RdsAlarms test/rds: invalid settings (1 problem):\n  thresholds.hpaAtMaxMinutes: expected a multiple of periodSeconds (5 min), got 7');
+    expect(rds('rds-2', { hpaAtMaxMinutes: 0.5 })).toThrow(/RdsAlarms test\/rds-2: .*\n {2}thresholds\.hpaAtMaxMinutes: expected int/);
+    expect(() => new ServiceDashboard(stack, 'dash', { namePrefix: 'prod', region: 'eu-west-1', thresholds: { periodSeconds: 30 as 60 } })).toThrow(/ServiceDashboard test\/dash: .*\n {2}thresholds\.periodSeconds: /);
   });
 
   it('EdgeAlarms refuses CloudFront without the us-east-1 provider and topic', () => {

@@ -1,5 +1,5 @@
 export * from './observability';
-export * from './thresholds';
+export * from './settings';
 export * from './sources';
 export type { AlarmSetProps, GlobalAlarmSetProps } from './alarm-set';
 export { AlarmSet } from './alarm-set';

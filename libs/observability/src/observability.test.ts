@@ -1,6 +1,8 @@
 import { TerraformStack, Testing, Token } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { SettingsError } from '@awp/config';
 import { Observability, type ObservabilityProps } from './observability';
+import { DEFAULT_THRESHOLDS, observabilitySettings } from './settings';
 
 type Json = Record<string, Record<string, Record<string, Record<string, unknown>>>>;
 
@@ -10,14 +12,14 @@ function build(overrides: Partial<ObservabilityProps> = {}): { json: Json; const
   new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
   const usEast1 = new AwsProvider(stack, 'aws-us-east-1', { region: 'us-east-1', alias: 'us_east_1' });
   const construct = new Observability(stack, 'obs', {
+    settings: { alarmEmails: ['oncall@example.com', 'lead@example.com'] },
     namePrefix: 'prod',
-    notifications: { emails: ['oncall@example.com', 'lead@example.com'] },
     network: { logsKeyArn: 'arn:aws:kms:eu-west-1:333333333333:key/logs' },
     cluster: { clusterName: 'prod-eks', maxNodeCount: 13 },
     workloads: { namespace: 'api', deploymentName: 'api', serviceName: 'api', maxReplicas: 12 },
     data: {
-      postgres: { primaryInstanceId: 'prod-postgres', replicaInstanceIds: ['prod-postgres-replica-1', 'prod-postgres-replica-2'], instanceMemoryGib: 16, allocatedStorageGb: 100, maxConnections: 1000 },
-      redis: { replicationGroupId: 'prod-cache', memberClusterIds: ['prod-cache-0001-001', 'prod-cache-0001-002'] },
+      database: { primaryInstanceId: 'prod-postgres', replicaInstanceIds: ['prod-postgres-replica-1', 'prod-postgres-replica-2'], instanceMemoryGib: 16, allocatedStorageGb: 100, maxConnections: 1000 },
+      cache: { replicationGroupId: 'prod-cache', memberClusterIds: ['prod-cache-0001-001', 'prod-cache-0001-002'] },
     },
     edge: { albArnSuffix: 'app/prod-alb/abc', targetGroupArnSuffix: 'targetgroup/prod-api/def', distributionId: 'E123', webAclName: 'prod-web' },
     usEast1Provider: usEast1,
@@ -127,7 +129,7 @@ describe('Observability construct', () => {
     });
     expect(nodes.metric_query).toBeUndefined();
     expect(JSON.stringify(json)).not.toContain('AWS/AutoScaling');
-    const { json: slow } = build({ thresholds: { nodeGroupAtMaxMinutes: 30, periodSeconds: 300 } });
+    const { json: slow } = build({ settings: { thresholds: { nodeGroupAtMaxMinutes: 30, periodSeconds: 300 } } });
     expect(alarmNamed(slow, 'prod-eks-nodes-at-max')).toMatchObject({ period: 300, evaluation_periods: 6, datapoints_to_alarm: 6 });
   });
 
@@ -204,7 +206,7 @@ describe('Observability construct', () => {
 
   it('creates one alarm per member via for_each when ids are a token list from another stack', () => {
     const { json: j } = build({
-      data: { redis: { replicationGroupId: 'prod-cache', memberClusterIds: Token.asList('${aws_elasticache_replication_group.x.member_clusters}') } },
+      data: { cache: { replicationGroupId: 'prod-cache', memberClusterIds: Token.asList('${aws_elasticache_replication_group.x.member_clusters}') } },
       cluster: { clusterName: '${aws_eks_cluster.x.name}', maxNodeCount: 9 },
     });
     const evictions = alarms(j).filter(([, a]) => a.metric_name === 'Evictions');
@@ -218,7 +220,7 @@ describe('Observability construct', () => {
   });
 
   it('adds a Slack channel through AWS Chatbot with a read-only role when configured', () => {
-    const { json: j } = build({ notifications: { slack: { teamId: 'T0123ABCDE', channelId: 'C0123ABCDE' } } });
+    const { json: j } = build({ settings: { chatbot: { slackTeamId: 'T0123ABCDE', slackChannelId: 'C0123ABCDE' } } });
     const chat = Object.values(j.resource.aws_chatbot_slack_channel_configuration)[0];
     expect(chat).toMatchObject({ slack_team_id: 'T0123ABCDE', slack_channel_id: 'C0123ABCDE', configuration_name: 'prod-alarms' });
     expect(chat.sns_topic_arns).toHaveLength(2);
@@ -234,13 +236,42 @@ describe('Observability construct', () => {
     expect(() => build({ usEast1Provider: undefined })).toThrow(/obs: edge.distributionId or a CLOUDFRONT web ACL needs usEast1Provider/);
   });
 
-  it('refuses thresholds CloudWatch would reject', () => {
-    expect(() => build({ thresholds: { hpaAtMaxMinutes: 7, periodSeconds: 300 } })).toThrow(/hpaAtMaxMinutes \(7 min\) must be a whole number of periods/);
-    expect(() => build({ thresholds: { cpuPercent: -1 } })).toThrow(/cpuPercent must be a non-negative number/);
+  it('refuses what the environment file refuses, naming the construct and the field', () => {
+    expect(() => build({ settings: { thresholds: { hpaAtMaxMinutes: 7, periodSeconds: 300 } } })).toThrow(SettingsError);
+    expect(() => build({ settings: { thresholds: { hpaAtMaxMinutes: 7, periodSeconds: 300 } } })).toThrow(
+      'Observability test/obs: invalid settings (1 problem):\n  settings.thresholds.hpaAtMaxMinutes: expected a multiple of periodSeconds (5 min), got 7',
+    );
+    expect(() => build({ settings: { thresholds: { cpuPercent: -1 } } })).toThrow(/settings\.thresholds\.cpuPercent: /);
+    expect(() => build({ settings: { thresholds: { evaluationPeriods: 300, periodSeconds: 300 } } })).toThrow(/settings\.thresholds\.evaluationPeriods: expected evaluationPeriods x periodSeconds <= 86400/);
+    expect(() => build({ settings: { alarmEmails: ['a@example.com', 'a@example.com'] } })).toThrow('settings.alarmEmails[1]: expected unique addresses, "a@example.com" appears twice');
+    expect(() => build({ settings: { chatbot: { slackTeamId: 'my-team', slackChannelId: 'C0123ABCDE' } } })).toThrow('settings.chatbot.slackTeamId: expected a Slack workspace id like T0123ABCDE');
+    expect(() => build({ settings: { thresholds: { cpuPrecent: 70 } as object } })).toThrow('settings.thresholds: unknown field "cpuPrecent"');
   });
 
-  it('takes thresholds from props', () => {
-    const { json: j } = build({ thresholds: { cpuPercent: 70, latencyP99Seconds: 0.25, evaluationPeriods: 5 } });
+  it('takes its defaults from the settings section, the only place they are written', () => {
+    const { construct } = build({ settings: undefined });
+    expect(construct.settings).toEqual(observabilitySettings.parse({}));
+    expect(construct.settings).toEqual({ logRetentionDays: 365, alarmEmails: [], kmsDeletionWindowDays: 30, thresholds: DEFAULT_THRESHOLDS });
+    expect(DEFAULT_THRESHOLDS).toMatchObject({ cpuPercent: 80, memoryPercent: 80, latencyP99Seconds: 0.1, errorRatePercent: 1, hpaAtMaxMinutes: 15, evaluationPeriods: 3, periodSeconds: 60 });
+    const keys = Object.values(json.resource.aws_kms_key);
+    for (const k of keys) expect(k.deletion_window_in_days).toBe(30);
+  });
+
+  it('applies the settings: log retention and the topic keys\' deletion window', () => {
+    const { json: j } = build({ settings: { logRetentionDays: 90, kmsDeletionWindowDays: 7 } });
+    expect(Object.values(j.resource.aws_cloudwatch_log_group)[0].retention_in_days).toBe(90);
+    for (const k of Object.values(j.resource.aws_kms_key)) expect(k.deletion_window_in_days).toBe(7);
+    expect(() => build({ settings: { kmsDeletionWindowDays: 3 } })).toThrow(/settings\.kmsDeletionWindowDays: /);
+  });
+
+  it('takes settings.databaseMaxConnections over the max_connections the data wiring states', () => {
+    const { json: j } = build({ settings: { databaseMaxConnections: 500 } });
+    expect(alarmNamed(j, 'prod-rds-connections-prod-postgres')).toMatchObject({ threshold: 400 });
+    expect(alarmNamed(j, 'prod-rds-connections-prod-postgres').alarm_description).toContain('(500)');
+  });
+
+  it('takes thresholds from the settings', () => {
+    const { json: j } = build({ settings: { thresholds: { cpuPercent: 70, latencyP99Seconds: 0.25, evaluationPeriods: 5 } } });
     expect(alarmNamed(j, 'prod-eks-node-cpu')).toMatchObject({ threshold: 70, evaluation_periods: 5 });
     expect(alarmNamed(j, 'prod-slo-latency-p99').threshold).toBe(0.25);
   });

@@ -4,6 +4,7 @@ import type { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-m
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { parseSettings } from '@awp/config';
 import { AlarmTopic } from './alarm-topic';
 import { foldChildIds, type AlarmSet } from './alarm-set';
 import { AlbAlarms } from './alb-alarms';
@@ -15,18 +16,9 @@ import { ServiceDashboard } from './service-dashboard';
 import { ServiceLogs } from './service-logs';
 import { ServiceSlo } from './service-slo';
 import { WorkloadAlarms } from './workload-alarms';
-import { AlarmSlackChannel, type SlackChannel } from './slack-channel';
+import { AlarmSlackChannel } from './slack-channel';
 import type { ClusterSource, DataSource, EdgeSource, NetworkSource, WorkloadsSource } from './sources';
-import { resolveThresholds, type AlarmThresholds } from './thresholds';
-
-export interface NotificationProps {
-  /** Email addresses subscribed to the topic(s). @default none */
-  readonly emails?: readonly string[];
-  /** An AWS Chatbot (Amazon Q Developer in chat) Slack channel subscribed to the topic(s). @default none */
-  readonly slack?: SlackChannel;
-  /** Days before a deleted topic key is gone for good. @default 30 */
-  readonly kmsDeletionWindowDays?: number;
-}
+import { observabilitySettings, type ObservabilitySettings, type ResolvedObservabilitySettings } from './settings';
 
 export interface ServiceLogProps {
   /**
@@ -35,21 +27,18 @@ export interface ServiceLogProps {
    */
   readonly logGroupName?: string;
   /**
-   * Create (and own) the log group here with retention and KMS. Set false when another stack created it already.
+   * Create (and own) the log group here, with settings.logRetentionDays and the network's logs key. Set false when
+   * another stack created it already.
    * @default true
    */
   readonly create?: boolean;
-  /** Retention of the log group when created here. @default 365 */
-  readonly retentionDays?: number;
 }
 
 export interface ObservabilityProps {
+  /** The layer's settings (`observabilitySettings`, libs/observability/src/settings.ts): documented there, with their defaults. */
+  readonly settings: ObservabilitySettings;
   /** Prefix of every name (the environment, e.g. `prod`). */
   readonly namePrefix: string;
-  /** Thresholds; each one not given takes its DEFAULT_THRESHOLDS value. @default DEFAULT_THRESHOLDS */
-  readonly thresholds?: Partial<AlarmThresholds>;
-  /** Who is told. @default a topic without subscribers */
-  readonly notifications?: NotificationProps;
   readonly network: NetworkSource;
   /** @default no node, pod or node-group alarms */
   readonly cluster?: ClusterSource;
@@ -61,7 +50,7 @@ export interface ObservabilityProps {
   readonly edge?: EdgeSource;
   /** An AWS provider in us-east-1: CloudFront and CLOUDFRONT-WAF alarms and their topic live there. Required with `edge.distributionId` or a CLOUDFRONT web ACL. @default none */
   readonly usEast1Provider?: TerraformProvider;
-  /** The service's log group and error-log metric (needs `cluster` and `workloads`). @default created with 365 days retention */
+  /** Where the service's log group is (needs `cluster` and `workloads`). @default created here */
   readonly serviceLogs?: ServiceLogProps;
 }
 
@@ -90,13 +79,14 @@ export class Observability extends Construct {
   readonly serviceLogGroupName?: string;
   /** The metric the error-log filter writes. */
   readonly errorLogMetric: { readonly namespace: string; readonly metricName: string };
-  /** The thresholds in force (defaults filled in). */
-  readonly thresholds: AlarmThresholds;
+  /** The settings in force (defaults filled in); `settings.thresholds` are the alarm thresholds. */
+  readonly settings: ResolvedObservabilitySettings;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    const t = resolveThresholds(props.thresholds, this.node.path);
-    this.thresholds = t;
+    const s = parseSettings(observabilitySettings, props.settings, `Observability ${this.node.path}`);
+    this.settings = s;
+    const t = s.thresholds;
     const prefix = props.namePrefix;
     const name = (...parts: string[]) => [prefix, ...parts].join('-');
     const edge = props.edge;
@@ -117,18 +107,18 @@ export class Observability extends Construct {
     const caller = new DataAwsCallerIdentity(this, 'caller');
 
     // ---- Notifications -----------------------------------------------------------------------------
-    const notifications = props.notifications ?? {};
-    const regional = new AlarmTopic(this, 'topic', { name: name('alarms'), emails: notifications.emails, kmsDeletionWindowDays: notifications.kmsDeletionWindowDays });
+    const topic = { emails: s.alarmEmails, kmsDeletionWindowDays: s.kmsDeletionWindowDays };
+    const regional = new AlarmTopic(this, 'topic', { name: name('alarms'), ...topic });
     // An alarm can only notify a topic in its own region: CloudFront/WAF alarms (us-east-1) get a twin topic there.
     const usEast1 = needsUsEast1
-      ? new AlarmTopic(this, 'topic-us-east-1', { name: name('alarms-us-east-1'), emails: notifications.emails, provider: props.usEast1Provider, kmsDeletionWindowDays: notifications.kmsDeletionWindowDays })
+      ? new AlarmTopic(this, 'topic-us-east-1', { name: name('alarms-us-east-1'), provider: props.usEast1Provider, ...topic })
       : undefined;
     this.topicArn = regional.topicArn;
     this.usEast1TopicArn = usEast1?.topicArn;
-    if (notifications.slack) {
+    if (s.chatbot) {
       new AlarmSlackChannel(this, 'slack', {
         configurationName: name('alarms'),
-        slack: notifications.slack,
+        slack: { teamId: s.chatbot.slackTeamId, channelId: s.chatbot.slackChannelId },
         topicArns: [regional.topicArn, ...(usEast1 ? [usEast1.topicArn] : [])],
         partition: partition.partition,
         accountId: caller.accountId,
@@ -141,8 +131,10 @@ export class Observability extends Construct {
     const { cluster, workloads, data } = props;
     if (cluster) sets.push(new ClusterAlarms(this, 'cluster-alarms', { ...common, clusterName: cluster.clusterName, maxNodeCount: cluster.maxNodeCount }));
     if (cluster && workloads) sets.push(new WorkloadAlarms(this, 'workload-alarms', { ...common, clusterName: cluster.clusterName, ...workloads }));
-    if (data?.postgres) sets.push(new RdsAlarms(this, 'rds-alarms', { ...common, ...data.postgres }));
-    if (data?.redis) sets.push(new CacheAlarms(this, 'cache-alarms', { ...common, memberClusterIds: data.redis.memberClusterIds }));
+    // settings.databaseMaxConnections, when set, overrides the max_connections the wiring states (RDS's default for the class).
+    const database = data?.database && { ...data.database, maxConnections: s.databaseMaxConnections ?? data.database.maxConnections };
+    if (database) sets.push(new RdsAlarms(this, 'rds-alarms', { ...common, ...database }));
+    if (data?.cache) sets.push(new CacheAlarms(this, 'cache-alarms', { ...common, memberClusterIds: data.cache.memberClusterIds }));
     if (edge) {
       const alb = { albArnSuffix: edge.albArnSuffix, targetGroupArnSuffix: edge.targetGroupArnSuffix };
       sets.push(new AlbAlarms(this, 'alb-alarms', { ...common, ...alb }));
@@ -175,7 +167,7 @@ export class Observability extends Construct {
         logsKeyArn: props.network.logsKeyArn,
         logGroupName: logs.logGroupName,
         create: logs.create,
-        retentionDays: logs.retentionDays,
+        retentionDays: s.logRetentionDays,
       });
       sets.push(serviceLogs);
       this.serviceLogGroupName = serviceLogs.logGroupName;

@@ -6,15 +6,15 @@ import { keepLogicalId } from './alarm-set';
 import { expression, metric, renderDashboard, text, type DashboardRow, type MetricWidget, type Widget } from './dashboard';
 import { ServiceLogs } from './service-logs';
 import type { ClusterSource, DataSource, EdgeSource, WorkloadsSource } from './sources';
-import { resolveThresholds, type AlarmThresholds } from './thresholds';
+import { resolveThresholds, type AlarmThresholdsSettings } from './settings';
 
 export interface ServiceDashboardProps {
   /** Prefix of the name (`<prefix>-service`) and of the alarm names the header cites. */
   readonly namePrefix: string;
   /** The region of the regional widgets (the stack's region). */
   readonly region: string;
-  /** The thresholds the header states and the SLO lines draw. @default DEFAULT_THRESHOLDS */
-  readonly thresholds?: Partial<AlarmThresholds>;
+  /** The thresholds the header states and the SLO lines draw (`alarmThresholdsSettings`, src/settings.ts: defaults there). */
+  readonly thresholds?: AlarmThresholdsSettings;
   /** Alarms for the alarm-status widget (the first 100: the widget's limit). @default no alarm-status widget */
   readonly alarms?: readonly CloudwatchMetricAlarm[];
   /** @default no traffic, latency, error, CloudFront or WAF widgets */
@@ -36,7 +36,7 @@ export class ServiceDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: ServiceDashboardProps) {
     super(scope, id);
-    const t = resolveThresholds(props.thresholds, this.node.path);
+    const t = resolveThresholds(props.thresholds, `ServiceDashboard ${this.node.path}`);
     const region = props.region;
     const alarms = props.alarms ?? [];
     const errorLogMetric = ServiceLogs.errorLogMetric(props.namePrefix);
@@ -102,14 +102,14 @@ export class ServiceDashboard extends Construct {
       if (cdn.length) rows.push({ widgets: cdn });
     }
     const data: Widget[] = [];
-    const redis = props.data?.redis;
-    if (redis) {
+    const cache = props.data?.cache;
+    if (cache) {
       // SEARCH finds every member of the replication group (ids start with it) without knowing their count.
-      const search = (m: string, stat: string) => `SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName="${m}" "${redis.replicationGroupId}"', '${stat}', ${t.periodSeconds})`;
+      const search = (m: string, stat: string) => `SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName="${m}" "${cache.replicationGroupId}"', '${stat}', ${t.periodSeconds})`;
       data.push({ type: 'metric', title: 'Cache hit ratio (%)', region, lines: [expression('hits', `AVG(${search('CacheHitRate', 'Average')})`, 'hit rate')], leftAxis: { min: 0, max: 100 }, width: 8 });
       data.push({ type: 'metric', title: 'Cache load: engine CPU and memory (%)', region, lines: [expression('cpu', search('EngineCPUUtilization', 'Average'), ''), expression('mem', search('DatabaseMemoryUsagePercentage', 'Average'), '')], leftAxis: { min: 0, max: 100 }, width: 8 });
     }
-    const pg = props.data?.postgres;
+    const pg = props.data?.database;
     if (pg) {
       const ids = [pg.primaryInstanceId, ...(Token.isUnresolved(pg.replicaInstanceIds ?? []) ? [] : (pg.replicaInstanceIds ?? []))];
       data.push({

@@ -24,7 +24,8 @@ export interface WorkloadsSource {
   readonly maxReplicas: number;
 }
 
-export interface PostgresSource {
+/** The data layer's PostgreSQL database (RDS). */
+export interface DatabaseSource {
   readonly primaryInstanceId: string;
   /** Read replica identifiers (a token list is fine). @default none */
   readonly replicaInstanceIds?: string[];
@@ -32,11 +33,12 @@ export interface PostgresSource {
   readonly instanceMemoryGib: number;
   /** Allocated storage in GB (FreeStorageSpace threshold). */
   readonly allocatedStorageGb: number;
-  /** The database's max_connections (DatabaseConnections threshold); see rdsPostgresDefaultMaxConnections(). */
+  /** The database's max_connections (DatabaseConnections threshold): rdsPostgresDefaultMaxConnections(); `Observability` takes settings.databaseMaxConnections over it when set. */
   readonly maxConnections: number;
 }
 
-export interface RedisSource {
+/** The data layer's cache (ElastiCache, Valkey or Redis OSS). */
+export interface CacheSource {
   readonly replicationGroupId: string;
   /** Member cache cluster ids (one node each); a token list is fine. */
   readonly memberClusterIds: string[];
@@ -44,8 +46,10 @@ export interface RedisSource {
 
 /** From the data layer. */
 export interface DataSource {
-  readonly postgres?: PostgresSource;
-  readonly redis?: RedisSource;
+  /** @default no RDS alarms or DB widgets */
+  readonly database?: DatabaseSource;
+  /** @default no ElastiCache alarms or cache widgets */
+  readonly cache?: CacheSource;
 }
 
 /** From the edge layer. */

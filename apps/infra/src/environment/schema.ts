@@ -1,27 +1,22 @@
 import { z } from 'zod';
 import {
   awsAccountId,
-  cognitoDomainPrefix,
+  defaultCognitoDomainPrefix,
   cognitoDomainPrefixProblem,
-  computeSection,
-  dataSection,
   domainSection,
   edgeSection,
   githubId,
-  identitySection,
-  isPrivateRange,
-  isIpv6DocumentationRange,
   KNOWN_REGIONS,
-  nonPublicRange,
-  observabilitySection,
-  parseCidr,
   type ParentZone,
   planSubnets,
   REGION_AZ_COUNT,
-  serviceSection,
   TIERS,
 } from '@awp/config';
+import { identitySettings } from '@awp/identity';
+import { computeSettings, EKS_MAX_PUBLIC_ACCESS_CIDRS, serviceSettings } from '@awp/compute';
+import { dataSettings } from '@awp/data';
 import { networkSettings } from '@awp/network';
+import { observabilitySettings } from '@awp/observability';
 
 /**
  * The environment file's schema, assembled above the layers (docs/architecture.md → Settings: where a knob lives):
@@ -79,12 +74,12 @@ export const environmentSchema = z
       .prefault({}),
     domain: domainSection,
     network: networkSettings,
-    data: dataSection,
-    compute: computeSection,
+    data: dataSettings.prefault({}),
+    compute: computeSettings,
     edge: edgeSection,
-    identity: identitySection,
-    service: serviceSection,
-    observability: observabilitySection,
+    identity: identitySettings,
+    service: serviceSettings,
+    observability: observabilitySettings,
   })
   .superRefine((env, ctx) => crossLayerProblems(env).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path, message })));
 
@@ -125,11 +120,11 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
   endpointAccessProblems(env).forEach(([p, message]) => issue(p, message));
   planRunnerProblems(env).forEach(([p, message]) => issue(p, message));
   if (env.promotesFrom === env.name) issue(['promotesFrom'], 'expected another environment, not this one');
-  if (env.identity.mode === 'cognito') {
-    // The default prefix carries the environment name: an environment called "aws-…" would get a prefix Cognito refuses.
-    const prefix = cognitoDomainPrefix({ name: env.name, account: env.account, identity: env.identity });
-    const problem = cognitoDomainPrefixProblem(prefix);
-    if (problem) issue(['identity', 'domainPrefix'], env.identity.domainPrefix === undefined ? `${problem} (the default <env>-auth-<account id>; set identity.domainPrefix)` : problem);
+  if (env.identity.mode === 'cognito' && env.identity.domainPrefix === undefined) {
+    // The default prefix carries the environment name: an environment called "aws-…" would get a prefix Cognito
+    // refuses (an explicit identity.domainPrefix is checked by the identity section).
+    const problem = cognitoDomainPrefixProblem(defaultCognitoDomainPrefix(env));
+    if (problem) issue(['identity', 'domainPrefix'], `${problem} (the default <env>-auth-<account id>; set identity.domainPrefix)`);
   }
 
   // Production: highly available and protected.
@@ -142,6 +137,9 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
     if (!pg.deletionProtection) issue(['data', 'database', 'deletionProtection'], 'expected true: prod databases are deletion-protected');
     if (pg.backupRetentionDays < 7) issue(['data', 'database', 'backupRetentionDays'], `expected at least 7 days in prod, got ${pg.backupRetentionDays}`);
     if (env.data.cache.snapshotRetentionDays < 1) issue(['data', 'cache', 'snapshotRetentionDays'], 'expected at least 1 in prod: the cache keeps daily snapshots');
+    // Outside prod, environments rebuilt at will may skip them (their files say so); prod keeps a last copy.
+    if (!pg.finalSnapshot) issue(['data', 'database', 'finalSnapshot'], 'expected true: a deleted prod database leaves a final snapshot');
+    if (!env.data.cache.finalSnapshot) issue(['data', 'cache', 'finalSnapshot'], 'expected true: a deleted prod cache leaves a final snapshot');
     if (env.service.replicas.min < 2) issue(['service', 'replicas', 'min'], `expected at least 2 in prod, got ${env.service.replicas.min}`);
     if (env.identity.mode === 'cognito') {
       if (env.identity.threatProtection !== 'ENFORCED') issue(['identity', 'threatProtection'], `expected "ENFORCED" in prod (with featurePlan "PLUS"), got "${env.identity.threatProtection}"`);
@@ -150,9 +148,6 @@ export function crossLayerProblems(env: EnvironmentConfig): Problem[] {
   }
   return out;
 }
-
-/** EKS accepts at most 40 public endpoint CIDRs per cluster (Service Quotas: "Public endpoint access CIDR ranges per cluster", not adjustable). */
-export const EKS_MAX_PUBLIC_ACCESS_CIDRS = 40;
 
 /** GitHub's standard hosted runner labels (ubuntu-24.04, windows-latest, macos-15, ubuntu-24.04-arm…): no fixed egress IPs. */
 const STANDARD_GITHUB_HOSTED = /^(ubuntu|windows|macos)-(latest|\d+(\.\d+)?)(-arm|-arm64|-intel|-large|-xlarge)?$/;
@@ -208,32 +203,8 @@ export function endpointAccessProblems(env: {
     const plan = planSubnets(env.network.vpcCidr, env.network.azCount);
     return typeof plan === 'string' ? '' : ` (this VPC's private subnets: ${JSON.stringify(plan.private)})`;
   };
-  const setInstead =
-    'set the static public egress IPs of your runners (the NAT gateway IPs of self-hosted runners, or a GitHub larger runner\'s static IP range), ' +
-    'or set [] and use self-hosted runners in the VPC (delivery.runsOn, compute.endpointPrivateAccessCidrs)';
-  pub.forEach((c, i) => {
-    const where = ['compute', 'endpointPublicAccessCidrs', i];
-    if (isIpv6DocumentationRange(c)) return out.push([where, `"${c}" is a documentation range (RFC 3849), not a real network; ${setInstead}`]);
-    const p = parseCidr(c);
-    if (typeof p === 'string') return out.push([where, p]);
-    if (p.prefix === 0) return out.push([where, `"${c}" admits every address on the internet; ${setInstead}`]);
-    const range = nonPublicRange(p);
-    if (range?.kind === 'documentation') return out.push([where, `"${c}" is ${range.what}, a placeholder that matches no runner; ${setInstead}`]);
-    if (range) {
-      return out.push([where, `"${c}" is ${range.what}: the public endpoint never sees such a source address; list runners inside the VPC in compute.endpointPrivateAccessCidrs instead`]);
-    }
-    return undefined;
-  });
-  if (pub.length > EKS_MAX_PUBLIC_ACCESS_CIDRS) {
-    out.push([['compute', 'endpointPublicAccessCidrs'], `expected at most ${EKS_MAX_PUBLIC_ACCESS_CIDRS} CIDRs (EKS's fixed limit per cluster), got ${pub.length}; use self-hosted runners behind a NAT gateway instead`]);
-  }
-  priv.forEach((c, i) => {
-    const where = ['compute', 'endpointPrivateAccessCidrs', i];
-    const p = parseCidr(c);
-    if (typeof p === 'string') return out.push([where, p]);
-    if (!isPrivateRange(p)) return out.push([where, `expected an RFC 1918 private range where self-hosted runners live${privateHint()}, got "${c}"`]);
-    return undefined;
-  });
+  // The CIDRs on their own (documentation ranges, 0.0.0.0/0, private ranges on the public endpoint, the 40-CIDR limit)
+  // are the compute section's rules (libs/compute/src/settings.ts); here: whether the runners can use them.
   for (const [field, runsOn] of runnerSets) {
     if (pub.length === 0 && !isSelfHostedRunner(runsOn)) {
       out.push([

@@ -8,29 +8,21 @@ import type { Network } from '@awp/network';
 /** `<env>-cluster`: the EKS cluster, its node groups and add-ons, pod identity roles and the ECR repository. */
 export function clusterStack(scope: Construct, env: EnvironmentConfig, network: Network): { stack: PlatformStack; cluster: Cluster } {
   const stack = new PlatformStack(scope, { env, layer: 'cluster' });
-  const { compute, service } = env;
   const delivery = deliveryRoleArns(env);
+  // The layer's section passes through as it is; wiring inputs (names, the network's IDs, the delivery roles) sit beside it.
   const cluster = new Cluster(stack, 'cluster', {
+    settings: env.compute,
     clusterName: clusterName(env),
-    kubernetesVersion: compute.kubernetesVersion,
     privateSubnetIds: network.privateSubnetIds,
     workloadSecurityGroupId: network.workloadSecurityGroupId,
     logsKeyArn: network.logsKeyArn,
-    nodeGroups: compute.nodeGroups,
-    repositoryName: resourceName(env, service.name),
-    endpointPublicAccessCidrs: compute.endpointPublicAccessCidrs,
-    // Where the self-hosted delivery runners live (environment validation requires them for a private-only endpoint).
-    endpointPrivateAccessCidrs: compute.endpointPrivateAccessCidrs,
-    // The apply role deploys the workloads stack (cluster-admin).
-    adminRoleArns: [delivery.apply, ...(compute.adminRoleArn ? [compute.adminRoleArn] : [])],
+    repositoryName: resourceName(env, env.service.name),
+    // The apply role deploys the workloads stack (cluster-admin); compute.adminRoleArn follows it.
+    adminRoleArns: [delivery.apply],
     // Both plan roles (merge queue/drift, pull requests) read the workloads stack through its RBAC (PlanReaderRbac).
     viewRoleArns: [delivery.plan, delivery.planPullRequest],
-    addonVersions: compute.addons,
-    logRetentionDays: compute.logRetentionDays,
-    serviceNamespace: service.name,
-    serviceAccountName: service.name,
-    maxImages: compute.ecrMaxImages,
-    deletionProtection: compute.deletionProtection,
+    serviceNamespace: env.service.name,
+    serviceAccountName: env.service.name,
   });
   // Named outputs for the pipeline (image push target, smoke tests); other stacks use cross-stack references.
   new TerraformOutput(stack, 'cluster_name', { value: cluster.clusterName, description: 'EKS cluster name (aws eks update-kubeconfig --name …)' });

@@ -35,10 +35,10 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, zone: ZoneRe
     assetsBucket: data.buckets.assets,
     logsBucket: data.buckets.logs,
     // The data layer's TLS-only statements, so the policy this stack owns keeps the bucket TLS-only.
-    assetsBucketPolicyStatements: data.assetsBucketPolicyStatements,
+    assetsBucketPolicyStatements: data.buckets.assetsBucketPolicyStatements,
     // Uploaded images are served through CloudFront only: this stack owns the uploads bucket policy as well.
     uploadsBucket: data.buckets.uploads,
-    uploadsBucketPolicyStatements: data.uploadsBucketPolicyStatements,
+    uploadsBucketPolicyStatements: data.buckets.uploadsBucketPolicyStatements,
     nodePort: env.service.nodePort,
     deregistrationDelaySeconds: env.service.drainSeconds + DEREGISTRATION_MARGIN_SECONDS,
     wafRateLimits: { windowSeconds: env.edge.rateLimitWindowSeconds, writes: env.edge.writeRateLimit, all: env.edge.readRateLimit, exemptCidrs: env.edge.rateLimitExemptCidrs },

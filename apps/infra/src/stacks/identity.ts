@@ -1,6 +1,6 @@
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import { cognitoDomainPrefix, PlatformStack } from '@awp/config';
+import { defaultCognitoDomainPrefix, PlatformStack } from '@awp/config';
 import { type EnvironmentConfig } from '../environment';
 import { Identity } from '@awp/identity';
 
@@ -11,23 +11,8 @@ import { Identity } from '@awp/identity';
  */
 export function identityStack(scope: Construct, env: EnvironmentConfig): { stack: PlatformStack; identity: Identity } {
   const stack = new PlatformStack(scope, { env, layer: 'identity' });
-  const id = env.identity;
-  const identity = new Identity(stack, 'identity', {
-    namePrefix: env.name,
-    region: env.region,
-    ...(id.mode === 'external'
-      ? { external: { issuer: id.issuer, audience: id.audience, audienceClaim: id.audienceClaim, writeScope: id.writeScope } }
-      : {
-          cognito: {
-            domainPrefix: cognitoDomainPrefix(env),
-            clients: id.clients,
-            accessTokenValidityMinutes: id.accessTokenValidityMinutes,
-            featurePlan: id.featurePlan,
-            threatProtection: id.threatProtection,
-            deletionProtection: id.deletionProtection,
-          },
-        }),
-  });
+  // The layer's section passes through as it is; the default domain prefix needs the environment name and account.
+  const identity = new Identity(stack, 'identity', { settings: env.identity, namePrefix: env.name, region: env.region, defaultDomainPrefix: defaultCognitoDomainPrefix(env) });
   // Named outputs for callers and operators; none is secret (client secrets never leave Cognito and the state).
   new TerraformOutput(stack, 'issuer_url', { value: identity.issuer, description: 'The iss claim of the access tokens (OpenID discovery: <issuer>/.well-known/openid-configuration)' });
   new TerraformOutput(stack, 'audience', { value: identity.audience, description: `Accepted values of the ${identity.audienceClaim} claim, comma-separated` });

@@ -12,8 +12,8 @@ export interface ObservabilityUpstream {
   readonly cluster: { readonly clusterName: string; readonly maxNodeCount: number; readonly applicationLogGroupName: string };
   readonly workloads: { readonly namespace: string; readonly deploymentName: string; readonly serviceName: string };
   readonly data: {
-    readonly postgres: { readonly primaryInstanceId: string; readonly replicaInstanceIds: string[] };
-    readonly redis: { readonly replicationGroupId: string; readonly memberClusterIds: string[] };
+    readonly database: { readonly primaryInstanceId: string; readonly replicaInstanceIds: string[] };
+    readonly cache: { readonly replicationGroupId: string; readonly memberClusterIds: string[] };
   };
   readonly edge: { readonly albArnSuffix: string; readonly targetGroupArnSuffix: string; readonly distributionId: string; readonly webAclName: string };
 }
@@ -21,31 +21,32 @@ export interface ObservabilityUpstream {
 /** `<env>-observability`: alarm topics, alarms on every layer, the SLO, the dashboard and the service's error-log metric. */
 export function observabilityStack(scope: Construct, env: EnvironmentConfig, upstream: ObservabilityUpstream): { stack: PlatformStack; observability: Observability } {
   const stack = new PlatformStack(scope, { env, layer: 'observability' });
-  const { observability: o, data, service } = env;
+  const { data, service } = env;
   const file = `environments/${env.name}.json`;
+  // The database's memory and max_connections follow the data layer's instance class (another layer's setting).
   const memoryGib = rdsInstanceMemoryGib(data.database.instanceClass);
-  const maxConnections = o.databaseMaxConnections ?? rdsPostgresDefaultMaxConnections(data.database.instanceClass);
+  const maxConnections = rdsPostgresDefaultMaxConnections(data.database.instanceClass);
   if (memoryGib === undefined || maxConnections === undefined) {
     throw new ConfigError([{ file, path: 'data.database.instanceClass', message: `the observability layer cannot derive the memory of "${data.database.instanceClass}" (known: db.{t,m,r,x,c}<gen>.<size>); use such a class or extend libs/observability instance-specs` }]);
   }
   const { cluster, workloads, edge } = upstream;
+  // The layer's section passes through as it is; wiring inputs (names, other layers' outputs) sit beside it.
   const observability = new Observability(stack, 'observability', {
+    settings: env.observability,
     namePrefix: env.name,
-    thresholds: o.thresholds,
-    notifications: { emails: o.alarmEmails, slack: o.chatbot ? { teamId: o.chatbot.slackTeamId, channelId: o.chatbot.slackChannelId } : undefined },
     network: { logsKeyArn: upstream.network.logsKeyArn },
     // maxNodeCount is the sum of compute.nodeGroups[].maxSize (a number known at synth): the nodes-at-max threshold.
     cluster: { clusterName: cluster.clusterName, maxNodeCount: cluster.maxNodeCount },
     workloads: { namespace: workloads.namespace, deploymentName: workloads.deploymentName, serviceName: workloads.serviceName, maxReplicas: service.replicas.max },
     data: {
-      postgres: {
-        primaryInstanceId: upstream.data.postgres.primaryInstanceId,
-        replicaInstanceIds: upstream.data.postgres.replicaInstanceIds,
+      database: {
+        primaryInstanceId: upstream.data.database.primaryInstanceId,
+        replicaInstanceIds: upstream.data.database.replicaInstanceIds,
         instanceMemoryGib: memoryGib,
         allocatedStorageGb: data.database.allocatedStorageGb,
         maxConnections,
       },
-      redis: { replicationGroupId: upstream.data.redis.replicationGroupId, memberClusterIds: upstream.data.redis.memberClusterIds },
+      cache: { replicationGroupId: upstream.data.cache.replicationGroupId, memberClusterIds: upstream.data.cache.memberClusterIds },
     },
     edge: { albArnSuffix: edge.albArnSuffix, targetGroupArnSuffix: edge.targetGroupArnSuffix, distributionId: edge.distributionId, webAclName: edge.webAclName, webAclScope: 'CLOUDFRONT' },
     usEast1Provider: stack.awsUsEast1,

@@ -1,17 +1,12 @@
 import { TerraformOutput, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
-import { PlatformStack } from '@awp/config';
+import { PlatformStack, resourceName } from '@awp/config';
 import { type EnvironmentConfig } from '../environment';
 import { EksProviders, ServiceWorkloads, type Cluster } from '@awp/compute';
+import type { DataLayer, Grantee } from '@awp/data';
 
-/** What the workloads stack reads from the data layer (the DataLayer construct's public outputs). */
-export interface WorkloadsDataInputs {
-  readonly postgres: { readonly endpoint: string; readonly port: number; readonly readerEndpoint: string; readonly databaseName: string; readonly masterSecretArn: string; readonly appUser: string };
-  readonly redis: { readonly configurationEndpoint: string; readonly port: number; readonly authSecretArn: string };
-  readonly buckets: { readonly uploads: { readonly name: string; readonly arn: string } };
-  readonly serviceAccessPolicyArn: string;
-  readonly migrationAccessPolicyArn: string;
-}
+/** What the workloads stack reads from the data layer: its parts' outputs and their grant helpers. */
+export type WorkloadsDataInputs = Pick<DataLayer, 'database' | 'cache' | 'cacheAuthSecret' | 'buckets' | 'iamDatabaseUser'>;
 
 /** What the workloads stack reads from the network layer (subnet ranges for the NetworkPolicies, known at synth). */
 export interface WorkloadsNetworkInputs {
@@ -58,11 +53,26 @@ export function workloadsStack(
     description: 'Tag of the service image in ECR (the commit SHA); ECR tags are immutable.',
     validation: [{ condition: '${can(regex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", var.image_tag))}', errorMessage: 'image_tag must be a Docker image tag (letters, digits, _ . -; at most 128 characters).' }],
   });
-  const { service, compute } = env;
   // The api answers image URLs as `${CDN_BASE_URL}/${key}` with keys at the bucket's top level (products/<id>/…);
   // the edge serves the uploads bucket under a path prefix it strips, so CDN_BASE_URL must carry that prefix.
   if (!edge.uploadsBaseUrl) throw new Error(`workloads stack ${env.name}: the edge layer serves no uploads bucket, so the service has no CDN_BASE_URL for images`);
+  // What each role may do, granted by the parts that own the resources (written here: the cluster stack makes the
+  // roles, the data stack the resources, and neither depends on the other). The service connects to the database as
+  // its IAM user and to the cache, reads the cache settings and the uploads; only the migration Job reads the master secret.
+  const serviceRole: Grantee = { scope: stack, id: 'service-grant', roleName: cluster.serviceRoleName };
+  const migrationRole: Grantee = { scope: stack, id: 'migration-grant', roleName: cluster.migrationRoleName };
+  const serviceGrants = [
+    data.database.grantConnect(serviceRole, data.iamDatabaseUser),
+    data.cache.grantConnect(serviceRole),
+    data.cacheAuthSecret.grantRead(serviceRole),
+    data.buckets.uploads.grantReadWrite(serviceRole),
+  ];
+  const migrationGrants = [data.database.masterSecret.grantRead(migrationRole)];
   const workloads = new ServiceWorkloads(stack, 'workloads', {
+    // The service section passes through as it is; the charts are the cluster's (checked there against its version).
+    settings: env.service,
+    instance: resourceName(env, env.service.name),
+    charts: cluster.settings.charts,
     clusterName: cluster.clusterName,
     ecrRepositoryUrl: cluster.ecrRepositoryUrl,
     ecrRepositoryName: cluster.ecrRepositoryName,
@@ -76,38 +86,23 @@ export function workloadsStack(
     network: { privateSubnetCidrs: network.privateSubnetCidrs, isolatedSubnetCidrs: network.isolatedSubnetCidrs },
     // The service connects as its own IAM-authenticated user; only the migration Job reads the master secret.
     database: {
-      host: data.postgres.endpoint,
-      port: data.postgres.port,
-      name: data.postgres.databaseName,
-      readHost: data.postgres.readerEndpoint,
-      user: data.postgres.appUser,
+      host: data.database.endpoint,
+      port: data.database.port,
+      name: data.database.databaseName,
+      readHost: data.database.readerEndpoint,
+      user: data.iamDatabaseUser,
     },
     migration: {
       roleName: cluster.migrationRoleName,
       serviceAccountName: cluster.migrationServiceAccountName,
-      masterSecretArn: data.postgres.masterSecretArn,
-      accessPolicyArns: [data.migrationAccessPolicyArn],
+      masterSecretArn: data.database.masterSecret.arn,
+      grants: migrationGrants,
     },
-    redis: { host: data.redis.configurationEndpoint, port: data.redis.port, authSecretArn: data.redis.authSecretArn },
+    cache: { host: data.cache.configurationEndpoint, port: data.cache.port, authSecretArn: data.cacheAuthSecret.arn },
     uploadsBucketName: data.buckets.uploads.name,
     // The token issuer (issue 16): cross-stack references to the identity stack, or an external issuer's literals.
     auth: { issuer: identity.issuer, audience: identity.audience, audienceClaim: identity.audienceClaim, writeScope: identity.writeScope },
-    // The data layer's policy is the one place that knows what the service may do with its stores.
-    accessPolicyArns: [data.serviceAccessPolicyArn],
-    name: service.name,
-    port: service.port,
-    nodePort: service.nodePort,
-    replicas: service.replicas,
-    hpa: service.hpa,
-    resources: service.resources,
-    drainSeconds: service.drainSeconds,
-    logLevel: service.logLevel,
-    migrationTimeoutSeconds: service.migrationTimeoutSeconds,
-    charts: compute.charts,
-    // Explicit digests from the file, else the verified ones for the tags (environment validation checked both).
-    imageDigests: { clusterAutoscaler: compute.charts.clusterAutoscalerImageDigest, metricsServer: compute.charts.metricsServerImageDigest },
-    // One metrics-server is enough where the HPA floor is a single pod.
-    metricsServerReplicas: env.tier === 'dev' ? 1 : 2,
+    grants: serviceGrants,
   });
   // Named outputs for the smoke test after a deploy (kubectl rollout status, logs of the migration Job).
   new TerraformOutput(stack, 'namespace', { value: workloads.namespace });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DIGEST_PATTERN, PINNED_IMAGES, quantityMi, quantityMilli, resolveImageDigest } from '@awp/config';
+import { DIGEST_PATTERN, quantityMi, quantityMilli } from '@awp/config';
+import { PINNED_IMAGES, resolveImageDigest } from '@awp/compute';
 import { validateEnvironment } from '../../src/environment';
 
 const ENV_DIR = path.resolve(__dirname, '../../../../environments');
@@ -15,7 +16,7 @@ describe('compute and service sections', () => {
     const { config, problems: p } = validateEnvironment(prodRaw(), 'environments/prod.json');
     expect(p).toEqual([]);
     expect(config?.compute.addons.kubeProxy).toMatch(/^v1\.33\.\d+-eksbuild\.\d+$/);
-    expect(config?.compute.charts).toEqual({ metricsServer: '3.13.0', clusterAutoscaler: '9.47.0', clusterAutoscalerImageTag: 'v1.33.0', metricsServerImageTag: 'v0.8.0' });
+    expect(config?.compute.charts).toEqual({ metricsServer: '3.13.0', clusterAutoscaler: '9.47.0', clusterAutoscalerImageTag: 'v1.33.0', metricsServerImageTag: 'v0.8.0', metricsServerReplicas: 2 });
     expect(config?.compute.deletionProtection).toBe(true);
     expect(config?.service.logLevel).toBe('info');
   });

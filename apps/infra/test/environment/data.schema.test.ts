@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { dataWindowProblems } from '@awp/config';
+import { windowProblems } from '@awp/config';
 import { validateEnvironment } from '../../src/environment';
 
 const ENV_DIR = path.resolve(__dirname, '../../../../environments');
@@ -63,17 +63,25 @@ describe('data section of the environment schema', () => {
   });
 
   it('accepts adjacent windows and a weekly window that wraps past Sunday midnight', () => {
-    const ok = dataWindowProblems({
-      database: { backupWindow: '02:00-03:00', maintenanceWindow: 'sun:03:00-sun:04:00' },
-      cache: { snapshotWindow: '05:00-06:00', maintenanceWindow: 'sun:23:00-mon:01:00' },
-    });
-    expect(ok).toEqual([]);
+    expect(windowProblems({ field: 'backupWindow', value: '02:00-03:00' }, 'sun:03:00-sun:04:00')).toEqual([]);
+    expect(windowProblems({ field: 'snapshotWindow', value: '05:00-06:00' }, 'sun:23:00-mon:01:00')).toEqual([]);
   });
 
   it('requires cache snapshots in prod', () => {
     const env = raw('prod');
     env.data.cache.snapshotRetentionDays = 0;
     expect(problems(env)).toEqual(['data.cache.snapshotRetentionDays: expected at least 1 in prod: the cache keeps daily snapshots']);
+  });
+
+  it('requires final snapshots of the database and the cache in prod (dev and staging say they skip them)', () => {
+    const env = raw('prod');
+    env.data.database.finalSnapshot = false;
+    env.data.cache.finalSnapshot = false;
+    expect(problems(env)).toEqual([
+      'data.database.finalSnapshot: expected true: a deleted prod database leaves a final snapshot',
+      'data.cache.finalSnapshot: expected true: a deleted prod cache leaves a final snapshot',
+    ]);
+    expect(problems(raw('dev'))).toEqual([]);
   });
 
   it('refuses an unknown data setting (strict objects)', () => {

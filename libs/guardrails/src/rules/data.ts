@@ -131,7 +131,7 @@ export const dataRules: GuardrailRule[] = [
     id: 'AWP-DATA-003',
     severity: 'error',
     description: 'Data has backups: RDS primaries keep automated backups (>= 7 days in prod), prod caches keep snapshots, buckets are versioned.',
-    fix: 'Set backup_retention_period (data.postgres.backupRetentionDays), snapshot_retention_limit (data.redis.snapshotRetentionDays) and an aws_s3_bucket_versioning with status Enabled.',
+    fix: 'Set backup_retention_period (data.database.backupRetentionDays), snapshot_retention_limit (data.cache.snapshotRetentionDays) and an aws_s3_bucket_versioning with status Enabled.',
     appliesTo: ['aws_db_instance', 'aws_rds_cluster', 'aws_elasticache_replication_group', 'aws_s3_bucket'],
     check: ({ element, stack }) => {
       const c = element.config;
@@ -160,7 +160,7 @@ export const dataRules: GuardrailRule[] = [
     id: 'AWP-DATA-004',
     severity: 'error',
     description: 'In prod, stateful data is protected from deletion: RDS deletion protection and a final snapshot, a final cache snapshot, no force_destroy on buckets.',
-    fix: 'Set deletion_protection true and skip_final_snapshot false (data.postgres.deletionProtection), final_snapshot_identifier on the cache, force_destroy false on buckets.',
+    fix: 'Set deletion_protection true and skip_final_snapshot false (data.database.deletionProtection, data.database.finalSnapshot), final_snapshot_identifier on the cache (data.cache.finalSnapshot), force_destroy false on buckets.',
     appliesTo: ['aws_db_instance', 'aws_rds_cluster', 'aws_elasticache_replication_group', 'aws_s3_bucket'],
     check: ({ element, stack }) => {
       if (stack.tier !== 'prod') return undefined;
@@ -215,7 +215,7 @@ export const dataRules: GuardrailRule[] = [
     id: 'AWP-DATA-007',
     severity: 'error',
     description: 'In prod, RDS primaries are Multi-AZ and caches fail over automatically across AZs.',
-    fix: 'Set data.postgres.multiAz true; give the cache at least one replica per shard (automatic_failover_enabled and multi_az_enabled follow).',
+    fix: 'Set data.database.multiAz true; give the cache at least one replica per shard (automatic_failover_enabled and multi_az_enabled follow).',
     appliesTo: ['aws_db_instance', 'aws_elasticache_replication_group'],
     check: ({ element, stack }) => {
       if (stack.tier !== 'prod') return undefined;
@@ -231,7 +231,7 @@ export const dataRules: GuardrailRule[] = [
     id: 'AWP-DATA-008',
     severity: 'warning',
     description: 'Secrets Manager secrets use a customer-managed KMS key (key policy names who may decrypt).',
-    fix: "Set kms_key_id to the data layer's secrets key (DataLayer.kms.secretsKeyArn).",
+    fix: "Set kms_key_id to the data layer's secrets key (DataLayer.keys.secretsKeyArn).",
     appliesTo: ['aws_secretsmanager_secret'],
     check: ({ element }) => (element.config.kms_key_id ? undefined : 'secret is encrypted with the AWS-managed aws/secretsmanager key'),
   },
