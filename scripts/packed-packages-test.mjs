@@ -98,6 +98,7 @@ const network = new Network(stack, 'network', {
 ${
   hasData
     ? `new DataLayer(stack, 'data', {
+  settings: { database: { deletionProtection: false, finalSnapshot: false } }, // every other setting: the layer's documented default
   namePrefix: 'sandbox',
   vpcId: network.vpcId,
   isolatedSubnetIds: network.isolatedSubnetIds,

@@ -60,7 +60,10 @@ while IFS=$'\t' read -r stack dir needs; do
   if ! vars_text=$(stack_vars "$dir" 2>"$log"); then rc=1; elif [ -n "$vars_text" ]; then mapfile -t vars <<<"$vars_text"; fi
   [ $rc -ne 0 ] || "$tf" -chdir="$dir" init -input=false -no-color >"$log" 2>&1 || rc=1
   if [ $rc -eq 0 ]; then
-    "$tf" -chdir="$dir" plan -input=false -no-color -lock-timeout=5m -detailed-exitcode -out=tfplan "${vars[@]}" >"$log" 2>&1 || rc=$?
+    # -lock=false: these plans (pr, merge queue, drift) are read-only and never applied, so they take no state lock.
+    # A cancelled pull-request run (cancel-in-progress) can leave its lock behind, and that lock would block the
+    # next deploy's apply until someone runs force-unlock; the deploy (apply-stacks.sh) plans and applies with the lock.
+    "$tf" -chdir="$dir" plan -input=false -no-color -lock=false -detailed-exitcode -out=tfplan "${vars[@]}" >"$log" 2>&1 || rc=$?
   fi
   cat "$log"
   echo "::endgroup::"

@@ -2,9 +2,10 @@
 // Review evidence for the deploy (docs/delivery.md → Review evidence). Two commands:
 //
 //   review.cjs fetch --to <sha> [--from <sha>] --out <dir>
-//     Downloads the `reviewed` artifact of the successful merge-queue run (event merge_group: GitHub alone creates
-//     those, for the commit that then lands on main) of every commit after <from> (the environment's deployed
-//     commit) up to <to>, into <dir>/<sha>-review-<env>.json. Any API failure fails; a commit without evidence is
+//     Downloads the `reviewed` artifact of the successful merge-queue run of .github/workflows/pr.yml (event
+//     merge_group: GitHub alone creates those, for the commit that then lands on main) of every commit after
+//     <from> (the environment's deployed commit) up to <to> (every page of the compare API), into
+//     <dir>/<sha>-review-<env>.json. Any API failure fails; a commit without evidence is
 //     listed (its changes then count as never reviewed). Needs GITHUB_API_URL, GITHUB_REPOSITORY, GH_TOKEN.
 //
 //   review.cjs check --stack <name> --plan <plan.json> --evidence <dir> [--ignore <rules.json>] [--break-glass <list>]
@@ -62,6 +63,9 @@ async function api(route, { raw = false } = {}) {
   return raw ? Buffer.from(await res.arrayBuffer()) : res.json();
 }
 
+/** The workflow whose merge-queue runs upload the review evidence. */
+const REVIEW_WORKFLOW = '.github/workflows/pr.yml';
+
 async function fetchEvidence(o) {
   const repo = process.env.GITHUB_REPOSITORY;
   if (!/^[\w.-]+\/[\w.-]+$/.test(repo || '')) throw new Error('GITHUB_REPOSITORY must be owner/name');
@@ -70,16 +74,27 @@ async function fetchEvidence(o) {
   fs.mkdirSync(o.out, { recursive: true });
   let commits = [o.to];
   if (o.from && o.from !== o.to) {
-    const c = await api(`/repos/${repo}/compare/${o.from}...${o.to}?per_page=250`);
+    // The compare API pages its commits (per_page at most 100) and reports them all in total_commits:
+    // https://docs.github.com/en/rest/commits/commits#compare-two-commits — read every page.
+    const first = await api(`/repos/${repo}/compare/${o.from}...${o.to}?per_page=100&page=1`);
     // behind/diverged: the promotion gate refuses those; here only the target commit's own review counts.
-    if (c.status === 'ahead') commits = c.commits.map((x) => x.sha);
+    if (first.status === 'ahead') {
+      commits = first.commits.map((x) => x.sha);
+      for (let page = 2; commits.length < first.total_commits; page++) {
+        const next = await api(`/repos/${repo}/compare/${o.from}...${o.to}?per_page=100&page=${page}`);
+        if (!next.commits?.length) throw new Error(`compare ${o.from.slice(0, 12)}...${o.to.slice(0, 12)}: page ${page} is empty after ${commits.length} of ${first.total_commits} commits`);
+        commits.push(...next.commits.map((x) => x.sha));
+      }
+    }
   }
   const missing = [];
   for (const sha of commits) {
-    const runs = await api(`/repos/${repo}/actions/runs?event=merge_group&head_sha=${sha}&status=success&per_page=20`);
-    const run = (runs.workflow_runs || []).find((r) => r.event === 'merge_group' && r.head_sha === sha && r.conclusion === 'success');
+    // Only pr.yml's merge-queue runs: any workflow (a pushed branch's too) can upload an artifact named
+    // `reviewed`, and merge_group runs of other workflows review nothing. `path` is the run's workflow file.
+    const runs = await api(`/repos/${repo}/actions/runs?event=merge_group&head_sha=${sha}&status=success&per_page=100`);
+    const run = (runs.workflow_runs || []).find((r) => r.event === 'merge_group' && r.head_sha === sha && r.conclusion === 'success' && r.path === REVIEW_WORKFLOW);
     if (!run) {
-      missing.push(`${sha.slice(0, 12)} (no successful merge-queue run)`);
+      missing.push(`${sha.slice(0, 12)} (no successful merge-queue run of ${REVIEW_WORKFLOW})`);
       continue;
     }
     const arts = await api(`/repos/${repo}/actions/runs/${run.id}/artifacts?name=reviewed`);

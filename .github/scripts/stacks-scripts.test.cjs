@@ -155,6 +155,12 @@ test('plan, pr mode: dependency order; a stack whose upstream changed waits for 
     assert.ok(!data.includes('s3cr3t'), 'sensitive values are scrubbed before upload');
     assert.ok(!fs.existsSync(path.join(stackDir(w, 'data'), 'tfplan')), 'binary plan removed');
     assert.match(w.calls('data').find((c) => c.startsWith('plan')), /-detailed-exitcode -out=tfplan$/);
+    // read-only plans take no state lock: a cancelled PR run must never leave one that blocks an apply
+    for (const layer of ['network', 'data', 'cluster']) {
+      const plan = w.calls(layer).find((c) => c.startsWith('plan'));
+      assert.match(plan, / -lock=false /, `${layer}: ${plan}`);
+      assert.doesNotMatch(plan, /-lock-timeout/);
+    }
     assert.ok(!w.calls('cluster').find((c) => c.startsWith('plan')).includes('image_tag'), 'no -var for a stack without the variable');
   } finally {
     w.cleanup();
@@ -169,6 +175,7 @@ test('plan, drift mode: every stack planned, -var image_tag only for the stack d
     assert.match(r.stderr, /plan failed for: dev-cluster/);
     const o = r.outcome();
     assert.deepEqual(o.planned, ['dev-network', 'dev-data', 'dev-edge'], 'drift plans the stacks after a changed one (nothing waits)');
+    for (const layer of ['network', 'data', 'edge']) assert.match(w.calls(layer).find((c) => c.startsWith('plan')), / -lock=false /, `drift ${layer}: no state lock`);
     assert.deepEqual(Object.keys(o.failed), ['dev-cluster']);
     assert.match(o.failed['dev-cluster'], /^Error: Invalid value for input variable\n\n  on main\.tf line 3: image dev-cluster not found/, 'the excerpt starts at the error');
     assert.ok(!o.failed['dev-cluster'].includes('Planning'), 'log lines before the error are left out');

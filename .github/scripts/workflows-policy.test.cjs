@@ -13,6 +13,8 @@ const raw = Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(di
 const wf = Object.fromEntries(files.map((f) => [f, YAML.parse(raw[f])]));
 const jobs = (f) => Object.entries(wf[f].jobs ?? {});
 const steps = (job) => job.steps ?? [];
+/** deploy.yml's stage-1 … stage-N jobs, in order. */
+const stageJobs = () => jobs('deploy.yml').filter(([id]) => /^stage-\d+$/.test(id)).sort(([a], [b]) => Number(a.slice(6)) - Number(b.slice(6)));
 
 test('the four delivery workflows exist (plus the reusable per-environment deploy and the PR comment)', () => {
   assert.deepEqual(files.sort(), ['deploy-env.yml', 'deploy.yml', 'drift.yml', 'pr-report.yml', 'pr.yml', 'release.yml']);
@@ -75,11 +77,23 @@ test('deploy: every environment in promotion order, one non-cancelling concurren
   const d = wf['deploy.yml'];
   assert.deepEqual(Object.keys(d.on).sort(), ['push', 'workflow_dispatch']);
   assert.deepEqual(d.on.push.branches, ['main']);
-  // One job per environment file, in promotion order, one at a time (the order comes from bootstrap --describe).
-  const deploy = d.jobs.deploy;
-  assert.equal(deploy.uses, './.github/workflows/deploy-env.yml');
-  assert.equal(deploy.with.environment, '${{ matrix.environment }}');
-  assert.deepEqual(deploy.strategy, { 'max-parallel': 1, 'fail-fast': true, matrix: { environment: '${{ fromJSON(needs.build.outputs.environments) }}' } });
+  // Chained positional stages (not a matrix: GitHub creates matrix jobs in order but does not start them in
+  // order, actions/runner#483): stage-i takes the i-th environment of bootstrap --describe and needs stage-(i-1).
+  assert.equal(d.jobs.deploy, undefined, 'no matrix deploy job');
+  const stages = stageJobs();
+  assert.ok(stages.length >= 2);
+  stages.forEach(([id, job], i) => {
+    assert.equal(id, `stage-${i + 1}`);
+    assert.equal(job.name, `stage ${i + 1}`, 'a stable check name (the environment comes from the data)');
+    assert.equal(job.strategy, undefined, `${id}: no matrix`);
+    assert.deepEqual([job.needs].flat(), i === 0 ? ['build'] : ['build', `stage-${i}`], `${id} starts only after the previous stage succeeded`);
+    assert.equal(job.if, `fromJSON(needs.build.outputs.environments)[${i}] != null`, `${id} is skipped when there is no ${i + 1}th environment`);
+    assert.equal(job.uses, './.github/workflows/deploy-env.yml');
+    assert.equal(job.with.environment, `\${{ fromJSON(needs.build.outputs.environments)[${i}] }}`);
+    assert.deepEqual(job.with, { ...stages[0][1].with, environment: job.with.environment }, `${id}: same inputs as stage-1`);
+    assert.deepEqual(job.permissions, stages[0][1].permissions);
+  });
+  assert.deepEqual(Object.keys(d.jobs).sort(), ['build', ...stages.map(([id]) => id)].sort());
   assert.equal(d.jobs.build.outputs.environments, '${{ steps.targets.outputs.environments }}');
   assert.match(stepNamed(d.jobs.build, /^accounts, regions/).run, /bootstrap --describe/);
   const apply = wf['deploy-env.yml'].jobs.apply;
@@ -169,7 +183,11 @@ test('release: build without a token (npm ci --ignore-scripts, locked tools), pu
 
 test('CODEOWNERS covers the workflows, the actions and the CI checks', () => {
   const owners = fs.readFileSync(path.resolve(__dirname, '../CODEOWNERS'), 'utf8');
-  for (const p of ['/.github/', '/apps/actions/', '/.ci/']) assert.match(owners, new RegExp(`^${p.replace(/[./]/g, '\\$&')}\\s+@`, 'm'), p);
+  // and what runs with apply credentials or decides trust: delivery logic, dependency manifests, environments, bootstrap
+  for (const p of ['/.github/', '/apps/actions/', '/.ci/', '/libs/delivery/', '/package.json', '/package-lock.json', '/environments/', '/apps/infra/src/bootstrap/']) {
+    assert.match(owners, new RegExp(`^${p.replace(/[./]/g, '\\$&')}\\s+@`, 'm'), p);
+  }
+  assert.match(fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8'), /Require review from Code Owners/, 'CODEOWNERS only requests reviews unless the rule requires them');
 });
 
 // ---- Issue 18 / 17 / 12: the rules below each fail on the workflows before the merge-queue design. ----
@@ -321,8 +339,10 @@ test('W1: the apply checks every plan against the merge-queue evidence; break-gl
   assert.ok(names.findIndex((n) => /^review evidence/.test(n)) < names.findIndex((n) => /^apply in dependency order/.test(n)));
   const inputs = wf['deploy.yml'].on.workflow_dispatch.inputs;
   assert.deepEqual(Object.keys(inputs).sort(), ['allow-older', 'break-glass-reason', 'break-glass-stacks']);
-  assert.equal(wf['deploy.yml'].jobs.deploy.with['break-glass-stacks'], "${{ inputs.break-glass-stacks || '' }}");
-  assert.equal(wf['deploy.yml'].jobs.deploy.with['break-glass-reason'], "${{ inputs.break-glass-reason || '' }}");
+  for (const [id, job] of stageJobs()) {
+    assert.equal(job.with['break-glass-stacks'], "${{ inputs.break-glass-stacks || '' }}", id);
+    assert.equal(job.with['break-glass-reason'], "${{ inputs.break-glass-reason || '' }}", id);
+  }
   const gate = stepNamed(apply, /^promotion gate/);
   assert.equal(gate.with['break-glass-stacks'], '${{ inputs.break-glass-stacks }}', 'recorded on the deployment and in the summary');
   assert.equal(gate.with['break-glass-reason'], '${{ inputs.break-glass-reason }}');
@@ -344,7 +364,7 @@ test('W5 / W6: latest-wins concurrency per environment; the gate trusts only the
   assert.equal(gate.with['trusted-creators'], 'github-actions[bot]');
   assert.equal(gate.with['allow-older'], '${{ inputs.allow-older }}');
   assert.equal(wf['deploy-env.yml'].on.workflow_call.inputs['allow-older'].default, false);
-  assert.equal(wf['deploy.yml'].jobs.deploy.with['allow-older'], '${{ inputs.allow-older || false }}', 'only a manual run can allow an older commit');
+  for (const [id, job] of stageJobs()) assert.equal(job.with['allow-older'], '${{ inputs.allow-older || false }}', `${id}: only a manual run can allow an older commit`);
 });
 
 test('W10: no artifact upload in a deploy, drift or pull-request run can fail on a re-run', () => {
@@ -411,4 +431,111 @@ test('no workflow names an environment or a layer: they come from bootstrap --de
   };
   for (const f of files) walk(wf[f], f);
   assert.deepEqual(found, []);
+});
+
+test('deploy.yml has a stage job for every environment file; the build job refuses more environments than stages', () => {
+  const envs = fs.readdirSync(path.join(root, 'environments')).filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json'));
+  const stages = stageJobs();
+  assert.ok(envs.length <= stages.length, `${envs.length} environment files but only ${stages.length} stage jobs in deploy.yml: add stage-${stages.length + 1}`);
+  const targets = stepNamed(wf['deploy.yml'].jobs.build, /^accounts, regions/);
+  assert.equal(Number(targets.env.STAGES), stages.length, 'STAGES is the number of stage jobs');
+  const describe = (n) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ env: `e${i}`, account: '1', region: 'r' })));
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'wf-describe-'));
+  // `node apps/infra/bin/platform.js bootstrap --describe` replaced by a stub printing n environments
+  const at = (n) => runStep({ run: targets.run.replace('node apps/infra/bin/platform.js bootstrap --describe', `cat ${bin}/d.json`) }, (fs.writeFileSync(path.join(bin, 'd.json'), describe(n)), { STAGES: targets.env.STAGES }));
+  assert.equal(at(stages.length).status, 0);
+  assert.deepEqual(JSON.parse(at(stages.length).outputs.environments), Array.from({ length: stages.length }, (_, i) => `e${i}`));
+  const over = at(stages.length + 1);
+  assert.notEqual(over.status, 0);
+  assert.match(over.stdout, /environment files but only \d+ stage jobs/);
+});
+
+test('whoever reads the deployed commit (deployed.cjs) may read the runs that prove a deployment\'s provenance', () => {
+  let n = 0;
+  for (const f of files) {
+    for (const [id, job] of jobs(f)) {
+      if (!steps(job).some((s) => /deployed\.cjs/.test(s.run ?? ''))) continue;
+      n++;
+      assert.equal(job.permissions.deployments, 'read', `${f} ${id}`);
+      assert.equal(job.permissions.actions, 'read', `${f} ${id}: GET /actions/runs/{id} needs actions: read`);
+    }
+  }
+  assert.ok(n >= 2);
+});
+
+test('no job holding id-token: write runs a dependency\'s install scripts (npm ci / npm install without --ignore-scripts)', () => {
+  const installs = [];
+  for (const f of files) {
+    for (const [id, job] of jobs(f)) {
+      if (job.permissions?.['id-token'] !== 'write') continue;
+      for (const s of steps(job)) {
+        for (const line of String(s.run ?? '').split('\n')) {
+          if (!/\bnpm\s+(ci|install|i|add)\b/.test(line)) continue;
+          installs.push(`${f} ${id}`);
+          assert.match(line, /--ignore-scripts\b/, `${f} ${id}: ${line.trim()}`);
+        }
+      }
+    }
+  }
+  assert.ok(installs.includes('deploy-env.yml apply') && installs.includes('drift.yml drift'), installs.join(', '));
+});
+
+test('release: Node 24 (npm >= 11.5.1 for trusted publishing), repository set before packing, dist-tag from the version, re-runs skip what is published', () => {
+  const { build, publish } = wf['release.yml'].jobs;
+  const node = steps(publish).find((s) => String(s.uses ?? '').startsWith('actions/setup-node@'));
+  assert.ok(Number(node.with['node-version']) >= 24, 'Node 22 ships npm 10: trusted publishing needs npm 11.5.1');
+  const check = stepNamed(publish, /^npm supports trusted publishing/);
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-npm-'));
+  const npmAt = (v) => (fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho ${v}\n`, { mode: 0o755 }), { PATH: `${bin}:${process.env.PATH}` });
+  assert.equal(runStep(check, npmAt('11.6.2')).status, 0);
+  assert.equal(runStep(check, npmAt('11.5.1')).status, 0);
+  assert.notEqual(runStep(check, npmAt('11.5.0')).status, 0);
+  assert.notEqual(runStep(check, npmAt('10.9.2')).status, 0);
+  // repository.url from GitHub's context, written into every package before npm pack (E422 without it)
+  const pack = stepNamed(build, /^pack the tarballs/);
+  assert.equal(pack.env.REPO_URL, 'git+${{ github.server_url }}/${{ github.repository }}.git');
+  assert.match(pack.run, /npm pkg set repository\.type=git "repository\.url=\$REPO_URL" "repository\.directory=\$dir" && npm pack/);
+  // publish: a fake npm records what it is asked; `npm view` knows the published versions
+  const pub = steps(publish).find((s) => /npm publish/.test(s.run ?? ''));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'publish-'));
+  fs.mkdirSync(path.join(dir, 'packed'));
+  for (const name of ['a', 'b']) {
+    fs.mkdirSync(path.join(dir, name, 'package'), { recursive: true });
+    fs.writeFileSync(path.join(dir, name, 'package/package.json'), JSON.stringify({ name: `@awp/${name}`, version: 'VERSION' }));
+  }
+  const log = path.join(dir, 'npm.log');
+  const publishAs = (version, published) => {
+    for (const name of ['a', 'b']) {
+      fs.writeFileSync(path.join(dir, name, 'package/package.json'), JSON.stringify({ name: `@awp/${name}`, version }));
+      spawnSync('tar', ['-czf', path.join(dir, 'packed', `awp-${name}.tgz`), '-C', path.join(dir, name), 'package']);
+    }
+    fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\necho "$*" >>${log}\nif [ "$1" = view ]; then case " ${published.join(' ')} " in *" $2 "*) echo "\${2##*@}";; *) echo "npm error code E404" >&2; exit 1;; esac; fi\n`, { mode: 0o755 });
+    fs.writeFileSync(log, '');
+    const r = spawnSync('bash', ['-eo', 'pipefail', '-c', `cd ${dir} && ${pub.run}`], { env: { PATH: `${bin}:${process.env.PATH}`, VERSION: version, DRY_RUN: 'false' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('publish'));
+  };
+  assert.deepEqual(publishAs('1.2.0', []), ['publish packed/awp-a.tgz --access public --tag latest --ignore-scripts', 'publish packed/awp-b.tgz --access public --tag latest --ignore-scripts']);
+  assert.deepEqual(publishAs('1.3.0-rc.1', []).map((l) => l.split(' --tag ')[1]), ['rc --ignore-scripts', 'rc --ignore-scripts'], 'a prerelease never becomes latest');
+  assert.deepEqual(publishAs('1.2.1', ['@awp/a@1.2.1']), ['publish packed/awp-b.tgz --access public --tag latest --ignore-scripts'], 'a re-run skips what the registry has');
+});
+
+test('docs: the GitHub settings the release workflow cannot enforce itself', () => {
+  const docs = fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8');
+  assert.match(docs, /tag ruleset[^\n]*`v\*`/i, 'only release managers create v* tags');
+  assert.match(docs, /`release`[^\n]*required reviewers/i);
+  assert.match(docs, /`NPM_TOKEN`[^\n]*`release` environment secret[^\n]*never a repository secret/i);
+});
+
+test('the api image outlives a late prod approval (30 days); the docs say what happens after, how prod waits, and the first deploy', () => {
+  const image = uploads(wf['deploy.yml'].jobs.build).find((u) => u.with.name === 'api-image');
+  assert.ok(image.with['retention-days'] >= 30, `api-image kept ${image.with['retention-days']} days`);
+  const synth = uploads(wf['deploy.yml'].jobs.build).find((u) => u.with.name === 'synth');
+  assert.ok(synth.with['retention-days'] >= image.with['retention-days'], 'synth lives as long as the image');
+  const docs = fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8');
+  assert.match(docs, /`api-image` artifact is kept \*\*30 days\*\*/);
+  assert.match(docs, /After it expires/);
+  assert.match(docs, /approve or reject/i, 'a waiting prod run holds its concurrency group');
+  assert.match(docs, /\[docs\/first-deploy\.md\]\(first-deploy\.md\)/, 'the first deploy of an empty account is break-glass');
+  assert.ok(fs.existsSync(path.join(root, 'docs/first-deploy.md')));
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { loadAuthConfig, type AuthConfig } from './auth/config';
+import { LOG_LEVELS } from './log-stream';
 
 /** Runtime configuration, read once from the environment. Every field has a safe default. */
 export interface Config {
@@ -75,6 +76,12 @@ export interface Config {
 
 /** A PostgreSQL role name the migrations can quote safely (lower case, as unquoted identifiers fold to). */
 export const ROLE_NAME_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function logLevel(env: NodeJS.ProcessEnv): string {
+  const v = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(v)) throw new Error(`config: LOG_LEVEL="${v}" must be one of ${LOG_LEVELS.join(', ')}`);
+  return v;
+}
 
 export function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
   const raw = env[name];
@@ -175,7 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     drainSeconds: int(env, 'DRAIN_SECONDS', 20, 1, 600),
     maxImageBytes: int(env, 'MAX_IMAGE_BYTES', 5 * 1024 * 1024, 1, 100 * 1024 * 1024),
     presignExpiresSeconds: int(env, 'PRESIGN_EXPIRES_SECONDS', 300, 10, 3600),
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel: logLevel(env),
     migrateOnStart: migrate ?? embedded,
     embedded,
     auth: loadAuthConfig(env, { embedded }),

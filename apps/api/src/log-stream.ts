@@ -10,3 +10,21 @@ import pino from 'pino';
 export function logStream(): pino.DestinationStream {
   return pino.destination({ dest: 1, sync: false });
 }
+
+/** pino's level names: LOG_LEVEL must be one of them. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * The process' one logger: start-up, the commands (migrate, seed) and the server's requests (Fastify gets it as its
+ * loggerInstance) all write pino JSON lines with numeric levels to one stream. A start-up failure is level 50 like
+ * any other error, so the error-log metric filter (`$.log_processed.level >= 50`, libs/observability) counts it.
+ */
+export function createLogger(level: string): pino.Logger {
+  return pino(
+    {
+      level: LOG_LEVELS.includes(level) ? level : 'info', // an unknown LOG_LEVEL is refused by loadConfig, through this logger
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-amz-security-token"]'],
+    },
+    logStream(),
+  );
+}

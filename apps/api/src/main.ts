@@ -7,10 +7,11 @@
  */
 import { buildApp, type AppState } from './app';
 import { requireWriteAuth } from './auth/config';
-import { DevIssuer } from './auth/dev-issuer';
-import type { Auth } from './auth/plugin';
+import { DEV_TOKEN_TTL_SECONDS, DevIssuer } from './auth/dev-issuer';
+import type { Auth } from './plugins/auth';
 import { createVerifier } from './auth/verify';
 import { createCache } from './cache';
+import { createLogger } from './log-stream';
 import { loadConfig, type Config } from './config';
 import { databaseConnections, ownerUrlConnections, redisTarget, secretsManagerReader, type DbRole } from './connections';
 import { createPgliteDb, createPostgresDb, type Db } from './db';
@@ -19,9 +20,8 @@ import { migrate } from './migrate';
 import { ProductService } from './products';
 import { createStorage } from './storage';
 
-function log(level: 'info' | 'warn' | 'error', msg: string, extra: Record<string, unknown> = {}) {
-  process.stdout.write(JSON.stringify({ level, time: Date.now(), msg, ...extra }) + '\n');
-}
+// Created before the configuration is read, so that even a refused setting is a pino line (level 50).
+const logger = createLogger(process.env.LOG_LEVEL ?? 'info');
 
 function parseArgs(argv: string[]): { command: 'serve' | 'migrate' | 'seed'; seed: number } {
   let command: 'serve' | 'migrate' | 'seed' = 'serve';
@@ -42,9 +42,9 @@ function parseArgs(argv: string[]): { command: 'serve' | 'migrate' | 'seed'; see
 
 /** The service's connection (least privilege: `api`), or the owner's (migrations). Embedded: the one PGlite. */
 async function openDb(cfg: Config, as: DbRole): Promise<Db> {
-  const onError = (err: Error) => log('warn', 'idle database client error', { err: err.message });
+  const onError = (err: Error) => logger.warn({ err: err.message }, 'idle database client error');
   if (cfg.embedded) {
-    log('info', 'DATABASE_URL unset: using embedded PGlite', { dir: cfg.embeddedDataDir });
+    logger.info({ dir: cfg.embeddedDataDir }, 'DATABASE_URL unset: using embedded PGlite');
     return createPgliteDb(cfg);
   }
   if (cfg.databaseUrl) return createPostgresDb(cfg, onError, as === 'owner' ? ownerUrlConnections(cfg) : undefined);
@@ -56,8 +56,8 @@ async function runMigrations(cfg: Config, embedded?: Db): Promise<void> {
   const owner = embedded ?? (await openDb(cfg, 'owner'));
   try {
     const appRole = cfg.databaseAppUser ? { name: cfg.databaseAppUser, password: cfg.databaseAppPassword } : undefined;
-    const applied = await migrate(owner, (m) => log('info', m), { appRole });
-    log('info', `migrations: ${applied.length} applied`);
+    const applied = await migrate(owner, (m) => logger.info(m), { appRole });
+    logger.info(`migrations: ${applied.length} applied`);
   } finally {
     if (!embedded) await owner.close();
   }
@@ -65,7 +65,7 @@ async function runMigrations(cfg: Config, embedded?: Db): Promise<void> {
 
 /** Embedded mode's start-up note: a ready-to-use write token from the in-process issuer, and how to use it. */
 async function printDevIssuer(dev: DevIssuer, cfg: Config, scope: string): Promise<void> {
-  const token = await dev.mint({ sub: 'dev-user', scope, ttlSeconds: 12 * 3600 });
+  const token = await dev.mint({ sub: 'dev-user', scope, ttlSeconds: DEV_TOKEN_TTL_SECONDS });
   const base = cfg.publicBaseUrl;
   const body = JSON.stringify({ sku: 'DEMO-1', name: 'Demo product', priceCents: 1999, currency: 'EUR', category: 'demo' });
   process.stdout.write(
@@ -87,6 +87,7 @@ async function printDevIssuer(dev: DevIssuer, cfg: Config, scope: string): Promi
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const cfg = loadConfig();
+  logger.level = cfg.logLevel;
   if (args.command === 'serve') requireWriteAuth(cfg.auth); // before anything starts: no issuer, no server
   const embedded = cfg.embedded ? await openDb(cfg, 'service') : undefined;
   if (args.command === 'migrate' || cfg.migrateOnStart) await runMigrations(cfg, embedded);
@@ -97,12 +98,12 @@ async function main() {
   const db = embedded ?? (await openDb(cfg, 'service'));
   const metrics = createMetrics(() => db.stats());
   const cache = await createCache(cfg, await redisTarget(cfg, secretsManagerReader(cfg.awsRegion)), metrics, (msg, err) =>
-    log('warn', msg, err ? { err: String((err as Error).message ?? err) } : {}),
+    logger.warn(err ? { err: String((err as Error).message ?? err) } : {}, msg),
   );
   const storage = await createStorage(cfg);
   if (args.seed > 0) {
     const n = await new ProductService(db, cache, storage, cfg, metrics).seed(args.seed);
-    log('info', `seeded ${n} products`);
+    logger.info(`seeded ${n} products`);
     if (args.command === 'seed') {
       await cache.close();
       await db.close();
@@ -114,7 +115,7 @@ async function main() {
   const authConfig = devIssuer ? devIssuer.config(cfg.auth) : cfg.auth;
   const auth: Auth = { config: authConfig, verifier: createVerifier(authConfig, devIssuer?.keys()), devIssuer };
   const state: AppState = { draining: false };
-  const app = await buildApp(cfg, { db, cache, storage, metrics, auth }, state);
+  const app = await buildApp(cfg, { db, cache, storage, metrics, auth, logger }, state);
   await app.listen({ port: cfg.port, host: cfg.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : cfg.port;
@@ -154,6 +155,6 @@ async function main() {
 }
 
 main().catch((err: Error) => {
-  log('error', err.message, { stack: err.stack });
-  process.exit(1);
+  logger.error({ err }, err.message); // the message names the setting, never its value (config.ts)
+  process.exit(1); // pino flushes its stream on exit (log-stream.ts)
 });

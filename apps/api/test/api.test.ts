@@ -548,4 +548,29 @@ describe('commands', () => {
     expect(r.code).toBe(1);
     expect(r.out).toContain('DB_POOL_MAX');
   });
+
+  // Issue 14: start-up and command lines go through pino like the request lines. The error-log metric filter
+  // (libs/observability service-logs.ts) is `$.log_processed.level >= 50`: a string level never matches it.
+  const lines = (out: string) => out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { level: unknown; msg?: string; err?: { message?: string } });
+  const countedAsError = (l: { level: unknown }) => typeof l.level === 'number' && l.level >= 50;
+
+  test.each([
+    ['DB_POOL_MAX', 'lots'],
+    ['LOG_LEVEL', 'verbose'],
+  ])('a refused setting (%s) is one pino line at error level, which the error-log metric filter counts', (name, value) => {
+    const r = runCommand(['migrate'], { [name]: value, EMBEDDED_DATA_DIR: tempDataDir() });
+    expect(r.code).toBe(1);
+    const out = lines(r.out); // every line is JSON
+    expect(out).toHaveLength(1);
+    expect(countedAsError(out[0]!)).toBe(true);
+    expect(out[0]!.msg).toContain(name);
+  });
+
+  test('start-up lines of a command are pino JSON with numeric levels', () => {
+    const r = runCommand(['migrate'], REAL_DB ? {} : { EMBEDDED_DATA_DIR: tempDataDir() });
+    expect(r.code).toBe(0);
+    const out = lines(r.out);
+    expect(out.map((l) => l.msg)).toContainEqual(expect.stringMatching(/^migrations: \d+ applied$/));
+    expect(out.every((l) => l.level === 30)).toBe(true);
+  }, 90_000);
 });

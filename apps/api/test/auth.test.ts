@@ -1,13 +1,15 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import crypto from 'node:crypto';
 import { loadConfig } from '../src/config';
 import { requireWriteAuth } from '../src/auth/config';
-import { REAL_DB, RUN, json, killAll, post, product, runCommand, sleep, startServer, testIssuer, type Server } from './harness';
+import { API_ROOT, REAL_DB, RUN, json, killAll, post, product, runCommand, sleep, startServer, testIssuer, type Server } from './harness';
 import { WRITE_SCOPE, type TestIssuer } from './issuer';
 
 // Who may write (issue 16): real tokens signed with a test key pair, whose JWKS is served over HTTP by the test
 // issuer; the service runs as a child process and is only ever talked to over HTTP.
 const COOLDOWN_MS = 4000;
+const execFileP = promisify(execFile);
 let srv: Server;
 let issuer: TestIssuer;
 /** Every token sent in this file: none of them may appear in the server's logs. */
@@ -69,6 +71,7 @@ describe('reads are anonymous, writes need a token', () => {
 
 describe('each refusal: 401 invalid_token, nothing written', () => {
   const now = () => Math.floor(Date.now() / 1000);
+  const YEAR_2200 = Date.UTC(2200, 0, 1) / 1000;
   test.each<[string, () => string, string]>([
     ['expired (beyond the 30 s leeway)', () => issuer.token({ exp: now() - 120 }), 'the token has expired'],
     ['not yet valid (nbf beyond the leeway)', () => issuer.token({ nbf: now() + 120 }), 'the token is not yet valid'],
@@ -78,6 +81,11 @@ describe('each refusal: 401 invalid_token, nothing written', () => {
     ['no subject', () => issuer.token({ sub: undefined }), 'the token lacks a valid sub claim'],
     ['a Cognito ID token (token_use: id)', () => issuer.token({ token_use: 'id' }), 'the token is not an access token'],
     ['signed by another key under the published kid', () => issuer.token({}, { key: issuer.newKey(), header: { kid: issuer.defaultKey.kid } }), 'the token signature is invalid'],
+    // Security review: exp in 2200 with iat a day ahead was accepted. RFC 8725 §3.10: bound the token's age by iat.
+    ['issued longer ago than the maximum age plus the leeway (exp in 2200)', () => issuer.token({ iat: now() - 3600 - 120, exp: YEAR_2200 }), 'the token is older than this service accepts (iat)'],
+    ['iat a day in the future (exp in 2200)', () => issuer.token({ iat: now() + 86_400, exp: YEAR_2200 }), 'the token was issued in the future'],
+    ['iat beyond the leeway in the future', () => issuer.token({ iat: now() + 120 }), 'the token was issued in the future'],
+    ['no iat (its age cannot be known)', () => issuer.token({ iat: undefined }), 'the token lacks a valid iat claim'],
     ['claims changed after signing', () => { const [h, , s] = issuer.token().split('.'); return `${h}.${Buffer.from(JSON.stringify(issuer.claims({ sub: 'admin' }))).toString('base64url')}.${s}`; }, 'the token signature is invalid'],
   ])('%s', async (_what, make, description) => {
     const category = `refused-${RUN}-${crypto.randomBytes(3).toString('hex')}`;
@@ -101,6 +109,11 @@ describe('each refusal: 401 invalid_token, nothing written', () => {
 
   test('the leeway: a token expired 10 s ago is still accepted', async () => {
     expect((await create(bearer(issuer.token({ exp: now() - 10 })))).status).toBe(201);
+  });
+
+  test('the leeway on the age: iat 10 s ahead, or the maximum age plus 10 s ago, is still accepted', async () => {
+    expect((await create(bearer(issuer.token({ iat: now() + 10 })))).status).toBe(201);
+    expect((await create(bearer(issuer.token({ iat: now() - 3600 - 10 })))).status).toBe(201);
   });
 });
 
@@ -208,6 +221,32 @@ describe('logs', () => {
   });
 });
 
+describe('problem+json `instance`: the path, never the query', () => {
+  // Security review: a 401/404 body echoed `?access_token=…` (RFC 6750 §2.3) in `instance`.
+  test('401, 403, 404 (route and product), 400 and 428 answers carry the path only, and no token', async () => {
+    const t = issuer.token();
+    const q = `?access_token=${t}&x=1`;
+    const id = crypto.randomUUID();
+    const cases: [string, RequestInit, string, number][] = [
+      [`/v1/products${q}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(product()) }, '/v1/products', 401],
+      [`/v1/products${q}`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(issuer.token({ scope: 'catalogue:read' })) }, body: JSON.stringify(product()) }, '/v1/products', 403],
+      [`/v1/products/${id}${q}`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.jwt' }, body: '{"name":"x"}' }, `/v1/products/${id}`, 401],
+      [`/v1/products/${id}${q}`, { method: 'DELETE', headers: bearer(issuer.token()) }, `/v1/products/${id}`, 428],
+      [`/nowhere${q}`, {}, '/nowhere', 404],
+      [`/v1/products/${id}${q}`, {}, `/v1/products/${id}`, 404],
+      [`/v1/products${q}`, {}, '/v1/products', 400], // access_token is not a query parameter of the list
+    ];
+    for (const [url, init, path, status] of cases) {
+      const r = await fetch(`${srv.url}${url}`, init);
+      const text = await r.text();
+      expect([url, r.status, r.headers.get('content-type')]).toEqual([url, status, 'application/problem+json; charset=utf-8']);
+      expect((JSON.parse(text) as { instance: string }).instance).toBe(path);
+      expect(text).not.toContain('?');
+      expect(text).not.toContain(t.split('.')[1]);
+    }
+  });
+});
+
 describe('Amazon Cognito access tokens: audience in client_id, custom scope', () => {
   test('AUTH_AUDIENCE_CLAIM=client_id and AUTH_WRITE_SCOPE=catalogue/write', async () => {
     const s = await startServer({ ...issuer.env({ AUTH_AUDIENCE: 'app-client-1,app-client-2', AUTH_AUDIENCE_CLAIM: 'client_id', AUTH_WRITE_SCOPE: 'catalogue/write' }) });
@@ -274,9 +313,24 @@ describe('configuration', () => {
     ['the dev issuer in production', { NODE_ENV: 'production', AUTH_DEV_ISSUER: 'true' }, /refused with NODE_ENV=production/],
     ['the dev issuer beside a real issuer', { ...base, AUTH_DEV_ISSUER: 'true' }, /exclusive/],
     ['a JWKS cooldown under a second', { ...base, AUTH_JWKS_COOLDOWN_MS: '10' }, /AUTH_JWKS_COOLDOWN_MS/],
+    ['a maximum token age under a minute', { ...base, AUTH_MAX_TOKEN_AGE_SECONDS: '30' }, /AUTH_MAX_TOKEN_AGE_SECONDS/],
+    ['a maximum token age over a day', { ...base, AUTH_MAX_TOKEN_AGE_SECONDS: '90000' }, /AUTH_MAX_TOKEN_AGE_SECONDS/],
   ])('refused: %s', (_what, env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
+
+  test('AUTH_MAX_TOKEN_AGE_SECONDS sets the age limit (default 3600 s); the dev issuer\'s covers its printed 12 h token', async () => {
+    // Asynchronously: the test issuer's JWKS is served by this process.
+    const verify = async (extra: Record<string, string>, arg: string) => {
+      const { stdout } = await execFileP(process.execPath, ['--import', 'tsx', 'test/fixtures/verify-token.ts', arg], { cwd: API_ROOT, env: { ...process.env, ...extra }, timeout: 60_000 });
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    const fifteenMinutesOld = issuer.token({ iat: Math.floor(Date.now() / 1000) - 900 });
+    expect(await verify(issuer.env(), fifteenMinutesOld)).toEqual({ ok: true, sub: 'client-a' });
+    expect(await verify(issuer.env({ AUTH_MAX_TOKEN_AGE_SECONDS: '600' }), fifteenMinutesOld)).toEqual({ ok: false, message: 'the token is older than this service accepts (iat)' });
+    expect(loadConfig(issuer.env()).auth.maxTokenAgeSeconds).toBe(3600);
+    expect(await verify({ AUTH_ISSUER: '', AUTH_AUDIENCE: '', DATABASE_URL: '' }, '--dev')).toEqual({ maxTokenAgeSeconds: 12 * 3600 });
+  }, 120_000);
 
   test('the dev issuer runs by default only in embedded mode outside production', () => {
     expect(loadConfig({}).auth.devIssuer).toBe(true);

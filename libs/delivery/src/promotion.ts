@@ -22,6 +22,59 @@ export interface DeploymentRecord {
   creator?: string;
   /** Statuses newest first, as the API lists them; `creator` = login of who created the status. */
   statuses: { state: DeploymentState | string; created_at?: string; creator?: string }[];
+  /** The workflow run the deployment names in its payload (see {@link runIdOf}). */
+  runId?: number;
+  /** That run as GET /repos/{owner}/{repo}/actions/runs/{runId} reports it; absent when not found. */
+  run?: WorkflowRunInfo;
+}
+
+/** The fields of a workflow run (GitHub REST "Get a workflow run") that prove where a deployment came from. */
+export interface WorkflowRunInfo {
+  id: number;
+  /** The workflow file of the run, e.g. `.github/workflows/deploy.yml`. */
+  path: string;
+  head_branch: string | null;
+  event: string;
+  head_sha: string;
+}
+
+/**
+ * Where a deployment must come from to count. Every workflow's GITHUB_TOKEN is `github-actions[bot]` and any
+ * workflow (a pushed branch's too) may ask for `deployments: write`, so the creator alone proves nothing: the
+ * deployment must name a run of deploy.yml on main, started by a push or a manual dispatch, for the same commit.
+ * A reusable workflow runs inside its caller's run: GET /actions/runs/{id} reports the CALLER's `path`
+ * (deploy.yml; deploy-env.yml appears only under `referenced_workflows`) —
+ * https://docs.github.com/en/rest/actions/workflow-runs#get-a-workflow-run.
+ */
+export const DEPLOY_PROVENANCE = { path: '.github/workflows/deploy.yml', branch: 'main', events: ['push', 'workflow_dispatch'] } as const;
+
+/** The run id a deployment's payload names: `run_id`, or the run URL (`…/actions/runs/<id>`) earlier gates recorded. */
+export function runIdOf(payload: unknown): number | undefined {
+  let p = payload;
+  if (typeof p === 'string') {
+    try {
+      p = JSON.parse(p) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!p || typeof p !== 'object') return undefined;
+  const { run_id: id, run } = p as { run_id?: unknown; run?: unknown };
+  if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return id;
+  const m = typeof run === 'string' ? /\/actions\/runs\/(\d+)(?:\/|$)/.exec(run) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Why the deployment's run does not prove it came from deploy.yml on main for its commit; undefined when it does. */
+export function provenanceProblem(d: DeploymentRecord): string | undefined {
+  if (d.runId === undefined) return 'names no workflow run';
+  const r = d.run;
+  if (!r) return `its run ${d.runId} was not found`;
+  if (r.path !== DEPLOY_PROVENANCE.path) return `its run ${r.id} is ${r.path}, not ${DEPLOY_PROVENANCE.path}`;
+  if (r.head_branch !== DEPLOY_PROVENANCE.branch) return `its run ${r.id} ran on ${r.head_branch ?? 'no branch'}, not ${DEPLOY_PROVENANCE.branch}`;
+  if (!(DEPLOY_PROVENANCE.events as readonly string[]).includes(r.event)) return `its run ${r.id} was triggered by ${r.event}, not ${DEPLOY_PROVENANCE.events.join(' or ')}`;
+  if (r.head_sha !== d.sha) return `its run ${r.id} built ${r.head_sha.slice(0, 7)}, not ${d.sha.slice(0, 7)}`;
+  return undefined;
 }
 
 /**
@@ -31,9 +84,13 @@ export interface DeploymentRecord {
  */
 export const DEFAULT_TRUSTED_CREATORS: readonly string[] = ['github-actions[bot]'];
 
-/** The deployment with only the statuses created by a trusted login; undefined when its creator is not trusted. */
+/**
+ * The deployment with only the statuses created by a trusted login; undefined when its creator is not trusted or
+ * its run does not prove it came from deploy.yml on main ({@link provenanceProblem}).
+ */
 export function trustedView(d: DeploymentRecord, trusted: readonly string[] = DEFAULT_TRUSTED_CREATORS): DeploymentRecord | undefined {
   if (d.creator === undefined || !trusted.includes(d.creator)) return undefined;
+  if (provenanceProblem(d) !== undefined) return undefined;
   return { ...d, statuses: d.statuses.filter((s) => s.creator !== undefined && trusted.includes(s.creator)) };
 }
 
@@ -136,7 +193,7 @@ export function checkPromotion(input: {
   if (ok) return { allowed: true, target, requires: from, evidence: ok.id, reason: `commit ${short} succeeded in ${from} (deployment ${ok.id})` };
   if (candidates.length === 0) {
     const untrusted = input.deployments.some((d) => d.environment === from && d.sha === sha);
-    const note = untrusted ? ` (deployments there not created by ${trusted.join(' or ')} do not count)` : '';
+    const note = untrusted ? ` (deployments there not created by ${trusted.join(' or ')} from a ${DEPLOY_PROVENANCE.path} run on ${DEPLOY_PROVENANCE.branch} do not count)` : '';
     return { allowed: false, target, requires: from, reason: `refusing to apply commit ${short} to ${target}: it has no deployment in ${from}${note}; apply it to ${from} first` };
   }
   const latest = candidates[0];
@@ -147,4 +204,71 @@ export function checkPromotion(input: {
     requires: from,
     reason: `refusing to apply commit ${short} to ${target}: its latest deployment to ${from} (${latest.id}) is "${state}", not "success"`,
   };
+}
+
+/** A deployment as the REST API lists it (the fields read here). */
+export interface ApiDeployment {
+  id: number;
+  environment: string;
+  sha: string;
+  created_at?: string;
+  creator?: { login?: string } | null;
+  payload?: unknown;
+}
+
+/** What the deployment readers need from GitHub (the promote-gate action and deployed.cjs each implement it). */
+export interface DeploymentsApi {
+  /** One page (1-based) of deployments, newest first, as GET /repos/{o}/{r}/deployments filters them. */
+  deployments(query: { environment: string; sha?: string; task?: string; per_page: number; page: number }): Promise<ApiDeployment[]>;
+  /** Every status of a deployment (all pages), newest first. */
+  statuses(id: number): Promise<{ state: string; created_at?: string; creator?: { login?: string } | null }[]>;
+  /** GET /repos/{o}/{r}/actions/runs/{id}; undefined when there is no such run (404). */
+  run(id: number): Promise<WorkflowRunInfo | undefined>;
+}
+
+/** The largest page GitHub serves for deployments. */
+const PAGE = 100;
+
+/** Reads one deployment's statuses and (for a trusted creator) its run, caching runs by id. */
+async function readRecord(api: DeploymentsApi, d: ApiDeployment, trusted: readonly string[], runs: Map<number, Promise<WorkflowRunInfo | undefined>>): Promise<DeploymentRecord> {
+  const creator = d.creator?.login ?? undefined;
+  const record: DeploymentRecord = { id: d.id, environment: d.environment, sha: d.sha, created_at: d.created_at, creator, statuses: [], runId: runIdOf(d.payload) };
+  if (creator === undefined || !trusted.includes(creator)) return record; // never counts: no more calls
+  record.statuses = (await api.statuses(d.id)).map((s) => ({ state: s.state, created_at: s.created_at, creator: s.creator?.login ?? undefined }));
+  if (record.runId !== undefined) {
+    if (!runs.has(record.runId)) runs.set(record.runId, api.run(record.runId));
+    record.run = await runs.get(record.runId);
+  }
+  return record;
+}
+
+/**
+ * Every deployment of `sha` to `environment` (task `task`), all pages, with statuses and runs: what the gate
+ * needs to decide whether the commit succeeded in the environment it promotes from.
+ */
+export async function readDeploymentsOf(api: DeploymentsApi, environment: string, sha: string, task: string, trusted: readonly string[] = DEFAULT_TRUSTED_CREATORS): Promise<DeploymentRecord[]> {
+  const runs = new Map<number, Promise<WorkflowRunInfo | undefined>>();
+  const out: DeploymentRecord[] = [];
+  for (let page = 1; ; page++) {
+    const list = await api.deployments({ environment, sha, task, per_page: PAGE, page });
+    for (const d of list) out.push(await readRecord(api, d, trusted, runs));
+    if (list.length < PAGE) return out;
+  }
+}
+
+/**
+ * What `environment` runs now: its newest trusted, proven ({@link provenanceProblem}), successful deployment (of
+ * task `task` when given). Reads page after page (newest first, 100 each) until one is found or none are left — every deploy
+ * leaves several deployments (GitHub's automatic one for the job's environment, the gate's), and failed or
+ * forged ones may be many, so a fixed look-back could miss what the environment runs.
+ */
+export async function findCurrentDeployment(api: DeploymentsApi, environment: string, task: string | undefined, trusted: readonly string[] = DEFAULT_TRUSTED_CREATORS): Promise<DeploymentRecord | undefined> {
+  const runs = new Map<number, Promise<WorkflowRunInfo | undefined>>();
+  const seen: DeploymentRecord[] = [];
+  for (let page = 1; ; page++) {
+    const list = await api.deployments({ environment, ...(task ? { task } : {}), per_page: PAGE, page });
+    for (const d of list) seen.push(await readRecord(api, d, trusted, runs));
+    const now = currentDeployment(seen, environment, trusted);
+    if (now || list.length < PAGE) return now;
+  }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { checkPromotion, decideDrift, deploymentSucceeded, driftMarker, loadPlanFiles, promotionOrder, PromotionConfigError, type DeploymentRecord } from '@awp/delivery';
+import { checkPromotion, currentDeployment, decideDrift, deploymentSucceeded, driftMarker, loadPlanFiles, promotionOrder, PromotionConfigError, provenanceProblem, runIdOf, type DeploymentRecord } from '@awp/delivery';
 
 const ENVS = [{ name: 'prod', promotesFrom: 'staging' }, { name: 'dev' }, { name: 'staging', promotesFrom: 'dev' }];
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
@@ -10,6 +10,8 @@ const dep = (id: number, environment: string, states: string[], sha = SHA): Depl
   created_at: `2026-01-0${id % 9}T00:00:00Z`,
   creator: 'github-actions[bot]',
   statuses: states.map((state, i) => ({ state, created_at: `2026-01-01T00:0${9 - i}:00Z`, creator: 'github-actions[bot]' })),
+  runId: 77,
+  run: { id: 77, path: '.github/workflows/deploy.yml', head_branch: 'main', event: 'push', head_sha: sha },
 });
 
 describe('promotion rules', () => {
@@ -82,5 +84,37 @@ describe('drift decisions', () => {
     onlyDrift[0].create = 0;
     onlyDrift[0].outputs = [];
     expect(decideDrift({ env: 'dev', stacks: onlyDrift }).action).toBe('open');
+  });
+});
+
+describe('deployment provenance (a bot deployment counts only from deploy.yml on main for its commit)', () => {
+  const ok = dep(3, 'dev', ['success']);
+  it.each([
+    [{ runId: undefined, run: undefined }, 'names no workflow run'],
+    [{ run: undefined }, 'its run 77 was not found'],
+    [{ run: { ...ok.run!, path: '.github/workflows/pr.yml' } }, 'its run 77 is .github/workflows/pr.yml, not .github/workflows/deploy.yml'],
+    [{ run: { ...ok.run!, path: '.github/workflows/deploy-env.yml' } }, 'its run 77 is .github/workflows/deploy-env.yml, not .github/workflows/deploy.yml'],
+    [{ run: { ...ok.run!, head_branch: 'feature' } }, 'its run 77 ran on feature, not main'],
+    [{ run: { ...ok.run!, event: 'pull_request' } }, 'its run 77 was triggered by pull_request, not push or workflow_dispatch'],
+    [{ run: { ...ok.run!, head_sha: 'f'.repeat(40) } }, 'its run 77 built fffffff, not a1b2c3d'],
+  ])('refuses %j: %s', (change, problem) => {
+    const forged = { ...ok, ...change } as DeploymentRecord;
+    expect(provenanceProblem(forged)).toBe(problem);
+    expect(checkPromotion({ target: 'staging', sha: SHA, environments: ENVS, deployments: [forged] }).allowed).toBe(false);
+    expect(currentDeployment([forged], 'dev')).toBeUndefined();
+  });
+  it('accepts a push or workflow_dispatch run of deploy.yml on main for the same commit', () => {
+    expect(provenanceProblem(ok)).toBeUndefined();
+    expect(provenanceProblem({ ...ok, run: { ...ok.run!, event: 'workflow_dispatch' } })).toBeUndefined();
+    expect(currentDeployment([ok], 'dev')?.id).toBe(3);
+  });
+  it('reads the run id from payload.run_id, or from the run URL earlier gates recorded', () => {
+    expect(runIdOf({ run_id: 12 })).toBe(12);
+    expect(runIdOf(JSON.stringify({ run_id: 12 }))).toBe(12);
+    expect(runIdOf({ run: 'https://github.com/o/r/actions/runs/345' })).toBe(345);
+    expect(runIdOf({ run_id: '12' })).toBeUndefined();
+    expect(runIdOf({ run: 'https://github.com/o/r/pull/345' })).toBeUndefined();
+    expect(runIdOf(null)).toBeUndefined();
+    expect(runIdOf('not json')).toBeUndefined();
   });
 });

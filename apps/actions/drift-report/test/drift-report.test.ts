@@ -25,7 +25,7 @@ describe('drift-report action (bundled dist/index.js against a fake GitHub API)'
     const issue = gh.issues.find((i) => i.body.includes('<!-- awp:drift env=prod -->'));
     expect(issue).toEqual(expect.objectContaining({ title: 'Drift in prod: 1 stack differs from the code', state: 'open', labels: ['drift'] }));
     expect(issue?.body).toContain('Drifted stacks: `prod-data`.');
-    expect(issue?.body).toContain('[run](https://github.example.test/acme/platform/actions/runs/4242)');
+    expect(issue?.body).toMatch(/\[run\]\(https:\/\/github\.example\.test\/acme\/platform\/actions\/runs\/\d+\)/);
     expect(issue?.body).not.toContain('hunter2');
     expect(r.outputs).toEqual(expect.objectContaining({ drifted: 'true', action: 'open', 'issue-number': String(issue?.number) }));
     expect(r.summary).toContain('| `prod-data` | 1 | 2 | 2 | 2 |');

@@ -95,7 +95,7 @@ describe('plan-report action (bundled dist/index.js against a fake GitHub API)',
     expect(body.length).toBeLessThanOrEqual(20000);
     expect(body).toContain('| `prod-observability` | 0 | 1500 | 0 | 0 |');
     expect(body).toContain("This report was cut to stay under GitHub's 65,536-character comment limit");
-    expect(body).toContain('[job summary](https://github.example.test/acme/platform/actions/runs/4242)');
+    expect(body).toMatch(/\[job summary\]\(https:\/\/github\.example\.test\/acme\/platform\/actions\/runs\/\d+\)/);
     expect(r.summary).toContain('aws_cloudwatch_metric_alarm.alarm_1499');
     expect(r.summary).toContain('`threshold`: `1499` → `1500`');
   });

@@ -43693,9 +43693,36 @@ var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
 }, {});
 
 // ../../../libs/delivery/src/promotion.ts
+var DEPLOY_PROVENANCE = { path: ".github/workflows/deploy.yml", branch: "main", events: ["push", "workflow_dispatch"] };
+function runIdOf(payload) {
+  let p = payload;
+  if (typeof p === "string") {
+    try {
+      p = JSON.parse(p);
+    } catch {
+      return void 0;
+    }
+  }
+  if (!p || typeof p !== "object") return void 0;
+  const { run_id: id, run: run2 } = p;
+  if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return id;
+  const m = typeof run2 === "string" ? /\/actions\/runs\/(\d+)(?:\/|$)/.exec(run2) : null;
+  return m ? Number(m[1]) : void 0;
+}
+function provenanceProblem(d) {
+  if (d.runId === void 0) return "names no workflow run";
+  const r = d.run;
+  if (!r) return `its run ${d.runId} was not found`;
+  if (r.path !== DEPLOY_PROVENANCE.path) return `its run ${r.id} is ${r.path}, not ${DEPLOY_PROVENANCE.path}`;
+  if (r.head_branch !== DEPLOY_PROVENANCE.branch) return `its run ${r.id} ran on ${r.head_branch ?? "no branch"}, not ${DEPLOY_PROVENANCE.branch}`;
+  if (!DEPLOY_PROVENANCE.events.includes(r.event)) return `its run ${r.id} was triggered by ${r.event}, not ${DEPLOY_PROVENANCE.events.join(" or ")}`;
+  if (r.head_sha !== d.sha) return `its run ${r.id} built ${r.head_sha.slice(0, 7)}, not ${d.sha.slice(0, 7)}`;
+  return void 0;
+}
 var DEFAULT_TRUSTED_CREATORS = ["github-actions[bot]"];
 function trustedView(d, trusted = DEFAULT_TRUSTED_CREATORS) {
   if (d.creator === void 0 || !trusted.includes(d.creator)) return void 0;
+  if (provenanceProblem(d) !== void 0) return void 0;
   return { ...d, statuses: d.statuses.filter((s) => s.creator !== void 0 && trusted.includes(s.creator)) };
 }
 function currentDeployment(deployments, environment, trusted = DEFAULT_TRUSTED_CREATORS) {
@@ -43753,7 +43780,7 @@ function checkPromotion(input) {
   if (ok) return { allowed: true, target, requires: from, evidence: ok.id, reason: `commit ${short} succeeded in ${from} (deployment ${ok.id})` };
   if (candidates.length === 0) {
     const untrusted = input.deployments.some((d) => d.environment === from && d.sha === sha);
-    const note = untrusted ? ` (deployments there not created by ${trusted.join(" or ")} do not count)` : "";
+    const note = untrusted ? ` (deployments there not created by ${trusted.join(" or ")} from a ${DEPLOY_PROVENANCE.path} run on ${DEPLOY_PROVENANCE.branch} do not count)` : "";
     return { allowed: false, target, requires: from, reason: `refusing to apply commit ${short} to ${target}: it has no deployment in ${from}${note}; apply it to ${from} first` };
   }
   const latest = candidates[0];
@@ -43764,6 +43791,37 @@ function checkPromotion(input) {
     requires: from,
     reason: `refusing to apply commit ${short} to ${target}: its latest deployment to ${from} (${latest.id}) is "${state}", not "success"`
   };
+}
+var PAGE = 100;
+async function readRecord(api, d, trusted, runs) {
+  const creator = d.creator?.login ?? void 0;
+  const record = { id: d.id, environment: d.environment, sha: d.sha, created_at: d.created_at, creator, statuses: [], runId: runIdOf(d.payload) };
+  if (creator === void 0 || !trusted.includes(creator)) return record;
+  record.statuses = (await api.statuses(d.id)).map((s) => ({ state: s.state, created_at: s.created_at, creator: s.creator?.login ?? void 0 }));
+  if (record.runId !== void 0) {
+    if (!runs.has(record.runId)) runs.set(record.runId, api.run(record.runId));
+    record.run = await runs.get(record.runId);
+  }
+  return record;
+}
+async function readDeploymentsOf(api, environment, sha, task, trusted = DEFAULT_TRUSTED_CREATORS) {
+  const runs = /* @__PURE__ */ new Map();
+  const out = [];
+  for (let page = 1; ; page++) {
+    const list = await api.deployments({ environment, sha, task, per_page: PAGE, page });
+    for (const d of list) out.push(await readRecord(api, d, trusted, runs));
+    if (list.length < PAGE) return out;
+  }
+}
+async function findCurrentDeployment(api, environment, task, trusted = DEFAULT_TRUSTED_CREATORS) {
+  const runs = /* @__PURE__ */ new Map();
+  const seen = [];
+  for (let page = 1; ; page++) {
+    const list = await api.deployments({ environment, ...task ? { task } : {}, per_page: PAGE, page });
+    for (const d of list) seen.push(await readRecord(api, d, trusted, runs));
+    const now = currentDeployment(seen, environment, trusted);
+    if (now || list.length < PAGE) return now;
+  }
 }
 
 // ../shared/runtime.ts
@@ -43821,24 +43879,22 @@ function readEnvironmentRules(dir) {
   if (rules.length === 0) throw new Error(`${dir}: no environment files (expected <env>.json with a "name")`);
   return rules;
 }
-async function readDeployments(octokit, environment, sha, limit = 100) {
-  const list = sha ? await octokit.paginate(octokit.rest.repos.listDeployments, { ...repo(), sha, environment, per_page: 100 }) : (await octokit.rest.repos.listDeployments({ ...repo(), environment, per_page: limit })).data;
-  const out = [];
-  for (const d of list.slice(0, limit)) {
-    const statuses = await octokit.paginate(octokit.rest.repos.listDeploymentStatuses, { ...repo(), deployment_id: d.id, per_page: 100 });
-    out.push({
-      id: d.id,
-      environment: d.environment,
-      sha: d.sha,
-      created_at: d.created_at,
-      creator: d.creator?.login,
-      statuses: statuses.map((s) => ({ state: s.state, created_at: s.created_at, creator: s.creator?.login }))
-    });
-  }
-  return out;
+function deploymentsApi(octokit) {
+  return {
+    deployments: async (q) => (await octokit.rest.repos.listDeployments({ ...repo(), ...q })).data,
+    statuses: (id) => octokit.paginate(octokit.rest.repos.listDeploymentStatuses, { ...repo(), deployment_id: id, per_page: 100 }),
+    run: async (id) => {
+      try {
+        return (await octokit.rest.actions.getWorkflowRun({ ...repo(), run_id: id })).data;
+      } catch (err) {
+        if (err.status === 404) return void 0;
+        throw err;
+      }
+    }
+  };
 }
-async function current(octokit, environment, sha, trusted) {
-  const now = currentDeployment(await readDeployments(octokit, environment, void 0, 30), environment, trusted);
+async function current(octokit, environment, sha, task, trusted) {
+  const now = await findCurrentDeployment(deploymentsApi(octokit), environment, task, trusted);
   if (!now) return void 0;
   if (now.sha === sha) return { sha: now.sha, deployment: now.id, relation: "identical" };
   const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repo(), basehead: `${now.sha}...${sha}`, per_page: 1 });
@@ -43874,9 +43930,10 @@ async function gate(octokit) {
   const allowOlder = booleanInput("allow-older", false);
   const reason = getInput("break-glass-reason").trim();
   if ((breakGlass.length || allowOlder) && !reason) throw new Error('input "break-glass-reason": break-glass (break-glass-stacks or allow-older) needs a reason, recorded on the deployment');
+  const task = getInput("task") || "deploy";
   const from = rules.find((r) => r.name === target)?.promotesFrom;
-  const deployments = from ? await readDeployments(octokit, from, sha) : [];
-  const now = await current(octokit, target, sha, trustedCreators);
+  const deployments = from ? await readDeploymentsOf(deploymentsApi(octokit), from, sha, task, trustedCreators) : [];
+  const now = await current(octokit, target, sha, task, trustedCreators);
   const decision = checkPromotion({ target, sha, environments: rules, deployments, trustedCreators, current: now, allowOlder });
   setOutput("allowed", String(decision.allowed));
   setOutput("requires", decision.requires ?? "");
@@ -43903,13 +43960,14 @@ ${target} runs ${now.sha.slice(0, 12)} (deployment ${now.deployment}); this comm
     ...repo(),
     ref: sha,
     environment: target,
-    task: getInput("task") || "deploy",
+    task,
     auto_merge: false,
     required_contexts: [],
     transient_environment: false,
     production_environment: order[order.length - 1] === target,
     description: (glassText || (decision.requires ? `promoted from ${decision.requires} (deployment ${decision.evidence})` : `applied to ${target}`)).slice(0, 140),
-    payload: { breakGlass: glass ? { actor: context2.actor, stacks: breakGlass, allowOlder, reason } : null, run: runUrl() }
+    // run_id: the provenance later gates, deployed.cjs and drift verify (@awp/delivery provenanceProblem).
+    payload: { breakGlass: glass ? { actor: context2.actor, stacks: breakGlass, allowOlder, reason } : null, run: runUrl(), run_id: context2.runId }
   });
   if (!("id" in created.data)) throw new Error(`GitHub did not create a deployment: ${JSON.stringify(created.data)}`);
   const id = created.data.id;

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { checkPromotion, currentDeployment, DEFAULT_TRUSTED_CREATORS, promotionOrder, type CommitRelation, type DeploymentRecord, type EnvironmentRule } from '@awp/delivery';
+import { checkPromotion, DEFAULT_TRUSTED_CREATORS, findCurrentDeployment, promotionOrder, readDeploymentsOf, type CommitRelation, type DeploymentsApi, type EnvironmentRule } from '@awp/delivery';
 import { booleanInput, client, listInput, repo, run, runUrl, type Octokit } from '../../shared/runtime';
 
 /** Reads `name` and `promotesFrom` from every environments/<env>.json (other JSON files there are skipped). */
@@ -31,29 +31,25 @@ function readEnvironmentRules(dir: string): EnvironmentRule[] {
   return rules;
 }
 
-/** Deployments of `environment` (of `sha` when given), newest first, with their statuses and who created each. */
-async function readDeployments(octokit: Octokit, environment: string, sha?: string, limit = 100): Promise<DeploymentRecord[]> {
-  const list = sha
-    ? await octokit.paginate(octokit.rest.repos.listDeployments, { ...repo(), sha, environment, per_page: 100 })
-    : (await octokit.rest.repos.listDeployments({ ...repo(), environment, per_page: limit })).data;
-  const out: DeploymentRecord[] = [];
-  for (const d of list.slice(0, limit)) {
-    const statuses = await octokit.paginate(octokit.rest.repos.listDeploymentStatuses, { ...repo(), deployment_id: d.id, per_page: 100 });
-    out.push({
-      id: d.id,
-      environment: d.environment,
-      sha: d.sha,
-      created_at: d.created_at,
-      creator: d.creator?.login,
-      statuses: statuses.map((s) => ({ state: s.state, created_at: s.created_at, creator: s.creator?.login })),
-    });
-  }
-  return out;
+/** The Deployments and Actions API as the delivery library reads them (all pages, runs for provenance). */
+function deploymentsApi(octokit: Octokit): DeploymentsApi {
+  return {
+    deployments: async (q) => (await octokit.rest.repos.listDeployments({ ...repo(), ...q })).data,
+    statuses: (id) => octokit.paginate(octokit.rest.repos.listDeploymentStatuses, { ...repo(), deployment_id: id, per_page: 100 }),
+    run: async (id) => {
+      try {
+        return (await octokit.rest.actions.getWorkflowRun({ ...repo(), run_id: id })).data;
+      } catch (err) {
+        if ((err as { status?: number }).status === 404) return undefined;
+        throw err;
+      }
+    },
+  };
 }
 
-/** What `environment` runs now (its newest trusted successful deployment) and how `sha` relates to it. */
-async function current(octokit: Octokit, environment: string, sha: string, trusted: string[]): Promise<{ sha: string; deployment: number; relation: CommitRelation } | undefined> {
-  const now = currentDeployment(await readDeployments(octokit, environment, undefined, 30), environment, trusted);
+/** What `environment` runs now (its newest trusted, proven, successful deployment) and how `sha` relates to it. */
+async function current(octokit: Octokit, environment: string, sha: string, task: string, trusted: string[]): Promise<{ sha: string; deployment: number; relation: CommitRelation } | undefined> {
+  const now = await findCurrentDeployment(deploymentsApi(octokit), environment, task, trusted);
   if (!now) return undefined;
   if (now.sha === sha) return { sha: now.sha, deployment: now.id, relation: 'identical' };
   const { data } = await octokit.rest.repos.compareCommitsWithBasehead({ ...repo(), basehead: `${now.sha}...${sha}`, per_page: 1 });
@@ -94,9 +90,10 @@ async function gate(octokit: Octokit): Promise<void> {
   const allowOlder = booleanInput('allow-older', false);
   const reason = core.getInput('break-glass-reason').trim();
   if ((breakGlass.length || allowOlder) && !reason) throw new Error('input "break-glass-reason": break-glass (break-glass-stacks or allow-older) needs a reason, recorded on the deployment');
+  const task = core.getInput('task') || 'deploy';
   const from = rules.find((r) => r.name === target)?.promotesFrom;
-  const deployments = from ? await readDeployments(octokit, from, sha) : [];
-  const now = await current(octokit, target, sha, trustedCreators);
+  const deployments = from ? await readDeploymentsOf(deploymentsApi(octokit), from, sha, task, trustedCreators) : [];
+  const now = await current(octokit, target, sha, task, trustedCreators);
   const decision = checkPromotion({ target, sha, environments: rules, deployments, trustedCreators, current: now, allowOlder });
   core.setOutput('allowed', String(decision.allowed));
   core.setOutput('requires', decision.requires ?? '');
@@ -119,13 +116,14 @@ async function gate(octokit: Octokit): Promise<void> {
     ...repo(),
     ref: sha,
     environment: target,
-    task: core.getInput('task') || 'deploy',
+    task,
     auto_merge: false,
     required_contexts: [],
     transient_environment: false,
     production_environment: order[order.length - 1] === target,
     description: (glassText || (decision.requires ? `promoted from ${decision.requires} (deployment ${decision.evidence})` : `applied to ${target}`)).slice(0, 140),
-    payload: { breakGlass: glass ? { actor: github.context.actor, stacks: breakGlass, allowOlder, reason } : null, run: runUrl() },
+    // run_id: the provenance later gates, deployed.cjs and drift verify (@awp/delivery provenanceProblem).
+    payload: { breakGlass: glass ? { actor: github.context.actor, stacks: breakGlass, allowOlder, reason } : null, run: runUrl(), run_id: github.context.runId },
   });
   if (!('id' in created.data)) throw new Error(`GitHub did not create a deployment: ${JSON.stringify(created.data)}`);
   const id = created.data.id;

@@ -22,9 +22,9 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('::error::refusing to apply commit 9f8e7d6 to prod: it has no deployment in staging; apply it to staging first');
     expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual([
-      `GET /repos/acme/platform/deployments?sha=${SHA}&environment=staging&per_page=100`,
+      `GET /repos/acme/platform/deployments?environment=staging&sha=${SHA}&task=deploy&per_page=100&page=1`,
       // what prod runs now: an older commit must never replace it
-      'GET /repos/acme/platform/deployments?environment=prod&per_page=30',
+      'GET /repos/acme/platform/deployments?environment=prod&task=deploy&per_page=100&page=1',
     ]);
     expect(gh.writes()).toEqual([]);
     expect(r.outputs).toEqual(expect.objectContaining({ allowed: 'false', requires: 'staging' }));
@@ -44,9 +44,11 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     const r = await gate('staging');
     expect(r.code).toBe(0);
     expect(gh.requests.filter((q) => q.method === 'GET').map((q) => `${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual([
-      `/repos/acme/platform/deployments?sha=${SHA}&environment=dev&per_page=100`,
+      `/repos/acme/platform/deployments?environment=dev&sha=${SHA}&task=deploy&per_page=100&page=1`,
       `/repos/acme/platform/deployments/${dev.id}/statuses?per_page=100`,
-      '/repos/acme/platform/deployments?environment=staging&per_page=30',
+      // provenance: the run the deployment names (a deploy.yml push run on main for this commit)
+      `/repos/acme/platform/actions/runs/${(dev.payload as { run_id: number }).run_id}?`,
+      '/repos/acme/platform/deployments?environment=staging&task=deploy&per_page=100&page=1',
     ]);
     const created = gh.deployments.find((x) => x.environment === 'staging');
     expect(created).toBeDefined();
@@ -64,7 +66,7 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     const id = first.outputs['deployment-id'];
     const done = await runAction(ACTION, { api: gh.url, eventName: 'push', sha: SHA, inputs: { mode: 'finish', 'deployment-id': id, state: 'success', 'github-token': TOKEN, 'environment-url': 'https://staging.shop.example.com' } });
     expect(done.code).toBe(0);
-    expect(gh.requests.at(-1)?.body).toEqual(expect.objectContaining({ state: 'success', environment_url: 'https://staging.shop.example.com', log_url: 'https://github.example.test/acme/platform/actions/runs/4242' }));
+    expect(gh.requests.at(-1)?.body).toEqual(expect.objectContaining({ state: 'success', environment_url: 'https://staging.shop.example.com', log_url: expect.stringMatching(/^https:\/\/github\.example\.test\/acme\/platform\/actions\/runs\/\d+$/) }));
     const prod = await gate('prod');
     expect(prod.code).toBe(0);
     expect(gh.deployments.find((x) => x.environment === 'prod')).toBeDefined();
@@ -76,7 +78,7 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
   it('dev takes any commit not older than what dev runs, reading only what dev runs', async () => {
     const r = await gate('dev', { record: 'false' });
     expect(r.code).toBe(0);
-    expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual(['GET /repos/acme/platform/deployments?environment=dev&per_page=30']);
+    expect(gh.requests.map((q) => `${q.method} ${q.path}?${new URLSearchParams(q.query).toString()}`)).toEqual(['GET /repos/acme/platform/deployments?environment=dev&task=deploy&per_page=100&page=1']);
     expect(r.outputs.reason).toBe('dev is the first environment: any commit may be applied');
   });
 
@@ -85,7 +87,7 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     gh.addDeployment('dev', SHA, ['success'], 'mallory');
     const person = await gate('staging');
     expect(person.code).toBe(1);
-    expect(person.stdout).toContain('::error::refusing to apply commit 9f8e7d6 to staging: it has no deployment in dev (deployments there not created by github-actions[bot] do not count); apply it to dev first');
+    expect(person.stdout).toContain('::error::refusing to apply commit 9f8e7d6 to staging: it has no deployment in dev (deployments there not created by github-actions[bot] from a .github/workflows/deploy.yml run on main do not count); apply it to dev first');
     // The bot's deployment failed; a person adds a "success" status on it: still refused.
     const bot = gh.addDeployment('dev', SHA, ['failure']);
     bot.statuses.unshift({ id: 999, state: 'success', creator: 'mallory', created_at: new Date().toISOString() });
@@ -130,6 +132,53 @@ describe('promote-gate action (bundled dist/index.js against a fake Deployments 
     const body = gh.requests.find((q) => q.method === 'POST' && q.path.endsWith('/deployments'))?.body as { payload: { breakGlass: unknown } };
     expect(body.payload.breakGlass).toEqual(expect.objectContaining({ stacks: ['dev-workloads'], allowOlder: false, reason: 'hotfix' }));
     expect(r.summary).toContain('this commit is ahead of it');
+  });
+
+  it('counts a bot deployment only when its run is deploy.yml on main (push or dispatch) for the same commit; records its own run id', async () => {
+    // Every workflow's token is github-actions[bot]: a pushed branch's workflow, a pull_request run, another
+    // workflow on main, or a deploy run of another commit can each create a "success" in dev. None counts.
+    const OTHER = '3333333333333333333333333333333333333333';
+    const forged = [
+      gh.addRun({ name: 'pr', event: 'pull_request', head_branch: 'feature', head_sha: SHA, conclusion: 'success' }),
+      gh.addRun({ name: 'evil', event: 'push', head_sha: SHA, conclusion: 'success' }),
+      gh.addRun({ name: 'deploy', event: 'push', head_branch: 'feature', head_sha: SHA, conclusion: 'success' }),
+      gh.addRun({ name: 'deploy', event: 'pull_request', head_sha: SHA, conclusion: 'success' }),
+      gh.addRun({ name: 'deploy', event: 'push', head_sha: OTHER, conclusion: 'success' }),
+    ];
+    for (const run of forged) gh.addDeployment('dev', SHA, ['success'], undefined, { run });
+    gh.addDeployment('dev', SHA, ['success'], undefined, { run: null }); // names no run (e.g. GitHub's automatic one)
+    gh.addDeployment('dev', SHA, ['success'], undefined, { run: null, payload: { run_id: 987654 } }); // a run that does not exist
+    const refused = await gate('staging');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('it has no deployment in dev (deployments there not created by github-actions[bot] from a .github/workflows/deploy.yml run on main do not count)');
+    expect(gh.writes()).toEqual([]);
+    // The same forgeries cannot fake what staging runs either (deployed-sha, which review.cjs and drift trust).
+    gh.addDeployment('staging', OTHER, ['success'], undefined, { run: forged[0] });
+    // A manual (workflow_dispatch) deploy.yml run on main for the commit counts.
+    gh.addDeployment('dev', SHA, ['success'], undefined, { run: gh.addRun({ name: 'deploy', event: 'workflow_dispatch', head_sha: SHA, conclusion: null }) });
+    const ok = await gate('staging');
+    expect(ok.code).toBe(0);
+    expect(ok.outputs['deployed-sha']).toBe('');
+    const body = gh.requests.find((q) => q.method === 'POST' && q.path.endsWith('/deployments'))?.body as { payload: { run_id: number; run: string } };
+    expect(body.payload.run).toBe(`https://github.example.test/acme/platform/actions/runs/${body.payload.run_id}`);
+    expect(body.payload.run_id).toBeGreaterThan(0);
+  });
+
+  it('finds what an environment runs behind more than 30 newer deployments (automatic, failed, forged), reading page after page', async () => {
+    const OLD = '4444444444444444444444444444444444444444';
+    const good = gh.addDeployment('staging', OLD, ['success']);
+    for (let i = 0; i < 120; i++) gh.addDeployment('staging', SHA, ['failure']);
+    for (let i = 0; i < 40; i++) gh.addDeployment('staging', SHA, ['success'], undefined, { run: null });
+    // another task's deployments are never read
+    for (let i = 0; i < 5; i++) gh.addDeployment('staging', SHA, ['success'], undefined, { task: 'deploy:other' });
+    gh.compare = (base, head) => (base === OLD && head === SHA ? { status: 'ahead', commits: [SHA] } : { status: 'behind', commits: [] });
+    gh.addDeployment('dev', SHA, ['success']);
+    const r = await gate('staging', { record: 'false' });
+    expect(r.code).toBe(0);
+    expect(r.outputs['deployed-sha']).toBe(OLD);
+    expect(r.summary).toContain(`staging runs ${OLD.slice(0, 12)} (deployment ${good.id})`);
+    const pages = gh.requests.filter((q) => q.path.endsWith('/deployments') && q.query.environment === 'staging').map((q) => q.query.page);
+    expect(pages).toEqual(['1', '2']);
   });
 
   it.each([

@@ -52,6 +52,9 @@ export interface FakeDeployment {
 export interface FakeRun {
   id: number;
   name: string;
+  /** The workflow file, as GitHub reports it (a reusable workflow's runs report the CALLER's file). */
+  path: string;
+  head_branch: string | null;
   event: string;
   head_sha: string;
   status: string;
@@ -107,12 +110,19 @@ export class FakeGitHub {
     return this.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`);
   }
 
-  addDeployment(environment: string, sha: string, states: string[], creator = BOT): FakeDeployment {
+  /**
+   * A deployment with its statuses (newest first). By default it names (payload run_id) a deploy.yml push run on
+   * main for `sha`, as the promotion gate records it; `run` names another run (e.g. a pull_request run), or null
+   * for none.
+   */
+  addDeployment(environment: string, sha: string, states: string[], creator = BOT, opts: { run?: FakeRun | null; task?: string; payload?: unknown } = {}): FakeDeployment {
+    const run = opts.run === undefined ? this.addRun({ name: 'deploy', path: '.github/workflows/deploy.yml', event: 'push', head_branch: 'main', head_sha: sha, conclusion: null }) : opts.run;
     const d: FakeDeployment = {
       id: this.nextId++,
       sha,
       environment,
-      task: 'deploy',
+      task: opts.task ?? 'deploy',
+      payload: opts.payload ?? (run ? { run_id: run.id } : {}),
       creator,
       created_at: new Date(Date.now() - 60_000).toISOString(),
       // newest first, as the API lists statuses
@@ -123,10 +133,13 @@ export class FakeGitHub {
   }
 
   /** A finished workflow run with artifacts (file name → content), as `actions/upload-artifact` leaves it. */
-  addRun(run: Omit<FakeRun, 'id' | 'artifacts' | 'status'> & { artifacts?: Record<string, Record<string, Buffer | string>>; expired?: boolean }): FakeRun {
+  // path defaults to .github/workflows/<name>.yml, head_branch to main.
+  addRun(run: Omit<FakeRun, 'id' | 'artifacts' | 'status' | 'path' | 'head_branch'> & { id?: number; path?: string; head_branch?: string | null; artifacts?: Record<string, Record<string, Buffer | string>>; expired?: boolean }): FakeRun {
     const r: FakeRun = {
-      id: this.nextId++,
+      id: run.id ?? this.nextId++,
       name: run.name,
+      path: run.path ?? `.github/workflows/${run.name}.yml`,
+      head_branch: run.head_branch === undefined ? 'main' : run.head_branch,
       event: run.event,
       head_sha: run.head_sha,
       status: 'completed',
@@ -220,12 +233,12 @@ export class FakeGitHub {
     if (p === '/deployments' && method === 'GET') {
       const sha = url.searchParams.get('sha');
       const env = url.searchParams.get('environment');
-      const perPage = Number(url.searchParams.get('per_page') ?? 30);
-      const page = Number(url.searchParams.get('page') ?? 1);
+      const task = url.searchParams.get('task');
+      const { perPage, page } = paging(url, 30);
       return send(
         200,
         this.deployments
-          .filter((d) => (!sha || d.sha === sha) && (!env || d.environment === env))
+          .filter((d) => (!sha || d.sha === sha) && (!env || d.environment === env) && (!task || d.task === task))
           .map(({ statuses: _s, creator, ...d }) => ({ ...d, creator: userOf(creator) }))
           .reverse()
           .slice((page - 1) * perPage, page * perPage),
@@ -244,13 +257,22 @@ export class FakeGitHub {
         statuses: [],
       };
       this.deployments.push(d);
+      // The run that holds the workflows' token: by default the fake plays a deploy.yml push run on main for the
+      // ref (what runAction plays); a test playing another workflow adds that run (addRun with its id) first.
+      const runId = (b.payload as { run_id?: unknown } | undefined)?.run_id;
+      if (login === BOT && typeof runId === 'number' && !this.runs.some((r) => r.id === runId)) {
+        this.addRun({ id: runId, name: 'deploy', event: 'push', head_sha: d.sha, conclusion: null });
+      }
       const { statuses: _s, creator, ...out } = d;
       return send(201, { ...out, creator: userOf(creator) });
     }
     if ((m = /^\/deployments\/(\d+)\/statuses$/.exec(p))) {
       const d = this.deployments.find((x) => x.id === Number(m?.[1]));
       if (!d) return send(404, { message: 'Not Found' });
-      if (method === 'GET') return send(200, d.statuses.map((s) => ({ ...s, creator: userOf(s.creator) })));
+      if (method === 'GET') {
+        const { perPage, page } = paging(url, 30);
+        return send(200, d.statuses.slice((page - 1) * perPage, page * perPage).map((s) => ({ ...s, creator: userOf(s.creator) })));
+      }
       if (method === 'POST') {
         const s = { id: this.nextId++, state: String(b.state), created_at: new Date(Date.now() + this.nextId).toISOString(), description: b.description as string | undefined, log_url: b.log_url as string | undefined, creator: login };
         // auto_inactive (default true): a new success marks the environment's older successful deployments inactive.
@@ -276,7 +298,10 @@ export class FakeGitHub {
     if ((m = /^\/compare\/([0-9a-f]+)\.\.\.([0-9a-f]+)$/.exec(p)) && method === 'GET') {
       if (!this.compare) return send(404, { message: 'fake GitHub: no compare set' });
       const c = this.compare(m[1], m[2]);
-      return send(200, { status: c.status, ahead_by: c.commits.length, total_commits: c.commits.length, commits: c.commits.map((sha) => ({ sha })) });
+      // GitHub pages the commits: 250 without per_page, else per_page (at most 100) from page; total_commits is all of them.
+      const { perPage, page } = paging(url, 250);
+      const commits = c.commits.slice((page - 1) * perPage, page * perPage).map((sha) => ({ sha }));
+      return send(200, { status: c.status, ahead_by: c.commits.length, total_commits: c.commits.length, commits });
     }
     if (p === '/actions/runs' && method === 'GET') {
       const q = url.searchParams;
@@ -285,6 +310,12 @@ export class FakeGitHub {
         .reverse()
         .map(({ artifacts: _a, ...r }) => r);
       return send(200, { total_count: runs.length, workflow_runs: runs });
+    }
+    if ((m = /^\/actions\/runs\/(\d+)$/.exec(p)) && method === 'GET') {
+      const r = this.runs.find((x) => x.id === Number(m?.[1]));
+      if (!r) return send(404, { message: 'Not Found' });
+      const { artifacts: _a, ...out } = r;
+      return send(200, out);
     }
     if ((m = /^\/actions\/runs\/(\d+)\/artifacts$/.exec(p)) && method === 'GET') {
       const r = this.runs.find((x) => x.id === Number(m?.[1]));
@@ -303,6 +334,12 @@ export class FakeGitHub {
     }
     return send(404, { message: `fake GitHub: no route for ${method} ${url.pathname}` });
   }
+}
+
+/** per_page (GitHub caps it at 100; `perPageDefault` without it) and page (1-based) of a list request. */
+function paging(url: URL, perPageDefault: number): { perPage: number; page: number } {
+  const asked = url.searchParams.get('per_page');
+  return { perPage: asked === null ? perPageDefault : Math.min(Number(asked), 100), page: Math.max(Number(url.searchParams.get('page') ?? 1), 1) };
 }
 
 function userOf(login: string): { login: string; type: string } {
@@ -347,6 +384,9 @@ export function zip(files: Record<string, Buffer | string>): Buffer {
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...local, cdBuf, end]);
 }
+
+/** Run ids runAction hands out: 4242, 4243, … */
+let nextRunId = 4242;
 
 export interface ActionRun {
   code: number | null;
@@ -403,7 +443,7 @@ export async function runAction(
     GITHUB_EVENT_NAME: opts.eventName ?? 'pull_request',
     GITHUB_EVENT_PATH: eventFile,
     GITHUB_SHA: opts.sha ?? '0123456789abcdef0123456789abcdef01234567',
-    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ID: String(nextRunId++), // every run its own id (a deployment's provenance names it)
     GITHUB_RUN_NUMBER: '7',
     GITHUB_WORKFLOW: 'test',
     GITHUB_OUTPUT: outputFile,

@@ -11,6 +11,8 @@ import { bool, int } from '../config';
  *   AUTH_JWKS_URL        the issuer's keys (default `<issuer>/.well-known/jwks.json`, where Cognito serves them)
  *   AUTH_ALGORITHMS      allowed signature algorithms (default RS256,ES256); asymmetric only
  *   AUTH_JWKS_COOLDOWN_MS  least time between two JWKS fetches caused by an unknown `kid` (default 30000)
+ *   AUTH_MAX_TOKEN_AGE_SECONDS  oldest `iat` accepted, plus the leeway (default 3600: the platform's Cognito access
+ *                        tokens live at most 60 minutes, libs/config); `iat` is then required
  *   AUTH_DEV_ISSUER      run a local issuer in this process (default: in embedded mode outside production)
  *
  * Without AUTH_ISSUER and without the dev issuer the server refuses to start (see requireWriteAuth): a pod that
@@ -24,6 +26,8 @@ export interface AuthConfig {
   jwksUrl?: string;
   algorithms: string[];
   jwksCooldownMs: number;
+  /** RFC 8725 §3.10 / RFC 9068 §4: a token is refused once its `iat` is older than this, whatever its `exp` says. */
+  maxTokenAgeSeconds: number;
   devIssuer: boolean;
 }
 
@@ -80,6 +84,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv, opts: { embedded: boolean
     jwksUrl,
     algorithms,
     jwksCooldownMs: int(env, 'AUTH_JWKS_COOLDOWN_MS', 30_000, 1000, 3_600_000),
+    maxTokenAgeSeconds: int(env, 'AUTH_MAX_TOKEN_AGE_SECONDS', 3600, 60, 86_400),
     devIssuer,
   };
 }

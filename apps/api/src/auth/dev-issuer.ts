@@ -4,6 +4,8 @@ import type { AuthConfig } from './config';
 /** Path of the dev issuer, under the service's own base URL. Only routed while the dev issuer runs. */
 export const DEV_ISSUER_PATH = '/dev/issuer';
 export const DEV_AUDIENCE = 'catalogue-dev';
+/** Lifetime of the token printed at start (main.ts). */
+export const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
 const ALG = 'ES256';
 
 /**
@@ -28,7 +30,9 @@ export class DevIssuer {
 
   /** The auth settings that make the service accept this issuer's tokens (and only them). */
   config(base: AuthConfig): AuthConfig {
-    return { ...base, issuer: this.issuer, audiences: [DEV_AUDIENCE], audienceClaim: 'aud', algorithms: [ALG], jwksUrl: undefined };
+    // Its printed token lives DEV_TOKEN_TTL_SECONDS: accept it that long (development only; never with NODE_ENV=production).
+    const maxTokenAgeSeconds = Math.max(base.maxTokenAgeSeconds, DEV_TOKEN_TTL_SECONDS);
+    return { ...base, issuer: this.issuer, audiences: [DEV_AUDIENCE], audienceClaim: 'aud', algorithms: [ALG], jwksUrl: undefined, maxTokenAgeSeconds };
   }
 
   keys(): JWTVerifyGetKey {

@@ -29,13 +29,13 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
 
 function describe(err: unknown): TokenError {
   const code = (err as { code?: string }).code;
-  if (err instanceof errors.JWTExpired) return new TokenError(401, 'the token has expired');
+  if (err instanceof errors.JWTExpired) return new TokenError(401, err.claim === 'iat' ? 'the token is older than this service accepts (iat)' : 'the token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
     const claim = err.claim;
     if (claim === 'nbf') return new TokenError(401, 'the token is not yet valid');
     if (claim === 'iss') return new TokenError(401, 'the token was issued by another issuer');
     if (claim === 'aud') return new TokenError(401, 'the token is not meant for this service (audience)');
-    if (claim === 'iat') return new TokenError(401, 'the token was issued in the future');
+    if (claim === 'iat' && err.reason === 'check_failed') return new TokenError(401, 'the token was issued in the future');
     return new TokenError(401, `the token lacks a valid ${claim} claim`);
   }
   if (code === 'ERR_JOSE_ALG_NOT_ALLOWED') return new TokenError(401, 'the token is signed with an algorithm this service does not accept');
@@ -58,7 +58,8 @@ function scopesOf(payload: JWTPayload): Set<string> {
 /**
  * Verifies access tokens with jose: signature against the issuer's JWKS (fetched on first use, cached, refetched
  * for an unknown `kid` at most once per AUTH_JWKS_COOLDOWN_MS), the algorithm allow-list (checked before any key
- * lookup, so `none` and HS256 never reach the keys), iss, audience, exp (required), nbf, and a subject.
+ * lookup, so `none` and HS256 never reach the keys), iss, audience, exp (required), nbf, the token's age (`iat`
+ * required, at most AUTH_MAX_TOKEN_AGE_SECONDS old and not in the future, both with the leeway), and a subject.
  * `keys` replaces the remote JWKS (the embedded dev issuer).
  */
 export function createVerifier(cfg: AuthConfig, keys?: JWTVerifyGetKey): TokenVerifier {
@@ -92,6 +93,9 @@ export function createVerifier(cfg: AuthConfig, keys?: JWTVerifyGetKey): TokenVe
           algorithms: cfg.algorithms,
           clockTolerance: CLOCK_TOLERANCE_SECONDS,
           requiredClaims: ['exp', 'sub'],
+          // A far-away exp (or an iat in the future) must not make a token good for longer than the issuer's own
+          // lifetime: jose refuses iat older than this plus the leeway, and iat ahead of now by more than the leeway.
+          maxTokenAge: cfg.maxTokenAgeSeconds,
         }));
       } catch (err) {
         throw describe(err);

@@ -1,4 +1,4 @@
-import { IMAGE_TYPES } from './storage';
+import { IMAGE_TYPES } from '../../storage';
 
 /** ISO 4217 codes known to this Node's ICU: the currency enum is real data, not a 3-letter regex. */
 export const CURRENCIES: string[] = Intl.supportedValuesOf('currency');
@@ -31,30 +31,6 @@ export const productSchema = {
     version: { type: 'integer', minimum: 1 },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
-  },
-} as const;
-
-export const problemSchema = {
-  $id: 'Problem',
-  type: 'object',
-  description: 'RFC 9457 problem details',
-  required: ['type', 'title', 'status'],
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer', minimum: 400, maximum: 599 },
-    detail: { type: 'string' },
-    instance: { type: 'string' },
-    requestId: { type: 'string' },
-    outcome: {
-      type: 'string',
-      enum: ['not-applied', 'unknown'],
-      description: 'On a failed write: not-applied (nothing changed, retry), or unknown (retry with the same Idempotency-Key or If-Match to learn it)',
-    },
-    errors: {
-      type: 'array',
-      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
-    },
   },
 } as const;
 
@@ -125,31 +101,18 @@ export const imageUploadSchema = {
   },
 } as const;
 
-export const sharedSchemas = [productSchema, problemSchema, newProductSchema, productPatchSchema, imageRequestSchema, productListSchema, imageUploadSchema];
+/** The catalogue's named schemas (OpenAPI components under their `$id`), added in the products plugin's scope. */
+export const productSchemas = [productSchema, newProductSchema, productPatchSchema, imageRequestSchema, productListSchema, imageUploadSchema];
 
-const problemResponse = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
-});
+// Route-level pieces, inlined where used.
+export const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
+export const etagHeader = { etag: { type: 'string', description: 'Version tag; send it back as If-Match / If-None-Match' } };
+export const matchHeaders = {
+  type: 'object',
+  properties: { 'if-match': { type: 'string', maxLength: 1024, description: 'Required: the ETag of the version being changed, or *' } },
+} as const;
 
-/** Error responses every route can give; routes add their own (404, 409, 412, ...). */
-export function problems(...codes: number[]) {
-  const text: Record<number, string> = {
-    400: 'Invalid request (validation)',
-    404: 'Not found',
-    406: 'Not acceptable',
-    408: 'Request body not received in time',
-    409: 'Conflict (SKU already exists, or the same Idempotency-Key is in flight)',
-    412: 'If-Match does not match the current version',
-    413: 'Body too large',
-    415: 'Unsupported media type',
-    422: 'Idempotency-Key reused with a different body',
-    428: 'If-Match header required',
-    500: 'Internal error',
-    503: 'Overloaded, draining, timed out or database unavailable; see Retry-After',
-    504: 'A write the database did not answer: its outcome is unknown (outcome: unknown); retry with the same Idempotency-Key or If-Match',
-  };
-  const out: Record<number, unknown> = {};
-  for (const c of [400, 408, 413, 415, 500, 503, 504, ...codes]) out[c] = problemResponse(text[c] ?? 'Error');
-  return out;
+/** A response whose body is a Product. */
+export function productResponse(code: number, description: string, headers: Record<string, unknown> = {}) {
+  return { [code]: { description, headers, content: { 'application/json': { schema: { $ref: 'Product#' } } } } };
 }
