@@ -1,7 +1,6 @@
 export * from './environment';
 export * from './fields';
 export * from './settings';
-export * from './sections';
 export * from './loader';
 export * from './naming';
 export * from './cidr';
@@ -10,4 +9,3 @@ export * from './stack';
 export * from './iam';
 export * from './oidc';
 export * from './replacement';
-export * from './delegations';

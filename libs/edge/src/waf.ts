@@ -3,6 +3,7 @@ import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Wafv2WebAcl, type Wafv2WebAclRule } from '@cdktf/provider-aws/lib/wafv2-web-acl';
 import { Wafv2WebAclLoggingConfiguration } from '@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration';
 import { Wafv2IpSet } from '@cdktf/provider-aws/lib/wafv2-ip-set';
+import { edgeSettings, WAF_RATE_LIMIT_RANGE, WAF_RATE_WINDOWS, type ResolvedEdgeSettings } from './settings';
 
 export interface EdgeWafProps {
   readonly namePrefix: string;
@@ -48,17 +49,18 @@ export interface WafRateLimits {
 }
 
 /**
- * Production defaults (the environment schema's `edge` defaults match). Reads: 50,000 per 5 minutes is ≈ 167 req/s
- * per IP sustained, and a one-minute burst of 500 req/s (30,000) from one IP stays under it, so a load test reaches
- * the platform's 500 req/s target from 4 load-generator IPs (125 req/s each, 25 % headroom) and a carrier NAT with
- * many phones behind one address is not cut off. Writes: 600 per 5 minutes (2 per second sustained) per IP.
+ * Production defaults, read from the `edge` settings' defaults (settings.ts, where they are written). Reads: 50,000
+ * per 5 minutes is ≈ 167 req/s per IP sustained, and a one-minute burst of 500 req/s (30,000) from one IP stays under
+ * it, so a load test reaches the platform's 500 req/s target from 4 load-generator IPs (125 req/s each, 25 % headroom)
+ * and a carrier NAT with many phones behind one address is not cut off. Writes: 600 per 5 minutes (2 per second
+ * sustained) per IP.
  */
-export const DEFAULT_RATE_LIMITS: WafRateLimits = { windowSeconds: 300, writes: 600, all: 50_000 };
+export const DEFAULT_RATE_LIMITS: WafRateLimits = Object.freeze(wafRateLimitsOf(edgeSettings.parse({})));
 
-/** The evaluation windows AWS WAF accepts for a rate-based rule, in seconds. */
-export const WAF_RATE_WINDOWS = [60, 120, 300, 600] as const;
-/** The smallest and largest limit AWS WAF accepts for a rate-based rule. */
-export const WAF_RATE_LIMIT_RANGE = [10, 2_000_000_000] as const;
+/** The rate limits of the `edge` settings, in `EdgeWaf`'s terms. */
+export function wafRateLimitsOf(s: Pick<ResolvedEdgeSettings, 'rateLimitWindowSeconds' | 'writeRateLimit' | 'readRateLimit' | 'rateLimitExemptCidrs'>): WafRateLimits {
+  return { windowSeconds: s.rateLimitWindowSeconds, writes: s.writeRateLimit, all: s.readRateLimit, exemptCidrs: s.rateLimitExemptCidrs };
+}
 
 /** WAF's CloudFront body inspection sizes: the smallest that covers the API's limit is configured. */
 const INSPECTION_LIMITS: readonly [number, string][] = [

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { loadEnvironmentFiles, parentZoneOf, validateEnvironmentFile, zoneDelegationProblems, type ConfigProblem, type EnvironmentFileSpec, type LoadOptions } from '@awp/config';
+import { loadEnvironmentFiles, validateEnvironmentFile, type ConfigProblem, type EnvironmentFileSpec, type LoadOptions } from '@awp/config';
+import { parentZoneOf, zoneDelegationProblems } from './delegations';
 import { environmentSchema, type EnvironmentConfig } from './schema';
 
 /**
@@ -31,7 +32,7 @@ function repositoryIdProblems(configs: readonly EnvironmentConfig[], fileOf: (c:
 export const ENVIRONMENT_FILES: EnvironmentFileSpec<EnvironmentConfig> = {
   schema: environmentSchema,
   renamed: RENAMED_KEYS,
-  // Zones inside another environment's created zone must be delegated by it (libs/config delegations.ts).
+  // Zones inside another environment's created zone must be delegated by it (./delegations.ts).
   acrossFiles: (configs, fileOf, all) => [...repositoryIdProblems(configs, fileOf), ...zoneDelegationProblems(configs, all, fileOf)],
   annotate: (config, all, folder) => {
     // Named from the folder, not the working directory: the name ends up in synthesized messages, which must not vary.

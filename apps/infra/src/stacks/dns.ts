@@ -13,14 +13,11 @@ import { SiteZone } from '@awp/edge';
 export function dnsStack(scope: Construct, env: EnvironmentConfig): { stack: PlatformStack; zone: SiteZone } {
   const stack = new PlatformStack(scope, { env, layer: 'dns' });
   const zone = new SiteZone(stack, 'zone', {
+    // The sections pass through as they are. domain.delegations: child zones of other environments (prod's zone
+    // delegates dev's and staging's), docs/first-deploy.md, section 4.
+    settings: { domain: env.domain, edge: env.edge },
     namePrefix: env.name,
-    domainName: env.domain.name,
-    hostedZone: env.domain.hostedZone,
     usEast1Provider: stack.awsUsEast1,
-    dnssec: env.edge.dnssec,
-    logRetentionDays: env.edge.logRetentionDays,
-    // Child zones of other environments (prod's zone delegates dev's and staging's): docs/first-deploy.md, section 4.
-    delegations: env.domain.delegations,
   });
   // Named outputs for people: `terraform output name_servers` after the first apply is the delegation to create.
   new TerraformOutput(stack, 'zone_id', { value: zone.zoneId, description: 'Route 53 hosted zone of the site' });

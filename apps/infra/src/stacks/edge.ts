@@ -16,10 +16,10 @@ const DEREGISTRATION_MARGIN_SECONDS = 5;
 export function edgeStack(scope: Construct, env: EnvironmentConfig, zone: ZoneRef, network: Network, data: DataLayer): { stack: PlatformStack; edge: Edge } {
   const stack = new PlatformStack(scope, { env, layer: 'edge' });
   const edge = new Edge(stack, 'edge', {
+    // The layer's sections pass through as they are; wiring inputs (names, upstream IDs) sit beside them.
+    settings: { domain: env.domain, edge: env.edge },
     namePrefix: env.name,
-    domainName: env.domain.name,
     zone,
-    delegationResolverUrl: env.domain.delegationResolverUrl,
     // dev.shop.example.com inside prod's zone: only prod's dns stack can delegate it (docs/first-deploy.md, section 4).
     delegationParentZone: env.parentZone && {
       zone: env.parentZone.zone,
@@ -41,12 +41,6 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, zone: ZoneRe
     uploadsBucketPolicyStatements: data.buckets.uploadsBucketPolicyStatements,
     nodePort: env.service.nodePort,
     deregistrationDelaySeconds: env.service.drainSeconds + DEREGISTRATION_MARGIN_SECONDS,
-    wafRateLimits: { windowSeconds: env.edge.rateLimitWindowSeconds, writes: env.edge.writeRateLimit, all: env.edge.readRateLimit, exemptCidrs: env.edge.rateLimitExemptCidrs },
-    botControl: env.edge.botControl,
-    maxRequestBodyBytes: env.edge.maxRequestBodyBytes,
-    priceClass: env.edge.priceClass,
-    deletionProtection: env.edge.deletionProtection,
-    logRetentionDays: env.edge.logRetentionDays,
   });
   return { stack, edge };
 }

@@ -35,36 +35,10 @@ describe('domain.delegations (one file)', () => {
     expect(validateEnvironment(raw('dev'), 'dev.json').config?.domain.delegations).toEqual([]);
   });
 
-  it('takes exactly four Route 53 name servers and DS records only with them', () => {
+  it('reports a one-file rule of the domain section (libs/edge settings.test.ts has one test per rule) at the file\'s field path', () => {
     const env = raw('prod');
-    env.domain.delegations = [{ name: 'dev.shop.example.com', nameServers: NS, dsRecords: [`2371 13 2 ${'AB'.repeat(32)}`] }];
-    expect(problems(env)).toEqual([]);
-    env.domain.delegations = [{ name: 'dev.shop.example.com', nameServers: NS.slice(0, 3) }];
-    expect(problems(env)).toEqual(['domain.delegations[0].nameServers: expected exactly 4 name servers (the name_servers output of the child\'s dns stack)']);
-    env.domain.delegations = [{ name: 'dev.shop.example.com', nameServers: [...NS.slice(0, 3), 'ns1.example.net'] }];
-    expect(problems(env)).toEqual(['domain.delegations[0].nameServers[3]: expected a Route 53 name server like ns-123.awsdns-45.com']);
     env.domain.delegations = [{ name: 'dev.shop.example.com', dsRecords: [`2371 13 2 ${'AB'.repeat(32)}`] }];
     expect(problems(env)).toEqual(['domain.delegations[0].dsRecords: expected nameServers as well: a DS record belongs to a delegation']);
-    env.domain.delegations = [{ name: 'dev.shop.example.com', nameServers: NS, dsRecords: ['2371 13 2 not-hex'] }];
-    expect(problems(env)).toEqual(['domain.delegations[0].dsRecords[0]: expected a DS record value like "12345 13 2 <hex digest>"']);
-  });
-
-  it('refuses a delegation that is not a subdomain of the zone, or listed twice', () => {
-    const env = raw('prod');
-    env.domain.delegations = [{ name: 'dev.example.com' }, { name: 'shop.example.com' }, { name: 'xshop.example.com' }];
-    expect(problems(env)).toEqual([
-      'domain.delegations[0].name: expected a subdomain of the zone "shop.example.com", got "dev.example.com"',
-      'domain.delegations[1].name: expected a subdomain of the zone "shop.example.com", got "shop.example.com"',
-      'domain.delegations[2].name: expected a subdomain of the zone "shop.example.com", got "xshop.example.com"',
-    ]);
-    env.domain.delegations = [{ name: 'dev.shop.example.com' }, { name: 'dev.shop.example.com' }];
-    expect(problems(env)).toEqual(['domain.delegations[1].name: expected distinct names, "dev.shop.example.com" appears twice']);
-  });
-
-  it('refuses delegations from a looked-up zone (the dns stack does not own it)', () => {
-    const env = raw('prod');
-    env.domain.hostedZone = { mode: 'lookup', name: 'shop.example.com' };
-    expect(problems(env)).toEqual(['domain.delegations: expected no delegations with hostedZone.mode "lookup": only a zone the dns stack creates holds them']);
   });
 });
 
