@@ -24,7 +24,9 @@ const staging = JSON.parse(readFileSync(path.join(envDir, 'staging.json'), 'utf8
 const qa = { ...staging, name: 'qa', promotesFrom: 'staging', domain: { ...staging.domain, name: 'qa.shop.example.com' }, network: { ...staging.network, vpcCidr: '10.40.0.0/16' } };
 writeFileSync(path.join(envDir, 'qa.json'), JSON.stringify(qa, null, 2));
 const prod = JSON.parse(readFileSync(path.join(envDir, 'prod.json'), 'utf8'));
-writeFileSync(path.join(envDir, 'prod.json'), JSON.stringify({ ...prod, promotesFrom: 'qa' }, null, 2));
+// qa's zone lies inside prod's created zone: prod must delegate it (the loader refuses otherwise).
+const delegations = [...prod.domain.delegations, { name: 'qa.shop.example.com' }];
+writeFileSync(path.join(envDir, 'prod.json'), JSON.stringify({ ...prod, promotesFrom: 'qa', domain: { ...prod.domain, delegations } }, null, 2));
 writeFileSync(path.join(ws, 'package.json'), '{"name":"ws","private":true}\n');
 // The other environments' stacks are already synthesized (the fixture); synthesize qa into the same cdktf.out.
 cpSync(SYNTH_FIXTURE, path.join(ws, 'cdktf.out'), { recursive: true });

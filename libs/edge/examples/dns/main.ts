@@ -15,8 +15,13 @@ const defaultTags = [{ tags: { Environment: 'sandbox', Layer: 'dns', Owner: 'tea
 new AwsProvider(stack, 'aws', { region: 'eu-central-1', allowedAccountIds: ['123456789012'], defaultTags });
 const usEast1 = new AwsProvider(stack, 'aws-us-east-1', { region: 'us-east-1', alias: 'us_east_1', allowedAccountIds: ['123456789012'], defaultTags });
 
-// hostedZone defaults to { mode: 'create' }; { mode: 'lookup' } reads a zone that already exists and is delegated.
-const zone = new SiteZone(stack, 'zone', { namePrefix: 'sandbox', domainName: 'sandbox.team-a.example.com', usEast1Provider: usEast1 });
+const zone = new SiteZone(stack, 'zone', {
+  // domain.hostedZone defaults to { mode: 'create' } ({ mode: 'lookup', name } reads a zone that already exists and is
+  // delegated); edge.dnssec and edge.logRetentionDays keep their defaults: libs/edge/src/settings.ts.
+  settings: { domain: { name: 'sandbox.team-a.example.com' } },
+  namePrefix: 'sandbox',
+  usEast1Provider: usEast1,
+});
 
 new TerraformOutput(stack, 'zone_id', { value: zone.zoneId });
 new TerraformOutput(stack, 'name_servers', { value: zone.nameServers, description: 'Create an NS record for sandbox.team-a.example.com with these values in the parent zone' });

@@ -26,8 +26,10 @@ const workloadSecurityGroupId = new TerraformVariable(stack, 'workload_security_
 const bucket = (name: string) => ({ name, arn: `arn:aws:s3:::${name}`, regionalDomainName: `${name}.s3.eu-central-1.amazonaws.com` });
 
 const edge = new Edge(stack, 'edge', {
+  // The edge section (WAF rate limits, price class, request body limit, retention…) keeps its defaults:
+  // libs/edge/src/settings.ts. The domain section names the site and says how its zone was made.
+  settings: { domain: { name: 'sandbox.team-a.example.com', hostedZone: { mode: 'lookup', name: 'sandbox.team-a.example.com' } } },
   namePrefix: 'sandbox',
-  domainName: 'sandbox.team-a.example.com',
   // A looked-up, delegated zone: no delegatedNameServers, so no delegation check before the plan.
   zone: { zoneId: zoneId.stringValue },
   usEast1Provider: usEast1,
@@ -38,7 +40,7 @@ const edge = new Edge(stack, 'edge', {
   assetsBucket: bucket('sandbox-assets-123456789012'),
   uploadsBucket: bucket('sandbox-uploads-123456789012'),
   logsBucket: bucket('sandbox-logs-123456789012'),
-  // The service's Kubernetes Service of type NodePort; every other prop (WAF limits, price class, TLS policy…) keeps its default.
+  // The service's Kubernetes Service of type NodePort; every other prop (health paths, TLS policy…) keeps its default.
   nodePort: 30080,
 });
 
