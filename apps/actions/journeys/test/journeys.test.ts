@@ -1,26 +1,25 @@
 // Delivery journeys (issue 18): whole journeys through the real pieces — the workflows' own `run:` steps and
-// .github/scripts, the committed action bundles, the fake GitHub REST API — on a REAL Terraform CLI (and OpenTofu,
-// where .ci/run built it: JOURNEY_TOFU), with provider-free stacks shaped like ours (test/world.ts says what stands
+// .github/scripts, the committed action bundles, the fake GitHub REST API — on a REAL Terraform CLI (and OpenTofu
+// when it is there: JOURNEY_TOFU or `tofu` on PATH), with provider-free stacks shaped like ours (test/world.ts says what stands
 // for AWS, test/pipeline.ts what stands for the runner). Each journey asserts on the calls the fake GitHub recorded
 // and on the Terraform state afterwards. The journeys run in order on one world: each starts where the last ended.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { BOT, FakeGitHub } from '../../shared/testing/fake-github';
 import { findStep, Pipeline, STEPS, stepKey, workflow } from './pipeline';
 import { ENVS, LAYERS, World } from './world';
 
-/** The CLIs to run on: terraform on PATH (JOURNEY_TERRAFORM overrides), and OpenTofu when JOURNEY_TOFU names it. */
+/**
+ * The CLIs to run on: terraform on PATH (JOURNEY_TERRAFORM overrides), and OpenTofu when JOURNEY_TOFU names it or
+ * `tofu` is on PATH (JOURNEY_TOFU=none turns that off). A CLI that is asked for explicitly must run; without tofu
+ * the journeys run once, on terraform.
+ */
 function clis(): [string, string][] {
-  const wanted: [string, string][] = [['terraform', process.env.JOURNEY_TERRAFORM ?? 'terraform'], ...(process.env.JOURNEY_TOFU ? [['tofu', process.env.JOURNEY_TOFU] as [string, string]] : [])];
-  const missing = wanted.filter(([, bin]) => {
-    try {
-      execFileSync(bin, ['version'], { stdio: 'ignore' });
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  const runs = (bin: string) => spawnSync(bin, ['version'], { stdio: 'ignore', env: { ...process.env, CHECKPOINT_DISABLE: '1' } }).status === 0;
+  const tofu = process.env.JOURNEY_TOFU === 'none' ? undefined : (process.env.JOURNEY_TOFU ?? (runs('tofu') ? 'tofu' : undefined));
+  const wanted: [string, string][] = [['terraform', process.env.JOURNEY_TERRAFORM ?? 'terraform'], ...(tofu ? [['tofu', tofu] as [string, string]] : [])];
+  const missing = wanted.filter(([, bin]) => !runs(bin));
   // Never skip silently: the journeys are the test of the delivery glue, and they need a real CLI.
   if (missing.length) throw new Error(`the journeys need a real Terraform/OpenTofu CLI: ${missing.map(([n, b]) => `${n} (${b})`).join(', ')} not runnable. Put terraform on PATH (or set JOURNEY_TERRAFORM), or build OpenTofu and set JOURNEY_TOFU.`);
   return wanted;
@@ -152,14 +151,16 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     expect(Object.keys(mq.run.artifacts.find((a) => a.name === 'reviewed')?.files ?? {}).sort()).toEqual(ENVS.map((e) => `review-${e}.json`).sort());
     world.land(pr7);
     landed = pr7;
+    const first = world.git('rev-parse', `${pr7}~1`); // PR 7's first push ('data: v2')
     const calls = p.callLog().length;
     const tokens = gh.oidcTokens;
     const d = await p.deploy(landed);
     for (const env of ENVS) {
       expect([env, d[env].result, d[env].result === 'success' || [d[env].gate.stdout, d[env].fetch?.stderr, d[env].apply?.stdout, d[env].apply?.stderr].join('\n').slice(-3000)]).toEqual([env, 'success', true]);
+      // every environment runs c0 (a seeded deployment with deploy.yml provenance), so the evidence covers c0..landed:
       // the merge group's run planned the final tree of both commits; the branch's first commit has no run of its own
-      // (before the last merge of main this printed "1 of 2 commit(s); none for <the branch's first commit>")
-      expect(d[env].fetch?.stdout).toMatch(/^review evidence: 1 of [12] commit\(s\)/);
+      expect(d[env].gate.outputs['deployed-sha']).toBe(c0);
+      expect(d[env].fetch?.stdout).toBe(`review evidence: 1 of 2 commit(s); none for ${first.slice(0, 12)} (no successful merge-queue run of .github/workflows/pr.yml)\n`);
       expect(d[env].apply?.summary).toMatch(new RegExp(`\`${env}-data\` \\| applied \\(all 1 change reviewed\\)`));
       // the workloads stack waited in review; at deploy only the image digest and the migration named after it change
       expect(d[env].apply?.summary).toContain(`| \`${env}-workloads\` | applied (only ignored attributes change: 2 resources) |`);
