@@ -192,7 +192,7 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     const refused = await p.deploy(x);
     expect(Object.keys(refused)).toEqual(['dev']); // staging and prod never start
     expect(refused.dev.result).toBe('failure');
-    expect(refused.dev.fetch?.stdout).toContain(`review evidence: 0 of 1 commit(s); none for ${x.slice(0, 12)} (no successful merge-queue run)`);
+    expect(refused.dev.fetch?.stdout).toContain(`review evidence: 0 of 1 commit(s); none for ${x.slice(0, 12)} (no successful merge-queue run of .github/workflows/pr.yml)`);
     expect(refused.dev.apply?.stdout).toContain('::error title=dev-data::refusing to apply: 1 change(s) never reviewed — terraform_data.database (delete,create); no reviewed plan covers this stack');
     expect(refused.dev.apply?.stdout).toContain('::error::nothing was applied to dev: dev-data would apply changes never reviewed.');
     expect(refused.dev.apply?.stdout).toContain('run deploy manually with break-glass-stacks naming the stacks and a reason');
