@@ -250,11 +250,11 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     // someone edits prod's CDN in the console; meanwhile a deploy holds prod-network's state lock
     world.outOfBand(landed, 'prod-edge', 'distribution', { ttl: 0 }, landed);
     // drift plans are read-only (plan-stacks.sh: -lock=false): they run while the deploy holds the lock, never wait for it
-    let drifted: string | undefined;
-    const lock = world.holdLock('prod-network', () => drifted);
+    const drift: { done?: string } = {};
+    const lock = world.holdLock('prod-network', () => drift.done);
     await lock.ready;
     const first = await p.drift();
-    drifted = 'the drift run finished';
+    drift.done = 'the drift run finished';
     expect(await lock.released).toBe('the drift run finished'); // the lock was held throughout the run
     expect(first.prod.plan.stdout).not.toContain('Acquiring state lock');
     expect(Object.fromEntries(Object.entries(first).map(([e, r]) => [e, [r.sha, r.result]]))).toEqual({ dev: [x, 'success'], staging: [landed, 'success'], prod: [landed, 'success'] });
