@@ -1,26 +1,25 @@
 // Delivery journeys (issue 18): whole journeys through the real pieces — the workflows' own `run:` steps and
-// .github/scripts, the committed action bundles, the fake GitHub REST API — on a REAL Terraform CLI (and OpenTofu,
-// where .ci/run built it: JOURNEY_TOFU), with provider-free stacks shaped like ours (test/world.ts says what stands
+// .github/scripts, the committed action bundles, the fake GitHub REST API — on a REAL Terraform CLI (and OpenTofu
+// when it is there: JOURNEY_TOFU or `tofu` on PATH), with provider-free stacks shaped like ours (test/world.ts says what stands
 // for AWS, test/pipeline.ts what stands for the runner). Each journey asserts on the calls the fake GitHub recorded
 // and on the Terraform state afterwards. The journeys run in order on one world: each starts where the last ended.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { BOT, FakeGitHub } from '../../shared/testing/fake-github';
 import { findStep, Pipeline, STEPS, stepKey, workflow } from './pipeline';
 import { ENVS, LAYERS, World } from './world';
 
-/** The CLIs to run on: terraform on PATH (JOURNEY_TERRAFORM overrides), and OpenTofu when JOURNEY_TOFU names it. */
+/**
+ * The CLIs to run on: terraform on PATH (JOURNEY_TERRAFORM overrides), and OpenTofu when JOURNEY_TOFU names it or
+ * `tofu` is on PATH (JOURNEY_TOFU=none turns that off). A CLI that is asked for explicitly must run; without tofu
+ * the journeys run once, on terraform.
+ */
 function clis(): [string, string][] {
-  const wanted: [string, string][] = [['terraform', process.env.JOURNEY_TERRAFORM ?? 'terraform'], ...(process.env.JOURNEY_TOFU ? [['tofu', process.env.JOURNEY_TOFU] as [string, string]] : [])];
-  const missing = wanted.filter(([, bin]) => {
-    try {
-      execFileSync(bin, ['version'], { stdio: 'ignore' });
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  const runs = (bin: string) => spawnSync(bin, ['version'], { stdio: 'ignore', env: { ...process.env, CHECKPOINT_DISABLE: '1' } }).status === 0;
+  const tofu = process.env.JOURNEY_TOFU === 'none' ? undefined : (process.env.JOURNEY_TOFU ?? (runs('tofu') ? 'tofu' : undefined));
+  const wanted: [string, string][] = [['terraform', process.env.JOURNEY_TERRAFORM ?? 'terraform'], ...(tofu ? [['tofu', tofu] as [string, string]] : [])];
+  const missing = wanted.filter(([, bin]) => !runs(bin));
   // Never skip silently: the journeys are the test of the delivery glue, and they need a real CLI.
   if (missing.length) throw new Error(`the journeys need a real Terraform/OpenTofu CLI: ${missing.map(([n, b]) => `${n} (${b})`).join(', ')} not runnable. Put terraform on PATH (or set JOURNEY_TERRAFORM), or build OpenTofu and set JOURNEY_TOFU.`);
   return wanted;
@@ -152,14 +151,16 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     expect(Object.keys(mq.run.artifacts.find((a) => a.name === 'reviewed')?.files ?? {}).sort()).toEqual(ENVS.map((e) => `review-${e}.json`).sort());
     world.land(pr7);
     landed = pr7;
+    const first = world.git('rev-parse', `${pr7}~1`); // PR 7's first push ('data: v2')
     const calls = p.callLog().length;
     const tokens = gh.oidcTokens;
     const d = await p.deploy(landed);
     for (const env of ENVS) {
       expect([env, d[env].result, d[env].result === 'success' || [d[env].gate.stdout, d[env].fetch?.stderr, d[env].apply?.stdout, d[env].apply?.stderr].join('\n').slice(-3000)]).toEqual([env, 'success', true]);
+      // every environment runs c0 (a seeded deployment with deploy.yml provenance), so the evidence covers c0..landed:
       // the merge group's run planned the final tree of both commits; the branch's first commit has no run of its own
-      // (before the last merge of main this printed "1 of 2 commit(s); none for <the branch's first commit>")
-      expect(d[env].fetch?.stdout).toMatch(/^review evidence: 1 of [12] commit\(s\)/);
+      expect(d[env].gate.outputs['deployed-sha']).toBe(c0);
+      expect(d[env].fetch?.stdout).toBe(`review evidence: 1 of 2 commit(s); none for ${first.slice(0, 12)} (no successful merge-queue run of .github/workflows/pr.yml)\n`);
       expect(d[env].apply?.summary).toMatch(new RegExp(`\`${env}-data\` \\| applied \\(all 1 change reviewed\\)`));
       // the workloads stack waited in review; at deploy only the image digest and the migration named after it change
       expect(d[env].apply?.summary).toContain(`| \`${env}-workloads\` | applied (only ignored attributes change: 2 resources) |`);
@@ -191,7 +192,7 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     const refused = await p.deploy(x);
     expect(Object.keys(refused)).toEqual(['dev']); // staging and prod never start
     expect(refused.dev.result).toBe('failure');
-    expect(refused.dev.fetch?.stdout).toContain(`review evidence: 0 of 1 commit(s); none for ${x.slice(0, 12)} (no successful merge-queue run)`);
+    expect(refused.dev.fetch?.stdout).toContain(`review evidence: 0 of 1 commit(s); none for ${x.slice(0, 12)} (no successful merge-queue run of .github/workflows/pr.yml)`);
     expect(refused.dev.apply?.stdout).toContain('::error title=dev-data::refusing to apply: 1 change(s) never reviewed — terraform_data.database (delete,create); no reviewed plan covers this stack');
     expect(refused.dev.apply?.stdout).toContain('::error::nothing was applied to dev: dev-data would apply changes never reviewed.');
     expect(refused.dev.apply?.stdout).toContain('run deploy manually with break-glass-stacks naming the stacks and a reason');
@@ -245,17 +246,17 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     expect(ours[0].body).not.toContain('waits for');
   });
 
-  it('journey 6 (W4, W5): drift at the deployed commit — one issue opened, updated (errored, label removed: no duplicate), closed when clean; a run waits for a state lock another run holds', async () => {
+  it('journey 6 (W4, W5): drift at the deployed commit — one issue opened, updated (errored, label removed: no duplicate), closed when clean; the read-only plans run while a deploy holds a state lock', async () => {
     // someone edits prod's CDN in the console; meanwhile a deploy holds prod-network's state lock
     world.outOfBand(landed, 'prod-edge', 'distribution', { ttl: 0 }, landed);
-    const lock = world.holdLock('prod-network', () => {
-      const log = readdirSync(world.root).filter((d) => d.endsWith('-drift-prod')).map((d) => path.join(world.root, d, 'plans/prod-network.log')).find((f) => existsSync(f) && readFileSync(f, 'utf8').includes('Acquiring state lock'));
-      return log;
-    });
+    // drift plans are read-only (plan-stacks.sh: -lock=false): they run while the deploy holds the lock, never wait for it
+    const drift: { done?: string } = {};
+    const lock = world.holdLock('prod-network', () => drift.done);
     await lock.ready;
     const first = await p.drift();
-    expect(await lock.released).toMatch(/-drift-prod\/plans\/prod-network\.log$/);
-    expect(first.prod.plan.stdout).toContain('Acquiring state lock'); // it waited for the lock, then planned
+    drift.done = 'the drift run finished';
+    expect(await lock.released).toBe('the drift run finished'); // the lock was held throughout the run
+    expect(first.prod.plan.stdout).not.toContain('Acquiring state lock');
     expect(Object.fromEntries(Object.entries(first).map(([e, r]) => [e, [r.sha, r.result]]))).toEqual({ dev: [x, 'success'], staging: [landed, 'success'], prod: [landed, 'success'] });
     expect(gh.issues).toHaveLength(1);
     const issue = gh.issues[0];

@@ -139,7 +139,10 @@ export class World {
     const key = `${this.git('rev-parse', `${sha}:environments`)}-${this.git('rev-parse', `${sha}:libs`)}`;
     const cached = path.join(this.synthCache, key);
     if (!existsSync(cached)) {
-      const app = new App({ outdir: cached, stackTraces: false });
+      // skipValidation: the only validation here is terraform_data's "Terraform >= 1.4", which runs `terraform version`
+      // from PATH once per resource (18 processes per synth, and the wrong CLI on an OpenTofu run); the CLI the
+      // journeys use is checked by clis() in journeys.test.ts.
+      const app = new App({ outdir: cached, stackTraces: false, skipValidation: true });
       for (const env of ENVS) this.stacks(app, env, src);
       app.synth();
       this.synths++;
@@ -178,16 +181,20 @@ export class World {
     this.cli(dir, 'apply', '-input=false', '-no-color', '-auto-approve', ...(json.resource.terraform_data.migration ? ['-var', `image_tag=${imageTag}`] : []));
   }
 
+  /** What every CLI run here gets (the runner's too): the empty CLI configuration, and no upgrade check (no network). */
+  cliEnv(): Record<string, string> {
+    return { TF_CLI_CONFIG_FILE: this.cliConfig, CHECKPOINT_DISABLE: '1' };
+  }
+
   private cli(dir: string, ...args: string[]): void {
-    const r = spawnSync(this.tf, [`-chdir=${dir}`, ...args], { encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', TF_CLI_CONFIG_FILE: this.cliConfig } });
+    const r = spawnSync(this.tf, [`-chdir=${dir}`, ...args], { encoding: 'utf8', env: { ...process.env, TF_IN_AUTOMATION: '1', ...this.cliEnv() } });
     if (r.status !== 0) throw new Error(`${this.tf} ${args[0]} in ${dir}: ${r.stdout}${r.stderr}`);
   }
 
   /**
    * Another run holds a stack's state lock (stands for the S3 lock file / DynamoDB item of a deploy in progress):
    * a process holds the same fcntl lock Terraform's local backend takes on the state file, with the lock info
-   * Terraform writes beside it, and releases it only once `waiter` (a file) shows a run waiting for it — Terraform
-   * prints "Acquiring state lock" only after 400 ms without the lock, so the release never races the wait.
+   * Terraform writes beside it, and releases it only once `waiter` returns something (what `released` resolves to).
    */
   holdLock(stack: string, waiter: () => string | undefined): { ready: Promise<void>; released: Promise<string> } {
     const state = path.join(this.state, `${stack}.tfstate`);
