@@ -20,5 +20,5 @@ node apps/infra/bin/platform.js bootstrap "${envs[@]}" --out "$out/synth"
 ci_checkov_copy "$out/synth" "$out/scan" # without terraform.required_version (checkov#7454, see .ci/lib.sh)
 # One checkov run over every environment's stack (its start-up dominates a run per environment); each finding names
 # its file, bootstrap/<env>/cdk.tf.json.
-echo "checkov bootstrap: $(ls -d "$out"/scan/bootstrap/*/ | xargs -n1 basename | tr '\n' ' ')"
+echo "checkov bootstrap: $(find "$out/scan/bootstrap" -mindepth 1 -maxdepth 1 -type d -printf '%f ')"
 ci_checkov_run "$checkov" --framework terraform_json --skip-download --quiet --compact --output cli -d "$out/scan/bootstrap" ${skip_arg:+--skip-check "$skip_arg"}
