@@ -12,7 +12,7 @@ import { IMAGE_KEY_RE, imageKey } from '../../api/src/storage';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, editEnv, readStack, tempWorkspace } from './helpers';
-import { evaluateWebAcl, type SampleRequest } from './waf-evaluator';
+import { evaluateWebAcl, ipSetsOf, simulateOneIp, type SampleRequest } from './waf-evaluator';
 
 type Json = Record<string, any>;
 
@@ -72,9 +72,10 @@ describe('edge stacks', () => {
     const managed = (acl.rule as Json[]).map((r) => r.statement.managed_rule_group_statement?.name).filter(Boolean);
     expect(managed.length).toBeGreaterThanOrEqual(4);
     expect(managed).toEqual(expect.arrayContaining(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesSQLiRuleSet', 'AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesBotControlRuleSet']));
-    expect((acl.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(prodEnv.edge.wafRateLimit);
+    const limits = (a: Json) => Object.fromEntries((a.rule as Json[]).filter((r) => r.statement.rate_based_statement).map((r) => [r.name, r.statement.rate_based_statement.limit]));
+    expect(limits(acl)).toEqual({ RateLimitWritesPerIp: prodEnv.edge.writeRateLimit, RateLimitPerIp: prodEnv.edge.readRateLimit });
     const devAcl = one(dev, 'aws_wafv2_web_acl');
-    expect((devAcl.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(devEnv.edge.wafRateLimit);
+    expect(limits(devAcl)).toEqual({ RateLimitWritesPerIp: 300, RateLimitPerIp: devEnv.edge.readRateLimit });
     expect(JSON.stringify(devAcl)).not.toContain('BotControl');
     const aws = (prod.provider.aws as Json[]).find((p) => p.alias === 'us_east_1');
     expect(aws).toMatchObject({ region: 'us-east-1', allowed_account_ids: ['333333333333'] });
@@ -290,6 +291,37 @@ describe('edge stacks', () => {
       for (const v of values(prod, 'aws_acm_certificate_validation')) expect([v.timeouts.create, v.lifecycle.precondition.length]).toEqual(['30m', 1]);
     });
 
+    it('dev-edge, inside prod\'s zone, refuses until prod-dns delegates it and says to write that in prod.json', () => {
+      const message = one(dev, 'http', 'data').lifecycle.postcondition[0].error_message as string;
+      expect(message).toContain('Create an NS record named dev.shop.example.com in its parent zone shop.example.com with the values');
+      expect(message).toContain(
+        'the prod-dns stack writes it: add these values as "nameServers" of the entry { "name": "dev.shop.example.com" } in environments/prod.json (domain.delegations) and apply prod-dns by hand',
+      );
+      expect(message).not.toContain('registrar');
+      const devDns = readStack(outdir, 'dev-dns');
+      expect(devDns.output.name_servers.description).toBe('Add these values as nameServers of dev.shop.example.com in environments/prod.json (domain.delegations) and apply prod-dns by hand before applying dev-edge');
+      expect(devDns.output.ds_record.description).toContain('add this value to dsRecords of dev.shop.example.com in environments/prod.json');
+      // No name servers listed yet: prod-dns writes no delegation records.
+      expect(prodDns.resource.aws_route53_record).toBeUndefined();
+    });
+
+    it('prod-dns writes the NS and DS records of the children prod.json lists with name servers', () => {
+      const ws = tempWorkspace();
+      const NS = ['ns-1111.awsdns-11.org', 'ns-2222.awsdns-22.co.uk', 'ns-333.awsdns-33.com', 'ns-444.awsdns-44.net'];
+      const ds = `2371 13 2 ${'AB'.repeat(32)}`;
+      editEnv(ws, 'prod', (raw) => {
+        raw.domain.delegations = [{ name: 'dev.shop.example.com', nameServers: NS, dsRecords: [ds] }, { name: 'staging.shop.example.com' }];
+      });
+      const edited = path.join(ws, 'cdktf.out');
+      synthesize({ dir: path.join(ws, 'environments'), outdir: edited, envs: ['prod'], layers: ['dns'] });
+      const dns = readStack(edited, 'prod-dns');
+      const zoneId = `\${${address(dns, 'aws_route53_zone')}.zone_id}`;
+      expect(values(dns, 'aws_route53_record').map((r) => [r.name, r.type, r.records, r.zone_id]).sort((a, b) => a[1].localeCompare(b[1]))).toEqual([
+        ['dev.shop.example.com', 'DS', [ds], zoneId],
+        ['dev.shop.example.com', 'NS', NS, zoneId],
+      ]);
+    });
+
     it('lookup mode works in one apply: the dns stack only reads the zone, the edge checks no delegation', () => {
       const env = structuredClone(devEnv);
       env.domain.hostedZone = { mode: 'lookup', name: 'shop.example.com' };
@@ -302,6 +334,69 @@ describe('edge stacks', () => {
       expect(edge.data.http).toBeUndefined();
       expect(edge.locals).toBeUndefined();
       for (const v of values(edge, 'aws_acm_certificate_validation')) expect([v.timeouts, v.lifecycle]).toEqual([{ create: '30m' }, undefined]);
+    });
+  });
+
+  describe('the rate limits, evaluated against one IP\'s traffic over time', () => {
+    const CURL = { 'User-Agent': 'curl/8.5.0' };
+    const BROWSER = { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36' };
+    const TOKEN = { ...CURL, Authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig' };
+    const apiGet: SampleRequest = { method: 'GET', uri: '/api/v1/products?limit=20', headers: CURL };
+    const acl = () => one(prod, 'aws_wafv2_web_acl');
+
+    it('prod: one load generator doing 500 GET/s on /api/* (or the storefront) for 60 s is never blocked', () => {
+      expect(simulateOneIp(acl(), [{ request: apiGet, perSecond: 500 }], 60)).toEqual({ allowed: 30_000, blocked: 0, blockedBy: {}, firstBlockedSecond: undefined });
+      const storefront: SampleRequest = { method: 'GET', uri: '/products/42', headers: BROWSER };
+      expect(simulateOneIp(acl(), [{ request: storefront, perSecond: 400 }, { request: { ...apiGet, method: 'HEAD' }, perSecond: 100 }], 60).blocked).toBe(0);
+    });
+
+    it('prod: 500 req/s sustained for 10 minutes needs 4 load-generator IPs (125 req/s each); one IP alone is stopped after 100 s (model: per second)', () => {
+      expect(simulateOneIp(acl(), [{ request: apiGet, perSecond: 125 }], 600).blocked).toBe(0);
+      const alone = simulateOneIp(acl(), [{ request: apiGet, perSecond: 500 }], 600);
+      // Seconds 0–100 carry 50,500 requests: from second 101 on the count of the window is over 50,000.
+      expect([alone.firstBlockedSecond, Object.keys(alone.blockedBy)]).toEqual([101, ['RateLimitPerIp']]);
+    });
+
+    it('prod: writes above the write limit are blocked, reads from the same IP are not; writes at 2/s pass', () => {
+      const post: SampleRequest = { method: 'POST', uri: '/api/v1/products', headers: TOKEN, bodyBytes: 512 };
+      const steady = simulateOneIp(acl(), [{ request: post, perSecond: 2 }], 600);
+      expect(steady.blocked).toBe(0);
+      // 10 writes/s: the 600 of the 5-minute window are used up after 60 s; from second 61 on writes are blocked.
+      const flood = simulateOneIp(acl(), [{ request: post, perSecond: 10 }, { request: apiGet, perSecond: 100 }], 120);
+      expect(flood.blockedBy).toEqual({ RateLimitWritesPerIp: 10 * (120 - 61) });
+      expect(flood.firstBlockedSecond).toBe(61);
+      // Every write method counts (DELETE, PATCH too), and anonymous writes are counted before the token check answers 401.
+      const mixed = simulateOneIp(acl(), [{ request: { ...post, method: 'DELETE', uri: '/api/v1/products/1' }, perSecond: 5 }, { request: { ...post, method: 'PATCH', headers: CURL }, perSecond: 5 }], 120);
+      expect(mixed.blockedBy).toEqual({ ApiWriteRequiresBearerToken: 5 * 61, RateLimitWritesPerIp: 10 * (120 - 61) });
+    });
+
+    it('the old single limit (2000 per 5 minutes for every request) blocked that load generator within seconds', () => {
+      const old = structuredClone(acl());
+      old.rule = (old.rule as Json[]).filter((r) => r.name !== 'RateLimitWritesPerIp');
+      old.rule.find((r: Json) => r.name === 'RateLimitPerIp').statement.rate_based_statement.limit = 2000;
+      expect(simulateOneIp(old, [{ request: apiGet, perSecond: 500 }], 60).firstBlockedSecond).toBe(5);
+    });
+
+    it('an allow-listed load generator (edge.rateLimitExemptCidrs) is counted by neither limit; every other address still is', () => {
+      const env = structuredClone(prodEnv);
+      env.edge.rateLimitExemptCidrs = ['203.0.113.0/28'];
+      const json = synthEdge(env);
+      const sets = ipSetsOf(json);
+      expect(one(json, 'aws_wafv2_ip_set')).toMatchObject({ scope: 'CLOUDFRONT', ip_address_version: 'IPV4', addresses: ['203.0.113.0/28'], provider: 'aws.us_east_1' });
+      const exempted = simulateOneIp(one(json, 'aws_wafv2_web_acl'), [{ request: { ...apiGet, sourceIp: '203.0.113.7' }, perSecond: 2000 }], 300, sets);
+      expect(exempted.blocked).toBe(0);
+      const other = simulateOneIp(one(json, 'aws_wafv2_web_acl'), [{ request: { ...apiGet, sourceIp: '203.0.113.16' }, perSecond: 2000 }], 300, sets);
+      expect(other.blockedBy).toEqual({ RateLimitPerIp: expect.any(Number) });
+      // Still subject to the other rules: an anonymous write from the allow-listed address is refused.
+      const write = evaluateWebAcl(one(json, 'aws_wafv2_web_acl'), { method: 'POST', uri: '/api/v1/products', headers: CURL, sourceIp: '203.0.113.7' }, { ipSets: sets });
+      expect(write.by).toBe('ApiWriteRequiresBearerToken');
+      expect(prod.resource.aws_wafv2_ip_set).toBeUndefined();
+    });
+
+    it('dev: its file lowers the write limit only', () => {
+      const post: SampleRequest = { method: 'POST', uri: '/api/v1/products', headers: TOKEN, bodyBytes: 512 };
+      expect(simulateOneIp(one(dev, 'aws_wafv2_web_acl'), [{ request: post, perSecond: 2 }], 300).firstBlockedSecond).toBe(151);
+      expect(simulateOneIp(one(dev, 'aws_wafv2_web_acl'), [{ request: apiGet, perSecond: 500 }], 60).blocked).toBe(0);
     });
   });
 
@@ -435,14 +530,14 @@ describe('edge stacks', () => {
   it("an edit of dev's edge settings rewrites dev-edge only", () => {
     const ws = tempWorkspace();
     editEnv(ws, 'dev', (raw) => {
-      raw.edge.wafRateLimit = 500;
+      raw.edge.writeRateLimit = 500;
     });
     const edited = path.join(ws, 'cdktf.out');
     synthesize({ dir: path.join(ws, 'environments'), outdir: edited, layers: ['edge'] });
     expect(readStack(edited, 'prod-edge')).toEqual(prod);
     expect(readStack(edited, 'staging-edge')).toEqual(readStack(outdir, 'staging-edge'));
     const devAcl = one(readStack(edited, 'dev-edge'), 'aws_wafv2_web_acl');
-    expect((devAcl.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(500);
+    expect((devAcl.rule as Json[]).find((r) => r.name === 'RateLimitWritesPerIp')?.statement.rate_based_statement.limit).toBe(500);
   });
 
   it('turns ALB deletion protection off only where the file says so', () => {
