@@ -40,14 +40,14 @@ ci_actionlint() {
 
 # --- Background jobs, for installs that wait on the network while the tests use the CPU.
 # ci_bg NAME CMD...: runs CMD (a command or a function of this file) in the background, output to $CI_BG_DIR/NAME.log,
-# killed after CI_BG_TIMEOUT seconds (default 900) so a stuck download fails CI instead of hanging it.
+# killed after CI_BG_TIMEOUT seconds (default 1200) so a stuck download fails CI instead of hanging it.
 # ci_wait NAME...: waits for each; prints its log; returns 1 (naming the job, its exit code and log) if any failed.
 declare -gA _ci_bg_pid=()
 ci_bg() {
   local name=$1; shift
   [ -n "${CI_BG_DIR:-}" ] || { CI_BG_DIR=$(mktemp -d -t awp-ci-bg.XXXXXX); export CI_BG_DIR; }
   # timeout puts the job in its own process group and signals all of it (apt-get's and pip's children included).
-  timeout -k 10 "${CI_BG_TIMEOUT:-900}" bash -c 'source "$0" && "$@"; s=$?; echo "(${SECONDS}s)"; exit $s' "$CI_LIB" "$@" \
+  timeout -k 10 "${CI_BG_TIMEOUT:-1200}" bash -c 'source "$0" && "$@"; s=$?; echo "(${SECONDS}s)"; exit $s' "$CI_LIB" "$@" \
     >"$CI_BG_DIR/$name.log" 2>&1 &
   _ci_bg_pid[$name]=$!
 }
@@ -62,7 +62,7 @@ ci_wait() {
       echo "background $name: done (its last line: how long it took)"
       sed 's/^/  | /' "$CI_BG_DIR/$name.log"
     else
-      echo "background $name: FAILED with exit code $status$([ "$status" -eq 124 ] && echo " (timed out after ${CI_BG_TIMEOUT:-900}s)"); its log:" >&2
+      echo "background $name: FAILED with exit code $status$([ "$status" -eq 124 ] && echo " (timed out after ${CI_BG_TIMEOUT:-1200}s)"); its log:" >&2
       sed 's/^/  | /' "$CI_BG_DIR/$name.log" >&2
       failed=1
     fi
