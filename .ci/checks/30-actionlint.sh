@@ -1,26 +1,16 @@
 #!/usr/bin/env bash
 # actionlint on every workflow: installed from the Go module proxy at a pinned version into a local GOBIN
-# (idempotent: skipped when that exact version is already there). shellcheck, when present (Debian package),
+# (ci_actionlint in .ci/lib.sh; idempotent: skipped when that exact version is already there, as after .ci/run's
+# background install). shellcheck, when present (Debian package),
 # lints the `run:` scripts too; without it actionlint runs its own checks only.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 
-ACTIONLINT_VERSION="v1.7.12"
-bin_dir="${ACTIONLINT_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/awp-ci/bin}"
-actionlint="$bin_dir/actionlint"
-
-if ! [ -x "$actionlint" ] || ! "$actionlint" -version 2>/dev/null | head -1 | grep -qx "${ACTIONLINT_VERSION}"; then
-  command -v go >/dev/null || { echo "30-actionlint: go is required to install actionlint" >&2; exit 1; }
-  mkdir -p "$bin_dir"
-  echo "30-actionlint: installing actionlint ${ACTIONLINT_VERSION} into ${bin_dir}"
-  GOBIN="$bin_dir" GOFLAGS=-buildvcs=false go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}"
-fi
-
+source .ci/lib.sh
+actionlint=$(ci_actionlint)
 # The shellcheck binary is cheap from apt; try once, and carry on without it when apt is unavailable.
-if ! command -v shellcheck >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq shellcheck >/dev/null 2>&1; }) || true
-fi
+command -v shellcheck >/dev/null || ci_apt_install shellcheck >/dev/null 2>&1 || true
 args=(-no-color -pyflakes=)
 if command -v shellcheck >/dev/null; then
   args+=(-shellcheck="$(command -v shellcheck)")

@@ -3,5 +3,6 @@
 # loops against a fake terraform binary (node's test runner; needs jq, as on GitHub's runners).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v jq >/dev/null || { apt-get install -y -qq jq >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq jq; }; }
+source .ci/lib.sh
+command -v jq >/dev/null || ci_apt_install jq
 node --test .github/scripts/

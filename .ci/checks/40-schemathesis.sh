@@ -7,9 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("schemathesis") != "4.32.5")' 2>/dev/null; then
-  python3 -m pip install -q --disable-pip-version-check 'schemathesis==4.32.5'
-fi
+source .ci/lib.sh
+ci_schemathesis
 
 port=${API_SCHEMATHESIS_PORT:-38080}
 work=$(mktemp -d)

@@ -3,6 +3,8 @@
 # on 127.0.0.1 only, for apps/api's test suite, fault tests, schemathesis check and benchmark.
 # Idempotent and quick when everything is installed and running already. Exports the URLs and the
 # commands the fault tests use to stop and start the servers. Throwaway CI credentials, loopback only.
+# (.ci/run installs the packages and moto in the background beforehand; the installs here are then no-ops.)
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 _awp_api_services() {
   local pg_port=${API_PG_PORT:-55432} redis_port=${API_REDIS_PORT:-56379} moto_port=${API_MOTO_PORT:-55000}
@@ -13,14 +15,9 @@ _awp_api_services() {
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
   if [ ${#need[@]} -gt 0 ]; then
     echo "20-services: apt-get install ${need[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    ci_apt_install "${need[@]}" || return 1
   fi
-  if ! python3 -c 'import importlib.metadata as m, sys; sys.exit(m.version("moto") != "5.2.5")' 2>/dev/null \
-    || ! python3 -c 'import flask, flask_cors' 2>/dev/null; then
-    echo "20-services: pip install moto[server]==5.2.5"
-    python3 -m pip install -q --disable-pip-version-check 'moto[server]==5.2.5'
-  fi
+  ci_moto || return 1
 
   mkdir -p "$base"
   chmod 755 "$base"
