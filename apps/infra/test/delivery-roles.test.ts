@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LAYER_DEPENDENCIES, platformIam, type Layer } from '@awp/config';
+import { platformIam, type Layer } from '@awp/config';
 import { PLAN_READER_GROUP } from '@awp/compute';
 import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import {

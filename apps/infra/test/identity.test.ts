@@ -16,7 +16,6 @@ const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-identity-')), 'cdk
 const result = synthesize({ dir: ENV_DIR, outdir, layers: ['identity', 'workloads'] });
 const all = allOf;
 const one = oneOf;
-const remote = (env: string, layer: string) => `data.terraform_remote_state.cross-stack-reference-input-${env}-${layer}.outputs.`;
 const authEnv = (workloads: Json): Record<string, string> => {
   const container = one(workloads, 'kubernetes_deployment_v1').spec.template.spec.container[0];
   return Object.fromEntries(container.env.filter((e: Json) => e.name.startsWith('AUTH_')).map((e: Json) => [e.name, e.value]));
