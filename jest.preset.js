@@ -8,6 +8,7 @@ module.exports = {
   moduleNameMapper: {
     '^@awp/([a-z-]+)$': path.join(root, 'libs/$1/src/index.ts'),
     '^@awp/config/naming$': path.join(root, 'libs/config/src/naming.ts'),
+    '^@awp/guardrails/testing$': path.join(root, 'libs/guardrails/src/testing.ts'),
   },
   testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

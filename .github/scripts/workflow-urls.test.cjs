@@ -69,9 +69,12 @@ function patternMatches(pattern, p) {
 function apiRoutes() {
   const routes = new Set();
   const dir = path.join(root, 'apps/api/src');
-  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.ts') && !x.endsWith('.test.ts'))) {
+  // Every source file under src (routes live in src/routes/**, one Fastify plugin each; no route prefixes are used).
+  const files = fs.readdirSync(dir, { recursive: true }).filter((x) => x.endsWith('.ts') && !x.endsWith('.test.ts'));
+  for (const f of files) {
     for (const m of fs.readFileSync(path.join(dir, f), 'utf8').matchAll(/\.get(?:<[^(]*>)?\(\s*'([^']+)'/g)) routes.add(m[1]);
   }
+  if (!routes.has('/healthz')) throw new Error(`no GET routes found under ${dir}: has the service's layout changed?`);
   return routes;
 }
 

@@ -172,6 +172,8 @@ test('Terraform or OpenTofu, chosen by vars.IAC_TOOL, wherever a job plans or ap
       const tf = steps(job).find((s) => String(s.uses ?? '').startsWith('hashicorp/setup-terraform@'));
       const tofu = steps(job).find((s) => String(s.uses ?? '').startsWith('opentofu/setup-opentofu@'));
       if (!tf && !tofu) continue;
+      // Jobs that only run the tests (which use Terraform for the journeys) install Terraform alone.
+      if (!steps(job).some((s) => /\.github\/scripts\/(plan|apply)-stacks\.sh/.test(s.run ?? ''))) continue;
       assert.ok(tf && tofu, `${f} ${id}: both setups`);
       assert.equal(tf.if, "vars.IAC_TOOL != 'opentofu'");
       assert.equal(tofu.if, "vars.IAC_TOOL == 'opentofu'");
@@ -598,4 +600,20 @@ test('the api image outlives a late prod approval (30 days); the docs say what h
   assert.match(docs, /approve or reject/i, 'a waiting prod run holds its concurrency group');
   assert.match(docs, /\[docs\/first-deploy\.md\]\(first-deploy\.md\)/, 'the first deploy of an empty account is break-glass');
   assert.ok(fs.existsSync(path.join(root, 'docs/first-deploy.md')));
+});
+
+test('every job that runs the tests installs Terraform first (the journeys and the delegation test run a real CLI), and PRs run the self-contained check', () => {
+  let n = 0;
+  for (const f of files) {
+    for (const [id, job] of jobs(f)) {
+      const all = steps(job);
+      const runsTests = all.findIndex((s) => /nx (affected|run-many)\b[^\n]*-t [^\n]*\btest\b|npm test\b/.test(s.run ?? ''));
+      if (runsTests < 0) continue;
+      n++;
+      const tf = all.findIndex((s) => /^hashicorp\/setup-terraform@/.test(s.uses ?? '') || /^opentofu\/setup-opentofu@/.test(s.uses ?? ''));
+      assert.ok(tf >= 0 && tf < runsTests, `${f} ${id}: installs no Terraform before it runs the tests`);
+    }
+  }
+  assert.ok(n >= 1, 'no job runs the tests');
+  assert.ok(steps(wf['pr.yml'].jobs.verify).some((s) => /\.ci\/checks\/05-self-contained\.sh/.test(s.run ?? '')), 'pr.yml verify does not run the self-contained check');
 });

@@ -73,6 +73,11 @@ export function check(s: Sources): string[] {
     if (!floors.some((f) => f[0] === v[0] && newer(v, f) >= 0)) problems.push(`apps/api/Dockerfile: Node ${version} is not in engines.node "${range}"`);
     if (v[0] !== Math.max(...floors.map((f) => f[0]!))) problems.push(`apps/api/Dockerfile: the image must ship the newest supported major (${range}), not ${version}`);
   }
+  // Every remote ADD is pinned by checksum (BuildKit `ADD --checksum`): a changed download fails the build.
+  for (const m of s.dockerfile.matchAll(/^ADD\b((?:[^\n]*\\\n)*[^\n]*)/gm)) {
+    const url = /https?:\/\/\S+/.exec(m[1]!)?.[0];
+    if (url && !/--checksum=sha256:[0-9a-f]{64}\b/.test(m[1]!)) problems.push(`apps/api/Dockerfile: ADD ${url} has no --checksum=sha256:<digest>; pin what the image downloads`);
+  }
   const sentence = statement(s);
   if (!s.dockerfile.includes(`# Node: ${sentence} `)) problems.push(`apps/api/Dockerfile: the comment must say "# Node: ${sentence} …"`);
   if (!s.readme.includes(`**Node**: ${sentence}`)) problems.push(`apps/api/README.md: must say "**Node**: ${sentence}"`);

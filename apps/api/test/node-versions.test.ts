@@ -28,6 +28,12 @@ describe('Node versions: one place each, and everything that states them agrees'
     expect(check(s)).toEqual([expect.stringContaining('is pinned by tag only')]);
   });
 
+  test('a remote ADD without --checksum is refused', () => {
+    expect(real.dockerfile).toMatch(/ADD --checksum=sha256:[0-9a-f]{64}/);
+    const s = { ...real, dockerfile: real.dockerfile.replace(/--checksum=sha256:[0-9a-f]{64} /, '') };
+    expect(check(s)).toEqual([expect.stringContaining('has no --checksum=sha256:<digest>')]);
+  });
+
   test('an image outside engines, or not the newest supported major, is refused', () => {
     const v = shipped(real);
     const s = bump(real, `node:${v}-`, 'node:22.12.0-', 'dockerfile');

@@ -6,6 +6,7 @@ import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, readStack } from './helpers';
+import { all } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 const ENV_DIR = path.join(REPO, 'environments');
@@ -24,7 +25,6 @@ function synthAll(envs: EnvironmentConfig[]): Record<string, string> {
 const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-synth-')), 'cdktf.out');
 const result = synthesize({ dir: ENV_DIR, outdir });
 const stack = (name: string) => readStack(outdir, name);
-const all = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
 
 describe('the cluster stacks', () => {
   it('npm run synth produces <env>-cluster and <env>-workloads for dev, staging and prod', () => {

@@ -8,12 +8,12 @@ import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { editEnv, REPO, readStack, tempWorkspace } from './helpers';
+import { all } from '@awp/guardrails/testing';
 
 // The data stacks of all three environments, synthesized from the real environment files.
 const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-data-')), 'cdktf.out');
 const result = synthesize({ dir: path.join(REPO, 'environments'), outdir, layers: ['network', 'data'] });
 const stack = (name: string) => readStack(outdir, name);
-const all = (json: Record<string, any>, type: string): Record<string, any>[] => Object.values(json.resource?.[type] ?? {});
 const named = (json: Record<string, any>, type: string): [string, Record<string, any>][] => Object.entries(json.resource?.[type] ?? {});
 const REMOTE = /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-(\w+)-network\.outputs\./;
 

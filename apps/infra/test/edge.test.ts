@@ -12,7 +12,8 @@ import { IMAGE_KEY_RE, imageKey } from '../../api/src/storage';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { REPO, editEnv, readStack, tempWorkspace } from './helpers';
-import { evaluateWebAcl, type SampleRequest } from './waf-evaluator';
+import { evaluateWebAcl, ipSetsOf, simulateOneIp, type SampleRequest } from './waf-evaluator';
+import { all, only as one } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 
@@ -24,12 +25,6 @@ const dev = readStack(outdir, 'dev-edge');
 const prodDns = readStack(outdir, 'prod-dns');
 const [devEnv, stagingEnv, prodEnv] = loadEnvironments(['dev', 'staging', 'prod'], { dir: ENV_DIR });
 
-const values = (json: Json, type: string, kind = 'resource'): Json[] => Object.values(json[kind]?.[type] ?? {});
-const one = (json: Json, type: string, kind = 'resource'): Json => {
-  const all = values(json, type, kind);
-  if (all.length !== 1) throw new Error(`expected one ${type}, got ${all.length}`);
-  return all[0];
-};
 const address = (json: Json, type: string, pick: (c: Json) => boolean = () => true): string => `${type}.${Object.entries<Json>(json.resource[type]).find(([, c]) => pick(c))?.[0]}`;
 
 /** Builds one environment in a fresh app and returns its edge stack's JSON. */
@@ -72,9 +67,10 @@ describe('edge stacks', () => {
     const managed = (acl.rule as Json[]).map((r) => r.statement.managed_rule_group_statement?.name).filter(Boolean);
     expect(managed.length).toBeGreaterThanOrEqual(4);
     expect(managed).toEqual(expect.arrayContaining(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesSQLiRuleSet', 'AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesBotControlRuleSet']));
-    expect((acl.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(prodEnv.edge.wafRateLimit);
+    const limits = (a: Json) => Object.fromEntries((a.rule as Json[]).filter((r) => r.statement.rate_based_statement).map((r) => [r.name, r.statement.rate_based_statement.limit]));
+    expect(limits(acl)).toEqual({ RateLimitWritesPerIp: prodEnv.edge.writeRateLimit, RateLimitPerIp: prodEnv.edge.readRateLimit });
     const devAcl = one(dev, 'aws_wafv2_web_acl');
-    expect((devAcl.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(devEnv.edge.wafRateLimit);
+    expect(limits(devAcl)).toEqual({ RateLimitWritesPerIp: 300, RateLimitPerIp: devEnv.edge.readRateLimit });
     expect(JSON.stringify(devAcl)).not.toContain('BotControl');
     const aws = (prod.provider.aws as Json[]).find((p) => p.alias === 'us_east_1');
     expect(aws).toMatchObject({ region: 'us-east-1', allowed_account_ids: ['333333333333'] });
@@ -102,7 +98,7 @@ describe('edge stacks', () => {
     expect(s3?.domain_name).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-data\.outputs\.[\w-]+\}$/);
     expect(dist.logging_config.bucket).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-prod-data\.outputs\.[\w-]+\}\.s3\.amazonaws\.com$/);
     expect(one(prod, 'aws_lb').access_logs.bucket).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
-    const policies = values(prod, 'aws_s3_bucket_policy');
+    const policies = all(prod, 'aws_s3_bucket_policy');
     expect(policies).toHaveLength(2);
     for (const p of policies) expect(p.bucket).toMatch(/terraform_remote_state\.cross-stack-reference-input-prod-data/);
     const prodNetwork = readStack(outdir, 'prod-network');
@@ -136,7 +132,7 @@ describe('edge stacks', () => {
     });
 
     it('owns the uploads bucket policy: read for this distribution only, plus the data layer TLS statements', () => {
-      const policy = values(prod, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)));
+      const policy = all(prod, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)));
       expect(producerOf(policy?.bucket)).toMatch(/^\$\{aws_s3_bucket\.data_buckets_uploads_\w+\.bucket\}$/);
       const doc = policyDocOf(policy!);
       expect(doc.statement.map((st: Json) => st.sid)).toEqual(['AllowCloudFrontDistributionRead', 'DenyInsecureTransport', 'DenyTlsBelow12']);
@@ -153,7 +149,7 @@ describe('edge stacks', () => {
     it('passes AWP-EDGE-009 as synthesized, and the rule fires on the real stack once the SourceArn condition is gone', () => {
       expect(evaluate(stackView('prod-edge', prod as never, 'prod'), edgeRules).filter((f) => f.ruleId === 'AWP-EDGE-009')).toEqual([]);
       const tampered = structuredClone(prod);
-      const policy = values(tampered, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)))!;
+      const policy = all(tampered, 'aws_s3_bucket_policy').find((p) => /uploads/.test(producerOf(p.bucket)))!;
       const name = /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(policy.policy)![1];
       delete tampered.data.aws_iam_policy_document[name].statement[0].condition;
       expect(evaluate(stackView('prod-edge', tampered as never, 'prod'), edgeRules).filter((f) => f.ruleId === 'AWP-EDGE-009').map((f) => f.message)).toEqual([
@@ -203,23 +199,23 @@ describe('edge stacks', () => {
   it("prod: an internal ALB with one HTTPS listener whose security group admits only CloudFront's VPC-origin group", () => {
     const lb = one(prod, 'aws_lb');
     expect(lb).toMatchObject({ internal: true, enable_deletion_protection: true, drop_invalid_header_fields: true });
-    expect(values(prod, 'aws_lb_listener')).toEqual([expect.objectContaining({ port: 443, protocol: 'HTTPS', ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' })]);
+    expect(all(prod, 'aws_lb_listener')).toEqual([expect.objectContaining({ port: 443, protocol: 'HTTPS', ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' })]);
     const sg = address(prod, 'aws_security_group');
     expect(lb.security_groups).toEqual([`\${${sg}.id}`]);
-    const ingress = values(prod, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${sg}.id}`);
+    const ingress = all(prod, 'aws_vpc_security_group_ingress_rule').filter((r) => r.security_group_id === `\${${sg}.id}`);
     expect(ingress).toHaveLength(1);
     expect(ingress[0]).toMatchObject({ referenced_security_group_id: `\${data.${address({ resource: prod.data }, 'aws_security_group')}.id}`, from_port: 443, to_port: 443 });
     expect(one(prod, 'aws_security_group', 'data')).toMatchObject({ name: 'CloudFront-VPCOrigins-Service-SG', vpc_id: expect.stringMatching(/cross-stack-reference-input-prod-network/) });
   });
 
   it('prod: Route 53 alias records and certificates in the right regions', () => {
-    const site = values(prod, 'aws_route53_record').filter((r) => r.name === prodEnv.domain.name);
+    const site = all(prod, 'aws_route53_record').filter((r) => r.name === prodEnv.domain.name);
     expect(site.map((r) => r.type).sort()).toEqual(['A', 'AAAA']);
     for (const r of site) expect(r.alias.name).toMatch(/aws_cloudfront_distribution\./);
-    const certs = values(prod, 'aws_acm_certificate');
+    const certs = all(prod, 'aws_acm_certificate');
     expect(certs.find((c) => c.domain_name === 'shop.example.com')?.provider).toBe('aws.us_east_1');
     expect(certs.find((c) => c.domain_name === 'origin.shop.example.com')?.provider).toBeUndefined();
-    expect(values(prod, 'aws_acm_certificate_validation')).toHaveLength(2);
+    expect(all(prod, 'aws_acm_certificate_validation')).toHaveLength(2);
     expect(prod.resource.aws_route53_zone).toBeUndefined();
     expect(one(prod, 'aws_route53_health_check')).toMatchObject({ fqdn: 'shop.example.com', resource_path: '/healthz', type: 'HTTPS' });
   });
@@ -228,7 +224,7 @@ describe('edge stacks', () => {
     const tg = one(prod, 'aws_lb_target_group');
     expect(tg).toMatchObject({ port: prodEnv.service.nodePort, target_type: 'instance', deregistration_delay: String(prodEnv.service.drainSeconds + 5) });
     expect(tg.health_check.path).toBe('/readyz');
-    const workloadRule = values(prod, 'aws_vpc_security_group_ingress_rule').find((r) => String(r.security_group_id).includes('terraform_remote_state'));
+    const workloadRule = all(prod, 'aws_vpc_security_group_ingress_rule').find((r) => String(r.security_group_id).includes('terraform_remote_state'));
     expect(workloadRule).toMatchObject({ from_port: prodEnv.service.nodePort, to_port: prodEnv.service.nodePort, referenced_security_group_id: `\${${address(prod, 'aws_security_group')}.id}` });
     const env = structuredClone(stagingEnv);
     env.service.drainSeconds = 45;
@@ -281,13 +277,44 @@ describe('edge stacks', () => {
 
     it('prod-edge writes into that zone and refuses to plan until public DNS shows the delegation to its name servers', () => {
       const zone = address(prodDns, 'aws_route53_zone');
-      for (const r of values(prod, 'aws_route53_record')) expect(producerOf(r.zone_id)).toBe(`\${${zone}.zone_id}`);
+      for (const r of all(prod, 'aws_route53_record')) expect(producerOf(r.zone_id)).toBe(`\${${zone}.zone_id}`);
       const [expected] = Object.values(prod.locals) as string[];
       expect(producerOf(expected)).toBe(`\${${zone}.name_servers}`);
       const lookup = one(prod, 'http', 'data');
       expect(lookup.url).toBe(`https://dns.google/resolve?name=${prodEnv.domain.name}&type=NS`);
       expect(lookup.lifecycle.postcondition[0].error_message).toContain(`Create an NS record named ${prodEnv.domain.name} in its parent zone example.com`);
-      for (const v of values(prod, 'aws_acm_certificate_validation')) expect([v.timeouts.create, v.lifecycle.precondition.length]).toEqual(['30m', 1]);
+      for (const v of all(prod, 'aws_acm_certificate_validation')) expect([v.timeouts.create, v.lifecycle.precondition.length]).toEqual(['30m', 1]);
+    });
+
+    it('dev-edge, inside prod\'s zone, refuses until prod-dns delegates it and says to write that in prod.json', () => {
+      const message = one(dev, 'http', 'data').lifecycle.postcondition[0].error_message as string;
+      expect(message).toContain('Create an NS record named dev.shop.example.com in its parent zone shop.example.com with the values');
+      expect(message).toContain(
+        'the prod-dns stack writes it: add these values as "nameServers" of the entry { "name": "dev.shop.example.com" } in environments/prod.json (domain.delegations) and apply prod-dns by hand',
+      );
+      expect(message).not.toContain('registrar');
+      const devDns = readStack(outdir, 'dev-dns');
+      expect(devDns.output.name_servers.description).toBe('Add these values as nameServers of dev.shop.example.com in environments/prod.json (domain.delegations) and apply prod-dns by hand before applying dev-edge');
+      expect(devDns.output.ds_record.description).toContain('add this value to dsRecords of dev.shop.example.com in environments/prod.json');
+      // No name servers listed yet: prod-dns writes no delegation records.
+      expect(prodDns.resource.aws_route53_record).toBeUndefined();
+    });
+
+    it('prod-dns writes the NS and DS records of the children prod.json lists with name servers', () => {
+      const ws = tempWorkspace();
+      const NS = ['ns-1111.awsdns-11.org', 'ns-2222.awsdns-22.co.uk', 'ns-333.awsdns-33.com', 'ns-444.awsdns-44.net'];
+      const ds = `2371 13 2 ${'AB'.repeat(32)}`;
+      editEnv(ws, 'prod', (raw) => {
+        raw.domain.delegations = [{ name: 'dev.shop.example.com', nameServers: NS, dsRecords: [ds] }, { name: 'staging.shop.example.com' }];
+      });
+      const edited = path.join(ws, 'cdktf.out');
+      synthesize({ dir: path.join(ws, 'environments'), outdir: edited, envs: ['prod'], layers: ['dns'] });
+      const dns = readStack(edited, 'prod-dns');
+      const zoneId = `\${${address(dns, 'aws_route53_zone')}.zone_id}`;
+      expect(all(dns, 'aws_route53_record').map((r) => [r.name, r.type, r.records, r.zone_id]).sort((a, b) => a[1].localeCompare(b[1]))).toEqual([
+        ['dev.shop.example.com', 'DS', [ds], zoneId],
+        ['dev.shop.example.com', 'NS', NS, zoneId],
+      ]);
     });
 
     it('lookup mode works in one apply: the dns stack only reads the zone, the edge checks no delegation', () => {
@@ -301,7 +328,70 @@ describe('edge stacks', () => {
       const edge = JSON.parse(Testing.synth(stacks.get('edge')!)) as Json;
       expect(edge.data.http).toBeUndefined();
       expect(edge.locals).toBeUndefined();
-      for (const v of values(edge, 'aws_acm_certificate_validation')) expect([v.timeouts, v.lifecycle]).toEqual([{ create: '30m' }, undefined]);
+      for (const v of all(edge, 'aws_acm_certificate_validation')) expect([v.timeouts, v.lifecycle]).toEqual([{ create: '30m' }, undefined]);
+    });
+  });
+
+  describe('the rate limits, evaluated against one IP\'s traffic over time', () => {
+    const CURL = { 'User-Agent': 'curl/8.5.0' };
+    const BROWSER = { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36' };
+    const TOKEN = { ...CURL, Authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig' };
+    const apiGet: SampleRequest = { method: 'GET', uri: '/api/v1/products?limit=20', headers: CURL };
+    const acl = () => one(prod, 'aws_wafv2_web_acl');
+
+    it('prod: one load generator doing 500 GET/s on /api/* (or the storefront) for 60 s is never blocked', () => {
+      expect(simulateOneIp(acl(), [{ request: apiGet, perSecond: 500 }], 60)).toEqual({ allowed: 30_000, blocked: 0, blockedBy: {}, firstBlockedSecond: undefined });
+      const storefront: SampleRequest = { method: 'GET', uri: '/products/42', headers: BROWSER };
+      expect(simulateOneIp(acl(), [{ request: storefront, perSecond: 400 }, { request: { ...apiGet, method: 'HEAD' }, perSecond: 100 }], 60).blocked).toBe(0);
+    });
+
+    it('prod: 500 req/s sustained for 10 minutes needs 4 load-generator IPs (125 req/s each); one IP alone is stopped after 100 s (model: per second)', () => {
+      expect(simulateOneIp(acl(), [{ request: apiGet, perSecond: 125 }], 600).blocked).toBe(0);
+      const alone = simulateOneIp(acl(), [{ request: apiGet, perSecond: 500 }], 600);
+      // Seconds 0–100 carry 50,500 requests: from second 101 on the count of the window is over 50,000.
+      expect([alone.firstBlockedSecond, Object.keys(alone.blockedBy)]).toEqual([101, ['RateLimitPerIp']]);
+    });
+
+    it('prod: writes above the write limit are blocked, reads from the same IP are not; writes at 2/s pass', () => {
+      const post: SampleRequest = { method: 'POST', uri: '/api/v1/products', headers: TOKEN, bodyBytes: 512 };
+      const steady = simulateOneIp(acl(), [{ request: post, perSecond: 2 }], 600);
+      expect(steady.blocked).toBe(0);
+      // 10 writes/s: the 600 of the 5-minute window are used up after 60 s; from second 61 on writes are blocked.
+      const flood = simulateOneIp(acl(), [{ request: post, perSecond: 10 }, { request: apiGet, perSecond: 100 }], 120);
+      expect(flood.blockedBy).toEqual({ RateLimitWritesPerIp: 10 * (120 - 61) });
+      expect(flood.firstBlockedSecond).toBe(61);
+      // Every write method counts (DELETE, PATCH too), and anonymous writes are counted before the token check answers 401.
+      const mixed = simulateOneIp(acl(), [{ request: { ...post, method: 'DELETE', uri: '/api/v1/products/1' }, perSecond: 5 }, { request: { ...post, method: 'PATCH', headers: CURL }, perSecond: 5 }], 120);
+      expect(mixed.blockedBy).toEqual({ ApiWriteRequiresBearerToken: 5 * 61, RateLimitWritesPerIp: 10 * (120 - 61) });
+    });
+
+    it('the old single limit (2000 per 5 minutes for every request) blocked that load generator within seconds', () => {
+      const old = structuredClone(acl());
+      old.rule = (old.rule as Json[]).filter((r) => r.name !== 'RateLimitWritesPerIp');
+      old.rule.find((r: Json) => r.name === 'RateLimitPerIp').statement.rate_based_statement.limit = 2000;
+      expect(simulateOneIp(old, [{ request: apiGet, perSecond: 500 }], 60).firstBlockedSecond).toBe(5);
+    });
+
+    it('an allow-listed load generator (edge.rateLimitExemptCidrs) is counted by neither limit; every other address still is', () => {
+      const env = structuredClone(prodEnv);
+      env.edge.rateLimitExemptCidrs = ['203.0.113.0/28'];
+      const json = synthEdge(env);
+      const sets = ipSetsOf(json);
+      expect(one(json, 'aws_wafv2_ip_set')).toMatchObject({ scope: 'CLOUDFRONT', ip_address_version: 'IPV4', addresses: ['203.0.113.0/28'], provider: 'aws.us_east_1' });
+      const exempted = simulateOneIp(one(json, 'aws_wafv2_web_acl'), [{ request: { ...apiGet, sourceIp: '203.0.113.7' }, perSecond: 2000 }], 300, sets);
+      expect(exempted.blocked).toBe(0);
+      const other = simulateOneIp(one(json, 'aws_wafv2_web_acl'), [{ request: { ...apiGet, sourceIp: '203.0.113.16' }, perSecond: 2000 }], 300, sets);
+      expect(other.blockedBy).toEqual({ RateLimitPerIp: expect.any(Number) });
+      // Still subject to the other rules: an anonymous write from the allow-listed address is refused.
+      const write = evaluateWebAcl(one(json, 'aws_wafv2_web_acl'), { method: 'POST', uri: '/api/v1/products', headers: CURL, sourceIp: '203.0.113.7' }, { ipSets: sets });
+      expect(write.by).toBe('ApiWriteRequiresBearerToken');
+      expect(prod.resource.aws_wafv2_ip_set).toBeUndefined();
+    });
+
+    it('dev: its file lowers the write limit only', () => {
+      const post: SampleRequest = { method: 'POST', uri: '/api/v1/products', headers: TOKEN, bodyBytes: 512 };
+      expect(simulateOneIp(one(dev, 'aws_wafv2_web_acl'), [{ request: post, perSecond: 2 }], 300).firstBlockedSecond).toBe(151);
+      expect(simulateOneIp(one(dev, 'aws_wafv2_web_acl'), [{ request: apiGet, perSecond: 500 }], 60).blocked).toBe(0);
     });
   });
 
@@ -435,14 +525,14 @@ describe('edge stacks', () => {
   it("an edit of dev's edge settings rewrites dev-edge only", () => {
     const ws = tempWorkspace();
     editEnv(ws, 'dev', (raw) => {
-      raw.edge.wafRateLimit = 500;
+      raw.edge.writeRateLimit = 500;
     });
     const edited = path.join(ws, 'cdktf.out');
     synthesize({ dir: path.join(ws, 'environments'), outdir: edited, layers: ['edge'] });
     expect(readStack(edited, 'prod-edge')).toEqual(prod);
     expect(readStack(edited, 'staging-edge')).toEqual(readStack(outdir, 'staging-edge'));
     const devAcl = one(readStack(edited, 'dev-edge'), 'aws_wafv2_web_acl');
-    expect((devAcl.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(500);
+    expect((devAcl.rule as Json[]).find((r) => r.name === 'RateLimitWritesPerIp')?.statement.rate_based_statement.limit).toBe(500);
   });
 
   it('turns ALB deletion protection off only where the file says so', () => {

@@ -24,7 +24,9 @@ const staging = JSON.parse(readFileSync(path.join(envDir, 'staging.json'), 'utf8
 const qa = { ...staging, name: 'qa', promotesFrom: 'staging', domain: { ...staging.domain, name: 'qa.shop.example.com' }, network: { ...staging.network, vpcCidr: '10.40.0.0/16' } };
 writeFileSync(path.join(envDir, 'qa.json'), JSON.stringify(qa, null, 2));
 const prod = JSON.parse(readFileSync(path.join(envDir, 'prod.json'), 'utf8'));
-writeFileSync(path.join(envDir, 'prod.json'), JSON.stringify({ ...prod, promotesFrom: 'qa' }, null, 2));
+// qa's zone lies inside prod's created zone: prod must delegate it (the loader refuses otherwise).
+const delegations = [...prod.domain.delegations, { name: 'qa.shop.example.com' }];
+writeFileSync(path.join(envDir, 'prod.json'), JSON.stringify({ ...prod, promotesFrom: 'qa', domain: { ...prod.domain, delegations } }, null, 2));
 writeFileSync(path.join(ws, 'package.json'), '{"name":"ws","private":true}\n');
 // The other environments' stacks are already synthesized (the fixture); synthesize qa into the same cdktf.out.
 cpSync(SYNTH_FIXTURE, path.join(ws, 'cdktf.out'), { recursive: true });
@@ -68,15 +70,23 @@ describe('a fourth environment file (qa, copied from staging.json)', () => {
     expect([...new Set(envs)]).toEqual(EXPECTED);
   });
 
-  it("is deployed by deploy.yml: the build job's environments output (from bootstrap --describe) drives the deploy matrix", () => {
+  it("is deployed by deploy.yml: the build job's environments output (from bootstrap --describe) drives the chained stage jobs", () => {
     const deploy = YAML.parse(readFileSync(path.join(ROOT, '.github/workflows/deploy.yml'), 'utf8'));
-    expect(deploy.jobs.deploy.strategy.matrix.environment).toBe('${{ fromJSON(needs.build.outputs.environments) }}');
-    const step = (deploy.jobs.build.steps as { id?: string; run?: string }[]).find((s) => s.id === 'targets');
+    // Stage n deploys environments[n-1] after stage n-1: one stage job per environment in promotion order, so the
+    // fourth environment needs a stage-4 (deploy.yml's build job refuses more environments than stages).
+    const stages = Object.keys(deploy.jobs).filter((j) => /^stage-\d+$/.test(j));
+    expect(stages.length).toBeGreaterThanOrEqual(EXPECTED.length);
+    EXPECTED.forEach((_env, i) => {
+      const job = deploy.jobs[`stage-${i + 1}`];
+      expect(job.with.environment).toBe(`\${{ fromJSON(needs.build.outputs.environments)[${i}] }}`);
+      expect([job.needs].flat()).toEqual(i === 0 ? ['build'] : ['build', `stage-${i}`]);
+    });
+    const step = (deploy.jobs.build.steps as { id?: string; run?: string; env?: Record<string, string> }[]).find((s) => s.id === 'targets');
     // The step's own shell, run in the temp workspace (platform.js finds environments/ from the working directory).
     const script = String(step?.run).replace('node apps/infra/bin/platform.js', `node ${path.join(ROOT, 'apps/infra/bin/platform.js')}`);
     const output = path.join(ws, 'github-output');
     writeFileSync(output, '');
-    execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: ws, env: { ...process.env, GITHUB_OUTPUT: output }, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: ws, env: { ...process.env, ...step?.env, GITHUB_OUTPUT: output }, stdio: ['ignore', 'ignore', 'inherit'] });
     const outputs = Object.fromEntries(readFileSync(output, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
     expect(JSON.parse(outputs.environments)).toEqual(EXPECTED);
     expect(Object.keys(JSON.parse(outputs.targets))).toEqual(EXPECTED);

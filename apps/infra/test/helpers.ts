@@ -47,18 +47,6 @@ export function readStack(outdir: string, name: string): Record<string, any> {
   return JSON.parse(readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8'));
 }
 
-/** Every resource of one Terraform type in a synthesized stack. */
-export function allOf(json: Record<string, any>, type: string): Record<string, any>[] {
-  return Object.values(json.resource?.[type] ?? {});
-}
-
-/** The one resource of a type (the test fails when there are none or several). */
-export function oneOf(json: Record<string, any>, type: string): Record<string, any> {
-  const list = allOf(json, type);
-  expect(list).toHaveLength(1);
-  return list[0];
-}
-
 /** One effective Allow/Deny of a role, its references resolved to the producing stack's own addresses (no hash suffixes). */
 export interface RoleStatement {
   readonly effect: string;

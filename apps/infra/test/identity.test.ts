@@ -7,15 +7,14 @@ import { validateEnvironment, type EnvironmentConfig } from '../src/environment'
 import { DATA_SOURCE_READS, PULL_REQUEST_PLAN_SKIPS, PULL_REQUEST_SECRET_STATES } from '../src/bootstrap/plan-reads';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
-import { REPO, allOf, editEnv, oneOf, readStack, tempWorkspace } from './helpers';
+import { all, only as one } from '@awp/guardrails/testing';
+import { REPO, editEnv, readStack, tempWorkspace } from './helpers';
 
 type Json = Record<string, any>;
 const ENV_DIR = path.join(REPO, 'environments');
 const rawEnv = (name: string): Json => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
 const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-identity-')), 'cdktf.out');
 const result = synthesize({ dir: ENV_DIR, outdir, layers: ['identity', 'workloads'] });
-const all = allOf;
-const one = oneOf;
 const authEnv = (workloads: Json): Record<string, string> => {
   const container = one(workloads, 'kubernetes_deployment_v1').spec.template.spec.container[0];
   return Object.fromEntries(container.env.filter((e: Json) => e.name.startsWith('AUTH_')).map((e: Json) => [e.name, e.value]));

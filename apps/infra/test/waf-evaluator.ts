@@ -10,6 +10,8 @@
  * that none of these rules matches passes the group.
  */
 
+import { cidrWithin, parseCidr, type Cidr } from '@awp/config';
+
 type Json = Record<string, any>;
 
 export interface SampleRequest {
@@ -21,6 +23,8 @@ export interface SampleRequest {
   readonly bodyBytes?: number;
   /** What the client IP is, for the IP-list groups: a cloud host (GitHub runners, Route 53 checkers), Tor, a known bad actor. */
   readonly ip?: 'residential' | 'hosting' | 'anonymous' | 'reputation-bad';
+  /** The client's IPv4 address, for IP set references (none: an address in no set). */
+  readonly sourceIp?: string;
 }
 
 export interface Verdict {
@@ -30,6 +34,20 @@ export interface Verdict {
   /** Rules that only counted on the way. */
   readonly counted: readonly string[];
   readonly status: number;
+  /** Rate-based rules the request reached and whose scope it matched: their counters for its IP go up. */
+  readonly rateCounted: readonly string[];
+}
+
+export interface EvaluateOptions {
+  /** Rate-based rules whose limit the request's IP is over (by rule name): they act on its matching requests. */
+  readonly rateExceeded?: ReadonlySet<string>;
+  /** The stack's IP sets, by the ARN expression the ACL references (`ipSetsOf`). */
+  readonly ipSets?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The `aws_wafv2_ip_set` resources of a synthesized stack, keyed by the `${…arn}` expression rules reference them by. */
+export function ipSetsOf(stack: Json): Record<string, readonly string[]> {
+  return Object.fromEntries(Object.entries<Json>(stack.resource?.aws_wafv2_ip_set ?? {}).map(([name, set]) => [`\${aws_wafv2_ip_set.${name}.arn}`, set.addresses]));
 }
 
 /** curl, SDKs, HTTP libraries and health checkers: what Bot Control's non-browser rules look for. */
@@ -81,7 +99,7 @@ const MANAGED_MODELS: Record<string, (req: SampleRequest, config: Json) => [stri
   },
 };
 
-function matches(req: SampleRequest, statement: Json): boolean {
+function matches(req: SampleRequest, statement: Json, options: EvaluateOptions = {}): boolean {
   const [[type, s]] = Object.entries(statement) as [string, Json][];
   switch (type) {
     case 'byte_match_statement': {
@@ -109,26 +127,48 @@ function matches(req: SampleRequest, statement: Json): boolean {
       return ops[s.comparison_operator](size, s.size);
     }
     case 'and_statement':
-      return (s.statement as Json[]).every((x) => matches(req, x));
+      return (s.statement as Json[]).every((x) => matches(req, x, options));
     case 'or_statement':
-      return (s.statement as Json[]).some((x) => matches(req, x));
+      return (s.statement as Json[]).some((x) => matches(req, x, options));
     case 'not_statement':
-      return !matches(req, s.statement);
+      return !matches(req, s.statement, options);
+    case 'ip_set_reference_statement': {
+      const set = options.ipSets?.[s.arn];
+      if (!set) throw new Error(`waf-evaluator: IP set ${s.arn} not given (ipSetsOf(stack))`);
+      if (s.ip_set_forwarded_ip_config) throw new Error('waf-evaluator: forwarded IP sets not implemented');
+      if (req.sourceIp === undefined) return false;
+      const ip = parseCidr(`${req.sourceIp}/32`) as Cidr;
+      return set.some((c) => cidrWithin(ip, c));
+    }
     case 'rate_based_statement':
-      return false; // one sample request never exceeds a per-IP rate
+      throw new Error('waf-evaluator: a rate-based statement is only valid as a rule\'s top-level statement');
     default:
       throw new Error(`waf-evaluator: statement ${type} not implemented`);
   }
 }
 
-/** Evaluates the web ACL's rules in priority order, as WAF does: the first terminating action wins. */
-export function evaluateWebAcl(acl: Json, req: SampleRequest): Verdict {
+/**
+ * Evaluates the web ACL's rules in priority order, as WAF does: the first terminating action wins. A rate-based rule
+ * acts only when `options.rateExceeded` names it (see `simulateOneIp`); one request alone never exceeds a rate.
+ */
+export function evaluateWebAcl(acl: Json, req: SampleRequest, options: EvaluateOptions = {}): Verdict {
   const counted: string[] = [];
+  const rateCounted: string[] = [];
   const blockStatus = (action: Json) => action.block?.custom_response?.response_code ?? 403;
   for (const rule of [...(acl.rule as Json[])].sort((a, b) => a.priority - b.priority)) {
+    const rate = rule.statement.rate_based_statement;
+    if (rate) {
+      if (rate.aggregate_key_type !== 'IP' || rate.forwarded_ip_config || rate.custom_key) throw new Error(`waf-evaluator: rate aggregation ${rate.aggregate_key_type} not implemented`);
+      if (rate.scope_down_statement && !matches(req, rate.scope_down_statement, options)) continue;
+      rateCounted.push(rule.name);
+      if (!options.rateExceeded?.has(rule.name)) continue;
+      if (rule.action.count) counted.push(rule.name);
+      else return { action: 'block', by: rule.name, counted, status: blockStatus(rule.action), rateCounted };
+      continue;
+    }
     const group = rule.statement.managed_rule_group_statement;
     if (group) {
-      if (group.scope_down_statement && !matches(req, group.scope_down_statement)) continue;
+      if (group.scope_down_statement && !matches(req, group.scope_down_statement, options)) continue;
       const model = MANAGED_MODELS[group.name];
       if (!model) throw new Error(`waf-evaluator: managed group ${group.name} not modelled`);
       const overrides = new Map<string, Json>(((group.rule_action_override ?? []) as Json[]).map((o) => [o.name, o.action_to_use]));
@@ -136,14 +176,67 @@ export function evaluateWebAcl(acl: Json, req: SampleRequest): Verdict {
         if (!hit) continue;
         const action = overrides.get(name) ?? { block: {} };
         if (rule.override_action?.count || action.count) counted.push(`${rule.name}/${name}`);
-        else return { action: 'block', by: `${rule.name}/${name}`, counted, status: 403 };
+        else return { action: 'block', by: `${rule.name}/${name}`, counted, status: 403, rateCounted };
       }
       continue;
     }
-    if (!matches(req, rule.statement)) continue;
+    if (!matches(req, rule.statement, options)) continue;
     if (rule.action.count) counted.push(rule.name);
-    else if (rule.action.allow) return { action: 'allow', by: rule.name, counted, status: 200 };
-    else return { action: 'block', by: rule.name, counted, status: blockStatus(rule.action) };
+    else if (rule.action.allow) return { action: 'allow', by: rule.name, counted, status: 200, rateCounted };
+    else return { action: 'block', by: rule.name, counted, status: blockStatus(rule.action), rateCounted };
   }
-  return acl.default_action.allow ? { action: 'allow', by: 'default', counted, status: 200 } : { action: 'block', by: 'default', counted, status: 403 };
+  return acl.default_action.allow ? { action: 'allow', by: 'default', counted, status: 200, rateCounted } : { action: 'block', by: 'default', counted, status: 403, rateCounted };
+}
+
+/** Steady traffic of one kind from one client IP. */
+export interface Traffic {
+  readonly request: SampleRequest;
+  readonly perSecond: number;
+}
+
+export interface RateOutcome {
+  /** Requests WAF let through / blocked, over the whole run. */
+  readonly allowed: number;
+  readonly blocked: number;
+  /** Blocked requests by the rule that blocked them. */
+  readonly blockedBy: Readonly<Record<string, number>>;
+  /** The first second (0-based) in which a request was blocked, if any. */
+  readonly firstBlockedSecond?: number;
+}
+
+/**
+ * Runs `traffic` from ONE client IP through the ACL, second by second, for `seconds`. Each rate-based rule counts the
+ * IP's requests that reach it and match its scope-down statement over its `evaluation_window_sec` (a sliding window,
+ * as WAF counts "the requests for the N seconds immediately preceding the current time"), and acts on the IP's
+ * matching requests while that count is above its `limit` (AWS WAF Developer Guide, "Rate-based rule high-level
+ * settings"). WAF checks every few seconds and only approximately; this model checks every second, exactly.
+ */
+export function simulateOneIp(acl: Json, traffic: readonly Traffic[], seconds: number, ipSets: EvaluateOptions['ipSets'] = {}): RateOutcome {
+  const rateRules = (acl.rule as Json[]).filter((r) => r.statement.rate_based_statement);
+  const history = new Map<string, number[]>(rateRules.map((r) => [r.name as string, []]));
+  const blockedBy: Record<string, number> = {};
+  let allowed = 0;
+  let blocked = 0;
+  let firstBlockedSecond: number | undefined;
+  for (let t = 0; t < seconds; t++) {
+    const exceeded = new Set<string>();
+    for (const r of rateRules) {
+      const { limit, evaluation_window_sec: window = 300 } = r.statement.rate_based_statement;
+      const counts = history.get(r.name) as number[];
+      if (counts.slice(Math.max(0, t - window), t).reduce((a, b) => a + b, 0) > limit) exceeded.add(r.name);
+    }
+    const now = new Map<string, number>();
+    for (const { request, perSecond } of traffic) {
+      const v = evaluateWebAcl(acl, request, { rateExceeded: exceeded, ipSets });
+      for (const name of v.rateCounted) now.set(name, (now.get(name) ?? 0) + perSecond);
+      if (v.action === 'allow') allowed += perSecond;
+      else {
+        blocked += perSecond;
+        blockedBy[v.by] = (blockedBy[v.by] ?? 0) + perSecond;
+        firstBlockedSecond ??= t;
+      }
+    }
+    for (const r of rateRules) (history.get(r.name) as number[]).push(now.get(r.name) ?? 0);
+  }
+  return { allowed, blocked, blockedBy, firstBlockedSecond };
 }

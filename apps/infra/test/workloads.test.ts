@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { synthesize } from '../src/synth';
 import { REPO, readStack, rolePermissions } from './helpers';
+import { all } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 const ENV_DIR = path.join(REPO, 'environments');
@@ -10,7 +11,6 @@ const rawEnv = (name: string): Json => JSON.parse(readFileSync(path.join(ENV_DIR
 const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-synth-')), 'cdktf.out');
 const result = synthesize({ dir: ENV_DIR, outdir, layers: ['cluster', 'data', 'edge', 'workloads'] });
 const stack = (name: string) => readStack(outdir, name);
-const all = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
 const one = (json: Json, type: string): Json => {
   const list = all(json, type);
   expect(list).toHaveLength(1);

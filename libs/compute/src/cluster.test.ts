@@ -3,6 +3,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack, computeRules } from '@awp/guardrails';
 import { SettingsError } from '@awp/config';
 import { Cluster, computeSettings, PLAN_READER_GROUP, type ClusterProps, type ComputeSettings } from './index';
+import { all } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'cluster', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
@@ -35,7 +36,6 @@ function synth(settings: Partial<ComputeSettings> = {}, wiring: Partial<Omit<Clu
   const cluster = new Cluster(stack, 'cluster', { ...BASE, ...wiring, settings: { ...SETTINGS, ...settings } });
   return { json: JSON.parse(Testing.synth(stack)), stack, cluster };
 }
-const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
 const one = (json: Json, type: string): Json => {
   const list = all(json, type);
   expect(list).toHaveLength(1);

@@ -3,6 +3,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { SettingsError } from '@awp/config';
 import { computeSettings, EksProviders, serviceSettings, ServiceWorkloads, type ResolvedChartSettings, type ServiceSettings, type ServiceWorkloadsProps } from './index';
+import { all } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 const MASTER_SECRET = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:master';
@@ -50,7 +51,6 @@ function synth(props: Partial<Omit<ServiceWorkloadsProps, 'settings'>> = {}, set
   });
   return { json: JSON.parse(Testing.synth(stack)), stack, workloads };
 }
-const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
 const one = (json: Json, type: string): Json => {
   const list = all(json, type);
   expect(list).toHaveLength(1);

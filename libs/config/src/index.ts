@@ -1,7 +1,6 @@
 export * from './environment';
 export * from './fields';
 export * from './settings';
-export * from './sections';
 export * from './loader';
 export * from './naming';
 export * from './cidr';

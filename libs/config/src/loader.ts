@@ -89,8 +89,13 @@ export interface EnvironmentFileSpec<T extends { readonly name: string; readonly
    * is refused with a message naming the new one (README → Config migration), not a bare "unknown field".
    */
   readonly renamed?: Readonly<Record<string, string>>;
-  /** Problems only visible across files (each file valid on its own); `fileOf` names a config's file. */
-  readonly acrossFiles?: (configs: readonly T[], fileOf: (config: T) => string) => ConfigProblem[];
+  /**
+   * Problems only visible across files (each file valid on its own); `fileOf` names a config's file. `all` holds the
+   * loaded configs and every other valid file of the folder (loading `dev` alone still sees prod's zone delegations).
+   */
+  readonly acrossFiles?: (configs: readonly T[], fileOf: (config: T) => string, all: readonly T[]) => ConfigProblem[];
+  /** Adds what only the other files tell (e.g. which environment's zone delegates this one) to each loaded config. */
+  readonly annotate?: (config: T, all: readonly T[], folder: string) => T;
 }
 
 /** Old keys still present in `raw`, as problems naming the new key. */
@@ -178,7 +183,10 @@ export function loadEnvironmentFiles<T extends { readonly name: string; readonly
       problemsAcross.push({ file: fileOf(c), path: 'promotesFrom', message: `expected one of ${known.join(', ')}, got "${c.promotesFrom}"` });
     }
   }
-  problemsAcross.push(...(spec.acrossFiles?.(configs, fileOf) ?? []));
+  // A file that does not validate is left to its own load to report.
+  const all = [...configs, ...known.filter((n) => !wanted.includes(n)).flatMap((n) => readOne(spec, n, dir, relativeTo).config ?? [])];
+  problemsAcross.push(...(spec.acrossFiles?.(configs, fileOf, all) ?? []));
   if (problemsAcross.length > 0) throw new ConfigError(problemsAcross);
-  return configs;
+  const annotate = spec.annotate;
+  return annotate ? configs.map((c) => annotate(c, all, dir)) : configs;
 }

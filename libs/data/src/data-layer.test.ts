@@ -6,6 +6,7 @@ import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { SettingsError } from '@awp/config';
 import { Cache, DataBuckets, DataKeys, DataLayer, dataSettings, Postgres, type DataLayerProps, type DataSettings, type Grantee } from './index';
+import { all } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'data', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
@@ -40,7 +41,6 @@ function synth(settings: DataSettings = {}, props: Partial<DataLayerProps> = {},
   for (const [k, v] of Object.entries(fields)) new TerraformOutput(stack, k, { value: v });
   return { json: JSON.parse(Testing.synth(stack)), stack, data };
 }
-const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
 const entries = (json: Json, type: string): [string, Json][] => Object.entries(json.resource[type] ?? {});
 const one = (json: Json, type: string, pred: (r: Json) => boolean = () => true): Json => {
   const found = all(json, type).filter(pred);

@@ -111,7 +111,17 @@ describe('review evidence (W1)', () => {
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const ENVS = [{ name: 'dev' }, { name: 'staging', promotesFrom: 'dev' }];
-const dep = (id: number, env: string, creator: string, statusCreator = creator, sha = SHA): DeploymentRecord => ({ id, environment: env, sha, creator, created_at: `2026-01-0${id}T00:00:00Z`, statuses: [{ state: 'success', creator: statusCreator }] });
+// Every record names a run of deploy.yml on main for its commit (provenance, promotion.ts): only the creators vary here.
+const dep = (id: number, env: string, creator: string, statusCreator = creator, sha = SHA): DeploymentRecord => ({
+  id,
+  environment: env,
+  sha,
+  creator,
+  created_at: `2026-01-0${id}T00:00:00Z`,
+  statuses: [{ state: 'success', creator: statusCreator }],
+  runId: 100 + id,
+  run: { id: 100 + id, path: '.github/workflows/deploy.yml', head_branch: 'main', event: 'push', head_sha: sha },
+});
 
 describe('promotion: trusted creators (issue 17 item 9) and older commits (W6)', () => {
   it('ignores deployments and statuses not created by a trusted login', () => {

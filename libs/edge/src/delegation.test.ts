@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
-import { DEFAULT_DELEGATION_RESOLVER, DelegationCheck, delegationCondition, parentDomain } from './delegation';
+import { DEFAULT_DELEGATION_RESOLVER, DelegationCheck, delegationCondition, parentDomain, type ParentZoneAdvice } from './delegation';
 
 type Json = Record<string, any>;
 
@@ -16,9 +16,9 @@ const cli = ['terraform', 'tofu'].find((c) => spawnSync(c, ['version'], { encodi
  * Applies a provider-free configuration whose one `terraform_data` carries the check as its postcondition, with
  * `self.output` standing in for the data source's `self.response_body` (the same expressions, byte for byte otherwise).
  */
-function runCheck(body: string): { ok: boolean; message: string } {
+function runCheck(body: string, domainName = 'shop.example.com', parentZone?: ParentZoneAdvice): { ok: boolean; message: string } {
   if (!cli) throw new Error('terraform (or tofu) must be on PATH for this test: the delegation check is evaluated by a real Terraform');
-  const { condition, errorMessage } = delegationCondition({ body: 'self.output', expected: 'local.expected', domainName: 'shop.example.com', resolver: DEFAULT_DELEGATION_RESOLVER });
+  const { condition, errorMessage } = delegationCondition({ body: 'self.output', expected: 'local.expected', domainName, resolver: DEFAULT_DELEGATION_RESOLVER, parentZone });
   const dir = mkdtempSync(path.join(tmpdir(), 'awp-delegation-'));
   writeFileSync(
     path.join(dir, 'main.tf.json'),
@@ -51,6 +51,14 @@ describe('delegation check (evaluated by a real Terraform)', () => {
     expect(r.message).toContain('Resource postcondition failed');
     expect(r.message).toContain('The hosted zone shop.example.com is not delegated to its own name servers yet: public DNS (https://dns.google/resolve) answers NS [] (DNS status 3).');
     expect(r.message).toContain(`Create an NS record named shop.example.com in its parent zone example.com (at its DNS host or registrar) with the values ${[...ZONE_NS].sort().join(', ')}`);
+  });
+
+  it('points at the environment file that delegates a zone inside another managed zone, not at a registrar', () => {
+    const howTo = 'add these values as "nameServers" of { "name": "dev.shop.example.com" } in environments/prod.json (domain.delegations) and apply prod-dns by hand';
+    const r = runCheck(JSON.stringify({ Status: 3, TC: false }), 'dev.shop.example.com', { zone: 'shop.example.com', howTo });
+    expect(r.ok).toBe(false);
+    expect(r.message).toContain(`Create an NS record named dev.shop.example.com in its parent zone shop.example.com with the values ${[...ZONE_NS].sort().join(', ')} (the name_servers output of the dns stack): ${howTo};`);
+    expect(r.message).not.toContain('registrar');
   });
 
   it('refuses a delegation to other name servers (an old zone) and a partial one, naming what DNS answers', () => {

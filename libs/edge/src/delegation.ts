@@ -60,8 +60,8 @@ export function parentDomain(domainName: string): string {
  * The delegation test and its advice as Terraform expressions, over the HCL expressions `body` (a DNS JSON API answer)
  * and `expected` (a list of name servers). Exported so a test can evaluate them with a real Terraform CLI.
  */
-export function delegationCondition(args: { body: string; expected: string; domainName: string; resolver: string }): { condition: string; errorMessage: string } {
-  const { body, expected, domainName, resolver } = args;
+export function delegationCondition(args: { body: string; expected: string; domainName: string; resolver: string; parentZone?: ParentZoneAdvice }): { condition: string; errorMessage: string } {
+  const { body, expected, domainName, resolver, parentZone } = args;
   // NS answers (type 2) as lower-case names without the trailing dot, like Route 53 lists a zone's name servers.
   const observed = `toset([for a in try(jsondecode(${body}).Answer, []) : lower(trimsuffix(a.data, ".")) if try(a.type, 0) == 2])`;
   const wanted = `toset([for n in ${expected} : lower(trimsuffix(n, "."))])`;
@@ -71,10 +71,21 @@ export function delegationCondition(args: { body: string; expected: string; doma
     errorMessage:
       `The hosted zone ${domainName} is not delegated to its own name servers yet: public DNS (${resolver}) ` +
       `answers NS [\${join(", ", sort(${observed}))}] (DNS status \${${status}}). ` +
-      `Create an NS record named ${domainName} in its parent zone ${parentDomain(domainName)} (at its DNS host or registrar) with the values ` +
-      `\${join(", ", sort(${wanted}))} (the name_servers output of the dns stack), wait until \`dig NS ${domainName}\` shows them, then plan again. ` +
+      (parentZone
+        ? `Create an NS record named ${domainName} in its parent zone ${parentZone.zone} with the values \${join(", ", sort(${wanted}))} ` +
+          `(the name_servers output of the dns stack): ${parentZone.howTo}; wait until \`dig NS ${domainName}\` shows them, then plan again. `
+        : `Create an NS record named ${domainName} in its parent zone ${parentDomain(domainName)} (at its DNS host or registrar) with the values ` +
+          `\${join(", ", sort(${wanted}))} (the name_servers output of the dns stack), wait until \`dig NS ${domainName}\` shows them, then plan again. `) +
       `ACM validates the site's certificates through this zone and cannot issue them before (with DNSSEC on, add the DS record only once the delegation works).`,
   };
+}
+
+/** Where the delegation of a zone inside another managed zone is written, for the check's message. */
+export interface ParentZoneAdvice {
+  /** The parent zone, e.g. `shop.example.com`. */
+  readonly zone: string;
+  /** How its NS records are created, e.g. "add them as nameServers of … in environments/prod.json, then apply prod-dns". */
+  readonly howTo: string;
 }
 
 export interface DelegationCheckProps {
@@ -87,6 +98,12 @@ export interface DelegationCheckProps {
    * @default DEFAULT_DELEGATION_RESOLVER
    */
   readonly resolverUrl?: string;
+  /**
+   * The zone that must hold the delegation when it is managed elsewhere in code (another environment's created
+   * zone): the message then says where to write it instead of "at its DNS host or registrar".
+   * @default the parent domain, at its DNS host or registrar
+   */
+  readonly parentZone?: ParentZoneAdvice;
 }
 
 /**
@@ -112,7 +129,7 @@ export class DelegationCheck extends Construct {
     if (!stack.node.tryFindChild('http')) new HttpProvider(stack, 'http');
     // A local holds the expected list, so the expression can name it whatever reference the token resolves to.
     const expected = new TerraformLocal(this, 'expected_name_servers', props.nameServers);
-    const common = { expected: `local.${expected.friendlyUniqueId}`, domainName: props.domainName, resolver };
+    const common = { expected: `local.${expected.friendlyUniqueId}`, domainName: props.domainName, resolver, parentZone: props.parentZone };
     const lookup = new HttpGet(this, 'ns', {
       url: `${resolver}?name=${encodeURIComponent(props.domainName)}&type=NS`,
       requestHeaders: { accept: 'application/dns-json' },

@@ -1,21 +1,19 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { SiteZone, type SiteZoneProps } from './dns';
+import { SiteZone } from './dns';
+import type { DomainSettings, EdgeSettings } from './settings';
+import { only } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 
-function build(overrides: Partial<SiteZoneProps> = {}): { zone: SiteZone; json: Json } {
+/** prod's SiteZone for shop.example.com with `domain` and `edge` settings overridden. */
+function build(domain: Partial<DomainSettings> = {}, edge: EdgeSettings = {}): { zone: SiteZone; json: Json } {
   const stack = new TerraformStack(Testing.app(), 'dns');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
   const usEast1 = new AwsProvider(stack, 'use1', { region: 'us-east-1', alias: 'us_east_1' });
-  const zone = new SiteZone(stack, 'zone', { namePrefix: 'prod', domainName: 'shop.example.com', usEast1Provider: usEast1, ...overrides });
+  const zone = new SiteZone(stack, 'zone', { settings: { domain: { name: 'shop.example.com', ...domain }, edge }, namePrefix: 'prod', usEast1Provider: usEast1 });
   return { zone, json: JSON.parse(Testing.synth(stack)) as Json };
 }
-const only = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json => {
-  const all = Object.values(json[kind]?.[type] ?? {}) as Json[];
-  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
-  return all[0];
-};
 
 describe('SiteZone (the dns layer)', () => {
   const { zone, json } = build();
@@ -47,7 +45,26 @@ describe('SiteZone (the dns layer)', () => {
     const sign = JSON.parse(signing?.policy).Statement.find((st: Json) => st.Sid === 'Route53DnssecSigns');
     expect(sign).toMatchObject({ Principal: { Service: 'dnssec-route53.amazonaws.com' }, Action: ['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign'] });
     expect(Object.keys(sign?.Condition ?? {}).sort()).toEqual(['ArnLike', 'StringEquals']);
-    expect(build({ dnssec: false }).json.resource.aws_route53_hosted_zone_dnssec).toBeUndefined();
+    expect(build({}, { dnssec: false }).json.resource.aws_route53_hosted_zone_dnssec).toBeUndefined();
+  });
+
+  it('delegates child zones with NS records (and DS records) only once their name servers are listed', () => {
+    const NS = ['ns-1111.awsdns-11.org', 'ns-2222.awsdns-22.co.uk', 'ns-333.awsdns-33.com', 'ns-444.awsdns-44.net'];
+    const ds = `2371 13 2 ${'ab'.repeat(32)}`;
+    const { json: parent } = build({
+      delegations: [{ name: 'dev.shop.example.com', nameServers: NS, dsRecords: [ds] }, { name: 'staging.shop.example.com', nameServers: NS }, { name: 'qa.shop.example.com' }],
+    });
+    const records = Object.values<Json>(parent.resource.aws_route53_record).map((r) => [r.name, r.type, r.ttl, r.records, r.zone_id]).sort((a, b) => `${a[0]} ${a[1]}`.localeCompare(`${b[0]} ${b[1]}`));
+    const zoneId = expect.stringMatching(/^\$\{aws_route53_zone\..*\.zone_id\}$/);
+    expect(records).toEqual([
+      ['dev.shop.example.com', 'DS', 3600, [ds], zoneId],
+      ['dev.shop.example.com', 'NS', 3600, NS, zoneId],
+      ['staging.shop.example.com', 'NS', 3600, NS, zoneId],
+    ]);
+    expect(json.resource.aws_route53_record).toBeUndefined();
+    expect(() => build({ delegations: [{ name: 'dev.example.com', nameServers: NS }] })).toThrow('settings.domain.delegations[0].name: expected a subdomain of the zone "shop.example.com", got "dev.example.com"');
+    expect(() => build({ delegations: [{ name: 'dev.shop.example.com', dsRecords: [ds] }] })).toThrow('settings.domain.delegations[0].dsRecords: expected nameServers as well: a DS record belongs to a delegation');
+    expect(() => build({ hostedZone: { mode: 'lookup', name: 'example.com' }, delegations: [{ name: 'dev.shop.example.com' }] })).toThrow(/^SiteZone dns\/zone: invalid settings \(1 problem\):\n {2}settings\.domain\.delegations: expected no delegations with hostedZone\.mode "lookup"/);
   });
 
   it('looks an existing zone up instead: no zone, logs or DNSSEC, and nothing for the edge to check', () => {
@@ -56,6 +73,6 @@ describe('SiteZone (the dns layer)', () => {
     expect(only(looked.json, 'aws_route53_zone', 'data')).toMatchObject({ name: 'example.com', private_zone: false });
     expect(looked.zone.ref.delegatedNameServers).toBeUndefined();
     expect(looked.zone.created).toBe(false);
-    expect(() => build({ hostedZone: { mode: 'lookup', name: 'other.org' } })).toThrow(/not inside the looked-up zone "other.org"/);
+    expect(() => build({ hostedZone: { mode: 'lookup', name: 'other.org' } })).toThrow('settings.domain.hostedZone.name: expected a zone containing "shop.example.com" (its parent domain or the name itself), got "other.org"');
   });
 });

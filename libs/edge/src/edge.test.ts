@@ -1,19 +1,23 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Edge, type EdgeProps } from './edge';
+import type { EdgeSettings } from './settings';
+import { DEFAULT_RATE_LIMITS, EdgeWaf, type WafRateLimits } from './waf';
+import { all, only } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 
 const ZONE_NS = ['ns-0.awsdns-00.com', 'ns-512.awsdns-00.net'];
 
-function synth(overrides: Partial<EdgeProps> = {}): Json {
+/** The Edge of shop.example.com with `edge` settings and props overridden. */
+function synth(overrides: Partial<EdgeProps> = {}, edge: EdgeSettings = {}): Json {
   const app = Testing.app();
   const stack = new TerraformStack(app, 'test');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
   const usEast1 = new AwsProvider(stack, 'use1', { region: 'us-east-1', alias: 'us_east_1' });
   new Edge(stack, 'edge', {
+    settings: { domain: { name: 'shop.example.com' }, edge },
     namePrefix: 'prod',
-    domainName: 'shop.example.com',
     zone: { zoneId: 'Z0SHOP', delegatedNameServers: ZONE_NS },
     usEast1Provider: usEast1,
     vpcId: 'vpc-1',
@@ -30,12 +34,6 @@ function synth(overrides: Partial<EdgeProps> = {}): Json {
   return JSON.parse(Testing.synth(stack)) as Json;
 }
 
-const only = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json => {
-  const all = Object.values(json[kind]?.[type] ?? {}) as Json[];
-  if (all.length !== 1) throw new Error(`expected one ${type}, found ${all.length}`);
-  return all[0];
-};
-const all = (json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json[] => Object.values(json[kind]?.[type] ?? {}) as Json[];
 const one = (json: Json, type: string, predicate: (c: Json) => boolean): Json => {
   const hits = all(json, type).filter(predicate);
   if (hits.length !== 1) throw new Error(`expected one matching ${type}, found ${hits.length}`);
@@ -88,7 +86,7 @@ describe('Edge', () => {
     });
 
     it('adds Bot Control only when asked, scoped to what browsers load: never the API, the health check or uploads', () => {
-      const withBots = only(synth({ botControl: true }), 'aws_wafv2_web_acl');
+      const withBots = only(synth({}, { botControl: true }), 'aws_wafv2_web_acl');
       const bot = (withBots.rule as Json[]).find((r) => r.statement.managed_rule_group_statement?.name === 'AWSManagedRulesBotControlRuleSet');
       expect(bot?.statement.managed_rule_group_statement.managed_rule_group_configs).toEqual([{ aws_managed_rules_bot_control_rule_set: { inspection_level: 'COMMON' } }]);
       const exempt = bot?.statement.managed_rule_group_statement.scope_down_statement.not_statement.statement.or_statement.statement as Json[];
@@ -99,7 +97,7 @@ describe('Edge', () => {
       ]);
       // The raw path: a decoded or lower-cased match would widen the exemption.
       for (const x of exempt) expect(x.byte_match_statement).toMatchObject({ field_to_match: { uri_path: {} }, text_transformation: [{ priority: 0, type: 'NONE' }] });
-      const noUploads = only(synth({ botControl: true, uploadsBucket: undefined }), 'aws_wafv2_web_acl');
+      const noUploads = only(synth({ uploadsBucket: undefined }, { botControl: true }), 'aws_wafv2_web_acl');
       const scoped = (noUploads.rule as Json[]).find((r) => r.name === 'AWSManagedRulesBotControlRuleSet')?.statement.managed_rule_group_statement.scope_down_statement;
       expect(JSON.stringify(scoped)).not.toContain('/uploads/');
     });
@@ -121,12 +119,44 @@ describe('Edge', () => {
       expect(JSON.parse(body.content)).toMatchObject({ status: 401, title: 'Unauthorized' });
     });
 
-    it('has a rate-based rule with the configured limit', () => {
-      const rate = rules.find((r) => r.statement.rate_based_statement);
-      expect(rate?.action).toEqual({ block: {} });
-      expect(rate?.statement.rate_based_statement).toEqual({ limit: 2000, aggregate_key_type: 'IP', evaluation_window_sec: 300 });
-      const custom = only(synth({ wafRateLimit: 750 }), 'aws_wafv2_web_acl');
-      expect((custom.rule as Json[]).find((r) => r.statement.rate_based_statement)?.statement.rate_based_statement.limit).toBe(750);
+    it('has two per-IP rate rules: a strict one scoped to writes, a high one for every request', () => {
+      const rate = Object.fromEntries(rules.filter((r) => r.statement.rate_based_statement).map((r) => [r.name, [r.priority, r.action, r.statement.rate_based_statement]]));
+      expect(Object.keys(rate)).toEqual(['RateLimitWritesPerIp', 'RateLimitPerIp']);
+      const [wp, wAction, writes] = rate.RateLimitWritesPerIp;
+      expect([wp, wAction]).toEqual([1, { block: {} }]);
+      expect(writes).toMatchObject({ limit: 600, aggregate_key_type: 'IP', evaluation_window_sec: 300 });
+      const safe = writes.scope_down_statement.not_statement.statement.or_statement.statement as Json[];
+      expect(safe.map((m) => m.byte_match_statement.search_string)).toEqual(['GET', 'HEAD', 'OPTIONS']);
+      expect(rate.RateLimitPerIp).toEqual([2, { block: {} }, { limit: 50000, aggregate_key_type: 'IP', evaluation_window_sec: 300 }]);
+      const custom = only(synth({ rateLimitSensitivePaths: ['/api/v1/search/'] }, { rateLimitWindowSeconds: 60, writeRateLimit: 100, readRateLimit: 20000 }), 'aws_wafv2_web_acl');
+      const customRates = (custom.rule as Json[]).filter((r) => r.statement.rate_based_statement).map((r) => r.statement.rate_based_statement);
+      expect(customRates.map((r) => [r.limit, r.evaluation_window_sec])).toEqual([[100, 60], [20000, 60]]);
+      // A sensitive path is limited like a write, whatever the method.
+      expect(customRates[0].scope_down_statement.or_statement.statement[1].byte_match_statement).toMatchObject({ search_string: '/api/v1/search/', positional_constraint: 'STARTS_WITH' });
+    });
+
+    it('refuses settings AWS WAF does not accept, naming the Edge and the field (the settings section is checked, not a copy)', () => {
+      expect(() => synth({}, { rateLimitWindowSeconds: 30 as 60 })).toThrow(/^Edge test\/edge: invalid settings \(1 problem\):\n {2}settings\.edge\.rateLimitWindowSeconds: /);
+      expect(() => synth({}, { writeRateLimit: 9 })).toThrow("settings.edge.writeRateLimit: expected at least 10 (AWS WAF's smallest rate limit)");
+      expect(() => synth({}, { writeRateLimit: 60_000 })).toThrow('settings.edge.writeRateLimit: expected at most readRateLimit (50000): every request counts towards it, got 60000');
+      expect(() => synth({}, { rateLimitExemptCidrs: ['0.0.0.0/0'] })).toThrow('settings.edge.rateLimitExemptCidrs[0]: expected a prefix from /1 to /32 (AWS WAF refuses /0)');
+    });
+
+    it('EdgeWaf used directly refuses rate limits AWS WAF does not accept (window, range), a write limit above the overall one, a /0', () => {
+      const waf = (rateLimits: Partial<WafRateLimits>) => () => {
+        const stack = new TerraformStack(Testing.app(), 'waf');
+        const provider = new AwsProvider(stack, 'aws', { region: 'us-east-1' });
+        new EdgeWaf(stack, 'waf', {
+          namePrefix: 'prod', provider, rateLimits: { ...DEFAULT_RATE_LIMITS, ...rateLimits }, botControl: false, maxRequestBodyBytes: 65536,
+          apiUriPrefix: '/api/', nonBrowserPaths: ['/api/'], logGroupArn: 'arn:aws:logs:us-east-1:111111111111:log-group:aws-waf-logs-prod', logDependsOn: [],
+        });
+      };
+      expect(waf({})).not.toThrow();
+      expect(waf({ windowSeconds: 30 })).toThrow(/rateLimits.windowSeconds must be one of 60, 120, 300, 600 \(AWS WAF\), got 30/);
+      expect(waf({ writes: 9 })).toThrow(/rateLimits.writes must be an integer from 10 to 2000000000 \(AWS WAF\), got 9/);
+      expect(waf({ all: 2_000_000_001 })).toThrow(/rateLimits.all must be an integer from 10/);
+      expect(waf({ writes: 60_000 })).toThrow(/rateLimits.writes \(60000\) must not exceed rateLimits.all \(50000\)/);
+      expect(waf({ exemptCidrs: ['0.0.0.0/0'] })).toThrow(/exemptCidrs must be IPv4 CIDR blocks from \/1 to \/32/);
     });
 
     it('blocks API bodies above the configured size and inspects enough of the body to tell', () => {
@@ -135,7 +165,7 @@ describe('Edge', () => {
       expect(path.byte_match_statement).toMatchObject({ positional_constraint: 'STARTS_WITH', search_string: '/api/', field_to_match: { uri_path: {} } });
       expect(body.size_constraint_statement).toMatchObject({ comparison_operator: 'GT', size: 65536, field_to_match: { body: { oversize_handling: 'MATCH' } } });
       expect(acl.association_config.request_body[0].cloudfront.default_size_inspection_limit).toBe('KB_64');
-      const small = only(synth({ maxRequestBodyBytes: 10000 }), 'aws_wafv2_web_acl');
+      const small = only(synth({}, { maxRequestBodyBytes: 10000 }), 'aws_wafv2_web_acl');
       expect(small.association_config.request_body[0].cloudfront.default_size_inspection_limit).toBe('KB_16');
       // The common group's own 8 KB body rule would refuse valid bodies: it only counts.
       const common = rules.find((r) => r.name === 'AWSManagedRulesCommonRuleSet');
@@ -143,14 +173,14 @@ describe('Edge', () => {
     });
 
     it('refuses a body limit WAF cannot inspect', () => {
-      expect(() => synth({ maxRequestBodyBytes: 70000 })).toThrow(/maxRequestBodyBytes 70000 exceeds 65536/);
+      expect(() => synth({}, { maxRequestBodyBytes: 70000 })).toThrow('settings.edge.maxRequestBodyBytes: expected at most 65536: WAF inspects at most 64 KB of a CloudFront request body');
     });
 
     it('writes every rule statement in snake_case (provider passes `any` through verbatim)', () => {
       const keys = keysOf(rules.map((r) => r.statement));
       expect(keys.length).toBeGreaterThan(20);
       expect(keys.filter((k) => !/^[a-z0-9_]+$/.test(k))).toEqual([]);
-      const botKeys = keysOf((only(synth({ botControl: true }), 'aws_wafv2_web_acl').rule as Json[]).map((r) => r.statement));
+      const botKeys = keysOf((only(synth({}, { botControl: true }), 'aws_wafv2_web_acl').rule as Json[]).map((r) => r.statement));
       expect(botKeys.filter((k) => !/^[a-z0-9_]+$/.test(k))).toEqual([]);
     });
 
@@ -256,7 +286,7 @@ describe('Edge', () => {
       expect(dist.http_version).toBe('http2and3');
       expect(dist.is_ipv6_enabled).toBe(true);
       expect(dist.price_class).toBe('PriceClass_100');
-      expect(only(synth({ priceClass: 'PriceClass_All' }), 'aws_cloudfront_distribution').price_class).toBe('PriceClass_All');
+      expect(only(synth({}, { priceClass: 'PriceClass_All' }), 'aws_cloudfront_distribution').price_class).toBe('PriceClass_All');
       expect(dist.logging_config).toEqual({ bucket: 'prod-logs.s3.amazonaws.com', prefix: 'cloudfront/prod/', include_cookies: false });
       expect(dist.aliases).toEqual(['shop.example.com']);
     });
@@ -373,7 +403,7 @@ describe('Edge', () => {
         const usEast1 = new AwsProvider(stack, 'use1', { region: 'us-east-1', alias: 'us_east_1' });
         const bucket = (n: string) => ({ name: n, arn: `arn:aws:s3:::${n}`, regionalDomainName: `${n}.s3.eu-west-1.amazonaws.com` });
         return new Edge(stack, 'edge', {
-          namePrefix: 'dev', domainName: 'dev.shop.example.com', usEast1Provider: usEast1, vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', zone: { zoneId: 'Z' }, privateSubnetIds: ['s'],
+          settings: { domain: { name: 'dev.shop.example.com' } }, namePrefix: 'dev', usEast1Provider: usEast1, vpcId: 'vpc-1', vpcCidr: '10.0.0.0/16', zone: { zoneId: 'Z' }, privateSubnetIds: ['s'],
           workloadSecurityGroupId: 'sg', assetsBucket: bucket('a'), logsBucket: bucket('l'), nodePort: 30080, ...overrides,
         });
       };
@@ -402,7 +432,7 @@ describe('Edge', () => {
     it('is internal in the private subnets, drops invalid headers, logs access, is deletion-protected', () => {
       expect(lb).toMatchObject({ internal: true, load_balancer_type: 'application', subnets: ['subnet-a', 'subnet-b', 'subnet-c'], drop_invalid_header_fields: true, enable_deletion_protection: true });
       expect(lb.access_logs).toEqual({ bucket: 'prod-logs', prefix: 'alb/prod', enabled: true });
-      expect(only(synth({ deletionProtection: false }), 'aws_lb').enable_deletion_protection).toBe(false);
+      expect(only(synth({}, { deletionProtection: false }), 'aws_lb').enable_deletion_protection).toBe(false);
     });
 
     it('has one listener, HTTPS with TLS 1.3/1.2 and the regional certificate, forwarding to the service (no port 80 nothing could reach)', () => {

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { tlsOnlyBucketStatements } from '@awp/config';
+import { parseSettings, tlsOnlyBucketStatements } from '@awp/config';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
@@ -8,28 +8,31 @@ import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
 import { EdgeAlb } from './alb';
 import { EdgeCdn } from './cdn';
 import { DnsValidatedCertificate } from './certificates';
-import { DelegationCheck } from './delegation';
+import { DelegationCheck, type ParentZoneAdvice } from './delegation';
 import { UsEast1Logs } from './us-east-1-logs';
-import { EdgeWaf } from './waf';
+import { edgeLayerSettings, type EdgeLayerSettings, type ResolvedEdgeLayerSettings } from './settings';
+import { EdgeWaf, wafRateLimitsOf } from './waf';
 import type { BucketRef, UsEast1Provider, ZoneRef } from './types';
 
-export type PriceClass = 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
-
 export interface EdgeProps {
+  /**
+   * The layer's settings (`edgeLayerSettings`, libs/edge/src/settings.ts: the environment file's `domain` and `edge`
+   * sections), documented there with their defaults. `domain.name` is the site's DNS name, served by CloudFront.
+   */
+  readonly settings: EdgeLayerSettings;
   /** Prefix of every name (the environment, e.g. `prod`). */
   readonly namePrefix: string;
-  /** The site's DNS name, served by CloudFront (e.g. `shop.example.com`). */
-  readonly domainName: string;
   /**
    * The site's public zone, from the dns layer (`SiteZone.ref`). With `delegatedNameServers` (a zone the dns layer
    * created) the stack refuses to plan until public DNS shows the zone delegated to exactly those name servers.
    */
   readonly zone: ZoneRef;
   /**
-   * DNS JSON API the delegation check asks (Google's `?name=&type=NS` format).
-   * @default 'https://dns.google/resolve'
+   * With a created zone inside another managed zone (another environment's): that zone and how its delegation is
+   * written, for the delegation check's message.
+   * @default the parent domain, at its DNS host or registrar
    */
-  readonly delegationResolverUrl?: string;
+  readonly delegationParentZone?: ParentZoneAdvice;
   /** The stack's aliased us-east-1 AWS provider (`PlatformStack.awsUsEast1`). */
   readonly usEast1Provider: UsEast1Provider;
   /** From the network layer. */
@@ -83,35 +86,12 @@ export interface EdgeProps {
    */
   readonly deregistrationDelaySeconds?: number;
   /**
-   * WAF rate limit: requests per 5 minutes per client IP.
-   * @default 2000
+   * Paths limited like writes whatever the method (the strict `settings.edge.writeRateLimit`): `…/` prefixes match
+   * STARTS_WITH, others EXACTLY. Load tests must come from several IPs (4 for 500 req/s with the defaults): README →
+   * WAF rate limits.
+   * @default []
    */
-  readonly wafRateLimit?: number;
-  /**
-   * Add AWS's Bot Control rule group (common level; billed per request).
-   * @default false
-   */
-  readonly botControl?: boolean;
-  /**
-   * Largest request body accepted on API paths (WAF blocks bigger ones); at most 65536.
-   * @default 65536
-   */
-  readonly maxRequestBodyBytes?: number;
-  /**
-   * CloudFront price class.
-   * @default 'PriceClass_100'
-   */
-  readonly priceClass?: PriceClass;
-  /**
-   * ALB deletion protection.
-   * @default true
-   */
-  readonly deletionProtection?: boolean;
-  /**
-   * Retention of the WAF log group.
-   * @default 365
-   */
-  readonly logRetentionDays?: number;
+  readonly rateLimitSensitivePaths?: readonly string[];
   /**
    * Public path prefix of the API; CloudFront strips it before forwarding (`/api/v1/x` → `/v1/x`).
    * @default '/api'
@@ -189,8 +169,13 @@ export class Edge extends Construct {
   /** Present when the zone was created by the dns layer (see `ZoneRef.delegatedNameServers`). */
   readonly delegation?: DelegationCheck;
 
+  /** The settings in force (defaults filled in). */
+  readonly settings: ResolvedEdgeLayerSettings;
+
   constructor(scope: Construct, id: string, props: EdgeProps) {
     super(scope, id);
+    const { domain, edge: s } = (this.settings = parseSettings(edgeLayerSettings, props.settings, `Edge ${this.node.path}`));
+    const domainName = domain.name;
     const deletionWindowDays = props.deletionWindowDays ?? 30;
     const apiPathPrefix = props.apiPathPrefix ?? '/api';
     const publicHealthPath = props.publicHealthPath ?? '/healthz';
@@ -205,7 +190,7 @@ export class Edge extends Construct {
       namePrefix: props.namePrefix,
       layer: 'edge',
       provider: props.usEast1Provider,
-      retentionDays: props.logRetentionDays ?? 365,
+      retentionDays: s.logRetentionDays,
       accountId,
       partition,
       kmsDeletionWindowDays: deletionWindowDays,
@@ -219,15 +204,16 @@ export class Edge extends Construct {
       // A zone created by the dns stack: refuse to plan (with the NS records to create) until it is delegated,
       // instead of letting the certificate validations wait for DNS that nobody can resolve.
       this.delegation = new DelegationCheck(this, 'delegation', {
-        domainName: props.domainName,
+        domainName,
         nameServers: props.zone.delegatedNameServers,
-        resolverUrl: props.delegationResolverUrl,
+        resolverUrl: domain.delegationResolverUrl,
+        parentZone: props.delegationParentZone,
       });
     }
     const precondition = this.delegation?.precondition;
-    this.originDomainName = `${props.originSubdomain ?? 'origin'}.${props.domainName}`;
+    this.originDomainName = `${props.originSubdomain ?? 'origin'}.${domainName}`;
     // CloudFront only takes certificates from us-east-1; the ALB only from its own region.
-    const cdnCert = new DnsValidatedCertificate(this, 'cdn-certificate', { domainName: props.domainName, hostedZoneId: zoneId, provider: props.usEast1Provider, precondition });
+    const cdnCert = new DnsValidatedCertificate(this, 'cdn-certificate', { domainName, hostedZoneId: zoneId, provider: props.usEast1Provider, precondition });
     const albCert = new DnsValidatedCertificate(this, 'alb-certificate', { domainName: this.originDomainName, hostedZoneId: zoneId, precondition });
     this.cloudfrontCertificateArn = cdnCert.certificateArn;
     this.albCertificateArn = albCert.certificateArn;
@@ -237,9 +223,9 @@ export class Edge extends Construct {
     this.waf = new EdgeWaf(this, 'waf', {
       namePrefix: props.namePrefix,
       provider: props.usEast1Provider,
-      rateLimit: props.wafRateLimit ?? 2000,
-      botControl: props.botControl ?? false,
-      maxRequestBodyBytes: props.maxRequestBodyBytes ?? 65536,
+      rateLimits: { ...wafRateLimitsOf(s), sensitivePaths: props.rateLimitSensitivePaths },
+      botControl: s.botControl,
+      maxRequestBodyBytes: s.maxRequestBodyBytes,
       apiUriPrefix: `${apiPathPrefix}/`,
       // Programs, not browsers, call these: Bot Control leaves them alone.
       nonBrowserPaths: [`${apiPathPrefix}/`, publicHealthPath, ...(props.uploadsBucket ? [`${uploadsPathPrefix}/`] : [])],
@@ -257,7 +243,7 @@ export class Edge extends Construct {
       nodePort: props.nodePort,
       healthCheckPath: props.readinessPath ?? '/readyz',
       deregistrationDelaySeconds: props.deregistrationDelaySeconds ?? 30,
-      deletionProtection: props.deletionProtection ?? true,
+      deletionProtection: s.deletionProtection,
       accessLogsBucket: props.logsBucket.name,
       sslPolicy: props.sslPolicy ?? 'ELBSecurityPolicy-TLS13-1-2-2021-06',
       blockedPaths: blockedApiPaths,
@@ -273,7 +259,7 @@ export class Edge extends Construct {
 
     this.cdn = new EdgeCdn(this, 'cdn', {
       namePrefix: props.namePrefix,
-      domainName: props.domainName,
+      domainName,
       certificateArn: cdnCert.certificateArn,
       webAclArn: this.waf.webAclArn,
       assetsBucket: props.assetsBucket,
@@ -285,7 +271,7 @@ export class Edge extends Construct {
       // The record's fqdn (not the literal name): CloudFront is created after the name resolves.
       albOriginDomainName: originRecord.fqdn,
       albVpcOriginId: this.alb.vpcOriginId,
-      priceClass: props.priceClass ?? 'PriceClass_100',
+      priceClass: s.priceClass,
       apiPathPrefix,
       blockedApiPaths,
       servicePassThroughPaths: [publicHealthPath],
@@ -297,14 +283,14 @@ export class Edge extends Construct {
     for (const type of ['A', 'AAAA']) {
       new Route53Record(this, `site-${type.toLowerCase()}`, {
         zoneId,
-        name: props.domainName,
+        name: domainName,
         type,
         alias: { name: distribution.domainName, zoneId: distribution.hostedZoneId, evaluateTargetHealth: false },
       });
     }
     const health = new Route53HealthCheck(this, 'health-check', {
       type: 'HTTPS',
-      fqdn: props.domainName,
+      fqdn: domainName,
       port: 443,
       resourcePath: publicHealthPath,
       enableSni: true,
@@ -326,8 +312,8 @@ export class Edge extends Construct {
     this.targetGroupArn = this.alb.targetGroup.arn;
     this.targetGroupArnSuffix = this.alb.targetGroup.arnSuffix;
     this.hostedZoneId = zoneId;
-    this.siteDomain = props.domainName;
-    this.cdnBaseUrl = `https://${props.domainName}`;
+    this.siteDomain = domainName;
+    this.cdnBaseUrl = `https://${domainName}`;
     this.uploadsBaseUrl = props.uploadsBucket ? `${this.cdnBaseUrl}${uploadsPathPrefix}` : undefined;
     this.vpcOriginId = this.alb.vpcOriginId;
     this.wafLogGroupName = wafLogGroup.name;

@@ -10,3 +10,4 @@ export * from './api-function';
 export * from './managed-policies';
 export * from './types';
 export * from './uploads-function';
+export * from './settings';

@@ -8,9 +8,6 @@ export interface BucketRef {
   readonly regionalDomainName: string;
 }
 
-/** Where the site's public hosted zone comes from. */
-export type HostedZoneSource = { readonly mode: 'create' } | { readonly mode: 'lookup'; readonly name: string };
-
 /** The aliased AWS provider in us-east-1 (CloudFront certificates, CLOUDFRONT-scoped WAF and its logs). */
 export type UsEast1Provider = TerraformProvider;
 

@@ -3,6 +3,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { SettingsError } from '@awp/config';
 import { CATALOGUE_WRITE_SCOPE, Identity, identitySettings, lookupIssuer, type IdentityProps, type IdentitySettings } from './index';
+import { all } from '@awp/guardrails/testing';
 
 type CognitoInput = Partial<Extract<IdentitySettings, { mode: 'cognito' }>>;
 type ExternalInput = Extract<IdentitySettings, { mode: 'external' }>;
@@ -25,7 +26,6 @@ function synth(props: Partial<IdentityProps> = {}, cognito: CognitoInput = {}, t
   new TerraformOutput(stack, 'contract', { value: { issuer: identity.issuer, audience: identity.audience, claim: identity.audienceClaim, scope: identity.writeScope } });
   return { json: JSON.parse(Testing.synth(stack)), stack, identity };
 }
-const all = (json: Json, type: string): Json[] => Object.values(json.resource?.[type] ?? {});
 const one = (json: Json, type: string): Json => {
   const list = all(json, type);
   expect(list).toHaveLength(1);

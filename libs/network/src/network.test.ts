@@ -3,6 +3,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { SettingsError } from '@awp/config';
 import { Network, type NetworkSettings } from './index';
+import { all } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
 const TAGS = { Environment: 'test', Layer: 'network', Owner: 'o', CostCenter: 'c', Repository: 'o/r', ManagedBy: 'cdktf' };
@@ -13,7 +14,6 @@ function synth(settings: Partial<NetworkSettings> = {}): { json: Json; stack: Te
   const network = new Network(stack, 'network', { namePrefix: 'test', region: 'eu-west-1', clusterName: 'test-eks', settings: { vpcCidr: '10.30.0.0/16', ...settings } });
   return { json: JSON.parse(Testing.synth(stack)), stack, network };
 }
-const all = (json: Json, type: string): Json[] => Object.values(json.resource[type] ?? {});
 
 describe('Network', () => {
   const { json, stack, network } = synth();

@@ -67,7 +67,7 @@ export const STEPS: Record<string, string[]> = {
   'pr-report.yml comment meta': [],
   'pr-report.yml comment post the plan report (or the fork notice)': ['allow-empty', 'artifact-name', 'base-sha', 'expected-head-sha', 'fork', 'head-sha', 'outcomes', 'planned-sha', 'plans', 'pull-request-number'],
   'deploy.yml build stacks': ['all', 'manifest'],
-  'deploy.yml build targets': [],
+  'deploy.yml build targets': ['STAGES'],
   'deploy-env.yml apply target': ['ENV_NAME', 'TARGETS'],
   'deploy-env.yml apply gate': ['allow-older', 'break-glass-reason', 'break-glass-stacks', 'environment', 'mode', 'trusted-creators'],
   'deploy-env.yml apply review evidence (merge-queue runs of every commit since the deployed one)': ['DEPLOYED', 'GH_TOKEN', 'SHA'],
@@ -353,7 +353,7 @@ export class Pipeline {
   async deploy(sha: string, opts: { breakGlass?: string; allowOlder?: boolean; reason?: string; envs?: readonly string[] } = {}) {
     const ws = this.workspace('build', sha);
     const stacks = await this.action('deploy.yml', 'build', 'stacks', { manifest: 'cdktf.out', all: 'true' }, { ws, eventName: 'push', sha, token: 'ghs_build' });
-    const targets = await this.run('deploy.yml', 'build', 'targets', {}, ws);
+    const targets = await this.run('deploy.yml', 'build', 'targets', { STAGES: String(findStep('deploy.yml', 'build', 'targets').env?.STAGES) }, ws);
     if (targets.code !== 0) throw new Error(targets.stderr);
     // build the api image: `docker save` stands as a gzip of the image name (fake docker load prints it).
     const { execFileSync } = await import('node:child_process');

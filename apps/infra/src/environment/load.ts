@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { loadEnvironmentFiles, validateEnvironmentFile, type ConfigProblem, type EnvironmentFileSpec, type LoadOptions } from '@awp/config';
+import { parentZoneOf, zoneDelegationProblems } from './delegations';
 import { environmentSchema, type EnvironmentConfig } from './schema';
 
 /**
@@ -27,7 +29,17 @@ function repositoryIdProblems(configs: readonly EnvironmentConfig[], fileOf: (c:
 }
 
 /** The platform's environment files: the assembled schema, the renamed keys and the checks across files. */
-export const ENVIRONMENT_FILES: EnvironmentFileSpec<EnvironmentConfig> = { schema: environmentSchema, renamed: RENAMED_KEYS, acrossFiles: repositoryIdProblems };
+export const ENVIRONMENT_FILES: EnvironmentFileSpec<EnvironmentConfig> = {
+  schema: environmentSchema,
+  renamed: RENAMED_KEYS,
+  // Zones inside another environment's created zone must be delegated by it (./delegations.ts).
+  acrossFiles: (configs, fileOf, all) => [...repositoryIdProblems(configs, fileOf), ...zoneDelegationProblems(configs, all, fileOf)],
+  annotate: (config, all, folder) => {
+    // Named from the folder, not the working directory: the name ends up in synthesized messages, which must not vary.
+    const parentZone = parentZoneOf(config, all, (o) => `${path.basename(folder)}/${o.name}.json`);
+    return parentZone ? { ...config, parentZone } : config;
+  },
+};
 
 /** Validates already-parsed JSON; returns the typed config or the problems. */
 export function validateEnvironment(raw: unknown, file: string, expectedName?: string): { config?: EnvironmentConfig; problems: ConfigProblem[] } {

@@ -3,8 +3,6 @@ import {
   awsAccountId,
   defaultCognitoDomainPrefix,
   cognitoDomainPrefixProblem,
-  domainSection,
-  edgeSection,
   githubId,
   KNOWN_REGIONS,
   planSubnets,
@@ -14,8 +12,10 @@ import {
 import { identitySettings } from '@awp/identity';
 import { computeSettings, EKS_MAX_PUBLIC_ACCESS_CIDRS, serviceSettings } from '@awp/compute';
 import { dataSettings } from '@awp/data';
+import { domainSettings, edgeSettings } from '@awp/edge';
 import { networkSettings } from '@awp/network';
 import { observabilitySettings } from '@awp/observability';
+import type { ParentZone } from './delegations';
 
 /**
  * The environment file's schema, assembled above the layers (docs/architecture.md → Settings: where a knob lives):
@@ -71,11 +71,11 @@ export const environmentSchema = z
           ),
       })
       .prefault({}),
-    domain: domainSection,
+    domain: domainSettings,
     network: networkSettings,
     data: dataSettings.prefault({}),
     compute: computeSettings,
-    edge: edgeSection,
+    edge: edgeSettings.prefault({}),
     identity: identitySettings,
     service: serviceSettings,
     observability: observabilitySettings,
@@ -83,7 +83,10 @@ export const environmentSchema = z
   .superRefine((env, ctx) => crossLayerProblems(env).forEach(([path, message]) => ctx.addIssue({ code: 'custom', path, message })));
 
 /** What an environment file holds after validation and defaults. */
-export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type EnvironmentConfig = z.output<typeof environmentSchema> & {
+  /** Set by the loader, never in a file: the environment whose created zone must delegate this one's (./delegations.ts). */
+  readonly parentZone?: ParentZone;
+};
 /** What an environment file may contain (defaults optional). */
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type NodeGroupConfig = EnvironmentConfig['compute']['nodeGroups'][number];

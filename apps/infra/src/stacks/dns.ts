@@ -13,12 +13,11 @@ import { SiteZone } from '@awp/edge';
 export function dnsStack(scope: Construct, env: EnvironmentConfig): { stack: PlatformStack; zone: SiteZone } {
   const stack = new PlatformStack(scope, { env, layer: 'dns' });
   const zone = new SiteZone(stack, 'zone', {
+    // The sections pass through as they are. domain.delegations: child zones of other environments (prod's zone
+    // delegates dev's and staging's), docs/first-deploy.md, section 4.
+    settings: { domain: env.domain, edge: env.edge },
     namePrefix: env.name,
-    domainName: env.domain.name,
-    hostedZone: env.domain.hostedZone,
     usEast1Provider: stack.awsUsEast1,
-    dnssec: env.edge.dnssec,
-    logRetentionDays: env.edge.logRetentionDays,
   });
   // Named outputs for people: `terraform output name_servers` after the first apply is the delegation to create.
   new TerraformOutput(stack, 'zone_id', { value: zone.zoneId, description: 'Route 53 hosted zone of the site' });
@@ -26,8 +25,18 @@ export function dnsStack(scope: Construct, env: EnvironmentConfig): { stack: Pla
   new TerraformOutput(stack, 'name_servers', {
     value: zone.nameServers,
     description: zone.created
-      ? `Create an NS record named ${env.domain.name} with these values in the parent zone before applying ${env.name}-edge`
+      ? env.parentZone
+        ? `Add these values as nameServers of ${env.domain.name} in ${env.parentZone.file} (domain.delegations) and apply ${env.parentZone.environment}-dns by hand before applying ${env.name}-edge`
+        : `Create an NS record named ${env.domain.name} with these values in the parent zone before applying ${env.name}-edge`
       : 'Name servers of the looked-up zone (already delegated)',
   });
+  if (zone.dsRecord) {
+    new TerraformOutput(stack, 'ds_record', {
+      value: zone.dsRecord,
+      description: env.parentZone
+        ? `DNSSEC: once the delegation works, add this value to dsRecords of ${env.domain.name} in ${env.parentZone.file} (domain.delegations) and apply ${env.parentZone.environment}-dns`
+        : `DNSSEC: once the delegation works, create a DS record named ${env.domain.name} with this value in the parent zone`,
+    });
+  }
   return { stack, zone };
 }

@@ -16,10 +16,17 @@ const DEREGISTRATION_MARGIN_SECONDS = 5;
 export function edgeStack(scope: Construct, env: EnvironmentConfig, zone: ZoneRef, network: Network, data: DataLayer): { stack: PlatformStack; edge: Edge } {
   const stack = new PlatformStack(scope, { env, layer: 'edge' });
   const edge = new Edge(stack, 'edge', {
+    // The layer's sections pass through as they are; wiring inputs (names, upstream IDs) sit beside them.
+    settings: { domain: env.domain, edge: env.edge },
     namePrefix: env.name,
-    domainName: env.domain.name,
     zone,
-    delegationResolverUrl: env.domain.delegationResolverUrl,
+    // dev.shop.example.com inside prod's zone: only prod's dns stack can delegate it (docs/first-deploy.md, section 4).
+    delegationParentZone: env.parentZone && {
+      zone: env.parentZone.zone,
+      howTo:
+        `the ${env.parentZone.environment}-dns stack writes it: ${env.parentZone.nameServersListed ? 'check' : 'add'} these values as "nameServers" of the entry ` +
+        `{ "name": "${env.domain.name}" } in ${env.parentZone.file} (domain.delegations) and apply ${env.parentZone.environment}-dns by hand (the pipeline reaches ${env.parentZone.environment} only after ${env.name})`,
+    },
     usEast1Provider: stack.awsUsEast1,
     vpcId: network.vpcId,
     vpcCidr: network.vpcCidr,
@@ -34,12 +41,6 @@ export function edgeStack(scope: Construct, env: EnvironmentConfig, zone: ZoneRe
     uploadsBucketPolicyStatements: data.buckets.uploadsBucketPolicyStatements,
     nodePort: env.service.nodePort,
     deregistrationDelaySeconds: env.service.drainSeconds + DEREGISTRATION_MARGIN_SECONDS,
-    wafRateLimit: env.edge.wafRateLimit,
-    botControl: env.edge.botControl,
-    maxRequestBodyBytes: env.edge.maxRequestBodyBytes,
-    priceClass: env.edge.priceClass,
-    deletionProtection: env.edge.deletionProtection,
-    logRetentionDays: env.edge.logRetentionDays,
   });
   return { stack, edge };
 }
