@@ -9,9 +9,14 @@
 #             Either way a stack whose upstream plan FAILED is "blocked by" it (not planned: its inputs are unknown).
 #   PLAN_DIR  where <stack>.plan.json (scrubbed `show -json`) and outcome-<env>.txt go
 #   TF_BIN    terraform or tofu;  IMAGE_TAG  -var image_tag for every stack that declares that variable
+#   PR_SKIP_LAYERS  layers NOT planned (space- or comma-separated; `bootstrap --describe` → pullRequestPlanSkips),
+#             set by the workflows on pull_request events only: the pull-request plan role cannot read those
+#             layers' secrets (docs/delivery.md → Which role plans what). Such a stack is reported as planned in
+#             the merge queue, and the stacks that read it wait for it, as for an upstream with changes.
 #
 # outcome-<env>.txt (JSON): {"env", "planned": [stacks], "waiting": {stack: [upstream]}, "failed": {stack: "error
-# excerpt"}, "blocked": {stack: [failed upstream]}} — what the plan-report and drift-report actions show.
+# excerpt"}, "blocked": {stack: [failed upstream]}, and only when a layer was skipped "skipped": {stack: "note"}}
+# — what the plan-report and drift-report actions show.
 # Exit status: non-zero only when a plan errors (changes are not failures), after every other stack was tried.
 set -euo pipefail
 : "${STACKS:?}" "${ENV_NAME:?}" "${PLAN_DIR:?}"
@@ -24,7 +29,9 @@ mkdir -p "$PLAN_DIR"
 summary=${GITHUB_STEP_SUMMARY:-/dev/null}
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 
-declare -A changed=() broken=()
+declare -A changed=() broken=() skip=()
+pr_skip=${PR_SKIP_LAYERS:-}
+for l in ${pr_skip//,/ }; do skip[$l]=1; done
 outcome=$(jq -nc --arg env "$ENV_NAME" '{env: $env, planned: [], waiting: {}, failed: {}, blocked: {}}')
 failed=()
 {
@@ -33,7 +40,15 @@ failed=()
   echo "| --- | --- |"
 } >>"$summary"
 
-while IFS=$'\t' read -r stack dir needs; do
+while IFS=$'\t' read -r stack layer dir needs; do
+  if [ "${skip[$layer]:-0}" = 1 ]; then
+    note="${layer}: planned in the merge queue (the pull-request role cannot read its secrets)"
+    echo "::notice title=${stack}::${note}"
+    echo "| \`${stack}\` | ${note} |" >>"$summary"
+    outcome=$(jq -c --arg s "$stack" --arg n "$note" '.skipped += {($s): $n}' <<<"$outcome")
+    changed[$stack]=1 # unknown here: whatever reads this stack waits for the merge queue too
+    continue
+  fi
   waits=() blocked=()
   for up in ${needs//,/ }; do
     if [ "${broken[$up]:-0}" = 1 ]; then blocked+=("$up"); elif [ "$mode" = pr ] && [ "${changed[$up]:-0}" = 1 ]; then waits+=("$up"); fi
@@ -83,7 +98,7 @@ while IFS=$'\t' read -r stack dir needs; do
       ;;
   esac
   rm -f "$log"
-done < <(jq -r --arg env "$ENV_NAME" '.include[] | select(.env == $env) | [.stack, .dir, (.needs | join(","))] | @tsv' <<<"$STACKS")
+done < <(jq -r --arg env "$ENV_NAME" '.include[] | select(.env == $env) | [.stack, .layer, .dir, (.needs | join(","))] | @tsv' <<<"$STACKS")
 
 echo "$outcome" >"$PLAN_DIR/outcome-${ENV_NAME}.txt"
 if [ ${#failed[@]} -gt 0 ]; then

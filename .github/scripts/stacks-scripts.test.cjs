@@ -167,6 +167,37 @@ test('plan, pr mode: dependency order; a stack whose upstream changed waits for 
   }
 });
 
+test('plan, pr mode with PR_SKIP_LAYERS (pull_request): the skipped layer is not touched, noted as planned in the merge queue, and what reads it waits for it', () => {
+  const w = setup({});
+  try {
+    const r = runScript('plan-stacks.sh', w, { MODE: 'pr', IMAGE_TAG: 'deployed-sha', PR_SKIP_LAYERS: 'cluster' });
+    assert.equal(r.status, 0, r.stderr);
+    const note = 'cluster: planned in the merge queue (the pull-request role cannot read its secrets)';
+    assert.deepEqual(r.outcome(), {
+      env: 'dev',
+      planned: ['dev-network', 'dev-data', 'dev-edge'],
+      waiting: { 'dev-workloads': ['dev-cluster'], 'dev-observability': ['dev-cluster', 'dev-workloads'] },
+      failed: {},
+      blocked: {},
+      skipped: { 'dev-cluster': note },
+    });
+    assert.deepEqual(w.calls('cluster'), [], 'not even initialised: its state is never read with the pull-request role');
+    assert.match(r.summary, /\| `dev-cluster` \| cluster: planned in the merge queue \(the pull-request role cannot read its secrets\) \|/);
+    // without PR_SKIP_LAYERS (the merge queue) the layer is planned and the outcome has no "skipped"
+    const w2 = setup({});
+    try {
+      const all = runScript('plan-stacks.sh', w2, { MODE: 'pr', IMAGE_TAG: 'deployed-sha', PR_SKIP_LAYERS: '' });
+      assert.equal(all.status, 0, all.stderr);
+      assert.deepEqual(all.outcome().planned, Object.keys(LAYERS).map((l) => `dev-${l}`));
+      assert.equal(all.outcome().skipped, undefined);
+    } finally {
+      w2.cleanup();
+    }
+  } finally {
+    w.cleanup();
+  }
+});
+
 test('plan, drift mode: every stack planned, -var image_tag only for the stack declaring it; a failed plan is recorded with its error, downstream stacks blocked by it, exit 1 after the others', () => {
   const w = setup({ data: 2, cluster: 1 });
   try {

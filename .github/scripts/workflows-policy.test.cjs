@@ -57,6 +57,64 @@ test('no long-lived cloud keys: AWS access only through OIDC role assumption', (
   }
 });
 
+/** Runs a workflow's plan-targets step (envs) with `platform bootstrap --describe` and deployed.cjs stubbed. */
+function planTargets(f, job, id, described, env) {
+  const step = steps(wf[f].jobs[job]).find((s) => s.id === id);
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'wf-targets-'));
+  fs.writeFileSync(path.join(bin, 'd.json'), JSON.stringify(described));
+  const run = step.run
+    .replace(/node apps\/infra\/bin\/platform\.js bootstrap --describe[^|)]*/, `cat ${bin}/d.json `)
+    .replaceAll('bash .github/scripts/', `bash ${root}/.github/scripts/`)
+    .replace(/node \.github\/scripts\/deployed\.cjs "\$e"/, 'echo deployed-$e');
+  return runStep({ run }, env);
+}
+const DESCRIBED = [
+  { env: 'dev', region: 'eu-west-1', planRoleArn: 'arn:dev-plan', planPullRequestRoleArn: 'arn:dev-plan-pr', pullRequestPlanSkips: ['identity'], runsOn: ['self-hosted', 'apply'], planRunsOn: ['self-hosted', 'plan'] },
+  { env: 'prod', region: 'eu-west-1', planRoleArn: 'arn:prod-plan', planPullRequestRoleArn: 'arn:prod-plan-pr', pullRequestPlanSkips: ['identity'], runsOn: ['self-hosted', 'apply'] },
+];
+const PR_MATRIX = JSON.stringify({ include: [{ env: 'dev' }, { env: 'prod' }] });
+
+test('pr.yml: a pull_request plans with the pull-request plan role and skips its layers; the merge queue plans everything with the plan role; plan runners from planRunsOn', () => {
+  const plan = wf['pr.yml'].jobs.plan;
+  const creds = steps(plan).find((s) => String(s.uses ?? '').startsWith('aws-actions/configure-aws-credentials@'));
+  assert.equal(creds.with['role-to-assume'], '${{ matrix.planRoleArn }}');
+  assert.equal(steps(plan).find((s) => /plan-stacks\.sh/.test(s.run ?? '')).env.PR_SKIP_LAYERS, '${{ matrix.prSkipLayers }}');
+  assert.equal(steps(wf['pr.yml'].jobs.verify).find((s) => s.id === 'envs').env.EVENT, '${{ github.event_name }}');
+  const matrix = (event) => {
+    const r = planTargets('pr.yml', 'verify', 'envs', DESCRIBED, { EVENT: event, MATRIX: PR_MATRIX });
+    assert.equal(r.status, 0, r.stdout);
+    return JSON.parse(r.outputs.envs).include;
+  };
+  assert.deepEqual(matrix('pull_request'), [
+    { env: 'dev', region: 'eu-west-1', planRoleArn: 'arn:dev-plan-pr', runsOn: ['self-hosted', 'plan'], prSkipLayers: 'identity', imageTag: 'deployed-dev' },
+    { env: 'prod', region: 'eu-west-1', planRoleArn: 'arn:prod-plan-pr', runsOn: ['ubuntu-24.04'], prSkipLayers: 'identity', imageTag: 'deployed-prod' },
+  ]);
+  assert.deepEqual(
+    matrix('merge_group').map((t) => [t.env, t.planRoleArn, t.prSkipLayers]),
+    [['dev', 'arn:dev-plan', ''], ['prod', 'arn:prod-plan', '']],
+  );
+  // one label (not a list) is accepted as planRunsOn
+  const one = planTargets('pr.yml', 'verify', 'envs', [{ ...DESCRIBED[0], planRunsOn: 'awp-plan' }], { EVENT: 'pull_request', MATRIX: PR_MATRIX });
+  assert.deepEqual(JSON.parse(one.outputs.envs).include[0].runsOn, ['awp-plan']);
+});
+
+test('pr.yml and drift.yml: an environment whose description lacks the role this event needs fails the job, naming the file and field (no fallback to another role)', () => {
+  const { planPullRequestRoleArn, ...noPr } = DESCRIBED[0];
+  const r = planTargets('pr.yml', 'verify', 'envs', [noPr, DESCRIBED[1]], { EVENT: 'pull_request', MATRIX: PR_MATRIX });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stdout, /::error file=environments\/dev\.json::environment dev \(environments\/dev\.json\): `platform bootstrap --describe` printed no planPullRequestRoleArn \(from delivery\.planRoleName/);
+  assert.equal(r.outputs.envs, undefined, 'no matrix written');
+  // the merge queue does not need the pull-request role
+  assert.equal(planTargets('pr.yml', 'verify', 'envs', [noPr], { EVENT: 'merge_group', MATRIX: PR_MATRIX }).status, 0);
+  const { planRoleArn, ...noPlan } = DESCRIBED[1];
+  const d = planTargets('drift.yml', 'envs', 'envs', [DESCRIBED[0], noPlan], {});
+  assert.notEqual(d.status, 0);
+  assert.match(d.stdout, /::error file=environments\/prod\.json::.*printed no planRoleArn \(from delivery\.planRoleName\)/);
+  const ok = planTargets('drift.yml', 'envs', 'envs', DESCRIBED, {});
+  assert.equal(ok.status, 0, ok.stdout);
+  assert.deepEqual(JSON.parse(ok.outputs.envs).include.map((t) => [t.env, t.planRoleArn, t.runsOn]), [['dev', 'arn:dev-plan', ['self-hosted', 'plan']], ['prod', 'arn:prod-plan', ['ubuntu-24.04']]]);
+});
+
 test('pull requests and drift use the read-only plan role; only the environment-bound deploy job uses the apply role', () => {
   const roleOf = (f) => jobs(f).flatMap(([id, job]) => steps(job).filter((s) => s.with?.['role-to-assume']).map((s) => [id, job, s.with['role-to-assume']]));
   for (const f of ['pr.yml', 'drift.yml']) {
@@ -409,10 +467,12 @@ test('W4: drift plans each environment at its deployed commit; an errored plan r
   assert.match(report.if, /always\(\)/, 'reported also when a plan failed');
 });
 
-test('runners come from the environment (runsOn, default ubuntu-24.04); self-hosted labels are declared for actionlint', () => {
+test('runners come from the environment (apply: runsOn; plan and drift: planRunsOn; default ubuntu-24.04); self-hosted labels are declared for actionlint', () => {
   assert.match(wf['deploy-env.yml'].jobs.apply['runs-on'], /fromJSON\(inputs\.targets\)\[inputs\.environment\]\.runsOn \|\| fromJSON\('\["ubuntu-24\.04"\]'\)/);
   for (const [f, id] of [['pr.yml', 'plan'], ['drift.yml', 'drift']]) assert.equal(wf[f].jobs[id]['runs-on'], '${{ matrix.runsOn }}', `${f} ${id}`);
-  assert.match(raw['pr.yml'] + raw['drift.yml'] + raw['deploy.yml'], /runsOn: \(\.runsOn \/\/ \["ubuntu-24\.04"\]\)/);
+  assert.match(raw['deploy.yml'], /runsOn: \(\.runsOn \/\/ \["ubuntu-24\.04"\]\)/);
+  // The plan jobs' matrices never take the apply runners' labels (a plan job runs pull-request code).
+  assert.doesNotMatch(raw['pr.yml'] + raw['drift.yml'], /\.runsOn \/\//);
   const lint = YAML.parse(fs.readFileSync(path.join(root, '.github/actionlint.yaml'), 'utf8'));
   assert.ok(lint['self-hosted-runner'].labels.length > 0);
 });

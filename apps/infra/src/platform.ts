@@ -29,7 +29,7 @@ export function buildEnvironment(scope: Construct, env: EnvironmentConfig): Map<
   stacks.set('edge', edge.stack);
   const identity = identityStack(scope, env);
   stacks.set('identity', identity.stack);
-  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge, identity: identity.identity, network: network.network });
+  const workloads = workloadsStack(scope, env, { cluster: cluster.cluster, data: data.data, edge: edge.edge, network: network.network });
   stacks.set('workloads', workloads.stack);
   const observability = observabilityStack(scope, env, { network: network.network, cluster: cluster.cluster, workloads: workloads.workloads, data: data.data, edge: edge.edge });
   stacks.set('observability', observability.stack);

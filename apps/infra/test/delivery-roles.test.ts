@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LAYER_DEPENDENCIES, platformIam, type Layer } from '@awp/config';
+import { platformIam, type Layer } from '@awp/config';
 import { PLAN_READER_GROUP } from '@awp/compute';
 import { loadEnvironments, type EnvironmentConfig } from '../src/environment';
 import {
@@ -172,22 +172,24 @@ describe('the plan role can plan every stack of every environment', () => {
   });
 });
 
-describe('the pull-request plan role reads no secret: it plans every stack but the identity stack and the stacks reading its state', () => {
+describe('the pull-request plan role reads no secret: it plans every stack but the identity stack', () => {
   it('accepts no secret exposure at all (a pull request\'s code runs with it, before review)', () => {
     expect(ACCEPTED_PLAN_EXPOSURES.pullRequest).toEqual({});
   });
 
   for (const env of envs) {
-    it(`${env.name}: what it cannot plan is exactly the skipped layers (a secret in their refresh) and their readers (a secret in the state they read)`, () => {
+    it(`${env.name}: what it cannot plan is exactly the skipped layers (a secret in their refresh and state); the workloads stack reads the issuer by metadata, not from identity's state`, () => {
       const role = planRole(env, 'pullRequest');
       const problems = new Map(stacksOf(env).map((s) => [s.name.slice(env.name.length + 1) as Layer, planProblems(env, s, role)] as const).filter(([, p]) => p.length > 0));
-      // plan-stacks.sh does not plan a skipped layer on pull requests, and a layer that reads it waits for it.
-      const waits = (layer: Layer) => LAYER_DEPENDENCIES[layer].some((d) => PULL_REQUEST_PLAN_SKIPS.includes(d));
-      expect([...problems.keys()].filter((l) => !PULL_REQUEST_PLAN_SKIPS.includes(l) && !waits(l))).toEqual([]);
+      // plan-stacks.sh does not plan a skipped layer on pull requests; every other stack (workloads included) plans.
+      expect([...problems.keys()].filter((l) => !PULL_REQUEST_PLAN_SKIPS.includes(l))).toEqual([]);
       // …and only for the secret: nothing else stops these plans.
       const reasons = [...problems.values()].flat();
       expect(reasons.filter((p) => !/aws_cognito_user_pool_client returns a secret|s3:GetObject on \S+\/identity\.tfstate is explicit-deny by DenySecretStateToPullRequests/.test(p))).toEqual([]);
-      if (env.identity.mode !== 'external') expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^\S+-identity aws_cognito_user_pool_client\./), expect.stringMatching(/^\S+-workloads data\.terraform_remote_state\.\S+: s3:GetObject/)]));
+      if (env.identity.mode !== 'external') expect(reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^\S+-identity aws_cognito_user_pool_client\./)]));
+      // the lookups that replaced the remote state are allowed (plan-reads.ts: ListUserPools, ListUserPoolClients)
+      const workloads = stacksOf(env).find((s) => s.name === `${env.name}-workloads`);
+      if (env.identity.mode !== 'external') expect(Object.keys(workloads?.json.data ?? {})).toEqual(expect.arrayContaining(['aws_cognito_user_pools', 'aws_cognito_user_pool_clients']));
     });
   }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Testing } from 'cdktf';
 import { ConfigError } from '@awp/config';
 import { validateEnvironment, type EnvironmentConfig } from '../src/environment';
+import { DATA_SOURCE_READS, PULL_REQUEST_PLAN_SKIPS, PULL_REQUEST_SECRET_STATES } from '../src/bootstrap/plan-reads';
 import { buildEnvironment } from '../src/platform';
 import { synthesize } from '../src/synth';
 import { all, only as one } from '@awp/guardrails/testing';
@@ -14,7 +15,6 @@ const ENV_DIR = path.join(REPO, 'environments');
 const rawEnv = (name: string): Json => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
 const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'awp-identity-')), 'cdktf.out');
 const result = synthesize({ dir: ENV_DIR, outdir, layers: ['identity', 'workloads'] });
-const remote = (env: string, layer: string) => `data.terraform_remote_state.cross-stack-reference-input-${env}-${layer}.outputs.`;
 const authEnv = (workloads: Json): Record<string, string> => {
   const container = one(workloads, 'kubernetes_deployment_v1').spec.template.spec.container[0];
   return Object.fromEntries(container.env.filter((e: Json) => e.name.startsWith('AUTH_')).map((e: Json) => [e.name, e.value]));
@@ -80,15 +80,34 @@ describe('dev-identity', () => {
 });
 
 describe('the issuer wired to the pods', () => {
-  it("passes the pool's issuer URL and client ids by cross-stack reference, and Cognito's claim and scope", () => {
+  it("looks the pool's issuer URL and client ids up by metadata (no remote state of identity: its state holds the client secrets)", () => {
     for (const env of ['dev', 'staging', 'prod']) {
-      const auth = authEnv(readStack(outdir, `${env}-workloads`));
+      const workloads = readStack(outdir, `${env}-workloads`);
+      const auth = authEnv(workloads);
       expect(Object.keys(auth).sort()).toEqual(['AUTH_AUDIENCE', 'AUTH_AUDIENCE_CLAIM', 'AUTH_ISSUER', 'AUTH_WRITE_SCOPE']);
-      const ref = remote(env, 'identity').replace(/[.-]/g, '\\$&');
-      expect(auth.AUTH_ISSUER).toMatch(new RegExp(`^https://\\$\\{${ref}cross-stack-output-aws_cognito_user_pool[\\w-]+endpoint\\}$`));
-      expect(auth.AUTH_AUDIENCE).toMatch(new RegExp(`^\\$\\{join\\(",", \\[${ref}cross-stack-output-aws_cognito_user_pool_client[\\w-]+id\\]\\)\\}$`));
+      const pools = Object.values(workloads.data.aws_cognito_user_pools as Record<string, Json>)[0];
+      expect(Object.keys(workloads.data.aws_cognito_user_pools)).toHaveLength(1);
+      expect(pools.name).toBe(`${env}-catalogue-issuer`);
+      expect(pools.lifecycle.postcondition[0].condition).toBe('length(self.ids) == 1');
+      expect(auth.AUTH_ISSUER).toMatch(/^https:\/\/cognito-idp\.eu-west-1\.\$\{data\.aws_partition\.[\w-]+\.dns_suffix\}\/\$\{element\(data\.aws_cognito_user_pools\.[\w-]+\.ids, 0\)\}$/);
+      expect(auth.AUTH_AUDIENCE).toMatch(/^\$\{join\(",", sort\(data\.aws_cognito_user_pool_clients\.[\w-]+\.client_ids\)\)\}$/);
       expect(auth.AUTH_AUDIENCE_CLAIM).toBe('client_id'); // Cognito access tokens have no aud
       expect(auth.AUTH_WRITE_SCOPE).toBe('catalogue/write');
+      // the pool the identity stack creates is the one looked up
+      expect(one(readStack(outdir, `${env}-identity`), 'aws_cognito_user_pool').name).toBe(pools.name);
+    }
+  });
+
+  it('the pull-request plan role can plan every stack it is not told to skip: none reads a state it is denied, none reads a client secret', () => {
+    const denied = PULL_REQUEST_SECRET_STATES;
+    for (const dir of readdirSync(path.join(outdir, 'stacks'))) {
+      const json = readStack(outdir, dir);
+      const layer = dir.replace(/^[a-z]+-/, '');
+      if (PULL_REQUEST_PLAN_SKIPS.includes(layer)) continue;
+      const states = Object.values((json.data?.terraform_remote_state ?? {}) as Record<string, Json>).map((r) => String(r.config.key));
+      expect([dir, states.filter((k) => denied.some((l) => k.endsWith(`/${l}.tfstate`)))]).toEqual([dir, []]);
+      // no data source that returns a secret with its metadata (DescribeUserPoolClient)
+      expect([dir, Object.keys(json.data ?? {}).filter((t) => DATA_SOURCE_READS[t]?.content === 'secret-in-metadata')]).toEqual([dir, []]);
     }
   });
 

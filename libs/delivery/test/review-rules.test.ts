@@ -1,6 +1,6 @@
 // issue 18 W1/W6/W4 and issue 17 item 9 at the library level: what counts as reviewed, who may vouch for a
 // deployment, an older commit, and errored plans in drift.
-import { checkPromotion, checkReviewed, decideDrift, currentDeployment, normalizeChange, parseEvidence, parseIgnoreRules, reviewItems, type DeploymentRecord, type ReviewEvidence, type StackSummary, type TerraformPlan } from '@awp/delivery';
+import { checkPromotion, checkReviewed, decideDrift, currentDeployment, embeddedMergeQueueOnly, normalizeChange, parseEvidence, parseIgnoreRules, renderMarkdownReport, reviewItems, type DeploymentRecord, type ReviewEvidence, type StackSummary, type TerraformPlan } from '@awp/delivery';
 
 const IMAGE_RULE = parseIgnoreRules({ ignore: [{ type: 'kubernetes_deployment_v1', path: ['spec', '*', 'image'], pattern: '@sha256:', why: 'the deploy pins the image it pushed' }] }, 'ignore.json');
 const rc = (after: Record<string, unknown>, before: Record<string, unknown> = { spec: [{ image: 'r/api@sha256:aaa', replicas: 2 }] }, actions: string[] = ['update']) => ({
@@ -152,5 +152,20 @@ describe('drift: errored plans (W4)', () => {
     const d = decideDrift({ env: 'prod', stacks: [stack({ incomplete: true })], existing });
     expect(d.action).toBe('update');
     expect(d.title).toBe('Drift in prod: 1 plan errored');
+  });
+});
+
+describe('merge-queue-only stacks in the sticky comment (the pull-request role could not plan them)', () => {
+  it('renders a row and one note per reason, and embeds the list the merge queue reads back', () => {
+    const note = 'identity: planned in the merge queue (the pull-request role cannot read its secrets)';
+    const md = renderMarkdownReport([], { embedFingerprints: true, skipped: { 'prod-identity': note, 'dev-identity': note } }).markdown;
+    expect(md).toMatch(/## Terraform plan: 2 stacks, 0 with changes, 2 planned in the merge queue/);
+    expect(md).toContain('| `dev-identity` | – | – | – | – | – | – | – | – | ⏭ not planned here |');
+    expect(md).toContain(`> ${note}: \`dev-identity\`, \`prod-identity\`.`);
+    expect(md).not.toContain('No stack was planned');
+    expect(embeddedMergeQueueOnly(md)).toEqual(['dev-identity', 'prod-identity']);
+    // nothing skipped: no hidden list; a malformed one reads as empty
+    expect(renderMarkdownReport([], { embedFingerprints: true }).markdown).not.toContain('awp:merge-queue-only');
+    expect(embeddedMergeQueueOnly('<!-- awp:merge-queue-only [oops -->')).toEqual([]);
   });
 });

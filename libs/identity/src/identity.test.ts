@@ -2,7 +2,7 @@ import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { SettingsError } from '@awp/config';
-import { CATALOGUE_WRITE_SCOPE, Identity, identitySettings, type IdentityProps, type IdentitySettings } from './index';
+import { CATALOGUE_WRITE_SCOPE, Identity, identitySettings, lookupIssuer, type IdentityProps, type IdentitySettings } from './index';
 import { all } from '@awp/guardrails/testing';
 
 type CognitoInput = Partial<Extract<IdentitySettings, { mode: 'cognito' }>>;
@@ -167,5 +167,35 @@ describe('Identity with an external issuer', () => {
 
   it('refuses Cognito settings next to an external issuer', () => {
     expect(() => synth({ settings: { ...external, domainPrefix: 'x' } as ExternalInput })).toThrow('settings: unknown field "domainPrefix"');
+  });
+});
+
+describe('lookupIssuer (a consumer whose plan must not read the identity state)', () => {
+  const lookup = (settings: IdentitySettings): Json => {
+    const stack = new TerraformStack(Testing.app(), 'consumer');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+    const c = lookupIssuer(stack, 'issuer', { settings, namePrefix: 'test', region: 'eu-west-1' });
+    new TerraformOutput(stack, 'contract', { value: { issuer: c.issuer, audience: c.audience, claim: c.audienceClaim, scope: c.writeScope } });
+    return JSON.parse(Testing.synth(stack));
+  };
+
+  it('finds the pool the construct creates by name (exactly one) and its client ids, with no resource, no remote state and no client-secret read', () => {
+    const json = lookup({ mode: 'cognito' });
+    expect(json.resource).toBeUndefined();
+    expect(Object.keys(json.data).sort()).toEqual(['aws_cognito_user_pool_clients', 'aws_cognito_user_pools', 'aws_partition']);
+    const pools = Object.values(json.data.aws_cognito_user_pools as Record<string, Json>)[0];
+    expect(pools.name).toBe(synth().json.resource.aws_cognito_user_pool[Object.keys(synth().json.resource.aws_cognito_user_pool)[0]].name);
+    expect(pools.lifecycle.postcondition).toEqual([{ condition: 'length(self.ids) == 1', error_message: expect.stringContaining('exactly one Cognito user pool named test-catalogue-issuer') }]);
+    const contract = json.output.contract.value;
+    expect(contract.issuer).toMatch(/^https:\/\/cognito-idp\.eu-west-1\.\$\{data\.aws_partition\.[\w-]+\.dns_suffix\}\/\$\{element\(data\.aws_cognito_user_pools\.[\w-]+\.ids, 0\)\}$/);
+    expect(contract.audience).toMatch(/^\$\{join\(",", sort\(data\.aws_cognito_user_pool_clients\.[\w-]+\.client_ids\)\)\}$/);
+    expect([contract.claim, contract.scope]).toEqual(['client_id', CATALOGUE_WRITE_SCOPE]);
+    expect(JSON.stringify(json)).not.toMatch(/terraform_remote_state|aws_cognito_user_pool_client"|client_secret/);
+  });
+
+  it('passes an external issuer through with no lookup', () => {
+    const json = lookup({ mode: 'external', issuer: 'https://login.example.com/tenant', audience: ['catalogue'] });
+    expect(json.data).toBeUndefined();
+    expect(json.output.contract.value).toEqual({ issuer: 'https://login.example.com/tenant', audience: 'catalogue', claim: 'aud', scope: 'catalogue:write' });
   });
 });

@@ -5,6 +5,9 @@ import { CognitoRiskConfiguration } from '@cdktf/provider-aws/lib/cognito-risk-c
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
 import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import { CognitoUserPoolDomain } from '@cdktf/provider-aws/lib/cognito-user-pool-domain';
+import { DataAwsCognitoUserPoolClients } from '@cdktf/provider-aws/lib/data-aws-cognito-user-pool-clients';
+import { DataAwsCognitoUserPools } from '@cdktf/provider-aws/lib/data-aws-cognito-user-pools';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { cognitoDomainPrefixProblem, parseSettings } from '@awp/config';
 import { identitySettings, MIN_ACCESS_TOKEN_MINUTES, type CognitoIssuerSettings, type IdentitySettings, type ResolvedIdentitySettings } from './settings';
 
@@ -53,6 +56,44 @@ export interface CognitoIssuerOutputs {
   readonly clientIds: Record<string, string>;
 }
 
+/** An external issuer's contract: the settings' literals (checked there: https, normalized, a scope token). */
+function externalContract(s: Extract<ResolvedIdentitySettings, { mode: 'external' }>): IssuerContract & { cognito?: undefined } {
+  return { issuer: s.issuer, audience: s.audience.join(','), audienceClaim: s.audienceClaim, writeScope: s.writeScope };
+}
+
+/** The user pool's name: the Identity construct creates it, `lookupIssuer` finds it by this name. */
+export function cognitoPoolName(namePrefix: string): string {
+  return `${namePrefix}-catalogue-issuer`;
+}
+
+/**
+ * The issuer's contract read with metadata lookups instead of the identity stack's remote state, for a stack whose
+ * plan must not read that state (it holds the app clients' secrets; the pull-request plan role is denied it). A
+ * Cognito issuer: the pool found by name (ListUserPools, exactly one), its client ids (ListUserPoolClients: ids and
+ * names, no secret) — every client of the pool is one this layer created from the settings. An external issuer:
+ * the settings' literals, no lookup. Needs the identity stack applied first (a declared stack dependency).
+ */
+export function lookupIssuer(scope: Construct, id: string, props: Pick<IdentityProps, 'settings' | 'namePrefix' | 'region'>): IssuerContract {
+  const s = parseSettings(identitySettings, props.settings, `lookupIssuer ${id}`);
+  if (s.mode === 'external') return externalContract(s);
+  const at = new Construct(scope, id);
+  const name = cognitoPoolName(props.namePrefix);
+  const pools = new DataAwsCognitoUserPools(at, 'pool', {
+    name,
+    lifecycle: { postcondition: [{ condition: 'length(self.ids) == 1', errorMessage: `expected exactly one Cognito user pool named ${name} (created by the identity stack: apply it first)` }] },
+  });
+  const poolId = Fn.element(pools.ids, 0);
+  const clients = new DataAwsCognitoUserPoolClients(at, 'clients', { userPoolId: poolId });
+  const partition = new DataAwsPartition(at, 'partition');
+  return {
+    // The pool's `endpoint` is `cognito-idp.<region>.<dns suffix>/<pool id>`: the same value, built from metadata.
+    issuer: `https://cognito-idp.${props.region}.${partition.dnsSuffix}/${poolId}`,
+    audience: Fn.join(',', Fn.sort(clients.clientIds)),
+    audienceClaim: 'client_id',
+    writeScope: CATALOGUE_WRITE_SCOPE,
+  };
+}
+
 /**
  * The identity layer: the issuer of the OAuth 2.0 access tokens the catalogue service requires on every write.
  *
@@ -82,7 +123,7 @@ export class Identity extends Construct implements IssuerContract {
     const s = parseSettings(identitySettings, props.settings, `Identity ${this.node.path}`);
     this.settings = s;
     // An external issuer was checked by the settings (https, normalized, a scope token): nothing is created.
-    const contract = s.mode === 'external' ? { issuer: s.issuer, audience: s.audience.join(','), audienceClaim: s.audienceClaim, writeScope: s.writeScope } : this.createCognito(s, props);
+    const contract = s.mode === 'external' ? externalContract(s) : this.createCognito(s, props);
     this.issuer = contract.issuer;
     this.audience = contract.audience;
     this.audienceClaim = contract.audienceClaim;
@@ -101,7 +142,7 @@ export class Identity extends Construct implements IssuerContract {
     if (prefixProblem) throw new Error(`Identity ${this.node.path}: defaultDomainPrefix: ${prefixProblem}`);
 
     const pool = new CognitoUserPool(this, 'user-pool', {
-      name: name('catalogue-issuer'),
+      name: cognitoPoolName(props.namePrefix),
       deletionProtection: c.deletionProtection ? 'ACTIVE' : 'INACTIVE',
       userPoolTier: featurePlan,
       userPoolAddOns: { advancedSecurityMode: threatProtection },

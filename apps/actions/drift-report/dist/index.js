@@ -41629,6 +41629,7 @@ var PLAN_REPORT_MARKER = "<!-- awp:plan-report -->";
 var GITHUB_COMMENT_LIMIT = 65536;
 var JOB_SUMMARY_BUDGET = 9e5;
 var FINGERPRINTS_MARKER = "awp:fingerprints";
+var MERGE_QUEUE_ONLY_MARKER = "awp:merge-queue-only";
 var RISK_BADGE = { none: "⚪ none", low: "🟢 low", medium: "🟡 medium", high: "🔴 high" };
 var KIND_TITLE = { replace: "Replace", delete: "Delete", update: "Update in place", create: "Create" };
 function code(text) {
@@ -41648,9 +41649,10 @@ function renderHead(stacks, opts) {
   const waiting = Object.keys(opts.waiting ?? {}).length;
   const failed = Object.entries(opts.failed ?? {}).sort(([a], [b]) => byCodePoint(a, b));
   const blocked = Object.entries(opts.blocked ?? {}).sort(([a], [b]) => byCodePoint(a, b));
-  const total = stacks.length + waiting + failed.length + blocked.length;
+  const skipped = Object.entries(opts.skipped ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const total = stacks.length + waiting + failed.length + blocked.length + skipped.length;
   lines.push(
-    `## ${opts.title ?? "Terraform plan"}: ${total} stack${total === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}${failed.length ? `, ${failed.length} failed` : ""}${blocked.length ? `, ${blocked.length} blocked` : ""}, risk ${RISK_BADGE[risk]}`,
+    `## ${opts.title ?? "Terraform plan"}: ${total} stack${total === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}${failed.length ? `, ${failed.length} failed` : ""}${blocked.length ? `, ${blocked.length} blocked` : ""}${skipped.length ? `, ${skipped.length} planned in the merge queue` : ""}, risk ${RISK_BADGE[risk]}`,
     ""
   );
   const c = opts.commits;
@@ -41678,7 +41680,7 @@ function renderHead(stacks, opts) {
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(", ")}.`, "");
   const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
   if (unknown > 0) lines.push("> [!WARNING]", `> ${unknown} change${unknown === 1 ? " has" : "s have"} actions this report does not know: read the plan itself before applying.`, "");
-  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0) {
+  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0 && skipped.length === 0) {
     lines.push("No stack was planned: nothing in this change affects a Terraform stack.", "");
     return lines.join("\n");
   }
@@ -41694,7 +41696,9 @@ function renderHead(stacks, opts) {
   for (const [name, upstream] of Object.entries(opts.waiting ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
     lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏳ waits for ${upstream.map(code).join(", ")} |`);
   }
+  for (const [name] of skipped) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏭ not planned here |`);
   lines.push("");
+  for (const note of [...new Set(skipped.map(([, n]) => n))]) lines.push(`> [!NOTE]`, `> ${note}: ${skipped.filter(([, n]) => n === note).map(([s]) => code(s)).join(", ")}.`, "");
   for (const [name, excerpt] of failed) {
     const text = excerpt.length > 1500 ? `${excerpt.slice(0, 1500)}
 …` : excerpt;
@@ -41801,8 +41805,10 @@ function renderMarkdownReport(input, opts = {}) {
   const stacks = orderByRisk(input);
   const location = opts.fullReportLocation ?? "the job summary and the plan artifact of this workflow run";
   const max = opts.maxChars ?? Infinity;
+  const mqOnly = Object.keys(opts.skipped ?? {}).sort(byCodePoint);
   const fingerprints = opts.embedFingerprints ? `<!-- ${FINGERPRINTS_MARKER} ${JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint])))} -->
-` : "";
+${mqOnly.length ? `<!-- ${MERGE_QUEUE_ONLY_MARKER} ${JSON.stringify(mqOnly)} -->
+` : ""}` : "";
   const head = renderHead(stacks, opts) + fingerprints;
   const detailed = (s) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
   const changed = stacks.filter(detailed);

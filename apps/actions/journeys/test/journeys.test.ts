@@ -92,6 +92,8 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     pr7 = world.branch('pr7', main, 'data: v2', () => world.layer('data', { version: 2 }));
     const r = await p.pullRequest(7, pr7, main);
     expect(r.required.code).toBe(0);
+    // a pull request plans with the pull-request plan role (it reads no secret) and skips what that role cannot plan
+    expect(r.envs.include.map((e) => [e.env, e.planRoleArn, e.prSkipLayers])).toEqual(ENVS.map((e, i) => [e, `arn:aws:iam::11111111111${i}:role/awp-plan-pr`, 'identity']));
     expect(byEnv(r.stacks)).toEqual(byEnv(stackNames(ENVS, ['data', 'edge', 'workloads', 'observability'])));
     for (const env of ENVS) {
       expect(r.plans[env].code).toBe(0);
@@ -148,6 +150,8 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
   it('journey 3: merge queue → apply dev in order → smoke → staging → prod; the applies run the reviewed plans, fresh credentials per stack', async () => {
     const mq = await p.mergeQueue(7, pr7, main);
     expect(mq.results).toEqual({ verify: { result: 'success' }, plan: { result: 'success' }, review: { result: 'success' } });
+    // the merge queue plans reviewed code with the plan role, every layer
+    expect(mq.envs.include.map((e) => [e.env, e.planRoleArn, e.prSkipLayers])).toEqual(ENVS.map((e, i) => [e, `arn:aws:iam::11111111111${i}:role/awp-plan`, '']));
     expect(Object.keys(mq.run.artifacts.find((a) => a.name === 'reviewed')?.files ?? {}).sort()).toEqual(ENVS.map((e) => `review-${e}.json`).sort());
     world.land(pr7);
     landed = pr7;
@@ -307,5 +311,36 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     const mq = await p.mergeQueue(12, world.queued('pr12', head, main), main);
     expect(mq.results.review.result).toBe('failure');
     expect(mq.review?.stdout).toContain('::error::pull request #12 comes from a fork (someone/platform) and was never planned: push the branch to this repository to get a reviewed plan');
+  });
+
+  it('journey 9 (issue 17): a layer the pull-request role cannot plan (edge, standing for identity) is noted as planned in the merge queue; the queue plans it with the plan role and accepts it', async () => {
+    const before = world.snapshot();
+    p.prPlanSkips = ['edge']; // stands for identity: its state holds secrets the pull-request role may not read
+    try {
+      const head = world.branch('pr13', main, 'edge: v3', () => world.layer('edge', { version: 3 }));
+      const r = await p.pullRequest(13, head, main);
+      expect(r.required.code).toBe(0);
+      const note = 'edge: planned in the merge queue (the pull-request role cannot read its secrets)';
+      for (const env of ENVS) {
+        const outcome = JSON.parse(r.run.artifacts.find((a) => a.name === `plans-${env}`)?.files[`outcome-${env}.txt`] as string);
+        expect(outcome.skipped).toEqual({ [`${env}-edge`]: note });
+        expect(outcome.planned).not.toContain(`${env}-edge`);
+        expect(outcome.waiting[`${env}-workloads`]).toEqual([`${env}-edge`]);
+        expect(r.run.artifacts.find((a) => a.name === `plans-${env}`)?.files[`${env}-edge.plan.json`]).toBeUndefined();
+      }
+      const ours = gh.comments.filter((c) => c.issue === 13 && c.user === BOT);
+      expect(ours).toHaveLength(1);
+      expect(ours[0].body).toContain(`> ${note}: \`dev-edge\`, \`prod-edge\`, \`staging-edge\`.`);
+      // the merge queue: the plan role, edge planned (with its changes), not called stale, evidence for the deploy
+      const mq = await p.mergeQueue(13, world.queued('pr13', head, main), main);
+      expect(mq.envs.include.every((e) => e.planRoleArn.endsWith(':role/awp-plan') && e.prSkipLayers === '')).toBe(true);
+      expect(mq.results).toEqual({ verify: { result: 'success' }, plan: { result: 'success' }, review: { result: 'success' } });
+      for (const env of ENVS) expect(JSON.parse(mq.run.artifacts.find((a) => a.name === `plans-${env}`)?.files[`outcome-${env}.txt`] as string).planned).toContain(`${env}-edge`);
+      const evidence = JSON.parse(mq.run.artifacts.find((a) => a.name === 'reviewed')?.files['review-dev.json'] as string);
+      expect(evidence.stacks['dev-edge'].status).toBe('planned');
+      expect(world.snapshot()).toEqual(before);
+    } finally {
+      p.prPlanSkips = ['identity'];
+    }
   });
 });

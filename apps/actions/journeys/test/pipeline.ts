@@ -59,9 +59,9 @@ export const stepKey = (s: WorkflowStep): string => s.id ?? s.name ?? s.uses ?? 
 export const STEPS: Record<string, string[]> = {
   'pr.yml verify fork': ['BASE_REPO', 'EVENT', 'HEAD_REPO'],
   'pr.yml verify affected': ['files', 'manifest', 'projects'],
-  'pr.yml verify envs': ['GH_TOKEN', 'MATRIX'],
+  'pr.yml verify envs': ['EVENT', 'GH_TOKEN', 'MATRIX'],
   'pr.yml verify pull request metadata for the report': ['HEAD', 'PLANNED', 'PR'],
-  'pr.yml plan plan in dependency order': ['ENV_NAME', 'IMAGE_TAG', 'MODE', 'PLAN_DIR', 'STACKS'],
+  'pr.yml plan plan in dependency order': ['ENV_NAME', 'IMAGE_TAG', 'MODE', 'PLAN_DIR', 'PR_SKIP_LAYERS', 'STACKS'],
   'pr.yml review compare with the reviewed comment, write the review evidence': ['allow-empty', 'artifact-name', 'compare-with-comment', 'evidence-dir', 'ignore-rules', 'outcomes', 'plans'],
   'pr.yml required every needed job succeeded or was skipped': ['RESULTS'],
   'pr-report.yml comment meta': [],
@@ -144,6 +144,8 @@ esac
 
 export class Pipeline {
   private n = 0;
+  /** `pullRequestPlanSkips` of the described environments (the platform's: identity, which this world does not have). */
+  prPlanSkips: string[] = ['identity'];
   readonly bin: string;
   readonly calls: string;
   /** Each run attempt of a workflow: its fake-GitHub run (artifacts by name). */
@@ -188,6 +190,10 @@ export class Pipeline {
       region: 'eu-west-1',
       stateBucket: `awp-state-${env}`,
       planRoleArn: `arn:aws:iam::11111111111${i}:role/awp-plan`,
+      planPullRequestRoleArn: `arn:aws:iam::11111111111${i}:role/awp-plan-pr`,
+      pullRequestPlanSkips: this.prPlanSkips,
+      runsOn: ['ubuntu-24.04'],
+      planRunsOn: ['ubuntu-24.04'],
       applyRoleArn: `arn:aws:iam::11111111111${i}:role/awp-apply`,
       domain: `${env}.example.test`,
       promotesFrom: i ? ENVS[i - 1] : null,
@@ -261,11 +267,11 @@ export class Pipeline {
     const changed = this.world.changed(o.base, planned);
     const affected = await this.action('pr.yml', 'verify', 'affected', { manifest: 'cdktf.out', projects: JSON.stringify(this.world.projects(changed)), files: changed.join('\n') }, { ws, eventName: o.event, token: 'ghs_pr' });
     if (affected.code !== 0) throw new Error(`affected-stacks: ${affected.stdout}`);
-    let envs: { include: { env: string; imageTag: string }[] } = { include: [] };
+    let envs: { include: { env: string; imageTag: string; planRoleArn: string; prSkipLayers: string }[] } = { include: [] };
     let verifyOk = true;
     const isFork = fork.outputs.fork === 'true';
     if (!isFork) {
-      const e = await this.run('pr.yml', 'verify', 'envs', { MATRIX: affected.outputs.matrix, GH_TOKEN: 'ghs_pr_read' }, ws, jobEnv);
+      const e = await this.run('pr.yml', 'verify', 'envs', { MATRIX: affected.outputs.matrix, GH_TOKEN: 'ghs_pr_read', EVENT: o.event }, ws, jobEnv);
       verifyOk = e.code === 0;
       if (verifyOk) envs = JSON.parse(e.outputs.envs) as typeof envs;
     }
@@ -281,7 +287,7 @@ export class Pipeline {
       (runPlan ? envs.include : []).map(async (entry) => {
         const pws = this.workspace(`plan-${entry.env}`);
         cpSync(path.join(ws, 'cdktf.out'), path.join(pws, 'cdktf.out'), { recursive: true }); // download-artifact synth
-        plans[entry.env] = await this.run('pr.yml', 'plan', 'plan in dependency order', { STACKS: affected.outputs.matrix, ENV_NAME: entry.env, MODE: 'pr', PLAN_DIR: 'plans', IMAGE_TAG: entry.imageTag }, pws);
+        plans[entry.env] = await this.run('pr.yml', 'plan', 'plan in dependency order', { STACKS: affected.outputs.matrix, ENV_NAME: entry.env, MODE: 'pr', PLAN_DIR: 'plans', IMAGE_TAG: entry.imageTag, PR_SKIP_LAYERS: entry.prSkipLayers }, pws);
         artifacts[`plans-${entry.env}`] = files(path.join(pws, 'plans'));
       }),
     );
@@ -304,7 +310,8 @@ export class Pipeline {
     const results = { verify: { result: verifyOk ? 'success' : 'failure' }, plan: { result: planResult }, review: { result: review ? (review.code === 0 ? 'success' : 'failure') : 'skipped' } };
     const required = await this.run('pr.yml', 'required', 'every needed job succeeded or was skipped', { RESULTS: JSON.stringify(results) }, ws);
     const run = this.gh.addRun({ name: 'pr', event: o.event, head_sha: planned, conclusion: required.code === 0 ? 'success' : 'failure', artifacts });
-    return { ws, fork: isFork, affected, stacks: JSON.parse(affected.outputs.stacks) as string[], plans, review, required, run, results };
+    // envs: the plan matrix (the role each plan job assumes: configure-aws-credentials takes matrix.planRoleArn)
+    return { ws, fork: isFork, affected, stacks: JSON.parse(affected.outputs.stacks) as string[], envs, plans, review, required, run, results };
   }
 
   /** pr-report.yml (workflow_run of a pull_request pr.yml run): the sticky comment, or the fork notice. */

@@ -45827,6 +45827,17 @@ var GITHUB_COMMENT_LIMIT = 65536;
 var DEFAULT_COMMENT_BUDGET = 65e3;
 var JOB_SUMMARY_BUDGET = 9e5;
 var FINGERPRINTS_MARKER = "awp:fingerprints";
+var MERGE_QUEUE_ONLY_MARKER = "awp:merge-queue-only";
+function embeddedMergeQueueOnly(body) {
+  const m = /<!-- awp:merge-queue-only (\[[^<>]*\]) -->/.exec(body);
+  if (!m) return [];
+  try {
+    const v = JSON.parse(m[1]);
+    return Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}
 function embeddedFingerprints(body) {
   const m = /<!-- awp:fingerprints (\{[^<>]*\}) -->/.exec(body);
   if (!m) return void 0;
@@ -45857,9 +45868,10 @@ function renderHead(stacks, opts) {
   const waiting = Object.keys(opts.waiting ?? {}).length;
   const failed = Object.entries(opts.failed ?? {}).sort(([a], [b]) => byCodePoint(a, b));
   const blocked = Object.entries(opts.blocked ?? {}).sort(([a], [b]) => byCodePoint(a, b));
-  const total = stacks.length + waiting + failed.length + blocked.length;
+  const skipped = Object.entries(opts.skipped ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const total = stacks.length + waiting + failed.length + blocked.length + skipped.length;
   lines.push(
-    `## ${opts.title ?? "Terraform plan"}: ${total} stack${total === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}${failed.length ? `, ${failed.length} failed` : ""}${blocked.length ? `, ${blocked.length} blocked` : ""}, risk ${RISK_BADGE[risk]}`,
+    `## ${opts.title ?? "Terraform plan"}: ${total} stack${total === 1 ? "" : "s"}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ""}${failed.length ? `, ${failed.length} failed` : ""}${blocked.length ? `, ${blocked.length} blocked` : ""}${skipped.length ? `, ${skipped.length} planned in the merge queue` : ""}, risk ${RISK_BADGE[risk]}`,
     ""
   );
   const c = opts.commits;
@@ -45887,7 +45899,7 @@ function renderHead(stacks, opts) {
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(", ")}.`, "");
   const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
   if (unknown > 0) lines.push("> [!WARNING]", `> ${unknown} change${unknown === 1 ? " has" : "s have"} actions this report does not know: read the plan itself before applying.`, "");
-  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0) {
+  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0 && skipped.length === 0) {
     lines.push("No stack was planned: nothing in this change affects a Terraform stack.", "");
     return lines.join("\n");
   }
@@ -45903,7 +45915,9 @@ function renderHead(stacks, opts) {
   for (const [name, upstream] of Object.entries(opts.waiting ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
     lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏳ waits for ${upstream.map(code).join(", ")} |`);
   }
+  for (const [name] of skipped) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏭ not planned here |`);
   lines.push("");
+  for (const note of [...new Set(skipped.map(([, n]) => n))]) lines.push(`> [!NOTE]`, `> ${note}: ${skipped.filter(([, n]) => n === note).map(([s]) => code(s)).join(", ")}.`, "");
   for (const [name, excerpt] of failed) {
     const text = excerpt.length > 1500 ? `${excerpt.slice(0, 1500)}
 …` : excerpt;
@@ -46010,8 +46024,10 @@ function renderMarkdownReport(input, opts = {}) {
   const stacks = orderByRisk(input);
   const location = opts.fullReportLocation ?? "the job summary and the plan artifact of this workflow run";
   const max = opts.maxChars ?? Infinity;
+  const mqOnly = Object.keys(opts.skipped ?? {}).sort(byCodePoint);
   const fingerprints = opts.embedFingerprints ? `<!-- ${FINGERPRINTS_MARKER} ${JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint])))} -->
-` : "";
+${mqOnly.length ? `<!-- ${MERGE_QUEUE_ONLY_MARKER} ${JSON.stringify(mqOnly)} -->
+` : ""}` : "";
   const head = renderHead(stacks, opts) + fingerprints;
   const detailed = (s) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
   const changed = stacks.filter(detailed);
@@ -46387,7 +46403,7 @@ function readOutcomes(dir) {
       throw new Error(`${file}: not valid JSON (${err.message})`);
     }
     if (typeof v.env !== "string") throw new Error(`${file}: "env" must be the environment name`);
-    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {} };
+    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {}, skipped: v.skipped ?? {} };
   });
 }
 function writeEvidence(dir, outcomes, planFiles, stacks, at2) {
@@ -46441,6 +46457,7 @@ async function main() {
   const waiting = { ...parseWaiting(getInput("waiting"), 'input "waiting"'), ...Object.assign({}, ...outcomes.map((o) => o.waiting)) };
   const failed = Object.assign({}, ...outcomes.map((o) => o.failed));
   const blocked = Object.assign({}, ...outcomes.map((o) => o.blocked));
+  const skipped = Object.assign({}, ...outcomes.map((o) => o.skipped));
   const expectedInput = getInput("expected-fingerprints");
   const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : void 0;
   const risk = maxRisk(stacks.map((s) => s.risk));
@@ -46462,7 +46479,7 @@ async function main() {
   if (evidenceDir) writeEvidence(evidenceDir, outcomes, planFiles, stacks, at2);
   const comparison = expected ? compareFingerprints(expected, stacks) : void 0;
   setOutput("fingerprint-match", comparison ? String(comparison.match) : "");
-  const view = { waiting, failed, blocked, commits: at2 };
+  const view = { waiting, failed, blocked, skipped, commits: at2 };
   const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, ...view, fullReportLocation: `the \`${artifact}\` artifact of this run` });
   summary.addRaw(full.markdown, true);
   if (comparison && !comparison.match) {
@@ -46510,7 +46527,10 @@ async function compareWithComment(octokit, pr, stacks, author) {
       throw new Error(`pull request #${pr} comes from a fork (${from ?? "a deleted repository"}) and was never planned: push the branch to this repository to get a reviewed plan, then queue that pull request`);
     }
   }
-  const problems = shown === void 0 ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, stacks).problems;
+  const mqOnly = new Set(sticky?.body ? embeddedMergeQueueOnly(sticky.body) : []);
+  const compared = stacks.filter((s) => !mqOnly.has(s.name));
+  if (mqOnly.size) info(`Planned here first (not on #${pr}): ${[...mqOnly].join(", ")}`);
+  const problems = shown === void 0 ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, compared).problems;
   setOutput("fingerprint-match", String(problems.length === 0));
   if (problems.length === 0) {
     info(`The merge-queue plan matches the plan shown on #${pr}.`);

@@ -7,6 +7,7 @@ import {
   compareFingerprints,
   DEFAULT_COMMENT_BUDGET,
   embeddedFingerprints,
+  embeddedMergeQueueOnly,
   expandPlanInputs,
   hasChanges,
   JOB_SUMMARY_BUDGET,
@@ -90,6 +91,8 @@ interface Outcome {
   waiting: Record<string, string[]>;
   failed: Record<string, string>;
   blocked: Record<string, string[]>;
+  /** Stacks not planned in this run → the note (plan-stacks.sh PR_SKIP_LAYERS: planned in the merge queue). */
+  skipped: Record<string, string>;
 }
 
 /** The outcome-<env>.txt files plan-stacks.sh writes: which stacks were planned, waited, failed or were blocked. */
@@ -109,7 +112,7 @@ function readOutcomes(dir: string): Outcome[] {
       throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
     }
     if (typeof v.env !== 'string') throw new Error(`${file}: "env" must be the environment name`);
-    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {} };
+    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {}, skipped: v.skipped ?? {} };
   });
 }
 
@@ -168,6 +171,7 @@ async function main(): Promise<void> {
   const waiting = { ...parseWaiting(core.getInput('waiting'), 'input "waiting"'), ...Object.assign({}, ...outcomes.map((o) => o.waiting)) } as Record<string, string[]>;
   const failed = Object.assign({}, ...outcomes.map((o) => o.failed)) as Record<string, string>;
   const blocked = Object.assign({}, ...outcomes.map((o) => o.blocked)) as Record<string, string[]>;
+  const skipped = Object.assign({}, ...outcomes.map((o) => o.skipped)) as Record<string, string>;
   const expectedInput = core.getInput('expected-fingerprints');
   const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : undefined;
   const risk = maxRisk(stacks.map((s) => s.risk));
@@ -193,7 +197,7 @@ async function main(): Promise<void> {
   // Apply what was reviewed: with expected fingerprints, any difference fails the step (after the summary is written).
   const comparison = expected ? compareFingerprints(expected, stacks) : undefined;
   core.setOutput('fingerprint-match', comparison ? String(comparison.match) : '');
-  const view = { waiting, failed, blocked, commits: at };
+  const view = { waiting, failed, blocked, skipped, commits: at };
   const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, ...view, fullReportLocation: `the \`${artifact}\` artifact of this run` });
   core.summary.addRaw(full.markdown, true);
   if (comparison && !comparison.match) {
@@ -251,7 +255,14 @@ async function compareWithComment(octokit: Octokit, pr: number, stacks: StackSum
       throw new Error(`pull request #${pr} comes from a fork (${from ?? 'a deleted repository'}) and was never planned: push the branch to this repository to get a reviewed plan, then queue that pull request`);
     }
   }
-  const problems = shown === undefined ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, stacks).problems;
+  // Stacks the pull request could not plan (its role cannot read their secrets) are first planned here: this plan is
+  // their review (the code was reviewed on the pull request; the plan is in this run's summary and becomes the
+  // evidence the deploy checks). The comment is a preview written from the pull request's run, so this is a
+  // staleness check, not a trust boundary (docs/delivery.md → Which role plans what).
+  const mqOnly = new Set(sticky?.body ? embeddedMergeQueueOnly(sticky.body) : []);
+  const compared = stacks.filter((s) => !mqOnly.has(s.name));
+  if (mqOnly.size) core.info(`Planned here first (not on #${pr}): ${[...mqOnly].join(', ')}`);
+  const problems = shown === undefined ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, compared).problems;
   core.setOutput('fingerprint-match', String(problems.length === 0));
   if (problems.length === 0) {
     core.info(`The merge-queue plan matches the plan shown on #${pr}.`);
@@ -282,7 +293,7 @@ async function publish(
     budget: number;
     artifact: string;
     author: string;
-    view: { waiting: Record<string, string[]>; failed: Record<string, string>; blocked: Record<string, string[]>; commits: ReturnType<typeof commits> };
+    view: { waiting: Record<string, string[]>; failed: Record<string, string>; blocked: Record<string, string[]>; skipped: Record<string, string>; commits: ReturnType<typeof commits> };
   },
 ): Promise<void> {
   const { risk, destroy, budget, artifact, view, author } = o;

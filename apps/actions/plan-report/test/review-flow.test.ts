@@ -119,6 +119,27 @@ describe('plan-report: review flow (issue 18)', () => {
     expect(forged.stdout).toContain(`pull request #${PR} has no plan comment with fingerprints by ${BOT}`);
   });
 
+  it('pull-request role: a layer it cannot plan is noted as planned in the merge queue; the merge queue plans it and does not call that stale', async () => {
+    const note = 'identity: planned in the merge queue (the pull-request role cannot read its secrets)';
+    const out = outcomes({ env: 'prod', planned: ['prod-data'], waiting: { 'prod-workloads': ['prod-identity'] }, failed: {}, blocked: {}, skipped: { 'prod-identity': note } });
+    expect((await report({ plans: planDir({ 'prod-data.plan.json': CHANGES }), outcomes: out })).code).toBe(0);
+    const body = gh.comments[0].body;
+    expect(body).toMatch(/## Terraform plan: 3 stacks, 1 with changes, 1 waiting, 1 planned in the merge queue/);
+    expect(body).toContain('| `prod-identity` | – | – | – | – | – | – | – | – | ⏭ not planned here |');
+    expect(body).toContain(`> ${note}: \`prod-identity\`.`);
+    expect(body).toContain('<!-- awp:merge-queue-only ["prod-identity"] -->');
+    // the merge queue plans identity (with changes): not stale, since the comment said it is planned there
+    const queued = planDir({ 'prod-data.plan.json': CHANGES, 'prod-identity.plan.json': CHANGES });
+    const mq = await report({ plans: queued, 'compare-with-comment': 'true' }, mergeGroup);
+    expect([mq.code, mq.outputs['fingerprint-match']]).toEqual([0, 'true']);
+    expect(mq.stdout).toContain(`Planned here first (not on #${PR}): prod-identity`);
+    // a comment without the note: identity's changes were never shown, so the queue refuses them
+    expect((await report({ plans: planDir({ 'prod-data.plan.json': CHANGES }) })).code).toBe(0);
+    const refused = await report({ plans: queued, 'compare-with-comment': 'true' }, mergeGroup);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/::error::stale plan: prod-identity: has changes that were never reviewed/);
+  });
+
   it('a report for another run comments only when the pull request head is the planned commit (expected-head-sha)', async () => {
     gh.pulls.push({ number: PR, head: { sha: 'd'.repeat(40), repo: { full_name: 'acme/platform' } }, base: { sha: BASE, ref: 'main' } });
     const r = await report({ plans: planDir({ 'prod-data.plan.json': NONE }), 'pull-request-number': String(PR), 'expected-head-sha': HEAD }, {});

@@ -59,7 +59,8 @@ export const DATA_SOURCE_READS: Readonly<Record<string, PlanRead>> = {
   aws_iam_role: { actions: ['iam:GetRole'] },
   aws_iam_policy: { actions: ['iam:ListPolicies', 'iam:GetPolicy', 'iam:GetPolicyVersion'] },
   aws_secretsmanager_secret: { actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetResourcePolicy'] },
-  aws_cognito_user_pools: { actions: ['cognito-idp:ListUserPools'] },
+  aws_cognito_user_pools: { actions: ['cognito-idp:ListUserPools'], note: 'the workloads stack finds the issuer\'s pool by name (lookupIssuer), not through identity\'s state' },
+  aws_cognito_user_pool_clients: { actions: ['cognito-idp:ListUserPoolClients'], note: 'client ids and names only: ListUserPoolClients returns no secret (DescribeUserPoolClient does)' },
   aws_cognito_user_pool: { actions: ['cognito-idp:DescribeUserPool'] },
   aws_cognito_user_pool_signing_certificate: { actions: ['cognito-idp:GetSigningCertificate'], note: 'the public certificate' },
   // Content: refused to the plan role unless granted exactly (see PlanAccess).

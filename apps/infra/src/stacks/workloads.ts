@@ -2,6 +2,7 @@ import { TerraformOutput, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { PlatformStack, resourceName } from '@awp/config';
 import { type EnvironmentConfig } from '../environment';
+import { lookupIssuer } from '@awp/identity';
 import { EksProviders, ServiceWorkloads, type Cluster } from '@awp/compute';
 import type { DataLayer, Grantee } from '@awp/data';
 
@@ -21,13 +22,6 @@ export interface WorkloadsEdgeInputs {
   readonly uploadsBaseUrl?: string;
 }
 
-/** What the workloads stack reads from the identity layer: the token issuer's contract (the Identity construct). */
-export interface WorkloadsIdentityInputs {
-  readonly issuer: string;
-  readonly audience: string;
-  readonly audienceClaim: string;
-  readonly writeScope: string;
-}
 
 /**
  * `<env>-workloads`: what runs inside the cluster. Its kubernetes and helm providers are configured from the
@@ -37,10 +31,14 @@ export interface WorkloadsIdentityInputs {
 export function workloadsStack(
   scope: Construct,
   env: EnvironmentConfig,
-  upstream: { cluster: Cluster; data: WorkloadsDataInputs; edge: WorkloadsEdgeInputs; identity: WorkloadsIdentityInputs; network: WorkloadsNetworkInputs },
+  upstream: { cluster: Cluster; data: WorkloadsDataInputs; edge: WorkloadsEdgeInputs; network: WorkloadsNetworkInputs },
 ): { stack: PlatformStack; workloads: ServiceWorkloads; imageTag: TerraformVariable } {
   const stack = new PlatformStack(scope, { env, layer: 'workloads' });
-  const { cluster, data, edge, identity, network } = upstream;
+  const { cluster, data, edge, network } = upstream;
+  // The token issuer by metadata lookups, NOT the identity stack's remote state: that state holds the app clients'
+  // secrets, which the pull-request plan role may not read (apps/infra/src/bootstrap/plan-reads.ts). The stack
+  // still depends on identity (LAYER_DEPENDENCIES): the pool exists before this plan looks it up.
+  const identity = lookupIssuer(stack, 'identity', { settings: env.identity, namePrefix: env.name, region: env.region });
   new EksProviders(stack, 'eks', {
     clusterName: cluster.clusterName,
     clusterEndpoint: cluster.clusterEndpoint,
@@ -100,7 +98,7 @@ export function workloadsStack(
     },
     cache: { host: data.cache.configurationEndpoint, port: data.cache.port, authSecretArn: data.cacheAuthSecret.arn },
     uploadsBucketName: data.buckets.uploads.name,
-    // The token issuer (issue 16): cross-stack references to the identity stack, or an external issuer's literals.
+    // The token issuer (issue 16): looked up by metadata (above), or an external issuer's literals.
     auth: { issuer: identity.issuer, audience: identity.audience, audienceClaim: identity.audienceClaim, writeScope: identity.writeScope },
     grants: serviceGrants,
   });

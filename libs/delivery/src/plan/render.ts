@@ -28,6 +28,11 @@ export interface RenderOptions {
   failed?: Readonly<Record<string, string>>;
   /** Stacks not planned because an upstream plan failed → those upstream stacks: "blocked by …". */
   blocked?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Stacks deliberately not planned in this run → why (a pull request's plan role cannot read their secrets): a
+   * row with the note, and, with `embedFingerprints`, a hidden list the merge queue reads (`embeddedMergeQueueOnly`).
+   */
+  skipped?: Readonly<Record<string, string>>;
   /** The commits planned (shown under the heading): the merge commit, the PR head and the base it merged into. */
   commits?: { planned?: string; head?: string; base?: string };
   /** Embed the stacks' fingerprints in a hidden line, so a later run can tell whether this plan is stale. */
@@ -36,6 +41,21 @@ export interface RenderOptions {
 
 /** Hidden line carrying the fingerprints shown in a comment: `<!-- awp:fingerprints {"stack":"sha256",…} -->`. */
 export const FINGERPRINTS_MARKER = 'awp:fingerprints';
+
+/** Hidden line naming the stacks a comment shows as planned in the merge queue: `<!-- awp:merge-queue-only ["stack",…] -->`. */
+export const MERGE_QUEUE_ONLY_MARKER = 'awp:merge-queue-only';
+
+/** The stacks a comment embedded as planned in the merge queue only (none when the line is absent or malformed). */
+export function embeddedMergeQueueOnly(body: string): string[] {
+  const m = /<!-- awp:merge-queue-only (\[[^<>]*\]) -->/.exec(body);
+  if (!m) return [];
+  try {
+    const v = JSON.parse(m[1]) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 /** The fingerprints embedded in a comment body by `embedFingerprints`, or undefined when there are none. */
 export function embeddedFingerprints(body: string): Record<string, string> | undefined {
@@ -82,11 +102,12 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   const waiting = Object.keys(opts.waiting ?? {}).length;
   const failed = Object.entries(opts.failed ?? {}).sort(([a], [b]) => byCodePoint(a, b));
   const blocked = Object.entries(opts.blocked ?? {}).sort(([a], [b]) => byCodePoint(a, b));
-  const total = stacks.length + waiting + failed.length + blocked.length;
+  const skipped = Object.entries(opts.skipped ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  const total = stacks.length + waiting + failed.length + blocked.length + skipped.length;
   lines.push(
     `## ${opts.title ?? 'Terraform plan'}: ${total} stack${total === 1 ? '' : 's'}, ${changed} with changes${waiting ? `, ${waiting} waiting` : ''}${
       failed.length ? `, ${failed.length} failed` : ''
-    }${blocked.length ? `, ${blocked.length} blocked` : ''}, risk ${RISK_BADGE[risk]}`,
+    }${blocked.length ? `, ${blocked.length} blocked` : ''}${skipped.length ? `, ${skipped.length} planned in the merge queue` : ''}, risk ${RISK_BADGE[risk]}`,
     '',
   );
   const c = opts.commits;
@@ -114,7 +135,7 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   if (incomplete.length > 0) lines.push(`> [!WARNING]`, `> Incomplete or errored plan: ${incomplete.map((s) => code(s.name)).join(', ')}.`, '');
   const unknown = stacks.reduce((n, s) => n + s.unknown.length, 0);
   if (unknown > 0) lines.push('> [!WARNING]', `> ${unknown} change${unknown === 1 ? ' has' : 's have'} actions this report does not know: read the plan itself before applying.`, '');
-  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0) {
+  if (stacks.length === 0 && waiting === 0 && failed.length === 0 && blocked.length === 0 && skipped.length === 0) {
     lines.push('No stack was planned: nothing in this change affects a Terraform stack.', '');
     return lines.join('\n');
   }
@@ -130,7 +151,10 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   for (const [name, upstream] of Object.entries(opts.waiting ?? {}).sort(([a], [b]) => byCodePoint(a, b))) {
     lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏳ waits for ${upstream.map(code).join(', ')} |`);
   }
+  for (const [name] of skipped) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏭ not planned here |`);
   lines.push('');
+  // The note, once per reason (e.g. "identity: planned in the merge queue (the pull-request role cannot read its secrets)").
+  for (const note of [...new Set(skipped.map(([, n]) => n))]) lines.push(`> [!NOTE]`, `> ${note}: ${skipped.filter(([, n]) => n === note).map(([s]) => code(s)).join(', ')}.`, '');
   // The error excerpts belong to the head: a failed plan must never be cut from the comment.
   for (const [name, excerpt] of failed) {
     const text = excerpt.length > 1500 ? `${excerpt.slice(0, 1500)}\n…` : excerpt;
@@ -252,7 +276,10 @@ export function renderMarkdownReport(input: readonly StackSummary[], opts: Rende
   const stacks = orderByRisk(input);
   const location = opts.fullReportLocation ?? 'the job summary and the plan artifact of this workflow run';
   const max = opts.maxChars ?? Infinity;
-  const fingerprints = opts.embedFingerprints ? `<!-- ${FINGERPRINTS_MARKER} ${JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint])))} -->\n` : '';
+  const mqOnly = Object.keys(opts.skipped ?? {}).sort(byCodePoint);
+  const fingerprints = opts.embedFingerprints
+    ? `<!-- ${FINGERPRINTS_MARKER} ${JSON.stringify(Object.fromEntries(stacks.map((s) => [s.name, s.fingerprint])))} -->\n${mqOnly.length ? `<!-- ${MERGE_QUEUE_ONLY_MARKER} ${JSON.stringify(mqOnly)} -->\n` : ''}`
+    : '';
   const head = renderHead(stacks, opts) + fingerprints;
   // Drift-only and incomplete stacks get a section too: "No changes" would hide what happened outside Terraform.
   const detailed = (s: StackSummary) => hasChanges(s) || s.drift.length > 0 || s.incomplete;
