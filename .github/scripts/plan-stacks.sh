@@ -12,7 +12,10 @@
 #   PR_SKIP_LAYERS  layers NOT planned (space- or comma-separated; `bootstrap --describe` → pullRequestPlanSkips),
 #             set by the workflows on pull_request events only: the pull-request plan role cannot read those
 #             layers' secrets (docs/delivery.md → Which role plans what). Such a stack is reported as planned in
-#             the merge queue, and the stacks that read it wait for it, as for an upstream with changes.
+#             the merge queue and does NOT make the stacks after it wait: no stack reads a skipped layer's state
+#             (workloads looks the identity issuer up, libs/identity lookupIssuer), so their plans are complete. Were
+#             they to wait, workloads would almost never be planned on a pull request, and the merge queue would
+#             find its changes "never reviewed" and fail the group on every retry.
 #
 # outcome-<env>.txt (JSON): {"env", "planned": [stacks], "waiting": {stack: [upstream]}, "failed": {stack: "error
 # excerpt"}, "blocked": {stack: [failed upstream]}, and only when a layer was skipped "skipped": {stack: "note"}}
@@ -46,7 +49,7 @@ while IFS=$'\t' read -r stack layer dir needs; do
     echo "::notice title=${stack}::${note}"
     echo "| \`${stack}\` | ${note} |" >>"$summary"
     outcome=$(jq -c --arg s "$stack" --arg n "$note" '.skipped += {($s): $n}' <<<"$outcome")
-    changed[$stack]=1 # unknown here: whatever reads this stack waits for the merge queue too
+    # not marked changed: downstream stacks do not read its state (see PR_SKIP_LAYERS above), they plan normally
     continue
   fi
   waits=() blocked=()

@@ -7,7 +7,9 @@
 #
 # Prints one JSON array: [{env, region, planRoleArn, runsOn, prSkipLayers}] — planRoleArn is the role THIS event's
 # plan job assumes, runsOn the plan runners (planRunsOn; GitHub-hosted when the environment names none), and
-# prSkipLayers a space-separated list for plan-stacks.sh (PR_SKIP_LAYERS), empty outside pull requests.
+# prSkipLayers a space-separated list for plan-stacks.sh (PR_SKIP_LAYERS), empty outside pull requests, and
+# mergeQueueOnlyLayers the same layers as an array for every event: in the merge queue this commit's (reviewed)
+# configuration says which stacks plan-report may leave out of the comparison with the pull request's comment.
 # A field missing from the description fails with an ::error:: naming the environment file and the field: a plan
 # must never fall back to another role (the plan role would refuse a pull request's token, or be the wrong one).
 set -euo pipefail
@@ -34,5 +36,6 @@ jq -c --arg role "$role" --arg event "$EVENT" '
     planRoleArn: .[$role],
     # planRunsOn: a JSON array of labels or one label; GitHub-hosted when absent.
     runsOn: (.planRunsOn // ["ubuntu-24.04"] | if type == "string" then [.] else . end),
-    prSkipLayers: (if $event == "pull_request" then .pullRequestPlanSkips | join(" ") else "" end)
+    prSkipLayers: (if $event == "pull_request" then .pullRequestPlanSkips | join(" ") else "" end),
+    mergeQueueOnlyLayers: (.pullRequestPlanSkips // [])
   })' <<<"$described"

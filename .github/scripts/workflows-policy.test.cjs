@@ -86,13 +86,19 @@ test('pr.yml: a pull_request plans with the pull-request plan role and skips its
     return JSON.parse(r.outputs.envs).include;
   };
   assert.deepEqual(matrix('pull_request'), [
-    { env: 'dev', region: 'eu-west-1', planRoleArn: 'arn:dev-plan-pr', runsOn: ['self-hosted', 'plan'], prSkipLayers: 'identity', imageTag: 'deployed-dev' },
-    { env: 'prod', region: 'eu-west-1', planRoleArn: 'arn:prod-plan-pr', runsOn: ['ubuntu-24.04'], prSkipLayers: 'identity', imageTag: 'deployed-prod' },
+    { env: 'dev', region: 'eu-west-1', planRoleArn: 'arn:dev-plan-pr', runsOn: ['self-hosted', 'plan'], prSkipLayers: 'identity', mergeQueueOnlyLayers: ['identity'], imageTag: 'deployed-dev' },
+    { env: 'prod', region: 'eu-west-1', planRoleArn: 'arn:prod-plan-pr', runsOn: ['ubuntu-24.04'], prSkipLayers: 'identity', mergeQueueOnlyLayers: ['identity'], imageTag: 'deployed-prod' },
   ]);
   assert.deepEqual(
     matrix('merge_group').map((t) => [t.env, t.planRoleArn, t.prSkipLayers]),
     [['dev', 'arn:dev-plan', ''], ['prod', 'arn:prod-plan', '']],
   );
+  // the merge queue's review job gets the skipped layers from this commit's configuration, not from the PR's comment
+  const mq = planTargets('pr.yml', 'verify', 'envs', DESCRIBED, { EVENT: 'merge_group', MATRIX: PR_MATRIX });
+  assert.deepEqual(JSON.parse(mq.outputs['merge-queue-only']), { dev: ['identity'], prod: ['identity'] });
+  assert.equal(wf['pr.yml'].jobs.verify.outputs['merge-queue-only'], '${{ steps.envs.outputs.merge-queue-only }}');
+  const review = steps(wf['pr.yml'].jobs.review).find((s) => String(s.uses ?? '') === './apps/actions/plan-report');
+  assert.equal(review.with['merge-queue-only-layers'], "${{ needs.verify.outputs.merge-queue-only || '{}' }}");
   // one label (not a list) is accepted as planRunsOn
   const one = planTargets('pr.yml', 'verify', 'envs', [{ ...DESCRIBED[0], planRunsOn: 'awp-plan' }], { EVENT: 'pull_request', MATRIX: PR_MATRIX });
   assert.deepEqual(JSON.parse(one.outputs.envs).include[0].runsOn, ['awp-plan']);

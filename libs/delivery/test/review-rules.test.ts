@@ -1,6 +1,6 @@
 // issue 18 W1/W6/W4 and issue 17 item 9 at the library level: what counts as reviewed, who may vouch for a
 // deployment, an older commit, and errored plans in drift.
-import { checkPromotion, checkReviewed, decideDrift, currentDeployment, embeddedMergeQueueOnly, normalizeChange, parseEvidence, parseIgnoreRules, renderMarkdownReport, reviewItems, type DeploymentRecord, type ReviewEvidence, type StackSummary, type TerraformPlan } from '@awp/delivery';
+import { checkPromotion, checkReviewed, decideDrift, currentDeployment, embeddedMergeQueueOnly, mergeQueueOnlyExemptions, normalizeChange, parseEvidence, parseIgnoreRules, renderMarkdownReport, reviewItems, type DeploymentRecord, type ReviewEvidence, type StackSummary, type TerraformPlan, withoutWaitingOnExempt } from '@awp/delivery';
 
 const IMAGE_RULE = parseIgnoreRules({ ignore: [{ type: 'kubernetes_deployment_v1', path: ['spec', '*', 'image'], pattern: '@sha256:', why: 'the deploy pins the image it pushed' }] }, 'ignore.json');
 const rc = (after: Record<string, unknown>, before: Record<string, unknown> = { spec: [{ image: 'r/api@sha256:aaa', replicas: 2 }] }, actions: string[] = ['update']) => ({
@@ -167,5 +167,23 @@ describe('merge-queue-only stacks in the sticky comment (the pull-request role c
     // nothing skipped: no hidden list; a malformed one reads as empty
     expect(renderMarkdownReport([], { embedFingerprints: true }).markdown).not.toContain('awp:merge-queue-only');
     expect(embeddedMergeQueueOnly('<!-- awp:merge-queue-only [oops -->')).toEqual([]);
+  });
+});
+
+describe('merge-queue-only exemptions (the comment lists them; the trusted configuration decides)', () => {
+  it('exempts only listed stacks of the layers the environments skip on pull requests', () => {
+    const trusted = { prod: ['identity'], dev: ['identity'] };
+    expect(mergeQueueOnlyExemptions(['prod-identity', 'prod-workloads', 'staging-identity'], trusted)).toEqual({ exempt: ['prod-identity'], ignored: ['prod-workloads', 'staging-identity'] });
+    expect(mergeQueueOnlyExemptions(['prod-identity'], {})).toEqual({ exempt: [], ignored: ['prod-identity'] });
+    // trusted but not listed: the pull request planned it, so it is compared
+    expect(mergeQueueOnlyExemptions([], trusted).exempt).toEqual([]);
+  });
+  it('drops a reviewed stack only when it waits here for exempt stacks alone', () => {
+    const reviewed = { 'prod-workloads': 'a', 'prod-observability': 'b', 'prod-edge': 'c' };
+    const waiting = { 'prod-workloads': ['prod-identity'], 'prod-observability': ['prod-identity', 'prod-data'] };
+    expect(withoutWaitingOnExempt(reviewed, waiting, ['prod-identity'])).toEqual({ 'prod-observability': 'b', 'prod-edge': 'c' });
+    // through a stack that itself waits only for exempt ones
+    expect(withoutWaitingOnExempt(reviewed, { 'prod-workloads': ['prod-identity'], 'prod-observability': ['prod-identity', 'prod-workloads'] }, ['prod-identity'])).toEqual({ 'prod-edge': 'c' });
+    expect(withoutWaitingOnExempt(reviewed, waiting, [])).toEqual(reviewed);
   });
 });

@@ -62,7 +62,7 @@ export const STEPS: Record<string, string[]> = {
   'pr.yml verify envs': ['EVENT', 'GH_TOKEN', 'MATRIX'],
   'pr.yml verify pull request metadata for the report': ['HEAD', 'PLANNED', 'PR'],
   'pr.yml plan plan in dependency order': ['ENV_NAME', 'IMAGE_TAG', 'MODE', 'PLAN_DIR', 'PR_SKIP_LAYERS', 'STACKS'],
-  'pr.yml review compare with the reviewed comment, write the review evidence': ['allow-empty', 'artifact-name', 'compare-with-comment', 'evidence-dir', 'ignore-rules', 'outcomes', 'plans'],
+  'pr.yml review compare with the reviewed comment, write the review evidence': ['allow-empty', 'artifact-name', 'compare-with-comment', 'evidence-dir', 'ignore-rules', 'merge-queue-only-layers', 'outcomes', 'plans'],
   'pr.yml required every needed job succeeded or was skipped': ['RESULTS'],
   'pr-report.yml comment meta': [],
   'pr-report.yml comment post the plan report (or the fork notice)': ['allow-empty', 'artifact-name', 'base-sha', 'expected-head-sha', 'fork', 'head-sha', 'outcomes', 'planned-sha', 'plans', 'pull-request-number'],
@@ -268,12 +268,14 @@ export class Pipeline {
     const affected = await this.action('pr.yml', 'verify', 'affected', { manifest: 'cdktf.out', projects: JSON.stringify(this.world.projects(changed)), files: changed.join('\n') }, { ws, eventName: o.event, token: 'ghs_pr' });
     if (affected.code !== 0) throw new Error(`affected-stacks: ${affected.stdout}`);
     let envs: { include: { env: string; imageTag: string; planRoleArn: string; prSkipLayers: string }[] } = { include: [] };
+    let mergeQueueOnly = '{}';
     let verifyOk = true;
     const isFork = fork.outputs.fork === 'true';
     if (!isFork) {
       const e = await this.run('pr.yml', 'verify', 'envs', { MATRIX: affected.outputs.matrix, GH_TOKEN: 'ghs_pr_read', EVENT: o.event }, ws, jobEnv);
       verifyOk = e.code === 0;
       if (verifyOk) envs = JSON.parse(e.outputs.envs) as typeof envs;
+      if (verifyOk) mergeQueueOnly = e.outputs['merge-queue-only'] || '{}';
     }
     if (o.event === 'pull_request') {
       const meta = await this.run('pr.yml', 'verify', 'pull request metadata for the report', { PR: String(o.pr), HEAD: o.head, PLANNED: planned }, ws, jobEnv);
@@ -302,7 +304,7 @@ export class Pipeline {
         'pr.yml',
         'review',
         'compare with the reviewed comment, write the review evidence',
-        { plans: 'plans', outcomes: 'plans', 'allow-empty': 'true', 'compare-with-comment': String(affected.outputs['has-stacks'] === 'true'), 'evidence-dir': 'reviewed', 'ignore-rules': '.github/review-ignore.json', 'artifact-name': 'plans-<env>' },
+        { plans: 'plans', outcomes: 'plans', 'allow-empty': 'true', 'compare-with-comment': String(affected.outputs['has-stacks'] === 'true'), 'merge-queue-only-layers': mergeQueueOnly, 'evidence-dir': 'reviewed', 'ignore-rules': '.github/review-ignore.json', 'artifact-name': 'plans-<env>' },
         { ws: rws, eventName: 'merge_group', sha: planned, token: 'ghs_mq', event: { merge_group: { head_sha: planned, base_sha: o.base, head_ref: `refs/heads/gh-readonly-queue/main/pr-${o.pr}-${o.base}` } } },
       );
       if (review.code === 0 && existsSync(path.join(rws, 'reviewed'))) artifacts.reviewed = files(path.join(rws, 'reviewed'));

@@ -45838,6 +45838,24 @@ function embeddedMergeQueueOnly(body) {
     return [];
   }
 }
+function mergeQueueOnlyExemptions(listed, trusted) {
+  const allowed = new Set(Object.entries(trusted).flatMap(([env, layers]) => layers.map((l) => `${env}-${l}`)));
+  const exempt = listed.filter((s) => allowed.has(s)).sort(byCodePoint);
+  return { exempt, ignored: listed.filter((s) => !allowed.has(s)).sort(byCodePoint) };
+}
+function withoutWaitingOnExempt(reviewed, waiting, exempt) {
+  const ok = new Set(exempt);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [stack, ups] of Object.entries(waiting)) {
+      if (!ok.has(stack) && ups.length > 0 && ups.every((u) => ok.has(u))) {
+        ok.add(stack);
+        grew = true;
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(reviewed).filter(([name]) => !(name in waiting && ok.has(name))));
+}
 function embeddedFingerprints(body) {
   const m = /<!-- awp:fingerprints (\{[^<>]*\}) -->/.exec(body);
   if (!m) return void 0;
@@ -46497,7 +46515,7 @@ ${comparison.problems.map((p) => `> - ${p}`).join("\n")}
     info("Not a pull request: the report is in the job summary only.");
     return refuse();
   }
-  if (booleanInput("compare-with-comment", false)) return compareWithComment(client(), pr, stacks, author);
+  if (booleanInput("compare-with-comment", false)) return compareWithComment(client(), pr, stacks, author, waiting);
   if (!booleanInput("comment", true) && !booleanInput("labels", true)) return refuse();
   const octokit = client();
   await verifyHead(octokit, pr);
@@ -46515,7 +46533,20 @@ async function verifyHead(octokit, pr) {
   const { data } = await octokit.rest.pulls.get({ ...repo(), pull_number: pr });
   if (data.head.sha !== want) throw new Error(`pull request #${pr}: its head is ${data.head.sha.slice(0, 12)}, not ${want.slice(0, 12)} (the run that planned it): not commenting`);
 }
-async function compareWithComment(octokit, pr, stacks, author) {
+function mergeQueueOnlyLayers() {
+  const text = getInput("merge-queue-only-layers").trim();
+  if (!text) return {};
+  let v;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error(`input "merge-queue-only-layers": expected a JSON object {"<env>": ["<layer>", …]}, got "${text.slice(0, 80)}"`);
+  }
+  const ok = (x) => typeof x === "object" && x !== null && !Array.isArray(x) && Object.values(x).every((l) => Array.isArray(l) && l.every((e) => typeof e === "string"));
+  if (!ok(v)) throw new Error(`input "merge-queue-only-layers": expected a JSON object {"<env>": ["<layer>", …]}, got "${text.slice(0, 80)}"`);
+  return v;
+}
+async function compareWithComment(octokit, pr, stacks, author, waiting) {
   const sticky = await findSticky(octokit, pr, author);
   const shown = sticky?.body ? embeddedFingerprints(sticky.body) : void 0;
   if (shown === void 0) {
@@ -46527,10 +46558,12 @@ async function compareWithComment(octokit, pr, stacks, author) {
       throw new Error(`pull request #${pr} comes from a fork (${from ?? "a deleted repository"}) and was never planned: push the branch to this repository to get a reviewed plan, then queue that pull request`);
     }
   }
-  const mqOnly = new Set(sticky?.body ? embeddedMergeQueueOnly(sticky.body) : []);
+  const { exempt, ignored } = mergeQueueOnlyExemptions(sticky?.body ? embeddedMergeQueueOnly(sticky.body) : [], mergeQueueOnlyLayers());
+  const mqOnly = new Set(exempt);
   const compared = stacks.filter((s) => !mqOnly.has(s.name));
   if (mqOnly.size) info(`Planned here first (not on #${pr}): ${[...mqOnly].join(", ")}`);
-  const problems = shown === void 0 ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, compared).problems;
+  if (ignored.length) warning(`The comment on #${pr} lists ${ignored.join(", ")} as planned in the merge queue, but no environment skips their layers on pull requests: compared like any other stack.`);
+  const problems = shown === void 0 ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(withoutWaitingOnExempt(shown, waiting, exempt), compared).problems;
   setOutput("fingerprint-match", String(problems.length === 0));
   if (problems.length === 0) {
     info(`The merge-queue plan matches the plan shown on #${pr}.`);

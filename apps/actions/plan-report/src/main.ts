@@ -8,6 +8,8 @@ import {
   DEFAULT_COMMENT_BUDGET,
   embeddedFingerprints,
   embeddedMergeQueueOnly,
+  mergeQueueOnlyExemptions,
+  withoutWaitingOnExempt,
   expandPlanInputs,
   hasChanges,
   JOB_SUMMARY_BUDGET,
@@ -212,7 +214,7 @@ async function main(): Promise<void> {
     core.info('Not a pull request: the report is in the job summary only.');
     return refuse();
   }
-  if (booleanInput('compare-with-comment', false)) return compareWithComment(client(), pr, stacks, author);
+  if (booleanInput('compare-with-comment', false)) return compareWithComment(client(), pr, stacks, author, waiting);
   if (!booleanInput('comment', true) && !booleanInput('labels', true)) return refuse();
   const octokit = client();
   await verifyHead(octokit, pr);
@@ -237,12 +239,28 @@ async function verifyHead(octokit: Octokit, pr: number): Promise<void> {
   if (data.head.sha !== want) throw new Error(`pull request #${pr}: its head is ${data.head.sha.slice(0, 12)}, not ${want.slice(0, 12)} (the run that planned it): not commenting`);
 }
 
+/** Input merge-queue-only-layers: JSON {"<env>": ["<layer>", …]} (pullRequestPlanSkips of the merge-group commit). */
+function mergeQueueOnlyLayers(): Record<string, string[]> {
+  const text = core.getInput('merge-queue-only-layers').trim();
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error(`input "merge-queue-only-layers": expected a JSON object {"<env>": ["<layer>", …]}, got "${text.slice(0, 80)}"`);
+  }
+  const ok = (x: unknown): x is Record<string, string[]> =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((l) => Array.isArray(l) && l.every((e) => typeof e === 'string'));
+  if (!ok(v)) throw new Error(`input "merge-queue-only-layers": expected a JSON object {"<env>": ["<layer>", …]}, got "${text.slice(0, 80)}"`);
+  return v;
+}
+
 /**
  * Merge queue: the plan of what will land must be the plan the pull request showed. Reads the fingerprints the
  * sticky comment embedded; any stack that differs (or is new with changes) makes the reviewed plan stale: the
  * comment gets a warning naming the stacks, and the step fails (the pull request leaves the queue).
  */
-async function compareWithComment(octokit: Octokit, pr: number, stacks: StackSummary[], author: string): Promise<void> {
+async function compareWithComment(octokit: Octokit, pr: number, stacks: StackSummary[], author: string, waiting: Record<string, string[]>): Promise<void> {
   const sticky = await findSticky(octokit, pr, author);
   const shown = sticky?.body ? embeddedFingerprints(sticky.body) : undefined;
   if (shown === undefined) {
@@ -257,12 +275,14 @@ async function compareWithComment(octokit: Octokit, pr: number, stacks: StackSum
   }
   // Stacks the pull request could not plan (its role cannot read their secrets) are first planned here: this plan is
   // their review (the code was reviewed on the pull request; the plan is in this run's summary and becomes the
-  // evidence the deploy checks). The comment is a preview written from the pull request's run, so this is a
-  // staleness check, not a trust boundary (docs/delivery.md → Which role plans what).
-  const mqOnly = new Set(sticky?.body ? embeddedMergeQueueOnly(sticky.body) : []);
+  // evidence the deploy checks). The comment's list is written by the pull request's own code, so only the stacks of
+  // the layers the trusted configuration skips (input merge-queue-only-layers) may be left out of the comparison.
+  const { exempt, ignored } = mergeQueueOnlyExemptions(sticky?.body ? embeddedMergeQueueOnly(sticky.body) : [], mergeQueueOnlyLayers());
+  const mqOnly = new Set(exempt);
   const compared = stacks.filter((s) => !mqOnly.has(s.name));
   if (mqOnly.size) core.info(`Planned here first (not on #${pr}): ${[...mqOnly].join(', ')}`);
-  const problems = shown === undefined ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(shown, compared).problems;
+  if (ignored.length) core.warning(`The comment on #${pr} lists ${ignored.join(', ')} as planned in the merge queue, but no environment skips their layers on pull requests: compared like any other stack.`);
+  const problems = shown === undefined ? [`pull request #${pr} has no plan comment with fingerprints by ${author}`] : compareFingerprints(withoutWaitingOnExempt(shown, waiting, exempt), compared).problems;
   core.setOutput('fingerprint-match', String(problems.length === 0));
   if (problems.length === 0) {
     core.info(`The merge-queue plan matches the plan shown on #${pr}.`);

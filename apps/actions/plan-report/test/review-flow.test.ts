@@ -130,14 +130,36 @@ describe('plan-report: review flow (issue 18)', () => {
     expect(body).toContain('<!-- awp:merge-queue-only ["prod-identity"] -->');
     // the merge queue plans identity (with changes): not stale, since the comment said it is planned there
     const queued = planDir({ 'prod-data.plan.json': CHANGES, 'prod-identity.plan.json': CHANGES });
-    const mq = await report({ plans: queued, 'compare-with-comment': 'true' }, mergeGroup);
+    const trusted = { 'merge-queue-only-layers': JSON.stringify({ prod: ['identity'] }) };
+    const mq = await report({ plans: queued, 'compare-with-comment': 'true', ...trusted }, mergeGroup);
     expect([mq.code, mq.outputs['fingerprint-match']]).toEqual([0, 'true']);
     expect(mq.stdout).toContain(`Planned here first (not on #${PR}): prod-identity`);
+    // the list in the comment is the pull request's own code: without the trusted layers it exempts nothing
+    const untrusted = await report({ plans: queued, 'compare-with-comment': 'true' }, mergeGroup);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stdout).toMatch(/::error::stale plan: prod-identity: has changes that were never reviewed/);
+    expect(untrusted.stdout).toContain('lists prod-identity as planned in the merge queue, but no environment skips their layers on pull requests');
     // a comment without the note: identity's changes were never shown, so the queue refuses them
     expect((await report({ plans: planDir({ 'prod-data.plan.json': CHANGES }) })).code).toBe(0);
-    const refused = await report({ plans: queued, 'compare-with-comment': 'true' }, mergeGroup);
+    const refused = await report({ plans: queued, 'compare-with-comment': 'true', ...trusted }, mergeGroup);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/::error::stale plan: prod-identity: has changes that were never reviewed/);
+  });
+
+  it('merge queue: a stack the comment lists as merge-queue-only outside the trusted skipped layers is compared like any other', async () => {
+    // the pull request's code marks prod-data as "planned in the merge queue" to slip its changes past the review
+    const out = outcomes({ env: 'prod', planned: ['prod-network'], waiting: {}, failed: {}, blocked: {}, skipped: { 'prod-data': 'data: planned in the merge queue (the pull-request role cannot read its secrets)' } });
+    expect((await report({ plans: planDir({ 'prod-network.plan.json': NONE }), outcomes: out })).code).toBe(0);
+    expect(gh.comments[0].body).toContain('<!-- awp:merge-queue-only ["prod-data"] -->');
+    gh.pulls.push({ number: PR, head: { sha: HEAD, repo: { full_name: 'acme/platform' } }, base: { sha: BASE, ref: 'main' } });
+    const queued = planDir({ 'prod-network.plan.json': NONE, 'prod-data.plan.json': CHANGES });
+    const mq = await report({ plans: queued, 'compare-with-comment': 'true', 'merge-queue-only-layers': JSON.stringify({ prod: ['identity'] }) }, mergeGroup);
+    expect([mq.code, mq.outputs['fingerprint-match']]).toEqual([1, 'false']);
+    expect(mq.stdout).toMatch(/::error::stale plan: prod-data: has changes that were never reviewed/);
+    // a malformed trusted list is an error naming the input, never an empty (or full) exemption
+    const bad = await report({ plans: queued, 'compare-with-comment': 'true', 'merge-queue-only-layers': '["identity"]' }, mergeGroup);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('input "merge-queue-only-layers": expected a JSON object');
   });
 
   it('a report for another run comments only when the pull request head is the planned commit (expected-head-sha)', async () => {

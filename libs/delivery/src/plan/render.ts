@@ -57,6 +57,38 @@ export function embeddedMergeQueueOnly(body: string): string[] {
   }
 }
 
+/**
+ * Merge queue: the stacks its comparison with the pull request's comment leaves out (planned here first). The
+ * comment's list is written by the pull request's own run — its code — so on its own it could exempt any stack:
+ * only stacks of the layers the TRUSTED configuration skips on pull requests (`trusted`: env → layers, from
+ * `bootstrap --describe` pullRequestPlanSkips on the merge-group commit; environments/ is CODEOWNERS-reviewed) are
+ * exempt. `ignored` are listed stacks outside that set: they are compared like any other.
+ */
+export function mergeQueueOnlyExemptions(listed: readonly string[], trusted: Readonly<Record<string, readonly string[]>>): { exempt: string[]; ignored: string[] } {
+  const allowed = new Set(Object.entries(trusted).flatMap(([env, layers]) => layers.map((l) => `${env}-${l}`)));
+  const exempt = listed.filter((s) => allowed.has(s)).sort(byCodePoint);
+  return { exempt, ignored: listed.filter((s) => !allowed.has(s)).sort(byCodePoint) };
+}
+
+/**
+ * Reviewed fingerprints the merge queue need not find: a stack the pull request planned that waits here ONLY for
+ * exempt stacks, directly or through stacks that themselves wait only for them (they were skipped on the pull
+ * request, so nothing waited there). The deploy plans it after its upstream is applied and checks it then.
+ */
+export function withoutWaitingOnExempt(reviewed: Readonly<Record<string, string>>, waiting: Readonly<Record<string, readonly string[]>>, exempt: readonly string[]): Record<string, string> {
+  const ok = new Set(exempt);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [stack, ups] of Object.entries(waiting)) {
+      if (!ok.has(stack) && ups.length > 0 && ups.every((u) => ok.has(u))) {
+        ok.add(stack);
+        grew = true;
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(reviewed).filter(([name]) => !(name in waiting && ok.has(name))));
+}
+
 /** The fingerprints embedded in a comment body by `embedFingerprints`, or undefined when there are none. */
 export function embeddedFingerprints(body: string): Record<string, string> | undefined {
   const m = /<!-- awp:fingerprints (\{[^<>]*\}) -->/.exec(body);
