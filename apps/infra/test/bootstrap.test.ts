@@ -393,12 +393,12 @@ describe('bootstrap stack: guardrails and CLI', () => {
       promotesFrom: 'dev',
       applySessionSeconds: APPLY_MAX_SESSION_SECONDS,
       runsOn: ['self-hosted', 'linux', 'x64', 'awp-staging'],
-      planRunsOn: ['self-hosted', 'linux', 'x64', 'awp-staging'],
+      planRunsOn: ['self-hosted', 'linux', 'x64', 'awp-staging-plan'],
     });
     // The workflows' runs-on per environment: self-hosted runners in each VPC reach the private EKS endpoints.
     expect(targets.map((t) => t.runsOn[3])).toEqual(['awp-dev', 'awp-staging', 'awp-prod']);
-    // Prod plans (pull-request code) never run on the runners that apply prod.
-    expect(targets.map((t) => t.planRunsOn[3])).toEqual(['awp-dev', 'awp-staging', 'awp-prod-plan']);
+    // Plans (pull-request code) never run on the runners that apply an environment.
+    expect(targets.map((t) => t.planRunsOn[3])).toEqual(['awp-dev-plan', 'awp-staging-plan', 'awp-prod-plan']);
   });
 
   it('declares required_version >= 1.11 in the bootstrap stack too', () => {

@@ -66,8 +66,9 @@ export const environmentSchema = z
           .min(1)
           .optional()
           .describe(
-            'runs-on labels of the jobs that PLAN this environment (pull requests, merge queue, drift). Default: runsOn, except in the prod tier, ' +
-              'where plan jobs (which run pull-request code) must not be able to land on the apply runners: e.g. ["self-hosted", "linux", "x64", "awp-prod-plan"] in a runner group of its own',
+            'runs-on labels of the jobs that PLAN this environment (pull requests, merge queue, drift). Default: runsOn, allowed only for GitHub-hosted runners outside the prod tier: ' +
+              'with self-hosted apply runners (whose runner group admits only deploy-env.yml on main) plan jobs, which run pull-request code, need runners of their own: ' +
+              'e.g. ["self-hosted", "linux", "x64", "awp-<env>-plan"] in a runner group of its own',
           ),
       })
       .prefault({}),
@@ -162,21 +163,24 @@ export function planRunners(env: { delivery: { runsOn: readonly string[]; planRu
 }
 
 /**
- * A plan job runs pull-request code, so in the prod tier it must not be able to land on a runner that applies prod.
- * GitHub sends a job to a runner that has ALL its runs-on labels: when every plan label is also an apply label
- * (identical lists included), every apply runner can take plan jobs.
+ * A plan job runs pull-request code, so it must not be able to land on a runner that applies the environment; and
+ * the apply runner group admits only deploy-env.yml on main (libs/compute/README.md), so a plan job sent to the
+ * apply labels would queue forever. GitHub sends a job to a runner that has ALL its runs-on labels, and a runner
+ * belongs to one group: when every plan label is also an apply label (identical lists, or no planRunsOn, included),
+ * every apply runner can take plan jobs. Every tier with self-hosted apply runners, and the prod tier always
+ * (GitHub-hosted runners are a fresh VM per job and in no runner group of ours, but prod keeps the stricter rule).
  */
-export function planRunnerProblems(env: { tier: string; delivery: { runsOn: readonly string[]; planRunsOn?: readonly string[] } }): [(string | number)[], string][] {
-  if (env.tier !== 'prod') return [];
+export function planRunnerProblems(env: { name: string; tier: string; delivery: { runsOn: readonly string[]; planRunsOn?: readonly string[] } }): [(string | number)[], string][] {
+  if (env.tier !== 'prod' && !isSelfHostedRunner(env.delivery.runsOn)) return [];
   const apply = new Set(env.delivery.runsOn);
   const plan = planRunners(env);
   if (!plan.every((l) => apply.has(l))) return [];
   return [
     [
       ['delivery', env.delivery.planRunsOn ? 'planRunsOn' : 'runsOn'],
-      `a plan job runs pull-request code, so in the prod tier it must not run on the apply runners: the plan labels (${JSON.stringify(plan)}) are all apply labels ` +
+      `a plan job runs pull-request code, so it must not run on the apply runners (a self-hosted apply runner group admits only deploy-env.yml on main): the plan labels (${JSON.stringify(plan)}) are all apply labels ` +
         `(delivery.runsOn ${JSON.stringify(env.delivery.runsOn)}), so every apply runner would take plan jobs; set delivery.planRunsOn to the labels of separate plan runners, ` +
-        'e.g. ["self-hosted", "linux", "x64", "awp-prod-plan"], registered in a runner group of their own',
+        `e.g. ["self-hosted", "linux", "x64", "awp-${env.name}-plan"], registered in a runner group of their own`,
     ],
   ];
 }

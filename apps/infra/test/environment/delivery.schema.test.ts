@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EKS_MAX_PUBLIC_ACCESS_CIDRS } from '@awp/compute';
-import { isSelfHostedRunner, planRunners, validateEnvironment } from '../../src/environment';
+import { isSelfHostedRunner, planRunnerProblems, planRunners, validateEnvironment } from '../../src/environment';
 
 const ENV_DIR = path.resolve(__dirname, '../../../../environments');
 const raw = (name: string) => JSON.parse(readFileSync(path.join(ENV_DIR, `${name}.json`), 'utf8'));
@@ -108,37 +108,37 @@ describe('how the delivery runners reach the EKS API', () => {
 });
 
 describe('plan runners and apply runners (delivery.planRunsOn, delivery.runsOn)', () => {
-  const prodMessage = (field: string, plan: string, apply: string) =>
-    `delivery.${field}: a plan job runs pull-request code, so in the prod tier it must not run on the apply runners: the plan labels (${plan}) are all apply labels (delivery.runsOn ${apply}), ` +
-    'so every apply runner would take plan jobs; set delivery.planRunsOn to the labels of separate plan runners, e.g. ["self-hosted", "linux", "x64", "awp-prod-plan"], registered in a runner group of their own';
+  const message = (env: string, field: string, plan: string, apply: string) =>
+    `delivery.${field}: a plan job runs pull-request code, so it must not run on the apply runners (a self-hosted apply runner group admits only deploy-env.yml on main): the plan labels (${plan}) are all apply labels (delivery.runsOn ${apply}), ` +
+    `so every apply runner would take plan jobs; set delivery.planRunsOn to the labels of separate plan runners, e.g. ["self-hosted", "linux", "x64", "awp-${env}-plan"], registered in a runner group of their own`;
 
-  it('prod plans on runners of their own; other tiers default to the apply runners', () => {
-    const prod = validateEnvironment(raw('prod'), 'environments/prod.json').config!;
-    expect(planRunners(prod)).toEqual(['self-hosted', 'linux', 'x64', 'awp-prod-plan']);
-    expect(prod.delivery.runsOn).toEqual(['self-hosted', 'linux', 'x64', 'awp-prod']);
-    const dev = validateEnvironment(raw('dev'), 'environments/dev.json').config!;
-    expect(dev.delivery.planRunsOn).toBeUndefined();
-    expect(planRunners(dev)).toEqual(dev.delivery.runsOn);
+  it('every committed environment plans on runners of its own', () => {
+    for (const name of ['dev', 'staging', 'prod']) {
+      const env = validateEnvironment(raw(name), `environments/${name}.json`).config!;
+      expect(planRunners(env)).toEqual(['self-hosted', 'linux', 'x64', `awp-${name}-plan`]);
+      expect(env.delivery.runsOn).toEqual(['self-hosted', 'linux', 'x64', `awp-${name}`]);
+    }
   });
 
-  it('refuses identical plan and apply labels in the prod tier, saying why (negative)', () => {
-    const env = raw('prod');
-    env.delivery.planRunsOn = ['x64', 'awp-prod', 'self-hosted', 'linux']; // the same set, in another order
-    expect(problems(env)).toEqual([prodMessage('planRunsOn', '["x64","awp-prod","self-hosted","linux"]', '["self-hosted","linux","x64","awp-prod"]')]);
+  it.each(['dev', 'staging', 'prod'])('%s: refuses identical plan and apply labels, saying why (negative)', (name) => {
+    const env = raw(name);
+    env.delivery.planRunsOn = ['x64', `awp-${name}`, 'self-hosted', 'linux']; // the same set, in another order
+    expect(problems(env)).toEqual([message(name, 'planRunsOn', `["x64","awp-${name}","self-hosted","linux"]`, `["self-hosted","linux","x64","awp-${name}"]`)]);
   });
 
-  it('refuses prod plan labels that every apply runner has (a subset), and prod without planRunsOn (negative)', () => {
-    const env = raw('prod');
+  it.each(['dev', 'staging', 'prod'])('%s: refuses plan labels that every apply runner has (a subset), and no planRunsOn with self-hosted apply runners (negative)', (name) => {
+    const env = raw(name);
+    const apply = `["self-hosted","linux","x64","awp-${name}"]`;
     env.delivery.planRunsOn = ['self-hosted', 'linux'];
-    expect(problems(env)).toEqual([prodMessage('planRunsOn', '["self-hosted","linux"]', '["self-hosted","linux","x64","awp-prod"]')]);
+    expect(problems(env)).toEqual([message(name, 'planRunsOn', '["self-hosted","linux"]', apply)]);
     delete env.delivery.planRunsOn;
-    expect(problems(env)).toEqual([prodMessage('runsOn', '["self-hosted","linux","x64","awp-prod"]', '["self-hosted","linux","x64","awp-prod"]')]);
+    expect(problems(env)).toEqual([message(name, 'runsOn', apply, apply)]);
   });
 
-  it('accepts shared runners outside the prod tier', () => {
-    const env = raw('staging');
-    env.delivery.planRunsOn = [...env.delivery.runsOn];
-    expect(problems(env)).toEqual([]);
+  it('accepts shared labels with GitHub-hosted apply runners outside prod (no runner group of ours, a fresh VM per job)', () => {
+    expect(planRunnerProblems({ name: 'dev', tier: 'dev', delivery: { runsOn: ['ubuntu-24.04'] } })).toEqual([]);
+    expect(planRunnerProblems({ name: 'dev', tier: 'dev', delivery: { runsOn: ['self-hosted', 'awp-dev'] } })).toHaveLength(1);
+    expect(planRunnerProblems({ name: 'prod', tier: 'prod', delivery: { runsOn: ['ubuntu-24.04'] } })).toHaveLength(1);
   });
 
   it('holds the plan runners to the EKS endpoint too: GitHub-hosted plan runners cannot reach a private one (negative)', () => {
