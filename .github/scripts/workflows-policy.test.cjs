@@ -623,3 +623,15 @@ test('every job that runs the tests installs Terraform first (the journeys and t
   assert.ok(n >= 1, 'no job runs the tests');
   assert.ok(steps(wf['pr.yml'].jobs.verify).some((s) => /\.ci\/checks\/05-self-contained\.sh/.test(s.run ?? '')), 'pr.yml verify does not run the self-contained check');
 });
+
+test('docs: the merge queue settings — one pull request per group (merge limits, not build concurrency) and a status check timeout that outlasts the longest pr.yml chain', () => {
+  const doc = fs.readFileSync(path.join(root, 'docs/delivery.md'), 'utf8').replace(/\s+/g, ' ');
+  assert.match(doc, /\*Maximum pull requests to merge\* = 1/);
+  assert.doesNotMatch(doc, /\*Maximum pull requests to build\* = 1/, 'build concurrency is not the group size');
+  // the longest needs-chain of timeouts ending in `required` (the one check the queue waits for)
+  const pr = wf['pr.yml'].jobs;
+  const longest = (id) => (pr[id]['timeout-minutes'] ?? 360) + Math.max(0, ...[].concat(pr[id].needs ?? []).map(longest));
+  const documented = Number(doc.match(/\*Status check timeout\* of \*\*at least (\d+) minutes\*\*/)?.[1]);
+  assert.ok(documented >= longest('required'), `docs say ${documented} minutes, the jobs may take ${longest('required')}`);
+  assert.equal(longest('required'), 90);
+});
