@@ -635,3 +635,18 @@ test('docs: the merge queue settings — one pull request per group (merge limit
   assert.ok(documented >= longest('required'), `docs say ${documented} minutes, the jobs may take ${longest('required')}`);
   assert.equal(longest('required'), 90);
 });
+
+test('drift.yml runs only from main (the plan role trusts ref:refs/heads/main): every planning job is conditioned on it, and another branch gets one clear error', () => {
+  const d = wf['drift.yml'].jobs;
+  const onMain = "github.ref == 'refs/heads/main'";
+  for (const [id, job] of Object.entries(d).filter(([id]) => id !== 'main-only')) {
+    assert.ok(String(job.if ?? '').startsWith(`${onMain} `) || job.if === onMain, `drift.yml ${id}: if must require ${onMain}, got ${job.if}`);
+  }
+  const guard = d['main-only'];
+  assert.equal(guard.if, "github.ref != 'refs/heads/main'");
+  assert.deepEqual(guard.permissions, {}, 'no token, no OIDC');
+  assert.equal(guard.needs, undefined, 'runs without the other jobs');
+  const r = runStep(steps(guard)[0], { REF: 'refs/heads/feature' });
+  assert.equal(r.status, 1);
+  assert.match(r.stdout, /::error::drift\.yml runs from main only \(the plan role trusts the subject ref:refs\/heads\/main\), not from refs\/heads\/feature/);
+});
