@@ -209,6 +209,22 @@ describe('the pull-request plan role reads no secret: it plans every stack but t
     expect(pr.can({ action: 's3:GetObject', resource: `${pr.state.bucket}/platform/prod/data.tfstate` }).decision).toBe('allow');
     expect(pr.can({ action: 'cognito-idp:DescribeUserPool', resource: client.resource }).decision).toBe('allow');
   });
+
+  it('is refused a federated identity provider\'s details (an OIDC or social provider\'s client_secret), and neither plan role gets an upload URL for user imports (negative)', () => {
+    const env = envs.find((e) => e.name === 'prod')!;
+    const pr = planRole(env, 'pullRequest');
+    const reviewed = planRole(env, 'plan');
+    const pool = `arn:aws:cognito-idp:${env.region}:${env.account.id}:userpool/eu-west-1_Example`;
+    for (const action of ['cognito-idp:DescribeIdentityProvider', 'cognito-idp:GetIdentityProviderByIdentifier']) {
+      expect([action, pr.can({ action, resource: pool }).decision]).toEqual([action, 'explicit-deny']);
+      expect([action, reviewed.can({ action, resource: pool }).decision]).toEqual([action, 'allow']); // its Describe*/Get*
+    }
+    for (const action of ['cognito-idp:DescribeUserImportJob', 'cognito-idp:ListUserImportJobs']) {
+      for (const role of [pr, reviewed]) expect([action, role.can({ action, resource: pool }).decision]).toEqual([action, 'explicit-deny']);
+    }
+    // the pool's own metadata stays readable to pull requests
+    expect(pr.can({ action: 'cognito-idp:GetUserPoolMfaConfig', resource: pool }).decision).toBe('allow');
+  });
 });
 
 describe('the plan roles\' Kubernetes access: a group, and Roles reading exactly what the workloads stack manages', () => {

@@ -90,7 +90,13 @@ describe('the issuer wired to the pods', () => {
       expect(pools.name).toBe(`${env}-catalogue-issuer`);
       expect(pools.lifecycle.postcondition[0].condition).toBe('length(self.ids) == 1');
       expect(auth.AUTH_ISSUER).toMatch(/^https:\/\/cognito-idp\.eu-west-1\.\$\{data\.aws_partition\.[\w-]+\.dns_suffix\}\/\$\{element\(data\.aws_cognito_user_pools\.[\w-]+\.ids, 0\)\}$/);
-      expect(auth.AUTH_AUDIENCE).toMatch(/^\$\{join\(",", sort\(data\.aws_cognito_user_pool_clients\.[\w-]+\.client_ids\)\)\}$/);
+      // The ids of the clients identity creates, picked by name: a client made by hand in the console is no audience.
+      const identityClients = all(readStack(outdir, `${env}-identity`), 'aws_cognito_user_pool_client').map((c) => c.name as string);
+      expect(identityClients.length).toBeGreaterThan(0);
+      const [key, clients] = Object.entries(workloads.data.aws_cognito_user_pool_clients as Record<string, Json>)[0]!;
+      const byName = `zipmap(data.aws_cognito_user_pool_clients.${key}.client_names, data.aws_cognito_user_pool_clients.${key}.client_ids)`;
+      expect(auth.AUTH_AUDIENCE).toBe(`\${join(",", sort([${identityClients.map((n) => `${byName}[${JSON.stringify(n)}]`).join(', ')}]))}`);
+      expect(clients.lifecycle.postcondition[0].condition).toBe(`alltrue([for n in [${identityClients.map((n) => JSON.stringify(n)).join(', ')}] : length([for c in self.client_names : c if c == n]) == 1])`);
       expect(auth.AUTH_AUDIENCE_CLAIM).toBe('client_id'); // Cognito access tokens have no aud
       expect(auth.AUTH_WRITE_SCOPE).toBe('catalogue/write');
       // the pool the identity stack creates is the one looked up

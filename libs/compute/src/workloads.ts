@@ -344,8 +344,7 @@ export class ServiceWorkloads extends Construct {
       // A database outage must not fail every pod's readiness: the NodePort would lose all endpoints and the cached
       // reads the service can still serve would be lost too. /readyz reports "degraded"; writes answer 503 + Retry-After.
       READY_REQUIRES_DATABASE: 'false',
-      // Bearer tokens on writes (issue 16). The migration Job gets them too: the service validates its whole
-      // configuration (loadConfig) before it looks at the command. None is secret: the JWKS comes from the issuer over 443.
+      // Bearer tokens on writes (issue 16). None is secret: the JWKS comes from the issuer over 443.
       AUTH_ISSUER: props.auth.issuer,
       AUTH_AUDIENCE: props.auth.audience,
       AUTH_AUDIENCE_CLAIM: props.auth.audienceClaim,
@@ -362,8 +361,9 @@ export class ServiceWorkloads extends Construct {
       DATABASE_APP_USER: dbUser,
       AWS_REGION: region,
       LOG_LEVEL: s.logLevel,
-      // The service validates its whole configuration before it looks at the command (see AUTH_* above).
-      ...Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('AUTH_'))),
+      // Only what `migrate` reads, no AUTH_*: a Job's pod template is immutable, so every value here that changes
+      // (a new Cognito client changes AUTH_AUDIENCE) replaces the Job and re-runs the migration. The api needs
+      // an issuer only to serve (requireWriteAuth); migrate and seed run without one.
     };
     const migrationEnvList = Object.entries(migrationEnv).map(([k, value]) => ({ name: k, value }));
 

@@ -61,6 +61,10 @@ describe('SiteZone (the dns layer)', () => {
       ['dev.shop.example.com', 'NS', 3600, NS, zoneId],
       ['staging.shop.example.com', 'NS', 3600, NS, zoneId],
     ]);
+    // Route 53 accepts a DS record only beside the NS record of its name: created after it, deleted before it.
+    const byNameType = Object.fromEntries(Object.entries<Json>(parent.resource.aws_route53_record).map(([key, r]) => [`${r.name} ${r.type}`, { key, r }]));
+    expect(byNameType['dev.shop.example.com DS']!.r.depends_on).toEqual([`aws_route53_record.${byNameType['dev.shop.example.com NS']!.key}`]);
+    expect(byNameType['dev.shop.example.com NS']!.r.depends_on).toBeUndefined();
     expect(json.resource.aws_route53_record).toBeUndefined();
     expect(() => build({ delegations: [{ name: 'dev.example.com', nameServers: NS }] })).toThrow('settings.domain.delegations[0].name: expected a subdomain of the zone "shop.example.com", got "dev.example.com"');
     expect(() => build({ delegations: [{ name: 'dev.shop.example.com', dsRecords: [ds] }] })).toThrow('settings.domain.delegations[0].dsRecords: expected nameServers as well: a DS record belongs to a delegation');

@@ -107,8 +107,10 @@ export class SiteZone extends Construct {
       // Route 53 Developer Guide, "Routing traffic for subdomains": the NS record for the subdomain's own hosted zone
       // goes into the parent domain's zone; the DS record beside it extends the DNSSEC chain of trust to the child.
       const id = d.name.slice(0, -(domainName.length + 1)).replace(/[^a-z0-9-]/g, '-');
-      new Route53Record(this, `delegation-${id}-ns`, { zoneId: zone.zoneId, name: d.name, type: 'NS', ttl: DELEGATION_TTL_SECONDS, records: [...d.nameServers] });
-      if (d.dsRecords) new Route53Record(this, `delegation-${id}-ds`, { zoneId: zone.zoneId, name: d.name, type: 'DS', ttl: DELEGATION_TTL_SECONDS, records: [...d.dsRecords] });
+      const ns = new Route53Record(this, `delegation-${id}-ns`, { zoneId: zone.zoneId, name: d.name, type: 'NS', ttl: DELEGATION_TTL_SECONDS, records: [...d.nameServers] });
+      // Route 53 accepts a DS record only at a delegation point (an NS record of the same name): created after the
+      // NS record, deleted before it (Route 53 Developer Guide → "DS record type").
+      if (d.dsRecords) new Route53Record(this, `delegation-${id}-ds`, { zoneId: zone.zoneId, name: d.name, type: 'DS', ttl: DELEGATION_TTL_SECONDS, records: [...d.dsRecords], dependsOn: [ns] });
     }
     new Route53QueryLog(this, 'query-log', { zoneId: zone.zoneId, cloudwatchLogGroupArn: logs.queryLogGroup?.arn ?? '', dependsOn: [logs.deliveryPolicy] });
 

@@ -12,7 +12,9 @@ describe('examples/dns', () => {
     expect(all(json, 'aws_route53_query_log')).toHaveLength(1);
     expect(only(json, 'aws_route53_hosted_zone_dnssec')).toBeDefined();
     expect(all(json, 'aws_kms_key').map((k) => k.provider)).toEqual(['aws.us_east_1', 'aws.us_east_1']);
-    expect(Object.keys(json.output)).toEqual(expect.arrayContaining(['zone_id', 'name_servers']));
+    expect(Object.keys(json.output)).toEqual(expect.arrayContaining(['zone_id', 'name_servers', 'ds_record']));
+    // DNSSEC is on by default: the DS record for the parent zone is the key-signing key's
+    expect(json.output.ds_record.value).toMatch(/^\$\{aws_route53_key_signing_key\.[\w-]+\.ds_record\}$/);
   });
 
   it('passes the guardrails', () => {

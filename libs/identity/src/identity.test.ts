@@ -188,9 +188,28 @@ describe('lookupIssuer (a consumer whose plan must not read the identity state)'
     expect(pools.lifecycle.postcondition).toEqual([{ condition: 'length(self.ids) == 1', error_message: expect.stringContaining('exactly one Cognito user pool named test-catalogue-issuer') }]);
     const contract = json.output.contract.value;
     expect(contract.issuer).toMatch(/^https:\/\/cognito-idp\.eu-west-1\.\$\{data\.aws_partition\.[\w-]+\.dns_suffix\}\/\$\{element\(data\.aws_cognito_user_pools\.[\w-]+\.ids, 0\)\}$/);
-    expect(contract.audience).toMatch(/^\$\{join\(",", sort\(data\.aws_cognito_user_pool_clients\.[\w-]+\.client_ids\)\)\}$/);
     expect([contract.claim, contract.scope]).toEqual(['client_id', CATALOGUE_WRITE_SCOPE]);
     expect(JSON.stringify(json)).not.toMatch(/terraform_remote_state|aws_cognito_user_pool_client"|client_secret/);
+  });
+
+  it('accepts only the clients the settings configure, by the names the construct gives them: not every client of the pool', () => {
+    const settings: IdentitySettings = { mode: 'cognito', clients: [{ name: 'writer-b' }, { name: 'writer-a' }] };
+    const json = lookup(settings);
+    const [key, clients] = Object.entries(json.data.aws_cognito_user_pool_clients as Record<string, Json>)[0]!;
+    const byName = `zipmap(data.aws_cognito_user_pool_clients.${key}.client_names, data.aws_cognito_user_pool_clients.${key}.client_ids)`;
+    // the ids of exactly these names, sorted; a client made by hand in the console is not one of them
+    expect(json.output.contract.value.audience).toBe(`\${join(",", sort([${byName}["test-writer-b"], ${byName}["test-writer-a"]]))}`);
+    expect(json.output.contract.value.audience).not.toMatch(/sort\(data\.aws_cognito_user_pool_clients\.[\w-]+\.client_ids\)/);
+    // each expected client exactly once (Cognito client names are not unique), with a message that says which
+    expect(clients.lifecycle.postcondition).toEqual([
+      {
+        condition: 'alltrue([for n in ["test-writer-b", "test-writer-a"] : length([for c in self.client_names : c if c == n]) == 1])',
+        error_message: expect.stringContaining('expected exactly one app client named each of test-writer-b, test-writer-a in the Cognito user pool test-catalogue-issuer'),
+      },
+    ]);
+    // the names looked up are the names the construct creates
+    const created = Object.values(synth({}, { clients: [{ name: 'writer-b' }, { name: 'writer-a' }] }).json.resource.aws_cognito_user_pool_client as Record<string, Json>).map((c) => c.name).sort();
+    expect(created).toEqual(['test-writer-a', 'test-writer-b']);
   });
 
   it('passes an external issuer through with no lookup', () => {

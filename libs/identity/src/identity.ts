@@ -66,11 +66,17 @@ export function cognitoPoolName(namePrefix: string): string {
   return `${namePrefix}-catalogue-issuer`;
 }
 
+/** An app client's name: the Identity construct names each configured client so, `lookupIssuer` picks them by it. */
+export function cognitoClientName(namePrefix: string, clientName: string): string {
+  return `${namePrefix}-${clientName}`;
+}
+
 /**
  * The issuer's contract read with metadata lookups instead of the identity stack's remote state, for a stack whose
  * plan must not read that state (it holds the app clients' secrets; the pull-request plan role is denied it). A
- * Cognito issuer: the pool found by name (ListUserPools, exactly one), its client ids (ListUserPoolClients: ids and
- * names, no secret) — every client of the pool is one this layer created from the settings. An external issuer:
+ * Cognito issuer: the pool found by name (ListUserPools, exactly one), the ids of the clients the settings configure,
+ * picked by name (ListUserPoolClients: ids and names, no secret; a postcondition wants exactly one of each), so a
+ * client someone adds by hand in the console is never an accepted audience. An external issuer:
  * the settings' literals, no lookup. Needs the identity stack applied first (a declared stack dependency).
  */
 export function lookupIssuer(scope: Construct, id: string, props: Pick<IdentityProps, 'settings' | 'namePrefix' | 'region'>): IssuerContract {
@@ -83,12 +89,27 @@ export function lookupIssuer(scope: Construct, id: string, props: Pick<IdentityP
     lifecycle: { postcondition: [{ condition: 'length(self.ids) == 1', errorMessage: `expected exactly one Cognito user pool named ${name} (created by the identity stack: apply it first)` }] },
   });
   const poolId = Fn.element(pools.ids, 0);
-  const clients = new DataAwsCognitoUserPoolClients(at, 'clients', { userPoolId: poolId });
+  const names = s.clients.map((c) => cognitoClientName(props.namePrefix, c.name));
+  // Client names are not unique in Cognito: exactly one of each, or a hand-made namesake could take the audience.
+  const each = `[${names.map((n) => JSON.stringify(n)).join(', ')}]`;
+  const clients = new DataAwsCognitoUserPoolClients(at, 'clients', {
+    userPoolId: poolId,
+    lifecycle: {
+      postcondition: [
+        {
+          condition: `alltrue([for n in ${each} : length([for c in self.client_names : c if c == n]) == 1])`,
+          errorMessage: `expected exactly one app client named each of ${names.join(', ')} in the Cognito user pool ${name} (created by the identity stack from its settings.clients: apply it first; rename or delete a client made by hand with one of these names)`,
+        },
+      ],
+    },
+  });
+  const byName = Fn.zipmap(clients.clientNames, clients.clientIds);
   const partition = new DataAwsPartition(at, 'partition');
   return {
     // The pool's `endpoint` is `cognito-idp.<region>.<dns suffix>/<pool id>`: the same value, built from metadata.
     issuer: `https://cognito-idp.${props.region}.${partition.dnsSuffix}/${poolId}`,
-    audience: Fn.join(',', Fn.sort(clients.clientIds)),
+    // Only the configured clients: every other client of the pool (one made by hand in the console) is no audience.
+    audience: Fn.join(',', Fn.sort(names.map((n) => Fn.lookup(byName, n)))),
     audienceClaim: 'client_id',
     writeScope: CATALOGUE_WRITE_SCOPE,
   };
@@ -132,7 +153,6 @@ export class Identity extends Construct implements IssuerContract {
   }
 
   private createCognito(c: CognitoIssuerSettings, props: IdentityProps): IssuerContract & { cognito: CognitoIssuerOutputs } {
-    const name = (suffix: string) => `${props.namePrefix}-${suffix}`;
     const { featurePlan, threatProtection, clients } = c;
     const accessMinutes = c.accessTokenValidityMinutes;
     // The prefix is a setting when given (checked there); otherwise the wiring's default, checked here.
@@ -194,7 +214,7 @@ export class Identity extends Construct implements IssuerContract {
     const clientIds: Record<string, string> = {};
     for (const client of clients) {
       const appClient = new CognitoUserPoolClient(this, `client-${client.name}`, {
-        name: name(client.name),
+        name: cognitoClientName(props.namePrefix, client.name),
         userPoolId: pool.id,
         // A confidential client: Cognito issues client-credentials tokens only to clients with a secret.
         generateSecret: true,

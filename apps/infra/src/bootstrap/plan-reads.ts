@@ -199,6 +199,8 @@ export const PLAN_DENIED_CONTENT_READS: readonly string[] = [
   'wafv2:GetSampledRequests', 'rds:DownloadDBLogFilePortion', 'rds:DownloadCompleteDBLogFile',
   // Secrets returned with metadata.
   'cognito-idp:ListUsers', 'cognito-idp:ListUsersInGroup', 'cognito-identity:GetCredentialsForIdentity', 'cognito-identity:GetOpenIdToken',
+  // A pre-signed S3 URL to upload users into a pool (UserImportJobType.PreSignedUrl): a write, which no plan makes.
+  'cognito-idp:DescribeUserImportJob', 'cognito-idp:ListUserImportJobs',
   // Data-plane reads in services the platform does not use (ReadOnlyAccess grants several of them).
   'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:Scan', 'kinesis:GetRecords', 'sqs:ReceiveMessage', 'lambda:GetFunction',
   'athena:GetQueryResults', 'codecommit:GitPull', 'codeartifact:ReadFromRepository', 'cassandra:Select', 'es:ESHttpGet', 'es:ESHttpPost', 'aps:QueryMetrics',

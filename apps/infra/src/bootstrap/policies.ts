@@ -26,10 +26,13 @@ export interface PlanAccess {
 }
 
 /**
- * Calls refused to the pull-request plan role on top of PLAN_DENIED_CONTENT_READS: DescribeUserPoolClient returns
- * a confidential app client's secret (Cognito API reference → UserPoolClientType.ClientSecret).
+ * Calls refused to the pull-request plan role on top of PLAN_DENIED_CONTENT_READS, each allowed by its
+ * `cognito-idp:Describe*` / `Get*`: DescribeUserPoolClient returns a confidential app client's secret (Cognito API
+ * reference → UserPoolClientType.ClientSecret); DescribeIdentityProvider and GetIdentityProviderByIdentifier return
+ * a federated provider's ProviderDetails, which hold the client_secret of an OIDC or social provider (→
+ * API_DescribeIdentityProvider, IdentityProviderType.ProviderDetails). The stacks manage no identity provider.
  */
-export const PULL_REQUEST_DENIED_READS: readonly string[] = ['cognito-idp:DescribeUserPoolClient'];
+export const PULL_REQUEST_DENIED_READS: readonly string[] = ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:DescribeIdentityProvider', 'cognito-idp:GetIdentityProviderByIdentifier'];
 
 /**
  * A secret's ARN pattern from its name: Secrets Manager appends `-` and six random characters, and AWS recommends

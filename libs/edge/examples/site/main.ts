@@ -22,7 +22,16 @@ const zoneId = new TerraformVariable(stack, 'zone_id', { type: 'string', descrip
 const vpcId = new TerraformVariable(stack, 'vpc_id', { type: 'string', description: 'The VPC the internal ALB lives in' });
 const privateSubnetIds = new TerraformVariable(stack, 'private_subnet_ids', { type: 'list(string)', description: 'Subnets of the internal ALB, one per AZ' });
 const workloadSecurityGroupId = new TerraformVariable(stack, 'workload_security_group_id', { type: 'string', description: "The security group of the service's nodes" });
-// The buckets the distribution serves and logs to (e.g. @awp/data's buckets); this stack owns their bucket policies.
+// The buckets the distribution serves and logs to: existing buckets, named here. @awp/data's `DataBuckets` makes all
+// three right (wire its outputs instead of names). Made another way, they need:
+// - logs: ACLs enabled (object ownership BucketOwnerPreferred, not the default BucketOwnerEnforced) and SSE-S3:
+//   CloudFront standard logging writes through an ACL grant; and a bucket policy letting ALB log delivery
+//   (`logdelivery.elasticloadbalancing.amazonaws.com`, or the region's ELB account in older regions) s3:PutObject
+//   under `alb/*AWSLogs/<account id>/` — ALB access logs cannot write to an SSE-KMS bucket.
+// - assets and uploads: no bucket policy of their own. This stack writes theirs (CloudFront's origin access control,
+//   TLS only; add statements with assetsBucketPolicyStatements / uploadsBucketPolicyStatements): S3 keeps one policy
+//   per bucket, so another one would be overwritten, or overwrite this one. With SSE-KMS, the key's policy must let
+//   CloudFront (cloudfront.amazonaws.com, this account's distributions) kms:Decrypt.
 const bucket = (name: string) => ({ name, arn: `arn:aws:s3:::${name}`, regionalDomainName: `${name}.s3.eu-central-1.amazonaws.com` });
 
 const edge = new Edge(stack, 'edge', {

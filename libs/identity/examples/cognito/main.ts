@@ -12,7 +12,7 @@ const app = new App();
 const stack = new TerraformStack(app, 'team-identity');
 new AwsProvider(stack, 'aws', {
   region: 'eu-central-1',
-  allowedAccountIds: ['123456789012'],
+  allowedAccountIds: ['123456789012'], // change me: your account
   // The guardrails require these six tags on every taggable resource; default tags put them there.
   defaultTags: [{ tags: { Environment: 'sandbox', Layer: 'identity', Owner: 'team-a', CostCenter: 'cc-1', Repository: 'team-a/infra', ManagedBy: 'cdktf' } }],
 });
@@ -20,6 +20,8 @@ new AwsProvider(stack, 'aws', {
 const identity = new Identity(stack, 'identity', {
   // Every other setting (feature plan, threat protection, deletion protection, token lifetime) keeps its
   // production default: libs/identity/src/settings.ts. `{ mode: 'external', issuer, audience }` uses another issuer.
+  // Change me: the domain prefix must be unique per region across all AWS accounts (the platform uses
+  // `<env>-auth-<account id>`); this one is taken as soon as anyone applies the example.
   settings: { mode: 'cognito', clients: [{ name: 'orders-service' }, { name: 'nightly-import' }], domainPrefix: 'team-a-sandbox-auth' },
   namePrefix: 'sandbox',
   region: 'eu-central-1',
