@@ -50,10 +50,10 @@ run() {
 }
 echo "40-schemathesis: with a write token"
 run --phases examples,coverage,fuzzing,stateful --max-examples "${API_SCHEMATHESIS_EXAMPLES:-40}" \
-  --max-time "${API_SCHEMATHESIS_MAX_TIME:-75}" -H "Authorization: Bearer $token" || status=$?
+  --max-time "${API_SCHEMATHESIS_MAX_TIME:-55}" -H "Authorization: Bearer $token" || status=$?
 echo "40-schemathesis: without a token (reads answer, every write is refused as documented)"
 run --phases examples,coverage,fuzzing --max-examples "${API_SCHEMATHESIS_EXAMPLES:-40}" \
-  --max-time "${API_SCHEMATHESIS_ANON_MAX_TIME:-40}" || status=$?
+  --max-time "${API_SCHEMATHESIS_ANON_MAX_TIME:-30}" || status=$?
 
 if grep -q '"level":50' "$log"; then
   echo "40-schemathesis: the service logged errors:"

@@ -19,4 +19,4 @@ for v in DATABASE_URL REDIS_URL S3_BUCKET AWS_ENDPOINT_URL API_PG_STOP_CMD API_P
   [ -n "${!v:-}" ] || { echo "42-api-shipped-node: $v is unset: source .ci/setup/20-services.sh first" >&2; exit 1; }
 done
 echo "42-api-shipped-node: $(node --version)"
-exec npx jest --ci
+exec env -u API_FAULT_CONDITIONS npx jest --ci # every fault test, with and without the CPU hog
