@@ -53,9 +53,11 @@ async function freePort(): Promise<number> {
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
 
-async function waitHttp(url: string, ms = 120_000) {
+async function waitHttp(url: string, proc?: ChildProcess, stdout?: string, ms = 120_000) {
   const t0 = Date.now();
   while (Date.now() - t0 < ms) {
+    // A service that exits (a configuration error) is reported at once, with what it printed.
+    if (proc && proc.exitCode !== null) throw new Error(`${url}: the process exited with ${proc.exitCode}${stdout ? `:\n${fs.readFileSync(stdout, 'utf8').slice(-2000)}` : ''}`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -66,17 +68,28 @@ async function waitHttp(url: string, ms = 120_000) {
   throw new Error(`${url} did not answer within ${ms} ms`);
 }
 
-async function start(script: string, env: NodeJS.ProcessEnv, healthPath: string, nodeFlags: string[] = []): Promise<{ url: string; proc: ChildProcess }> {
+async function start(script: string, env: NodeJS.ProcessEnv, healthPath: string, nodeFlags: string[] = []): Promise<{ url: string; proc: ChildProcess; stdout: string }> {
   const port = await freePort();
+  // JSON access logs stay on (as in production), written to a temp file (read only for the dev write token).
+  const stdout = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'awp-bench-out-')), 'stdout.log');
+  const out = fs.openSync(stdout, 'w');
   const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
     cwd: API_ROOT,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_BASE_URL: `http://127.0.0.1:${port}` },
-    stdio: ['ignore', 'ignore', 'inherit'], // JSON access logs stay on (as in production) but go nowhere
+    stdio: ['ignore', out, 'inherit'],
   });
+  fs.closeSync(out);
   children.push(proc);
   const url = `http://127.0.0.1:${port}`;
-  await waitHttp(url + healthPath);
-  return { url, proc };
+  await waitHttp(url + healthPath, proc, stdout);
+  return { url, proc, stdout };
+}
+
+/** The write token the service's development issuer printed (AUTH_DEV_ISSUER / embedded mode): writes need one. */
+function devToken(stdout: string): string {
+  const token = /^ *export API_TOKEN=(\S+)$/m.exec(fs.readFileSync(stdout, 'utf8'))?.[1];
+  if (!token) throw new Error(`the service printed no dev write token (${stdout})`);
+  return token;
 }
 
 async function stop(proc: ChildProcess) {
@@ -148,7 +161,7 @@ function pick<T>(xs: T[]): T {
 }
 
 /** 90 % get-by-id, 5 % list, 5 % create. */
-function mixRequest(ids: string[]): autocannon.Request {
+function mixRequest(ids: string[], token: string): autocannon.Request {
   return {
     setupRequest: (req: autocannon.Request) => {
       const x = Math.random();
@@ -161,7 +174,7 @@ function mixRequest(ids: string[]): autocannon.Request {
         currency: 'EUR',
         category: pick(CATEGORIES),
       });
-      return { ...req, method: 'POST', path: '/v1/products', body, headers: { 'content-type': 'application/json' } };
+      return { ...req, method: 'POST', path: '/v1/products', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } };
     },
   } as autocannon.Request;
 }
@@ -174,13 +187,13 @@ interface Target {
   header?: Record<string, string[]>;
 }
 
-function mixTargets(base: string, ids: string[], n: number): Target[] {
+function mixTargets(base: string, ids: string[], n: number, token: string): Target[] {
   return Array.from({ length: n }, () => {
     const x = Math.random();
     if (x < 0.9) return { method: 'GET', url: `${base}/v1/products/${pick(ids)}` };
     if (x < 0.95) return { method: 'GET', url: `${base}/v1/products?category=${pick(CATEGORIES)}&limit=20` };
     const body = JSON.stringify({ sku: `BENCH-${crypto.randomBytes(8).toString('hex')}`, name: 'Bench product', priceCents: 1234, currency: 'EUR', category: pick(CATEGORIES) });
-    return { method: 'POST', url: `${base}/v1/products`, body: Buffer.from(body).toString('base64'), header: { 'Content-Type': ['application/json'] } };
+    return { method: 'POST', url: `${base}/v1/products`, body: Buffer.from(body).toString('base64'), header: { 'Content-Type': ['application/json'], Authorization: [`Bearer ${token}`] } };
   });
 }
 
@@ -220,6 +233,7 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
   });
   if (seed.status !== 0) throw new Error(`seeding failed: ${seed.stdout}${seed.stderr}`);
   const api = await start('src/main.ts', env, '/readyz');
+  const token = devToken(api.stdout);
   try {
     const ids = await productIds(api.url);
     console.log(`${ids.length} products; warming the cache…`);
@@ -228,7 +242,7 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
     // The floor first, then the service: same generator, rate, duration and Node, back to back.
     const total = Math.round(RATE * DURATION);
     const floor = { ...vegeta(Array.from({ length: 64 }, () => ({ method: 'GET', url: bareUrl })), RATE, DURATION), scenario: `${label}: bare node:http, vegeta ${RATE} req/s, ${DURATION}s` };
-    const steady = { ...vegeta(mixTargets(api.url, ids, total), RATE, DURATION), scenario: `${label}: service 90/5/5 mix, vegeta ${RATE} req/s, ${DURATION}s` };
+    const steady = { ...vegeta(mixTargets(api.url, ids, total, token), RATE, DURATION), scenario: `${label}: service 90/5/5 mix, vegeta ${RATE} req/s, ${DURATION}s` };
     lines.push(floor, steady);
     print(floor);
     print(steady);
@@ -255,7 +269,7 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
     lines.push({ scenario: `${label}: ratio get-by-id / hello-world`, rps: Math.round(ratio * 100) / 100, p50: 0, p99: 0, max: 0, errors: 0, requests: 0 });
     console.log(`ratio get-by-id / bare hello-world: ${ratio.toFixed(2)}`);
 
-    const mixMax = await run({ url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [mixRequest(ids)] });
+    const mixMax = await run({ url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [mixRequest(ids, token)] });
     lines.push(summarize(`${label}: max 90/5/5 mix, ${MAX_CONNECTIONS} conns`, mixMax));
     print(lines[lines.length - 1]!);
   } finally {
@@ -321,8 +335,13 @@ async function main() {
   const all: Line[] = [];
   if (!process.env.BENCH_SKIP_REAL) {
     const env = realEnv();
-    const dbUrl = await freshDatabase(env.DATABASE_URL!, 'api_bench');
-    const realRun = { ...env, DATABASE_URL: dbUrl, DATABASE_READ_URL: dbUrl, S3_BUCKET: '', LOG_LEVEL: 'info' };
+    // As in production: the owner (CREATEDB, like the RDS master user) creates the database and runs the migrations,
+    // which grant the app role (DATABASE_URL's user, no special powers) what the service needs.
+    const ownerUrl = await freshDatabase(env.DATABASE_OWNER_URL ?? env.DATABASE_URL!, 'api_bench');
+    const app = new URL(env.DATABASE_URL!);
+    app.pathname = '/api_bench';
+    const dbUrl = app.toString();
+    const realRun = { ...env, DATABASE_URL: dbUrl, DATABASE_READ_URL: dbUrl, DATABASE_OWNER_URL: ownerUrl, S3_BUCKET: '', LOG_LEVEL: 'info', AUTH_DEV_ISSUER: 'true' }; // writes need a token: the development issuer mints one
     all.push(...(await benchmark('postgres+redis', realRun, helloUrl, bareUrl)));
   }
   if (!process.env.BENCH_SKIP_EMBEDDED) {
