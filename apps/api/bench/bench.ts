@@ -113,6 +113,8 @@ interface Line {
   max: number;
   errors: number;
   requests: number;
+  /** Open-loop runs: latency per request kind (ms). */
+  kinds?: Record<string, { n: number; p50: number; p99: number; max: number }>;
 }
 
 function summarize(scenario: string, r: autocannon.Result): Line {
@@ -203,6 +205,28 @@ function vegetaPath(): string {
   return vegetaBin;
 }
 
+/** The request kind of a mix target, for the per-kind breakdown. */
+function kindOf(method: string, url: string): string {
+  if (method !== 'GET') return `${method} /v1/products`;
+  return new URL(url).pathname === '/v1/products' ? 'GET /v1/products (list)' : new URL(url).pathname.startsWith('/v1/products/') ? 'GET /v1/products/{id}' : `GET ${new URL(url).pathname}`;
+}
+
+/** p50/p99/max per request kind from vegeta's per-request results (`vegeta encode`): which kind makes the tail. */
+function byKind(dir: string): Record<string, { n: number; p50: number; p99: number; max: number }> {
+  const enc = spawnSync(vegetaPath(), ['encode', '--to', 'json', `${dir}/results.bin`], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (enc.status !== 0) throw new Error(`vegeta encode failed: ${enc.stderr}`);
+  const groups = new Map<string, number[]>();
+  for (const line of enc.stdout.split('\n')) {
+    if (!line) continue;
+    const r = JSON.parse(line) as { method: string; url: string; latency: number };
+    const k = kindOf(r.method, r.url);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r.latency / 1e6);
+  }
+  const q = (xs: number[], p: number) => Math.round(xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]! * 100) / 100;
+  return Object.fromEntries([...groups].map(([k, xs]) => { xs.sort((a, b) => a - b); return [k, { n: xs.length, p50: q(xs, 0.5), p99: q(xs, 0.99), max: q(xs, 1) }]; }));
+}
+
 /** Open-loop load: vegeta sends `targets` (round robin) at `rate` req/s for `seconds`; latencies in ms. */
 function vegeta(targets: Target[], rate: number, seconds: number): Line {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awp-vegeta-'));
@@ -215,7 +239,7 @@ function vegeta(targets: Target[], rate: number, seconds: number): Line {
     const r = JSON.parse(report.stdout) as { latencies: Record<string, number>; requests: number; rate: number; status_codes: Record<string, number> };
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     const ok = Object.entries(r.status_codes).filter(([c]) => Number(c) >= 200 && Number(c) < 400).reduce((a, [, n]) => a + n, 0);
-    return { scenario: '', rps: Math.round(r.rate), p50: ms(r.latencies['50th']!), p99: ms(r.latencies['99th']!), max: ms(r.latencies.max!), errors: r.requests - ok, requests: r.requests };
+    return { scenario: '', rps: Math.round(r.rate), p50: ms(r.latencies['50th']!), p99: ms(r.latencies['99th']!), max: ms(r.latencies.max!), errors: r.requests - ok, requests: r.requests, kinds: byKind(dir) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -246,6 +270,7 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
     lines.push(floor, steady);
     print(floor);
     print(steady);
+    for (const [k, v] of Object.entries(steady.kinds ?? {})) console.log(`  ${k.padEnd(28)} n ${String(v.n).padStart(6)}  p50 ${v.p50} ms  p99 ${v.p99} ms  max ${v.max} ms`);
     console.log(`  p99 service / bare node:http: ${(steady.p99 / floor.p99).toFixed(2)} (goal <= 2)`);
     lines.push({ scenario: `${label}: ratio p99 service / bare node:http at ${RATE} req/s`, rps: Math.round((steady.p99 / floor.p99) * 100) / 100, p50: 0, p99: 0, max: 0, errors: 0, requests: 0 });
 

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Config } from './config';
@@ -23,7 +24,7 @@ export interface Cache {
    */
   getStale(key: string): Promise<string | undefined>;
   /** `onlyIfAbsent`: loaders use it so a value read before a concurrent write can't overwrite the write's value. */
-  set(key: string, value: string, ttlSeconds: number, onlyIfAbsent?: boolean): Promise<void>;
+  set(key: string, value: string, ttlSeconds: number, onlyIfAbsent?: boolean): Promise<boolean | undefined | void>;
   del(key: string): Promise<void>;
   health(): Promise<CacheHealth>;
   close(): Promise<void>;
@@ -32,6 +33,8 @@ export interface Cache {
 interface Entry {
   value: string;
   freshUntil: number;
+  /** performance.now() when stored: TieredCache trusts an entry only if it was stored while invalidations flowed. */
+  storedAt: number;
 }
 
 /**
@@ -47,6 +50,11 @@ export class StaleLru {
     const e = this.lru.get(key);
     return e !== undefined && e.freshUntil > performance.now() ? e.value : undefined;
   }
+  /** A fresh entry stored at or after `since` (ms, performance.now()), else undefined. */
+  getStoredSince(key: string, since: number): string | undefined {
+    const e = this.lru.get(key);
+    return e !== undefined && e.storedAt >= since && e.freshUntil > performance.now() ? e.value : undefined;
+  }
   getStale(key: string): string | undefined {
     return this.lru.peek(key)?.value;
   }
@@ -55,7 +63,13 @@ export class StaleLru {
     return e !== undefined && e.freshUntil > performance.now();
   }
   set(key: string, value: string, freshMs: number) {
-    this.lru.set(key, { value, freshUntil: performance.now() + freshMs });
+    const now = performance.now();
+    this.lru.set(key, { value, freshUntil: now + freshMs, storedAt: now });
+  }
+  /** Not fresh any more (still there for getStale). */
+  expire(key: string) {
+    const e = this.lru.peek(key);
+    if (e) e.freshUntil = 0;
   }
   delete(key: string) {
     this.lru.delete(key);
@@ -94,6 +108,17 @@ export class MemoryCache implements Cache {
 
 const MAX_PENDING_DELETES = 100_000;
 
+/** Redis pub/sub channel of cache invalidations between pods; a message is `<origin> <key> [<key>…]`. */
+export const INVALIDATION_CHANNEL = 'awp:cache:invalidations';
+
+/** What TieredCache hears from the invalidation channel (RedisCache.subscribe). */
+export interface InvalidationListener {
+  /** Another process changed or deleted these keys; Redis holds the change already. */
+  invalidated(keys: string[]): void;
+  /** true: subscribed, messages flow from now on (any sent before may have been missed); false: they may not. */
+  live(up: boolean): void;
+}
+
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
   readonly redis: Redis | Cluster;
@@ -108,6 +133,11 @@ export class RedisCache implements Cache {
   /** The budget of a read asked only because the database failed too (getStale): worth waiting longer for. */
   private readonly degradedTimeoutMs: number;
   private wasReady = false;
+  /** This process on the invalidation channel: its own messages are not echoed back to it. */
+  private readonly origin = crypto.randomUUID();
+  private subscriber?: Redis | Cluster;
+  /** Set once a TieredCache subscribes: from then on every write-through and delete is published. */
+  private publishing = false;
 
   constructor(
     target: RedisTarget,
@@ -145,10 +175,12 @@ export class RedisCache implements Cache {
       this.refresher = setInterval(() => {
         refresh().then(
           (pw) => {
-            if (this.redis instanceof Cluster) {
-              if (this.redis.options.redisOptions) this.redis.options.redisOptions.password = pw;
-              for (const node of this.redis.nodes('all')) node.options.password = pw;
-            } else this.redis.options.password = pw;
+            for (const client of [this.redis, this.subscriber]) {
+              if (client instanceof Cluster) {
+                if (client.options.redisOptions) client.options.redisOptions.password = pw;
+                for (const node of client.nodes('all')) node.options.password = pw;
+              } else if (client) client.options.password = pw;
+            }
           },
           (err) => this.log('redis: refreshing the auth token failed', err),
         );
@@ -197,16 +229,74 @@ export class RedisCache implements Cache {
     return v ?? undefined;
   }
 
-  async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false) {
-    const ok = await this.call('set', () =>
-      onlyIfAbsent ? this.redis.set(key, value, 'EX', ttlSeconds, 'NX') : this.redis.set(key, value, 'EX', ttlSeconds),
-    );
-    if (ok === undefined && !onlyIfAbsent) this.remember(key); // a write-through that failed must not leave the old value
+  /** true: stored; false: `onlyIfAbsent` and a value was there; undefined: Redis did not answer. */
+  async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false): Promise<boolean | undefined> {
+    if (onlyIfAbsent) {
+      const ok = await this.call('set', () => this.redis.set(key, value, 'EX', ttlSeconds, 'NX'));
+      return ok === undefined ? undefined : ok === 'OK';
+    }
+    const ok = await this.call('set', () => this.announced(key, () => this.redis.set(key, value, 'EX', ttlSeconds)));
+    if (ok === undefined) this.remember(key); // a write-through that failed must not leave the old value
+    return ok === undefined ? undefined : true;
   }
 
   async del(key: string) {
-    const ok = await this.call('del', () => this.redis.del(key));
+    const ok = await this.call('del', () => this.announced(key, () => this.redis.del(key)));
     if (ok === undefined) this.remember(key);
+  }
+
+  /**
+   * Runs a change of `key` and, when publishing, tells the other pods after Redis has it. One connection executes
+   * commands in order, so the PUBLISH goes out with the change (one round trip); in cluster mode the key's node and
+   * the publishing node may differ, so it waits for the change first. A lost message is bounded by the L1 TTL.
+   */
+  private async announced<T>(key: string, change: () => Promise<T>): Promise<T> {
+    if (!this.publishing) return change();
+    const message = `${this.origin} ${key}`;
+    if (this.cluster) {
+      const r = await change();
+      await this.redis.publish(INVALIDATION_CHANNEL, message);
+      return r;
+    }
+    const [r] = await Promise.all([change(), this.redis.publish(INVALIDATION_CHANNEL, message)]);
+    return r;
+  }
+
+  /**
+   * Other pods' invalidations, on a connection of their own (a subscribed connection runs no other command).
+   * Subscribes on every (re)connect and reports `live` only once Redis confirmed it; a dropped connection is
+   * reported at once, so the L1 falls back to its short TTL while messages may be missed.
+   */
+  subscribe(listener: InvalidationListener) {
+    this.publishing = true;
+    const sub = this.redis.duplicate();
+    this.subscriber = sub;
+    sub.on('error', () => {}); // the command connection reports Redis errors (rate-limited); this one would repeat them
+    sub.on('message', (_channel: string, message: string) => {
+      const parts = message.split(' ');
+      if (parts.length < 2 || parts[0] === this.origin) return;
+      listener.invalidated(parts.slice(1));
+    });
+    let up = false;
+    const down = () => {
+      if (!up) return;
+      up = false;
+      listener.live(false);
+      this.log('redis: cache invalidations lost; the L1 keeps entries for its short TTL until they are back');
+    };
+    sub.on('close', down);
+    sub.on('end', down);
+    sub.on('ready', () => {
+      sub.subscribe(INVALIDATION_CHANNEL).then(
+        () => {
+          if (up) return;
+          up = true;
+          listener.live(true);
+          this.log('redis: cache invalidations live');
+        },
+        (err: unknown) => this.log('redis: subscribing to cache invalidations failed', err),
+      );
+    });
   }
 
   private remember(key: string) {
@@ -227,6 +317,7 @@ export class RedisCache implements Cache {
         // Cluster mode: one DEL per key (keys of a batch live in different slots).
         if (this.cluster) await Promise.all(batch.map((k) => this.redis.del(k)));
         else await this.redis.del(...batch);
+        if (this.publishing) await this.redis.publish(INVALIDATION_CHANNEL, `${this.origin} ${batch.join(' ')}`);
         for (const k of batch) this.pendingDeletes.delete(k);
       }
       this.log(`redis: replayed ${keys.length} invalidations`);
@@ -259,35 +350,72 @@ export class RedisCache implements Cache {
 
   async close() {
     if (this.refresher) clearInterval(this.refresher);
+    this.subscriber?.disconnect();
     this.redis.disconnect();
   }
 }
 
 /**
- * A small in-process cache (L1, ~1 s) in front of Redis: hot keys are answered without a network round trip.
- * Writes update this process's L1 at once; other pods see a change after at most CACHE_L1_TTL_MS (their L1
- * entries expire), which bounds cross-pod staleness. If-Match keeps writes safe regardless. Expired entries
- * stay (LRU-bounded) for getStale: the last resort while Redis and the database both fail.
+ * An in-process cache (L1) in front of Redis: hot keys are answered without a network round trip.
+ *
+ * Writes update this process' L1 at once. Other pods learn of a change from the invalidation channel (Redis pub/sub,
+ * RedisCache.subscribe): while subscribed, an entry lives `subscribedTtlMs` (CACHE_L1_SUBSCRIBED_TTL_MS, 30 s) and
+ * another pod's write expires it within a message's flight. While not subscribed (connecting, Redis away, or
+ * subscribedTtlMs 0) an entry is trusted for `l1TtlMs` (CACHE_L1_TTL_MS, 1 s) only, which bounds cross-pod staleness
+ * as before; on every (re)subscription the entries stored before it stop being trusted (messages may have been
+ * missed). A value read while any invalidation arrived is kept for the short TTL only (its reply and the message
+ * travel on different connections). If-Match keeps writes safe regardless. Expired entries stay (LRU-bounded) for
+ * getStale: the last resort while Redis and the database both fail.
  */
 export class TieredCache implements Cache {
   readonly kind = 'redis' as const;
   private readonly l1: StaleLru;
+  private subscribed = false;
+  /** performance.now() of the current subscription: entries stored before it may have missed an invalidation. */
+  private trustedSince = Infinity;
+  /** Bumped by every invalidation and subscription change (see the race above). */
+  private generation = 0;
   constructor(
     readonly l2: RedisCache,
     private readonly l1TtlMs: number,
     maxEntries: number,
     private readonly metrics: Metrics,
+    private readonly subscribedTtlMs = 0,
   ) {
     this.l1 = new StaleLru(maxEntries);
+    if (subscribedTtlMs > l1TtlMs) {
+      l2.subscribe({
+        invalidated: (keys) => {
+          this.generation++;
+          for (const k of keys) this.l1.expire(k);
+        },
+        live: (up) => {
+          this.generation++;
+          this.subscribed = up;
+          if (up) this.trustedSince = performance.now();
+        },
+      });
+    }
+  }
+  /** Invalidations are flowing: entries may live the long TTL. */
+  get invalidationsLive(): boolean {
+    return this.subscribed;
+  }
+  private fresh(key: string): string | undefined {
+    return this.l1.getStoredSince(key, this.subscribed ? this.trustedSince : performance.now() - this.l1TtlMs);
+  }
+  private ttlMs(generationBefore: number): number {
+    return this.subscribed && this.generation === generationBefore ? this.subscribedTtlMs : this.l1TtlMs;
   }
   async get(key: string) {
-    const v = this.l1.get(key);
+    const v = this.fresh(key);
     if (v !== undefined) {
-      this.metrics.cacheL1Hits.inc();
+      this.metrics.countL1Hit();
       return v;
     }
+    const before = this.generation;
     const remote = await this.l2.get(key);
-    if (remote !== undefined) this.l1.set(key, remote, this.l1TtlMs);
+    if (remote !== undefined) this.l1.set(key, remote, this.ttlMs(before));
     return remote;
   }
   /** Redis first (shared, newest); this pod's expired L1 copy when Redis can't answer either. */
@@ -297,8 +425,19 @@ export class TieredCache implements Cache {
     return (await this.l2.getStale(key)) ?? local;
   }
   async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false) {
-    if (!onlyIfAbsent || !this.l1.hasFresh(key)) this.l1.set(key, value, Math.min(this.l1TtlMs, ttlSeconds * 1000));
-    await this.l2.set(key, value, ttlSeconds, onlyIfAbsent);
+    if (!onlyIfAbsent) {
+      // A write: this pod reads its own write at once; the others hear of it from the channel.
+      this.l1.set(key, value, Math.min(this.ttlMs(this.generation), ttlSeconds * 1000));
+      await this.l2.set(key, value, ttlSeconds);
+      return;
+    }
+    // A loader's value (read from the database): kept only if Redis took it (NX), else Redis holds a newer one.
+    if (this.fresh(key) !== undefined) return;
+    const before = this.generation;
+    const stored = await this.l2.set(key, value, ttlSeconds, true);
+    if (stored === false) return;
+    // stored, or Redis did not answer (then this value is all there is, for the short TTL)
+    this.l1.set(key, value, Math.min(stored ? this.ttlMs(before) : this.l1TtlMs, ttlSeconds * 1000));
   }
   async del(key: string) {
     this.l1.delete(key);
@@ -317,5 +456,5 @@ export async function createCache(cfg: Config, target: RedisTarget | undefined, 
   if (!target) return new MemoryCache(cfg.cacheMaxEntries);
   const password = target.password ? await target.password() : undefined;
   const redis = new RedisCache(target, cfg, metrics, log, password);
-  return cfg.cacheL1TtlMs > 0 ? new TieredCache(redis, cfg.cacheL1TtlMs, cfg.cacheL1MaxEntries, metrics) : redis;
+  return cfg.cacheL1TtlMs > 0 ? new TieredCache(redis, cfg.cacheL1TtlMs, cfg.cacheL1MaxEntries, metrics, cfg.cacheL1SubscribedTtlMs) : redis;
 }

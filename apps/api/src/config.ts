@@ -57,6 +57,8 @@ export interface Config {
   /** In-process L1 in front of Redis: TTL (0 = off) and size. Bounds cross-pod staleness after a write. */
   cacheL1TtlMs: number;
   cacheL1MaxEntries: number;
+  /** L1 TTL while the pod receives other pods' invalidations (Redis pub/sub); 0 = no subscription. */
+  cacheL1SubscribedTtlMs: number;
   redisCommandTimeoutMs: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
@@ -174,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxEntries: int(env, 'CACHE_MAX_ENTRIES', 50_000, 1, 10_000_000),
     cacheL1TtlMs: int(env, 'CACHE_L1_TTL_MS', 1000, 0, 60_000),
     cacheL1MaxEntries: int(env, 'CACHE_L1_MAX_ENTRIES', 10_000, 1, 1_000_000),
+    cacheL1SubscribedTtlMs: int(env, 'CACHE_L1_SUBSCRIBED_TTL_MS', 30_000, 0, 3_600_000),
     redisCommandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 100, 5, 60_000),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 256, 10 * 1024 * 1024),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 5000, 50, 300_000),

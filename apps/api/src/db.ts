@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import pg from 'pg';
 import type { Config } from './config';
 import type { DbConnections } from './connections';
@@ -71,6 +72,23 @@ function pgPool(target: pg.PoolConfig, cfg: Config, name: string, onError: (err:
 
 const ignore = () => {};
 
+const statementNames = new Map<string, string>();
+/**
+ * A parameterized statement as a named prepared statement (one name per SQL text): PostgreSQL parses and plans it
+ * once per connection instead of on every call — planning was most of a list query's time (1.2 ms of 1.5 ms, see
+ * README "Where the time goes"). The SQL texts are the service's own constants (a bounded set); with no RDS Proxy or
+ * PgBouncer between (libs/data), a connection keeps its statements for its lifetime.
+ */
+export function prepared(sql: string, params: unknown[] | undefined): pg.QueryConfig | string {
+  if (params === undefined) return sql;
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `awp_${crypto.createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    statementNames.set(sql, name);
+  }
+  return { name, text: sql, values: params };
+}
+
 function pgAdapter(pool: pg.Pool): Queryable {
   // pool.query() in two steps, so a failure to connect (nothing sent: "not applied") is told from a failure
   // after the statement was sent (a write's outcome is unknown).
@@ -85,7 +103,7 @@ function pgAdapter(pool: pg.Pool): Queryable {
     // process would crash; the query's own rejection carries the error.
     client.on('error', ignore);
     try {
-      const r = await client.query(sql, params as unknown[]);
+      const r = await client.query(prepared(sql, params));
       client.release();
       return r;
     } catch (err) {
@@ -149,7 +167,7 @@ export function createPostgresDb(cfg: Config, onError: (err: Error) => void, con
         await client.query('BEGIN');
         const out = await fn({
           async query<R>(sql: string, params?: unknown[]) {
-            const r = await client.query(sql, params as unknown[]);
+            const r = await client.query(prepared(sql, params));
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
           },
           async exec(sql: string) {

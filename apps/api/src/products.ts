@@ -138,10 +138,10 @@ export class ProductService {
     const key = this.key(id);
     const hit = await this.cache.get(key);
     if (hit !== undefined) {
-      this.metrics.cacheRequests.inc({ result: hit === NEGATIVE ? 'negative_hit' : 'hit' });
+      this.metrics.countCacheRequest(hit === NEGATIVE ? 'negative_hit' : 'hit');
       return this.parse(hit);
     }
-    this.metrics.cacheRequests.inc({ result: 'miss' });
+    this.metrics.countCacheRequest('miss');
     let p = this.inflight.get(key);
     if (!p) {
       p = this.load(id, key).finally(() => this.inflight.delete(key));

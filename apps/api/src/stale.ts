@@ -12,7 +12,7 @@ export async function staleIfError(cache: Cache, key: string, err: unknown, metr
   if (!isDbUnavailable(err)) throw err;
   const stale = await cache.getStale(key);
   if (stale === undefined) throw err;
-  metrics.cacheRequests.inc({ result: 'stale' });
+  metrics.countCacheRequest('stale');
   return stale;
 }
 

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import crypto from 'node:crypto';
 import { loadConfig } from '../src/config';
 import { requireWriteAuth } from '../src/auth/config';
-import { API_ROOT, REAL_DB, RUN, json, killAll, post, product, runCommand, sleep, startServer, testIssuer, type Server } from './harness';
+import { API_ROOT, REAL_DB, RUN, json, killAll, logLine, post, product, runCommand, sleep, startServer, testIssuer, type Server } from './harness';
 import { WRITE_SCOPE, type TestIssuer } from './issuer';
 
 // Who may write (issue 16): real tokens signed with a test key pair, whose JWKS is served over HTTP by the test
@@ -210,7 +210,7 @@ describe('logs', () => {
     const t = issuer.token();
     sent.push(t);
     await fetch(`${srv.url}/v1/products?limit=1&access_token=${t}`);
-    await sleep(100);
+    await logLine(srv, (l) => l.includes('access_token=[redacted]'));
     const logs = srv.logs.join('\n');
     expect(logs).toContain('access_token=[redacted]');
     expect(logs).toContain('"msg":"token refused"');

@@ -123,7 +123,7 @@ export async function startServer(extra: Record<string, string | undefined> = {}
   });
   // Settled: the event-loop guard (under-pressure) sheds requests while start-up's schema compilation still
   // weighs on its first sample, which on a loaded machine exceeds MAX_EVENT_LOOP_DELAY_MS.
-  for (let i = 0; i < 150 && (await fetch(`http://127.0.0.1:${port}/openapi.json`).then((r) => r.status, () => 0)) === 503; i++) await sleep(200);
+  for (let i = 0; i < 150 && (await fetch(`http://127.0.0.1:${port}/openapi.json`).then(async (r) => (await r.arrayBuffer(), r.status), () => 0)) === 503; i++) await sleep(200);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -173,3 +173,13 @@ export function pct(sorted: number[], p: number): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The first log line of `srv` that `match` accepts, waiting for it: the service writes its logs in batches (LOG_FLUSH_MS). */
+export async function logLine(srv: Pick<Server, 'logs'>, match: (line: string) => boolean, timeoutMs = 5000): Promise<string | undefined> {
+  const t0 = Date.now();
+  for (;;) {
+    const line = srv.logs.find(match);
+    if (line !== undefined || Date.now() - t0 > timeoutMs) return line;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -3,7 +3,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { StaleLru } from '../src/cache';
 import { loadConfig } from '../src/config';
-import { createPostgresDb } from '../src/db';
+import { createPostgresDb, prepared } from '../src/db';
 import { classifyDbError, dependencyProblem, isDbUnavailable } from '../src/db-errors';
 import { isOverloaded } from '../src/pressure';
 import { CircuitBreaker, settle } from '../src/resilience';
@@ -171,6 +171,30 @@ describe('database errors: what the client is told', () => {
       expect((await db.primary.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]); // the pool recovers
     } finally {
       await admin.end();
+      await db.close();
+    }
+  });
+});
+
+describe('prepared statements', () => {
+  test('a parameterized statement is a named prepared statement, one name per SQL text; a script is not', () => {
+    const a = prepared('select $1::int as x', [1]);
+    expect(a).toEqual({ name: expect.stringMatching(/^awp_[0-9a-f]{20}$/), text: 'select $1::int as x', values: [1] });
+    expect((prepared('select $1::int as x', [2]) as { name: string }).name).toBe((a as { name: string }).name);
+    expect((prepared('select $1::int as y', [1]) as { name: string }).name).not.toBe((a as { name: string }).name);
+    expect(prepared('begin', undefined)).toBe('begin');
+  });
+
+  (process.env.DATABASE_URL ? test : test.skip)('PostgreSQL plans it once per connection and keeps it (pg_prepared_statements)', async () => {
+    const db = createPostgresDb(loadConfig({ DATABASE_URL: process.env.DATABASE_URL, DB_POOL_MAX: '1' }), () => {});
+    try {
+      const sql = 'select $1::int + 1 as x';
+      expect((await db.primary.query<{ x: number }>(sql, [1])).rows).toEqual([{ x: 2 }]);
+      expect((await db.primary.query<{ x: number }>(sql, [41])).rows).toEqual([{ x: 42 }]);
+      const name = (prepared(sql, [1]) as { name: string }).name;
+      const { rows } = await db.primary.query<{ n: string }>('select count(*)::text as n from pg_prepared_statements where name = $1', [name]);
+      expect(rows).toEqual([{ n: '1' }]); // the one connection holds it, prepared once
+    } finally {
       await db.close();
     }
   });

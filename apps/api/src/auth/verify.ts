@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { AuthConfig } from './config';
 
 /** The caller a valid token names. `sub` scopes its idempotency keys. */
@@ -26,6 +28,20 @@ export interface TokenVerifier {
 
 /** Small leeway for clock skew between the issuer and this pod (exp, nbf, iat). */
 export const CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * How long a verified token is remembered (the signature check, ~1 ms of CPU, was the largest part of a write after
+ * the database's commit; a client sends the same token for its whole lifetime). No longer than the JWKS itself is
+ * cached (10 min), so a key removed from the issuer's set stops being honoured no later than it would anyway.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKEN_MAX = 10_000;
+
+interface Verified {
+  principal: Principal;
+  exp: number;
+  iat: number;
+}
 
 function describe(err: unknown): TokenError {
   const code = (err as { code?: string }).code;
@@ -83,35 +99,50 @@ export function createVerifier(cfg: AuthConfig, keys?: JWTVerifyGetKey): TokenVe
       [customFetch]: gatedFetch,
     });
   const audiences = new Set(cfg.audiences);
+  // Successes only, keyed by the token's SHA-256 (every byte, signature included; no bearer token is kept in memory).
+  // A hit re-checks the time rules against the clock now: a remembered token still expires on time.
+  const verified = new LRUCache<string, Verified>({ max: VERIFIED_TOKEN_MAX, ttl: VERIFIED_TOKEN_TTL_MS });
+  const stillValid = (v: Verified) => {
+    const now = Date.now() / 1000;
+    return now <= v.exp + CLOCK_TOLERANCE_SECONDS && now - v.iat <= cfg.maxTokenAgeSeconds + CLOCK_TOLERANCE_SECONDS;
+  };
+  const verifyUncached = async (token: string): Promise<Verified> => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, getKey, {
+        issuer,
+        ...(cfg.audienceClaim === 'aud' ? { audience: cfg.audiences } : {}),
+        algorithms: cfg.algorithms,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['exp', 'sub'],
+        // A far-away exp (or an iat in the future) must not make a token good for longer than the issuer's own
+        // lifetime: jose refuses iat older than this plus the leeway, and iat ahead of now by more than the leeway.
+        maxTokenAge: cfg.maxTokenAgeSeconds,
+      }));
+    } catch (err) {
+      throw describe(err);
+    }
+    if (cfg.audienceClaim !== 'aud') {
+      // Cognito access tokens: the app client id in `client_id` plays the audience's part.
+      const v = payload[cfg.audienceClaim];
+      const values = Array.isArray(v) ? v : [v];
+      if (!values.some((x) => typeof x === 'string' && audiences.has(x))) {
+        throw new TokenError(401, 'the token is not meant for this service (audience)');
+      }
+    }
+    // Cognito marks its ID tokens `token_use: id`: only access tokens authorize calls to an API.
+    if (payload.token_use !== undefined && payload.token_use !== 'access') throw new TokenError(401, 'the token is not an access token');
+    if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) throw new TokenError(401, 'the token lacks a valid sub claim');
+    return { principal: { sub: payload.sub, scopes: scopesOf(payload) }, exp: payload.exp!, iat: payload.iat! };
+  };
   return {
     async verify(token) {
-      let payload: JWTPayload;
-      try {
-        ({ payload } = await jwtVerify(token, getKey, {
-          issuer,
-          ...(cfg.audienceClaim === 'aud' ? { audience: cfg.audiences } : {}),
-          algorithms: cfg.algorithms,
-          clockTolerance: CLOCK_TOLERANCE_SECONDS,
-          requiredClaims: ['exp', 'sub'],
-          // A far-away exp (or an iat in the future) must not make a token good for longer than the issuer's own
-          // lifetime: jose refuses iat older than this plus the leeway, and iat ahead of now by more than the leeway.
-          maxTokenAge: cfg.maxTokenAgeSeconds,
-        }));
-      } catch (err) {
-        throw describe(err);
-      }
-      if (cfg.audienceClaim !== 'aud') {
-        // Cognito access tokens: the app client id in `client_id` plays the audience's part.
-        const v = payload[cfg.audienceClaim];
-        const values = Array.isArray(v) ? v : [v];
-        if (!values.some((x) => typeof x === 'string' && audiences.has(x))) {
-          throw new TokenError(401, 'the token is not meant for this service (audience)');
-        }
-      }
-      // Cognito marks its ID tokens `token_use: id`: only access tokens authorize calls to an API.
-      if (payload.token_use !== undefined && payload.token_use !== 'access') throw new TokenError(401, 'the token is not an access token');
-      if (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > 255) throw new TokenError(401, 'the token lacks a valid sub claim');
-      return { sub: payload.sub, scopes: scopesOf(payload) };
+      const key = crypto.createHash('sha256').update(token).digest('base64');
+      const hit = verified.get(key);
+      if (hit && stillValid(hit)) return hit.principal;
+      const v = await verifyUncached(token); // an expired or too old token is refused here, with its own reason
+      verified.set(key, v);
+      return v.principal;
     },
   };
 }

@@ -39,12 +39,17 @@ export default fp<LoadSheddingOptions>(
       void sendProblem(reply, 503, 'Service Unavailable', 'the service is overloaded; retry later');
     });
 
-    // 2: a hard cap on concurrent requests. A request leaves the set when its response closes.
+    // 2: a hard cap on concurrent requests. A request leaves the set when its response is sent (onResponse), or,
+    // if its client went away first, at the next sweep of the request-deadline plugin (socket destroyed). No
+    // listener per request: adding and removing one was ~3 µs of a ~110 µs cached read.
     const inflight = new Set<FastifyReply>();
     app.decorate('inflight', inflight);
+    app.addHook('onResponse', (_req, reply, done) => {
+      inflight.delete(reply);
+      done();
+    });
     app.addHook('onRequest', (req, reply, done) => {
       inflight.add(reply);
-      reply.raw.once('close', () => inflight.delete(reply));
       if (inflight.size > maxInflight && req.url !== '/healthz') {
         inflight.delete(reply);
         metrics.shed.inc({ reason: 'inflight' });

@@ -25,6 +25,10 @@ export default fp<{ requestTimeoutMs: number; metrics: Metrics }>(
     const sweeper = setInterval(() => {
       const now = performance.now();
       for (const reply of inflight) {
+        if (reply.request.raw.socket?.destroyed) {
+          inflight.delete(reply); // its client went away: no answer to give (load-shedding.ts)
+          continue;
+        }
         if ((reply.request.deadline ?? Infinity) > now) continue;
         inflight.delete(reply);
         if (reply.sent) continue;
