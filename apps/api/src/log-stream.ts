@@ -14,16 +14,7 @@ export const LOG_FLUSH_MS = 100;
  * kubelet after terminationGracePeriodSeconds) loses at most the last 100 ms.
  */
 export function logStream(): pino.DestinationStream {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
-  setInterval(() => {
-    if ((stream as { destroyed?: boolean }).destroyed) return;
-    try {
-      stream.flush();
-    } catch {
-      // a closed stdout (EPIPE): pino stops writing to it too
-    }
-  }, LOG_FLUSH_MS).unref();
-  return stream;
+  return pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_MS });
 }
 
 /** pino's level names: LOG_LEVEL must be one of them. */

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { outcomeUnknownProblem } from '../db-errors';
 import type { Metrics } from '../metrics';
 import { RETRY_AFTER_SECONDS, sendProblem } from './problem';
@@ -52,9 +53,16 @@ export default fp<{ requestTimeoutMs: number; metrics: Metrics }>(
       req.deadline = performance.now() + requestTimeoutMs;
       done();
     });
-    app.addHook('preValidation', (req, _reply, done) => {
+    // Only routes that take a body need to know when it arrived: a GET pays no hook for it.
+    const bodyReceived = (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
       req.bodyPhase = true;
       done();
+    };
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      if (methods.every((m) => m === 'GET' || m === 'HEAD')) return;
+      const existing = route.preValidation ? (Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation]) : [];
+      route.preValidation = [bodyReceived, ...existing];
     });
   },
   { name: 'request-deadline', fastify: '5.x', dependencies: ['problem', 'load-shedding'] },

@@ -12,11 +12,8 @@ import type { AppState } from '../app';
  */
 export default fp<{ state: AppState }>(
   async (app, { state }) => {
-    app.addHook('onSend', (_req, reply, payload, done) => {
-      if (state.draining) reply.header('connection', 'close');
-      done(null, payload);
-    });
     app.addHook('onSend', (req, reply, payload, done) => {
+      if (state.draining) reply.header('connection', 'close');
       if (req.headers.authorization !== undefined) reply.header('cache-control', 'private, no-store');
       else if (reply.statusCode >= 400) reply.header('cache-control', 'no-store');
       done(null, payload);
