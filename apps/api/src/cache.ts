@@ -66,11 +66,6 @@ export class StaleLru {
     const now = performance.now();
     this.lru.set(key, { value, freshUntil: now + freshMs, storedAt: now });
   }
-  /** Not fresh any more (still there for getStale). */
-  expire(key: string) {
-    const e = this.lru.peek(key);
-    if (e) e.freshUntil = 0;
-  }
   delete(key: string) {
     this.lru.delete(key);
   }
@@ -111,12 +106,22 @@ const MAX_PENDING_DELETES = 100_000;
 /** Redis pub/sub channel of cache invalidations between pods; a message is `<origin> <key> [<key>…]`. */
 export const INVALIDATION_CHANNEL = 'awp:cache:invalidations';
 
+/** A heartbeat on the channel (never a cache key: they have no `~`), and how often it is sent and expected. */
+const HEARTBEAT = '~heartbeat';
+export const HEARTBEAT_MS = 1000;
+export const HEARTBEAT_TIMEOUT_MS = 3000;
+/** Larger messages are not parsed (one write publishes one key; a replay at most 500). */
+const MAX_INVALIDATION_MESSAGE = 64 * 1024;
+const CACHE_KEY_RE = /^[A-Za-z0-9:._-]{1,200}$/;
+
 /** What TieredCache hears from the invalidation channel (RedisCache.subscribe). */
 export interface InvalidationListener {
   /** Another process changed or deleted these keys; Redis holds the change already. */
   invalidated(keys: string[]): void;
   /** true: subscribed, messages flow from now on (any sent before may have been missed); false: they may not. */
   live(up: boolean): void;
+  /** A message that could not be read: treat every entry stored so far as possibly changed. */
+  distrustAll(): void;
 }
 
 export class RedisCache implements Cache {
@@ -136,6 +141,7 @@ export class RedisCache implements Cache {
   /** This process on the invalidation channel: its own messages are not echoed back to it. */
   private readonly origin = crypto.randomUUID();
   private subscriber?: Redis | Cluster;
+  private heartbeat?: NodeJS.Timeout;
   /** Set once a TieredCache subscribes: from then on every write-through and delete is published. */
   private publishing = false;
 
@@ -264,39 +270,57 @@ export class RedisCache implements Cache {
 
   /**
    * Other pods' invalidations, on a connection of their own (a subscribed connection runs no other command).
-   * Subscribes on every (re)connect and reports `live` only once Redis confirmed it; a dropped connection is
-   * reported at once, so the L1 falls back to its short TTL while messages may be missed.
+   *
+   * Liveness is proven end to end, not taken from connection events: every HEARTBEAT_MS this process publishes a
+   * heartbeat on the channel and counts as subscribed only while its own heartbeats come back (within
+   * HEARTBEAT_TIMEOUT_MS). Connection events are not enough: in cluster mode ioredis moves its subscription to
+   * another node on a failover without a 'close' or 'ready' on the client, and a silently dead socket (a replaced
+   * node, a dropped NAT entry) fires nothing for hours. A heartbeat that comes back after a gap reports `live` again,
+   * which makes the L1 distrust everything stored before (messages of the gap may be lost). A 'close' is reported at
+   * once. Malformed or oversized messages (anyone with the service's Redis user can publish) distrust everything
+   * rather than being parsed: bounded work per message.
    */
   subscribe(listener: InvalidationListener) {
     this.publishing = true;
     const sub = this.redis.duplicate();
     this.subscriber = sub;
     sub.on('error', () => {}); // the command connection reports Redis errors (rate-limited); this one would repeat them
-    sub.on('message', (_channel: string, message: string) => {
-      const parts = message.split(' ');
-      if (parts.length < 2 || parts[0] === this.origin) return;
-      listener.invalidated(parts.slice(1));
-    });
     let up = false;
-    const down = () => {
+    let lastBeat = -Infinity;
+    const down = (why: string) => {
       if (!up) return;
       up = false;
       listener.live(false);
-      this.log('redis: cache invalidations lost; the L1 keeps entries for its short TTL until they are back');
+      this.log(`redis: cache invalidations lost (${why}); the L1 trusts entries for its short TTL until they are back`);
     };
-    sub.on('close', down);
-    sub.on('end', down);
-    sub.on('ready', () => {
-      sub.subscribe(INVALIDATION_CHANNEL).then(
-        () => {
-          if (up) return;
-          up = true;
-          listener.live(true);
-          this.log('redis: cache invalidations live');
-        },
-        (err: unknown) => this.log('redis: subscribing to cache invalidations failed', err),
-      );
+    const beat = () => {
+      lastBeat = performance.now();
+      if (up) return;
+      up = true;
+      listener.live(true);
+      this.log('redis: cache invalidations live');
+    };
+    sub.on('message', (_channel: string, message: string) => {
+      if (message.length > MAX_INVALIDATION_MESSAGE) return listener.distrustAll(); // parse nothing
+      const parts = message.split(' ');
+      if (parts[0] === this.origin) {
+        if (parts[1] === HEARTBEAT) beat();
+        return;
+      }
+      const keys = parts.slice(1);
+      if (keys.length === 0 || !keys.every((k) => CACHE_KEY_RE.test(k))) return listener.distrustAll();
+      listener.invalidated(keys);
     });
+    sub.on('close', () => down('connection closed'));
+    sub.on('ready', () => {
+      sub.subscribe(INVALIDATION_CHANNEL).catch((err: unknown) => this.log('redis: subscribing to cache invalidations failed', err));
+    });
+    this.heartbeat = setInterval(() => {
+      if (up && performance.now() - lastBeat > HEARTBEAT_TIMEOUT_MS) down('no heartbeat');
+      // fire and forget: a failure shows as a missing heartbeat
+      if (this.breaker.state === 'closed') this.redis.publish(INVALIDATION_CHANNEL, `${this.origin} ${HEARTBEAT}`).catch(() => {});
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   private remember(key: string) {
@@ -350,6 +374,7 @@ export class RedisCache implements Cache {
 
   async close() {
     if (this.refresher) clearInterval(this.refresher);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.subscriber?.disconnect();
     this.redis.disconnect();
   }
@@ -387,12 +412,16 @@ export class TieredCache implements Cache {
       l2.subscribe({
         invalidated: (keys) => {
           this.generation++;
-          for (const k of keys) this.l1.expire(k);
+          for (const k of keys) this.l1.delete(k); // gone, also for stale-if-error: another pod changed or deleted it
         },
         live: (up) => {
           this.generation++;
           this.subscribed = up;
           if (up) this.trustedSince = performance.now();
+        },
+        distrustAll: () => {
+          this.generation++;
+          this.trustedSince = performance.now();
         },
       });
     }
@@ -401,11 +430,15 @@ export class TieredCache implements Cache {
   get invalidationsLive(): boolean {
     return this.subscribed;
   }
+  /** Invalidations flow and this pod's own Redis calls succeed (a write it could not publish is pending). */
+  private trusted(): boolean {
+    return this.subscribed && this.l2.breaker.state === 'closed';
+  }
   private fresh(key: string): string | undefined {
-    return this.l1.getStoredSince(key, this.subscribed ? this.trustedSince : performance.now() - this.l1TtlMs);
+    return this.l1.getStoredSince(key, this.trusted() ? this.trustedSince : performance.now() - this.l1TtlMs);
   }
   private ttlMs(generationBefore: number): number {
-    return this.subscribed && this.generation === generationBefore ? this.subscribedTtlMs : this.l1TtlMs;
+    return this.trusted() && this.generation === generationBefore ? this.subscribedTtlMs : this.l1TtlMs;
   }
   async get(key: string) {
     const v = this.fresh(key);

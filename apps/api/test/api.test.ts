@@ -351,6 +351,33 @@ async function crossPodStaleness(other: { url: string }): Promise<number> {
   }
 }, 120_000);
 
+(REAL_REDIS ? test : test.skip)('the invalidation channel: an unreadable or oversized message distrusts the L1 (no crash, no parse), a heartbeat keeps it live', async () => {
+  const { Redis } = await import('ioredis');
+  const other = await startServer({ CACHE_L1_TTL_MS: '20000', CACHE_L1_SUBSCRIBED_TTL_MS: '60000' });
+  const redis = new Redis(process.env.REDIS_URL!);
+  try {
+    expect(await logLine(other, (l) => l.includes('cache invalidations live'), 30_000)).toBeDefined();
+    const created = await json(await post(base, product()));
+    const path = `/v1/products/${created.id}`;
+    expect((await json(await fetch(other.url + path))).version).toBe(1); // in the other pod's L1 (20 s)
+    // Change the cached value behind everyone's back: only a refetch from Redis can show it.
+    const key = `product:v1:${created.id}`;
+    await redis.set(key, `7|${JSON.stringify({ ...created, version: 7 })}`, 'EX', 60);
+    await redis.publish('awp:cache:invalidations', `someone ${'x'.repeat(70_000)}`); // oversized
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await json(await fetch(other.url + path))).version).toBe(7);
+    await redis.set(key, `8|${JSON.stringify({ ...created, version: 8 })}`, 'EX', 60);
+    await redis.publish('awp:cache:invalidations', 'someone not a key!'); // a key that cannot be one of ours
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await json(await fetch(other.url + path))).version).toBe(8);
+    await new Promise((r) => setTimeout(r, 4000)); // longer than the heartbeat timeout (3 s): still live
+    expect(other.logs.some((l) => l.includes('cache invalidations lost'))).toBe(false);
+  } finally {
+    redis.disconnect();
+    expect(await other.stop()).toBe(0);
+  }
+}, 120_000);
+
 (REAL_REDIS ? test : test.skip)('two pods without invalidations: a change is seen on the other within CACHE_L1_TTL_MS', async () => {
   const other = await startServer({ CACHE_L1_TTL_MS: '800', CACHE_L1_SUBSCRIBED_TTL_MS: '0' });
   try {

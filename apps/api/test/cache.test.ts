@@ -137,12 +137,34 @@ test('CACHE_L1_SUBSCRIBED_TTL_MS=0: no subscription, the short TTL only', async 
   expect(redis.gets).toBe(2);
 });
 
-test('an invalidated entry is still there for stale-if-error', async () => {
+test('an entry another pod invalidated is gone, also for stale-if-error (it may have been deleted)', async () => {
   const { redis, cache } = tiered();
   redis.listener!.live(true);
   redis.data.set('k', 'v1');
   await cache.get('k');
   redis.listener!.invalidated(['k']);
   redis.breaker.state = 'open'; // Redis known down
-  expect(await cache.getStale('k')).toBe('v1');
+  redis.data.delete('k');
+  expect(await cache.getStale('k')).toBeUndefined();
+});
+
+test("this pod's Redis breaker open (a write of its own may not have been published): the short TTL only", async () => {
+  const { redis, cache } = tiered();
+  redis.listener!.live(true);
+  redis.data.set('k', 'v1');
+  await cache.get('k');
+  redis.breaker.state = 'open';
+  redis.data.set('k', 'v2');
+  await sleep(SHORT + 50);
+  expect(await cache.get('k')).toBe('v2'); // the entry was stored while trusted; trust is judged when it is read
+});
+
+test('a message that cannot be read distrusts every entry stored so far', async () => {
+  const { redis, cache } = tiered();
+  redis.listener!.live(true);
+  redis.data.set('k', 'v1');
+  await cache.get('k');
+  redis.data.set('k', 'v2');
+  redis.listener!.distrustAll();
+  expect(await cache.get('k')).toBe('v2');
 });

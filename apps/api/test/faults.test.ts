@@ -221,6 +221,21 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       }
     }, 120_000);
 
+    test('Redis paused past the heartbeat timeout (no connection event at all): the L1 falls back to its short TTL, then trusts again', async () => {
+      const a = await startServer({ CACHE_L1_SUBSCRIBED_TTL_MS: '60000' });
+      try {
+        await until('the subscription', async () => a.logs.some((l) => l.includes('cache invalidations live')));
+        sh(`${env.API_REDIS_CLI} client pause 4500 all`); // heartbeats stop coming back; every socket stays open
+        await until('the heartbeat timeout to be noticed', async () => a.logs.some((l) => l.includes('cache invalidations lost (no heartbeat)')), 20_000);
+        await until('the subscription to be trusted again', async () => {
+          const log = a.logs.join('');
+          return log.lastIndexOf('cache invalidations live') > log.lastIndexOf('cache invalidations lost');
+        }, 30_000);
+      } finally {
+        expect(await a.stop()).toBe(0);
+      }
+    }, 120_000);
+
     test('Redis stopped mid-run: every read answers 200 from the database, the breaker bounds the Redis calls, and reads return to the cache', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 20; i++) ids.push((await json(await post(srv.url, product()))).id);

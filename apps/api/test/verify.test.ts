@@ -37,3 +37,12 @@ test('remembering one token lets no other through: a changed signature or claim 
 test('a refusal is never remembered: the token is checked (and refused) again', () => {
   expect(r.refusalNotRemembered).toEqual({ first: 'refused: the token is not meant for this service (audience)', second: 'refused: the token is not meant for this service (audience)', keyLookups: 2 });
 });
+
+test('a key the issuer withdrew stops counting once the new key set is fetched, remembered tokens included', () => {
+  expect(r.rotation).toEqual({
+    first: 'ok client-a',
+    beforeRefetch: 'ok client-a',
+    newKey: 'ok client-b',
+    afterRefetch: "refused: no key of the issuer matches the token's kid",
+  });
+});

@@ -31,8 +31,9 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
 
 /**
  * How long a verified token is remembered (the signature check, ~1 ms of CPU, was the largest part of a write after
- * the database's commit; a client sends the same token for its whole lifetime). No longer than the JWKS itself is
- * cached (10 min), so a key removed from the issuer's set stops being honoured no later than it would anyway.
+ * the database's commit; a client sends the same token for its whole lifetime). Everything remembered is forgotten
+ * whenever the issuer's key set is fetched again, so a key the issuer withdrew stops counting as soon as this pod
+ * sees the new set, as without the memory.
  */
 export const VERIFIED_TOKEN_TTL_MS = 60_000;
 const VERIFIED_TOKEN_MAX = 10_000;
@@ -85,10 +86,17 @@ export function createVerifier(cfg: AuthConfig, keys?: JWTVerifyGetKey): TokenVe
   // one. This gate makes it one JWKS request per cooldown either way, so tokens with made-up kids can't turn an
   // issuer outage into a request per token.
   let lastFetch = -Infinity;
+  // Successes only, keyed by the token's SHA-256 (every byte, signature included; no bearer token is kept in memory).
+  // A hit re-checks the time rules against the clock now: a remembered token still expires on time.
+  const verified = new LRUCache<string, Verified>({ max: VERIFIED_TOKEN_MAX, ttl: VERIFIED_TOKEN_TTL_MS });
   const gatedFetch = (url: string, init: RequestInit) => {
     if (Date.now() - lastFetch < cfg.jwksCooldownMs) return Promise.reject(new Error('JSON Web Key Set fetch skipped: cooling down'));
     lastFetch = Date.now();
-    return fetch(url, init);
+    // New keys may have dropped one: forget what was verified with the old set (withdrawn keys stop counting at once).
+    return fetch(url, init).then((r) => {
+      if (r.ok) verified.clear();
+      return r;
+    });
   };
   const getKey =
     keys ??
@@ -99,9 +107,6 @@ export function createVerifier(cfg: AuthConfig, keys?: JWTVerifyGetKey): TokenVe
       [customFetch]: gatedFetch,
     });
   const audiences = new Set(cfg.audiences);
-  // Successes only, keyed by the token's SHA-256 (every byte, signature included; no bearer token is kept in memory).
-  // A hit re-checks the time rules against the clock now: a remembered token still expires on time.
-  const verified = new LRUCache<string, Verified>({ max: VERIFIED_TOKEN_MAX, ttl: VERIFIED_TOKEN_TTL_MS });
   const stillValid = (v: Verified) => {
     const now = Date.now() / 1000;
     return now <= v.exp + CLOCK_TOLERANCE_SECONDS && now - v.iat <= cfg.maxTokenAgeSeconds + CLOCK_TOLERANCE_SECONDS;

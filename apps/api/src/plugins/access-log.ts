@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
+import { flushLogs } from '../log-stream';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,6 +33,8 @@ export default fp(
     app.addHook('onResponse', (req, reply, done) => {
       const route = req.routeOptions.url ?? 'unmatched';
       req.log.info({ method: req.method, url: loggableUrl(req.url), route, statusCode: reply.statusCode, ms: Math.round(elapsedSeconds(req) * 1e4) / 10 }, 'request');
+      // Who changed what, who was refused, what failed: out at once, not with the next batch (log-stream.ts).
+      if ((req.method !== 'GET' && req.method !== 'HEAD') || reply.statusCode === 401 || reply.statusCode === 403 || reply.statusCode >= 500) flushLogs();
       done();
     });
   },
