@@ -295,6 +295,8 @@ export class RedisCache implements Cache {
     };
     const beat = () => {
       lastBeat = performance.now();
+      // Redis answered a round trip on both connections: as good as the readiness probe's PING (health()).
+      if (this.breaker.state !== 'closed') this.breaker.success();
       if (up) return;
       up = true;
       listener.live(true);
@@ -317,8 +319,8 @@ export class RedisCache implements Cache {
     });
     this.heartbeat = setInterval(() => {
       if (up && performance.now() - lastBeat > HEARTBEAT_TIMEOUT_MS) down('no heartbeat');
-      // fire and forget: a failure shows as a missing heartbeat
-      if (this.breaker.state === 'closed') this.redis.publish(INVALIDATION_CHANNEL, `${this.origin} ${HEARTBEAT}`).catch(() => {});
+      // Fire and forget, past the breaker: a failure shows as a missing heartbeat, a success closes the breaker.
+      this.redis.publish(INVALIDATION_CHANNEL, `${this.origin} ${HEARTBEAT}`).catch(() => {});
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
   }

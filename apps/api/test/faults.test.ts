@@ -188,6 +188,8 @@ describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
       const a = await startServer({ CACHE_L1_TTL_MS: '20000', CACHE_L1_SUBSCRIBED_TTL_MS: '60000' });
       const b = await startServer({ CACHE_L1_TTL_MS: '20000', CACHE_L1_SUBSCRIBED_TTL_MS: '60000' });
       try {
+        // Both subscribed before the outage (the first heartbeat comes back ~1 s after start).
+        await until('both pods to subscribe', async () => [a, b].every((s) => s.logs.some((l) => l.includes('cache invalidations live'))));
         const created = await json(await post(a.url, product()));
         const path = `/v1/products/${created.id}`;
         const reads = load(2, (i) => fetch((i % 2 ? a.url : b.url) + path));
