@@ -419,6 +419,7 @@ export class TieredCache implements Cache {
         live: (up) => {
           this.generation++;
           this.subscribed = up;
+          metrics.invalidationsLive.set(up ? 1 : 0);
           if (up) this.trustedSince = performance.now();
         },
         distrustAll: () => {

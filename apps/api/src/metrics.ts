@@ -7,6 +7,8 @@ export interface Metrics {
   cacheErrors: client.Counter<'op'>;
   cacheL1Hits: client.Counter;
   breakerState: client.Gauge;
+  /** 1 while this pod hears other pods' cache invalidations (its heartbeats come back), else 0. */
+  invalidationsLive: client.Gauge;
   shed: client.Counter<'reason'>;
   /** `http_request_duration_seconds{method,route,status_code}` += one observation (see RequestDurations). */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
@@ -115,6 +117,11 @@ export function createMetrics(poolStats: () => PoolStats[]): Metrics {
     help: '1 while the Redis circuit breaker is open (cache bypassed), else 0',
     registers: [registry],
   });
+  const invalidationsLive = new client.Gauge({
+    name: 'cache_invalidations_live',
+    help: "1 while this pod hears other pods' cache invalidations (Redis pub/sub, its own heartbeats come back): L1 entries live CACHE_L1_SUBSCRIBED_TTL_MS; 0: CACHE_L1_TTL_MS",
+    registers: [registry],
+  });
   const shed = new client.Counter({
     name: 'http_requests_shed_total',
     help: 'Requests refused with 503 to protect the process (load shedding, draining, timeouts)',
@@ -140,6 +147,7 @@ export function createMetrics(poolStats: () => PoolStats[]): Metrics {
     cacheErrors,
     cacheL1Hits,
     breakerState,
+    invalidationsLive,
     shed,
     observeHttp: (method, route, status, seconds) => httpDuration.observe(method, route, status, seconds),
     countCacheRequest: (result) => {

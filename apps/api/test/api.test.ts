@@ -372,6 +372,7 @@ async function crossPodStaleness(other: { url: string }): Promise<number> {
     expect((await json(await fetch(other.url + path))).version).toBe(8);
     await new Promise((r) => setTimeout(r, 4000)); // longer than the heartbeat timeout (3 s): still live
     expect(other.logs.some((l) => l.includes('cache invalidations lost'))).toBe(false);
+    expect(await (await fetch(`${other.url}/metrics`)).text()).toMatch(/^cache_invalidations_live 1$/m);
   } finally {
     redis.disconnect();
     expect(await other.stop()).toBe(0);
