@@ -208,7 +208,8 @@ function vegetaPath(): string {
 /** The request kind of a mix target, for the per-kind breakdown. */
 function kindOf(method: string, url: string): string {
   if (method !== 'GET') return `${method} /v1/products`;
-  return new URL(url).pathname === '/v1/products' ? 'GET /v1/products (list)' : new URL(url).pathname.startsWith('/v1/products/') ? 'GET /v1/products/{id}' : `GET ${new URL(url).pathname}`;
+  const path = new URL(url).pathname;
+  return path === '/v1/products' ? 'GET /v1/products (list)' : path.startsWith('/v1/products/') ? 'GET /v1/products/{id}' : `GET ${path}`;
 }
 
 /** p50/p99/max per request kind from vegeta's per-request results (`vegeta encode`): which kind makes the tail. */

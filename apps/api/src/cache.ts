@@ -429,10 +429,6 @@ export class TieredCache implements Cache {
       });
     }
   }
-  /** Invalidations are flowing: entries may live the long TTL. */
-  get invalidationsLive(): boolean {
-    return this.subscribed;
-  }
   /** Invalidations flow and this pod's own Redis calls succeed (a write it could not publish is pending). */
   private trusted(): boolean {
     return this.subscribed && this.l2.breaker.state === 'closed';
@@ -463,7 +459,7 @@ export class TieredCache implements Cache {
   async set(key: string, value: string, ttlSeconds: number, onlyIfAbsent = false) {
     if (!onlyIfAbsent) {
       // A write: this pod reads its own write at once; the others hear of it from the channel.
-      this.l1.set(key, value, Math.min(this.ttlMs(this.generation), ttlSeconds * 1000));
+      this.l1.set(key, value, Math.min(this.trusted() ? this.subscribedTtlMs : this.l1TtlMs, ttlSeconds * 1000));
       await this.l2.set(key, value, ttlSeconds);
       return;
     }

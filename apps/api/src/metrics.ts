@@ -3,9 +3,7 @@ import type { PoolStats } from './db';
 
 export interface Metrics {
   registry: client.Registry;
-  cacheRequests: client.Counter<'result'>;
   cacheErrors: client.Counter<'op'>;
-  cacheL1Hits: client.Counter;
   breakerState: client.Gauge;
   /** 1 while this pod hears other pods' cache invalidations (its heartbeats come back), else 0. */
   invalidationsLive: client.Gauge;
@@ -85,7 +83,7 @@ export function createMetrics(poolStats: () => PoolStats[]): Metrics {
   // Counted in plain numbers on the hot path, added to the prom-client counters when scraped (collect).
   const pendingCache: Record<string, number> = {};
   let pendingL1 = 0;
-  const cacheRequests = new client.Counter({
+  new client.Counter({
     name: 'cache_requests_total',
     help: 'Product cache look-ups by result: hit, negative_hit (cached 404), miss, bypass (breaker open or error)',
     labelNames: ['result'] as const,
@@ -103,7 +101,7 @@ export function createMetrics(poolStats: () => PoolStats[]): Metrics {
     labelNames: ['op'] as const,
     registers: [registry],
   });
-  const cacheL1Hits = new client.Counter({
+  new client.Counter({
     name: 'cache_l1_hits_total',
     help: 'Hits answered by the in-process L1 in front of Redis (a subset of cache_requests_total hits)',
     registers: [registry],
@@ -143,9 +141,7 @@ export function createMetrics(poolStats: () => PoolStats[]): Metrics {
   });
   return {
     registry,
-    cacheRequests,
     cacheErrors,
-    cacheL1Hits,
     breakerState,
     invalidationsLive,
     shed,

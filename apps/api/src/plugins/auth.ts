@@ -5,6 +5,7 @@ import type { DevIssuer } from '../auth/dev-issuer';
 import { TokenError, type Principal, type TokenVerifier } from '../auth/verify';
 import { HttpProblem } from '../products';
 import { problemContent } from './problem';
+import { withFirst } from './route-hooks';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -95,8 +96,7 @@ export default fp<{ auth: Auth }>(
 
     app.addHook('onRoute', (route) => {
       if (!isProtected(route)) return;
-      const existing = route.onRequest ? (Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]) : [];
-      route.onRequest = [authenticate, ...existing];
+      route.onRequest = withFirst(route.onRequest, authenticate);
       const schema = (route.schema ??= {}) as Record<string, unknown>;
       schema.security = [{ bearerAuth: [], oidc: [scope] }];
       const wwwAuthenticate = { 'www-authenticate': { type: 'string', description: 'Bearer challenge (RFC 6750)' } };

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { outcomeUnknownProblem } from '../db-errors';
 import type { Metrics } from '../metrics';
 import { RETRY_AFTER_SECONDS, sendProblem } from './problem';
+import { withFirst } from './route-hooks';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,8 +62,7 @@ export default fp<{ requestTimeoutMs: number; metrics: Metrics }>(
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       if (methods.every((m) => m === 'GET' || m === 'HEAD')) return;
-      const existing = route.preValidation ? (Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation]) : [];
-      route.preValidation = [bodyReceived, ...existing];
+      route.preValidation = withFirst(route.preValidation, bodyReceived);
     });
   },
   { name: 'request-deadline', fastify: '5.x', dependencies: ['problem', 'load-shedding'] },
