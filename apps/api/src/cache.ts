@@ -163,6 +163,10 @@ export class RedisCache implements Cache {
       connectTimeout: 1000,
       retryStrategy: (times: number) => Math.min(100 * times, 1000),
       lazyConnect: false,
+      // The ready check is INFO, which the service's Redis user may not run (libs/data: `-@dangerous`): NOPERM and a
+      // warning on stderr at every (re)connection. What it waits for (a restarted Redis loading its data) answers
+      // LOADING errors instead, which the breaker and stale-if-error already handle like any other error.
+      enableReadyCheck: false,
     };
     const auth = { ...(target.username ? { username: target.username } : {}), ...(initialPassword ? { password: initialPassword } : {}), ...(target.tls ? { tls: {} } : {}) };
     this.cluster = !!target.cluster;

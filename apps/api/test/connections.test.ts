@@ -1,6 +1,7 @@
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import Redis from 'ioredis';
 import pg from 'pg';
 import { loadConfig } from '../src/config';
 import { databaseConnections, elasticacheIamToken, rdsIamToken, redisTarget } from '../src/connections';
@@ -212,3 +213,32 @@ if (!CAN_E2E) console.log('SKIPPED Secrets Manager end-to-end test: needs DATABA
     expect(await w.stop()).toBe(0);
   }
 }, 120_000);
+
+// The service's Redis user in libs/data (ElastiCache RBAC): `on ~* &* +@all -@dangerous`. INFO is @dangerous: a
+// client that runs ioredis' ready check (INFO) gets NOPERM on every (re)connection and prints a warning to stderr.
+(REAL_REDIS ? test : test.skip)("under the service's Redis ACL (-@dangerous): no INFO, no warnings, cache and invalidations work", async () => {
+  const admin = new Redis(process.env.REDIS_URL!);
+  const user = `awp-acl-${RUN}`;
+  const password = `pw-${RUN}-${Math.random().toString(36).slice(2)}`;
+  await admin.call('ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, '~*', '&*', '+@all', '-@dangerous');
+  const u = new URL(process.env.REDIS_URL!);
+  u.username = user;
+  u.password = password;
+  const s = await startServer({ REDIS_URL: u.toString() });
+  try {
+    const created = await post(s.url, product());
+    expect(created.status).toBe(201);
+    const id = ((await created.json()) as { id: string }).id;
+    expect((await fetch(`${s.url}/v1/products/${id}`)).status).toBe(200);
+    expect(await json(await fetch(`${s.url}/readyz`))).toMatchObject({ cache: 'ok' });
+    // the subscription's heartbeat came back through this user (&* allows the channel)
+    for (let i = 0; i < 50 && !/^cache_invalidations_live 1$/m.test(await (await fetch(`${s.url}/metrics`)).text()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^cache_invalidations_live 1$/m);
+    expect(await admin.exists(`product:v1:${id}`)).toBe(1);
+  } finally {
+    expect(await s.stop()).toBe(0);
+    await admin.call('ACL', 'DELUSER', user);
+    admin.disconnect();
+  }
+  expect(s.logs.join('\n')).not.toMatch(/ready check|NOPERM/i);
+}, 60_000);
