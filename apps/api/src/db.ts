@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Config } from './config';
 import type { DbConnections } from './connections';
 import { classifyDbError, dbTimeouts, DbUnavailableError, isDbUnavailable } from './db-errors';
+import type { PgliteOptions } from './pglite-thread';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -209,7 +210,7 @@ export function createPostgresDb(cfg: Config, onError: (err: Error) => void, con
  * its statements never block the event loop (pglite-thread.ts). Loaded lazily: a production image with real
  * Postgres never pays for the WASM module.
  */
-export async function createPgliteDb(cfg: Config): Promise<Db> {
+export async function createPgliteDb(cfg: Config, opts?: PgliteOptions): Promise<Db> {
   const { createThreadedPgliteDb } = await import('./pglite-thread');
-  return createThreadedPgliteDb(cfg);
+  return createThreadedPgliteDb(cfg, opts);
 }

@@ -45,7 +45,9 @@ async function openDb(cfg: Config, as: DbRole): Promise<Db> {
   const onError = (err: Error) => logger.warn({ err: err.message }, 'idle database client error');
   if (cfg.embedded) {
     logger.info({ dir: cfg.embeddedDataDir }, 'DATABASE_URL unset: using embedded PGlite');
-    return createPgliteDb(cfg);
+    return createPgliteDb(cfg, {
+      onMaintenance: (r) => ('error' in r ? logger.warn(r, 'embedded database maintenance failed') : logger.info(r, 'embedded database analyzed')),
+    });
   }
   if (cfg.databaseUrl) return createPostgresDb(cfg, onError, as === 'owner' ? ownerUrlConnections(cfg) : undefined);
   return createPostgresDb(cfg, onError, await databaseConnections(cfg, as, secretsManagerReader(cfg.awsRegion)));

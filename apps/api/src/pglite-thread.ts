@@ -2,6 +2,24 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from './config';
 import type { Db, Queryable, QueryResult } from './db';
+import type { MaintenanceResult } from './pglite-thread-worker';
+
+export type { MaintenanceResult } from './pglite-thread-worker';
+
+export interface PgliteOptions {
+  /**
+   * How often the autovacuum rules are checked (pglite-thread-worker.ts), between transactions; 0 = never.
+   * @default 10_000 (autovacuum's naptime is 60 s; PGlite's tables are small and the check is free)
+   */
+  maintenanceIntervalMs?: number;
+  /** Told about every ANALYZE / VACUUM (and a failed one): the service logs them. */
+  onMaintenance?: (result: MaintenanceResult | { error: string }) => void;
+}
+
+export interface PgliteDb extends Db {
+  /** Runs the autovacuum rules now; null when no threshold is reached. */
+  maintain(): Promise<MaintenanceResult | null>;
+}
 
 /**
  * Embedded PGlite on a worker thread. PGlite runs SQL synchronously inside WASM: on the event loop, every write or
@@ -10,7 +28,7 @@ import type { Db, Queryable, QueryResult } from './db';
  * statement gets the second core. One connection, as before: statements run one at a time in arrival order, and
  * a transaction holds the connection from BEGIN to COMMIT/ROLLBACK.
  */
-export async function createThreadedPgliteDb(cfg: Pick<Config, 'embeddedDataDir'>): Promise<Db> {
+export async function createThreadedPgliteDb(cfg: Pick<Config, 'embeddedDataDir'>, opts: PgliteOptions = {}): Promise<PgliteDb> {
   const ext = path.extname(__filename);
   const file = path.join(__dirname, `pglite-thread-worker${ext}`);
   const workerData = { dataDir: cfg.embeddedDataDir };
@@ -61,8 +79,21 @@ export async function createThreadedPgliteDb(cfg: Pick<Config, 'embeddedDataDir'
   };
 
   await call('ready');
+  // Between transactions (exclusive): VACUUM cannot run inside one, and a transaction's statements stay together.
+  const maintain = () => exclusive(() => call<MaintenanceResult | null>('maintain'));
+  const interval = opts.maintenanceIntervalMs ?? 10_000;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          maintain().then(
+            (r) => r && opts.onMaintenance?.(r),
+            (err: Error) => opts.onMaintenance?.({ error: err.message }),
+          );
+        }, interval).unref()
+      : undefined;
   return {
     kind: 'pglite',
+    maintain,
     primary: q,
     read: q,
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
@@ -84,6 +115,7 @@ export async function createThreadedPgliteDb(cfg: Pick<Config, 'embeddedDataDir'
       return [{ pool: 'primary', total: 1, idle: 1, waiting: 0 }];
     },
     async close() {
+      clearInterval(timer);
       await exclusive(() => call('close'));
       worker.removeAllListeners('exit');
       await worker.terminate();

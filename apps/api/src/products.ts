@@ -336,6 +336,10 @@ export class ProductService {
        on conflict (sku) do nothing`,
       [n, run],
     );
+    // After a bulk load, ANALYZE (PostgreSQL docs, "Populating a Database"): without statistics the planner guessed 11
+    // rows per category and sorted the whole category for each list page. PGlite has no autovacuum to do it later;
+    // on PostgreSQL a role that does not own the table gets a warning instead, and autovacuum does it within a minute.
+    await this.db.primary.exec('analyze products');
     return rowCount;
   }
 
