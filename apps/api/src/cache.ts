@@ -163,10 +163,8 @@ export class RedisCache implements Cache {
       connectTimeout: 1000,
       retryStrategy: (times: number) => Math.min(100 * times, 1000),
       lazyConnect: false,
-      // The ready check is INFO, which the service's Redis user may not run (libs/data: `-@dangerous`): NOPERM and a
-      // warning on stderr at every (re)connection. What it waits for (a restarted Redis loading its data) answers
-      // LOADING errors instead, which the breaker and stale-if-error already handle like any other error.
-      enableReadyCheck: false,
+      // ioredis' ready check (INFO) stays on: it holds a connection back while a restarted node loads its data, when
+      // PUBLISH (the heartbeat) would answer but GET/SET would not. The service's user may run INFO (libs/data ACL).
     };
     const auth = { ...(target.username ? { username: target.username } : {}), ...(initialPassword ? { password: initialPassword } : {}), ...(target.tls ? { tls: {} } : {}) };
     this.cluster = !!target.cluster;

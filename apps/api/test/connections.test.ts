@@ -3,6 +3,7 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import Redis from 'ioredis';
 import pg from 'pg';
+import { cacheSettings } from '../../../libs/data/src/settings';
 import { loadConfig } from '../src/config';
 import { databaseConnections, elasticacheIamToken, rdsIamToken, redisTarget } from '../src/connections';
 import { REAL_DB, REAL_REDIS, REAL_S3, RUN, json, killAll, post, product, runCommand, startServer } from './harness';
@@ -214,13 +215,15 @@ if (!CAN_E2E) console.log('SKIPPED Secrets Manager end-to-end test: needs DATABA
   }
 }, 120_000);
 
-// The service's Redis user in libs/data (ElastiCache RBAC): `on ~* &* +@all -@dangerous`. INFO is @dangerous: a
-// client that runs ioredis' ready check (INFO) gets NOPERM on every (re)connection and prints a warning to stderr.
-(REAL_REDIS ? test : test.skip)("under the service's Redis ACL (-@dangerous): no INFO, no warnings, cache and invalidations work", async () => {
+// The service's Redis user in libs/data (ElastiCache RBAC): everything but @dangerous, plus INFO — ioredis' ready
+// check; without it every connection prints a NOPERM warning and none waits while a restarted node loads its data.
+(REAL_REDIS ? test : test.skip)("under the service's Redis ACL (libs/data's default): cache, writes and invalidations work, no NOPERM", async () => {
+  const accessString = cacheSettings.parse({}).accessString;
+  expect(accessString).toContain('-@dangerous');
   const admin = new Redis(process.env.REDIS_URL!);
   const user = `awp-acl-${RUN}`;
   const password = `pw-${RUN}-${Math.random().toString(36).slice(2)}`;
-  await admin.call('ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, '~*', '&*', '+@all', '-@dangerous');
+  await admin.call('ACL', 'SETUSER', user, 'reset', `>${password}`, ...accessString.split(' '));
   const u = new URL(process.env.REDIS_URL!);
   u.username = user;
   u.password = password;
@@ -235,6 +238,14 @@ if (!CAN_E2E) console.log('SKIPPED Secrets Manager end-to-end test: needs DATABA
     for (let i = 0; i < 50 && !/^cache_invalidations_live 1$/m.test(await (await fetch(`${s.url}/metrics`)).text()); i++) await new Promise((r) => setTimeout(r, 100));
     expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/^cache_invalidations_live 1$/m);
     expect(await admin.exists(`product:v1:${id}`)).toBe(1);
+    // a reconnection (both connections killed): the ready check runs again, and is allowed again
+    const connections = async () => String(await admin.call('CLIENT', 'LIST')).split('\n').filter((l) => l.includes(` user=${user} `)).length;
+    const before = await connections();
+    expect(before).toBeGreaterThanOrEqual(2); // commands + subscriber
+    await admin.call('CLIENT', 'KILL', 'USER', user);
+    for (let i = 0; i < 100 && (await connections()) < before; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await connections()).toBe(before);
+    expect(await json(await fetch(`${s.url}/readyz`))).toMatchObject({ cache: 'ok' });
   } finally {
     expect(await s.stop()).toBe(0);
     await admin.call('ACL', 'DELUSER', user);

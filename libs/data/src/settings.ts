@@ -63,7 +63,9 @@ export const cacheSettings = z
       .enum(['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'noeviction'])
       .default('allkeys-lru')
       .describe('Eviction policy when memory is full (a cache-aside cache may drop any key)'),
-    accessString: z.string().min(1).default('on ~* &* +@all -@dangerous').describe("ACL of the service's user"),
+    // INFO is @dangerous but only reports server state; clients run it as their ready check (ioredis, also in its
+    // cluster subscriber): without it each connection warns, and none waits while a restarted node loads its data.
+    accessString: z.string().min(1).default('on ~* &* +@all -@dangerous +info').describe("ACL of the service's user"),
   })
   .superRefine((c, ctx) => {
     const issue = issues(ctx);
