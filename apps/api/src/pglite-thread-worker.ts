@@ -8,8 +8,10 @@
  *   measured on a 10,000-product table, an insert 1.2 → 0.6 ms, a get-by-id 0.8 → 0.4 ms (README "Where the time goes").
  * - **Autovacuum.** There is no autovacuum daemon, so tables were never analyzed: the planner guessed 11 rows for a
  *   category of 1,000 and sorted them all for each list page (10 ms instead of 0.6 ms). `maintain` applies autovacuum's
- *   default rules to the rows this worker changed: ANALYZE after 50 + 10 % of the rows, VACUUM ANALYZE after 50 + 20 %
- *   updated or deleted. The caller runs it between transactions (pglite-thread.ts).
+ *   default rules, per table, to the rows this worker changed: ANALYZE after 50 + 10 % of the table's rows changed,
+ *   VACUUM ANALYZE after 50 + 20 % updated or deleted. The caller runs it between transactions (pglite-thread.ts).
+ * - **Stale statements.** A prepared statement whose table changed shape (0A000) or that was deallocated (26000) is
+ *   forgotten and prepared again.
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,12 +24,11 @@ interface Request {
   params?: unknown[];
 }
 
-/** What `maintain` did; null when no threshold was reached. */
+/** What `maintain` did; null when no table reached a threshold. */
 export interface MaintenanceResult {
-  analyzed: boolean;
-  vacuumed: boolean;
-  /** Rows of the user tables afterwards (pg_class.reltuples). */
-  rows: number;
+  /** The tables analyzed (VACUUM ANALYZE for those in `vacuumed`). */
+  analyzed: string[];
+  vacuumed: string[];
   ms: number;
 }
 
@@ -38,8 +39,11 @@ export const VACUUM_BASE = 50;
 export const VACUUM_SCALE = 0.2;
 /** The service's SQL texts are constants plus PATCH's column combinations: far fewer. A bound all the same. */
 const MAX_STATEMENTS = 500;
-const WRITE = /^\s*(insert|update|delete)\b/i;
+/** The table a write names (the service's statements: `insert into t`, `update t`, `delete from t`). */
+const TARGET = /^\s*(?:insert\s+into|update|delete\s+from)\s+(?:only\s+)?(?:public\.)?([a-z_][a-z0-9_]*)\b/i;
 const DEAD = /^\s*(update|delete)\b/i;
+/** A prepared statement that can't be used any more: its table changed shape (0A000), or it was deallocated (26000). */
+const STALE_STATEMENT = new Set(['0A000', '26000']);
 
 type Lite = PGliteType;
 type Protocol = typeof PGliteProtocol;
@@ -64,11 +68,12 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export function preparedStatements(lite: Lite, { serialize }: Protocol, parseResults: ParseResults) {
   const statements = new Map<string, Statement>();
   const noSync = { syncToFs: false };
+  let next = 0; // names are never reused, also after a statement was forgotten
 
   async function prepare(sql: string): Promise<Statement | undefined> {
     const known = statements.get(sql);
     if (known || statements.size >= MAX_STATEMENTS) return known;
-    const name = `awp_${statements.size}`;
+    const name = `awp_${next++}`;
     let described;
     try {
       await lite.execProtocol(serialize.parse({ name, text: sql }), noSync);
@@ -82,9 +87,12 @@ export function preparedStatements(lite: Lite, { serialize }: Protocol, parseRes
     return s;
   }
 
-  return async function query(sql: string, params: unknown[] = []): Promise<{ rows: unknown[]; affectedRows?: number }> {
-    const s = await prepare(sql);
-    if (!s) return lite.query(sql, params);
+  async function forget(sql: string, s: Statement) {
+    statements.delete(sql);
+    await lite.execProtocol(concat([serialize.close({ type: 'S', name: s.name }), serialize.sync()]), { ...noSync, throwOnError: false });
+  }
+
+  async function run(s: Statement, params: unknown[]): Promise<{ rows: unknown[]; affectedRows?: number }> {
     // Parameters as text, serialized like PGlite.query does (by the statement's parameter types).
     const values = params.map((v, i) => {
       if (v === null || v === undefined) return null;
@@ -96,47 +104,82 @@ export function preparedStatements(lite: Lite, { serialize }: Protocol, parseRes
     const { messages } = await lite.execProtocol(msg);
     const r = parseResults(messages, lite.parsers)[0];
     return { rows: r?.rows ?? [], affectedRows: r?.affectedRows };
+  }
+
+  return async function query(sql: string, params: unknown[] = []): Promise<{ rows: unknown[]; affectedRows?: number }> {
+    const s = await prepare(sql);
+    if (!s) return lite.query(sql, params);
+    try {
+      return await run(s, params);
+    } catch (err) {
+      if (!STALE_STATEMENT.has((err as { code?: string }).code ?? '')) throw err;
+      // As pgjdbc and Rails do: forget it, and prepare it again — at once outside a transaction (nothing was done),
+      // on the next call inside one (the transaction is aborted: the error is the caller's).
+      await forget(sql, s);
+      if (lite.isInTransaction()) throw err;
+      return run((await prepare(sql))!, params);
+    }
   };
 }
 
-/** Counts the rows this worker changed and runs ANALYZE / VACUUM ANALYZE by autovacuum's default rules. */
+/**
+ * Autovacuum's rules, per table, on the rows this worker changed: PGlite's statistics counters
+ * (pg_stat_user_tables) stay at 0, and there is no daemon. Only the tables over a threshold are processed — a
+ * database-wide ANALYZE also walks the system catalogs (hundreds of ms while every statement waits).
+ */
 export function autovacuum(lite: Lite) {
-  let changed = 0;
-  let dead = 0;
-  let rows = 0;
+  const counts = new Map<string, { changed: number; dead: number }>();
 
-  async function tableRows(): Promise<number> {
-    const { rows: r } = await lite.query<{ n: number }>(
-      "select coalesce(sum(greatest(reltuples, 0)), 0)::float8 as n from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace",
+  async function tuples(tables: string[]): Promise<Map<string, number>> {
+    const { rows } = await lite.query<{ relname: string; n: number }>(
+      "select relname, greatest(reltuples, 0)::float8 as n from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace and relname = any(string_to_array($1, ','))",
+      [tables.join(',')],
     );
-    return r[0]!.n;
+    return new Map(rows.map((r) => [r.relname, r.n]));
   }
 
   return {
-    /** After a statement: what it changed. */
+    /** After a statement: what it changed, and where. */
     record(sql: string, affectedRows = 0) {
-      if (affectedRows <= 0 || !WRITE.test(sql)) return;
-      changed += affectedRows;
-      if (DEAD.test(sql)) dead += affectedRows;
+      if (affectedRows <= 0) return;
+      const table = TARGET.exec(sql)?.[1]?.toLowerCase();
+      if (!table) return;
+      const c = counts.get(table) ?? { changed: 0, dead: 0 };
+      c.changed += affectedRows;
+      if (DEAD.test(sql)) c.dead += affectedRows;
+      counts.set(table, c);
     },
     /**
-     * At start: ANALYZE. Rows changed by an earlier process (a `seed`, a crash before its ANALYZE) are not counted
-     * anywhere — PGlite's statistics counters stay at 0 — and ANALYZE samples at most 30,000 rows: bounded.
+     * At start: tables never analyzed (reltuples -1: filled by a process that ended before its ANALYZE, e.g. an
+     * older version's seed). Rows changed after an earlier ANALYZE are not known here (as after a crash of PostgreSQL).
      */
     async start(): Promise<void> {
-      await lite.exec('analyze');
-      rows = await tableRows();
+      const { rows } = await lite.query<{ relname: string }>(
+        "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace and reltuples < 0",
+      );
+      for (const r of rows) await lite.exec(`analyze "${r.relname}"`);
     },
     async maintain(): Promise<MaintenanceResult | null> {
-      const vacuum = dead >= VACUUM_BASE + VACUUM_SCALE * rows;
-      const analyze = vacuum || changed >= ANALYZE_BASE + ANALYZE_SCALE * rows;
-      if (!analyze) return null;
+      // Never inside a transaction (VACUUM can't run in one; an ANALYZE there is undone by a rollback).
+      if (counts.size === 0 || lite.isInTransaction()) return null;
       const t0 = performance.now();
-      await lite.exec(vacuum ? 'vacuum analyze' : 'analyze');
-      changed = 0;
-      if (vacuum) dead = 0;
-      rows = await tableRows();
-      return { analyzed: true, vacuumed: vacuum, rows, ms: Math.round(performance.now() - t0) };
+      const sizes = await tuples([...counts.keys()]);
+      const analyzed: string[] = [];
+      const vacuumed: string[] = [];
+      for (const [table, c] of counts) {
+        const n = sizes.get(table);
+        if (n === undefined) {
+          counts.delete(table); // dropped, or not ours
+          continue;
+        }
+        const vacuum = c.dead >= VACUUM_BASE + VACUUM_SCALE * n;
+        if (!vacuum && c.changed < ANALYZE_BASE + ANALYZE_SCALE * n) continue;
+        await lite.exec(vacuum ? `vacuum (analyze) "${table}"` : `analyze "${table}"`);
+        analyzed.push(table);
+        if (vacuum) vacuumed.push(table);
+        counts.set(table, { changed: 0, dead: vacuum ? 0 : c.dead });
+      }
+      return analyzed.length ? { analyzed, vacuumed, ms: Math.round(performance.now() - t0) } : null;
     },
   };
 }
@@ -155,7 +198,7 @@ async function main() {
   // One message at a time, in order (execProtocol has no lock of its own; the caller already sends one at a time).
   let tail = Promise.resolve();
   port.on('message', (m: Request) => {
-    tail = tail.then(() => handle(m));
+    tail = tail.then(() => handle(m)).catch(() => undefined); // one failed answer must not stop the queue
   });
   async function handle(m: Request) {
     try {
@@ -170,6 +213,7 @@ async function main() {
       port.postMessage({ id: m.id, result });
     } catch (err) {
       const e = err as Error & Record<string, unknown>;
+      if (m.sql && e.query === undefined) e.query = m.sql; // as PGlite.query's errors carry it
       const fields = Object.fromEntries(Object.entries(e).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
       port.postMessage({ id: m.id, error: { ...fields, message: e.message, name: e.name } });
     }

@@ -47,8 +47,10 @@ export async function createThreadedPgliteDb(cfg: Pick<Config, 'embeddedDataDir'
     if (m.error) p?.reject(Object.assign(new Error(m.error.message), m.error));
     else p?.resolve(m.result);
   });
+  let timer: NodeJS.Timeout | undefined = undefined; // the maintenance timer, set once the worker is ready
   const fail = (err: unknown) => {
     failed = err;
+    clearInterval(timer); // nothing left to maintain
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
@@ -82,7 +84,7 @@ export async function createThreadedPgliteDb(cfg: Pick<Config, 'embeddedDataDir'
   // Between transactions (exclusive): VACUUM cannot run inside one, and a transaction's statements stay together.
   const maintain = () => exclusive(() => call<MaintenanceResult | null>('maintain'));
   const interval = opts.maintenanceIntervalMs ?? 10_000;
-  const timer =
+  timer =
     interval > 0
       ? setInterval(() => {
           maintain().then(

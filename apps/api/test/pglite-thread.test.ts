@@ -78,12 +78,24 @@ describe('embedded database thread: named prepared statements', () => {
 
   test('errors keep their SQLSTATE fields and leave the connection usable; a bad statement is not remembered', async () => {
     await t.db.primary.query(INSERT, ['DUP', 'x', null, 1, 'EUR', 'c']);
-    await expect(t.db.primary.query(INSERT, ['DUP', 'y', null, 1, 'EUR', 'c'])).rejects.toMatchObject({ code: '23505', constraint: 'products_sku_key' });
+    await expect(t.db.primary.query(INSERT, ['DUP', 'y', null, 1, 'EUR', 'c'])).rejects.toMatchObject({ code: '23505', constraint: 'products_sku_key', query: INSERT });
     // a check violation on the same prepared statement, then a good call on it
     await expect(t.db.primary.query(INSERT, ['NEG', 'y', null, -1, 'EUR', 'c'])).rejects.toMatchObject({ code: '23514' });
     expect((await t.db.primary.query(INSERT, ['OK', 'z', null, 1, 'EUR', 'c'])).rowCount).toBe(1);
     for (let i = 0; i < 2; i++) await expect(t.db.read.query('selec $1', [1])).rejects.toMatchObject({ code: '42601' });
     expect((await t.db.read.query<{ n: number }>('select count(*)::int as n from products where sku = any($1)', [['DUP', 'OK']])).rows[0]!.n).toBe(2);
+  });
+
+  test('a statement whose table changed shape, or that was deallocated, is prepared again', async () => {
+    const BY_SKU = 'select name from products where sku = $1';
+    await t.db.primary.query(INSERT, ['SHAPE', 'before', null, 1, 'EUR', 'c']);
+    expect((await t.db.read.query(BY_SKU, ['SHAPE'])).rows).toEqual([{ name: 'before' }]);
+    await t.db.primary.exec('alter table products alter column name type varchar(300)'); // result type text → varchar
+    expect((await t.db.read.query(BY_SKU, ['SHAPE'])).rows).toEqual([{ name: 'before' }]);
+    await t.db.primary.exec('alter table products alter column name type text');
+    await t.db.primary.exec('deallocate all');
+    expect((await t.db.read.query(BY_SKU, ['SHAPE'])).rows).toEqual([{ name: 'before' }]);
+    expect((await t.db.read.query(INSERT.replace('$1', "'SHAPE-2'").replace('$2', '$1').replace('$3', '$2').replace('$4', '$3').replace('$5', '$4').replace('$6', '$5'), ['n', null, 1, 'EUR', 'c'])).rowCount).toBe(1);
   });
 
   test('a failed statement inside a transaction rolls the whole transaction back', async () => {
@@ -105,7 +117,7 @@ describe('embedded database thread: autovacuum', () => {
     await bulk(t.db, 10_000);
     expect(await reltuples(t.db)).toBe(-1); // no statistics: the planner guesses (it sorted whole categories, README)
     const first = await t.db.maintain();
-    expect(first).toMatchObject({ analyzed: true, vacuumed: false });
+    expect(first).toMatchObject({ analyzed: ['products'], vacuumed: [] });
     expect(await reltuples(t.db)).toBe(10_000);
     const plan = await listPlan(t.db);
     expect(plan).toMatch(/Index Scan using products_/); // (category, seq) or seq with a filter: both stop after 21 rows
@@ -114,9 +126,9 @@ describe('embedded database thread: autovacuum', () => {
     await t.db.primary.query("update products set name = name || '!' where seq <= $1", [1000]); // 1,000 < 50 + 10 % of 10,000
     expect(await t.db.maintain()).toBeNull();
     await t.db.primary.query("update products set name = name || '!' where seq <= $1", [100]); // 1,100 changed ≥ 1,050
-    expect(await t.db.maintain()).toMatchObject({ analyzed: true, vacuumed: false });
+    expect(await t.db.maintain()).toMatchObject({ analyzed: ['products'], vacuumed: [] });
     await t.db.primary.query('delete from products where seq <= $1', [1000]); // 1,100 + 1,000 dead ≥ 50 + 20 % of 10,000
-    expect(await t.db.maintain()).toMatchObject({ analyzed: true, vacuumed: true });
+    expect(await t.db.maintain()).toMatchObject({ analyzed: ['products'], vacuumed: ['products'] });
     expect(await reltuples(t.db)).toBe(9_000);
     const { rows } = await t.db.read.query<{ last_vacuum: Date | null }>("select last_vacuum from pg_stat_user_tables where relname = 'products'");
     expect(rows[0]!.last_vacuum).not.toBeNull();
@@ -126,14 +138,26 @@ describe('embedded database thread: autovacuum', () => {
     await t.db.close();
     const seen: unknown[] = [];
     t.db = await createThreadedPgliteDb({ embeddedDataDir: t.dir }, { maintenanceIntervalMs: 50, onMaintenance: (r) => seen.push(r) });
-    // A transaction left open across several timer ticks: VACUUM/ANALYZE must wait for it (they'd fail inside one).
+    // A transaction open across several ticks with a VACUUM due: run inside it, VACUUM would fail and abort it.
     await t.db.transaction(async (tx) => {
-      await tx.query(INSERT, ['T-1', 'x', null, 1, 'EUR', 'c']);
-      await new Promise((r) => setTimeout(r, 200));
-      await bulk(Object.assign(Object.create(t.db), { primary: tx }) as PgliteDb, 500, 'T');
+      const inTx = Object.assign(Object.create(t.db), { primary: tx }) as PgliteDb;
+      await bulk(inTx, 500, 'T');
+      await tx.query('delete from products where seq <= $1', [300]);
+      await new Promise((r) => setTimeout(r, 300));
+      await tx.query(INSERT, ['T-LAST', 'x', null, 1, 'EUR', 'c']);
     });
     for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(seen).toEqual([expect.objectContaining({ analyzed: true })]);
+    expect(seen).toEqual([expect.objectContaining({ analyzed: ['products'], vacuumed: ['products'] })]);
+  });
+
+  test('never inside a transaction opened with exec("BEGIN"): nothing until it ends', async () => {
+    await t.db.primary.exec('BEGIN');
+    await bulk(t.db, 500, 'X');
+    await t.db.primary.query('delete from products where seq <= $1', [300]);
+    expect(await t.db.maintain()).toBeNull();
+    expect((await t.db.read.query<{ n: number }>('select count(*)::int as n from products')).rows[0]!.n).toBe(200); // still usable
+    await t.db.primary.exec('COMMIT');
+    expect(await t.db.maintain()).toMatchObject({ analyzed: ['products'], vacuumed: ['products'] });
   });
 
   test('at start, tables are analyzed (rows changed by an earlier process were counted nowhere)', async () => {
