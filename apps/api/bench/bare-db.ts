@@ -1,31 +1,21 @@
-// The second floor for the benchmark: the same database and cache work per request kind as the service, with nothing
-// else — node:http, no framework, no validation, no auth, no logging, no metrics, no shedding or deadlines.
-//   GET /v1/products/{id}   from a Map loaded at start (the service's warm L1)
-//   GET /v1/products?…      the service's list statement, prepared, on the same database
-//   POST /v1/products       the service's insert, prepared, then the same Redis write-through (SET + PUBLISH)
-// Real mode: DATABASE_URL (+ REDIS_URL); embedded: EMBEDDED_DATA_DIR through the service's PGlite thread (the
-// database layer both use; one process at a time on a PGlite directory, so the bench runs this before the service). What the service's p99 adds above this one's is the service; what this one adds above
-// bench/bare.ts is this machine's database and Redis round trips.
+// The second floor for the benchmark: the service's database and cache work per request kind, with nothing else —
+// node:http, no framework, no validation, no auth, no logging, no metrics, no shedding or deadlines.
+//   GET /v1/products/{id}   from a Map loaded at start (the service's L1 when every entry is warm)
+//   GET /v1/products?…      the service's list statement, then the same row → product → JSON work (src/products.ts productFromRow)
+//   POST /v1/products       the service's insert, then the same Redis write-through (SET + PUBLISH, one round trip)
+// Through the service's own database layer (src/db.ts pools and prepared statements, or the PGlite thread) with the
+// service's configuration (DB_POOL_MAX, timeouts). Leaves nothing behind: on SIGTERM it deletes the rows it created,
+// and its cache entries live under a prefix of their own (the service must not read this floor's entries).
 import http from 'node:http';
 import Redis from 'ioredis';
-import pg from 'pg';
-import { createThreadedPgliteDb } from '../src/pglite-thread';
+import { loadConfig } from '../src/config';
+import { createPgliteDb, createPostgresDb, type Db } from '../src/db';
+import { productFromRow, type ProductRow } from '../src/products';
 
 const COLS = 'id, seq, sku, name, description, price_cents, currency, category, image_key, version, created_at, updated_at';
 const LIST = `select ${COLS} from products where seq > $1 and category = $3 order by seq limit $2`;
 const INSERT = `insert into products (sku, name, description, price_cents, currency, category) values ($1, $2, $3, $4, $5, $6) returning ${COLS}`;
-
-type Row = Record<string, unknown>;
-type Query = (name: string, text: string, values: unknown[]) => Promise<Row[]>;
-
-async function database(): Promise<Query> {
-  if (process.env.DATABASE_URL) {
-    const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
-    return async (name, text, values) => (await pool.query({ name, text, values })).rows;
-  }
-  const db = await createThreadedPgliteDb({ embeddedDataDir: process.env.EMBEDDED_DATA_DIR ?? 'memory://' }, { maintenanceIntervalMs: 0 });
-  return async (_name, text, values) => (await db.primary.query<Row>(text, values)).rows;
-}
+const KEY_PREFIX = 'bench-floor:product:v1:';
 
 const json = (status: number, body: string, res: http.ServerResponse) => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
@@ -33,10 +23,12 @@ const json = (status: number, body: string, res: http.ServerResponse) => {
 };
 
 async function main() {
-  const query = await database();
-  const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
+  const cfg = loadConfig();
+  const db: Db = cfg.embedded ? await createPgliteDb(cfg, { maintenanceIntervalMs: 0 }) : createPostgresDb(cfg, () => {});
+  const redis = cfg.redisUrl ? new Redis(cfg.redisUrl) : undefined;
   const products = new Map<string, string>();
-  for (const r of await query('all', `select ${COLS} from products`, [])) products.set(String(r.id), JSON.stringify(r));
+  for (const r of (await db.read.query<ProductRow>(`select ${COLS} from products`)).rows) products.set(String(r.id), JSON.stringify(productFromRow(r, cfg.cdnBaseUrl)));
+  const created: string[] = [];
 
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/';
@@ -53,8 +45,8 @@ async function main() {
       req.resume();
       const q = new URL(url, 'http://x').searchParams;
       const limit = Number(q.get('limit') ?? 20);
-      void query('list', LIST, [0, limit + 1, q.get('category')]).then(
-        (rows) => json(200, JSON.stringify({ items: rows.slice(0, limit), nextCursor: rows.length > limit ? String(rows[limit - 1]!.seq) : null }), res),
+      void db.read.query<ProductRow>(LIST, [0, limit + 1, q.get('category')]).then(
+        ({ rows }) => json(200, JSON.stringify({ items: rows.slice(0, limit).map((r) => productFromRow(r, cfg.cdnBaseUrl)), nextCursor: rows.length > limit ? String(rows[limit - 1]!.seq) : null }), res),
         () => json(503, '{}', res),
       );
       return;
@@ -63,11 +55,21 @@ async function main() {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const b = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
-        void query('insert', INSERT, [b.sku, b.name, b.description ?? null, b.priceCents, b.currency, b.category])
-          .then(async ([row]) => {
-            const body = JSON.stringify(row);
-            if (redis) await redis.multi().set(`product:v1:${String(row!.id)}`, `${String(row!.version)}|${body}`, 'EX', 300).publish('awp:cache:invalidations', `bench product:v1:${String(row!.id)}`).exec();
+        let b: Record<string, unknown>;
+        try {
+          b = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+        } catch {
+          return json(400, '{}', res);
+        }
+        void db.primary
+          .query<ProductRow>(INSERT, [b.sku, b.name, b.description ?? null, b.priceCents, b.currency, b.category])
+          .then(async ({ rows: [row] }) => {
+            const p = productFromRow(row!, cfg.cdnBaseUrl);
+            created.push(String(p.id));
+            const body = JSON.stringify(p);
+            const key = `${KEY_PREFIX}${String(p.id)}`;
+            // as src/cache.ts (standalone): SET and PUBLISH written together, one round trip
+            if (redis) await Promise.all([redis.set(key, `${String(p.version)}|${body}`, 'EX', cfg.cacheTtlSeconds), redis.publish('awp:cache:invalidations', `bench-floor ${key}`)]);
             json(201, body, res);
           })
           .catch(() => json(503, '{}', res));
@@ -79,7 +81,27 @@ async function main() {
   });
   server.keepAliveTimeout = 65_000;
   server.listen(Number(process.env.PORT ?? 3997), '127.0.0.1', () => process.stdout.write('listening\n'));
-  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+  process.once('SIGTERM', () => {
+    server.close();
+    server.closeAllConnections();
+    // Leave the database as the seed made it: the service's run must see the same products.
+    void db.primary
+      .query("delete from products where id = any(string_to_array($1, ',')::uuid[])", [created.join(',')])
+      .then(async () => {
+        if (redis) {
+          for (let i = 0; i < created.length; i += 500) await redis.del(...created.slice(i, i + 500).map((id) => `${KEY_PREFIX}${id}`));
+          redis.disconnect();
+        }
+        await db.close();
+      })
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+  });
 }
 
 main().catch((err: unknown) => {

@@ -31,7 +31,8 @@ export interface NewProduct {
 
 export type ProductPatch = Partial<Omit<NewProduct, 'description'>> & { description?: string | null };
 
-interface Row {
+/** A products row as the driver returns it. */
+export interface ProductRow {
   id: string;
   seq: string | number;
   sku: string;
@@ -44,6 +45,24 @@ interface Row {
   version: number;
   created_at: Date;
   updated_at: Date;
+}
+
+/** The API's product from a row (the one mapping: the service and bench/bare-db.ts). */
+export function productFromRow(r: ProductRow, cdnBaseUrl: string): Product {
+  const p: Product = {
+    id: r.id,
+    sku: r.sku,
+    name: r.name,
+    priceCents: Number(r.price_cents),
+    currency: r.currency,
+    category: r.category,
+    version: r.version,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+  if (r.description !== null) p.description = r.description;
+  if (r.image_key) p.imageUrl = `${cdnBaseUrl}/${r.image_key}`;
+  return p;
 }
 
 /** An error with an HTTP status that becomes a problem+json response. */
@@ -96,21 +115,8 @@ export class ProductService {
     private readonly metrics: Metrics,
   ) {}
 
-  toProduct(r: Row): Product {
-    const p: Product = {
-      id: r.id,
-      sku: r.sku,
-      name: r.name,
-      priceCents: Number(r.price_cents),
-      currency: r.currency,
-      category: r.category,
-      version: r.version,
-      createdAt: new Date(r.created_at).toISOString(),
-      updatedAt: new Date(r.updated_at).toISOString(),
-    };
-    if (r.description !== null) p.description = r.description;
-    if (r.image_key) p.imageUrl = `${this.cfg.cdnBaseUrl}/${r.image_key}`;
-    return p;
+  toProduct(r: ProductRow): Product {
+    return productFromRow(r, this.cfg.cdnBaseUrl);
   }
 
   private ttl(): number {
@@ -151,9 +157,9 @@ export class ProductService {
   }
 
   private async load(id: string, key: string): Promise<CachedProduct | null> {
-    let rows: Row[];
+    let rows: ProductRow[];
     try {
-      ({ rows } = await this.db.read.query<Row>(`select ${COLS} from products where id = $1`, [id]));
+      ({ rows } = await this.db.read.query<ProductRow>(`select ${COLS} from products where id = $1`, [id]));
     } catch (err) {
       const stale = this.parse(await staleIfError(this.cache, key, err, this.metrics));
       return stale && { ...stale, stale: true };
@@ -184,7 +190,7 @@ export class ProductService {
       params.push(category);
     }
     sql += ' order by seq limit $2';
-    const { rows } = await this.db.read.query<Row>(sql, params);
+    const { rows } = await this.db.read.query<ProductRow>(sql, params);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -195,7 +201,7 @@ export class ProductService {
 
   private async insert(q: Queryable, body: NewProduct): Promise<Product> {
     try {
-      const { rows } = await q.query<Row>(
+      const { rows } = await q.query<ProductRow>(
         `insert into products (sku, name, description, price_cents, currency, category)
          values ($1, $2, $3, $4, $5, $6) returning ${COLS}`,
         [body.sku, body.name, body.description ?? null, body.priceCents, body.currency, body.category],
@@ -270,9 +276,9 @@ export class ProductService {
       params.push(expectedVersion);
       where += ` and version = $${params.length}`;
     }
-    let rows: Row[];
+    let rows: ProductRow[];
     try {
-      ({ rows } = await this.db.primary.query<Row>(
+      ({ rows } = await this.db.primary.query<ProductRow>(
         `update products set ${sets.join(', ')}, version = version + 1, updated_at = now() where ${where} returning ${COLS}`,
         params,
       ));
@@ -313,7 +319,7 @@ export class ProductService {
       throw new HttpProblem(400, 'Bad Request', `contentLength ${contentLength} exceeds the limit of ${this.cfg.maxImageBytes} bytes`);
     }
     const key = imageKey(id, contentType);
-    const { rows } = await this.db.primary.query<Row>(
+    const { rows } = await this.db.primary.query<ProductRow>(
       `update products set image_key = $2, version = version + 1, updated_at = now() where id = $1 returning ${COLS}`,
       [id, key],
     ).catch((err) => forgetIfOutcomeUnknown(this.cache, this.key(id), err));
