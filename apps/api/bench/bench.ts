@@ -4,12 +4,11 @@
  * Everything runs on the Node that runs this script (`PATH=<node 24>/bin:$PATH npm run bench:api` for the shipped
  * one), each server in its own process, the load from separate processes:
  *   1. latency at a fixed rate, open loop: vegeta (Go, installed by bench/install-vegeta.sh from the Go module
- *      proxy) sends the 90 % get-by-id / 5 % list / 5 % create mix at 500 req/s for 30 s to the service, and the
- *      same rate to a bare node:http server (bench/bare.ts) right before it: every p99 has its floor beside it.
- *      vegeta sends on schedule whatever the answers do, so queueing shows up in the latencies (no coordinated
- *      omission) — unlike autocannon's -R, which sends each second's quota in a burst. A second floor,
- *      bench/bare-db.ts, does the same database and Redis work per request kind with nothing else: it separates
- *      what the service adds from what this machine's round trips cost.
+ *      proxy) sends the 90 % get-by-id / 5 % list / 5 % create mix at 500 req/s for 30 s — first to the same-work
+ *      floor (bench/bare-db.ts: the service's database and Redis work on node:http, nothing else; before the service
+ *      starts, since a PGlite directory takes one process), then to a bare node:http server (bench/bare.ts), then,
+ *      with its cache warmed, to the service. vegeta sends on schedule whatever the answers do, so queueing shows up
+ *      in the latencies (no coordinated omission) — unlike autocannon's -R, which sends each second's quota in a burst.
  *   2. maximum throughput (autocannon, closed loop, in this process) of cached get-by-id beside a bare Fastify
  *      route (bench/hello.ts), alternating rounds, medians compared; the 90/5/5 mix at maximum throughput.
  * in two modes: real PostgreSQL + Redis (10,000 seeded products), and embedded defaults (PGlite, in-process cache).
