@@ -224,6 +224,16 @@ if (!CAN_E2E) console.log('SKIPPED Secrets Manager end-to-end test: needs DATABA
   const user = `awp-acl-${RUN}`;
   const password = `pw-${RUN}-${Math.random().toString(36).slice(2)}`;
   await admin.call('ACL', 'SETUSER', user, 'reset', `>${password}`, ...accessString.split(' '));
+  // What the service and ioredis send (cluster mode too) is allowed; the @dangerous commands are not.
+  const dry = async (...cmd: string[]) => String(await admin.call('ACL', 'DRYRUN', user, ...cmd));
+  for (const cmd of [['get', 'product:v1:x'], ['set', 'product:v1:x', 'v', 'EX', '1', 'NX'], ['del', 'product:v1:x'], ['publish', 'awp:cache:invalidations', 'm'], ['subscribe', 'awp:cache:invalidations'], ['ping'], ['info'], ['cluster', 'slots'], ['cluster', 'info'], ['client', 'setname', 'x']]) {
+    expect([cmd.join(' '), await dry(...cmd)]).toEqual([cmd.join(' '), 'OK']);
+  }
+  for (const cmd of [['flushall'], ['flushdb'], ['keys', '*'], ['config', 'get', '*'], ['client', 'kill', 'id', '1'], ['monitor'], ['debug', 'sleep', '0']]) {
+    expect([cmd.join(' '), await dry(...cmd)]).toEqual([cmd.join(' '), expect.stringMatching(/no permissions/)]);
+  }
+  const infoCalls = async () => Number(/cmdstat_info:calls=(\d+)/.exec(String(await admin.call('INFO', 'commandstats')))?.[1] ?? 0);
+  const infoBefore = await infoCalls();
   const u = new URL(process.env.REDIS_URL!);
   u.username = user;
   u.password = password;
@@ -248,6 +258,13 @@ if (!CAN_E2E) console.log('SKIPPED Secrets Manager end-to-end test: needs DATABA
     expect(await json(await fetch(`${s.url}/readyz`))).toMatchObject({ cache: 'ok' });
   } finally {
     expect(await s.stop()).toBe(0);
+  }
+  try {
+    // the ready check ran (INFO on each connection), and nothing this user sent was refused — ioredis swallows some
+    expect((await infoCalls()) - infoBefore).toBeGreaterThanOrEqual(4); // 2 connections, then 2 reconnections (+ admin's own INFO)
+    const log = (await admin.call('ACL', 'LOG')) as unknown[][];
+    expect(log.filter((entry) => entry.some((v, i) => i % 2 === 1 && v === user))).toEqual([]);
+  } finally {
     await admin.call('ACL', 'DELUSER', user);
     admin.disconnect();
   }

@@ -5,7 +5,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ALL_RULES, checkStack } from '@awp/guardrails';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { SettingsError } from '@awp/config';
-import { Cache, DataBuckets, DataKeys, DataLayer, dataSettings, Postgres, type DataLayerProps, type DataSettings, type Grantee } from './index';
+import { accessStringProblems, Cache, CACHE_ACCESS_STRING, DataBuckets, DataKeys, DataLayer, dataSettings, Postgres, type DataLayerProps, type DataSettings, type Grantee } from './index';
 import { all } from '@awp/guardrails/testing';
 
 type Json = Record<string, any>;
@@ -347,6 +347,28 @@ describe('DataLayer (dev-like settings)', () => {
 
   it('refuses a cache shard without a replica: cluster mode needs automatic failover, which the provider refuses for one node', () => {
     expect(() => synth({ cache: { shards: 1, replicasPerShard: 0 } }, {}, 'dev')).toThrow(/DataLayer test\/data: invalid settings \(1 problem\):\n {2}settings\.cache\.replicasPerShard: expected at least 1 \(cluster mode needs automatic failover/);
+  });
+});
+
+describe("the service user's access string", () => {
+  it('refuses rules that grant @dangerous commands or that ElastiCache refuses, naming each', () => {
+    expect(accessStringProblems(CACHE_ACCESS_STRING)).toEqual([]);
+    expect(accessStringProblems('on ~product:* &awp:cache:invalidations -@all +get +set +del +publish +subscribe +ping +info')).toEqual([]);
+    expect(accessStringProblems('on ~* &* +@all')).toEqual(['"+@all" without a later "-@dangerous" (rules apply left to right)']);
+    expect(accessStringProblems('on ~* &* -@dangerous +@all')).toEqual(['"+@all" without a later "-@dangerous" (rules apply left to right)']);
+    expect(accessStringProblems('on ~* +@all -@dangerous +flushall')).toEqual(['"+flushall" (a @dangerous command)']);
+    expect(accessStringProblems('on ~* +@all -@dangerous +config|get')).toEqual(['"+config|get" (a @dangerous command)']);
+    expect(accessStringProblems('on ~* +@dangerous')[0]).toMatch(/^"\+@dangerous" \(grants the @dangerous commands/);
+    expect(accessStringProblems('on allcommands allkeys')[0]).toMatch(/^"allcommands"/);
+    expect(accessStringProblems('on nopass ~* -@all +get')[0]).toMatch(/^"nopass" \(passwords and reset/);
+    expect(accessStringProblems('on >secret ~* -@all +get')[0]).toMatch(/^">secret"/);
+    expect(accessStringProblems('~* -@all +get')).toEqual(['no "on" (the user would be switched off)']);
+  });
+
+  it('an environment with such a string fails at synth with the field and what was expected', () => {
+    expect(() => synth({ cache: { accessString: 'on ~* &* +@all' } }, {}, 'dev')).toThrow(
+      /settings\.cache\.accessString: expected the service's least-privilege ACL \(default "on ~\* &\* \+@all -@dangerous \+info"\), got "\+@all" without a later "-@dangerous"/,
+    );
   });
 });
 

@@ -46,6 +46,32 @@ export function cacheEngineSupportsIam(engine: 'valkey' | 'redis', engineVersion
   return engine === 'valkey' ? major > 7 || (major === 7 && minor >= 2) : major >= 7;
 }
 
+/**
+ * The service's user: every command but the @dangerous ones, plus INFO — @dangerous, but it only reports server
+ * state (counters, memory, replication; no data), and clients run it as their ready check (ioredis, also in its
+ * cluster subscriber): without it every connection warns NOPERM, and none waits while a restarted node loads its data.
+ */
+export const CACHE_ACCESS_STRING = 'on ~* &* +@all -@dangerous +info';
+
+/**
+ * What an access string for the service's user must not say: rules that grant the @dangerous commands (FLUSHALL,
+ * KEYS, CONFIG, CLIENT KILL, MONITOR, DEBUG…), or that ElastiCache refuses anyway (reset, nopass, passwords in the
+ * string: RBAC sets those through the API). Rules apply left to right, so `+@all` needs a later `-@dangerous`.
+ */
+export function accessStringProblems(accessString: string): string[] {
+  const rules = accessString.trim().split(/\s+/).map((r) => r.toLowerCase());
+  const out: string[] = [];
+  const at = (rule: string) => rules.lastIndexOf(rule);
+  for (const r of rules) {
+    if (r === 'reset' || r === 'nopass' || r === 'resetpass' || /^[><#!]/.test(r)) out.push(`"${r}" (passwords and reset are set through the ElastiCache API, which refuses them in an access string)`);
+    else if (r === '+@dangerous' || r === 'allcommands') out.push(`"${r}" (grants the @dangerous commands: FLUSHALL, KEYS, CONFIG, CLIENT KILL, MONITOR…)`);
+    else if (/^\+(flushall|flushdb|keys|config(\|.*)?|debug|monitor|shutdown|client\|kill)$/.test(r)) out.push(`"${r}" (a @dangerous command)`);
+  }
+  if (at('+@all') >= 0 && at('-@dangerous') < at('+@all')) out.push('"+@all" without a later "-@dangerous" (rules apply left to right)');
+  if (!rules.includes('on')) out.push('no "on" (the user would be switched off)');
+  return out;
+}
+
 /** ElastiCache, cluster mode, IAM authentication (`data.cache`, `Cache`). */
 export const cacheSettings = z
   .strictObject({
@@ -63,9 +89,7 @@ export const cacheSettings = z
       .enum(['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'noeviction'])
       .default('allkeys-lru')
       .describe('Eviction policy when memory is full (a cache-aside cache may drop any key)'),
-    // INFO is @dangerous but only reports server state; clients run it as their ready check (ioredis, also in its
-    // cluster subscriber): without it each connection warns, and none waits while a restarted node loads its data.
-    accessString: z.string().min(1).default('on ~* &* +@all -@dangerous +info').describe("ACL of the service's user"),
+    accessString: z.string().min(1).default(CACHE_ACCESS_STRING).describe("ACL of the service's user"),
   })
   .superRefine((c, ctx) => {
     const issue = issues(ctx);
@@ -77,6 +101,8 @@ export const cacheSettings = z
     }
     if (!cacheEngineSupportsIam(c.engine, c.engineVersion)) issue(['engineVersion'], `expected a version that can authenticate with IAM (Valkey 7.2+ or Redis OSS 7.0+), got ${c.engine} ${c.engineVersion}`);
     windowProblems({ field: 'snapshotWindow', value: c.snapshotWindow }, c.maintenanceWindow).forEach(([p, m]) => issue(p, m));
+    const acl = accessStringProblems(c.accessString);
+    if (acl.length) issue(['accessString'], `expected the service's least-privilege ACL (default ${JSON.stringify(CACHE_ACCESS_STRING)}), got ${acl.join('; ')}`);
   });
 
 /** The assets, uploads and logs buckets (`data.buckets`, `DataBuckets`). */
