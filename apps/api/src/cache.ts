@@ -124,6 +124,22 @@ export interface InvalidationListener {
   distrustAll(): void;
 }
 
+/**
+ * A change of a key and its invalidation message. One connection executes commands in order, so the PUBLISH goes out
+ * with the change (one round trip). In cluster mode the key's node and the publishing node may differ, so the message
+ * waits for the change — and goes out also when the change failed: the write may have landed (its reply lost) or
+ * not, and either way other pods must not keep trusting their copy for the long TTL. A lost message is bounded by the
+ * L1 TTL.
+ */
+export async function announce<T>(cluster: boolean, change: () => Promise<T>, publish: () => Promise<unknown>): Promise<T> {
+  if (!cluster) return (await Promise.all([change(), publish()]))[0];
+  try {
+    return await change();
+  } finally {
+    await publish();
+  }
+}
+
 export class RedisCache implements Cache {
   readonly kind = 'redis' as const;
   readonly redis: Redis | Cluster;
@@ -253,21 +269,10 @@ export class RedisCache implements Cache {
     if (ok === undefined) this.remember(key);
   }
 
-  /**
-   * Runs a change of `key` and, when publishing, tells the other pods after Redis has it. One connection executes
-   * commands in order, so the PUBLISH goes out with the change (one round trip); in cluster mode the key's node and
-   * the publishing node may differ, so it waits for the change first. A lost message is bounded by the L1 TTL.
-   */
+  /** Runs a change of `key` and, when publishing, tells the other pods (see `announce`). */
   private async announced<T>(key: string, change: () => Promise<T>): Promise<T> {
     if (!this.publishing) return change();
-    const message = `${this.origin} ${key}`;
-    if (this.cluster) {
-      const r = await change();
-      await this.redis.publish(INVALIDATION_CHANNEL, message);
-      return r;
-    }
-    const [r] = await Promise.all([change(), this.redis.publish(INVALIDATION_CHANNEL, message)]);
-    return r;
+    return announce(this.cluster, change, () => this.redis.publish(INVALIDATION_CHANNEL, `${this.origin} ${key}`));
   }
 
   /**

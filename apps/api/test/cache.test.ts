@@ -1,4 +1,4 @@
-import { TieredCache, type InvalidationListener, type RedisCache } from '../src/cache';
+import { announce, TieredCache, type InvalidationListener, type RedisCache } from '../src/cache';
 import { createMetrics } from '../src/metrics';
 
 // The L1's trust rules (src/cache.ts TieredCache), one by one, against a scripted Redis: what each invalidation,
@@ -167,4 +167,26 @@ test('a message that cannot be read distrusts every entry stored so far', async 
   redis.data.set('k', 'v2');
   redis.listener!.distrustAll();
   expect(await cache.get('k')).toBe('v2');
+});
+
+describe('announce: a change and its invalidation message', () => {
+  test('standalone: both go out together (one round trip), the change\'s result is returned', async () => {
+    const order: string[] = [];
+    let finish!: () => void;
+    const change = () => new Promise<string>((r) => { order.push('change'); finish = () => r('OK'); });
+    const p = announce(false, change, async () => order.push('publish'));
+    await Promise.resolve();
+    expect(order).toEqual(['change', 'publish']); // the message did not wait for the reply
+    finish();
+    expect(await p).toBe('OK');
+  });
+
+  test('cluster: the message waits for the change, and goes out also when the change failed', async () => {
+    const order: string[] = [];
+    await expect(announce(true, async () => { order.push('change'); return 'OK'; }, async () => order.push('publish'))).resolves.toBe('OK');
+    expect(order).toEqual(['change', 'publish']);
+    const published: string[] = [];
+    await expect(announce(true, () => Promise.reject(new Error('CLUSTERDOWN')), async () => published.push('sent'))).rejects.toThrow('CLUSTERDOWN');
+    expect(published).toEqual(['sent']); // other pods drop their copy: the write may have landed, its reply lost
+  });
 });
