@@ -9,7 +9,8 @@
  * - **Autovacuum.** There is no autovacuum daemon, so tables were never analyzed: the planner guessed 11 rows for a
  *   category of 1,000 and sorted them all for each list page (10 ms instead of 0.6 ms). `maintain` applies autovacuum's
  *   default rules, per table, to the rows this worker changed: ANALYZE after 50 + 10 % of the table's rows changed,
- *   VACUUM ANALYZE after 50 + 20 % updated or deleted. The caller runs it between transactions (pglite-thread.ts).
+ *   VACUUM ANALYZE after 50 + 20 % updated or deleted. The caller runs it between transactions (pglite-thread.ts);
+ *   at start, tables never analyzed or grown well past their statistics are.
  * - **Stale statements.** A prepared statement whose table changed shape (0A000) or that was deallocated (26000) is
  *   forgotten and prepared again.
  */
@@ -150,14 +151,18 @@ export function autovacuum(lite: Lite) {
       counts.set(table, c);
     },
     /**
-     * At start: tables never analyzed (reltuples -1: filled by a process that ended before its ANALYZE, e.g. an
-     * older version's seed). Rows changed after an earlier ANALYZE are not known here (as after a crash of PostgreSQL).
+     * At start: tables never analyzed (reltuples -1), or grown well past their statistics (pages on disk against
+     * pg_class.relpages; no scan) — filled by a process that ended before its ANALYZE (a killed dev server, an older
+     * version's seed). Smaller changes made by an earlier process are not known here (as after a crash of PostgreSQL).
      */
-    async start(): Promise<void> {
+    async start(): Promise<MaintenanceResult | null> {
+      const t0 = performance.now();
       const { rows } = await lite.query<{ relname: string }>(
-        "select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace and reltuples < 0",
+        `select relname from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace
+           and (reltuples < 0 or pg_relation_size(oid) / current_setting('block_size')::int > relpages * 1.2 + 8)`,
       );
       for (const r of rows) await lite.exec(`analyze "${r.relname}"`);
+      return rows.length ? { analyzed: rows.map((r) => r.relname), vacuumed: [], ms: Math.round(performance.now() - t0) } : null;
     },
     async maintain(): Promise<MaintenanceResult | null> {
       // Never inside a transaction (VACUUM can't run in one; an ANALYZE there is undone by a rollback).
@@ -194,7 +199,7 @@ async function main() {
   await lite.waitReady;
   const query = preparedStatements(lite, protocol, parse.parseResults);
   const vacuum = autovacuum(lite);
-  await vacuum.start();
+  const started = await vacuum.start(); // the answer to 'ready'
   // One message at a time, in order (execProtocol has no lock of its own; the caller already sends one at a time).
   let tail = Promise.resolve();
   port.on('message', (m: Request) => {
@@ -203,7 +208,8 @@ async function main() {
   async function handle(m: Request) {
     try {
       let result: unknown = null;
-      if (m.op === 'query') {
+      if (m.op === 'ready') result = started;
+      else if (m.op === 'query') {
         const r = await query(m.sql!, m.params);
         vacuum.record(m.sql!, r.affectedRows);
         result = { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };

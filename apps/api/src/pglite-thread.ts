@@ -80,7 +80,8 @@ export async function createThreadedPgliteDb(cfg: Pick<Config, 'embeddedDataDir'
     exec: (sql: string) => exclusive(() => direct.exec(sql)),
   };
 
-  await call('ready');
+  const started = await call<MaintenanceResult | null>('ready'); // what the worker analyzed at start
+  if (started) opts.onMaintenance?.(started);
   // Between transactions (exclusive): VACUUM cannot run inside one, and a transaction's statements stay together.
   const maintain = () => exclusive(() => call<MaintenanceResult | null>('maintain'));
   const interval = opts.maintenanceIntervalMs ?? 10_000;
