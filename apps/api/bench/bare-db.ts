@@ -10,9 +10,8 @@ import http from 'node:http';
 import Redis from 'ioredis';
 import { loadConfig } from '../src/config';
 import { createPgliteDb, createPostgresDb, type Db } from '../src/db';
-import { productFromRow, type ProductRow } from '../src/products';
+import { COLS, productFromRow, type ProductRow } from '../src/products';
 
-const COLS = 'id, seq, sku, name, description, price_cents, currency, category, image_key, version, created_at, updated_at';
 const LIST = `select ${COLS} from products where seq > $1 and category = $3 order by seq limit $2`;
 const INSERT = `insert into products (sku, name, description, price_cents, currency, category) values ($1, $2, $3, $4, $5, $6) returning ${COLS}`;
 const KEY_PREFIX = 'bench-floor:product:v1:';

@@ -47,8 +47,7 @@ export class StaleLru {
     this.lru = new LRUCache<string, Entry>({ max: maxEntries });
   }
   get(key: string): string | undefined {
-    const e = this.lru.get(key);
-    return e !== undefined && e.freshUntil > performance.now() ? e.value : undefined;
+    return this.getStoredSince(key, -Infinity);
   }
   /** A fresh entry stored at or after `since` (ms, performance.now()), else undefined. */
   getStoredSince(key: string, since: number): string | undefined {

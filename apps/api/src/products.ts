@@ -85,7 +85,8 @@ export interface CachedProduct {
   stale?: boolean;
 }
 
-const COLS = 'id, seq, sku, name, description, price_cents, currency, category, image_key, version, created_at, updated_at';
+/** The columns of a ProductRow (also bench/bare-db.ts: the same statements). */
+export const COLS = 'id, seq, sku, name, description, price_cents, currency, category, image_key, version, created_at, updated_at';
 const NEGATIVE = '-';
 
 export function encodeCursor(seq: number): string {

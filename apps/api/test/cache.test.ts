@@ -47,6 +47,15 @@ function tiered(subscribedTtlMs = LONG) {
   return { redis, cache };
 }
 
+/** Subscribed, and 'k' = 'v1' read once (in the L1 now, one GET counted). */
+async function subscribedAndRead() {
+  const t = tiered();
+  t.redis.listener!.live(true);
+  t.redis.data.set('k', 'v1');
+  await t.cache.get('k');
+  return t;
+}
+
 test('subscribed: an entry outlives the short TTL; another pod\'s write expires it at once', async () => {
   const { redis, cache } = tiered();
   redis.listener!.live(true);
@@ -80,10 +89,7 @@ test('not subscribed (yet, or any more): an entry is trusted for the short TTL o
 });
 
 test('a resubscription distrusts everything stored before it (messages sent meanwhile were lost)', async () => {
-  const { redis, cache } = tiered();
-  redis.listener!.live(true);
-  redis.data.set('k', 'v1');
-  await cache.get('k');
+  const { redis, cache } = await subscribedAndRead();
   redis.listener!.live(false);
   redis.data.set('k', 'v2'); // changed while this pod heard nothing
   redis.listener!.live(true);
@@ -138,10 +144,7 @@ test('CACHE_L1_SUBSCRIBED_TTL_MS=0: no subscription, the short TTL only', async 
 });
 
 test('an entry another pod invalidated is gone, also for stale-if-error (it may have been deleted)', async () => {
-  const { redis, cache } = tiered();
-  redis.listener!.live(true);
-  redis.data.set('k', 'v1');
-  await cache.get('k');
+  const { redis, cache } = await subscribedAndRead();
   redis.listener!.invalidated(['k']);
   redis.breaker.state = 'open'; // Redis known down
   redis.data.delete('k');
@@ -149,10 +152,7 @@ test('an entry another pod invalidated is gone, also for stale-if-error (it may 
 });
 
 test("this pod's Redis breaker open (a write of its own may not have been published): the short TTL only", async () => {
-  const { redis, cache } = tiered();
-  redis.listener!.live(true);
-  redis.data.set('k', 'v1');
-  await cache.get('k');
+  const { redis, cache } = await subscribedAndRead();
   redis.breaker.state = 'open';
   redis.data.set('k', 'v2');
   await sleep(SHORT + 50);
@@ -160,10 +160,7 @@ test("this pod's Redis breaker open (a write of its own may not have been publis
 });
 
 test('a message that cannot be read distrusts every entry stored so far', async () => {
-  const { redis, cache } = tiered();
-  redis.listener!.live(true);
-  redis.data.set('k', 'v1');
-  await cache.get('k');
+  const { redis, cache } = await subscribedAndRead();
   redis.data.set('k', 'v2');
   redis.listener!.distrustAll();
   expect(await cache.get('k')).toBe('v2');
