@@ -1933,11 +1933,20 @@ var DocumentAccumulator = class {
   }
   /** A key seen at the top level whose value was not kept (e.g. `configuration`): its presence still tells what the document is. */
   seen(key) {
-    if (!(key in this.top) && !LIST_KEYS.has(key)) this.top[key] = null;
+    if (!(key in this.top)) this.top[key] = null;
+  }
+  /**
+   * The first token of a list key's value: `[` is a list (kept even when empty: `"resource_changes": []` is what
+   * marks an empty plan); anything else is kept as it is (null, or a scalar or `{}` that normalizePlan refuses as
+   * JSON.parse's document would be).
+   */
+  listStart(key, token, value) {
+    if (token === tokenType_default.LEFT_BRACKET) this.lists[key] ??= [];
+    else this.top[key] = token === tokenType_default.LEFT_BRACE ? {} : value;
   }
   toDocument() {
     const doc = { ...this.top };
-    for (const key of LIST_KEYS) if (key in this.lists || key in doc) doc[key] = this.lists[key] ?? [];
+    for (const key of LIST_KEYS) if (key in this.lists) doc[key] = this.lists[key];
     return doc;
   }
 };
@@ -1969,8 +1978,13 @@ function streamPlan(fd, file, opts) {
   let head = "";
   let lastOffset = 0;
   const parser = new JSONParser({ paths: PATHS, keepStack: false, separator: "" });
+  let listKey;
   parser.onToken = ({ token, value, offset }) => {
     lastOffset = offset;
+    if (listKey !== void 0) {
+      current.listStart(listKey, token, value);
+      listKey = void 0;
+    }
     if (token === tokenType_default.LEFT_BRACE || token === tokenType_default.LEFT_BRACKET) depth++;
     else if (token === tokenType_default.RIGHT_BRACE || token === tokenType_default.RIGHT_BRACKET) {
       depth--;
@@ -1979,7 +1993,10 @@ function streamPlan(fd, file, opts) {
         current = new DocumentAccumulator();
       }
     } else if (depth === 1 && token === tokenType_default.STRING) lastString = value;
-    else if (depth === 1 && token === tokenType_default.COLON && lastString !== void 0) current.seen(lastString);
+    else if (depth === 1 && token === tokenType_default.COLON && lastString !== void 0) {
+      if (LIST_KEYS.has(lastString)) listKey = lastString;
+      else current.seen(lastString);
+    }
   };
   parser.onValue = ({ value, key, stack }) => {
     const path = [...stack.slice(1).map((s) => s.key), key];

@@ -295,6 +295,29 @@ describe('large files are streamed with the same result', () => {
     expect(summaries(file, { streamAboveBytes: 0 })).toEqual(summaries(file));
   });
 
+  it('empty lists, null and wrongly typed lists: streamed = JSON.parse (an empty plan is a plan; a bad list is refused alike)', () => {
+    const outcome = (file: string, streamAboveBytes?: number) => {
+      try {
+        return summaries(file, { streamAboveBytes });
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const base = { format_version: '1.1', terraform_version: '1.3.10', configuration: { root_module: {} } };
+    const cases = {
+      'empty-lists': { ...base, resource_changes: [], resource_drift: [] },
+      'null-list': { ...base, resource_changes: null, planned_values: {} },
+      'string-list': { ...base, resource_changes: 'x' },
+      'object-list': { ...base, resource_drift: {} },
+    };
+    for (const [name, doc] of Object.entries(cases)) {
+      const file = write(`${name}.plan.json`, JSON.stringify(doc));
+      expect([name, outcome(file, 0)]).toEqual([name, outcome(file)]);
+    }
+    expect(Array.isArray(outcome(path.join(tmp, 'empty-lists.plan.json'), 0))).toBe(true); // a report, not an error
+    expect(outcome(path.join(tmp, 'string-list.plan.json'), 0)).toMatch(/"resource_changes" must be an array/);
+  });
+
   it('a broken file streamed still names the file and where', () => {
     const file = path.join(PLANS, 'tfjson-invalid-corrupted.plan.json');
     expect(errorOf(() => readPlanFile(file, { streamAboveBytes: 0 })).message).toMatch(/tfjson-invalid-corrupted\.plan\.json: not valid JSON after byte 15,5\d\d of the JSON text/);

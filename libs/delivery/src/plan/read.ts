@@ -74,12 +74,22 @@ class DocumentAccumulator {
 
   /** A key seen at the top level whose value was not kept (e.g. `configuration`): its presence still tells what the document is. */
   seen(key: string): void {
-    if (!(key in this.top) && !LIST_KEYS.has(key)) this.top[key] = null;
+    if (!(key in this.top)) this.top[key] = null;
+  }
+
+  /**
+   * The first token of a list key's value: `[` is a list (kept even when empty: `"resource_changes": []` is what
+   * marks an empty plan); anything else is kept as it is (null, or a scalar or `{}` that normalizePlan refuses as
+   * JSON.parse's document would be).
+   */
+  listStart(key: string, token: TokenType, value: unknown): void {
+    if (token === TokenType.LEFT_BRACKET) this.lists[key] ??= [];
+    else this.top[key] = token === TokenType.LEFT_BRACE ? {} : value;
   }
 
   toDocument(): Record<string, unknown> {
     const doc: Record<string, unknown> = { ...this.top };
-    for (const key of LIST_KEYS) if (key in this.lists || key in doc) doc[key] = this.lists[key] ?? [];
+    for (const key of LIST_KEYS) if (key in this.lists) doc[key] = this.lists[key];
     return doc;
   }
 }
@@ -119,8 +129,13 @@ function streamPlan(fd: number, file: string, opts: NormalizeOptions): Terraform
   let head = '';
   let lastOffset = 0;
   const parser = new JSONParser({ paths: PATHS, keepStack: false, separator: '' });
+  let listKey: string | undefined; // a top-level list key whose value starts with the next token
   parser.onToken = ({ token, value, offset }) => {
     lastOffset = offset;
+    if (listKey !== undefined) {
+      current.listStart(listKey, token, value);
+      listKey = undefined;
+    }
     if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) depth++;
     else if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) {
       depth--;
@@ -129,7 +144,10 @@ function streamPlan(fd: number, file: string, opts: NormalizeOptions): Terraform
         current = new DocumentAccumulator();
       }
     } else if (depth === 1 && token === TokenType.STRING) lastString = value as string;
-    else if (depth === 1 && token === TokenType.COLON && lastString !== undefined) current.seen(lastString);
+    else if (depth === 1 && token === TokenType.COLON && lastString !== undefined) {
+      if (LIST_KEYS.has(lastString)) listKey = lastString;
+      else current.seen(lastString);
+    }
   };
   parser.onValue = ({ value, key, stack }) => {
     const path = [...stack.slice(1).map((s) => s.key), key] as (string | number | undefined)[];
