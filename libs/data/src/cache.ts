@@ -38,6 +38,8 @@ export interface CacheProps {
 const PORT = 6379;
 /** ACL of the mandatory "default" user: disabled, no commands, no keys, no channels. */
 export const DISABLED_ACCESS_STRING = 'off -@all';
+/** Create/update/delete of an ElastiCache user waits for every node (the provider's default: 5 min). */
+const USER_TIMEOUTS = { create: '15m', update: '15m', delete: '15m' };
 
 /**
  * ElastiCache for Valkey (or Redis OSS): a cluster-mode-enabled replication group, encrypted at rest with the data
@@ -116,6 +118,9 @@ export class Cache extends Construct {
       engine,
       accessString: c.accessString,
       authenticationMode: { type: 'iam' },
+      // ModifyUser waits for 'active' across every node; the provider's 5 min default is often too short
+      // (hashicorp/terraform-provider-aws#20729): a red deploy halfway through a promotion while AWS finishes.
+      timeouts: USER_TIMEOUTS,
     });
     // CreateUserGroup refuses a group without a user named "default" (DefaultUserRequired), for Valkey as for Redis OSS,
     // and AWS's own "default" user (id "default") is enabled for every command without a password. This one is
@@ -130,6 +135,7 @@ export class Cache extends Construct {
       accessString: DISABLED_ACCESS_STRING,
       authenticationMode: { type: 'password', passwords: [Fn.uuid()] },
       lifecycle: { ignoreChanges: ['authentication_mode', 'passwords'] },
+      timeouts: USER_TIMEOUTS,
     });
     const members = [this.user.userId, this.defaultUser.userId];
     this.userGroup = new ElasticacheUserGroup(this, 'user-group', { userGroupId: groupId, engine, userIds: members });

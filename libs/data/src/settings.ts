@@ -54,21 +54,47 @@ export function cacheEngineSupportsIam(engine: 'valkey' | 'redis', engineVersion
 export const CACHE_ACCESS_STRING = 'on ~* &* +@all -@dangerous +info';
 
 /**
- * What an access string for the service's user must not say: rules that grant the @dangerous commands (FLUSHALL,
- * KEYS, CONFIG, CLIENT KILL, MONITOR, DEBUG…), or that ElastiCache refuses anyway (reset, nopass, passwords in the
- * string: RBAC sets those through the API). Rules apply left to right, so `+@all` needs a later `-@dangerous`.
+ * The @dangerous commands (`ACL CAT dangerous`, Redis 7.0 / Valkey 8), `command` or `command|subcommand`. INFO is
+ * left out on purpose (see CACHE_ACCESS_STRING).
+ */
+const DANGEROUS_COMMANDS = new Set(
+  ('replicaof debug monitor role failover lastsave flushdb migrate sort_ro sort module slaveof bgrewriteaof replconf sync ' +
+    'pfselftest restore shutdown latency psync bgsave cluster|bumpepoch cluster|replicate cluster|failover cluster|reset ' +
+    'cluster|delslots cluster|forget cluster|replicas cluster|delslotsrange cluster|setslot cluster|flushslots ' +
+    'cluster|count-failure-reports cluster|saveconfig cluster|meet cluster|addslots cluster|addslotsrange cluster|slaves ' +
+    'cluster|set-config-epoch config flushall save client|pause client|unpause client|list client|no-evict client|unblock ' +
+    'client|kill slowlog acl swapdb pfdebug restore-asking keys').split(' '),
+);
+/** Commands with a @dangerous subcommand: `+client` grants `client|kill`. */
+const WITH_DANGEROUS_SUBCOMMANDS = new Set([...DANGEROUS_COMMANDS].filter((c) => c.includes('|')).map((c) => c.split('|')[0]!));
+const isDangerous = (command: string) => {
+  const base = command.split('|')[0]!;
+  return DANGEROUS_COMMANDS.has(command) || DANGEROUS_COMMANDS.has(base) || (command === base && WITH_DANGEROUS_SUBCOMMANDS.has(base));
+};
+/** Categories with no @dangerous command in them (Redis 7.0: @list/@set/@sortedset hold SORT, @fast ROLE): granting one needs no later `-@dangerous`. */
+const SAFE_CATEGORIES = new Set(['hash', 'string', 'bitmap', 'geo', 'stream', 'pubsub', 'blocking', 'transaction', 'scripting']);
+
+/**
+ * What an access string for the service's user must not say: rules that grant @dangerous commands (FLUSHALL, KEYS,
+ * CONFIG, CLIENT KILL, MONITOR, DEBUG…) — a command of that list, or a category holding one (`+@all`, `+@admin`,
+ * `+@keyspace`, `+@read`…) without a later `-@dangerous` —, selectors (not checked here), rules ElastiCache sets
+ * through its API instead (reset, passwords), and a user left off. Rules apply left to right. A password in the
+ * string is never repeated in the message.
  */
 export function accessStringProblems(accessString: string): string[] {
-  const rules = accessString.trim().split(/\s+/).map((r) => r.toLowerCase());
+  const rules = accessString.trim().split(/\s+/).map((r) => r.toLowerCase().replace(/^allcommands$/, '+@all').replace(/^nocommands$/, '-@all'));
   const out: string[] = [];
-  const at = (rule: string) => rules.lastIndexOf(rule);
-  for (const r of rules) {
-    if (r === 'reset' || r === 'nopass' || r === 'resetpass' || /^[><#!]/.test(r)) out.push(`"${r}" (passwords and reset are set through the ElastiCache API, which refuses them in an access string)`);
-    else if (r === '+@dangerous' || r === 'allcommands') out.push(`"${r}" (grants the @dangerous commands: FLUSHALL, KEYS, CONFIG, CLIENT KILL, MONITOR…)`);
-    else if (/^\+(flushall|flushdb|keys|config(\|.*)?|debug|monitor|shutdown|client\|kill)$/.test(r)) out.push(`"${r}" (a @dangerous command)`);
-  }
-  if (at('+@all') >= 0 && at('-@dangerous') < at('+@all')) out.push('"+@all" without a later "-@dangerous" (rules apply left to right)');
-  if (!rules.includes('on')) out.push('no "on" (the user would be switched off)');
+  const lastDenyAll = Math.max(rules.lastIndexOf('-@all'), rules.lastIndexOf('-@dangerous'));
+  rules.forEach((r, i) => {
+    const later = i < lastDenyAll; // a later -@dangerous or -@all takes it back
+    if (r === 'reset' || r === 'nopass' || r === 'resetpass') out.push(`"${r}" (passwords and reset are set through the ElastiCache API, not the access string)`);
+    else if (/^[><#!]/.test(r)) out.push('a password rule (passwords are set through the ElastiCache API, not the access string)');
+    else if (r.startsWith('(')) out.push(`"${r}…" (selectors are not checked here: write the rules without one)`);
+    else if (r.startsWith('+@') && !later && !SAFE_CATEGORIES.has(r.slice(2))) out.push(`"${r}" without a later "-@dangerous" (the category holds @dangerous commands; rules apply left to right)`);
+    else if (r.startsWith('+') && !r.startsWith('+@') && isDangerous(r.slice(1))) out.push(`"${r}" (a @dangerous command)`);
+  });
+  const onOff = rules.filter((r) => r === 'on' || r === 'off').pop();
+  if (onOff !== 'on') out.push(onOff === 'off' ? '"off" last (the user would be switched off)' : 'no "on" (the user would be switched off)');
   return out;
 }
 
@@ -89,7 +115,7 @@ export const cacheSettings = z
       .enum(['allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'noeviction'])
       .default('allkeys-lru')
       .describe('Eviction policy when memory is full (a cache-aside cache may drop any key)'),
-    accessString: z.string().min(1).default(CACHE_ACCESS_STRING).describe("ACL of the service's user"),
+    accessString: z.string().min(1).default(CACHE_ACCESS_STRING).describe("ACL of the service's user: no @dangerous command (a category holding one needs a later -@dangerous), no selectors, passwords or reset, and 'on'"),
   })
   .superRefine((c, ctx) => {
     const issue = issues(ctx);
