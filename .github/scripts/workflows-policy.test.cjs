@@ -296,6 +296,34 @@ test('B3: ONE fixed-name required job gathers every pr.yml job, passes on skips,
   assert.doesNotMatch(docs, /status checks of `pr\.yml`\s*\(`verify`/, 'the docs no longer list the matrix jobs as required checks');
 });
 
+test('pull requests run apps/api against real PostgreSQL/Redis/S3 with the fault tests, when apps/api is affected, inside the required check', () => {
+  const pr = wf['pr.yml'].jobs;
+  const job = pr['api-services'];
+  assert.ok(job, 'pr.yml has a job api-services');
+  assert.equal(job.needs, 'verify');
+  assert.equal(job.if, "needs.verify.outputs.api-affected == 'true'");
+  assert.deepEqual(job.permissions, { contents: 'read' }, 'no token scopes beyond reading the code, no OIDC');
+  assert.equal(pr.verify.outputs['api-affected'], '${{ steps.changes.outputs.api-affected }}');
+  assert.ok(pr.required.needs.includes('api-services'));
+  // the same setup and check as .ci/run, in its order (the shipped Node and the hog before the servers, the check last)
+  const run = steps(job).map((s) => s.run ?? '').join('\n');
+  const order = ['.ci/setup/10-node-shipped.sh', '.ci/setup/15-cpu-hog.sh', '.ci/setup/20-services.sh', '.ci/checks/42-api-shipped-node.sh'].map((f) => run.indexOf(f));
+  assert.ok(order.every((i) => i >= 0), `api-services runs ${order}`);
+  assert.deepEqual([...order].sort((a, b) => a - b), order, 'in .ci/run order');
+  for (const f of ['.ci/setup/10-node-shipped.sh', '.ci/setup/15-cpu-hog.sh', '.ci/setup/20-services.sh', '.ci/checks/42-api-shipped-node.sh']) assert.ok(fs.existsSync(path.join(root, f)), f);
+  // the packages the setup scripts would install only as root
+  assert.match(run, /sudo [^\n]*apt-get install [^\n]*postgresql redis-server stress-ng/);
+  // api-affected: true exactly when nx lists the project "api" among the affected ones
+  const changes = steps(pr.verify).find((s) => s.id === 'changes');
+  const line = changes.run.split('\n').find((l) => l.includes('api-affected='));
+  const expr = /\$\((jq .*) <<<"\$projects"\)/.exec(line)?.[1];
+  assert.ok(expr, line);
+  const affected = (projects) => spawnSync('bash', ['-c', `${expr} <<<'${JSON.stringify(projects)}'`], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(affected(['data', 'api', 'infra']), 'true');
+  assert.equal(affected(['api-e2e', 'infra']), 'false', 'another project whose name contains api is not api');
+  assert.equal(affected([]), 'false');
+});
+
 test('W9 / issue 17 item 4: pull requests run the bundle-freshness check and the workflow-script tests, inside the required check', () => {
   const verify = wf['pr.yml'].jobs.verify;
   const runs = steps(verify).map((s) => s.run ?? '').join('\n');
