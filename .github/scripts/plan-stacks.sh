@@ -3,8 +3,12 @@
 #
 #   STACKS    JSON matrix from the affected-stacks action: {"include":[{"stack","env","layer","dir","needs"}, …]}
 #   ENV_NAME  environment whose entries are planned (the job's AWS credentials are that account's plan role)
-#   MODE      pr    — a stack whose upstream (in the same run) has changes is NOT planned: its plan would read
-#                     upstream outputs from remote state that are not applied yet. It "waits for <upstream>".
+#   MODE      pr    — a stack whose upstream (in the same run) changes an output is NOT planned: its plan would
+#                     read upstream outputs from remote state that are not applied yet. It "waits for <upstream>".
+#                     An upstream whose changes leave every output as it is (output_changes all no-op: a tag, a
+#                     timeout, an access string) makes nothing wait: the stacks after it read only its outputs
+#                     (cross-stack references are terraform_remote_state outputs), so their plans are complete.
+#                     An output unknown until apply (a replaced resource) is a change.
 #             drift — every stack is planned against what is deployed; nothing waits.
 #             Either way a stack whose upstream plan FAILED is "blocked by" it (not planned: its inputs are unknown).
 #   PLAN_DIR  where <stack>.plan.json (scrubbed `show -json`) and outcome-<env>.txt go
@@ -90,7 +94,15 @@ while IFS=$'\t' read -r stack layer dir needs; do
       show_scrubbed "$dir" "$PLAN_DIR/${stack}.plan.json" || { rm -f "$dir/tfplan"; exit 1; }
       rm -f "$dir/tfplan" # the binary plan holds sensitive values in clear
       outcome=$(jq -c --arg s "$stack" '.planned += [$s]' <<<"$outcome")
-      if [ $rc -eq 2 ]; then changed[$stack]=1; echo "| \`${stack}\` | changes |" >>"$summary"; else echo "| \`${stack}\` | no changes |" >>"$summary"; fi
+      if [ $rc -ne 2 ]; then
+        echo "| \`${stack}\` | no changes |" >>"$summary"
+      elif [ "$(jq '[(.output_changes // {})[] | .actions | select(. != ["no-op"])] | length == 0' "$PLAN_DIR/${stack}.plan.json" 2>/dev/null)" != true ]; then
+        # an output changes (or the plan could not be read: assume it does)
+        changed[$stack]=1
+        echo "| \`${stack}\` | changes |" >>"$summary"
+      else
+        echo "| \`${stack}\` | changes (no output changes) |" >>"$summary"
+      fi
       ;;
     *)
       failed+=("$stack")

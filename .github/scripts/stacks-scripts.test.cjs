@@ -46,7 +46,7 @@ const LAYERS = {
 };
 
 /** A plan with one update (tags, a sensitive token, and on workloads the image digest) or, for exit 0, none. */
-function plan(layer, { changes, digest = 'sha256:aaa', tag = '2' } = {}) {
+function plan(layer, { changes, digest = 'sha256:aaa', tag = '2', outputsChange = changes } = {}) {
   const address = `aws_thing.${layer}`;
   const image = layer === 'workloads' ? { image: `111111111111.dkr.ecr.eu-west-1.amazonaws.com/dev-api@${digest}` } : {};
   const before = { tags: { a: '1' }, token: 'old', ...image };
@@ -63,6 +63,8 @@ function plan(layer, { changes, digest = 'sha256:aaa', tag = '2' } = {}) {
         change: { actions: [changes ? 'update' : 'no-op'], before, after, after_unknown: {}, before_sensitive: { token: true }, after_sensitive: { token: true } },
       },
     ],
+    // what the stacks after it read (terraform_remote_state): one output, changed or not
+    output_changes: { [`${layer}_id`]: { actions: [outputsChange ? 'update' : 'no-op'], before: 'id-1', after: outputsChange ? 'id-2' : 'id-1', after_unknown: false, before_sensitive: false, after_sensitive: false } },
     configuration: { secret_everywhere: `s3cr3t-${layer}` },
   };
 }
@@ -74,7 +76,7 @@ const stackDir = (w, layer) => path.join(w.dir, 'cdktf.out', 'stacks', `dev-${la
  * workloads declares the variable image_tag in its cdk.tf.json and cluster has the ecr_repository_url output, as
  * the synthesized stacks do.
  */
-function setup(exits) {
+function setup(exits, { resourceOnly = [] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stacks-'));
   const bin = path.join(dir, 'terraform');
   fs.writeFileSync(bin, FAKE_TF, { mode: 0o755 });
@@ -82,7 +84,7 @@ function setup(exits) {
     const sd = path.join(dir, 'cdktf.out', 'stacks', `dev-${layer}`);
     fs.mkdirSync(sd, { recursive: true });
     fs.writeFileSync(path.join(sd, 'plan-exit'), String(exits[layer] ?? 0));
-    fs.writeFileSync(path.join(sd, 'plan.json'), JSON.stringify(plan(layer, { changes: exits[layer] === 2 })));
+    fs.writeFileSync(path.join(sd, 'plan.json'), JSON.stringify(plan(layer, { changes: exits[layer] === 2, outputsChange: exits[layer] === 2 && !resourceOnly.includes(layer) })));
     const tfjson = { terraform: {}, resource: {} };
     if (layer === 'workloads') tfjson.variable = { image_tag: { type: 'string' } };
     if (layer === 'cluster') tfjson.output = { ecr_repository_url: { value: '${aws_ecr_repository.api.repository_url}' } };
@@ -132,7 +134,7 @@ function runScript(script, w, env) {
 const APPLY = 'apply -input=false -no-color -lock-timeout=10m tfplan';
 const applied = (w) => Object.keys(LAYERS).filter((l) => w.calls(l).includes(APPLY));
 
-test('plan, pr mode: dependency order; a stack whose upstream changed waits for it; outcome file; image_tag only where declared', () => {
+test('plan, pr mode: dependency order; a stack whose upstream changes an output waits for it; outcome file; image_tag only where declared', () => {
   const w = setup({ data: 2 });
   try {
     const planDir = path.join(w.dir, 'plans');
@@ -164,6 +166,37 @@ test('plan, pr mode: dependency order; a stack whose upstream changed waits for 
     assert.ok(!w.calls('cluster').find((c) => c.startsWith('plan')).includes('image_tag'), 'no -var for a stack without the variable');
   } finally {
     w.cleanup();
+  }
+});
+
+test('plan, pr mode: an upstream whose changes leave every output as it is (no-op output_changes) makes nothing wait — the stacks after it read only its outputs', () => {
+  const w = setup({ data: 2 }, { resourceOnly: ['data'] });
+  try {
+    const r = runScript('plan-stacks.sh', w, { MODE: 'pr', IMAGE_TAG: 'deployed-sha' });
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.outcome();
+    assert.deepEqual(o.planned, ['dev-network', 'dev-data', 'dev-cluster', 'dev-edge', 'dev-workloads', 'dev-observability']);
+    assert.deepEqual(o.waiting, {});
+    assert.match(r.summary, /\| `dev-data` \| changes \(no output changes\) \|/);
+    assert.match(r.summary, /\| `dev-edge` \| no changes \|/);
+    assert.doesNotMatch(r.stdout, /waits for/);
+  } finally {
+    w.cleanup();
+  }
+  // an output that is unknown until apply (a replaced resource) or removed counts as a change: the stacks after it wait
+  for (const actions of [['update'], ['delete'], ['create']]) {
+    const v = setup({ data: 2 }, { resourceOnly: ['data'] });
+    try {
+      const f = path.join(stackDir(v, 'data'), 'plan.json');
+      const p = JSON.parse(fs.readFileSync(f, 'utf8'));
+      p.output_changes.data_id = { actions, before: actions[0] === 'create' ? null : 'id-1', after: actions[0] === 'delete' ? null : null, after_unknown: actions[0] === 'update', before_sensitive: false, after_sensitive: false };
+      fs.writeFileSync(f, JSON.stringify(p));
+      const r = runScript('plan-stacks.sh', v, { MODE: 'pr' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.outcome().waiting['dev-edge'], ['dev-data'], `output ${actions}`);
+    } finally {
+      v.cleanup();
+    }
   }
 });
 
