@@ -85,11 +85,12 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
   });
 
   let pr7: string;
-  it('journey 1: a PR touching one layer plans only the affected stacks in dependency order, ONE sticky comment edited on the next push; a person quoting the marker is left alone', async () => {
+  it('journey 1: a PR touching one layer plans only the affected stacks in dependency order (the stacks after it wait while it changes an output, and are planned when it does not), ONE sticky comment edited on the next push; a person quoting the marker is left alone', async () => {
     const before = world.snapshot();
     gh.logins.set('ghp_alice', 'alice');
     gh.comments.push({ id: 1, issue: 7, body: 'why does <!-- awp:plan-report --> appear in my comment?', user: 'alice' });
-    pr7 = world.branch('pr7', main, 'data: v2', () => world.layer('data', { version: 2 }));
+    // the first push replaces the database (an engine switch: a new id, which the stacks after it read), so they wait
+    pr7 = world.branch('pr7', main, 'data: aurora', () => world.layer('data', { engine: 'aurora' }));
     const r = await p.pullRequest(7, pr7, main);
     expect(r.required.code).toBe(0);
     // a pull request plans with the pull-request plan role (it reads no secret) and skips what that role cannot plan
@@ -110,10 +111,22 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     expect(ours).toHaveLength(1);
     expect(ours[0].body).toContain('waits for `dev-data`');
     expect(ours[0].body).toContain(pr7.slice(0, 12));
-    // second push: the same comment is edited
-    pr7 = world.branch('pr7b', pr7, 'data: v3', () => world.layer('data', { version: 3 }));
+    // second push: the same comment is edited. The database is updated in place now (engine back, version 3): no
+    // output of data changes, so nothing waits — the stacks after it are planned and show no changes
+    pr7 = world.branch('pr7b', pr7, 'data: v3', () => world.layer('data', { version: 3, engine: 'postgres' }));
     const again = await p.pullRequest(7, pr7, main);
     expect(again.report?.code).toBe(0);
+    for (const env of ENVS) {
+      const files = again.run.artifacts.find((a) => a.name === `plans-${env}`)?.files ?? {};
+      expect(JSON.parse(files[`outcome-${env}.txt`] as string)).toEqual({ env, planned: ['data', 'edge', 'workloads', 'observability'].map((l) => `${env}-${l}`), waiting: {}, failed: {}, blocked: {} });
+      const data = JSON.parse(files[`${env}-data.plan.json`] as string);
+      expect(data.resource_changes.find((c: { address: string }) => c.address === 'terraform_data.database').change.actions).toEqual(['update']);
+      expect(Object.values(data.output_changes ?? {}).map((o) => (o as { actions: string[] }).actions)).not.toContainEqual(['update']);
+      const edge = JSON.parse(files[`${env}-edge.plan.json`] as string);
+      expect(edge.resource_changes.every((c: { change: { actions: string[] } }) => c.change.actions.join() === 'no-op')).toBe(true);
+    }
+    expect(again.plans.dev.summary).toContain('| `dev-data` | changes (no output changes) |');
+    expect(gh.comments.find((c) => c.user === BOT && c.issue === 7)?.body).not.toContain('waits for');
     expect(gh.comments.filter((c) => c.issue === 7 && c.user === BOT)).toHaveLength(1);
     expect(posts(gh, /^\/repos\/acme\/platform\/issues\/7\/comments$/)).toHaveLength(1);
     expect(gh.writes().filter((w) => w.includes('/issues/comments/'))).toEqual([`PATCH /repos/acme/platform/issues/comments/${ours[0].id}`]);
@@ -155,7 +168,7 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     expect(Object.keys(mq.run.artifacts.find((a) => a.name === 'reviewed')?.files ?? {}).sort()).toEqual(ENVS.map((e) => `review-${e}.json`).sort());
     world.land(pr7);
     landed = pr7;
-    const first = world.git('rev-parse', `${pr7}~1`); // PR 7's first push ('data: v2')
+    const first = world.git('rev-parse', `${pr7}~1`); // PR 7's first push ('data: aurora')
     const calls = p.callLog().length;
     const tokens = gh.oidcTokens;
     const d = await p.deploy(landed);
@@ -166,7 +179,7 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
       expect(d[env].gate.outputs['deployed-sha']).toBe(c0);
       expect(d[env].fetch?.stdout).toBe(`review evidence: 1 of 2 commit(s); none for ${first.slice(0, 12)} (no successful merge-queue run of .github/workflows/pr.yml)\n`);
       expect(d[env].apply?.summary).toMatch(new RegExp(`\`${env}-data\` \\| applied \\(all 1 change reviewed\\)`));
-      // the workloads stack waited in review; at deploy only the image digest and the migration named after it change
+      // the workloads stack was planned in review (no changes: data changed no output); at deploy only the image digest and the migration named after it change
       expect(d[env].apply?.summary).toContain(`| \`${env}-workloads\` | applied (only ignored attributes change: 2 resources) |`);
       expect(world.applied(`${env}-data`).database.version).toBe(3);
       expect(world.applied(`${env}-workloads`).deployment.image).toBe(world.digest(env, landed));
