@@ -158,16 +158,19 @@ if (CONDITIONS.length === 1) console.log('SKIPPED the CPU-hog runs of the fault 
 
 describe.each(CONDITIONS)('machine $machine', ({ hog, machine }) => {
   let cpu: CpuHog | undefined;
-  beforeAll(() => {
+  beforeAll(async () => {
     if (hog) {
       cpu = startCpuHog();
       console.log(`CPU hog: ${cpu.how}`);
+      await sleep(500);
+      if (!cpu.running()) throw new Error(`the CPU hog did not start, so these runs would not be loaded: ${cpu.exits().join('; ')}`);
     }
   });
   afterAll(async () => {
     const spinning = cpu ? cpu.running() : true;
+    const exits = cpu?.exits() ?? [];
     await cpu?.stop();
-    expect(spinning).toBe(true); // the "loaded" run really was loaded until the end
+    expect({ spinning, exits }).toEqual({ spinning: true, exits: [] }); // the "loaded" run really was loaded until the end
   });
   const tag = hog ? 'hog' : 'quiet';
 
