@@ -10,7 +10,8 @@
  *      with its cache warmed, to the service. vegeta sends on schedule whatever the answers do, so queueing shows up
  *      in the latencies (no coordinated omission) — unlike autocannon's -R, which sends each second's quota in a burst.
  *   2. maximum throughput (autocannon, closed loop, in this process) of cached get-by-id beside a bare Fastify
- *      route (bench/hello.ts), alternating rounds, medians compared; the 90/5/5 mix at maximum throughput.
+ *      route (bench/hello.ts), alternating rounds, medians compared, each server's CPU per request beside its rate
+ *      (from /proc, Linux); the 90/5/5 mix at maximum throughput.
  * in two modes: real PostgreSQL + Redis (10,000 seeded products), and embedded defaults (PGlite, in-process cache).
  *
  * Real servers: DATABASE_URL and REDIS_URL when set, else .ci/setup/20-services.sh starts them (needs root
@@ -98,6 +99,33 @@ async function stop(proc: ChildProcess) {
   const exited = new Promise((r) => proc.once('exit', r));
   proc.kill('SIGTERM');
   await exited;
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execSync('getconf CLK_TCK', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, all threads) a process has used so far, in ms; undefined where there is no /proc. */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) ": f[0] is field 3 (state)
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // fields 14 utime, 15 stime
+  } catch {
+    return undefined;
+  }
+}
+
+/** An autocannon run against a server process, with the server's CPU microseconds per request beside it. */
+async function runMeasured(pid: number | undefined, opts: autocannon.Options): Promise<{ r: autocannon.Result; cpuUs?: number }> {
+  const before = cpuMs(pid);
+  const r = await run(opts);
+  const after = cpuMs(pid);
+  return { r, cpuUs: before === undefined || after === undefined || !r.requests.total ? undefined : Math.round(((after - before) * 1000) / r.requests.total) };
 }
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -251,7 +279,7 @@ function getById(ids: string[]): autocannon.Request {
   return { setupRequest: (req: autocannon.Request) => ({ ...req, method: 'GET', path: `/v1/products/${pick(ids)}` }) } as autocannon.Request;
 }
 
-async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string, bareUrl: string): Promise<Line[]> {
+async function benchmark(label: string, env: NodeJS.ProcessEnv, hello: { url: string; pid: number | undefined }, bareUrl: string): Promise<Line[]> {
   const lines: Line[] = [];
   console.log(`\n## ${label}`);
   const seed = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'seed', String(SEED)], {
@@ -300,11 +328,20 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
 
     // The bare route and get-by-id alternate over BENCH_ROUNDS rounds and the medians are compared: on a
     // shared 2-core machine that cancels most of the drift from other load.
+    // Beside the rates: each server's CPU per request (its process, all threads, from /proc). The rates share two
+    // cores with autocannon and drift with whatever else runs; CPU per request drifts less, and is what a
+    // CPU-bound pod's capacity scales with.
     const helloRps: number[] = [];
     const apiRuns: Line[] = [];
+    const helloCpu: number[] = [];
+    const apiCpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      helloRps.push(summarize('hello', await run({ url: helloUrl, connections: MAX_CONNECTIONS, duration: MAX_DURATION })).rps);
-      apiRuns.push(summarize('api', await run({ url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [getById(ids)] })));
+      const hr = await runMeasured(hello.pid, { url: hello.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION });
+      helloRps.push(summarize('hello', hr.r).rps);
+      if (hr.cpuUs !== undefined) helloCpu.push(hr.cpuUs);
+      const ar = await runMeasured(api.proc.pid, { url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [getById(ids)] });
+      apiRuns.push(summarize('api', ar.r));
+      if (ar.cpuUs !== undefined) apiCpu.push(ar.cpuUs);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const apiMedian = [...apiRuns].sort((a, b) => a.rps - b.rps)[Math.floor(apiRuns.length / 2)]!;
@@ -317,6 +354,11 @@ async function benchmark(label: string, env: NodeJS.ProcessEnv, helloUrl: string
     const ratio = l.rps / h.rps;
     lines.push({ scenario: `${label}: ratio get-by-id / hello-world`, rps: Math.round(ratio * 100) / 100, p50: 0, p99: 0, max: 0, errors: 0, requests: 0 });
     console.log(`ratio get-by-id / bare hello-world: ${ratio.toFixed(2)}`);
+    if (helloCpu.length === ROUNDS && apiCpu.length === ROUNDS) {
+      const cpuRatio = median(helloCpu) / median(apiCpu);
+      console.log(`  CPU per request (server process, median of ${ROUNDS}): hello-world ${median(helloCpu)} µs (rounds: ${helloCpu.join(', ')}), get-by-id ${median(apiCpu)} µs (rounds: ${apiCpu.join(', ')}); hello-world / get-by-id ${cpuRatio.toFixed(2)}`);
+      lines.push({ scenario: `${label}: ratio CPU per request hello-world / get-by-id (${median(helloCpu)} / ${median(apiCpu)} µs)`, rps: Math.round(cpuRatio * 100) / 100, p50: 0, p99: 0, max: 0, errors: 0, requests: 0 });
+    }
 
     const mixMax = await run({ url: api.url, connections: MAX_CONNECTIONS, duration: MAX_DURATION, requests: [mixRequest(ids, token)] });
     lines.push(summarize(`${label}: max 90/5/5 mix, ${MAX_CONNECTIONS} conns`, mixMax));
@@ -390,7 +432,7 @@ async function main() {
   console.log(`# apps/api benchmark — ${new Date().toISOString()}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   vegetaPath(); // install before anything is measured
   const hello = await start('bench/hello.ts', { ...process.env }, '/hello');
-  const helloUrl = `${hello.url}/hello`;
+  const helloServer = { url: `${hello.url}/hello`, pid: hello.proc.pid };
   const bare = await start('bench/bare.ts', { ...process.env }, '/');
   const bareUrl = `${bare.url}/`;
   const all: Line[] = [];
@@ -403,13 +445,13 @@ async function main() {
     app.pathname = '/api_bench';
     const dbUrl = app.toString();
     const realRun = { ...env, DATABASE_URL: dbUrl, DATABASE_READ_URL: dbUrl, DATABASE_OWNER_URL: ownerUrl, S3_BUCKET: '', LOG_LEVEL: 'info', AUTH_DEV_ISSUER: 'true' }; // writes need a token: the development issuer mints one
-    all.push(...(await benchmark('postgres+redis', realRun, helloUrl, bareUrl)));
+    all.push(...(await benchmark('postgres+redis', realRun, helloServer, bareUrl)));
   }
   if (!process.env.BENCH_SKIP_EMBEDDED) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'awp-api-bench-'));
     const embedded: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', EMBEDDED_DATA_DIR: dir };
     for (const k of ['DATABASE_URL', 'DATABASE_READ_URL', 'DATABASE_OWNER_URL', 'REDIS_URL', 'S3_BUCKET', 'AWS_ENDPOINT_URL']) delete embedded[k];
-    all.push(...(await benchmark('embedded (PGlite+memory)', embedded, helloUrl, bareUrl)));
+    all.push(...(await benchmark('embedded (PGlite+memory)', embedded, helloServer, bareUrl)));
     fs.rmSync(dir, { recursive: true, force: true });
   }
   await stop(hello.proc);
