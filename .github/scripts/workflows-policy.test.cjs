@@ -313,15 +313,20 @@ test('pull requests run apps/api against real PostgreSQL/Redis/S3 with the fault
   for (const f of ['.ci/setup/10-node-shipped.sh', '.ci/setup/15-cpu-hog.sh', '.ci/setup/20-services.sh', '.ci/checks/42-api-shipped-node.sh']) assert.ok(fs.existsSync(path.join(root, f)), f);
   // the packages the setup scripts would install only as root
   assert.match(run, /sudo [^\n]*apt-get install [^\n]*postgresql redis-server stress-ng/);
-  // api-affected: true exactly when nx lists the project "api" among the affected ones
+  // api-affected: the step's own line, with the affected projects and changed files it gets from nx and git
   const changes = steps(pr.verify).find((s) => s.id === 'changes');
   const line = changes.run.split('\n').find((l) => l.includes('api-affected='));
-  const expr = /\$\((jq .*) <<<"\$projects"\)/.exec(line)?.[1];
-  assert.ok(expr, line);
-  const affected = (projects) => spawnSync('bash', ['-c', `${expr} <<<'${JSON.stringify(projects)}'`], { encoding: 'utf8' }).stdout.trim();
-  assert.equal(affected(['data', 'api', 'infra']), 'true');
-  assert.equal(affected(['api-e2e', 'infra']), 'false', 'another project whose name contains api is not api');
-  assert.equal(affected([]), 'false');
+  const affected = (projects, files) => {
+    const r = spawnSync('bash', ['-eo', 'pipefail', '-c', line], { env: { PATH: process.env.PATH, projects: JSON.stringify(projects), files: files.join('\n') }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  assert.equal(affected(['data', 'api', 'infra'], ['libs/data/src/settings.ts']), 'api-affected=true');
+  assert.equal(affected(['api-e2e', 'infra'], ['apps/infra/src/cli.ts']), 'api-affected=false', 'another project whose name contains api is not api');
+  assert.equal(affected([], ['README.md']), 'api-affected=false');
+  assert.equal(affected([], []), 'api-affected=false');
+  for (const f of ['.ci/setup/20-services.sh', '.ci/setup/15-cpu-hog.sh', '.ci/checks/42-api-shipped-node.sh', '.ci/lib.sh']) assert.equal(affected([], ['docs/x.md', f]), 'api-affected=true', f);
+  for (const f of ['.ci/checks/30-actionlint.sh', '.ci/run', 'x/.ci/setup/a.sh', '.ci/lib.sh.bak']) assert.equal(affected([], [f]), 'api-affected=false', f);
 });
 
 test('W9 / issue 17 item 4: pull requests run the bundle-freshness check and the workflow-script tests, inside the required check', () => {
