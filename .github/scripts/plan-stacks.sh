@@ -6,8 +6,11 @@
 #   MODE      pr    — a stack whose upstream (in the same run) changes an output is NOT planned: its plan would
 #                     read upstream outputs from remote state that are not applied yet. It "waits for <upstream>".
 #                     An upstream whose changes leave every output as it is (output_changes all no-op: a tag, a
-#                     timeout, an access string) makes nothing wait: the stacks after it read only its outputs
-#                     (cross-stack references are terraform_remote_state outputs), so their plans are complete.
+#                     timeout, an access string) makes nothing wait — cross-stack references are
+#                     terraform_remote_state outputs, so the plans after it are complete — except for the stacks
+#                     that read more of it than its outputs (the matrix entry's waitOnAnyChange, from @awp/config
+#                     READS_BEYOND_OUTPUTS: workloads talks to the cluster through access entries the cluster stack
+#                     manages, and looks the identity pool up by name): those wait for any change.
 #                     An output unknown until apply (a replaced resource) is a change.
 #             drift — every stack is planned against what is deployed; nothing waits.
 #             Either way a stack whose upstream plan FAILED is "blocked by" it (not planned: its inputs are unknown).
@@ -36,7 +39,8 @@ mkdir -p "$PLAN_DIR"
 summary=${GITHUB_STEP_SUMMARY:-/dev/null}
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 
-declare -A changed=() broken=() skip=()
+# changed: the plan changes an output (or could not be read); touched: it has any change (for waitOnAnyChange)
+declare -A changed=() touched=() broken=() skip=()
 pr_skip=${PR_SKIP_LAYERS:-}
 for l in ${pr_skip//,/ }; do skip[$l]=1; done
 outcome=$(jq -nc --arg env "$ENV_NAME" '{env: $env, planned: [], waiting: {}, failed: {}, blocked: {}}')
@@ -47,7 +51,7 @@ failed=()
   echo "| --- | --- |"
 } >>"$summary"
 
-while IFS=$'\t' read -r stack layer dir needs; do
+while IFS=$'\t' read -r stack layer dir any_change needs; do
   if [ "${skip[$layer]:-0}" = 1 ]; then
     note="${layer}: planned in the merge queue (the pull-request role cannot read its secrets)"
     echo "::notice title=${stack}::${note}"
@@ -58,7 +62,11 @@ while IFS=$'\t' read -r stack layer dir needs; do
   fi
   waits=() blocked=()
   for up in ${needs//,/ }; do
-    if [ "${broken[$up]:-0}" = 1 ]; then blocked+=("$up"); elif [ "$mode" = pr ] && [ "${changed[$up]:-0}" = 1 ]; then waits+=("$up"); fi
+    if [ "${broken[$up]:-0}" = 1 ]; then
+      blocked+=("$up")
+    elif [ "$mode" = pr ] && { [ "${changed[$up]:-0}" = 1 ] || { [ "${touched[$up]:-0}" = 1 ] && [[ ",${any_change}," == *",${up},"* ]]; }; }; then
+      waits+=("$up")
+    fi
   done
   if [ ${#blocked[@]} -gt 0 ]; then
     echo "::warning title=${stack}::blocked by ${blocked[*]} (its plan failed): not planned"
@@ -71,7 +79,7 @@ while IFS=$'\t' read -r stack layer dir needs; do
     echo "::notice title=${stack}::waits for ${waits[*]} (upstream changes are not applied yet; planned after they are)"
     echo "| \`${stack}\` | waits for ${waits[*]} |" >>"$summary"
     outcome=$(jq -c --arg s "$stack" --arg u "${waits[*]}" '.waiting += {($s): ($u | split(" "))}' <<<"$outcome")
-    changed[$stack]=1 # unknown: whatever reads this stack waits too
+    changed[$stack]=1 touched[$stack]=1 # unknown: whatever reads this stack waits too
     continue
   fi
 
@@ -94,6 +102,7 @@ while IFS=$'\t' read -r stack layer dir needs; do
       show_scrubbed "$dir" "$PLAN_DIR/${stack}.plan.json" || { rm -f "$dir/tfplan"; exit 1; }
       rm -f "$dir/tfplan" # the binary plan holds sensitive values in clear
       outcome=$(jq -c --arg s "$stack" '.planned += [$s]' <<<"$outcome")
+      [ $rc -ne 2 ] || touched[$stack]=1
       if [ $rc -ne 2 ]; then
         echo "| \`${stack}\` | no changes |" >>"$summary"
       elif [ "$(jq '[(.output_changes // {})[] | .actions | select(. != ["no-op"])] | length == 0' "$PLAN_DIR/${stack}.plan.json" 2>/dev/null)" != true ]; then
@@ -113,7 +122,8 @@ while IFS=$'\t' read -r stack layer dir needs; do
       ;;
   esac
   rm -f "$log"
-done < <(jq -r --arg env "$ENV_NAME" '.include[] | select(.env == $env) | [.stack, .layer, .dir, (.needs | join(","))] | @tsv' <<<"$STACKS")
+# waitOnAnyChange before needs, as "-" when empty: read splits on tabs, and empty fields would collapse
+done < <(jq -r --arg env "$ENV_NAME" '.include[] | select(.env == $env) | [.stack, .layer, .dir, ((.waitOnAnyChange // []) | join(",") | if . == "" then "-" else . end), (.needs | join(","))] | @tsv' <<<"$STACKS")
 
 echo "$outcome" >"$PLAN_DIR/outcome-${ENV_NAME}.txt"
 if [ ${#failed[@]} -gt 0 ]; then

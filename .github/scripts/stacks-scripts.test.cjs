@@ -12,6 +12,7 @@ const { spawnSync, execFileSync } = require('node:child_process');
 process.env.TSX_TSCONFIG_PATH = process.env.TSX_TSCONFIG_PATH || path.join(__dirname, '..', '..', 'tsconfig.base.json');
 require('tsx/cjs');
 const { readPlanFile, reviewItems, parseIgnoreRules } = require('../../libs/delivery/src/index.ts');
+const { READS_BEYOND_OUTPUTS } = require('../../libs/config/src/naming.ts');
 
 const here = __dirname;
 // Every call is appended to DIR/calls and, with the stack name, to $FAKE_LOG (one ordered log of the whole run).
@@ -89,7 +90,9 @@ function setup(exits, { resourceOnly = [] } = {}) {
     if (layer === 'workloads') tfjson.variable = { image_tag: { type: 'string' } };
     if (layer === 'cluster') tfjson.output = { ecr_repository_url: { value: '${aws_ecr_repository.api.repository_url}' } };
     fs.writeFileSync(path.join(sd, 'cdk.tf.json'), JSON.stringify(tfjson));
-    return { stack: `dev-${layer}`, env: 'dev', layer, dir: sd, needs: deps.map((d) => `dev-${d}`) };
+    // as @awp/delivery writes the matrix: the needs read beyond their outputs (workloads → cluster)
+    const waitOnAnyChange = deps.filter((d) => (READS_BEYOND_OUTPUTS[layer] ?? []).includes(d)).map((d) => `dev-${d}`);
+    return { stack: `dev-${layer}`, env: 'dev', layer, dir: sd, needs: deps.map((d) => `dev-${d}`), waitOnAnyChange };
   });
   // another environment's entries must be ignored
   include.push({ stack: 'prod-network', env: 'prod', layer: 'network', dir: path.join(dir, 'nope'), needs: [] });
@@ -169,7 +172,7 @@ test('plan, pr mode: dependency order; a stack whose upstream changes an output 
   }
 });
 
-test('plan, pr mode: an upstream whose changes leave every output as it is (no-op output_changes) makes nothing wait — the stacks after it read only its outputs', () => {
+test('plan, pr mode: an upstream whose changes leave every output as it is (no-op output_changes) makes only the stacks that read more than its outputs wait (waitOnAnyChange)', () => {
   const w = setup({ data: 2 }, { resourceOnly: ['data'] });
   try {
     const r = runScript('plan-stacks.sh', w, { MODE: 'pr', IMAGE_TAG: 'deployed-sha' });
@@ -182,6 +185,32 @@ test('plan, pr mode: an upstream whose changes leave every output as it is (no-o
     assert.doesNotMatch(r.stdout, /waits for/);
   } finally {
     w.cleanup();
+  }
+  // …except for a stack that reads more of it than its outputs (waitOnAnyChange): workloads waits for any cluster
+  // change (its providers reach the cluster through access entries the cluster stack manages); edge, reading only
+  // data's outputs, does not wait for data
+  const c = setup({ cluster: 2, data: 2 }, { resourceOnly: ['cluster', 'data'] });
+  try {
+    assert.deepEqual(JSON.parse(c.stacks).include.find((e) => e.stack === 'dev-workloads').waitOnAnyChange, ['dev-cluster']);
+    const r = runScript('plan-stacks.sh', c, { MODE: 'pr' });
+    assert.equal(r.status, 0, r.stderr);
+    const o = r.outcome();
+    assert.deepEqual(o.planned, ['dev-network', 'dev-data', 'dev-cluster', 'dev-edge']);
+    assert.deepEqual(o.waiting, { 'dev-workloads': ['dev-cluster'], 'dev-observability': ['dev-workloads'] });
+    assert.match(r.stdout, /::notice title=dev-workloads::waits for dev-cluster/);
+  } finally {
+    c.cleanup();
+  }
+  // an entry without waitOnAnyChange (a matrix from before it) waits on output changes only
+  const legacy = setup({ cluster: 2 }, { resourceOnly: ['cluster'] });
+  try {
+    const m = JSON.parse(legacy.stacks);
+    for (const e of m.include) delete e.waitOnAnyChange;
+    const r = runScript('plan-stacks.sh', { ...legacy, stacks: JSON.stringify(m) }, { MODE: 'pr', IMAGE_TAG: 'deployed-sha' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.outcome().waiting, {});
+  } finally {
+    legacy.cleanup();
   }
   // an output that is unknown until apply (a replaced resource) or removed counts as a change: the stacks after it wait
   for (const actions of [['update'], ['delete'], ['create']]) {

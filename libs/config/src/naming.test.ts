@@ -1,4 +1,4 @@
-import { clusterName, defaultTags, deliveryRoleNames, globalName, LAYER_DEPENDENCIES, LAYERS, planSubnets, resourceName, REQUIRED_TAGS, stackName, type PlatformEnvironment } from './index';
+import { clusterName, defaultTags, deliveryRoleNames, globalName, LAYER_DEPENDENCIES, LAYERS, READS_BEYOND_OUTPUTS, planSubnets, resourceName, REQUIRED_TAGS, stackName, type PlatformEnvironment } from './index';
 
 // The top-level fields of environments/prod.json (the whole file is assembled and loaded in apps/infra).
 const prod: PlatformEnvironment = {
@@ -33,6 +33,11 @@ describe('naming and tagging', () => {
     LAYERS.forEach((layer, i) => {
       for (const dep of LAYER_DEPENDENCIES[layer]) expect(LAYERS.indexOf(dep)).toBeLessThan(i);
     });
+  });
+
+  it('every dependency read beyond outputs is a declared dependency (else nothing would wait for it)', () => {
+    for (const [layer, ups] of Object.entries(READS_BEYOND_OUTPUTS)) for (const up of ups ?? []) expect([layer, LAYER_DEPENDENCIES[layer as keyof typeof LAYER_DEPENDENCIES]]).toEqual([layer, expect.arrayContaining([up])]);
+    expect(READS_BEYOND_OUTPUTS.workloads).toEqual(['cluster', 'identity']);
   });
 });
 

@@ -24,6 +24,18 @@ export const LAYER_DEPENDENCIES: Readonly<Record<Layer, readonly Layer[]>> = {
 };
 
 /**
+ * The dependencies a downstream layer reads MORE than the upstream's outputs through, at plan time: a pull-request
+ * plan of the downstream waits for ANY change of such an upstream, not only for a changed output
+ * (.github/scripts/plan-stacks.sh; @awp/delivery puts them in each matrix entry's `waitOnAnyChange`).
+ * - workloads → cluster: its kubernetes and helm providers reach the cluster through the EKS access entries the
+ *   cluster stack manages (a new plan role's entry is no output; planned before it exists, the refresh is refused);
+ * - workloads → identity: it looks the Cognito pool and app clients up by name (libs/identity lookupIssuer).
+ */
+export const READS_BEYOND_OUTPUTS: Readonly<Partial<Record<Layer, readonly Layer[]>>> = {
+  workloads: ['cluster', 'identity'],
+};
+
+/**
  * The Nx project (libs/<project>) that builds each layer: a change to that project re-plans the layer's stacks in
  * every environment (@awp/delivery's affected stacks). libs/edge builds both SiteZone (dns) and Edge; libs/compute
  * both the cluster and the workloads.

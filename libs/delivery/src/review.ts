@@ -222,7 +222,7 @@ export function checkReviewed(input: {
     ? 'no reviewed plan covers this stack (not planned in any merge-queue run since the deployed commit, or that evidence is missing)'
     : seen.every((s) => s !== 'planned')
       ? `it was not planned in review (${[...new Set(seen)].join(', ')}: its upstream changes were not applied yet)`
-      : 'the reviewed plan differs (main moved, drift, or a provider release since the review)';
+      : 'the reviewed plan differs (main moved, drift, a provider release, or an upstream stack applied just before changed what this stack reads, since the review)';
   if (breakGlass) return { stack, ok: true, unreviewed, breakGlass, reason: `break-glass: ${unreviewed.length} unreviewed change(s) applied by explicit request — ${list}` };
   return { stack, ok: false, unreviewed, breakGlass: false, reason: `${unreviewed.length} change(s) never reviewed — ${list}; ${why}` };
 }

@@ -89,6 +89,7 @@ describe('affected stacks', () => {
       layer: 'workloads',
       dir: `${FIXTURE.replace(/\\/g, '/')}/stacks/prod-workloads`,
       needs: ['prod-data'],
+      waitOnAnyChange: [], // data: outputs only (its cluster is not in this matrix)
     });
   });
 
@@ -125,7 +126,20 @@ describe('affected stacks', () => {
     expect(names(r)).toEqual(['dev-network', 'dev-data', 'dev-cluster', 'dev-edge', 'dev-workloads', 'dev-observability', 'staging-observability', 'prod-observability']);
     expect(r.reasons['dev-observability']).toEqual(['project observability', 'file environments/dev.json']);
     expect(toMatrix(r)).toEqual({ include: r.include });
-    expect(JSON.parse(JSON.stringify(toMatrix(r))).include[0]).toEqual({ stack: 'dev-network', env: 'dev', layer: 'network', dir: expect.stringMatching(/stacks\/dev-network$/), needs: [] });
+    expect(JSON.parse(JSON.stringify(toMatrix(r))).include[0]).toEqual({ stack: 'dev-network', env: 'dev', layer: 'network', dir: expect.stringMatching(/stacks\/dev-network$/), needs: [], waitOnAnyChange: [] });
+  });
+
+  it('waitOnAnyChange: the needs a stack reads more than the outputs of (READS_BEYOND_OUTPUTS: workloads → cluster, identity), in the matrix only', () => {
+    const r = affectedStacks({ graph, files: ['environments/dev.json'] });
+    const entry = (s: string) => r.include.find((e) => e.stack === s)!;
+    expect(entry('dev-workloads').needs).toEqual(expect.arrayContaining(['dev-cluster', 'dev-data', 'dev-edge']));
+    expect(entry('dev-workloads').waitOnAnyChange).toEqual(entry('dev-workloads').needs.filter((n) => n === 'dev-cluster' || n === 'dev-identity'));
+    expect(entry('dev-workloads').waitOnAnyChange).toContain('dev-cluster');
+    for (const s of ['dev-network', 'dev-data', 'dev-cluster', 'dev-edge', 'dev-observability']) expect([s, entry(s).waitOnAnyChange]).toEqual([s, []]);
+    // an upstream outside the matrix is not waited for at all
+    const only = affectedStacks({ graph, projects: ['compute'], envs: ['dev'] });
+    const w = only.include.find((e) => e.stack === 'dev-workloads')!;
+    expect(w.waitOnAnyChange).toEqual(w.needs.filter((n) => n === 'dev-cluster' || n === 'dev-identity'));
   });
 });
 

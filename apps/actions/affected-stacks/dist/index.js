@@ -39510,6 +39510,9 @@ var import_node_path = __toESM(require("node:path"));
 
 // ../../../libs/config/src/naming.ts
 var LAYERS = ["dns", "network", "data", "cluster", "edge", "identity", "workloads", "observability"];
+var READS_BEYOND_OUTPUTS = {
+  workloads: ["cluster", "identity"]
+};
 var LAYER_PROJECTS = {
   dns: "edge",
   network: "network",
@@ -39701,7 +39704,8 @@ function affectedStacks(input) {
       env,
       layer,
       dir: import_node_path2.default.posix.join(normalize(graph.dir), normalize(node.workingDirectory)),
-      needs: node.dependencies.filter((d) => inMatrix.has(d))
+      needs: node.dependencies.filter((d) => inMatrix.has(d)),
+      waitOnAnyChange: node.dependencies.filter((d) => inMatrix.has(d) && (READS_BEYOND_OUTPUTS[layer] ?? []).includes(splitStackName(d).layer))
     };
   });
   const keptReasons = {};

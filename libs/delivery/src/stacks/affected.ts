@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { LAYER_PROJECTS, LAYERS } from '@awp/config/naming';
+import { LAYER_PROJECTS, LAYERS, READS_BEYOND_OUTPUTS, type Layer } from '@awp/config/naming';
 import { downstreamClosure, splitStackName, topologicalOrder, type StackGraph } from './graph';
 
 /** Nx project → the layers (stack suffixes) it builds: LAYER_PROJECTS of @awp/config, inverted. */
@@ -34,6 +34,11 @@ export interface MatrixEntry {
   dir: string;
   /** Direct dependencies that are in the same matrix: plan/apply them first ("waits for …"). */
   needs: string[];
+  /**
+   * Those of `needs` this stack reads more than the outputs of (@awp/config READS_BEYOND_OUTPUTS): a pull-request
+   * plan waits for any change of theirs, not only a changed output.
+   */
+  waitOnAnyChange: string[];
 }
 
 export interface AffectedResult {
@@ -108,6 +113,7 @@ export function affectedStacks(input: AffectedInput): AffectedResult {
       layer,
       dir: path.posix.join(normalize(graph.dir), normalize(node.workingDirectory)),
       needs: node.dependencies.filter((d) => inMatrix.has(d)),
+      waitOnAnyChange: node.dependencies.filter((d) => inMatrix.has(d) && (READS_BEYOND_OUTPUTS[layer as Layer] ?? []).includes(splitStackName(d).layer as Layer)),
     };
   });
   const keptReasons: Record<string, string[]> = {};
@@ -115,7 +121,7 @@ export function affectedStacks(input: AffectedInput): AffectedResult {
   return { include, reasons: keptReasons };
 }
 
-/** The GitHub Actions job matrix: `{"include":[{stack, env, layer, dir, needs}]}`. */
+/** The GitHub Actions job matrix: `{"include":[{stack, env, layer, dir, needs, waitOnAnyChange}]}`. */
 export function toMatrix(result: AffectedResult): { include: MatrixEntry[] } {
   return { include: result.include };
 }
