@@ -313,6 +313,11 @@ test('pull requests run apps/api against real PostgreSQL/Redis/S3 with the fault
   for (const f of ['.ci/setup/10-node-shipped.sh', '.ci/setup/15-cpu-hog.sh', '.ci/setup/20-services.sh', '.ci/checks/42-api-shipped-node.sh']) assert.ok(fs.existsSync(path.join(root, f)), f);
   // the packages the setup scripts would install only as root
   assert.match(run, /sudo [^\n]*apt-get install [^\n]*postgresql redis-server stress-ng/);
+  // the check skips (and passes) without the shipped Node: the job must fail instead
+  const guard = run.split('\n').find((l) => l.includes('API_SHIPPED_NODE_BIN'));
+  assert.ok(guard && run.indexOf(guard) < run.indexOf('.ci/checks/42-api-shipped-node.sh'), 'a guard on API_SHIPPED_NODE_BIN before the check');
+  assert.notEqual(spawnSync('bash', ['-c', guard], { env: { PATH: process.env.PATH } }).status, 0, 'the guard fails when the shipped Node is missing');
+  assert.equal(spawnSync('bash', ['-c', guard], { env: { PATH: process.env.PATH, API_SHIPPED_NODE_BIN: '/x/bin' } }).status, 0);
   // api-affected: the step's own line, with the affected projects and changed files it gets from nx and git
   const changes = steps(pr.verify).find((s) => s.id === 'changes');
   const line = changes.run.split('\n').find((l) => l.includes('api-affected='));
@@ -325,8 +330,8 @@ test('pull requests run apps/api against real PostgreSQL/Redis/S3 with the fault
   assert.equal(affected(['api-e2e', 'infra'], ['apps/infra/src/cli.ts']), 'api-affected=false', 'another project whose name contains api is not api');
   assert.equal(affected([], ['README.md']), 'api-affected=false');
   assert.equal(affected([], []), 'api-affected=false');
-  for (const f of ['.ci/setup/20-services.sh', '.ci/setup/15-cpu-hog.sh', '.ci/checks/42-api-shipped-node.sh', '.ci/lib.sh']) assert.equal(affected([], ['docs/x.md', f]), 'api-affected=true', f);
-  for (const f of ['.ci/checks/30-actionlint.sh', '.ci/run', 'x/.ci/setup/a.sh', '.ci/lib.sh.bak']) assert.equal(affected([], [f]), 'api-affected=false', f);
+  for (const f of ['.ci/setup/20-services.sh', '.ci/setup/15-cpu-hog.sh', '.ci/checks/42-api-shipped-node.sh', '.ci/lib.sh', '.github/workflows/pr.yml']) assert.equal(affected([], ['docs/x.md', f]), 'api-affected=true', f);
+  for (const f of ['.ci/checks/30-actionlint.sh', '.ci/run', 'x/.ci/setup/a.sh', '.ci/lib.sh.bak', '.github/workflows/deploy.yml', '.github/workflows/pr.yml.orig']) assert.equal(affected([], [f]), 'api-affected=false', f);
 });
 
 test('W9 / issue 17 item 4: pull requests run the bundle-freshness check and the workflow-script tests, inside the required check', () => {
