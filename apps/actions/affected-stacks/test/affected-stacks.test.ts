@@ -20,14 +20,16 @@ describe('affected-stacks action (bundled dist/index.js)', () => {
       inputs: { projects: '["compute","api"]', files: 'environments/dev.json\napps/api/src/server.ts' },
     });
     expect(r.code).toBe(0);
-    const matrix = JSON.parse(r.outputs.matrix) as { include: { stack: string; env: string; layer: string; dir: string; needs: string[] }[] };
+    const matrix = JSON.parse(r.outputs.matrix) as { include: { stack: string; env: string; layer: string; dir: string; needs: string[]; waitOnAnyChange: string[] }[] };
     expect(matrix.include.map((e) => e.stack)).toEqual([
       'dev-network', 'dev-data', 'dev-cluster', 'dev-edge', 'dev-workloads', 'dev-observability',
       'staging-cluster', 'staging-workloads', 'staging-observability',
       'prod-cluster', 'prod-workloads', 'prod-observability',
     ]);
-    expect(matrix.include[4]).toEqual({ stack: 'dev-workloads', env: 'dev', layer: 'workloads', dir: 'cdktf.out/stacks/dev-workloads', needs: ['dev-cluster', 'dev-data', 'dev-edge'] });
+    // waitOnAnyChange: workloads reads the cluster beyond its outputs (the kubernetes/helm providers), data and edge by outputs
+    expect(matrix.include[4]).toEqual({ stack: 'dev-workloads', env: 'dev', layer: 'workloads', dir: 'cdktf.out/stacks/dev-workloads', needs: ['dev-cluster', 'dev-data', 'dev-edge'], waitOnAnyChange: ['dev-cluster'] });
     expect(matrix.include.find((e) => e.stack === 'prod-workloads')?.needs).toEqual(['prod-cluster']);
+    expect(matrix.include.filter((e) => e.layer !== 'workloads').every((e) => e.waitOnAnyChange.length === 0)).toBe(true);
     expect(r.outputs.count).toBe('12');
     expect(r.outputs['has-stacks']).toBe('true');
     expect(JSON.parse(r.outputs.stacks)).toHaveLength(12);
