@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Plans one environment's stacks in dependency order (pull requests, the merge queue and drift detection).
 #
-#   STACKS    JSON matrix from the affected-stacks action: {"include":[{"stack","env","layer","dir","needs"}, …]}
+#   STACKS    JSON matrix from the affected-stacks action: {"include":[{"stack","env","layer","dir","needs","waitOnAnyChange"}, …]}
 #   ENV_NAME  environment whose entries are planned (the job's AWS credentials are that account's plan role)
 #   MODE      pr    — a stack whose upstream (in the same run) changes an output is NOT planned: its plan would
 #                     read upstream outputs from remote state that are not applied yet. It "waits for <upstream>".
@@ -102,14 +102,14 @@ while IFS=$'\t' read -r stack layer dir any_change needs; do
       show_scrubbed "$dir" "$PLAN_DIR/${stack}.plan.json" || { rm -f "$dir/tfplan"; exit 1; }
       rm -f "$dir/tfplan" # the binary plan holds sensitive values in clear
       outcome=$(jq -c --arg s "$stack" '.planned += [$s]' <<<"$outcome")
-      [ $rc -ne 2 ] || touched[$stack]=1
       if [ $rc -ne 2 ]; then
         echo "| \`${stack}\` | no changes |" >>"$summary"
       elif [ "$(jq '[(.output_changes // {})[] | .actions | select(. != ["no-op"])] | length == 0' "$PLAN_DIR/${stack}.plan.json" 2>/dev/null)" != true ]; then
         # an output changes (or the plan could not be read: assume it does)
-        changed[$stack]=1
+        changed[$stack]=1 touched[$stack]=1
         echo "| \`${stack}\` | changes |" >>"$summary"
       else
+        touched[$stack]=1
         echo "| \`${stack}\` | changes (no output changes) |" >>"$summary"
       fi
       ;;

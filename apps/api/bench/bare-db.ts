@@ -10,10 +10,9 @@ import http from 'node:http';
 import Redis from 'ioredis';
 import { loadConfig } from '../src/config';
 import { createPgliteDb, createPostgresDb, type Db } from '../src/db';
-import { COLS, productFromRow, type ProductRow } from '../src/products';
+import { COLS, INSERT_PRODUCT as INSERT, LIST_PRODUCTS, productFromRow, type ProductRow } from '../src/products';
 
-const LIST = `select ${COLS} from products where seq > $1 and category = $3 order by seq limit $2`;
-const INSERT = `insert into products (sku, name, description, price_cents, currency, category) values ($1, $2, $3, $4, $5, $6) returning ${COLS}`;
+const LIST = LIST_PRODUCTS.byCategory;
 const KEY_PREFIX = 'bench-floor:product:v1:';
 
 const json = (status: number, body: string, res: http.ServerResponse) => {

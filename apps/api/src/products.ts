@@ -87,6 +87,12 @@ export interface CachedProduct {
 
 /** The columns of a ProductRow (also bench/bare-db.ts: the same statements). */
 export const COLS = 'id, seq, sku, name, description, price_cents, currency, category, image_key, version, created_at, updated_at';
+/** The statements bench/bare-db.ts runs too (the same-work floor): the insert, and a list page (with a category: $3). */
+export const INSERT_PRODUCT = `insert into products (sku, name, description, price_cents, currency, category) values ($1, $2, $3, $4, $5, $6) returning ${COLS}`;
+export const LIST_PRODUCTS = {
+  all: `select ${COLS} from products where seq > $1 order by seq limit $2`,
+  byCategory: `select ${COLS} from products where seq > $1 and category = $3 order by seq limit $2`,
+};
 const NEGATIVE = '-';
 
 export function encodeCursor(seq: number): string {
@@ -184,14 +190,8 @@ export class ProductService {
 
   async list(category: string | undefined, limit: number, cursor: string | undefined) {
     const after = cursor ? decodeCursor(cursor) : 0;
-    const params: unknown[] = [after, limit + 1];
-    let sql = `select ${COLS} from products where seq > $1`;
-    if (category) {
-      sql += ' and category = $3';
-      params.push(category);
-    }
-    sql += ' order by seq limit $2';
-    const { rows } = await this.db.read.query<ProductRow>(sql, params);
+    const params: unknown[] = category ? [after, limit + 1, category] : [after, limit + 1];
+    const { rows } = await this.db.read.query<ProductRow>(category ? LIST_PRODUCTS.byCategory : LIST_PRODUCTS.all, params);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -203,8 +203,7 @@ export class ProductService {
   private async insert(q: Queryable, body: NewProduct): Promise<Product> {
     try {
       const { rows } = await q.query<ProductRow>(
-        `insert into products (sku, name, description, price_cents, currency, category)
-         values ($1, $2, $3, $4, $5, $6) returning ${COLS}`,
+        INSERT_PRODUCT,
         [body.sku, body.name, body.description ?? null, body.priceCents, body.currency, body.category],
       );
       return this.toProduct(rows[0]!);

@@ -39699,13 +39699,15 @@ function affectedStacks(input) {
   const include = ordered.map((stack) => {
     const { env = "", layer = "" } = splitStackName(stack);
     const node = graph.stacks[stack];
+    const needs = node.dependencies.filter((d) => inMatrix.has(d));
+    const beyond = READS_BEYOND_OUTPUTS[layer] ?? [];
     return {
       stack,
       env,
       layer,
       dir: import_node_path2.default.posix.join(normalize(graph.dir), normalize(node.workingDirectory)),
-      needs: node.dependencies.filter((d) => inMatrix.has(d)),
-      waitOnAnyChange: node.dependencies.filter((d) => inMatrix.has(d) && (READS_BEYOND_OUTPUTS[layer] ?? []).includes(splitStackName(d).layer))
+      needs,
+      waitOnAnyChange: needs.filter((d) => beyond.includes(splitStackName(d).layer))
     };
   });
   const keptReasons = {};

@@ -107,13 +107,15 @@ export function affectedStacks(input: AffectedInput): AffectedResult {
   const include = ordered.map((stack) => {
     const { env = '', layer = '' } = splitStackName(stack);
     const node = graph.stacks[stack];
+    const needs = node.dependencies.filter((d) => inMatrix.has(d));
+    const beyond = READS_BEYOND_OUTPUTS[layer as Layer] ?? [];
     return {
       stack,
       env,
       layer,
       dir: path.posix.join(normalize(graph.dir), normalize(node.workingDirectory)),
-      needs: node.dependencies.filter((d) => inMatrix.has(d)),
-      waitOnAnyChange: node.dependencies.filter((d) => inMatrix.has(d) && (READS_BEYOND_OUTPUTS[layer as Layer] ?? []).includes(splitStackName(d).layer as Layer)),
+      needs,
+      waitOnAnyChange: needs.filter((d) => beyond.includes(splitStackName(d).layer as Layer)),
     };
   });
   const keptReasons: Record<string, string[]> = {};
