@@ -39,6 +39,15 @@ mkdir -p "$PLAN_DIR"
 summary=${GITHUB_STEP_SUMMARY:-/dev/null}
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 
+# Every output of the plan is a no-op. A plan without output_changes (terraform leaves the key out when the stack
+# has no outputs) counts as unchanged only if the stack's cdk.tf.json declares no output either; anything unreadable
+# fails closed (a change).
+outputs_unchanged() { # <plan.json> <stack dir>
+  jq -e --slurpfile tf "$2/cdk.tf.json" \
+    'if has("output_changes") then ([.output_changes[] | .actions | select(. != ["no-op"])] | length == 0) else (($tf[0].output // {}) | length == 0) end' \
+    "$1" >/dev/null 2>&1
+}
+
 # changed: the plan changes an output (or could not be read); touched: it has any change (for waitOnAnyChange)
 declare -A changed=() touched=() broken=() skip=()
 pr_skip=${PR_SKIP_LAYERS:-}
@@ -104,8 +113,8 @@ while IFS=$'\t' read -r stack layer dir any_change needs; do
       outcome=$(jq -c --arg s "$stack" '.planned += [$s]' <<<"$outcome")
       if [ $rc -ne 2 ]; then
         echo "| \`${stack}\` | no changes |" >>"$summary"
-      elif [ "$(jq '[(.output_changes // {})[] | .actions | select(. != ["no-op"])] | length == 0' "$PLAN_DIR/${stack}.plan.json" 2>/dev/null)" != true ]; then
-        # an output changes (or the plan could not be read: assume it does)
+      elif ! outputs_unchanged "$PLAN_DIR/${stack}.plan.json" "$dir"; then
+        # an output changes (or the plan or the stack's config could not be read: assume it does)
         changed[$stack]=1 touched[$stack]=1
         echo "| \`${stack}\` | changes |" >>"$summary"
       else

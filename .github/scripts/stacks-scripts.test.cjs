@@ -227,6 +227,38 @@ test('plan, pr mode: an upstream whose changes leave every output as it is (no-o
       v.cleanup();
     }
   }
+  // a plan without output_changes: unchanged only when the stack declares no output (terraform leaves the key out
+  // then); cluster declares ecr_repository_url, so a cluster plan without the key fails closed and workloads (which
+  // reads cluster's outputs only here: the matrix has no waitOnAnyChange) waits; data declares none, so edge
+  // is planned; a stack whose cdk.tf.json cannot be read counts as changed
+  for (const [layer, declares, unreadable] of [['cluster', true, false], ['data', false, false], ['data', false, true]]) {
+    const v = setup({ [layer]: 2 }, { resourceOnly: [layer] });
+    try {
+      const f = path.join(stackDir(v, layer), 'plan.json');
+      const p = JSON.parse(fs.readFileSync(f, 'utf8'));
+      delete p.output_changes;
+      fs.writeFileSync(f, JSON.stringify(p));
+      if (unreadable) fs.writeFileSync(path.join(stackDir(v, layer), 'cdk.tf.json'), '{not json');
+      const m = JSON.parse(v.stacks);
+      for (const e of m.include) delete e.waitOnAnyChange;
+      const r = runScript('plan-stacks.sh', { ...v, stacks: JSON.stringify(m) }, { MODE: 'pr', IMAGE_TAG: 'deployed-sha' });
+      const reader = layer === 'cluster' ? 'dev-workloads' : 'dev-edge';
+      if (unreadable) {
+        // its own init/plan read the config through the fake terraform, which ignores it: only the output rule sees it
+        assert.deepEqual(r.outcome().waiting[reader], [`dev-${layer}`], `${layer}: unreadable cdk.tf.json`);
+      } else if (declares) {
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.outcome().waiting[reader], [`dev-${layer}`], `${layer} declares an output`);
+        assert.match(r.summary, new RegExp(`\\| \`dev-${layer}\` \\| changes \\|`));
+      } else {
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.outcome().waiting[reader], undefined, `${layer} declares no output`);
+        assert.ok(r.outcome().planned.includes(reader));
+      }
+    } finally {
+      v.cleanup();
+    }
+  }
 });
 
 test('plan, pr mode with PR_SKIP_LAYERS (pull_request): the skipped layer is not touched, noted as planned in the merge queue, and the stacks after it are planned, not waiting', () => {

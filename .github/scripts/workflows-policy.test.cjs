@@ -318,20 +318,37 @@ test('pull requests run apps/api against real PostgreSQL/Redis/S3 with the fault
   assert.ok(guard && run.indexOf(guard) < run.indexOf('.ci/checks/42-api-shipped-node.sh'), 'a guard on API_SHIPPED_NODE_BIN before the check');
   assert.notEqual(spawnSync('bash', ['-c', guard], { env: { PATH: process.env.PATH } }).status, 0, 'the guard fails when the shipped Node is missing');
   assert.equal(spawnSync('bash', ['-c', guard], { env: { PATH: process.env.PATH, API_SHIPPED_NODE_BIN: '/x/bin' } }).status, 0);
-  // api-affected: the step's own line, with the affected projects and changed files it gets from nx and git
+  // api-affected: the step's whole script as GitHub runs it (bash -e, no shell: set), with nx and git faked to give
+  // the affected projects and changed files
   const changes = steps(pr.verify).find((s) => s.id === 'changes');
-  const line = changes.run.split('\n').find((l) => l.includes('api-affected='));
-  const affected = (projects, files) => {
-    const r = spawnSync('bash', ['-eo', 'pipefail', '-c', line], { env: { PATH: process.env.PATH, projects: JSON.stringify(projects), files: files.join('\n') }, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
+  assert.equal(changes.shell, undefined, 'the default shell (bash -e)');
+  const fake = fs.mkdtempSync(path.join(os.tmpdir(), 'changes-'));
+  fs.writeFileSync(path.join(fake, 'npx'), '#!/bin/sh\nprintf %s "$FAKE_PROJECTS"\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(fake, 'git'), '#!/bin/sh\nprintf %s "$FAKE_FILES"\n', { mode: 0o755 });
+  const runChanges = (projects, files) => {
+    const out = path.join(fake, `out-${Math.random()}`);
+    fs.writeFileSync(out, '');
+    const env = { PATH: `${fake}:${process.env.PATH}`, FAKE_PROJECTS: projects, FAKE_FILES: files.join('\n'), BASE_SHA: 'base', GITHUB_OUTPUT: out };
+    const r = spawnSync('bash', ['-e', '-c', changes.run], { env, encoding: 'utf8' });
+    return { status: r.status, stderr: r.stderr, output: fs.readFileSync(out, 'utf8') };
   };
+  const affected = (projects, files) => {
+    const r = runChanges(JSON.stringify(projects), files);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.output, new RegExp(`^files<<EOF_FILES\n${files.join('\n').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\nEOF_FILES$`, 'm'));
+    return r.output.split('\n').find((l) => l.startsWith('api-affected='));
+  };
+  // a jq failure (here: nx printed no JSON) fails the step, and nothing is written: api-services is never silently skipped
+  const broken = runChanges('Cannot find project', ['apps/api/src/app.ts']);
+  assert.notEqual(broken.status, 0, 'the step fails');
+  assert.equal(broken.output, '', 'no outputs written');
   assert.equal(affected(['data', 'api', 'infra'], ['libs/data/src/settings.ts']), 'api-affected=true');
   assert.equal(affected(['api-e2e', 'infra'], ['apps/infra/src/cli.ts']), 'api-affected=false', 'another project whose name contains api is not api');
   assert.equal(affected([], ['README.md']), 'api-affected=false');
   assert.equal(affected([], []), 'api-affected=false');
   for (const f of ['.ci/setup/20-services.sh', '.ci/setup/15-cpu-hog.sh', '.ci/checks/42-api-shipped-node.sh', '.ci/lib.sh', '.github/workflows/pr.yml']) assert.equal(affected([], ['docs/x.md', f]), 'api-affected=true', f);
   for (const f of ['.ci/checks/30-actionlint.sh', '.ci/run', 'x/.ci/setup/a.sh', '.ci/lib.sh.bak', '.github/workflows/deploy.yml', '.github/workflows/pr.yml.orig']) assert.equal(affected([], [f]), 'api-affected=false', f);
+  fs.rmSync(fake, { recursive: true, force: true });
 });
 
 test('W9 / issue 17 item 4: pull requests run the bundle-freshness check and the workflow-script tests, inside the required check', () => {
