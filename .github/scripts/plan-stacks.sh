@@ -11,7 +11,8 @@
 #                     that read more of it than its outputs (the matrix entry's waitOnAnyChange, from @awp/config
 #                     READS_BEYOND_OUTPUTS: workloads talks to the cluster through access entries the cluster stack
 #                     manages, and looks the identity pool up by name): those wait for any change.
-#                     An output unknown until apply (a replaced resource) is a change.
+#                     An output unknown until apply is a change, and so is any resource deleted or replaced
+#                     (an output of a configured name stays no-op when its resource is replaced).
 #             drift — every stack is planned against what is deployed; nothing waits.
 #             Either way a stack whose upstream plan FAILED is "blocked by" it (not planned: its inputs are unknown).
 #   PLAN_DIR  where <stack>.plan.json (scrubbed `show -json`) and outcome-<env>.txt go
@@ -25,7 +26,8 @@
 #             find its changes "never reviewed" and fail the group on every retry.
 #
 # outcome-<env>.txt (JSON): {"env", "planned": [stacks], "waiting": {stack: [upstream]}, "failed": {stack: "error
-# excerpt"}, "blocked": {stack: [failed upstream]}, and only when a layer was skipped "skipped": {stack: "note"}}
+# excerpt"}, "blocked": {stack: [failed upstream]}, only when a layer was skipped "skipped": {stack: "note"}, and only
+# when a stack was planned before upstream changes that change no output (pr mode) "ahead": {stack: [upstream]}}
 # — what the plan-report and drift-report actions show.
 # Exit status: non-zero only when a plan errors (changes are not failures), after every other stack was tried.
 set -euo pipefail
@@ -39,12 +41,17 @@ mkdir -p "$PLAN_DIR"
 summary=${GITHUB_STEP_SUMMARY:-/dev/null}
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 
-# Every output of the plan is a no-op. A plan without output_changes (terraform leaves the key out when the stack
-# has no outputs) counts as unchanged only if the stack's cdk.tf.json declares no output either; anything unreadable
-# fails closed (a change).
+# What the stacks after it read is unchanged: every output of the plan is a no-op, and nothing is deleted or
+# replaced — an output of a configured name (a log group's, a repository's) stays no-op when its resource is
+# replaced, but whatever a downstream stack attached to the old object goes with it. Terraform and OpenTofu leave
+# output_changes out only when the stack has no outputs in config or state (omitempty); a plan without the key
+# counts as unchanged only if the stack's cdk.tf.json declares no output either (a guard against altered plans).
+# Anything unreadable fails closed (a change).
 outputs_unchanged() { # <plan.json> <stack dir>
   jq -e --slurpfile tf "$2/cdk.tf.json" \
-    'if has("output_changes") then ([.output_changes[] | .actions | select(. != ["no-op"])] | length == 0) else (($tf[0].output // {}) | length == 0) end' \
+    'if ([.resource_changes[]? | .change.actions | select(index("delete"))] | length > 0) then false
+     elif has("output_changes") then ([.output_changes[] | .actions | select(. != ["no-op"])] | length == 0)
+     else (($tf[0].output // {}) | length == 0) end' \
     "$1" >/dev/null 2>&1
 }
 
@@ -69,12 +76,14 @@ while IFS=$'\t' read -r stack layer dir any_change needs; do
     # not marked changed: downstream stacks do not read its state (see PR_SKIP_LAYERS above), they plan normally
     continue
   fi
-  waits=() blocked=()
+  waits=() blocked=() ahead=()
   for up in ${needs//,/ }; do
     if [ "${broken[$up]:-0}" = 1 ]; then
       blocked+=("$up")
     elif [ "$mode" = pr ] && { [ "${changed[$up]:-0}" = 1 ] || { [ "${touched[$up]:-0}" = 1 ] && [[ ",${any_change}," == *",${up},"* ]]; }; }; then
       waits+=("$up")
+    elif [ "$mode" = pr ] && [ "${touched[$up]:-0}" = 1 ]; then
+      ahead+=("$up") # its changes leave every output as it is: planned now, before they are applied
     fi
   done
   if [ ${#blocked[@]} -gt 0 ]; then
@@ -111,15 +120,18 @@ while IFS=$'\t' read -r stack layer dir any_change needs; do
       show_scrubbed "$dir" "$PLAN_DIR/${stack}.plan.json" || { rm -f "$dir/tfplan"; exit 1; }
       rm -f "$dir/tfplan" # the binary plan holds sensitive values in clear
       outcome=$(jq -c --arg s "$stack" '.planned += [$s]' <<<"$outcome")
+      # planned before upstream changes that change no output it reads are applied: the comment says so
+      [ ${#ahead[@]} -eq 0 ] || outcome=$(jq -c --arg s "$stack" --arg u "${ahead[*]}" '.ahead += {($s): ($u | split(" "))}' <<<"$outcome")
+      ahead_note=${ahead[*]:+ (planned before ${ahead[*]} applies)}
       if [ $rc -ne 2 ]; then
-        echo "| \`${stack}\` | no changes |" >>"$summary"
+        echo "| \`${stack}\` | no changes${ahead_note} |" >>"$summary"
       elif ! outputs_unchanged "$PLAN_DIR/${stack}.plan.json" "$dir"; then
         # an output changes (or the plan or the stack's config could not be read: assume it does)
         changed[$stack]=1 touched[$stack]=1
-        echo "| \`${stack}\` | changes |" >>"$summary"
+        echo "| \`${stack}\` | changes${ahead_note} |" >>"$summary"
       else
         touched[$stack]=1
-        echo "| \`${stack}\` | changes (no output changes) |" >>"$summary"
+        echo "| \`${stack}\` | changes (no output changes)${ahead_note} |" >>"$summary"
       fi
       ;;
     *)

@@ -181,7 +181,10 @@ test('plan, pr mode: an upstream whose changes leave every output as it is (no-o
     assert.deepEqual(o.planned, ['dev-network', 'dev-data', 'dev-cluster', 'dev-edge', 'dev-workloads', 'dev-observability']);
     assert.deepEqual(o.waiting, {});
     assert.match(r.summary, /\| `dev-data` \| changes \(no output changes\) \|/);
-    assert.match(r.summary, /\| `dev-edge` \| no changes \|/);
+    // the stacks that read data were planned before its changes apply: the outcome (→ the comment) and the summary say so
+    assert.deepEqual(o.ahead, { 'dev-edge': ['dev-data'], 'dev-workloads': ['dev-data'], 'dev-observability': ['dev-data'] });
+    assert.match(r.summary, /\| `dev-edge` \| no changes \(planned before dev-data applies\) \|/);
+    assert.match(r.summary, /\| `dev-cluster` \| no changes \|/);
     assert.doesNotMatch(r.stdout, /waits for/);
   } finally {
     w.cleanup();
@@ -223,6 +226,23 @@ test('plan, pr mode: an upstream whose changes leave every output as it is (no-o
       const r = runScript('plan-stacks.sh', v, { MODE: 'pr' });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(r.outcome().waiting['dev-edge'], ['dev-data'], `output ${actions}`);
+    } finally {
+      v.cleanup();
+    }
+  }
+  // a replaced or deleted resource makes the stacks after it wait even when every output stays no-op (an output of
+  // a configured name, e.g. a log group's, is no-op when its resource is replaced; real terraform 1.11 shows that)
+  for (const actions of [['delete', 'create'], ['create', 'delete'], ['delete']]) {
+    const v = setup({ data: 2 }, { resourceOnly: ['data'] });
+    try {
+      const f = path.join(stackDir(v, 'data'), 'plan.json');
+      const p = JSON.parse(fs.readFileSync(f, 'utf8'));
+      p.resource_changes[0].change.actions = actions;
+      fs.writeFileSync(f, JSON.stringify(p));
+      const r = runScript('plan-stacks.sh', v, { MODE: 'pr' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(Object.values(p.output_changes).map((o) => o.actions), [['no-op']]);
+      assert.deepEqual(r.outcome().waiting['dev-edge'], ['dev-data'], `resource ${actions}`);
     } finally {
       v.cleanup();
     }

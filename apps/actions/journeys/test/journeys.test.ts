@@ -118,7 +118,9 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
     expect(again.report?.code).toBe(0);
     for (const env of ENVS) {
       const files = again.run.artifacts.find((a) => a.name === `plans-${env}`)?.files ?? {};
-      expect(JSON.parse(files[`outcome-${env}.txt`] as string)).toEqual({ env, planned: ['data', 'edge', 'workloads', 'observability'].map((l) => `${env}-${l}`), waiting: {}, failed: {}, blocked: {} });
+      // …and the stacks that read data are noted as planned before its change applies
+      const ahead = Object.fromEntries(['edge', 'workloads', 'observability'].map((l) => [`${env}-${l}`, [`${env}-data`]]));
+      expect(JSON.parse(files[`outcome-${env}.txt`] as string)).toEqual({ env, planned: ['data', 'edge', 'workloads', 'observability'].map((l) => `${env}-${l}`), waiting: {}, failed: {}, blocked: {}, ahead });
       const data = JSON.parse(files[`${env}-data.plan.json`] as string);
       expect(data.resource_changes.find((c: { address: string }) => c.address === 'terraform_data.database').change.actions).toEqual(['update']);
       expect(Object.values(data.output_changes ?? {}).map((o) => (o as { actions: string[] }).actions)).not.toContainEqual(['update']);
@@ -126,7 +128,11 @@ describe.each(clis())('delivery journeys on %s', (_name, bin) => {
       expect(edge.resource_changes.every((c: { change: { actions: string[] } }) => c.change.actions.join() === 'no-op')).toBe(true);
     }
     expect(again.plans.dev.summary).toContain('| `dev-data` | changes (no output changes) |');
+    expect(again.plans.dev.summary).toContain('| `dev-edge` | no changes (planned before dev-data applies) |');
     expect(gh.comments.find((c) => c.user === BOT && c.issue === 7)?.body).not.toContain('waits for');
+    expect(gh.comments.find((c) => c.user === BOT && c.issue === 7)?.body).toContain(
+      "> Planned before their upstream's changes are applied (those change no output they read): `dev-edge` (before `dev-data`), ",
+    );
     expect(gh.comments.filter((c) => c.issue === 7 && c.user === BOT)).toHaveLength(1);
     expect(posts(gh, /^\/repos\/acme\/platform\/issues\/7\/comments$/)).toHaveLength(1);
     expect(gh.writes().filter((w) => w.includes('/issues/comments/'))).toEqual([`PATCH /repos/acme/platform/issues/comments/${ours[0].id}`]);

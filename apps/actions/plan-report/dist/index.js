@@ -45952,6 +45952,14 @@ function renderHead(stacks, opts) {
   }
   for (const [name] of skipped) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏭ not planned here |`);
   lines.push("");
+  const ahead = Object.entries(opts.ahead ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  if (ahead.length > 0) {
+    lines.push(
+      "> [!NOTE]",
+      `> Planned before their upstream's changes are applied (those change no output they read): ${ahead.map(([s, up]) => `${code(s)} (before ${up.map(code).join(", ")})`).join(", ")}. The deploy plans them again after the upstream applies and checks that plan against this review.`,
+      ""
+    );
+  }
   for (const note of [...new Set(skipped.map(([, n]) => n))]) lines.push(`> [!NOTE]`, `> ${note}: ${skipped.filter(([, n]) => n === note).map(([s]) => code(s)).join(", ")}.`, "");
   for (const [name, excerpt] of failed) {
     const text = excerpt.length > 1500 ? `${excerpt.slice(0, 1500)}
@@ -46438,7 +46446,7 @@ function readOutcomes(dir) {
       throw new Error(`${file}: not valid JSON (${err.message})`);
     }
     if (typeof v.env !== "string") throw new Error(`${file}: "env" must be the environment name`);
-    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {}, skipped: v.skipped ?? {} };
+    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {}, skipped: v.skipped ?? {}, ahead: parseWaiting(JSON.stringify(v.ahead ?? {}), `${file}: ahead`) };
   });
 }
 function writeEvidence(dir, outcomes, planFiles, stacks, at2) {
@@ -46493,6 +46501,7 @@ async function main() {
   const failed = Object.assign({}, ...outcomes.map((o) => o.failed));
   const blocked = Object.assign({}, ...outcomes.map((o) => o.blocked));
   const skipped = Object.assign({}, ...outcomes.map((o) => o.skipped));
+  const ahead = Object.assign({}, ...outcomes.map((o) => o.ahead));
   const expectedInput = getInput("expected-fingerprints");
   const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : void 0;
   const risk = maxRisk(stacks.map((s) => s.risk));
@@ -46514,7 +46523,7 @@ async function main() {
   if (evidenceDir) writeEvidence(evidenceDir, outcomes, planFiles, stacks, at2);
   const comparison = expected ? compareFingerprints(expected, stacks) : void 0;
   setOutput("fingerprint-match", comparison ? String(comparison.match) : "");
-  const view = { waiting, failed, blocked, skipped, commits: at2 };
+  const view = { waiting, failed, blocked, skipped, ahead, commits: at2 };
   const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, ...view, fullReportLocation: `the \`${artifact}\` artifact of this run` });
   summary.addRaw(full.markdown, true);
   if (comparison && !comparison.match) {

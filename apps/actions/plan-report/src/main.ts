@@ -95,6 +95,8 @@ interface Outcome {
   blocked: Record<string, string[]>;
   /** Stacks not planned in this run → the note (plan-stacks.sh PR_SKIP_LAYERS: planned in the merge queue). */
   skipped: Record<string, string>;
+  /** Stacks planned before upstream changes that change no output → those upstream stacks (pr mode). */
+  ahead: Record<string, string[]>;
 }
 
 /** The outcome-<env>.txt files plan-stacks.sh writes: which stacks were planned, waited, failed or were blocked. */
@@ -114,7 +116,7 @@ function readOutcomes(dir: string): Outcome[] {
       throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
     }
     if (typeof v.env !== 'string') throw new Error(`${file}: "env" must be the environment name`);
-    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {}, skipped: v.skipped ?? {} };
+    return { env: v.env, planned: v.planned ?? [], waiting: parseWaiting(JSON.stringify(v.waiting ?? {}), `${file}: waiting`), failed: v.failed ?? {}, blocked: v.blocked ?? {}, skipped: v.skipped ?? {}, ahead: parseWaiting(JSON.stringify(v.ahead ?? {}), `${file}: ahead`) };
   });
 }
 
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
   const failed = Object.assign({}, ...outcomes.map((o) => o.failed)) as Record<string, string>;
   const blocked = Object.assign({}, ...outcomes.map((o) => o.blocked)) as Record<string, string[]>;
   const skipped = Object.assign({}, ...outcomes.map((o) => o.skipped)) as Record<string, string>;
+  const ahead = Object.assign({}, ...outcomes.map((o) => o.ahead)) as Record<string, string[]>;
   const expectedInput = core.getInput('expected-fingerprints');
   const expected = expectedInput ? parseFingerprints(expectedInput, 'input "expected-fingerprints"') : undefined;
   const risk = maxRisk(stacks.map((s) => s.risk));
@@ -199,7 +202,7 @@ async function main(): Promise<void> {
   // Apply what was reviewed: with expected fingerprints, any difference fails the step (after the summary is written).
   const comparison = expected ? compareFingerprints(expected, stacks) : undefined;
   core.setOutput('fingerprint-match', comparison ? String(comparison.match) : '');
-  const view = { waiting, failed, blocked, skipped, commits: at };
+  const view = { waiting, failed, blocked, skipped, ahead, commits: at };
   const full = renderMarkdownReport(stacks, { maxChars: JOB_SUMMARY_BUDGET, marker: false, ...view, fullReportLocation: `the \`${artifact}\` artifact of this run` });
   core.summary.addRaw(full.markdown, true);
   if (comparison && !comparison.match) {
@@ -313,7 +316,7 @@ async function publish(
     budget: number;
     artifact: string;
     author: string;
-    view: { waiting: Record<string, string[]>; failed: Record<string, string>; blocked: Record<string, string[]>; skipped: Record<string, string>; commits: ReturnType<typeof commits> };
+    view: { waiting: Record<string, string[]>; failed: Record<string, string>; blocked: Record<string, string[]>; skipped: Record<string, string>; ahead: Record<string, string[]>; commits: ReturnType<typeof commits> };
   },
 ): Promise<void> {
   const { risk, destroy, budget, artifact, view, author } = o;

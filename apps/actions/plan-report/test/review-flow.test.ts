@@ -146,6 +146,19 @@ describe('plan-report: review flow (issue 18)', () => {
     expect(refused.stdout).toMatch(/::error::stale plan: prod-identity: has changes that were never reviewed/);
   });
 
+  it('a stack planned before its upstream applies (plan-stacks.sh "ahead") gets the note in the comment and the job summary; a malformed entry names the file', async () => {
+    const out = outcomes({ env: 'prod', planned: ['prod-data', 'prod-edge'], waiting: {}, failed: {}, blocked: {}, ahead: { 'prod-edge': ['prod-data'] } });
+    const r = await report({ plans: planDir({ 'prod-data.plan.json': CHANGES, 'prod-edge.plan.json': NONE }), outcomes: out });
+    expect(r.code).toBe(0);
+    const note = "> Planned before their upstream's changes are applied (those change no output they read): `prod-edge` (before `prod-data`).";
+    expect(gh.comments[0].body).toContain(note);
+    expect(r.summary).toContain(note);
+    const bad = outcomes({ env: 'prod', planned: ['prod-data'], ahead: { 'prod-edge': [] } });
+    const refused = await report({ plans: planDir({ 'prod-data.plan.json': CHANGES }), outcomes: bad });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/outcome-prod\.txt: ahead: "prod-edge" must wait for one or more stack names/);
+  });
+
   it('merge queue: a stack the comment lists as merge-queue-only outside the trusted skipped layers is compared like any other', async () => {
     // the pull request's code marks prod-data as "planned in the merge queue" to slip its changes past the review
     const out = outcomes({ env: 'prod', planned: ['prod-network'], waiting: {}, failed: {}, blocked: {}, skipped: { 'prod-data': 'data: planned in the merge queue (the pull-request role cannot read its secrets)' } });

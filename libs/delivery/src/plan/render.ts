@@ -24,6 +24,12 @@ export interface RenderOptions {
    * stack → upstream stacks. Shown in the table as "waits for …" instead of failing.
    */
   waiting?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Stacks planned before upstream changes that change no output they read are applied: stack → those upstream
+   * stacks. Their plans are complete (cross-stack reads are outputs); a note says so, and that the deploy plans them
+   * again after the upstream applies and checks that plan against this review.
+   */
+  ahead?: Readonly<Record<string, readonly string[]>>;
   /** Stacks whose plan failed → an excerpt of the error: a "plan failed" row and the excerpt. */
   failed?: Readonly<Record<string, string>>;
   /** Stacks not planned because an upstream plan failed → those upstream stacks: "blocked by …". */
@@ -185,6 +191,14 @@ function renderHead(stacks: StackSummary[], opts: RenderOptions): string {
   }
   for (const [name] of skipped) lines.push(`| ${code(name)} | – | – | – | – | – | – | – | – | ⏭ not planned here |`);
   lines.push('');
+  const ahead = Object.entries(opts.ahead ?? {}).sort(([a], [b]) => byCodePoint(a, b));
+  if (ahead.length > 0) {
+    lines.push(
+      '> [!NOTE]',
+      `> Planned before their upstream's changes are applied (those change no output they read): ${ahead.map(([s, up]) => `${code(s)} (before ${up.map(code).join(', ')})`).join(', ')}. The deploy plans them again after the upstream applies and checks that plan against this review.`,
+      '',
+    );
+  }
   // The note, once per reason (e.g. "identity: planned in the merge queue (the pull-request role cannot read its secrets)").
   for (const note of [...new Set(skipped.map(([, n]) => n))]) lines.push(`> [!NOTE]`, `> ${note}: ${skipped.filter(([, n]) => n === note).map(([s]) => code(s)).join(', ')}.`, '');
   // The error excerpts belong to the head: a failed plan must never be cut from the comment.
