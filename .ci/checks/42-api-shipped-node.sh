@@ -15,7 +15,7 @@ export PATH="$API_SHIPPED_NODE_BIN:$PATH"
 # This run is where the real-services and fault coverage lives: refuse to pass with the services or the fault
 # commands missing (the suite would skip those tests with a printed reason and stay green).
 for v in DATABASE_URL REDIS_URL S3_BUCKET AWS_ENDPOINT_URL API_PG_STOP_CMD API_PG_START_CMD API_PG_PAUSE_CMD API_PG_RESUME_CMD \
-  API_REDIS_STOP_CMD API_REDIS_START_CMD API_REDIS_CLI; do
+  API_REDIS_STOP_CMD API_REDIS_START_CMD API_REDIS_CLI API_REDIS_CLUSTER API_REDIS_CLUSTER_STOP_NODE_CMD API_REDIS_CLUSTER_START_NODE_CMD; do
   [ -n "${!v:-}" ] || { echo "42-api-shipped-node: $v is unset: source .ci/setup/20-services.sh first" >&2; exit 1; }
 done
 echo "42-api-shipped-node: $(node --version)"

@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 _awp_api_services() {
   local pg_port=${API_PG_PORT:-55432} redis_port=${API_REDIS_PORT:-56379} moto_port=${API_MOTO_PORT:-55000}
+  local cluster_port=${API_REDIS_CLUSTER_PORT:-56391}
   local base=${API_SERVICES_DIR:-/tmp/awp-api-services}
   local need=() i
 
@@ -88,6 +89,32 @@ SQL
     sleep 0.25
   done
 
+  # --- A Redis Cluster (3 primaries, no replicas), as ElastiCache runs in every environment (cluster mode enabled,
+  # libs/data): the service's cluster client, keys on several nodes, invalidations across nodes. The cluster bus
+  # port is set (port - 10000): the default port + 10000 would not fit.
+  local cport c cluster_ports=() cluster_dir="$base/redis-cluster"
+  for i in 0 1 2; do cluster_ports+=($((cluster_port + i))); done
+  _awp_cluster_node() { # the start command of node $1 (its config file keeps its slots across restarts)
+    echo "redis-server --bind 127.0.0.1 --port $1 --cluster-enabled yes --cluster-port $(($1 - 10000)) --cluster-config-file $cluster_dir/$1/nodes.conf --cluster-node-timeout 2000 --dir $cluster_dir/$1 --save '' --appendonly no --daemonize yes --pidfile $cluster_dir/$1/redis.pid --logfile $cluster_dir/$1/redis.log"
+  }
+  for cport in "${cluster_ports[@]}"; do
+    mkdir -p "$cluster_dir/$cport"
+    redis-cli -p "$cport" ping >/dev/null 2>&1 || sh -c "$(_awp_cluster_node "$cport")"
+  done
+  for cport in "${cluster_ports[@]}"; do
+    for i in $(seq 1 40); do [ "$(redis-cli -p "$cport" ping 2>/dev/null)" = PONG ] && break; sleep 0.25; done
+  done
+  if [ "$(redis-cli -p "${cluster_ports[0]}" cluster info 2>/dev/null | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')" != 16384 ]; then
+    c=()
+    for cport in "${cluster_ports[@]}"; do c+=("127.0.0.1:$cport"); done
+    redis-cli --cluster create "${c[@]}" --cluster-yes >"$cluster_dir/create.log" 2>&1 \
+      || { echo "20-services: redis-cli --cluster create failed; see $cluster_dir/create.log" >&2; return 1; }
+  fi
+  for i in $(seq 1 60); do
+    redis-cli -p "${cluster_ports[0]}" cluster info 2>/dev/null | grep -q '^cluster_state:ok' && break
+    sleep 0.25
+  done
+
   # --- moto: the S3 API on loopback.
   if ! curl -fs "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1; then
     nohup python3 -m moto.server -H 127.0.0.1 -p "$moto_port" >"$base/moto.log" 2>&1 &
@@ -102,6 +129,8 @@ SQL
   "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" || { echo "20-services: PostgreSQL did not start; see $base/postgres.log" >&2; return 1; }
   [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] || { echo "20-services: Redis did not start; see $base/redis.log" >&2; return 1; }
   curl -fs "http://127.0.0.1:$moto_port/moto-api/" >/dev/null || { echo "20-services: moto did not start; see $base/moto.log" >&2; return 1; }
+  redis-cli -p "${cluster_ports[0]}" cluster info 2>/dev/null | grep -q '^cluster_state:ok' \
+    || { echo "20-services: the Redis Cluster is not ok; see $cluster_dir/*/redis.log" >&2; return 1; }
 
   # Migrations run as the owner (as the migrate Job does with the RDS master secret) and create the role `api`
   # with this password (on RDS it gets rds_iam instead); the suite and the service connect as `api`.
@@ -122,7 +151,13 @@ SQL
   export API_PG_RESUME_CMD="pm=\$(head -1 $pgdata/postmaster.pid) && kill -CONT \$(pgrep -P \$pm) \$pm"
   export API_REDIS_STOP_CMD="redis-cli -p $redis_port shutdown nosave" API_REDIS_START_CMD="$redis_start"
   export API_REDIS_CLI="redis-cli -p $redis_port"
-  echo "20-services: PostgreSQL 127.0.0.1:$pg_port, Redis 127.0.0.1:$redis_port, moto 127.0.0.1:$moto_port ready"
+  # For apps/api/test/redis-cluster.test.ts: a node of the cluster (the client discovers the others), and how to take
+  # its last node away and bring it back.
+  export API_REDIS_CLUSTER="127.0.0.1:${cluster_ports[0]}"
+  export API_REDIS_CLUSTER_STOP_NODE_CMD="redis-cli -p ${cluster_ports[2]} shutdown nosave"
+  export API_REDIS_CLUSTER_START_NODE_CMD="$(_awp_cluster_node "${cluster_ports[2]}")"
+  unset -f _awp_cluster_node
+  echo "20-services: PostgreSQL 127.0.0.1:$pg_port, Redis 127.0.0.1:$redis_port, Redis Cluster 127.0.0.1:${cluster_ports[0]}-${cluster_ports[2]}, moto 127.0.0.1:$moto_port ready"
 }
 
 _awp_api_services
