@@ -3,10 +3,9 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import Redis from 'ioredis';
 import pg from 'pg';
-import { cacheSettings } from '../../../libs/data/src/settings';
 import { loadConfig } from '../src/config';
 import { databaseConnections, elasticacheIamToken, rdsIamToken, redisTarget } from '../src/connections';
-import { REAL_DB, REAL_REDIS, REAL_S3, RUN, json, killAll, post, product, runCommand, startServer } from './harness';
+import { REAL_DB, REAL_REDIS, REAL_S3, RUN, environmentCacheAcls, json, killAll, post, product, runCommand, startServer } from './harness';
 
 // The AWS way of connecting (what libs/compute's workloads stack sets): host + Secrets Manager secrets.
 const awsEnv = {
@@ -215,21 +214,26 @@ if (!CAN_E2E) console.log('SKIPPED Secrets Manager end-to-end test: needs DATABA
   }
 }, 120_000);
 
-// The service's Redis user in libs/data (ElastiCache RBAC): everything but @dangerous, plus INFO — ioredis' ready
-// check; without it every connection prints a NOPERM warning and none waits while a restarted node loads its data.
-(REAL_REDIS ? test : test.skip)("under the service's Redis ACL (libs/data's default): cache, writes and invalidations work, no NOPERM", async () => {
-  const accessString = cacheSettings.parse({}).accessString;
-  expect(accessString).toContain('-@dangerous');
+// The service's Redis user as the environments set it (environments/*.json data.cache.accessString, validated by
+// libs/data; ElastiCache RBAC): its keys (product:v1:*), its channel, and the commands the service and ioredis send —
+// INFO being ioredis' ready check; without it every connection prints a NOPERM warning and none waits while a
+// restarted node loads its data. (redis-cluster.test.ts runs the cluster client under the same user.)
+(REAL_REDIS ? test : test.skip)("under the service's Redis ACL (the environments'): cache, writes and invalidations work, no NOPERM", async () => {
+  const acls = environmentCacheAcls();
+  expect(acls).toHaveLength(1); // one ACL for every environment: what this test proves holds for all of them
+  const accessString = acls[0]!;
+  expect(accessString).toMatch(/^on ~product:v1:\* &awp:cache:invalidations -@all /);
   const admin = new Redis(process.env.REDIS_URL!);
   const user = `awp-acl-${RUN}`;
   const password = `pw-${RUN}-${Math.random().toString(36).slice(2)}`;
   await admin.call('ACL', 'SETUSER', user, 'reset', `>${password}`, ...accessString.split(' '));
-  // What the service and ioredis send (cluster mode too) is allowed; the @dangerous commands are not.
+  // What the service and ioredis send (cluster mode too) is allowed; anything else — other keys and channels,
+  // scripting, scans, the @dangerous commands — is not.
   const dry = async (...cmd: string[]) => String(await admin.call('ACL', 'DRYRUN', user, ...cmd));
-  for (const cmd of [['get', 'product:v1:x'], ['set', 'product:v1:x', 'v', 'EX', '1', 'NX'], ['del', 'product:v1:x'], ['publish', 'awp:cache:invalidations', 'm'], ['subscribe', 'awp:cache:invalidations'], ['ping'], ['info'], ['cluster', 'slots'], ['cluster', 'info'], ['client', 'setname', 'x']]) {
+  for (const cmd of [['get', 'product:v1:x'], ['set', 'product:v1:x', 'v', 'EX', '1', 'NX'], ['del', 'product:v1:x', 'product:v1:y'], ['publish', 'awp:cache:invalidations', 'm'], ['subscribe', 'awp:cache:invalidations'], ['ping'], ['info'], ['cluster', 'slots'], ['cluster', 'info'], ['client', 'setname', 'x']]) {
     expect([cmd.join(' '), await dry(...cmd)]).toEqual([cmd.join(' '), 'OK']);
   }
-  for (const cmd of [['flushall'], ['flushdb'], ['keys', '*'], ['config', 'get', '*'], ['client', 'kill', 'id', '1'], ['monitor'], ['debug', 'sleep', '0']]) {
+  for (const cmd of [['get', 'session:1'], ['set', 'other', 'v'], ['del', 'product:v1:x', 'other'], ['publish', 'other-channel', 'm'], ['subscribe', 'other-channel'], ['eval', 'return 1', '0'], ['scan', '0'], ['exists', 'product:v1:x'], ['flushall'], ['flushdb'], ['keys', '*'], ['config', 'get', '*'], ['client', 'kill', 'id', '1'], ['client', 'list'], ['monitor'], ['debug', 'sleep', '0'], ['cluster', 'reset']]) {
     expect([cmd.join(' '), await dry(...cmd)]).toEqual([cmd.join(' '), expect.stringMatching(/no permissions/)]);
   }
   const infoCalls = async () => Number(/cmdstat_info:calls=(\d+)/.exec(String(await admin.call('INFO', 'commandstats')))?.[1] ?? 0);

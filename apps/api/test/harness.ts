@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { cacheSettings } from '../../../libs/data/src/settings';
 import { TestIssuer } from './issuer';
 
 export const API_ROOT = path.resolve(__dirname, '..');
@@ -13,6 +14,17 @@ export const REAL_DB = !!process.env.DATABASE_URL;
 export const REAL_REDIS = !!process.env.REDIS_URL;
 export const REAL_S3 = !!(process.env.S3_BUCKET && process.env.AWS_ENDPOINT_URL);
 export const MODE = `db=${REAL_DB ? 'postgres' : 'pglite'} cache=${REAL_REDIS ? 'redis' : 'memory'} storage=${REAL_S3 ? 's3' : 'local'}`;
+
+/**
+ * The distinct Redis access strings the environments give the service's cache user (environments/*.json
+ * data.cache.accessString, else libs/data's default), as the data layer synthesizes them.
+ */
+export function environmentCacheAcls(): string[] {
+  const dir = path.resolve(API_ROOT, '../../environments');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'environment.schema.json');
+  if (files.length === 0) throw new Error(`${dir}: no environment files`);
+  return [...new Set(files.map((f) => cacheSettings.parse(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).data?.cache ?? {}).accessString))];
+}
 
 /** A tag unique to this test run: SKUs and categories carry it, so reruns against a shared database never collide. */
 export const RUN = crypto.randomBytes(4).toString('hex');
