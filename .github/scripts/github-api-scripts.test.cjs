@@ -35,7 +35,7 @@ async function withFake(fn) {
   const gh = new FakeGitHub();
   await gh.start();
   try {
-    await fn(gh);
+    return await fn(gh);
   } finally {
     await gh.stop();
   }
@@ -105,4 +105,20 @@ test('review.cjs fetch: a `reviewed` artifact of another workflow\'s merge_group
     gh.addRun({ name: 'decoy', event: 'merge_group', head_sha: SHA, conclusion: 'success', artifacts: evidence(SHA) });
     const ok = await script(gh, 'review.cjs', ['fetch', '--to', SHA, '--out', out]);
     assert.match(ok.stdout, /review evidence: 1 of 1 commit\(s\)\n/);
+  }));
+
+test('review.cjs fetch: a run `path` in the documented owner/repo/…@ref form names the same workflow file', () =>
+  withFake(async (gh) => {
+    gh.addRun({ name: 'pr', path: `${OWNER}/${REPO}/.github/workflows/pr.yml@refs/heads/gh-readonly-queue/main/pr-7-${SHA}`, event: 'merge_group', head_sha: SHA, conclusion: 'success', artifacts: evidence(SHA) });
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'evidence-'));
+    const r = await script(gh, 'review.cjs', ['fetch', '--to', SHA, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /review evidence: 1 of 1 commit\(s\)\n/);
+    // …but another workflow in that form is still not pr.yml
+    const decoy = await withFake(async (g2) => {
+      g2.addRun({ name: 'decoy', path: `${OWNER}/${REPO}/.github/workflows/decoy.yml@main`, event: 'merge_group', head_sha: SHA, conclusion: 'success', artifacts: evidence(SHA) });
+      const o2 = fs.mkdtempSync(path.join(os.tmpdir(), 'evidence-'));
+      return script(g2, 'review.cjs', ['fetch', '--to', SHA, '--out', o2]);
+    });
+    assert.match(decoy.stdout, /review evidence: 0 of 1 commit\(s\)/);
   }));

@@ -101,6 +101,18 @@ while IFS=$'\t' read -r stack layer dir any_change needs; do
     continue
   fi
 
+  # Before an environment's first successful deploy no image runs there (IMAGE_TAG empty): a pull request cannot plan
+  # the stack that needs one, but must not fail for it either — the fix for a failed first deploy has to be able to
+  # land. Noted instead; the stacks after it wait (it was never applied). The deploy plans it with its own image.
+  if [ "$mode" = pr ] && [ -z "${IMAGE_TAG:-}" ] && jq -e '.variable.image_tag' "$dir/cdk.tf.json" >/dev/null 2>&1; then
+    note="${layer}: not planned: no image is deployed in ${ENV_NAME} yet (the deploy plans it with the commit's image; docs/first-deploy.md)"
+    echo "::notice title=${stack}::${note}"
+    echo "| \`${stack}\` | ${note} |" >>"$summary"
+    outcome=$(jq -c --arg s "$stack" --arg n "$note" '.skipped += {($s): $n}' <<<"$outcome")
+    changed[$stack]=1 touched[$stack]=1
+    continue
+  fi
+
   echo "::group::${tf} plan ${stack}"
   vars=()
   log="$PLAN_DIR/${stack}.log"

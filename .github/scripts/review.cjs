@@ -92,7 +92,7 @@ async function fetchEvidence(o) {
     // Only pr.yml's merge-queue runs: any workflow (a pushed branch's too) can upload an artifact named
     // `reviewed`, and merge_group runs of other workflows review nothing. `path` is the run's workflow file.
     const runs = await api(`/repos/${repo}/actions/runs?event=merge_group&head_sha=${sha}&status=success&per_page=100`);
-    const run = (runs.workflow_runs || []).find((r) => r.event === 'merge_group' && r.head_sha === sha && r.conclusion === 'success' && r.path === REVIEW_WORKFLOW);
+    const run = (runs.workflow_runs || []).find((r) => r.event === 'merge_group' && r.head_sha === sha && r.conclusion === 'success' && delivery().workflowFile(r.path) === REVIEW_WORKFLOW);
     if (!run) {
       missing.push(`${sha.slice(0, 12)} (no successful merge-queue run of ${REVIEW_WORKFLOW})`);
       continue;
@@ -114,10 +114,15 @@ async function fetchEvidence(o) {
   if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, `${line}\n\n`);
 }
 
-function check(o) {
+/** @awp/delivery's TypeScript sources, through tsx. */
+function delivery() {
   process.env.TSX_TSCONFIG_PATH = process.env.TSX_TSCONFIG_PATH || path.join(__dirname, '..', '..', 'tsconfig.base.json');
   require('tsx/cjs');
-  const d = require('../../libs/delivery/src/index.ts');
+  return require('../../libs/delivery/src/index.ts');
+}
+
+function check(o) {
+  const d = delivery();
   for (const k of ['stack', 'plan', 'evidence']) if (!o[k]) throw new Error(`--${k} is required`);
   const [plan] = d.readPlanFile(o.plan); // every encoding; an errored plan is refused (it cannot be applied)
   const ignore = o.ignore ? d.parseIgnoreRules(JSON.parse(fs.readFileSync(o.ignore, 'utf8')), o.ignore) : [];

@@ -338,7 +338,7 @@ test('plan, drift mode: every stack planned, -var image_tag only for the stack d
   }
 });
 
-test('plan: a stack declaring image_tag gets -var image_tag=IMAGE_TAG, and the plan refuses to run without IMAGE_TAG', () => {
+test('plan: a stack declaring image_tag gets -var image_tag=IMAGE_TAG; without IMAGE_TAG drift refuses to plan it and a pull request notes it as not planned', () => {
   const w = setup({});
   try {
     const r = runScript('plan-stacks.sh', w, { MODE: 'drift', IMAGE_TAG: 'deployed-sha' });
@@ -352,6 +352,21 @@ test('plan: a stack declaring image_tag gets -var image_tag=IMAGE_TAG, and the p
       assert.deepEqual(w2.calls('workloads'), [], 'not planned without its variable');
     } finally {
       w2.cleanup();
+    }
+    // a pull request before the environment's first successful deploy (no image yet): the stack is noted, not failed
+    // (the fix for a failed first deploy must be able to land), and the stacks after it wait for it
+    const w3 = setup({});
+    try {
+      const r3 = runScript('plan-stacks.sh', w3, { MODE: 'pr', IMAGE_TAG: '' });
+      assert.equal(r3.status, 0, r3.stderr);
+      const o = r3.outcome();
+      assert.deepEqual(o.failed, {});
+      assert.deepEqual(o.skipped, { 'dev-workloads': "workloads: not planned: no image is deployed in dev yet (the deploy plans it with the commit's image; docs/first-deploy.md)" });
+      assert.deepEqual(o.waiting, { 'dev-observability': ['dev-workloads'] });
+      assert.deepEqual(o.planned, ['dev-network', 'dev-data', 'dev-cluster', 'dev-edge']);
+      assert.deepEqual(w3.calls('workloads'), []);
+    } finally {
+      w3.cleanup();
     }
   } finally {
     w.cleanup();

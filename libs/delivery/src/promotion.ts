@@ -48,6 +48,16 @@ export interface WorkflowRunInfo {
  */
 export const DEPLOY_PROVENANCE = { path: '.github/workflows/deploy.yml', branch: 'main', events: ['push', 'workflow_dispatch'] } as const;
 
+/**
+ * A workflow run's `path` as the repository-relative file: GitHub documents it as "the full path of the workflow"
+ * and its REST schema's example is `octocat/octo-repo/.github/workflows/ci.yml@main`, while responses have also
+ * carried the bare `.github/workflows/ci.yml`; either form (with or without `owner/repo/` and `@ref`) gives the file.
+ */
+export function workflowFile(path: string | undefined | null): string {
+  const p = String(path ?? '');
+  return /^(?:[^/@]+\/[^/@]+\/)?(\.github\/workflows\/[^@]+\.ya?ml)(?:@.*)?$/.exec(p)?.[1] ?? p;
+}
+
 /** The run id a deployment's payload names: `run_id`, or the run URL (`…/actions/runs/<id>`) earlier gates recorded. */
 export function runIdOf(payload: unknown): number | undefined {
   let p = payload;
@@ -70,7 +80,7 @@ export function provenanceProblem(d: DeploymentRecord): string | undefined {
   if (d.runId === undefined) return 'names no workflow run';
   const r = d.run;
   if (!r) return `its run ${d.runId} was not found`;
-  if (r.path !== DEPLOY_PROVENANCE.path) return `its run ${r.id} is ${r.path}, not ${DEPLOY_PROVENANCE.path}`;
+  if (workflowFile(r.path) !== DEPLOY_PROVENANCE.path) return `its run ${r.id} is ${r.path}, not ${DEPLOY_PROVENANCE.path}`;
   if (r.head_branch !== DEPLOY_PROVENANCE.branch) return `its run ${r.id} ran on ${r.head_branch ?? 'no branch'}, not ${DEPLOY_PROVENANCE.branch}`;
   if (!(DEPLOY_PROVENANCE.events as readonly string[]).includes(r.event)) return `its run ${r.id} was triggered by ${r.event}, not ${DEPLOY_PROVENANCE.events.join(' or ')}`;
   if (r.head_sha !== d.sha) return `its run ${r.id} built ${r.head_sha.slice(0, 7)}, not ${d.sha.slice(0, 7)}`;

@@ -105,6 +105,13 @@ describe('deployment provenance (a bot deployment counts only from deploy.yml on
   });
   it('accepts a push or workflow_dispatch run of deploy.yml on main for the same commit', () => {
     expect(provenanceProblem(ok)).toBeUndefined();
+    // `path` as GitHub's REST schema documents it (owner/repo/…@ref) names the same file
+    expect(provenanceProblem({ ...ok, run: { ...ok.run!, path: 'acme/platform/.github/workflows/deploy.yml@refs/heads/main' } })).toBeUndefined();
+    expect(provenanceProblem({ ...ok, run: { ...ok.run!, path: '.github/workflows/deploy.yml@main' } })).toBeUndefined();
+    expect(provenanceProblem({ ...ok, run: { ...ok.run!, path: 'acme/platform/.github/workflows/deploy-env.yml@main' } })).toBe(
+      'its run 77 is acme/platform/.github/workflows/deploy-env.yml@main, not .github/workflows/deploy.yml',
+    );
+    expect(provenanceProblem({ ...ok, run: { ...ok.run!, path: 'x/.github/workflows/deploy.yml' } })).toMatch(/^its run 77 is x\//); // not owner/repo/
     expect(provenanceProblem({ ...ok, run: { ...ok.run!, event: 'workflow_dispatch' } })).toBeUndefined();
     expect(currentDeployment([ok], 'dev')?.id).toBe(3);
   });

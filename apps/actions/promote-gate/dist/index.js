@@ -43694,6 +43694,10 @@ var PROJECT_LAYERS = LAYERS.reduce((acc, layer) => {
 
 // ../../../libs/delivery/src/promotion.ts
 var DEPLOY_PROVENANCE = { path: ".github/workflows/deploy.yml", branch: "main", events: ["push", "workflow_dispatch"] };
+function workflowFile(path2) {
+  const p = String(path2 ?? "");
+  return /^(?:[^/@]+\/[^/@]+\/)?(\.github\/workflows\/[^@]+\.ya?ml)(?:@.*)?$/.exec(p)?.[1] ?? p;
+}
 function runIdOf(payload) {
   let p = payload;
   if (typeof p === "string") {
@@ -43713,7 +43717,7 @@ function provenanceProblem(d) {
   if (d.runId === void 0) return "names no workflow run";
   const r = d.run;
   if (!r) return `its run ${d.runId} was not found`;
-  if (r.path !== DEPLOY_PROVENANCE.path) return `its run ${r.id} is ${r.path}, not ${DEPLOY_PROVENANCE.path}`;
+  if (workflowFile(r.path) !== DEPLOY_PROVENANCE.path) return `its run ${r.id} is ${r.path}, not ${DEPLOY_PROVENANCE.path}`;
   if (r.head_branch !== DEPLOY_PROVENANCE.branch) return `its run ${r.id} ran on ${r.head_branch ?? "no branch"}, not ${DEPLOY_PROVENANCE.branch}`;
   if (!DEPLOY_PROVENANCE.events.includes(r.event)) return `its run ${r.id} was triggered by ${r.event}, not ${DEPLOY_PROVENANCE.events.join(" or ")}`;
   if (r.head_sha !== d.sha) return `its run ${r.id} built ${r.head_sha.slice(0, 7)}, not ${d.sha.slice(0, 7)}`;
