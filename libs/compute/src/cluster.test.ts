@@ -78,12 +78,15 @@ describe('Cluster', () => {
     expect(lg).toEqual(expect.objectContaining({ kms_key_id: BASE.logsKeyArn, retention_in_days: 365 }));
     const c = one(json, 'aws_eks_cluster');
     expect(c.depends_on.some((d: string) => d.startsWith('aws_cloudwatch_log_group.cluster_control-plane-logs'))).toBe(true);
-    // Only the groups the add-on fills on AL2023/Bottlerocket nodes: host and dataplane would stay empty there.
+    // Every group the add-on may write (dataplane and host stay empty on AL2023, but the agent may create them):
+    // created here, encrypted with retention, so the agent never creates one of its own
     expect(all(json, 'aws_cloudwatch_log_group').map((g) => g.name).filter((n) => n.startsWith('/aws/containerinsights/')).sort()).toEqual([
       '/aws/containerinsights/test-eks/application',
+      '/aws/containerinsights/test-eks/dataplane',
+      '/aws/containerinsights/test-eks/host',
       '/aws/containerinsights/test-eks/performance',
     ]);
-    expect(cluster.containerInsightsLogGroupNames).toHaveLength(2);
+    expect(cluster.containerInsightsLogGroupNames).toHaveLength(4);
     expect(all(json, 'aws_cloudwatch_log_group').filter((g) => g.name.startsWith('/aws/containerinsights/test-eks/')).every((g) => g.kms_key_id === BASE.logsKeyArn)).toBe(true);
   });
 
@@ -122,7 +125,7 @@ describe('Cluster', () => {
     expect(addons['amazon-cloudwatch-observability'].pod_identity_association).toEqual([{ role_arn: expect.stringContaining('aws_iam_role.cluster_cloudwatch-agent-role'), service_account: 'cloudwatch-agent' }]);
     // Networking add-ons come before the nodes (asserted below), the agent after them and its log groups.
     expect(addons['amazon-cloudwatch-observability'].depends_on.filter((d: string) => d.startsWith('aws_eks_node_group.'))).toHaveLength(2);
-    expect(addons['amazon-cloudwatch-observability'].depends_on.filter((d: string) => d.startsWith('aws_cloudwatch_log_group.cluster_container-insights'))).toHaveLength(2);
+    expect(addons['amazon-cloudwatch-observability'].depends_on.filter((d: string) => d.startsWith('aws_cloudwatch_log_group.cluster_container-insights'))).toHaveLength(4);
   });
 
   it('enforces NetworkPolicies in the VPC CNI', () => {

@@ -62,12 +62,13 @@ export interface ClusterProps {
 
 const LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
 /**
- * The Container Insights log groups the add-on writes on AL2023 and Bottlerocket nodes: container logs
- * (application) and the agent's performance events. "host" and "dataplane" stay empty there (AWS: "When using Amazon
- * Linux 2023 nodes, dataplane and host logs vended by Container Insights will not be available", the add-on's Fluent
- * Bit reads AL2 log files), so they are not created.
+ * The Container Insights log groups the add-on writes: container logs (application), the agent's performance events,
+ * and "dataplane" and "host". The last two stay empty on AL2023 and Bottlerocket nodes (AWS: "When using Amazon Linux
+ * 2023 nodes, dataplane and host logs vended by Container Insights will not be available"), but the agent may create
+ * any group under the prefix (its Fluent Bit auto-creates on first write): created here too, so whatever lands there
+ * is encrypted and expires — never a group the agent made, unencrypted and kept forever.
  */
-const CONTAINER_INSIGHTS_GROUPS = ['application', 'performance'];
+const CONTAINER_INSIGHTS_GROUPS = ['application', 'performance', 'dataplane', 'host'];
 
 /**
  * The CloudWatch agent configuration of the amazon-cloudwatch-observability add-on: enhanced Container Insights
