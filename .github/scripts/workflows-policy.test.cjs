@@ -237,6 +237,13 @@ test('release: build without a token (npm ci --ignore-scripts, locked tools), pu
   assert.doesNotMatch(raw['release.yml'], /npm install\b/, 'no unlocked install at run time');
   assert.equal(publish.permissions['id-token'], 'write');
   assert.deepEqual(publish.needs, 'build');
+  // a run on a branch is a dry run in the build job: publish (bound to `release`, which admits only v* tags) is skipped
+  assert.equal(publish.if, "needs.build.outputs.dry-run != 'true'");
+  assert.equal(publish.environment, 'release');
+  const dry = steps(build).find((s) => /--dry-run/.test(s.run ?? '') && /npm publish/.test(s.run ?? ''));
+  assert.ok(dry, 'the build job runs npm publish --dry-run');
+  assert.equal(dry.if, "steps.version.outputs.dry-run == 'true'");
+  assert.ok(steps(build).indexOf(dry) > steps(build).findIndex((s) => String(s.uses ?? '').startsWith('actions/upload-artifact@')), 'after the tarballs are packed');
   assert.ok(!steps(publish).some((s) => String(s.uses ?? '').startsWith('actions/checkout@')), 'publish runs no project code');
   const pub = steps(publish).find((s) => /npm publish/.test(s.run ?? ''));
   assert.equal(pub.env.NPM_CONFIG_PROVENANCE, 'true');
