@@ -73,7 +73,9 @@ describe('data guardrails: the good constructs pass', () => {
   it('raises nothing for an encrypted, backed-up, protected database, cache and bucket in prod', () => {
     const stack = stackOf('prod', (s) => {
       new DbInstance(s, 'db', goodDb);
-      new DbInstance(s, 'replica', { identifier: 'replica', instanceClass: 'db.t4g.medium', replicateSourceDb: 'db', deletionProtection: true, skipFinalSnapshot: true, backupRetentionPeriod: 0 });
+      // a replica's source keeps a password of its own (write-only): RDS cannot replicate a managed-password source
+      new DbInstance(s, 'source', { ...goodDb, identifier: 'source', manageMasterUserPassword: undefined, passwordWo: 'x', passwordWoVersion: 1 });
+      new DbInstance(s, 'replica', { identifier: 'replica', instanceClass: 'db.t4g.medium', replicateSourceDb: 'source', deletionProtection: true, skipFinalSnapshot: true, backupRetentionPeriod: 0 });
       new ElasticacheReplicationGroup(s, 'cache', goodCache);
       const app = new ElasticacheUser(s, 'user', { userId: 'app', userName: 'app', engine: 'valkey', accessString: 'on ~* +@all', authenticationMode: { type: 'iam' } });
       const off = new ElasticacheUser(s, 'default-user', { ...disabledDefault });
@@ -320,6 +322,19 @@ describe('AWP-DATA-010 same-region replica encryption', () => {
     ]);
     // The inheriting replica is not reported as unencrypted either: its source is checked instead.
     expect(findings(stack, 'AWP-DATA-001')).toEqual([]);
+  });
+
+  it('AWP-DATA-011: a replica of a source whose password RDS manages is reported (RDS cannot create it); one of a source with its own password is not', () => {
+    const stack = stackOf('prod', (s) => {
+      const managed = new DbInstance(s, 'db', goodDb);
+      new DbInstance(s, 'by-reference', { ...replica, identifier: 'r1', replicateSourceDb: managed.identifier });
+      new DbInstance(s, 'by-identifier', { ...replica, identifier: 'r2' });
+      const own = new DbInstance(s, 'own', { ...goodDb, identifier: 'own', manageMasterUserPassword: undefined, passwordWo: 'x', passwordWoVersion: 1 });
+      new DbInstance(s, 'of-own', { ...replica, identifier: 'r3', replicateSourceDb: own.identifier });
+    });
+    const found = findings(stack, 'AWP-DATA-011');
+    expect(found).toHaveLength(2);
+    for (const f of found) expect(f).toMatch(/^replica of aws_db_instance\.db, whose master password RDS manages \(manage_master_user_password\): RDS refuses to create it — the apply fails$/);
   });
 
   it('leaves a cross-region replica (source ARN) to set its own region\'s key', () => {

@@ -277,4 +277,22 @@ export const dataRules: GuardrailRule[] = [
       return set.length ? `same-region replica of ${String(element.config.replicate_source_db)} sets ${set.join(' and ')}: RDS refuses KmsKeyId for it (InvalidParameterCombination); the source's key applies` : undefined;
     },
   },
+  {
+    id: 'AWP-DATA-011',
+    // A warning, not an error, only because the platform's own staging and prod still have this shape (read
+    // replicas of a primary whose password RDS manages): the fix is a design change (README → Known problems).
+    severity: 'warning',
+    description: "No RDS read replica of a source whose master password RDS manages in Secrets Manager: RDS cannot create it (RDS User Guide, \"Limitations for Secrets Manager integration with Amazon RDS\": creating a read replica when the source manages credentials with Secrets Manager, every engine but SQL Server).",
+    fix: 'Use a Multi-AZ DB cluster (readable standbys, reader endpoint) or Aurora, which manage the master password with replicas; or give the primary a password of your own (password_wo from an ephemeral generator) — whose secret the plan role would then have to read on refresh.',
+    appliesTo: ['aws_db_instance'],
+    check: ({ element, stack }) => {
+      if (!isSameRegionReplica(element)) return undefined;
+      const src = String(element.config.replicate_source_db);
+      const ref = /^\$\{aws_db_instance\.([^.}]+)\.(identifier|id)\}$/.exec(src);
+      const sources = stack.ofType('aws_db_instance').filter((d) => (ref ? d.name === ref[1] : d.config.identifier === src));
+      return sources.some((d) => isTruthy(d.config.manage_master_user_password))
+        ? `replica of ${sources[0]!.address}, whose master password RDS manages (manage_master_user_password): RDS refuses to create it — the apply fails`
+        : undefined;
+    },
+  },
 ];
