@@ -1,11 +1,16 @@
 # shellcheck shell=bash
 # Helpers shared by plan-stacks.sh and apply-stacks.sh (sourced).
 
+# Whether the stack in <dir> declares the variable image_tag (its cdk.tf.json).
+declares_image_tag() {
+  jq -e '.variable.image_tag' "$1/cdk.tf.json" >/dev/null 2>&1
+}
+
 # The -var arguments a stack needs: image_tag for every stack that declares it (read from its cdk.tf.json, so no
 # layer name is hard-coded here).
 stack_vars() {
   local dir=$1
-  if jq -e '.variable.image_tag' "$dir/cdk.tf.json" >/dev/null 2>&1; then
+  if declares_image_tag "$dir"; then
     # Fail loudly: called in a command substitution, where ${VAR:?} alone would only end the subshell.
     [ -n "${IMAGE_TAG:-}" ] || { echo "Error: IMAGE_TAG is required: $dir declares the variable image_tag" >&2; return 1; }
     printf '%s\n' -var "image_tag=${IMAGE_TAG}"

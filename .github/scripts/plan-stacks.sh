@@ -67,12 +67,16 @@ failed=()
   echo "| --- | --- |"
 } >>"$summary"
 
+# A stack not planned in this run, and why: a notice, its summary row and the outcome's "skipped" entry.
+note_skipped() { # <stack> <note>
+  echo "::notice title=$1::$2"
+  echo "| \`$1\` | $2 |" >>"$summary"
+  outcome=$(jq -c --arg s "$1" --arg n "$2" '.skipped += {($s): $n}' <<<"$outcome")
+}
+
 while IFS=$'\t' read -r stack layer dir any_change needs; do
   if [ "${skip[$layer]:-0}" = 1 ]; then
-    note="${layer}: planned in the merge queue (the pull-request role cannot read its secrets)"
-    echo "::notice title=${stack}::${note}"
-    echo "| \`${stack}\` | ${note} |" >>"$summary"
-    outcome=$(jq -c --arg s "$stack" --arg n "$note" '.skipped += {($s): $n}' <<<"$outcome")
+    note_skipped "$stack" "${layer}: planned in the merge queue (the pull-request role cannot read its secrets)"
     # not marked changed: downstream stacks do not read its state (see PR_SKIP_LAYERS above), they plan normally
     continue
   fi
@@ -104,11 +108,8 @@ while IFS=$'\t' read -r stack layer dir any_change needs; do
   # Before an environment's first successful deploy no image runs there (IMAGE_TAG empty): a pull request cannot plan
   # the stack that needs one, but must not fail for it either — the fix for a failed first deploy has to be able to
   # land. Noted instead; the stacks after it wait (it was never applied). The deploy plans it with its own image.
-  if [ "$mode" = pr ] && [ -z "${IMAGE_TAG:-}" ] && jq -e '.variable.image_tag' "$dir/cdk.tf.json" >/dev/null 2>&1; then
-    note="${layer}: not planned: no image is deployed in ${ENV_NAME} yet (the deploy plans it with the commit's image; docs/first-deploy.md)"
-    echo "::notice title=${stack}::${note}"
-    echo "| \`${stack}\` | ${note} |" >>"$summary"
-    outcome=$(jq -c --arg s "$stack" --arg n "$note" '.skipped += {($s): $n}' <<<"$outcome")
+  if [ "$mode" = pr ] && [ -z "${IMAGE_TAG:-}" ] && declares_image_tag "$dir"; then
+    note_skipped "$stack" "${layer}: not planned: no image is deployed in ${ENV_NAME} yet (the deploy plans it with the commit's image; docs/first-deploy.md)"
     changed[$stack]=1 touched[$stack]=1
     continue
   fi
